@@ -1,0 +1,130 @@
+//! `supportctl account`: operators manage accounts and their tokens.
+
+use clap::{Args, Subcommand};
+
+use super::context::Context;
+use super::error::{CommandError, CommandResult};
+use super::io_error;
+use crate::api::{Account, AccountWithToken, CreateAccount, Role};
+use crate::output::OutputFormat;
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Create an account; prints its token once.
+    #[command(after_long_help = "Examples:
+  supportctl account create alice@acme.example --role admin --org acme
+  supportctl account create sam@vendor.example --role support
+  supportctl account create gateway@vendor.example --role service -q > gateway.token")]
+    Create(CreateArgs),
+    /// List accounts.
+    List(ListArgs),
+    /// Disable an account: its token stops working and its open sessions end at once.
+    Disable(IdArgs),
+    /// Replace an account's token; the old one stops working at once.
+    RotateToken(IdArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    pub email: String,
+    #[arg(long, value_enum)]
+    pub role: Role,
+    /// The org an admin administers (admins only).
+    #[arg(long, value_name = "ORG")]
+    pub org: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Show every account (default: the first 100).
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IdArgs {
+    /// Account id.
+    pub id: String,
+}
+
+pub fn run(context: &mut Context, command: AccountCommand) -> CommandResult {
+    let connection = context.connect()?;
+    match command {
+        AccountCommand::Create(args) => {
+            if args.role == Role::Admin && args.org.is_none() {
+                return Err(CommandError::usage("an admin account needs --org"));
+            }
+            let created = connection.client.create_account(&CreateAccount {
+                email: args.email,
+                role: args.role,
+                org: args.org,
+            })?;
+            print_with_token(context, &created, "Created")
+        }
+        AccountCommand::List(args) => {
+            let accounts: Vec<Account> = connection.client.list_all(
+                "v1/accounts",
+                &[],
+                (!args.all).then_some(100),
+                |_| {},
+            )?;
+            context.ui.list(&accounts).map_err(io_error)
+        }
+        AccountCommand::Disable(args) => {
+            if !context.ui.confirm(&format!(
+                "Disable account {}? Its token stops working and its open sessions end at once.",
+                args.id
+            ))? {
+                return Err(CommandError::usage("not confirmed; nothing was changed"));
+            }
+            let account = connection.client.disable_account(&args.id)?;
+            context.ui.success(&format!(
+                "Disabled account {} ({})",
+                account.id, account.email
+            ));
+            if context.ui.format() != OutputFormat::Table || context.ui.quiet() {
+                context.ui.one(&account).map_err(io_error)?;
+            }
+            Ok(())
+        }
+        AccountCommand::RotateToken(args) => {
+            if !context.ui.confirm(&format!(
+                "Replace the token of account {}? The current one stops working at once.",
+                args.id
+            ))? {
+                return Err(CommandError::usage("not confirmed; nothing was changed"));
+            }
+            let rotated = connection.client.rotate_token(&args.id)?;
+            print_with_token(context, &rotated, "New token for")
+        }
+    }
+}
+
+/// The token goes to stdout once; with `-q`, nothing else does.
+fn print_with_token(
+    context: &mut Context,
+    created: &AccountWithToken,
+    verb: &str,
+) -> CommandResult {
+    if context.ui.quiet() {
+        return context.ui.line(&created.token).map_err(io_error);
+    }
+    match context.ui.format() {
+        OutputFormat::Json => context.ui.json(created).map_err(io_error),
+        OutputFormat::Tsv => context
+            .ui
+            .line(&format!(
+                "{}\t{}\t{}\t{}",
+                created.account.id, created.account.email, created.account.role, created.token
+            ))
+            .map_err(io_error),
+        OutputFormat::Table => {
+            context.ui.success(&format!(
+                "{verb} {} ({}, {})",
+                created.account.email, created.account.role, created.account.id
+            ));
+            context.ui.note("Token (shown once; store it now):");
+            context.ui.line(&created.token).map_err(io_error)
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! `supportctl audit`: read, follow and verify an org's audit log.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::context::{Connection, Context};
+use super::error::{CommandError, CommandResult};
+use super::io_error;
+use super::time::parse_since;
+use crate::api::chain::ChainVerifier;
+use crate::api::{AuditEvent, Page};
+use crate::output::OutputFormat;
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// List the org's audit events, oldest first.
+    #[command(after_long_help = "Examples:
+  supportctl audit list --since 24h
+  supportctl audit list --action access.denied --all -o json | jq length
+  supportctl audit list --follow           # new events as they happen (JSON: one per line)
+  supportctl audit list --all -o json > audit.json && supportctl audit verify --file audit.json")]
+    List(ListArgs),
+    /// Recompute the hash chain; exit 1 at the first break, saying where.
+    #[command(after_long_help = "Examples:
+  supportctl audit verify                   # fetch the whole log and check it
+  supportctl audit verify --file audit.json # check an export, without the server")]
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// The org [default: SUPPORTCTL_ORG, the profile's, or your own]
+    #[arg(long, value_name = "ORG")]
+    pub org: Option<String>,
+    /// Only events since a duration ago (24h) or a time (RFC 3339).
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only events with this action, e.g. grant.revoked or access.denied.
+    #[arg(long, value_name = "ACTION")]
+    pub action: Option<String>,
+    /// Show at most N events.
+    #[arg(long, value_name = "N", default_value_t = 100, conflicts_with = "all")]
+    pub limit: usize,
+    /// Show every matching event.
+    #[arg(long)]
+    pub all: bool,
+    /// Keep printing new events until interrupted.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// How often --follow asks for new events.
+    #[arg(long, default_value = "2s", value_name = "DURATION", hide = true)]
+    pub interval: humantime::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The org [default: SUPPORTCTL_ORG, the profile's, or your own]
+    #[arg(long, value_name = "ORG")]
+    pub org: Option<String>,
+    /// Verify an export (a JSON array from `audit list --all -o json`; `-` for stdin).
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+pub fn run(context: &mut Context, command: AuditCommand) -> CommandResult {
+    match command {
+        AuditCommand::List(args) => list(context, args),
+        AuditCommand::Verify(args) => verify(context, args),
+    }
+}
+
+fn list(context: &mut Context, args: ListArgs) -> CommandResult {
+    let mut connection = context.connect()?;
+    let org = connection.org(args.org.as_deref())?;
+    let mut query: Vec<(&str, String)> = Vec::new();
+    if let Some(since) = &args.since {
+        let since = parse_since(since, jiff::Timestamp::now()).map_err(CommandError::usage)?;
+        query.push(("since", since.to_string()));
+    }
+    if let Some(action) = &args.action {
+        query.push(("action", action.clone()));
+    }
+    let max = (!args.all && !args.follow).then_some(args.limit);
+    let events = fetch(&connection, &org, &query, 0, max)?;
+    let mut last_seq = events
+        .last()
+        .and_then(|e| e.get("seq"))
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    if !args.follow {
+        return print_events(context, &events, false);
+    }
+    print_events(context, &events, true)?;
+    loop {
+        std::thread::sleep(*args.interval);
+        let new = fetch(&connection, &org, &query, last_seq, None)?;
+        if let Some(seq) = new
+            .last()
+            .and_then(|e| e.get("seq"))
+            .and_then(Value::as_i64)
+        {
+            last_seq = seq;
+        }
+        print_events(context, &new, true)?;
+    }
+}
+
+/// Events after `after_seq`, following cursors, up to `max`.
+fn fetch(
+    connection: &Connection,
+    org: &str,
+    query: &[(&str, String)],
+    after_seq: i64,
+    max: Option<usize>,
+) -> CommandResult<Vec<Value>> {
+    let mut events = Vec::new();
+    let mut after = after_seq;
+    loop {
+        let remaining = max.map(|max| max.saturating_sub(events.len()));
+        if remaining == Some(0) {
+            break;
+        }
+        let mut page_query = query.to_vec();
+        page_query.push(("after_seq", after.to_string()));
+        page_query.push(("limit", remaining.unwrap_or(1000).min(1000).to_string()));
+        let page: Page<Value> = connection.client.audit_page(org, &page_query)?;
+        let more = page.next_cursor.is_some();
+        if let Some(seq) = page
+            .items
+            .last()
+            .and_then(|e| e.get("seq"))
+            .and_then(Value::as_i64)
+        {
+            after = seq;
+        }
+        events.extend(page.items);
+        if !more {
+            break;
+        }
+    }
+    Ok(events)
+}
+
+/// JSON prints the API's objects unchanged (an array; one per line when streaming).
+fn print_events(context: &mut Context, events: &[Value], streaming: bool) -> CommandResult {
+    if context.ui.format() == OutputFormat::Json && !context.ui.quiet() {
+        if streaming {
+            for event in events {
+                context.ui.line(&event.to_string()).map_err(io_error)?;
+            }
+            return Ok(());
+        }
+        return context.ui.json(events).map_err(io_error);
+    }
+    let typed: Vec<AuditEvent> = events
+        .iter()
+        .map(|event| {
+            serde_json::from_value(event.clone()).map_err(|e| {
+                CommandError::general(format!(
+                    "the server sent an audit event this client cannot read: {e}"
+                ))
+            })
+        })
+        .collect::<CommandResult<_>>()?;
+    if streaming && typed.is_empty() {
+        return Ok(());
+    }
+    context.ui.list(&typed).map_err(io_error)
+}
+
+#[derive(Serialize)]
+struct Verified {
+    org: Option<String>,
+    valid: bool,
+    events: usize,
+    last_seq: i64,
+    last_hash: String,
+}
+
+fn verify(context: &mut Context, args: VerifyArgs) -> CommandResult {
+    let mut verifier = ChainVerifier::default();
+    let org = match &args.file {
+        Some(path) => {
+            let text = if path.as_os_str() == "-" {
+                let mut text = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut text)
+                    .map_err(io_error)?;
+                text
+            } else {
+                std::fs::read_to_string(path).map_err(|e| {
+                    CommandError::general(format!("cannot read {}: {e}", path.display()))
+                })?
+            };
+            let events: Vec<Value> = serde_json::from_str(&text).map_err(|e| {
+                CommandError::general(format!(
+                    "{} is not a JSON array of audit events: {e}",
+                    path.display()
+                ))
+            })?;
+            for event in &events {
+                verifier.push(event).map_err(chain_error)?;
+            }
+            events
+                .first()
+                .and_then(|e| e.get("org"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        }
+        None => {
+            let mut connection = context.connect()?;
+            let org = connection.org(args.org.as_deref())?;
+            let bar = context.ui.spinner_or_bar(0, "Verifying");
+            let mut after = 0;
+            loop {
+                let page = connection.client.audit_page(
+                    &org,
+                    &[
+                        ("after_seq", after.to_string()),
+                        ("limit", "1000".to_owned()),
+                    ],
+                )?;
+                for event in &page.items {
+                    verifier.push(event).map_err(chain_error)?;
+                }
+                after = verifier.summary().last_seq;
+                bar.set_position(after as u64);
+                if page.next_cursor.is_none() {
+                    break;
+                }
+            }
+            bar.finish_and_clear();
+            Some(org)
+        }
+    };
+    let summary = verifier.summary();
+    if context.ui.format() == OutputFormat::Json {
+        return context
+            .ui
+            .json(&Verified {
+                org,
+                valid: true,
+                events: summary.events,
+                last_seq: summary.last_seq,
+                last_hash: summary.last_hash,
+            })
+            .map_err(io_error);
+    }
+    context.ui.success(&format!(
+        "Audit chain{} verifies: {} events, seq 1 to {}, head {}",
+        org.map(|o| format!(" of {o}")).unwrap_or_default(),
+        summary.events,
+        summary.last_seq,
+        summary.last_hash
+    ));
+    Ok(())
+}
+
+fn chain_error(error: crate::api::chain::ChainBreak) -> CommandError {
+    CommandError::general(error.to_string()).with_hint(
+        "the log was altered or is incomplete from this point on; earlier events are intact",
+    )
+}

@@ -1,0 +1,220 @@
+//! Flags, environment and profile resolved into what a command runs with.
+//! Precedence everywhere: flag, then environment, then profile.
+
+use std::path::PathBuf;
+
+use super::GlobalArgs;
+use super::config::{Config, DEFAULT_PROFILE, Profile, TokenStorage, config_dir};
+use super::error::{CommandError, CommandResult};
+use crate::api::{Account, Role};
+use crate::client::{ApiClient, ClientConfig};
+use crate::credentials::{self, CredentialError, FileStore};
+use crate::output::Ui;
+
+pub struct Context {
+    pub ui: Ui,
+    pub global: GlobalArgs,
+    config: Option<(PathBuf, Config)>,
+}
+
+/// Where the token in use came from (`status` shows it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSource {
+    Environment,
+    Keyring,
+    File(PathBuf),
+}
+
+impl std::fmt::Display for TokenSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TokenSource::Environment => f.write_str("SUPPORTCTL_TOKEN"),
+            TokenSource::Keyring => f.write_str("OS keyring"),
+            TokenSource::File(path) => write!(f, "file {}", path.display()),
+        }
+    }
+}
+
+/// A client ready to call the API as the resolved account.
+pub struct Connection {
+    pub client: ApiClient,
+    pub profile_name: String,
+    pub profile: Option<Profile>,
+    pub server: String,
+    pub token_source: TokenSource,
+    me: Option<Account>,
+}
+
+impl Connection {
+    /// The calling account, asked of the server once.
+    pub fn me(&mut self) -> CommandResult<&Account> {
+        if self.me.is_none() {
+            self.me = Some(self.client.me()?);
+        }
+        Ok(self.me.as_ref().expect("just set"))
+    }
+
+    /// The caller's role: from the profile when it was saved at login, else from the server.
+    pub fn role(&mut self) -> CommandResult<Role> {
+        if self.token_source != TokenSource::Environment
+            && let Some(role) = self.profile.as_ref().and_then(|p| p.role)
+        {
+            return Ok(role);
+        }
+        Ok(self.me()?.role)
+    }
+
+    /// The org to act on: `--org`, `SUPPORTCTL_ORG`, the profile's, or the admin's own.
+    pub fn org(&mut self, flag: Option<&str>) -> CommandResult<String> {
+        if let Some(org) = flag {
+            return Ok(org.to_owned());
+        }
+        if let Some(org) = std::env::var("SUPPORTCTL_ORG")
+            .ok()
+            .filter(|o| !o.is_empty())
+        {
+            return Ok(org);
+        }
+        if self.token_source != TokenSource::Environment
+            && let Some(org) = self.profile.as_ref().and_then(|p| p.org.clone())
+        {
+            return Ok(org);
+        }
+        match self.me()?.org.clone() {
+            Some(org) => Ok(org),
+            None => Err(CommandError::usage("no org given")
+                .with_hint("pass --org ORG or set SUPPORTCTL_ORG")),
+        }
+    }
+}
+
+impl Context {
+    pub fn new(ui: Ui, global: GlobalArgs) -> Self {
+        Context {
+            ui,
+            global,
+            config: None,
+        }
+    }
+
+    pub fn config_dir(&mut self) -> CommandResult<PathBuf> {
+        Ok(self.config()?.0.clone())
+    }
+
+    pub fn config(&mut self) -> CommandResult<&mut (PathBuf, Config)> {
+        if self.config.is_none() {
+            let dir = config_dir()?;
+            let config = Config::load(&dir)?;
+            self.config = Some((dir, config));
+        }
+        Ok(self.config.as_mut().expect("just loaded"))
+    }
+
+    /// `--profile`, `SUPPORTCTL_PROFILE`, the config's current profile, or `default`.
+    pub fn profile_name(&mut self) -> CommandResult<String> {
+        if let Some(name) = &self.global.profile {
+            return Ok(name.clone());
+        }
+        Ok(self
+            .config()?
+            .1
+            .current_profile
+            .clone()
+            .unwrap_or_else(|| DEFAULT_PROFILE.to_owned()))
+    }
+
+    pub fn profile(&mut self) -> CommandResult<Option<Profile>> {
+        let name = self.profile_name()?;
+        Ok(self.config()?.1.profiles.get(&name).cloned())
+    }
+
+    /// The server URL: `--server`/`SUPPORTCTL_SERVER`, else the profile's.
+    pub fn server(&mut self) -> CommandResult<String> {
+        if let Some(server) = &self.global.server {
+            return Ok(server.clone());
+        }
+        match self.profile()? {
+            Some(profile) => Ok(profile.server),
+            None => Err(CommandError::unauthenticated("no server configured")
+                .with_hint("run `supportctl login --server URL`, or set SUPPORTCTL_SERVER and SUPPORTCTL_TOKEN")),
+        }
+    }
+
+    /// The token to use and where it came from.
+    pub fn token(&mut self) -> CommandResult<(String, TokenSource)> {
+        if let Some(token) = std::env::var("SUPPORTCTL_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty())
+        {
+            return Ok((token, TokenSource::Environment));
+        }
+        let name = self.profile_name()?;
+        let not_logged_in = || {
+            CommandError::unauthenticated(format!("not logged in (profile '{name}')"))
+                .with_hint("run `supportctl login`, or set SUPPORTCTL_TOKEN")
+        };
+        let Some(profile) = self.profile()? else {
+            return Err(not_logged_in());
+        };
+        let loaded = match profile.token_storage {
+            TokenStorage::Keyring => credentials::keyring_load(&name)
+                .map(|token| token.map(|t| (t, TokenSource::Keyring))),
+            TokenStorage::File => {
+                let store = FileStore::new(&self.config_dir()?);
+                let path = store.path().to_owned();
+                store
+                    .load(&name)
+                    .map(|token| token.map(|t| (t, TokenSource::File(path))))
+            }
+        };
+        match loaded {
+            Ok(Some(found)) => Ok(found),
+            Ok(None) => Err(not_logged_in()),
+            Err(error) => Err(credential_error(error)),
+        }
+    }
+
+    pub fn client_config(
+        &mut self,
+        server: String,
+        token: Option<String>,
+    ) -> CommandResult<ClientConfig> {
+        let profile_allows = self
+            .profile()?
+            .is_some_and(|p| p.allow_insecure_http && p.server == server);
+        Ok(ClientConfig {
+            server,
+            token,
+            allow_insecure_http: self.global.allow_insecure_http || profile_allows,
+            verbose: self.global.verbose,
+        })
+    }
+
+    /// A client for the resolved server and token.
+    pub fn connect(&mut self) -> CommandResult<Connection> {
+        let server = self.server()?;
+        let (token, token_source) = self.token()?;
+        let config = self.client_config(server.clone(), Some(token))?;
+        Ok(Connection {
+            client: ApiClient::new(&config)?,
+            profile_name: self.profile_name()?,
+            profile: self.profile()?,
+            server,
+            token_source,
+            me: None,
+        })
+    }
+}
+
+/// A credential problem, with the ways out.
+pub fn credential_error(error: CredentialError) -> CommandError {
+    match error {
+        CredentialError::NoKeyring(reason) => {
+            CommandError::general(format!("no usable OS keyring: {reason}")).with_hint(
+                "pass --insecure-storage to `supportctl login` to keep the token in a file \
+                 readable only by you, or set SUPPORTCTL_TOKEN",
+            )
+        }
+        other => CommandError::general(other.to_string()),
+    }
+}

@@ -1,0 +1,191 @@
+//! The one place that decides exit codes: every failure becomes a [`CommandError`] of a kind,
+//! and each kind has one code (SPEC section 5).
+
+use std::fmt;
+
+use crate::api::ErrorCode;
+use crate::client::ClientError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// 1: anything else.
+    General,
+    /// 2: bad usage, including a missing `--yes` without a terminal.
+    Usage,
+    /// 3: the thing does not exist (or is not visible to you).
+    NotFound,
+    /// 4: no, invalid or revoked token.
+    Unauthenticated,
+    /// 5: your role may not do this.
+    Forbidden,
+    /// 6: conflict, or refused by the server's policy.
+    Conflict,
+    /// 7: the server is unreachable or failed.
+    Unavailable,
+    /// 130: interrupted.
+    Interrupted,
+    /// The exit code of a command run by `session exec`, passed through.
+    Passthrough(u8),
+}
+
+impl ErrorKind {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            ErrorKind::General => 1,
+            ErrorKind::Usage => 2,
+            ErrorKind::NotFound => 3,
+            ErrorKind::Unauthenticated => 4,
+            ErrorKind::Forbidden => 5,
+            ErrorKind::Conflict => 6,
+            ErrorKind::Unavailable => 7,
+            ErrorKind::Interrupted => 130,
+            ErrorKind::Passthrough(code) => code,
+        }
+    }
+}
+
+/// The exit codes, as `--help` and the man page show them.
+pub const EXIT_CODES_HELP: &str = "Exit codes:
+  0    success
+  1    error
+  2    usage error (including a missing --yes without a terminal)
+  3    not found
+  4    not authenticated (no, invalid or revoked token)
+  5    permission denied
+  6    conflict or refused by policy (e.g. duration over the maximum, grant no longer active)
+  7    server unreachable or server error
+  130  interrupted";
+
+/// A failure as the user sees it: one `error:` line, maybe one `hint:` line.
+#[derive(Debug)]
+pub struct CommandError {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+pub type CommandResult<T = ()> = Result<T, CommandError>;
+
+impl CommandError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        CommandError {
+            kind,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn general(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::General, message)
+    }
+
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Usage, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotFound, message)
+    }
+
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unauthenticated, message)
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Conflict, message)
+    }
+
+    pub fn interrupted() -> Self {
+        Self::new(ErrorKind::Interrupted, "interrupted")
+    }
+
+    /// Exit with `code` and print nothing (the command that failed has said why).
+    pub fn silent(code: i32) -> Self {
+        Self::new(ErrorKind::Passthrough(clamp(code)), "")
+    }
+
+    /// This error, exiting with `code` instead of its kind's.
+    pub fn with_exit(mut self, code: i32) -> Self {
+        self.kind = ErrorKind::Passthrough(clamp(code));
+        self
+    }
+
+    /// Whether there is anything to tell the user.
+    pub fn is_silent(&self) -> bool {
+        self.message.is_empty()
+    }
+}
+
+fn clamp(code: i32) -> u8 {
+    u8::try_from(code).unwrap_or(1)
+}
+
+impl fmt::Display for CommandError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<ClientError> for CommandError {
+    fn from(error: ClientError) -> Self {
+        let message = error.to_string();
+        match &error {
+            ClientError::Api { problem, status } => {
+                let kind = match problem.code {
+                    ErrorCode::NotFound => ErrorKind::NotFound,
+                    ErrorCode::Unauthenticated => ErrorKind::Unauthenticated,
+                    ErrorCode::Forbidden => ErrorKind::Forbidden,
+                    ErrorCode::Conflict | ErrorCode::PolicyViolation => ErrorKind::Conflict,
+                    ErrorCode::InvalidRequest if *status == 400 => ErrorKind::Usage,
+                    ErrorCode::RateLimited | ErrorCode::Internal => ErrorKind::Unavailable,
+                    ErrorCode::InvalidRequest => ErrorKind::General,
+                };
+                let hint = match problem.code {
+                    ErrorCode::Unauthenticated => Some(
+                        "log in again with `supportctl login`, or set SUPPORTCTL_TOKEN".to_owned(),
+                    ),
+                    ErrorCode::Forbidden => {
+                        Some("`supportctl status` shows which account and role you use".to_owned())
+                    }
+                    _ => None,
+                };
+                CommandError {
+                    kind,
+                    message,
+                    hint,
+                }
+            }
+            ClientError::Unreachable { .. } => CommandError::new(ErrorKind::Unavailable, message)
+                .with_hint("is the server running? `supportctl status` checks it"),
+            ClientError::Server { .. } | ClientError::Decode { .. } => {
+                CommandError::new(ErrorKind::Unavailable, message)
+            }
+            ClientError::InsecureTransport { .. } => CommandError::usage(message).with_hint(
+                "use https://, or pass --allow-insecure-http if this network is trusted",
+            ),
+            ClientError::InvalidUrl { .. } => CommandError::usage(message),
+        }
+    }
+}
+
+impl From<anyhow::Error> for CommandError {
+    fn from(error: anyhow::Error) -> Self {
+        // `{:#}` prints the cause chain on one line, never a backtrace.
+        CommandError::general(format!("{error:#}"))
+    }
+}
+
+impl From<std::io::Error> for CommandError {
+    fn from(error: std::io::Error) -> Self {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            // The reader went away (e.g. `| head`): not the user's problem to see.
+            return CommandError::new(ErrorKind::General, "broken pipe");
+        }
+        CommandError::general(format!("I/O error: {error}"))
+    }
+}

@@ -1,0 +1,568 @@
+//! `supportctl grant`: what org admins do (and what support engineers may look at).
+
+use std::io::BufRead;
+
+use clap::{Args, Subcommand};
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::context::{Connection, Context};
+use super::error::{CommandError, CommandResult};
+use super::io_error;
+use super::time::{parse_duration, parse_time};
+use crate::api::{
+    Area, BulkRevoke, BulkRevokeResult, CreateGrant, Grant, GrantStatusFilter, Level, Role,
+    join_areas,
+};
+use crate::output::{Cell, OutputFormat, Tabular, prompt_error};
+
+/// Ids per bulk request: keeps each body well under the server's 64 KiB limit.
+const REVOKE_CHUNK: usize = 1000;
+
+#[derive(Debug, Subcommand)]
+pub enum GrantCommand {
+    /// Grant the support team access to your org.
+    #[command(after_long_help = "Examples:
+  supportctl grant create --level member --for 4h --reason 'Ticket 4821: sync fails'
+  supportctl grant create --level read-only --areas chats,issues --until 2026-11-28T17:00:00Z \\
+      --engineer sam@vendor.example --ticket SUP-4821 --reason 'Sync issue'
+  supportctl grant create            # on a terminal: asks for level, areas, duration, reason")]
+    Create(CreateArgs),
+    /// List grants: an admin sees the org's, a support engineer those usable by them.
+    #[command(after_long_help = "Examples:
+  supportctl grant list
+  supportctl grant list --status all --all -o json | jq -r '.[] | select(.status == \"active\") | .id'
+  supportctl grant list -q | supportctl grant revoke - --yes     # revoke every listed grant")]
+    List(ListArgs),
+    /// Show one grant.
+    Show(ShowArgs),
+    /// Move an active grant's expiry later.
+    #[command(after_long_help = "Examples:
+  supportctl grant extend gr_01j... --by 4h")]
+    Extend(ExtendArgs),
+    /// Revoke grants: their sessions end at once.
+    #[command(after_long_help = "Examples:
+  supportctl grant revoke gr_01j...                  # asks for confirmation on a terminal
+  supportctl grant revoke gr_01j... gr_01k... --reason 'Issue solved' --yes
+  supportctl grant revoke --all --yes                # every active grant of the org
+  grep -v '^#' ids.txt | supportctl grant revoke - --yes
+  supportctl grant revoke --all --dry-run            # what would be revoked
+
+Revoking a grant that is already inactive succeeds (noted on stderr). An id that names no
+grant of the org fails with exit code 3 after the others are revoked.")]
+    Revoke(RevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OrgArg {
+    /// The org [default: SUPPORTCTL_ORG, the profile's, or your own as an admin]
+    #[arg(long, value_name = "ORG")]
+    pub org: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    pub org: OrgArg,
+    /// Access level: read-only, member or admin.
+    #[arg(long, value_enum)]
+    pub level: Option<Level>,
+    /// Data areas, comma-separated [default: all]
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub areas: Option<Vec<Area>>,
+    /// How long the grant lasts, e.g. 30m, 8h, 2d [default: the server's, 8h]
+    #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration, conflicts_with = "until")]
+    pub duration: Option<i64>,
+    /// When the grant ends (RFC 3339, e.g. 2026-11-28T17:00:00Z).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub until: Option<Timestamp>,
+    /// A support engineer who may use the grant (repeatable) [default: the whole support team]
+    #[arg(long = "engineer", value_name = "EMAIL")]
+    pub engineers: Vec<String>,
+    /// Why support needs access (required; shown to engineers and in the audit log).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Your support case reference.
+    #[arg(long, value_name = "REF")]
+    pub ticket: Option<String>,
+    /// Show what would be created, and create nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub org: OrgArg,
+    /// Which grants.
+    #[arg(long, value_enum, default_value = "active")]
+    pub status: GrantStatusFilter,
+    /// Show at most N grants.
+    #[arg(long, value_name = "N", default_value_t = 100, conflicts_with = "all")]
+    pub limit: usize,
+    /// Show every grant, however many.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub org: OrgArg,
+    /// Grant id.
+    pub id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ExtendArgs {
+    #[command(flatten)]
+    pub org: OrgArg,
+    /// Grant id.
+    pub id: String,
+    /// How much later the grant should end, e.g. 4h.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub by: i64,
+}
+
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    #[command(flatten)]
+    pub org: OrgArg,
+    /// Grant ids; `-` reads them from stdin, one per line.
+    #[arg(
+        value_name = "ID",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub ids: Vec<String>,
+    /// Revoke every active grant of the org.
+    #[arg(long)]
+    pub all: bool,
+    /// Why (recorded in the audit log).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Show what would be revoked, and revoke nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+pub fn run(context: &mut Context, command: GrantCommand) -> CommandResult {
+    match command {
+        GrantCommand::Create(args) => create(context, args),
+        GrantCommand::List(args) => list(context, args),
+        GrantCommand::Show(args) => show(context, args),
+        GrantCommand::Extend(args) => extend(context, args),
+        GrantCommand::Revoke(args) => revoke(context, args),
+    }
+}
+
+fn create(context: &mut Context, args: CreateArgs) -> CommandResult {
+    let request = complete_create(context, &args)?;
+    let mut connection = context.connect()?;
+    let org = connection.org(args.org.org.as_deref())?;
+    if args.dry_run {
+        context.ui.note(&format!(
+            "Dry run: would grant {} access to org {org} ({}) {}; nothing was changed.",
+            request.level,
+            join_areas(request.areas.as_deref().unwrap_or(&Area::ALL)),
+            match (request.duration_seconds, request.expires_at) {
+                (Some(seconds), _) => format!(
+                    "for {}",
+                    humantime::format_duration(std::time::Duration::from_secs(seconds as u64))
+                ),
+                (_, Some(until)) => format!("until {until}"),
+                _ => "for the server's default duration".to_owned(),
+            }
+        ));
+        if context.ui.format() == OutputFormat::Json {
+            context.ui.json(&request).map_err(io_error)?;
+        }
+        return Ok(());
+    }
+    let grant = connection.client.create_grant(&org, &request)?;
+    if context.ui.quiet() || context.ui.format() != OutputFormat::Table {
+        return context.ui.one(&grant).map_err(io_error);
+    }
+    context.ui.success(&format!(
+        "Granted {} access to {} until {} ({})",
+        grant.level, grant.org, grant.expires_at, grant.id
+    ));
+    context.ui.one(&grant).map_err(io_error)
+}
+
+/// The create request, asking on a terminal for what the flags leave out.
+fn complete_create(context: &mut Context, args: &CreateArgs) -> CommandResult<CreateGrant> {
+    let interactive = context.ui.interactive();
+    let missing = |flag: &str| {
+        CommandError::usage(format!("missing {flag}"))
+            .with_hint(format!("pass {flag} (no terminal to ask for it)"))
+    };
+    let level = match args.level {
+        Some(level) => level,
+        None if interactive => {
+            let levels = [Level::ReadOnly, Level::Member, Level::Admin];
+            let labels = [
+                "read-only  may read, never change",
+                "member     acts as a regular member",
+                "admin      acts as a system administrator",
+            ];
+            let index = dialoguer::Select::new()
+                .with_prompt("Access level")
+                .items(labels)
+                .default(0)
+                .interact()
+                .map_err(prompt_error)?;
+            levels[index]
+        }
+        None => return Err(missing("--level")),
+    };
+    let areas = match &args.areas {
+        Some(areas) => Some(areas.clone()),
+        None if interactive => {
+            let names: Vec<String> = Area::ALL.iter().map(Area::to_string).collect();
+            let chosen = dialoguer::MultiSelect::new()
+                .with_prompt("Data areas (space toggles, enter accepts)")
+                .items(&names)
+                .defaults(&[true; 6])
+                .interact()
+                .map_err(prompt_error)?;
+            if chosen.is_empty() {
+                return Err(CommandError::usage(
+                    "no data area chosen; nothing was created",
+                ));
+            }
+            if chosen.len() == Area::ALL.len() {
+                None
+            } else {
+                Some(chosen.into_iter().map(|i| Area::ALL[i]).collect())
+            }
+        }
+        None => None,
+    };
+    let duration_seconds = match (args.duration, args.until) {
+        (Some(seconds), _) => Some(seconds),
+        (None, Some(_)) => None,
+        (None, None) if interactive => {
+            let text: String = dialoguer::Input::new()
+                .with_prompt("For how long (e.g. 30m, 8h, 2d)")
+                .default("8h".to_owned())
+                .validate_with(|text: &String| parse_duration(text).map(|_| ()))
+                .interact_text()
+                .map_err(prompt_error)?;
+            Some(parse_duration(&text).map_err(CommandError::usage)?)
+        }
+        (None, None) => None,
+    };
+    let reason = match &args.reason {
+        Some(reason) if !reason.trim().is_empty() => reason.clone(),
+        Some(_) => return Err(CommandError::usage("--reason must not be empty")),
+        None if interactive => dialoguer::Input::<String>::new()
+            .with_prompt("Reason (shown to support and in the audit log)")
+            .validate_with(|text: &String| {
+                if text.trim().is_empty() {
+                    Err("a reason is required")
+                } else {
+                    Ok(())
+                }
+            })
+            .interact_text()
+            .map_err(prompt_error)?,
+        None => return Err(missing("--reason")),
+    };
+    Ok(CreateGrant {
+        level,
+        areas,
+        engineers: (!args.engineers.is_empty()).then(|| args.engineers.clone()),
+        duration_seconds,
+        expires_at: args.until,
+        reason,
+        ticket: args.ticket.clone(),
+    })
+}
+
+/// Whether to use the admin (org) endpoints or the support engineer's view.
+fn is_support(connection: &mut Connection, org_flag: Option<&str>) -> CommandResult<bool> {
+    if org_flag.is_some() || std::env::var_os("SUPPORTCTL_ORG").is_some_and(|o| !o.is_empty()) {
+        // An explicit org means the org's view; support engineers' lists span orgs.
+        if let Some(role) = connection.profile.as_ref().and_then(|p| p.role) {
+            return Ok(role == Role::Support);
+        }
+        return Ok(false);
+    }
+    Ok(connection.role()? == Role::Support)
+}
+
+fn list(context: &mut Context, args: ListArgs) -> CommandResult {
+    let mut connection = context.connect()?;
+    let max = (!args.all).then_some(args.limit);
+    let query = [("status", args.status.to_string())];
+    let support = is_support(&mut connection, args.org.org.as_deref())?;
+    let mut grants: Vec<Grant> = if support {
+        connection
+            .client
+            .list_all("v1/grants", &query, max, |_| {})?
+    } else {
+        let org = connection.org(args.org.org.as_deref())?;
+        connection
+            .client
+            .list_all(&format!("v1/orgs/{org}/grants"), &query, max, |_| {})?
+    };
+    if support && let Some(org) = &args.org.org {
+        grants.retain(|grant| &grant.org == org);
+    }
+    context.ui.list(&grants).map_err(io_error)
+}
+
+fn show(context: &mut Context, args: ShowArgs) -> CommandResult {
+    let mut connection = context.connect()?;
+    let grant = if is_support(&mut connection, args.org.org.as_deref())? {
+        let usable: Vec<Grant> = connection.client.list_all(
+            "v1/grants",
+            &[("status", "all".to_owned())],
+            None,
+            |_| {},
+        )?;
+        usable
+            .into_iter()
+            .find(|grant| grant.id == args.id)
+            .ok_or_else(|| {
+                CommandError::not_found(format!("no grant '{}' usable by you", args.id))
+            })?
+    } else {
+        let org = connection.org(args.org.org.as_deref())?;
+        connection.client.get_grant(&org, &args.id)?
+    };
+    context.ui.one(&grant).map_err(io_error)
+}
+
+fn extend(context: &mut Context, args: ExtendArgs) -> CommandResult {
+    let mut connection = context.connect()?;
+    let org = connection.org(args.org.org.as_deref())?;
+    let grant = connection.client.extend_grant(&org, &args.id, args.by)?;
+    context
+        .ui
+        .success(&format!("Grant {} now ends {}", grant.id, grant.expires_at));
+    if context.ui.quiet() || context.ui.format() != OutputFormat::Table {
+        context.ui.one(&grant).map_err(io_error)?;
+    }
+    Ok(())
+}
+
+/// One id's fate, for printing.
+#[derive(Serialize)]
+struct RevokeOutcome {
+    id: String,
+    outcome: &'static str,
+}
+
+impl Tabular for RevokeOutcome {
+    fn headers() -> &'static [&'static str] {
+        &["id", "outcome"]
+    }
+
+    fn cells(&self) -> Vec<Cell> {
+        vec![Cell::text(&self.id), Cell::text(self.outcome)]
+    }
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+fn read_ids(args: &RevokeArgs) -> CommandResult<Vec<String>> {
+    let mut ids = Vec::new();
+    for id in &args.ids {
+        if id == "-" {
+            for line in std::io::stdin().lock().lines() {
+                let line = line.map_err(io_error)?;
+                let line = line.trim();
+                if !line.is_empty() && !line.starts_with('#') {
+                    ids.push(line.to_owned());
+                }
+            }
+        } else {
+            ids.push(id.clone());
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(id.clone()));
+    Ok(ids)
+}
+
+fn revoke(context: &mut Context, args: RevokeArgs) -> CommandResult {
+    let ids = if args.all {
+        Vec::new()
+    } else {
+        read_ids(&args)?
+    };
+    if !args.all && ids.is_empty() {
+        return Err(CommandError::usage("no grant ids given (stdin was empty)"));
+    }
+    let mut connection = context.connect()?;
+    let org = connection.org(args.org.org.as_deref())?;
+    if args.dry_run {
+        return dry_run_revoke(context, &mut connection, &org, &args, &ids);
+    }
+    if args.all {
+        let active: Vec<Grant> = connection.client.list_all(
+            &format!("v1/orgs/{org}/grants"),
+            &[("status", "active".to_owned())],
+            None,
+            |_| {},
+        )?;
+        if active.is_empty() {
+            context.ui.note(&format!(
+                "Org {org} has no active grants; nothing to revoke."
+            ));
+            return print_outcomes(context, &BulkRevokeResult::default());
+        }
+        if !context.ui.confirm(&format!(
+            "Revoke all {} active grants of org {org}? Their sessions end at once.",
+            active.len()
+        ))? {
+            return Err(CommandError::usage("not confirmed; nothing was revoked"));
+        }
+        let result = connection.client.bulk_revoke(
+            &org,
+            &BulkRevoke {
+                ids: None,
+                all: Some(true),
+                reason: args.reason.clone(),
+            },
+        )?;
+        return finish_revoke(context, result);
+    }
+    let question = if ids.len() == 1 {
+        format!(
+            "Revoke grant {} of org {org}? Its sessions end at once.",
+            ids[0]
+        )
+    } else {
+        format!(
+            "Revoke {} grants of org {org}? Their sessions end at once.",
+            ids.len()
+        )
+    };
+    if !context.ui.confirm(&question)? {
+        return Err(CommandError::usage("not confirmed; nothing was revoked"));
+    }
+    let bar = context.ui.spinner_or_bar(ids.len() as u64, "Revoking");
+    let mut result = BulkRevokeResult::default();
+    for chunk in ids.chunks(REVOKE_CHUNK) {
+        let part = connection.client.bulk_revoke(
+            &org,
+            &BulkRevoke {
+                ids: Some(chunk.to_vec()),
+                all: None,
+                reason: args.reason.clone(),
+            },
+        )?;
+        result.revoked.extend(part.revoked);
+        result.already_inactive.extend(part.already_inactive);
+        result.not_found.extend(part.not_found);
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    finish_revoke(context, result)
+}
+
+fn finish_revoke(context: &mut Context, result: BulkRevokeResult) -> CommandResult {
+    let revoked = result.revoked.len();
+    context.ui.success(&format!(
+        "Revoked {revoked} grant{}",
+        if revoked == 1 { "" } else { "s" }
+    ));
+    for id in &result.already_inactive {
+        context
+            .ui
+            .note(&format!("{id} was already inactive; nothing to do"));
+    }
+    print_outcomes(context, &result)?;
+    if result.not_found.is_empty() {
+        Ok(())
+    } else {
+        Err(CommandError::not_found(format!(
+            "no grant of this org with id {}",
+            result.not_found.join(", ")
+        )))
+    }
+}
+
+fn print_outcomes(context: &mut Context, result: &BulkRevokeResult) -> CommandResult {
+    if context.ui.format() == OutputFormat::Json && !context.ui.quiet() {
+        return context.ui.json(result).map_err(io_error);
+    }
+    if context.ui.quiet() {
+        for id in &result.revoked {
+            context.ui.line(id).map_err(io_error)?;
+        }
+        return Ok(());
+    }
+    if context.ui.format() == OutputFormat::Table {
+        // The summary lines on stderr say it all on a terminal.
+        return Ok(());
+    }
+    let outcomes: Vec<RevokeOutcome> = outcomes(result, "revoked");
+    context.ui.list(&outcomes).map_err(io_error)
+}
+
+fn outcomes(result: &BulkRevokeResult, revoked: &'static str) -> Vec<RevokeOutcome> {
+    let tag = |ids: &[String], outcome: &'static str| {
+        ids.iter()
+            .map(|id| RevokeOutcome {
+                id: id.clone(),
+                outcome,
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut all = tag(&result.revoked, revoked);
+    all.extend(tag(&result.already_inactive, "already_inactive"));
+    all.extend(tag(&result.not_found, "not_found"));
+    all
+}
+
+fn dry_run_revoke(
+    context: &mut Context,
+    connection: &mut Connection,
+    org: &str,
+    args: &RevokeArgs,
+    ids: &[String],
+) -> CommandResult {
+    let mut result = BulkRevokeResult::default();
+    if args.all {
+        let active: Vec<Grant> = connection.client.list_all(
+            &format!("v1/orgs/{org}/grants"),
+            &[("status", "active".to_owned())],
+            None,
+            |_| {},
+        )?;
+        result.revoked = active.into_iter().map(|grant| grant.id).collect();
+    } else {
+        let bar = context.ui.spinner_or_bar(ids.len() as u64, "Checking");
+        for id in ids {
+            match connection.client.get_grant(org, id) {
+                Ok(grant) if grant.status == crate::api::GrantStatus::Active => {
+                    result.revoked.push(grant.id)
+                }
+                Ok(grant) => result.already_inactive.push(grant.id),
+                Err(crate::client::ClientError::Api { status: 404, .. }) => {
+                    result.not_found.push(id.clone())
+                }
+                Err(error) => return Err(error.into()),
+            }
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+    }
+    context.ui.note(&format!(
+        "Dry run: would revoke {} grant(s); {} already inactive, {} not found. Nothing was changed.",
+        result.revoked.len(),
+        result.already_inactive.len(),
+        result.not_found.len()
+    ));
+    if context.ui.format() == OutputFormat::Json || context.ui.quiet() {
+        return print_outcomes(context, &result);
+    }
+    let outcomes = outcomes(&result, "would_revoke");
+    context.ui.list(&outcomes).map_err(io_error)
+}

@@ -1,0 +1,245 @@
+//! `login`, `logout` and `status`.
+
+use std::io::{BufRead, IsTerminal};
+
+use clap::Args;
+use serde::Serialize;
+
+use super::config::{Profile, TokenStorage};
+use super::context::{Context, TokenSource, credential_error};
+use super::error::{CommandError, CommandResult, ErrorKind};
+use super::io_error;
+use crate::api::{Account, Health, Role};
+use crate::client::ApiClient;
+use crate::credentials::{self, FileStore};
+use crate::output::{OutputFormat, prompt_error};
+
+#[derive(Debug, Args)]
+#[command(after_long_help = "Examples:
+  supportctl login --server https://support.example.com     # prompts for the token
+  supportctl login --with-token < token.txt                 # scripts: token on stdin
+  supportctl login --profile staging --server https://staging.example.com --with-token < t
+
+Without a usable OS keyring (e.g. in a container that forbids keyctl), either pass
+--insecure-storage to keep the token in a file readable only by you, or skip login
+and set SUPPORTCTL_TOKEN.")]
+pub struct LoginArgs {
+    /// Read the token from stdin instead of prompting.
+    #[arg(long)]
+    pub with_token: bool,
+
+    /// Store the token in a plain file (mode 0600) instead of the OS keyring.
+    #[arg(long)]
+    pub insecure_storage: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogoutArgs {}
+
+pub fn login(context: &mut Context, args: LoginArgs) -> CommandResult {
+    let name = context.profile_name()?;
+    let existing = context.profile()?;
+    let server = match (&context.global.server, &existing) {
+        (Some(server), _) => server.clone(),
+        (None, Some(profile)) => profile.server.clone(),
+        (None, None) => {
+            return Err(CommandError::usage("no server to log in to")
+                .with_hint("pass --server URL (or set SUPPORTCTL_SERVER)"));
+        }
+    };
+    let token = read_token(context, &args)?;
+    let config = context.client_config(server.clone(), Some(token.clone()))?;
+    let client = ApiClient::new(&config)?;
+    let account = client.me().map_err(|error| {
+        let error = CommandError::from(error);
+        if error.kind == ErrorKind::Unauthenticated {
+            CommandError::unauthenticated(format!(
+                "the server rejected this token: {}",
+                error.message
+            ))
+            .with_hint("check that you copied the whole token (it starts with sat_)")
+        } else {
+            error
+        }
+    })?;
+    let dir = context.config_dir()?;
+    let file_store = FileStore::new(&dir);
+    let storage = if args.insecure_storage {
+        file_store
+            .save(&name, &token)
+            .map_err(|e| CommandError::general(e.to_string()))?;
+        TokenStorage::File
+    } else {
+        credentials::keyring_save(&name, &token).map_err(credential_error)?;
+        // A token left in the file from an earlier --insecure-storage login must not linger.
+        file_store
+            .delete(&name)
+            .map_err(|e| CommandError::general(e.to_string()))?;
+        TokenStorage::Keyring
+    };
+    let allow_insecure_http = config.allow_insecure_http && !server.starts_with("https://");
+    let (_, config_file) = context.config()?;
+    config_file.profiles.insert(
+        name.clone(),
+        Profile {
+            server: server.clone(),
+            email: Some(account.email.clone()),
+            role: Some(account.role),
+            org: account.org.clone(),
+            token_storage: storage,
+            allow_insecure_http,
+        },
+    );
+    if config_file.current_profile.is_none() {
+        config_file.current_profile = Some(name.clone());
+    }
+    let current = config_file.current_profile.clone();
+    config_file.save(&dir)?;
+    let stored_in = match storage {
+        TokenStorage::Keyring => "the OS keyring".to_owned(),
+        TokenStorage::File => format!("{} (mode 0600)", file_store.path().display()),
+    };
+    context.ui.success(&format!(
+        "Logged in to {server} as {} ({}); token stored in {stored_in}",
+        account.email,
+        describe_role(&account)
+    ));
+    if current.as_deref() != Some(name.as_str()) {
+        context.ui.hint(&format!(
+            "profile '{name}' is not the current one: pass --profile {name} or set SUPPORTCTL_PROFILE={name}"
+        ));
+    }
+    Ok(())
+}
+
+fn read_token(context: &mut Context, args: &LoginArgs) -> CommandResult<String> {
+    let token = if args.with_token {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(io_error)?;
+        line
+    } else if context.ui.interactive() {
+        dialoguer::Password::new()
+            .with_prompt("Paste your supportctl token")
+            .interact()
+            .map_err(prompt_error)?
+    } else if !std::io::stdin().is_terminal() {
+        return Err(CommandError::usage(
+            "no terminal to ask for the token; pass --with-token and give it on stdin",
+        ));
+    } else {
+        return Err(CommandError::usage(
+            "--no-input forbids asking for the token; pass --with-token and give it on stdin",
+        ));
+    };
+    let token = token.trim().to_owned();
+    if token.is_empty() {
+        return Err(CommandError::usage("the token is empty"));
+    }
+    Ok(token)
+}
+
+pub fn logout(context: &mut Context, _args: LogoutArgs) -> CommandResult {
+    let name = context.profile_name()?;
+    let dir = context.config_dir()?;
+    let Some(profile) = context.profile()? else {
+        context
+            .ui
+            .note(&format!("Not logged in (profile '{name}')."));
+        return Ok(());
+    };
+    match profile.token_storage {
+        TokenStorage::Keyring => {
+            credentials::keyring_delete(&name).map_err(credential_error)?;
+        }
+        TokenStorage::File => {
+            FileStore::new(&dir)
+                .delete(&name)
+                .map_err(|e| CommandError::general(e.to_string()))?;
+        }
+    }
+    let (_, config) = context.config()?;
+    config.profiles.remove(&name);
+    if config.current_profile.as_deref() == Some(name.as_str()) {
+        config.current_profile = None;
+    }
+    config.save(&dir)?;
+    context.ui.success(&format!(
+        "Logged out of {} (profile '{name}')",
+        profile.server
+    ));
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Status {
+    profile: String,
+    server: String,
+    token_source: String,
+    health: Option<Health>,
+    account: Option<Account>,
+}
+
+/// Shows who and where; exit 4 when there is no usable token, 7 when the server is down.
+pub fn status(context: &mut Context) -> CommandResult {
+    let profile = context.profile_name()?;
+    let server = context.server()?;
+    let (token, source) = context.token()?;
+    let config = context.client_config(server.clone(), Some(token))?;
+    let client = ApiClient::new(&config)?;
+    let health = client.health();
+    let account = client.me();
+    let status = Status {
+        profile: profile.clone(),
+        server: server.clone(),
+        token_source: source.to_string(),
+        health: health.as_ref().ok().cloned(),
+        account: account.as_ref().ok().cloned(),
+    };
+    if context.ui.format() == OutputFormat::Json {
+        context.ui.json(&status).map_err(io_error)?;
+    } else {
+        let health_text = match &health {
+            Ok(h) => format!(
+                "{} (version {}, database {})",
+                h.status, h.version, h.database
+            ),
+            Err(e) => format!("unreachable: {e}"),
+        };
+        let account_text = match &account {
+            Ok(a) => format!("{} ({})", a.email, describe_role(a)),
+            Err(e) => format!("not usable: {e}"),
+        };
+        for (key, value) in [
+            ("Profile", profile.as_str()),
+            ("Server", server.as_str()),
+            ("Health", health_text.as_str()),
+            ("Account", account_text.as_str()),
+            ("Token from", &source.to_string()),
+        ] {
+            context
+                .ui
+                .line(&format!("{key:<11} {value}"))
+                .map_err(io_error)?;
+        }
+    }
+    if source == TokenSource::Environment && context.global.profile.is_some() {
+        context
+            .ui
+            .hint("SUPPORTCTL_TOKEN overrides the profile's stored token");
+    }
+    match (health, account) {
+        (Err(error), _) => Err(error.into()),
+        (_, Err(error)) => Err(error.into()),
+        _ => Ok(()),
+    }
+}
+
+fn describe_role(account: &Account) -> String {
+    match (&account.role, &account.org) {
+        (Role::Admin, Some(org)) => format!("admin of {org}"),
+        (role, _) => role.to_string(),
+    }
+}

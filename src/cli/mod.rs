@@ -1,0 +1,221 @@
+//! The command line: arguments (clap, next to each command's handler), resolved into a
+//! [`context::Context`], then executed. One `match` dispatches; one place maps errors to
+//! exit codes ([`error`]).
+
+pub mod account;
+pub mod audit;
+pub mod completion;
+pub mod config;
+pub mod context;
+pub mod demo;
+pub mod error;
+pub mod grant;
+pub mod logging;
+pub mod login;
+pub mod org;
+pub mod render;
+pub mod server;
+pub mod session;
+pub mod time;
+
+use std::process::ExitCode;
+
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use self::context::Context;
+use self::error::{CommandError, CommandResult, EXIT_CODES_HELP, ErrorKind};
+use crate::output::{ColorChoice, OutputFormat, Ui, UiSettings};
+
+const ABOUT: &str = "Grant, scope, audit and revoke vendor support access to your org";
+
+const LONG_ABOUT: &str = "\
+supportctl lets an org's admins grant the vendor's support team access at a chosen level, \
+for a chosen time, limited to chosen data areas; list what is active; and revoke it. Support \
+engineers use it to open short-lived, scoped sessions. Every change and every access is in \
+the org's hash-chained audit log, which `supportctl audit verify` re-checks.";
+
+const EXAMPLES: &str = "Examples:
+  supportctl demo                                   # the whole workflow on a throwaway server
+  eval \"$(supportctl server --dev)\" &               # or run a local dev server yourself
+  supportctl login --server http://127.0.0.1:8420
+  supportctl grant create --level member --for 4h --reason 'Ticket 4821: sync fails'
+  supportctl grant list
+  supportctl grant revoke gr_01j... --yes
+  supportctl session exec acme --reason 'Ticket 4821' -- ./inspect.sh
+  supportctl audit verify";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "supportctl",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = "Run `supportctl help <command>` or `--help` for examples.",
+    after_long_help = format!("{EXAMPLES}\n\n{EXIT_CODES_HELP}"),
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Profile in config.toml to use.
+    #[arg(long, global = true, env = "SUPPORTCTL_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Server URL, overriding the profile's.
+    #[arg(long, global = true, env = "SUPPORTCTL_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+
+    /// Output format [default: table on a terminal, tsv otherwise]
+    #[arg(short = 'o', long, global = true, value_enum, value_name = "FORMAT")]
+    pub output: Option<OutputFormat>,
+
+    /// Same as `-o json`.
+    #[arg(long, global = true, conflicts_with = "output")]
+    pub json: bool,
+
+    /// Print only IDs (or only the token, for `session open`).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Assume yes at every confirmation.
+    #[arg(short = 'y', long, global = true)]
+    pub yes: bool,
+
+    /// Never prompt; fail instead when something is missing.
+    #[arg(long, global = true)]
+    pub no_input: bool,
+
+    /// When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: ColorChoice,
+
+    /// Log HTTP requests on stderr (-vv adds headers; tokens are always redacted).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Allow sending tokens over plain http:// to hosts other than this machine.
+    #[arg(long, global = true)]
+    pub allow_insecure_http: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sign in: check a token with the server and store it in the OS keyring.
+    Login(login::LoginArgs),
+    /// Forget a profile's stored token.
+    Logout(login::LogoutArgs),
+    /// Who am I, on which server, with which token; exit 4 if not usable.
+    Status,
+    /// Grant, list, extend and revoke support access (org admins).
+    #[command(subcommand)]
+    Grant(grant::GrantCommand),
+    /// Open, use, list and close support sessions (support engineers).
+    #[command(subcommand)]
+    Session(session::SessionCommand),
+    /// Read, follow and verify the org's audit log (org admins).
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// Create, list and disable orgs (operators).
+    #[command(subcommand)]
+    Org(org::OrgCommand),
+    /// Create, list and disable accounts (operators).
+    #[command(subcommand)]
+    Account(account::AccountCommand),
+    /// Print a shell completion script.
+    Completion(completion::CompletionArgs),
+    /// Run the support-access API server.
+    Server(server::ServerArgs),
+    /// Walk through the whole workflow on a throwaway local server.
+    Demo(demo::DemoArgs),
+    /// Write completions and man pages into the source tree (for maintainers).
+    #[command(hide = true)]
+    GenerateAssets(completion::GenerateArgs),
+}
+
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// Parses, runs, and turns the outcome into an exit code.
+pub fn main() -> ExitCode {
+    let matches = match command().try_get_matches() {
+        Ok(matches) => matches,
+        Err(error) => {
+            let _ = error.print();
+            return match error.kind() {
+                clap::error::ErrorKind::DisplayHelp
+                | clap::error::ErrorKind::DisplayVersion
+                | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::from(ErrorKind::Usage.exit_code()),
+            };
+        }
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(ErrorKind::Usage.exit_code());
+        }
+    };
+    let ui = Ui::new(UiSettings {
+        format: if cli.global.json {
+            Some(OutputFormat::Json)
+        } else {
+            cli.global.output
+        },
+        quiet: cli.global.quiet,
+        color: cli.global.color,
+        assume_yes: cli.global.yes,
+        no_input: cli.global.no_input,
+        verbosity: cli.global.verbose,
+    });
+    let mut context = Context::new(ui, cli.global.clone());
+    match run(&mut context, cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.message == "broken pipe" => ExitCode::SUCCESS,
+        Err(error) => {
+            if !error.is_silent() {
+                context.ui.error(&error);
+            }
+            ExitCode::from(error.kind.exit_code())
+        }
+    }
+}
+
+fn run(context: &mut Context, command: Command) -> CommandResult {
+    match command {
+        Command::Login(args) => login::login(context, args),
+        Command::Logout(args) => login::logout(context, args),
+        Command::Status => login::status(context),
+        Command::Grant(command) => grant::run(context, command),
+        Command::Session(command) => session::run(context, command),
+        Command::Audit(command) => audit::run(context, command),
+        Command::Org(command) => org::run(context, command),
+        Command::Account(command) => account::run(context, command),
+        Command::Completion(args) => completion::completion(context, args),
+        Command::Server(args) => server::run(&mut context.ui, args),
+        Command::Demo(args) => demo::run(context, args),
+        Command::GenerateAssets(args) => completion::generate(context, args),
+    }
+}
+
+/// Converts a failed write to stdout; a closed pipe ends the command quietly.
+pub(crate) fn io_error(error: std::io::Error) -> CommandError {
+    CommandError::from(error)
+}

@@ -1,0 +1,79 @@
+//! `supportctl org`: operators manage customer orgs.
+
+use clap::{Args, Subcommand};
+
+use super::context::Context;
+use super::error::{CommandError, CommandResult};
+use super::io_error;
+use crate::api::{CreateOrg, Org};
+use crate::output::OutputFormat;
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create an org.
+    #[command(after_long_help = "Examples:
+  supportctl org create acme --name 'Acme Corporation'")]
+    Create(CreateArgs),
+    /// List orgs.
+    List(ListArgs),
+    /// Disable an org: its admins are locked out and its open sessions end at once.
+    Disable(DisableArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Lowercase letters, digits and dashes.
+    pub slug: String,
+    /// Display name [default: the slug]
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Show every org (default: the first 100).
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DisableArgs {
+    pub slug: String,
+}
+
+pub fn run(context: &mut Context, command: OrgCommand) -> CommandResult {
+    let connection = context.connect()?;
+    match command {
+        OrgCommand::Create(args) => {
+            let org = connection.client.create_org(&CreateOrg {
+                name: args.name.unwrap_or_else(|| args.slug.clone()),
+                slug: args.slug,
+            })?;
+            if context.ui.format() == OutputFormat::Table && !context.ui.quiet() {
+                context.ui.success(&format!("Created org {}", org.slug));
+            }
+            context.ui.one(&org).map_err(io_error)
+        }
+        OrgCommand::List(args) => {
+            let orgs: Vec<Org> =
+                connection
+                    .client
+                    .list_all("v1/orgs", &[], (!args.all).then_some(100), |_| {})?;
+            context.ui.list(&orgs).map_err(io_error)
+        }
+        OrgCommand::Disable(args) => {
+            if !context.ui.confirm(&format!(
+                "Disable org {}? Its admins are locked out and its open sessions end at once.",
+                args.slug
+            ))? {
+                return Err(CommandError::usage("not confirmed; nothing was changed"));
+            }
+            let org = connection.client.disable_org(&args.slug)?;
+            context.ui.success(&format!("Disabled org {}", org.slug));
+            if context.ui.format() != OutputFormat::Table || context.ui.quiet() {
+                context.ui.one(&org).map_err(io_error)?;
+            }
+            Ok(())
+        }
+    }
+}

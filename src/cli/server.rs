@@ -1,0 +1,184 @@
+//! `supportctl server` and `supportctl server init`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use super::error::{CommandError, CommandResult};
+use crate::output::Ui;
+use crate::server::policy::Policy;
+use crate::server::store::PoolSettings;
+use crate::server::{self, InitOutcome, ServerConfig};
+
+#[derive(Debug, Args)]
+#[command(after_long_help = "Examples:
+  supportctl server --dev                      # a ready-to-use local server; eval its output
+  supportctl server --listen 0.0.0.0:8420 --db sqlite:///var/lib/supportctl/db.sqlite
+  supportctl server --db postgres://supportctl@db/supportctl   # one of several replicas
+  supportctl server init --db sqlite://./supportctl.db         # prints the first operator token")]
+pub struct ServerArgs {
+    #[command(subcommand)]
+    pub command: Option<ServerCommand>,
+
+    /// Address to listen on; port 0 picks a free port (the bound address is logged).
+    #[arg(long, default_value = "127.0.0.1:8420", env = "SUPPORTCTL_LISTEN")]
+    pub listen: SocketAddr,
+
+    /// Database: sqlite://PATH or postgres://USER@HOST/DB [default: SQLite in the XDG data dir]
+    #[arg(long, env = "SUPPORTCTL_DB", global = true)]
+    pub db: Option<String>,
+
+    /// Start a throwaway local server with org `acme` and one account per role, and print
+    /// `export` lines for their tokens on stdout.
+    #[arg(long)]
+    pub dev: bool,
+
+    /// Longest grant an admin may create or extend to.
+    #[arg(long, default_value = "30d", value_name = "DURATION")]
+    pub max_grant_duration: humantime::Duration,
+
+    /// Grant duration when the admin gives none.
+    #[arg(long, default_value = "8h", value_name = "DURATION")]
+    pub default_grant_duration: humantime::Duration,
+
+    /// Longest session a support engineer may open.
+    #[arg(long, default_value = "8h", value_name = "DURATION")]
+    pub max_session_ttl: humantime::Duration,
+
+    /// Session lifetime when the engineer gives none.
+    #[arg(long, default_value = "1h", value_name = "DURATION")]
+    pub default_session_ttl: humantime::Duration,
+
+    /// Most database connections per server process.
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub db_max_connections: u32,
+
+    /// Connections kept open when idle.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub db_min_connections: u32,
+
+    /// How long a request waits for a free database connection before it fails with 503.
+    #[arg(long, default_value = "5s", value_name = "DURATION")]
+    pub db_acquire_timeout: humantime::Duration,
+
+    /// Requests taking longer are cut off with 408.
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub request_timeout: humantime::Duration,
+
+    /// How often expiries are recorded in the audit log.
+    #[arg(long, default_value = "5s", value_name = "DURATION", hide = true)]
+    pub sweep_interval: humantime::Duration,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServerCommand {
+    /// Create the schema and the first operator account; prints its token once.
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Email of the first operator.
+    #[arg(long, default_value = "operator@localhost")]
+    pub email: String,
+}
+
+impl ServerArgs {
+    fn pool(&self) -> PoolSettings {
+        PoolSettings {
+            max_connections: self.db_max_connections,
+            min_connections: self.db_min_connections,
+            acquire_timeout: *self.db_acquire_timeout,
+            ..PoolSettings::default()
+        }
+    }
+
+    fn policy(&self) -> Policy {
+        Policy {
+            max_grant: *self.max_grant_duration,
+            default_grant: *self.default_grant_duration,
+            max_session_ttl: *self.max_session_ttl,
+            default_session_ttl: *self.default_session_ttl,
+        }
+    }
+}
+
+pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
+    super::logging::init_server(ui.verbosity());
+    if let Some(ServerCommand::Init(init)) = &args.command {
+        let db = database_url(args.db.as_deref(), false)?;
+        return match server::init(&db.url, &init.email, &args.pool())? {
+            InitOutcome::Created { token } => {
+                ui.note(&format!(
+                    "Created operator {} in {}. Its token is shown this once:",
+                    init.email,
+                    crate::server::store::redact_url(&db.url)
+                ));
+                ui.line(&token)?;
+                ui.hint("supportctl login --with-token < file-holding-the-token");
+                Ok(())
+            }
+            InitOutcome::AlreadyInitialized => Err(CommandError::conflict(
+                "this database already has an operator; nothing was changed",
+            )
+            .with_hint("create more accounts with `supportctl account create`")),
+        };
+    }
+    args.policy().validate().map_err(CommandError::usage)?;
+    let db = database_url(args.db.as_deref(), args.dev)?;
+    if args.dev {
+        tracing::info!(database = %crate::server::store::redact_url(&db.url), "dev server; stop it with Ctrl-C");
+    }
+    let config = ServerConfig {
+        listen: args.listen,
+        db_url: db.url.clone(),
+        policy: args.policy(),
+        pool: args.pool(),
+        sweep_interval: *args.sweep_interval,
+        request_timeout: *args.request_timeout,
+    };
+    server::run(config, args.dev)?;
+    drop(db);
+    Ok(())
+}
+
+/// The database URL to use, and for `--dev` the throwaway folder that holds it.
+struct Database {
+    url: String,
+    _throwaway: Option<tempfile::TempDir>,
+}
+
+fn database_url(given: Option<&str>, dev: bool) -> CommandResult<Database> {
+    if let Some(url) = given {
+        return Ok(Database {
+            url: url.to_owned(),
+            _throwaway: None,
+        });
+    }
+    if dev {
+        let dir = tempfile::Builder::new()
+            .prefix("supportctl-dev-")
+            .tempdir()
+            .map_err(|e| CommandError::general(format!("cannot create a temporary folder: {e}")))?;
+        let url = format!("sqlite://{}", dir.path().join("dev.db").display());
+        return Ok(Database {
+            url,
+            _throwaway: Some(dir),
+        });
+    }
+    let data_dir = default_data_dir()?;
+    Ok(Database {
+        url: format!("sqlite://{}", data_dir.join("supportctl.db").display()),
+        _throwaway: None,
+    })
+}
+
+fn default_data_dir() -> CommandResult<PathBuf> {
+    use etcetera::BaseStrategy;
+    let strategy = etcetera::choose_base_strategy().map_err(|e| {
+        CommandError::general(format!("cannot find your data folder: {e}"))
+            .with_hint("pass --db sqlite://PATH")
+    })?;
+    Ok(strategy.data_dir().join("supportctl"))
+}

@@ -1,0 +1,382 @@
+//! `supportctl session`: what support engineers do (and admins, to see and end sessions).
+
+use std::process::Command as Process;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::context::{Connection, Context};
+use super::error::{CommandError, CommandResult, ErrorKind};
+use super::io_error;
+use super::time::parse_duration;
+use crate::api::{
+    Action, Area, Level, OpenSession, Role, SESSION_TOKEN_PREFIX, Session, SessionStatusFilter,
+    SessionWithToken, join_areas,
+};
+use crate::client::ApiClient;
+use crate::output::{Cell, OutputFormat};
+
+#[derive(Debug, Subcommand)]
+pub enum SessionCommand {
+    /// Open a session in an org; prints its token once.
+    #[command(after_long_help = "Examples:
+  supportctl session open acme --reason 'Ticket 4821'
+  TOKEN=$(supportctl session open acme --level read-only --areas chats --ttl 30m --reason 'SUP-4821' -q)")]
+    Open(OpenArgs),
+    /// Open a session, run a command with SUPPORTCTL_SESSION_TOKEN set, close the session.
+    #[command(after_long_help = "Examples:
+  supportctl session exec acme --reason 'Ticket 4821' -- ./inspect-chats.sh
+  supportctl session exec acme --level read-only --ttl 15m --reason 'SUP-4821' -- sh -c 'curl -H \"Authorization: Bearer $SUPPORTCTL_SESSION_TOKEN\" ...'
+
+The command's exit code becomes supportctl's (127 if it cannot be found, 126 if it cannot be
+run, 128+N if a signal ended it). The session is closed however the command ends.")]
+    Exec(ExecArgs),
+    /// List sessions: your own as a support engineer, the org's as an admin.
+    List(ListArgs),
+    /// Show one session.
+    Show(ShowArgs),
+    /// Close sessions at once.
+    Close(CloseArgs),
+    /// Is a session token active, and what may it do? Exit 4 if it is not active.
+    #[command(after_long_help = "Examples:
+  supportctl session check --token \"$SUPPORTCTL_SESSION_TOKEN\"
+  supportctl session check            # reads SUPPORTCTL_SESSION_TOKEN")]
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OpenArgs {
+    /// The org to open the session in.
+    pub org: String,
+    /// The grant to use [default: the narrowest usable grant that covers the request]
+    #[arg(long = "grant", value_name = "ID")]
+    pub grant: Option<String>,
+    /// Access level, at most the grant's [default: the grant's]
+    #[arg(long, value_enum)]
+    pub level: Option<Level>,
+    /// Data areas, a subset of the grant's [default: the grant's]
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub areas: Option<Vec<Area>>,
+    /// Session lifetime, capped by the grant's expiry [default: the server's, 1h]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub ttl: Option<i64>,
+    /// Why you open it (required; in the org's audit log).
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    #[command(flatten)]
+    pub open: OpenArgs,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only this org's sessions (admins: default your org).
+    #[arg(long, value_name = "ORG")]
+    pub org: Option<String>,
+    #[arg(long, value_enum, default_value = "active")]
+    pub status: SessionStatusFilter,
+    /// Show at most N sessions.
+    #[arg(long, value_name = "N", default_value_t = 100, conflicts_with = "all")]
+    pub limit: usize,
+    /// Show every session.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Session id.
+    pub id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CloseArgs {
+    /// Session ids.
+    #[arg(required = true, value_name = "ID")]
+    pub ids: Vec<String>,
+    /// Why (recorded in the audit log).
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The session token [default: $SUPPORTCTL_SESSION_TOKEN]
+    #[arg(long, env = "SUPPORTCTL_SESSION_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+pub fn run(context: &mut Context, command: SessionCommand) -> CommandResult {
+    match command {
+        SessionCommand::Open(args) => open(context, args),
+        SessionCommand::Exec(args) => exec(context, args),
+        SessionCommand::List(args) => list(context, args),
+        SessionCommand::Show(args) => show(context, args),
+        SessionCommand::Close(args) => close(context, args),
+        SessionCommand::Check(args) => check(context, args),
+    }
+}
+
+fn open_request(args: &OpenArgs) -> CommandResult<OpenSession> {
+    let reason = match &args.reason {
+        Some(reason) if !reason.trim().is_empty() => reason.clone(),
+        _ => {
+            return Err(CommandError::usage("missing --reason")
+                .with_hint("say why you need the session: it goes into the org's audit log"));
+        }
+    };
+    Ok(OpenSession {
+        grant_id: args.grant.clone(),
+        level: args.level,
+        areas: args.areas.clone(),
+        ttl_seconds: args.ttl,
+        reason,
+    })
+}
+
+fn open(context: &mut Context, args: OpenArgs) -> CommandResult {
+    let request = open_request(&args)?;
+    let connection = context.connect()?;
+    let opened = connection.client.open_session(&args.org, &request)?;
+    if context.ui.quiet() {
+        return context.ui.line(&opened.token).map_err(io_error);
+    }
+    match context.ui.format() {
+        OutputFormat::Json => context.ui.json(&opened).map_err(io_error),
+        OutputFormat::Tsv => {
+            let mut row = session_row(&opened.session);
+            row.push(opened.token.clone());
+            context.ui.line(&row.join("\t")).map_err(io_error)
+        }
+        OutputFormat::Table => {
+            context.ui.success(&format!(
+                "Opened session {} in {} ({} on {}), ends {}",
+                opened.session.id,
+                opened.session.org,
+                opened.session.level,
+                join_areas(&opened.session.areas),
+                opened.session.expires_at
+            ));
+            context.ui.one(&opened.session).map_err(io_error)?;
+            context.ui.note("Session token (shown once):");
+            context.ui.line(&opened.token).map_err(io_error)
+        }
+    }
+}
+
+/// A session's TSV cells (the table's columns, times in RFC 3339).
+fn session_row(session: &Session) -> Vec<String> {
+    use crate::output::Tabular;
+    session
+        .cells()
+        .into_iter()
+        .map(|cell| match cell {
+            Cell::Text(text) | Cell::Status(text) => text,
+            Cell::Time(at) => at.map(|at| at.to_string()).unwrap_or_default(),
+        })
+        .collect()
+}
+
+fn exec(context: &mut Context, args: ExecArgs) -> CommandResult {
+    let request = open_request(&args.open)?;
+    let connection = context.connect()?;
+    let SessionWithToken { session, token } =
+        connection.client.open_session(&args.open.org, &request)?;
+    context.ui.note(&format!(
+        "Opened session {} in {} ({} on {}), ends {}; running {}",
+        session.id,
+        session.org,
+        session.level,
+        join_areas(&session.areas),
+        session.expires_at,
+        args.command[0]
+    ));
+    // The terminal's Ctrl-C goes to the command; we stay to close the session after it.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let _ = signal_hook::flag::register(signal, interrupted.clone());
+    }
+    let outcome = Process::new(&args.command[0])
+        .args(&args.command[1..])
+        .env("SUPPORTCTL_SESSION_TOKEN", &token)
+        .env("SUPPORTCTL_SESSION_ID", &session.id)
+        .env(
+            "SUPPORTCTL_SESSION_EXPIRES_AT",
+            session.expires_at.to_string(),
+        )
+        .status();
+    let closed = connection
+        .client
+        .close_session(&session.id, Some("exec finished".to_owned()));
+    match &closed {
+        Ok(_) => context.ui.note(&format!("Closed session {}", session.id)),
+        Err(error) => context.ui.warn(&format!(
+            "could not close session {}: {error}; it ends on its own {}",
+            session.id, session.expires_at
+        )),
+    }
+    let status = match outcome {
+        Ok(status) => status,
+        Err(error) => {
+            let code = if error.kind() == std::io::ErrorKind::NotFound {
+                127
+            } else {
+                126
+            };
+            return Err(
+                CommandError::general(format!("cannot run {}: {error}", args.command[0]))
+                    .with_exit(code),
+            );
+        }
+    };
+    if let Some(code) = status.code() {
+        if code == 0 {
+            return Ok(());
+        }
+        return Err(CommandError::silent(code));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return Err(CommandError::silent(128 + signal));
+        }
+    }
+    Err(CommandError::silent(1))
+}
+
+fn list(context: &mut Context, args: ListArgs) -> CommandResult {
+    let mut connection = context.connect()?;
+    let max = (!args.all).then_some(args.limit);
+    let query = [("status", args.status.to_string())];
+    let path = sessions_path(&mut connection, args.org.as_deref())?;
+    let mut sessions: Vec<Session> = connection.client.list_all(&path, &query, max, |_| {})?;
+    if let Some(org) = &args.org {
+        sessions.retain(|session| &session.org == org);
+    }
+    context.ui.list(&sessions).map_err(io_error)
+}
+
+fn sessions_path(connection: &mut Connection, org: Option<&str>) -> CommandResult<String> {
+    match (org, connection.role()?) {
+        (Some(org), Role::Admin) => Ok(format!("v1/orgs/{org}/sessions")),
+        _ => Ok("v1/sessions".to_owned()),
+    }
+}
+
+fn show(context: &mut Context, args: ShowArgs) -> CommandResult {
+    let connection = context.connect()?;
+    let session = connection.client.get_session(&args.id)?;
+    context.ui.one(&session).map_err(io_error)
+}
+
+fn close(context: &mut Context, args: CloseArgs) -> CommandResult {
+    let connection = context.connect()?;
+    let question = if args.ids.len() == 1 {
+        format!("Close session {}? It ends at once.", args.ids[0])
+    } else {
+        format!("Close {} sessions? They end at once.", args.ids.len())
+    };
+    if !context.ui.confirm(&question)? {
+        return Err(CommandError::usage("not confirmed; nothing was closed"));
+    }
+    let mut closed = Vec::new();
+    for id in &args.ids {
+        let session = connection.client.close_session(id, args.reason.clone())?;
+        if session.close_reason.is_some() && session.status == crate::api::SessionStatus::Closed {
+            context.ui.success(&format!("Closed session {id}"));
+        } else {
+            context.ui.note(&format!(
+                "Session {id} had already ended ({})",
+                session.status
+            ));
+        }
+        closed.push(session);
+    }
+    if context.ui.format() != OutputFormat::Table || context.ui.quiet() {
+        context.ui.list(&closed).map_err(io_error)?;
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Check<'a> {
+    active: bool,
+    session: Option<&'a Session>,
+    allowed: Vec<String>,
+}
+
+fn check(context: &mut Context, args: CheckArgs) -> CommandResult {
+    let token = args.token.filter(|t| !t.is_empty()).ok_or_else(|| {
+        CommandError::usage("no session token given")
+            .with_hint("pass --token or set SUPPORTCTL_SESSION_TOKEN")
+    })?;
+    if !token.starts_with(SESSION_TOKEN_PREFIX) {
+        return Err(CommandError::usage(format!(
+            "that is not a session token (they start with {SESSION_TOKEN_PREFIX})"
+        )));
+    }
+    let server = context.server()?;
+    let config = context.client_config(server, Some(token))?;
+    let client = ApiClient::new(&config)?;
+    let session = match client.current_session() {
+        Ok(session) => session,
+        Err(error) => {
+            let error = CommandError::from(error);
+            if error.kind == ErrorKind::Unauthenticated {
+                if context.ui.format() == OutputFormat::Json {
+                    context
+                        .ui
+                        .json(&Check {
+                            active: false,
+                            session: None,
+                            allowed: Vec::new(),
+                        })
+                        .map_err(io_error)?;
+                }
+                return Err(CommandError::unauthenticated(format!(
+                    "the session token is not active: {}",
+                    error.message
+                )));
+            }
+            return Err(error);
+        }
+    };
+    let allowed: Vec<String> = session
+        .areas
+        .iter()
+        .flat_map(|area| {
+            [Action::Read, Action::Write, Action::Administer]
+                .into_iter()
+                .filter(|action| action.required_level() <= session.level)
+                .map(move |action| format!("{area}:{action}"))
+        })
+        .collect();
+    match context.ui.format() {
+        OutputFormat::Json => context
+            .ui
+            .json(&Check {
+                active: true,
+                session: Some(&session),
+                allowed,
+            })
+            .map_err(io_error),
+        _ => {
+            context.ui.success(&format!(
+                "Session {} is active in {} until {}",
+                session.id, session.org, session.expires_at
+            ));
+            context.ui.one(&session).map_err(io_error)?;
+            context.ui.note(&format!("May: {}", allowed.join(" ")));
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,436 @@
+//! A blocking HTTP client for the API. Blocking on purpose: the CLI does one thing at a time,
+//! and must never run inside the server's tokio runtime.
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use reqwest::{Method, StatusCode, Url, header};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::api::{
+    Account, AccountWithToken, AuditEvent, BulkRevoke, BulkRevokeResult, CreateAccount,
+    CreateGrant, CreateOrg, ExtendGrant, Grant, Health, IntrospectRequest, Introspection,
+    OpenSession, Org, PROBLEM_CONTENT_TYPE, Page, Problem, RevokeGrant, Session, SessionWithToken,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server answered with a problem document.
+    #[error("{}", problem.detail)]
+    Api { status: u16, problem: Problem },
+    #[error("cannot reach the server at {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("the server failed: HTTP {status} from {url}")]
+    Server { status: u16, url: String },
+    #[error("unexpected answer from {url}: {reason}")]
+    Decode { url: String, reason: String },
+    #[error("refusing to send a token over plain http:// to {host}, which is not this machine")]
+    InsecureTransport { host: String },
+    #[error("invalid server URL '{url}': {reason}")]
+    InvalidUrl { url: String, reason: String },
+}
+
+pub type ClientResult<T> = Result<T, ClientError>;
+
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub server: String,
+    pub token: Option<String>,
+    pub allow_insecure_http: bool,
+    /// 1: one line per request on stderr; 2: also headers (Authorization redacted).
+    pub verbose: u8,
+}
+
+pub struct ApiClient {
+    http: Client,
+    base: Url,
+    token: Option<String>,
+    verbose: u8,
+}
+
+/// True for `localhost` and loopback addresses, where plain HTTP never leaves the machine.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => {
+            domain.eq_ignore_ascii_case("localhost") || domain.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// Parses and checks a server URL: http(s) only, and plain http only to loopback unless allowed.
+pub fn server_url(server: &str, allow_insecure_http: bool) -> ClientResult<Url> {
+    let invalid = |reason: &str| ClientError::InvalidUrl {
+        url: server.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let mut url = Url::parse(server).map_err(|e| invalid(&e.to_string()))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_insecure_http || is_loopback(&url) => {}
+        "http" => {
+            return Err(ClientError::InsecureTransport {
+                host: url.host_str().unwrap_or_default().to_owned(),
+            });
+        }
+        _ => return Err(invalid("use http:// or https://")),
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+impl ApiClient {
+    pub fn new(config: &ClientConfig) -> ClientResult<Self> {
+        let base = server_url(&config.server, config.allow_insecure_http)?;
+        // reqwest is built without a default crypto provider; ring is the one we ship.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = Client::builder()
+            .user_agent(concat!("supportctl/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| ClientError::InvalidUrl {
+                url: config.server.clone(),
+                reason: format!("cannot build an HTTP client: {e}"),
+            })?;
+        Ok(ApiClient {
+            http,
+            base,
+            token: config.token.clone(),
+            verbose: config.verbose,
+        })
+    }
+
+    pub fn base_url(&self) -> &Url {
+        &self.base
+    }
+
+    fn url(&self, path: &str) -> ClientResult<Url> {
+        self.base
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| ClientError::InvalidUrl {
+                url: path.to_owned(),
+                reason: e.to_string(),
+            })
+    }
+
+    fn request(&self, method: Method, path: &str) -> ClientResult<(RequestBuilder, Url)> {
+        let url = self.url(path)?;
+        let mut builder = self.http.request(method, url.clone());
+        if let Some(token) = &self.token {
+            builder = builder.bearer_auth(token);
+        }
+        Ok((builder, url))
+    }
+
+    fn send(&self, builder: RequestBuilder, url: &Url) -> ClientResult<Response> {
+        let request = builder.build().map_err(|e| ClientError::Decode {
+            url: url.to_string(),
+            reason: e.to_string(),
+        })?;
+        if self.verbose > 0 {
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "> {} {}", request.method(), request.url());
+            if self.verbose > 1 {
+                for (name, value) in request.headers() {
+                    let shown = if name == header::AUTHORIZATION {
+                        "Bearer [redacted]".to_owned()
+                    } else {
+                        value.to_str().unwrap_or("[binary]").to_owned()
+                    };
+                    let _ = writeln!(err, "> {name}: {shown}");
+                }
+            }
+        }
+        let started = Instant::now();
+        let response = self
+            .http
+            .execute(request)
+            .map_err(|e| ClientError::Unreachable {
+                url: self.base.to_string(),
+                reason: error_chain(&e),
+            })?;
+        if self.verbose > 0 {
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(
+                err,
+                "< {} ({} ms)",
+                response.status(),
+                started.elapsed().as_millis()
+            );
+            if self.verbose > 1 {
+                for (name, value) in response.headers() {
+                    let _ = writeln!(err, "< {name}: {}", value.to_str().unwrap_or("[binary]"));
+                }
+            }
+        }
+        Ok(response)
+    }
+
+    fn decode<T: DeserializeOwned>(&self, response: Response, url: &Url) -> ClientResult<T> {
+        let status = response.status();
+        let is_problem = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with(PROBLEM_CONTENT_TYPE));
+        let bytes = response.bytes().map_err(|e| ClientError::Unreachable {
+            url: self.base.to_string(),
+            reason: error_chain(&e),
+        })?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
+                url: url.to_string(),
+                reason: e.to_string(),
+            });
+        }
+        if is_problem && let Ok(problem) = serde_json::from_slice::<Problem>(&bytes) {
+            return Err(ClientError::Api {
+                status: status.as_u16(),
+                problem,
+            });
+        }
+        if status.is_server_error() {
+            return Err(ClientError::Server {
+                status: status.as_u16(),
+                url: url.to_string(),
+            });
+        }
+        Err(ClientError::Decode {
+            url: url.to_string(),
+            reason: format!(
+                "HTTP {status} without a problem document{}",
+                if status == StatusCode::NOT_FOUND {
+                    " (is this a supportctl server?)"
+                } else {
+                    ""
+                }
+            ),
+        })
+    }
+
+    pub fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> ClientResult<T> {
+        let (builder, url) = self.request(Method::GET, path)?;
+        let response = self.send(builder.query(query), &url)?;
+        self.decode(response, &url)
+    }
+
+    pub fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> ClientResult<T> {
+        let (builder, url) = self.request(Method::POST, path)?;
+        let response = self.send(builder.json(body), &url)?;
+        self.decode(response, &url)
+    }
+
+    /// Every item of a list, following cursors, up to `max` items.
+    pub fn list_all<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        max: Option<usize>,
+        mut on_page: impl FnMut(usize),
+    ) -> ClientResult<Vec<T>> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let remaining = max.map(|max| max.saturating_sub(items.len()));
+            if remaining == Some(0) {
+                break;
+            }
+            let limit = remaining.unwrap_or(1000).min(1000);
+            let mut query = query.to_vec();
+            query.push(("limit", limit.to_string()));
+            if let Some(cursor) = &cursor {
+                query.push(("cursor", cursor.clone()));
+            }
+            let page: Page<T> = self.get(path, &query)?;
+            items.extend(page.items);
+            on_page(items.len());
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        Ok(items)
+    }
+
+    // Typed endpoints -------------------------------------------------------------------------
+
+    pub fn health(&self) -> ClientResult<Health> {
+        let (builder, url) = self.request(Method::GET, "healthz")?;
+        let response = self.send(builder, &url)?;
+        let status = response.status();
+        let bytes = response.bytes().map_err(|e| ClientError::Unreachable {
+            url: self.base.to_string(),
+            reason: error_chain(&e),
+        })?;
+        // 503 still carries a Health document saying what is wrong.
+        serde_json::from_slice(&bytes).map_err(|_| ClientError::Server {
+            status: status.as_u16(),
+            url: url.to_string(),
+        })
+    }
+
+    pub fn me(&self) -> ClientResult<Account> {
+        self.get("v1/me", &[])
+    }
+
+    pub fn create_org(&self, body: &CreateOrg) -> ClientResult<Org> {
+        self.post("v1/orgs", body)
+    }
+
+    pub fn disable_org(&self, slug: &str) -> ClientResult<Org> {
+        self.post(
+            &format!("v1/orgs/{}/disable", seg(slug)),
+            &serde_json::json!({}),
+        )
+    }
+
+    pub fn create_account(&self, body: &CreateAccount) -> ClientResult<AccountWithToken> {
+        self.post("v1/accounts", body)
+    }
+
+    pub fn disable_account(&self, id: &str) -> ClientResult<Account> {
+        self.post(
+            &format!("v1/accounts/{}/disable", seg(id)),
+            &serde_json::json!({}),
+        )
+    }
+
+    pub fn rotate_token(&self, id: &str) -> ClientResult<AccountWithToken> {
+        self.post(
+            &format!("v1/accounts/{}/rotate-token", seg(id)),
+            &serde_json::json!({}),
+        )
+    }
+
+    pub fn create_grant(&self, org: &str, body: &CreateGrant) -> ClientResult<Grant> {
+        self.post(&format!("v1/orgs/{}/grants", seg(org)), body)
+    }
+
+    pub fn get_grant(&self, org: &str, id: &str) -> ClientResult<Grant> {
+        self.get(&format!("v1/orgs/{}/grants/{}", seg(org), seg(id)), &[])
+    }
+
+    pub fn extend_grant(&self, org: &str, id: &str, seconds: i64) -> ClientResult<Grant> {
+        self.post(
+            &format!("v1/orgs/{}/grants/{}/extend", seg(org), seg(id)),
+            &ExtendGrant {
+                duration_seconds: seconds,
+            },
+        )
+    }
+
+    pub fn revoke_grant(&self, org: &str, id: &str, reason: Option<String>) -> ClientResult<Grant> {
+        self.post(
+            &format!("v1/orgs/{}/grants/{}/revoke", seg(org), seg(id)),
+            &RevokeGrant { reason },
+        )
+    }
+
+    pub fn bulk_revoke(&self, org: &str, body: &BulkRevoke) -> ClientResult<BulkRevokeResult> {
+        self.post(&format!("v1/orgs/{}/grants/revoke", seg(org)), body)
+    }
+
+    pub fn open_session(&self, org: &str, body: &OpenSession) -> ClientResult<SessionWithToken> {
+        self.post(&format!("v1/orgs/{}/sessions", seg(org)), body)
+    }
+
+    pub fn get_session(&self, id: &str) -> ClientResult<Session> {
+        self.get(&format!("v1/sessions/{}", seg(id)), &[])
+    }
+
+    pub fn close_session(&self, id: &str, reason: Option<String>) -> ClientResult<Session> {
+        self.post(
+            &format!("v1/sessions/{}/close", seg(id)),
+            &crate::api::CloseSession { reason },
+        )
+    }
+
+    pub fn current_session(&self) -> ClientResult<Session> {
+        self.get("v1/session", &[])
+    }
+
+    pub fn introspect(&self, token: &str) -> ClientResult<Introspection> {
+        self.post(
+            "v1/introspect",
+            &IntrospectRequest {
+                token: token.to_owned(),
+                token_type_hint: None,
+            },
+        )
+    }
+
+    pub fn audit_page(
+        &self,
+        org: &str,
+        query: &[(&str, String)],
+    ) -> ClientResult<Page<serde_json::Value>> {
+        self.get(&format!("v1/orgs/{}/audit", seg(org)), query)
+    }
+
+    /// Decodes raw audit events into the typed form (for display).
+    pub fn typed_event(value: &serde_json::Value) -> Option<AuditEvent> {
+        serde_json::from_value(value.clone()).ok()
+    }
+}
+
+/// A path segment, percent-encoded.
+fn seg(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+/// An error with its causes on one line ("connection refused" is in the source chain).
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_is_only_for_loopback_unless_allowed() {
+        assert!(server_url("http://127.0.0.1:8420", false).is_ok());
+        assert!(server_url("http://localhost:8420", false).is_ok());
+        assert!(server_url("http://[::1]:8420", false).is_ok());
+        assert!(server_url("https://support.example.com", false).is_ok());
+        assert!(matches!(
+            server_url("http://support.example.com", false),
+            Err(ClientError::InsecureTransport { .. })
+        ));
+        assert!(server_url("http://support.example.com", true).is_ok());
+        assert!(matches!(
+            server_url("ftp://example.com", true),
+            Err(ClientError::InvalidUrl { .. })
+        ));
+    }
+
+    #[test]
+    fn path_segments_are_encoded() {
+        assert_eq!(seg("a b/c"), "a%20b%2Fc");
+    }
+}

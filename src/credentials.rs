@@ -1,0 +1,189 @@
+//! Where account tokens live between commands: the OS keyring (on Linux the kernel keyutils
+//! store, which works without a desktop session), or, only when asked, a file readable by its
+//! owner alone.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The keyring service under which tokens are stored, one entry per profile.
+const SERVICE: &str = "supportctl";
+
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialError {
+    #[error("no usable OS keyring: {0}")]
+    NoKeyring(String),
+    #[error("the keyring refused: {0}")]
+    Keyring(String),
+    #[error("{0}")]
+    File(String),
+}
+
+/// Prepares the keyring once per process. On Linux the process first joins a session keyring
+/// (creating one if it has none); without that, keyutils cannot find keys across processes.
+fn keyring_ready() -> Result<(), CredentialError> {
+    static READY: OnceLock<Result<(), String>> = OnceLock::new();
+    READY
+        .get_or_init(|| {
+            #[cfg(target_os = "linux")]
+            {
+                use linux_keyutils::{KeyRing, KeyRingIdentifier};
+                KeyRing::from_special_id(KeyRingIdentifier::Session, true).map_err(|e| {
+                    format!(
+                        "cannot join a session keyring ({e:?}); the kernel may forbid keyctl here"
+                    )
+                })?;
+                let store = linux_keyutils_keyring_store::Store::new()
+                    .map_err(|e| format!("cannot open the keyutils store: {e}"))?;
+                keyring_core::set_default_store(store);
+                Ok(())
+            }
+            #[cfg(not(target_os = "linux"))]
+            {
+                Err("this build knows no keyring for this platform".to_owned())
+            }
+        })
+        .clone()
+        .map_err(CredentialError::NoKeyring)
+}
+
+fn entry(profile: &str) -> Result<keyring_core::Entry, CredentialError> {
+    keyring_ready()?;
+    keyring_core::Entry::new(SERVICE, profile)
+        .map_err(|e| CredentialError::NoKeyring(e.to_string()))
+}
+
+pub fn keyring_save(profile: &str, token: &str) -> Result<(), CredentialError> {
+    let entry = entry(profile)?;
+    entry.set_password(token).map_err(|e| match e {
+        keyring_core::Error::NoStorageAccess(_) | keyring_core::Error::PlatformFailure(_) => {
+            CredentialError::NoKeyring(e.to_string())
+        }
+        other => CredentialError::Keyring(other.to_string()),
+    })?;
+    // Read it back: a store that silently drops secrets must fail here, not at the next command.
+    match entry.get_password() {
+        Ok(stored) if stored == token => Ok(()),
+        Ok(_) => Err(CredentialError::NoKeyring(
+            "the keyring returned a different secret than was stored".into(),
+        )),
+        Err(e) => Err(CredentialError::NoKeyring(format!(
+            "the keyring lost the token right after storing it: {e}"
+        ))),
+    }
+}
+
+pub fn keyring_load(profile: &str) -> Result<Option<String>, CredentialError> {
+    match entry(profile)?.get_password() {
+        Ok(token) => Ok(Some(token)),
+        Err(keyring_core::Error::NoEntry) => Ok(None),
+        Err(e) => Err(CredentialError::Keyring(e.to_string())),
+    }
+}
+
+pub fn keyring_delete(profile: &str) -> Result<bool, CredentialError> {
+    match entry(profile)?.delete_credential() {
+        Ok(()) => Ok(true),
+        Err(keyring_core::Error::NoEntry) => Ok(false),
+        Err(e) => Err(CredentialError::Keyring(e.to_string())),
+    }
+}
+
+/// `credentials.toml` beside `config.toml`, mode 0600: one token per profile.
+pub struct FileStore {
+    path: PathBuf,
+}
+
+impl FileStore {
+    pub fn new(config_dir: &Path) -> Self {
+        FileStore {
+            path: config_dir.join("credentials.toml"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn read(&self) -> Result<BTreeMap<String, String>, CredentialError> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| {
+                CredentialError::File(format!("cannot read {}: {e}", self.path.display()))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+            Err(e) => Err(CredentialError::File(format!(
+                "cannot read {}: {e}",
+                self.path.display()
+            ))),
+        }
+    }
+
+    fn write(&self, tokens: &BTreeMap<String, String>) -> Result<(), CredentialError> {
+        if tokens.is_empty() {
+            return match std::fs::remove_file(&self.path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(CredentialError::File(
+                    format!("cannot remove {}: {e}", self.path.display()),
+                )),
+                _ => Ok(()),
+            };
+        }
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                CredentialError::File(format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
+        let text = toml::to_string(tokens)
+            .map_err(|e| CredentialError::File(format!("cannot encode credentials: {e}")))?;
+        crate::cli::config::write_atomically(&self.path, text.as_bytes(), Some(0o600))
+            .map_err(|e| CredentialError::File(e.message))
+    }
+
+    pub fn save(&self, profile: &str, token: &str) -> Result<(), CredentialError> {
+        let mut tokens = self.read()?;
+        tokens.insert(profile.to_owned(), token.to_owned());
+        self.write(&tokens)
+    }
+
+    pub fn load(&self, profile: &str) -> Result<Option<String>, CredentialError> {
+        Ok(self.read()?.remove(profile))
+    }
+
+    pub fn delete(&self, profile: &str) -> Result<bool, CredentialError> {
+        let mut tokens = self.read()?;
+        let removed = tokens.remove(profile).is_some();
+        if removed {
+            self.write(&tokens)?;
+        }
+        Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_store_keeps_tokens_per_profile_in_a_private_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path());
+        store.save("default", "sat_one").unwrap();
+        store.save("other", "sat_two").unwrap();
+        assert_eq!(store.load("default").unwrap().as_deref(), Some("sat_one"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(store.path())
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert!(store.delete("default").unwrap());
+        assert_eq!(store.load("default").unwrap(), None);
+        assert!(store.delete("other").unwrap());
+        assert!(
+            !store.path().exists(),
+            "an empty store leaves no file behind"
+        );
+    }
+}

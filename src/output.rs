@@ -1,0 +1,418 @@
+//! The one way commands talk to people and scripts. Data goes to stdout: a table on a
+//! terminal, tab-separated values when piped, JSON with `-o json`, bare ids with `-q`.
+//! Notes, hints, warnings, prompts and progress go to stderr.
+
+use std::io::{self, IsTerminal, Write};
+
+use anstyle::{AnsiColor, Style};
+use clap::ValueEnum;
+use comfy_table::{Attribute, Cell as TableCell, Color, ContentArrangement, Table};
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::cli::error::{CommandError, CommandResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned columns with relative times (the default on a terminal).
+    Table,
+    /// The API's JSON objects; a list is a JSON array (the stable contract for scripts).
+    Json,
+    /// Tab-separated values, no header, RFC 3339 times (the default when piped).
+    Tsv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// One value in a row, rendered per output format.
+#[derive(Debug, Clone)]
+pub enum Cell {
+    Text(String),
+    /// Relative on a terminal ("in 7h 58m", "3m ago"), RFC 3339 otherwise.
+    Time(Option<Timestamp>),
+    /// Coloured by meaning on a terminal.
+    Status(String),
+}
+
+impl Cell {
+    pub fn text(value: impl ToString) -> Cell {
+        Cell::Text(value.to_string())
+    }
+
+    pub fn opt(value: Option<impl ToString>) -> Cell {
+        Cell::Text(value.map(|v| v.to_string()).unwrap_or_default())
+    }
+}
+
+/// A resource that prints as a row.
+pub trait Tabular: Serialize {
+    fn headers() -> &'static [&'static str];
+    fn cells(&self) -> Vec<Cell>;
+    /// What `-q` prints.
+    fn id(&self) -> &str;
+}
+
+pub struct UiSettings {
+    pub format: Option<OutputFormat>,
+    pub quiet: bool,
+    pub color: ColorChoice,
+    pub assume_yes: bool,
+    pub no_input: bool,
+    pub verbosity: u8,
+}
+
+pub struct Ui {
+    format: OutputFormat,
+    quiet: bool,
+    color: bool,
+    stderr_color: bool,
+    interactive: bool,
+    assume_yes: bool,
+    verbosity: u8,
+    now: Timestamp,
+}
+
+impl Ui {
+    pub fn new(settings: UiSettings) -> Ui {
+        let choice = match settings.color {
+            ColorChoice::Auto => anstream::ColorChoice::Auto,
+            ColorChoice::Always => anstream::ColorChoice::Always,
+            ColorChoice::Never => anstream::ColorChoice::Never,
+        };
+        choice.write_global();
+        let stdout_tty = io::stdout().is_terminal();
+        // anstream resolves NO_COLOR, CLICOLOR_FORCE and the terminal for each stream.
+        let color = anstream::AutoStream::choice(&io::stdout()) != anstream::ColorChoice::Never;
+        let stderr_color =
+            anstream::AutoStream::choice(&io::stderr()) != anstream::ColorChoice::Never;
+        let interactive =
+            !settings.no_input && io::stdin().is_terminal() && io::stderr().is_terminal();
+        let format = settings.format.unwrap_or(if stdout_tty {
+            OutputFormat::Table
+        } else {
+            OutputFormat::Tsv
+        });
+        Ui {
+            format,
+            quiet: settings.quiet,
+            color,
+            stderr_color,
+            interactive,
+            assume_yes: settings.assume_yes,
+            verbosity: settings.verbosity,
+            now: Timestamp::now(),
+        }
+    }
+
+    pub fn format(&self) -> OutputFormat {
+        self.format
+    }
+
+    pub fn quiet(&self) -> bool {
+        self.quiet
+    }
+
+    pub fn verbosity(&self) -> u8 {
+        self.verbosity
+    }
+
+    /// Whether prompts may be shown: stdin and stderr are terminals and `--no-input` is absent.
+    pub fn interactive(&self) -> bool {
+        self.interactive
+    }
+
+    // Data (stdout) ---------------------------------------------------------------------------
+
+    pub fn line(&mut self, text: &str) -> io::Result<()> {
+        let mut out = io::stdout().lock();
+        writeln!(out, "{text}")
+    }
+
+    pub fn json<T: Serialize + ?Sized>(&mut self, value: &T) -> io::Result<()> {
+        let mut out = io::stdout().lock();
+        serde_json::to_writer_pretty(&mut out, value).map_err(io::Error::other)?;
+        writeln!(out)
+    }
+
+    pub fn list<T: Tabular>(&mut self, items: &[T]) -> io::Result<()> {
+        if self.quiet {
+            let mut out = io::stdout().lock();
+            for item in items {
+                writeln!(out, "{}", item.id())?;
+            }
+            return Ok(());
+        }
+        match self.format {
+            OutputFormat::Json => self.json(items),
+            OutputFormat::Tsv => {
+                let mut out = io::stdout().lock();
+                for item in items {
+                    writeln!(out, "{}", self.tsv_row(&item.cells()))?;
+                }
+                Ok(())
+            }
+            OutputFormat::Table => {
+                if items.is_empty() {
+                    self.note("Nothing to show.");
+                    return Ok(());
+                }
+                let mut table = self.table();
+                table.set_header(
+                    T::headers()
+                        .iter()
+                        .map(|h| self.header_cell(h))
+                        .collect::<Vec<_>>(),
+                );
+                for item in items {
+                    table.add_row(
+                        item.cells()
+                            .iter()
+                            .map(|cell| self.table_cell(cell))
+                            .collect::<Vec<_>>(),
+                    );
+                }
+                self.line(&table.to_string())
+            }
+        }
+    }
+
+    /// One resource: a field/value table on a terminal, else like a one-item list.
+    pub fn one<T: Tabular>(&mut self, item: &T) -> io::Result<()> {
+        if self.quiet {
+            return self.line(item.id());
+        }
+        match self.format {
+            OutputFormat::Json => self.json(item),
+            OutputFormat::Tsv => self.list(std::slice::from_ref(item)),
+            OutputFormat::Table => {
+                let mut table = self.table();
+                for (header, cell) in T::headers().iter().zip(item.cells()) {
+                    table.add_row(vec![self.header_cell(header), self.table_cell(&cell)]);
+                }
+                self.line(&table.to_string())
+            }
+        }
+    }
+
+    fn table(&self) -> Table {
+        let mut table = Table::new();
+        table
+            .load_style(comfy_table::presets::NOTHING)
+            .set_content_arrangement(ContentArrangement::Dynamic);
+        // comfy-table ignores NO_COLOR; it styles only when we say so.
+        if self.color {
+            table.enforce_styling();
+        } else {
+            table.force_no_tty();
+        }
+        table
+    }
+
+    fn header_cell(&self, header: &str) -> TableCell {
+        let cell = TableCell::new(header.to_uppercase());
+        if self.color {
+            cell.add_attribute(Attribute::Bold)
+        } else {
+            cell
+        }
+    }
+
+    fn table_cell(&self, cell: &Cell) -> TableCell {
+        match cell {
+            Cell::Text(text) => TableCell::new(text),
+            Cell::Time(None) => TableCell::new(""),
+            Cell::Time(Some(at)) => TableCell::new(relative_time(*at, self.now)),
+            Cell::Status(status) => {
+                let table_cell = TableCell::new(status);
+                if !self.color {
+                    return table_cell;
+                }
+                match status.as_str() {
+                    "active" | "enabled" | "allowed" => table_cell.fg(Color::Green),
+                    "revoked" | "disabled" | "denied" => table_cell.fg(Color::Red),
+                    "expired" | "closed" => table_cell.fg(Color::DarkGrey),
+                    _ => table_cell,
+                }
+            }
+        }
+    }
+
+    fn tsv_row(&self, cells: &[Cell]) -> String {
+        cells
+            .iter()
+            .map(|cell| match cell {
+                Cell::Text(text) | Cell::Status(text) => tsv_escape(text),
+                Cell::Time(None) => String::new(),
+                Cell::Time(Some(at)) => at.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\t")
+    }
+
+    // Messages (stderr) -----------------------------------------------------------------------
+
+    fn message(&self, label: &str, style: Style, text: &str) {
+        let mut err = io::stderr().lock();
+        let _ = if self.stderr_color {
+            writeln!(err, "{style}{label}{style:#} {text}")
+        } else {
+            writeln!(err, "{label} {text}")
+        };
+    }
+
+    /// Progress and outcomes people want to see; silent with `-q`.
+    pub fn note(&self, text: &str) {
+        if !self.quiet {
+            let mut err = io::stderr().lock();
+            let _ = writeln!(err, "{text}");
+        }
+    }
+
+    pub fn success(&self, text: &str) {
+        if !self.quiet {
+            self.message(
+                "✓",
+                Style::new().fg_color(Some(AnsiColor::Green.into())),
+                text,
+            );
+        }
+    }
+
+    pub fn warn(&self, text: &str) {
+        self.message(
+            "warning:",
+            Style::new().fg_color(Some(AnsiColor::Yellow.into())).bold(),
+            text,
+        );
+    }
+
+    pub fn hint(&self, text: &str) {
+        self.message(
+            "hint:",
+            Style::new().fg_color(Some(AnsiColor::Cyan.into())),
+            text,
+        );
+    }
+
+    pub fn error(&self, error: &CommandError) {
+        self.message(
+            "error:",
+            Style::new().fg_color(Some(AnsiColor::Red.into())).bold(),
+            &error.message,
+        );
+        if let Some(hint) = &error.hint {
+            self.hint(hint);
+        }
+    }
+
+    // Prompts (stderr) ------------------------------------------------------------------------
+
+    /// Asks before a destructive step. Without a terminal, `--yes` is required (exit 2).
+    pub fn confirm(&self, question: &str) -> CommandResult<bool> {
+        if self.assume_yes {
+            return Ok(true);
+        }
+        if !self.interactive {
+            return Err(CommandError::usage(format!(
+                "{} needs confirmation, and there is no terminal to ask",
+                question.trim_end_matches('?')
+            ))
+            .with_hint("pass --yes to confirm"));
+        }
+        dialoguer::Confirm::new()
+            .with_prompt(question)
+            .default(false)
+            .interact()
+            .map_err(prompt_error)
+    }
+
+    pub fn spinner_or_bar(&self, len: u64, message: &str) -> indicatif::ProgressBar {
+        let bar = if self.interactive && !self.quiet {
+            indicatif::ProgressBar::new(len)
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_message(message.to_owned());
+        bar
+    }
+}
+
+/// Maps a failed prompt: Ctrl-C is an interruption (130), anything else an error.
+pub fn prompt_error(error: dialoguer::Error) -> CommandError {
+    match error {
+        dialoguer::Error::IO(e) if e.kind() == io::ErrorKind::Interrupted => {
+            CommandError::interrupted()
+        }
+        dialoguer::Error::IO(e) => CommandError::general(format!("cannot prompt: {e}")),
+    }
+}
+
+fn tsv_escape(text: &str) -> String {
+    if !text.contains(['\t', '\n', '\r', '\\']) {
+        return text.to_owned();
+    }
+    text.replace('\\', "\\\\")
+        .replace('\t', "\\t")
+        .replace('\n', "\\n")
+        .replace('\r', "\\r")
+}
+
+/// "in 7h 58m", "3m ago", "just now": the two largest units, as people say it.
+pub fn relative_time(at: Timestamp, now: Timestamp) -> String {
+    let seconds = at.as_second() - now.as_second();
+    let magnitude = seconds.unsigned_abs();
+    if magnitude < 60 {
+        return "just now".to_owned();
+    }
+    let (days, hours, minutes) = (
+        magnitude / 86_400,
+        magnitude % 86_400 / 3_600,
+        magnitude % 3_600 / 60,
+    );
+    let (major, minor) = match (days, hours) {
+        (0, 0) => ((minutes, "m"), (0, "")),
+        (0, _) => ((hours, "h"), (minutes, "m")),
+        _ => ((days, "d"), (hours, "h")),
+    };
+    let span = if minor.0 == 0 {
+        format!("{}{}", major.0, major.1)
+    } else {
+        format!("{}{} {}{}", major.0, major.1, minor.0, minor.1)
+    };
+    if seconds > 0 {
+        format!("in {span}")
+    } else {
+        format!("{span} ago")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_times_read_like_speech() {
+        let now = Timestamp::from_second(1_000_000).unwrap();
+        let at = |delta: i64| Timestamp::from_second(1_000_000 + delta).unwrap();
+        assert_eq!(relative_time(at(7 * 3600 + 58 * 60 + 10), now), "in 7h 58m");
+        assert_eq!(relative_time(at(-180), now), "3m ago");
+        assert_eq!(relative_time(at(20), now), "just now");
+        assert_eq!(relative_time(at(86_400 + 3 * 3600), now), "in 1d 3h");
+    }
+
+    #[test]
+    fn tsv_fields_never_contain_separators() {
+        assert_eq!(tsv_escape("a\tb\nc\\"), "a\\tb\\nc\\\\");
+        assert_eq!(tsv_escape("plain"), "plain");
+    }
+}

@@ -1,0 +1,111 @@
+//! Who is calling: bearer tokens resolved to accounts or sessions, and the role rules that
+//! decide between 403 (the role may never do this) and 404 (not for your org).
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+
+use super::error::ApiError;
+use super::state::AppState;
+use super::store::{Principal, SessionAuth};
+use super::tokens::hash_token;
+use crate::api::{ACCOUNT_TOKEN_PREFIX, Role, SESSION_TOKEN_PREFIX};
+
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    let value = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthenticated("missing Authorization: Bearer token"))?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::unauthenticated("malformed Authorization header"))?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim())
+        }
+        _ => Err(ApiError::unauthenticated(
+            "the Authorization header must be 'Bearer <token>'",
+        )),
+    }
+}
+
+/// An authenticated, enabled account.
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(parts)?;
+        if token.starts_with(SESSION_TOKEN_PREFIX) {
+            return Err(ApiError::unauthenticated(
+                "a session token cannot call this endpoint; use an account token",
+            ));
+        }
+        if !token.starts_with(ACCOUNT_TOKEN_PREFIX) {
+            return Err(ApiError::unauthenticated("invalid or revoked token"));
+        }
+        let auth = state
+            .store
+            .authenticate_account(&hash_token(token))
+            .await?
+            .ok_or_else(|| ApiError::unauthenticated("invalid or revoked token"))?;
+        if auth.disabled {
+            return Err(ApiError::unauthenticated("this account is disabled"));
+        }
+        if auth.org_disabled {
+            return Err(ApiError::unauthenticated("this account's org is disabled"));
+        }
+        Ok(Caller(auth.principal))
+    }
+}
+
+impl Caller {
+    /// 403 unless the caller has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<&Principal, ApiError> {
+        if roles.contains(&self.0.role) {
+            Ok(&self.0)
+        } else {
+            let names: Vec<String> = roles.iter().map(Role::to_string).collect();
+            Err(ApiError::forbidden(format!(
+                "this endpoint is for {} accounts; yours is {}",
+                names.join(" or "),
+                self.0.role
+            )))
+        }
+    }
+
+    /// An admin of `org`: 403 for other roles, 404 (as if it did not exist) for other orgs.
+    pub fn require_admin_of(&self, org: &str) -> Result<&Principal, ApiError> {
+        let principal = self.require(&[Role::Admin])?;
+        if principal.org.as_deref() == Some(org) {
+            Ok(principal)
+        } else {
+            Err(ApiError::not_found(format!("no org '{org}'")))
+        }
+    }
+}
+
+/// The session behind a bearer session token, whatever its state.
+pub struct SessionBearer(pub SessionAuth);
+
+impl FromRequestParts<AppState> for SessionBearer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(parts)?;
+        if !token.starts_with(SESSION_TOKEN_PREFIX) {
+            return Err(ApiError::unauthenticated(
+                "this endpoint needs a session token (sst_...)",
+            ));
+        }
+        state
+            .store
+            .authenticate_session(&hash_token(token))
+            .await?
+            .map(SessionBearer)
+            .ok_or_else(|| ApiError::unauthenticated("invalid session token"))
+    }
+}

@@ -1,0 +1,122 @@
+//! Every error leaves the server as `application/problem+json` with a stable `code`.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::store::StoreError;
+use crate::api::{ErrorCode, PROBLEM_CONTENT_TYPE, Problem};
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: ErrorCode,
+    pub detail: String,
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::from_u16(code.http_status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            code,
+            detail: detail.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    pub fn invalid(detail: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, detail)
+    }
+
+    pub fn unauthenticated(detail: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Unauthenticated, detail)
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Forbidden, detail)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(ErrorCode::NotFound, detail)
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Conflict, detail)
+    }
+
+    pub fn policy(detail: impl Into<String>) -> Self {
+        Self::new(ErrorCode::PolicyViolation, detail)
+    }
+
+    pub fn rate_limited(retry_after: u64) -> Self {
+        let mut error = Self::new(
+            ErrorCode::RateLimited,
+            format!("too many failed authentication attempts; retry in {retry_after}s"),
+        );
+        error.retry_after = Some(retry_after);
+        error
+    }
+
+    pub fn problem(&self) -> Problem {
+        Problem {
+            kind: format!("urn:supportctl:problem:{}", self.code.as_str()),
+            title: self.code.title().to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound(detail) => ApiError::not_found(detail),
+            StoreError::Conflict(detail) => ApiError::conflict(detail),
+            StoreError::Policy(detail) => ApiError::policy(detail),
+            StoreError::Invalid(detail) => ApiError::invalid(detail),
+            StoreError::Unavailable(detail) => {
+                tracing::warn!(error = %detail, "database unavailable");
+                ApiError::new(
+                    ErrorCode::Internal,
+                    "the database is unavailable; retry shortly",
+                )
+                .with_status(StatusCode::SERVICE_UNAVAILABLE)
+            }
+            StoreError::Database(detail) => {
+                tracing::error!(error = %detail, "database error");
+                ApiError::new(ErrorCode::Internal, "internal error; see the server's log")
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        let mut response = (self.status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
+        );
+        if self.code == ErrorCode::Unauthenticated {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"supportctl\""),
+            );
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,134 @@
+//! Extractors whose rejections are problem documents like every other error.
+
+use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+
+/// A JSON body; malformed, oversize or unknown-field bodies get `invalid_request`.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    let status = match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let detail = match &rejection {
+        JsonRejection::MissingJsonContentType(_) => {
+            "expected a body with Content-Type: application/json".to_owned()
+        }
+        _ if status == StatusCode::PAYLOAD_TOO_LARGE => "request body exceeds 64 KiB".to_owned(),
+        _ => rejection.body_text(),
+    };
+    ApiError::invalid(detail).with_status(status)
+}
+
+/// A query string; unknown parameters and bad values get `invalid_request`.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| ApiQuery(value))
+            .map_err(|rejection: QueryRejection| ApiError::invalid(rejection.body_text()))
+    }
+}
+
+/// Path parameters.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| ApiPath(value))
+            .map_err(|rejection: PathRejection| ApiError::invalid(rejection.body_text()))
+    }
+}
+
+/// A body that may be JSON or `application/x-www-form-urlencoded` (RFC 7662 uses the latter).
+pub struct JsonOrForm<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonOrForm<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
+        if is_form {
+            axum::Form::<T>::from_request(req, state)
+                .await
+                .map(|axum::Form(value)| JsonOrForm(value))
+                .map_err(|rejection: FormRejection| {
+                    let status = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                        StatusCode::PAYLOAD_TOO_LARGE
+                    } else {
+                        StatusCode::BAD_REQUEST
+                    };
+                    ApiError::invalid(rejection.body_text()).with_status(status)
+                })
+        } else {
+            ApiJson::<T>::from_request(req, state)
+                .await
+                .map(|ApiJson(value)| JsonOrForm(value))
+        }
+    }
+}
+
+/// A JSON body that may be absent (empty), for requests whose every field is optional.
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let has_body = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .is_none_or(|value| value != "0");
+        let has_type = req.headers().contains_key(header::CONTENT_TYPE);
+        if !has_body || !has_type {
+            // Nothing was sent, or no JSON was declared: read it only to refuse a stray body.
+            let bytes = axum::body::Bytes::from_request(req, state)
+                .await
+                .map_err(|rejection| {
+                    ApiError::invalid(rejection.body_text()).with_status(rejection.status())
+                })?;
+            return if bytes.is_empty() {
+                Ok(OptionalJson(None))
+            } else {
+                Err(
+                    ApiError::invalid("expected a body with Content-Type: application/json")
+                        .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE),
+                )
+            };
+        }
+        ApiJson::<T>::from_request(req, state)
+            .await
+            .map(|ApiJson(value)| OptionalJson(Some(value)))
+    }
+}

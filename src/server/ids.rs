@@ -1,0 +1,14 @@
+//! Public identifiers: a type prefix and a ULID, so ids sort by creation time and say what
+//! they name.
+
+pub const ACCOUNT: &str = "acc";
+pub const GRANT: &str = "gr";
+pub const SESSION: &str = "ses";
+pub const EVENT: &str = "ev";
+
+pub fn new_id(prefix: &str) -> String {
+    format!(
+        "{prefix}_{}",
+        ulid::Ulid::generate().to_string().to_lowercase()
+    )
+}

@@ -1,0 +1,298 @@
+//! `supportctl server`: the support-access admin API.
+
+pub mod auth;
+pub mod clock;
+pub mod error;
+pub mod extract;
+pub mod ids;
+pub mod pagination;
+pub mod policy;
+pub mod routes;
+pub mod state;
+pub mod store;
+pub mod tokens;
+pub mod validate;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use self::clock::{Clock, SystemClock};
+use self::policy::Policy;
+use self::state::AppState;
+use self::store::sqlite::{self, ExclusiveServe};
+use self::store::{DynStore, NewAccount, PoolSettings, Principal, SqlStore, Store};
+use crate::api::Role;
+
+/// Everything `supportctl server` needs, validated.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub db_url: String,
+    pub policy: Policy,
+    pub pool: PoolSettings,
+    pub sweep_interval: Duration,
+    pub request_timeout: Duration,
+}
+
+/// A bound, ready server: the port accepts connections before `serve` is called.
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    sweep_interval: Duration,
+    _exclusive: Option<ExclusiveServe>,
+}
+
+impl Server {
+    /// Opens (and migrates) the database and binds the listening socket.
+    pub async fn bind(config: &ServerConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Server> {
+        config.policy.validate().map_err(anyhow::Error::msg)?;
+        let (store, exclusive) = open_store(&config.db_url, &config.pool).await?;
+        let state = AppState::new(store, config.policy, clock);
+        let (router, _) = routes::build(state.clone());
+        let router = router
+            .layer(TimeoutLayer::with_status_code(
+                axum::http::StatusCode::REQUEST_TIMEOUT,
+                config.request_timeout,
+            ))
+            .layer(TraceLayer::new_for_http().make_span_with(
+                |request: &axum::http::Request<_>| {
+                    // Method and path only: headers (tokens) and bodies are never logged.
+                    tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
+                },
+            ));
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        Ok(Server {
+            listener,
+            router,
+            state,
+            sweep_interval: config.sweep_interval,
+            _exclusive: exclusive,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn store(&self) -> DynStore {
+        self.state.store.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    pub async fn serve(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop_sweeper, stopped) = watch::channel(false);
+        let sweeper = tokio::spawn(sweep(self.state.clone(), self.sweep_interval, stopped));
+        tracing::info!(addr = %self.local_addr(), database = self.state.store.backend(), "listening");
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("server failed")?;
+        let _ = stop_sweeper.send(true);
+        let _ = sweeper.await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Opens the store; a SQLite file is served by this process alone, which enables the cache.
+async fn open_store(
+    url: &str,
+    pool: &PoolSettings,
+) -> anyhow::Result<(DynStore, Option<ExclusiveServe>)> {
+    let store: SqlStore = store::open(url, pool).await?;
+    if url.starts_with("sqlite:") {
+        let lock = ExclusiveServe::acquire(&sqlite::path_of(url)?)?;
+        let store = sqlite::with_cache(store, &lock);
+        Ok((Arc::new(store), Some(lock)))
+    } else {
+        Ok((Arc::new(store), None))
+    }
+}
+
+/// Records expiries in the audit log shortly after they happen.
+async fn sweep(state: AppState, every: Duration, mut stop: watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.changed() => return,
+        }
+        match state.store.sweep_expired(state.now()).await {
+            Ok(report) if report.grants_expired + report.sessions_expired > 0 => {
+                tracing::info!(
+                    grants = report.grants_expired,
+                    sessions = report.sessions_expired,
+                    "recorded expiries"
+                );
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "sweeping expiries failed; will retry"),
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutting down");
+}
+
+/// Runs the server in the foreground until interrupted. With `dev`, seeds the demo org and
+/// accounts and prints their `export` lines once the port accepts connections.
+pub fn run(config: ServerConfig, dev: bool) -> anyhow::Result<()> {
+    runtime()?.block_on(async {
+        let server = Server::bind(&config, Arc::new(SystemClock)).await?;
+        if dev {
+            let url = format!("http://{}", server.local_addr());
+            let tokens = seed_dev(server.store().as_ref(), SystemClock.now()).await?;
+            print!("{}", tokens.export_lines(&url));
+            use std::io::Write;
+            std::io::stdout().flush().ok();
+        }
+        server.serve(shutdown_signal()).await
+    })
+}
+
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// `server init`: creates the schema and the first operator, whose token is returned once.
+pub fn init(db_url: &str, email: &str, pool: &PoolSettings) -> anyhow::Result<InitOutcome> {
+    runtime()?.block_on(async {
+        let store = store::open(db_url, pool).await?;
+        if store.count_operators().await? > 0 {
+            return Ok(InitOutcome::AlreadyInitialized);
+        }
+        let token = tokens::new_account_token();
+        store
+            .create_account(
+                &Principal::system(),
+                &NewAccount {
+                    email: email.to_owned(),
+                    role: Role::Operator,
+                    org: None,
+                    token_hash: token.hash,
+                },
+                SystemClock.now(),
+            )
+            .await?;
+        Ok(InitOutcome::Created { token: token.token })
+    })
+}
+
+pub enum InitOutcome {
+    Created { token: String },
+    AlreadyInitialized,
+}
+
+/// The accounts `--dev` (and `demo`) creates, and their tokens.
+pub struct DevTokens {
+    pub operator: String,
+    pub admin: String,
+    pub support: String,
+    pub service: String,
+}
+
+pub const DEV_ORG: &str = "acme";
+pub const DEV_OPERATOR: &str = "operator@supportctl.test";
+pub const DEV_ADMIN: &str = "admin@acme.test";
+pub const DEV_SUPPORT: &str = "support@supportctl.test";
+pub const DEV_SERVICE: &str = "platform@supportctl.test";
+
+impl DevTokens {
+    /// The lines SPEC section 6 promises on stdout.
+    pub fn export_lines(&self, url: &str) -> String {
+        format!(
+            "export SUPPORTCTL_SERVER={url}\n\
+             export SUPPORTCTL_OPERATOR_TOKEN={}\n\
+             export SUPPORTCTL_ADMIN_TOKEN={}  # admin of org {DEV_ORG}\n\
+             export SUPPORTCTL_SUPPORT_TOKEN={}  # a support engineer\n\
+             export SUPPORTCTL_SERVICE_TOKEN={}  # a platform service (introspect, authorize)\n",
+            self.operator, self.admin, self.support, self.service
+        )
+    }
+}
+
+/// Creates org `acme` and one account per role, or, on a database that has them already,
+/// rotates their tokens so that fresh ones can be printed.
+pub async fn seed_dev(store: &dyn Store, now: jiff::Timestamp) -> anyhow::Result<DevTokens> {
+    let system = Principal::system();
+    if store.get_org(DEV_ORG).await?.is_none() {
+        store
+            .create_org(&system, DEV_ORG, "Acme Corporation", now)
+            .await?;
+    }
+    let issue = async |email: &str, role: Role, org: Option<&str>| -> anyhow::Result<String> {
+        let token = tokens::new_account_token();
+        match store.find_account_by_email(email).await? {
+            Some(account) => {
+                store
+                    .rotate_account_token(&system, &account.id, &token.hash, now)
+                    .await?;
+            }
+            None => {
+                store
+                    .create_account(
+                        &system,
+                        &NewAccount {
+                            email: email.to_owned(),
+                            role,
+                            org: org.map(str::to_owned),
+                            token_hash: token.hash,
+                        },
+                        now,
+                    )
+                    .await?;
+            }
+        }
+        Ok(token.token)
+    };
+    Ok(DevTokens {
+        operator: issue(DEV_OPERATOR, Role::Operator, None).await?,
+        admin: issue(DEV_ADMIN, Role::Admin, Some(DEV_ORG)).await?,
+        support: issue(DEV_SUPPORT, Role::Support, None).await?,
+        service: issue(DEV_SERVICE, Role::Service, None).await?,
+    })
+}

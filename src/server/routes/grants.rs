@@ -1,0 +1,277 @@
+//! Grants: an org's admins create, list, extend and revoke them; support engineers list the
+//! ones they may use.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use jiff::Timestamp;
+
+use crate::api::{
+    BulkRevoke, BulkRevokeResult, CreateGrant, ExtendGrant, Grant, GrantListQuery, Page, Problem,
+    RevokeGrant, Role,
+};
+use crate::server::auth::Caller;
+use crate::server::error::{ApiError, ApiResult};
+use crate::server::extract::{ApiJson, ApiPath, ApiQuery, OptionalJson};
+use crate::server::pagination::page_request;
+use crate::server::state::AppState;
+use crate::server::store::{GrantScope, NewGrant, RevokeSelection};
+use crate::server::validate;
+
+/// Most ids in one bulk revoke (the 64 KiB body limit allows about 2,000).
+const MAX_BULK_IDS: usize = 10_000;
+
+/// Grant support access to the org.
+#[utoipa::path(post, path = "/v1/orgs/{org}/grants", tag = "grants", security(("bearer" = [])),
+    params(("org" = String, Path, description = "The org's slug")),
+    request_body = CreateGrant,
+    responses(
+        (status = 201, description = "Created", body = Grant),
+        (status = 409, description = "The org is disabled", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Duration beyond the server's maximum", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_grant(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(org): ApiPath<String>,
+    ApiJson(body): ApiJson<CreateGrant>,
+) -> ApiResult<(StatusCode, Json<Grant>)> {
+    let admin = caller.require_admin_of(&org)?;
+    let now = state.now();
+    let reason = validate::required_text("reason", &body.reason)?;
+    let ticket = validate::optional_text("ticket", body.ticket.as_deref())?;
+    let areas = validate::areas(body.areas.as_deref())?;
+    let mut engineers = body.engineers.unwrap_or_default();
+    for email in &engineers {
+        validate::email(email)?;
+    }
+    engineers.sort();
+    engineers.dedup();
+    let max = state.policy.max_grant_seconds();
+    let seconds = match (body.duration_seconds, body.expires_at) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid(
+                "give duration_seconds or expires_at, not both",
+            ));
+        }
+        (Some(seconds), None) => validate::duration("duration_seconds", seconds, max)?,
+        (None, Some(until)) => {
+            let seconds = until.as_second() - now.as_second();
+            if seconds <= 0 {
+                return Err(ApiError::invalid(format!(
+                    "expires_at {until} is not in the future"
+                )));
+            }
+            validate::duration("expires_at - now", seconds, max)?
+        }
+        (None, None) => state.policy.default_grant_seconds(),
+    };
+    let expires_at = Timestamp::from_second(now.as_second() + seconds)
+        .map_err(|_| ApiError::invalid("expiry out of range"))?;
+    let grant = state
+        .store
+        .create_grant(
+            admin,
+            &org,
+            &NewGrant {
+                level: body.level,
+                areas,
+                engineers,
+                expires_at,
+                reason,
+                ticket,
+            },
+            now,
+        )
+        .await?;
+    tracing::info!(grant = %grant.id, org = %org, level = %grant.level, by = %admin.email, "grant created");
+    Ok((StatusCode::CREATED, Json(grant)))
+}
+
+/// The org's grants, newest first.
+#[utoipa::path(get, path = "/v1/orgs/{org}/grants", tag = "grants", security(("bearer" = [])),
+    params(("org" = String, Path, description = "The org's slug"), GrantListQuery),
+    responses((status = 200, description = "A page of grants", body = Page<Grant>)))]
+pub async fn list_org_grants(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(org): ApiPath<String>,
+    ApiQuery(query): ApiQuery<GrantListQuery>,
+) -> ApiResult<Json<Page<Grant>>> {
+    caller.require_admin_of(&org)?;
+    let page = page_request(query.limit, query.cursor.as_deref())?;
+    let grants = state
+        .store
+        .list_grants(
+            GrantScope::Org(&org),
+            query.status.unwrap_or_default(),
+            page,
+            state.now(),
+        )
+        .await?;
+    Ok(Json(grants))
+}
+
+/// Grants the calling support engineer may use, across orgs, newest first.
+#[utoipa::path(get, path = "/v1/grants", tag = "grants", security(("bearer" = [])),
+    params(GrantListQuery),
+    responses((status = 200, description = "A page of grants", body = Page<Grant>)))]
+pub async fn list_usable_grants(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<GrantListQuery>,
+) -> ApiResult<Json<Page<Grant>>> {
+    let engineer = caller.require(&[Role::Support])?;
+    let page = page_request(query.limit, query.cursor.as_deref())?;
+    let grants = state
+        .store
+        .list_grants(
+            GrantScope::UsableBy(engineer),
+            query.status.unwrap_or_default(),
+            page,
+            state.now(),
+        )
+        .await?;
+    Ok(Json(grants))
+}
+
+/// One grant of the org.
+#[utoipa::path(get, path = "/v1/orgs/{org}/grants/{id}", tag = "grants", security(("bearer" = [])),
+    params(("org" = String, Path, description = "The org's slug"), ("id" = String, Path, description = "Grant id")),
+    responses((status = 200, description = "The grant", body = Grant)))]
+pub async fn get_grant(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((org, id)): ApiPath<(String, String)>,
+) -> ApiResult<Json<Grant>> {
+    caller.require_admin_of(&org)?;
+    let grant = state
+        .store
+        .get_grant(&org, &id, state.now())
+        .await?
+        .ok_or_else(|| no_grant(&org, &id))?;
+    Ok(Json(grant))
+}
+
+/// Move an active grant's expiry later (never past now + the server's maximum).
+#[utoipa::path(post, path = "/v1/orgs/{org}/grants/{id}/extend", tag = "grants", security(("bearer" = [])),
+    params(("org" = String, Path, description = "The org's slug"), ("id" = String, Path, description = "Grant id")),
+    request_body = ExtendGrant,
+    responses(
+        (status = 200, description = "The grant, extended", body = Grant),
+        (status = 409, description = "The grant is no longer active", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Past the server's maximum", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn extend_grant(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((org, id)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<ExtendGrant>,
+) -> ApiResult<Json<Grant>> {
+    let admin = caller.require_admin_of(&org)?;
+    let now = state.now();
+    let max = state.policy.max_grant_seconds();
+    let by = validate::duration("duration_seconds", body.duration_seconds, max)?;
+    let latest = Timestamp::from_second(now.as_second() + max)
+        .map_err(|_| ApiError::invalid("expiry out of range"))?;
+    let grant = state
+        .store
+        .extend_grant(admin, &org, &id, by, latest, now)
+        .await?;
+    tracing::info!(grant = %grant.id, org = %org, by = %admin.email, "grant extended");
+    Ok(Json(grant))
+}
+
+/// Revoke a grant: its sessions end at once. Revoking an inactive grant changes nothing and
+/// answers 200 with the grant as it is.
+#[utoipa::path(post, path = "/v1/orgs/{org}/grants/{id}/revoke", tag = "grants", security(("bearer" = [])),
+    params(("org" = String, Path, description = "The org's slug"), ("id" = String, Path, description = "Grant id")),
+    request_body(content = Option<RevokeGrant>, description = "Optional reason"),
+    responses((status = 200, description = "The grant, revoked (or as it was)", body = Grant)))]
+pub async fn revoke_grant(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((org, id)): ApiPath<(String, String)>,
+    OptionalJson(body): OptionalJson<RevokeGrant>,
+) -> ApiResult<Json<Grant>> {
+    let admin = caller.require_admin_of(&org)?;
+    let reason = match &body {
+        Some(body) => validate::optional_text("reason", body.reason.as_deref())?,
+        None => None,
+    };
+    let now = state.now();
+    let result = state
+        .store
+        .revoke_grants(
+            admin,
+            &org,
+            &RevokeSelection::Ids(vec![id.clone()]),
+            reason.as_deref(),
+            now,
+        )
+        .await?;
+    if !result.not_found.is_empty() {
+        return Err(no_grant(&org, &id));
+    }
+    if !result.revoked.is_empty() {
+        tracing::info!(grant = %id, org = %org, by = %admin.email, "grant revoked");
+    }
+    let grant = state
+        .store
+        .get_grant(&org, &id, now)
+        .await?
+        .ok_or_else(|| no_grant(&org, &id))?;
+    Ok(Json(grant))
+}
+
+/// Revoke many grants, or every active one, in one transaction.
+#[utoipa::path(post, path = "/v1/orgs/{org}/grants/revoke", tag = "grants", security(("bearer" = [])),
+    params(("org" = String, Path, description = "The org's slug")),
+    request_body = BulkRevoke,
+    responses((status = 200, description = "What happened to each id", body = BulkRevokeResult)))]
+pub async fn bulk_revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(org): ApiPath<String>,
+    ApiJson(body): ApiJson<BulkRevoke>,
+) -> ApiResult<Json<BulkRevokeResult>> {
+    let admin = caller.require_admin_of(&org)?;
+    let reason = validate::optional_text("reason", body.reason.as_deref())?;
+    let selection = match (body.ids, body.all) {
+        (Some(_), Some(true)) => {
+            return Err(ApiError::invalid("give ids or all: true, not both"));
+        }
+        (Some(ids), _) if ids.is_empty() => {
+            return Err(ApiError::invalid("ids must name at least one grant"));
+        }
+        (Some(ids), _) if ids.len() > MAX_BULK_IDS => {
+            return Err(ApiError::invalid(format!(
+                "at most {MAX_BULK_IDS} ids per request"
+            )));
+        }
+        (Some(ids), _) => RevokeSelection::Ids(ids),
+        (None, Some(true)) => RevokeSelection::AllActive,
+        (None, _) => {
+            return Err(ApiError::invalid(
+                "give ids (a list of grant ids) or all: true",
+            ));
+        }
+    };
+    let result = state
+        .store
+        .revoke_grants(admin, &org, &selection, reason.as_deref(), state.now())
+        .await?;
+    tracing::info!(
+        org = %org,
+        revoked = result.revoked.len(),
+        already_inactive = result.already_inactive.len(),
+        not_found = result.not_found.len(),
+        by = %admin.email,
+        "bulk revoke"
+    );
+    Ok(Json(result))
+}
+
+fn no_grant(org: &str, id: &str) -> ApiError {
+    ApiError::not_found(format!("no grant '{id}' in org '{org}'"))
+}

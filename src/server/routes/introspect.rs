@@ -1,0 +1,134 @@
+//! What the platform asks: is this session token active (RFC 7662), and may it do this?
+
+use axum::Json;
+use axum::extract::State;
+
+use crate::api::{
+    ActClaim, AuthorizeRequest, AuthorizeResponse, IntrospectRequest, Introspection, Role,
+    SESSION_TOKEN_PREFIX,
+};
+use crate::server::auth::Caller;
+use crate::server::error::ApiResult;
+use crate::server::extract::{ApiJson, JsonOrForm};
+use crate::server::state::AppState;
+use crate::server::store::{AccessRecord, SessionAuth};
+use crate::server::tokens::hash_token;
+use crate::server::validate;
+
+/// RFC 7662 token introspection. An inactive or unknown token gets exactly `{"active": false}`.
+#[utoipa::path(post, path = "/v1/introspect", tag = "platform", security(("bearer" = [])),
+    request_body(content((IntrospectRequest = "application/json"), (IntrospectRequest = "application/x-www-form-urlencoded"))),
+    responses((status = 200, description = "The token's state", body = Introspection)))]
+pub async fn introspect(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonOrForm(body): JsonOrForm<IntrospectRequest>,
+) -> ApiResult<Json<Introspection>> {
+    caller.require(&[Role::Service, Role::Operator])?;
+    let now = state.now();
+    let Some(session) = lookup(&state, &body.token).await? else {
+        return Ok(Json(Introspection::inactive()));
+    };
+    if session.inactive_reason(now).is_some() {
+        return Ok(Json(Introspection::inactive()));
+    }
+    let record = &session.session;
+    let scope = record
+        .areas
+        .iter()
+        .flat_map(|area| {
+            [
+                crate::api::Action::Read,
+                crate::api::Action::Write,
+                crate::api::Action::Administer,
+            ]
+            .into_iter()
+            .filter(|action| action.required_level() <= record.level)
+            .map(move |action| format!("{area}:{action}"))
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    Ok(Json(Introspection {
+        active: true,
+        scope: Some(scope),
+        exp: Some(record.expires_at.as_second()),
+        iat: Some(record.opened_at.as_second()),
+        sub: Some(format!("org:{}", record.org)),
+        org: Some(record.org.clone()),
+        level: Some(record.level),
+        areas: Some(record.areas.clone()),
+        session_id: Some(record.id.clone()),
+        grant_id: Some(record.grant_id.clone()),
+        act: Some(ActClaim {
+            sub: record.engineer.clone(),
+        }),
+        token_type: Some("support_session".into()),
+    }))
+}
+
+/// May this session token perform `action` on `area`? Every answer about a known session is
+/// written to its org's audit log.
+#[utoipa::path(post, path = "/v1/authorize", tag = "platform", security(("bearer" = [])),
+    request_body = AuthorizeRequest,
+    responses((status = 200, description = "The decision", body = AuthorizeResponse)))]
+pub async fn authorize(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<AuthorizeRequest>,
+) -> ApiResult<Json<AuthorizeResponse>> {
+    let service = caller.require(&[Role::Service])?;
+    let resource = validate::optional_text("resource", body.resource.as_deref())?;
+    let now = state.now();
+    let Some(session) = lookup(&state, &body.token).await? else {
+        return Ok(Json(AuthorizeResponse {
+            allow: false,
+            session_id: None,
+            org: None,
+            reason: Some("unknown session token".into()),
+        }));
+    };
+    let record = &session.session;
+    let denial = if let Some(reason) = session.inactive_reason(now) {
+        Some(reason.to_owned())
+    } else if !record.areas.contains(&body.area) {
+        Some(format!("area {} is not in the session's areas", body.area))
+    } else if body.action.required_level() > record.level {
+        Some(format!(
+            "{} needs level {}; the session has {}",
+            body.action,
+            body.action.required_level(),
+            record.level
+        ))
+    } else {
+        None
+    };
+    let answer = AuthorizeResponse {
+        allow: denial.is_none(),
+        session_id: Some(record.id.clone()),
+        org: Some(record.org.clone()),
+        reason: denial.clone(),
+    };
+    state
+        .store
+        .record_access(
+            &AccessRecord {
+                allowed: denial.is_none(),
+                reason: denial,
+                area: body.area,
+                action: body.action,
+                resource,
+                reporter: service.clone(),
+                session,
+            },
+            now,
+        )
+        .await?;
+    Ok(Json(answer))
+}
+
+async fn lookup(state: &AppState, token: &str) -> ApiResult<Option<SessionAuth>> {
+    if !token.starts_with(SESSION_TOKEN_PREFIX) {
+        return Ok(None);
+    }
+    Ok(state.store.authenticate_session(&hash_token(token)).await?)
+}

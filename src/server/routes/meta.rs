@@ -1,0 +1,68 @@
+//! Health, the OpenAPI document, and who am I.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+
+use crate::api::{Account, Health};
+use crate::server::auth::Caller;
+use crate::server::error::{ApiError, ApiResult};
+use crate::server::state::AppState;
+
+/// Liveness and database health.
+#[utoipa::path(get, path = "/healthz", tag = "meta",
+    responses(
+        (status = 200, description = "Server and database are up", body = Health),
+        (status = 503, description = "The database does not answer", body = Health),
+    ))]
+pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+    let (status, database) = match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok".to_owned()),
+        Err(error) => (StatusCode::SERVICE_UNAVAILABLE, error.to_string()),
+    };
+    let health = Health {
+        status: if status == StatusCode::OK {
+            "ok"
+        } else {
+            "degraded"
+        }
+        .to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        database: if status == StatusCode::OK {
+            format!("ok ({})", state.store.backend())
+        } else {
+            database
+        },
+    };
+    (status, Json(health))
+}
+
+/// This document.
+#[utoipa::path(get, path = "/v1/openapi.json", tag = "meta",
+    responses((status = 200, description = "The OpenAPI 3 document of this API", body = Object)))]
+pub async fn openapi_json(
+    Extension(document): Extension<OpenApiJson>,
+) -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        document.0.to_string(),
+    )
+}
+
+/// The serialized document, rendered once at start.
+#[derive(Clone)]
+pub struct OpenApiJson(pub Arc<str>);
+
+/// The calling account.
+#[utoipa::path(get, path = "/v1/me", tag = "meta", security(("bearer" = [])),
+    responses((status = 200, description = "The caller's account", body = Account)))]
+pub async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Account>> {
+    let account = state
+        .store
+        .find_account_by_email(&caller.0.email)
+        .await?
+        .ok_or_else(|| ApiError::unauthenticated("invalid or revoked token"))?;
+    Ok(Json(account))
+}

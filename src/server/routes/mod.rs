@@ -1,0 +1,136 @@
+//! The HTTP API: one module per resource, each handler documented for the OpenAPI document
+//! by `#[utoipa::path]`, so the document and the router come from the same declarations.
+
+mod accounts;
+mod audit;
+mod grants;
+mod introspect;
+mod meta;
+mod orgs;
+mod sessions;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, StatusCode};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{OpenApi, RefOr, Response};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::error::ApiError;
+use super::state::AppState;
+use crate::api::{PROBLEM_CONTENT_TYPE, Problem};
+
+/// Request bodies above this are refused with 413.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// The API's router and its OpenAPI document.
+pub fn build(state: AppState) -> (Router, Arc<OpenApi>) {
+    let (router, mut openapi) = OpenApiRouter::<AppState>::new()
+        .routes(routes!(meta::healthz))
+        .routes(routes!(meta::openapi_json))
+        .routes(routes!(meta::me))
+        .routes(routes!(orgs::create_org, orgs::list_orgs))
+        .routes(routes!(orgs::get_org))
+        .routes(routes!(orgs::disable_org))
+        .routes(routes!(accounts::create_account, accounts::list_accounts))
+        .routes(routes!(accounts::disable_account))
+        .routes(routes!(accounts::rotate_token))
+        .routes(routes!(grants::create_grant, grants::list_org_grants))
+        .routes(routes!(grants::get_grant))
+        .routes(routes!(grants::extend_grant))
+        .routes(routes!(grants::revoke_grant))
+        .routes(routes!(grants::bulk_revoke))
+        .routes(routes!(grants::list_usable_grants))
+        .routes(routes!(sessions::open_session, sessions::list_org_sessions))
+        .routes(routes!(sessions::list_sessions))
+        .routes(routes!(sessions::get_session))
+        .routes(routes!(sessions::close_session))
+        .routes(routes!(sessions::current_session))
+        .routes(routes!(introspect::introspect))
+        .routes(routes!(introspect::authorize))
+        .routes(routes!(audit::list_audit))
+        .split_for_parts();
+    describe(&mut openapi);
+    let openapi = Arc::new(openapi);
+    let router = router
+        .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::invalid("method not allowed on this endpoint")
+                .with_status(StatusCode::METHOD_NOT_ALLOWED)
+        })
+        .layer(axum::Extension(meta::OpenApiJson(
+            openapi.to_json().unwrap_or_default().into(),
+        )))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state);
+    (router, openapi)
+}
+
+/// Fills in what the per-handler declarations leave out: the document's identity, the bearer
+/// scheme, and the problem responses that any operation of a kind can give.
+fn describe(openapi: &mut OpenApi) {
+    openapi.info.title = "supportctl".into();
+    openapi.info.version = env!("CARGO_PKG_VERSION").into();
+    openapi.info.description = Some(
+        "Support-access admin API: org admins grant the vendor's support team scoped, \
+         time-boxed access; support engineers open sessions; the platform introspects and \
+         authorizes session tokens; every change and access is in the org's audit log."
+            .into(),
+    );
+    let components = openapi.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+    );
+    let problem = |description: &str| -> RefOr<Response> {
+        RefOr::T(
+            utoipa::openapi::ResponseBuilder::new()
+                .description(description)
+                .content(
+                    PROBLEM_CONTENT_TYPE,
+                    utoipa::openapi::ContentBuilder::new()
+                        .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                            "Problem",
+                        ))))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    components.schemas.insert(
+        "Problem".into(),
+        <Problem as utoipa::PartialSchema>::schema(),
+    );
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        let has_path_params = path.contains('{');
+        for (method, operation) in [(Method::GET, &mut item.get), (Method::POST, &mut item.post)] {
+            let Some(operation) = operation else { continue };
+            let secured = operation.security.is_some();
+            let mut add = |status: &str, description: &str| {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| problem(description));
+            };
+            add("400", "Invalid request: bad parameters or body");
+            add("500", "Internal error");
+            add("503", "The database is unavailable");
+            if secured {
+                add("401", "Missing, invalid, revoked or disabled token");
+                add("403", "The caller's role may not use this endpoint");
+                add("429", "Too many failed authentication attempts");
+            }
+            if has_path_params {
+                add("404", "No such resource, or not visible to the caller");
+            }
+            if method == Method::POST {
+                add("413", "Request body over 64 KiB");
+                add("415", "Request body is not JSON");
+            }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! What every handler shares: the store, the policy and the clock.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use super::clock::Clock;
+use super::policy::Policy;
+use super::store::DynStore;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
+    pub store: DynStore,
+    pub policy: Policy,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl AppState {
+    pub fn new(store: DynStore, policy: Policy, clock: Arc<dyn Clock>) -> Self {
+        AppState(Arc::new(Shared {
+            store,
+            policy,
+            clock,
+        }))
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}

@@ -1,0 +1,141 @@
+//! Appending to an org's audit chain inside the transaction of the change it records.
+
+use jiff::Timestamp;
+use serde_json::Value;
+use sqlx::{AnyConnection, AssertSqlSafe};
+
+use super::{Principal, StoreError, StoreResult};
+use crate::api::{Actor, AuditEvent, chain::event_hash};
+use crate::server::ids;
+
+/// Rows per multi-row insert: well under SQLite's and PostgreSQL's bound-parameter limits.
+const INSERT_CHUNK: usize = 500;
+const COLUMNS: usize = 12;
+
+/// The head of one org's chain, read (and, on PostgreSQL, row-locked) at the start of a
+/// write transaction. Events are hashed as they are recorded and written by [`ChainHead::save`].
+pub(super) struct ChainHead {
+    pub org_pk: i64,
+    pub org: String,
+    seq: i64,
+    hash: String,
+    pending: Vec<AuditEvent>,
+}
+
+impl ChainHead {
+    pub fn new(org_pk: i64, org: String, seq: i64, hash: String) -> Self {
+        ChainHead {
+            org_pk,
+            org,
+            seq,
+            hash,
+            pending: Vec::new(),
+        }
+    }
+
+    pub fn record(
+        &mut self,
+        at: Timestamp,
+        actor: &Principal,
+        action: &str,
+        target: Option<&str>,
+        details: Value,
+    ) -> StoreResult<()> {
+        let mut event = AuditEvent {
+            seq: self.seq + 1,
+            id: ids::new_id(ids::EVENT),
+            at,
+            org: self.org.clone(),
+            actor: actor_of(actor),
+            action: action.to_owned(),
+            target: target.map(str::to_owned),
+            details,
+            prev_hash: self.hash.clone(),
+            hash: String::new(),
+        };
+        event.hash =
+            event_hash(&event).map_err(|e| StoreError::Database(format!("hashing event: {e}")))?;
+        self.seq = event.seq;
+        self.hash = event.hash.clone();
+        self.pending.push(event);
+        Ok(())
+    }
+
+    /// Writes the recorded events and moves the head, in the caller's transaction.
+    pub async fn save(self, tx: &mut AnyConnection) -> StoreResult<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        for chunk in self.pending.chunks(INSERT_CHUNK) {
+            let sql = format!(
+                "INSERT INTO audit_events (org_pk, seq, id, at, actor_id, actor_email, actor_role, \
+                 action, target, details, prev_hash, hash) VALUES {}",
+                placeholders(chunk.len(), COLUMNS)
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for event in chunk {
+                query = query
+                    .bind(self.org_pk)
+                    .bind(event.seq)
+                    .bind(event.id.clone())
+                    .bind(event.at.as_second())
+                    .bind(event.actor.id.clone())
+                    .bind(event.actor.email.clone())
+                    .bind(event.actor.role.clone())
+                    .bind(event.action.clone())
+                    .bind(event.target.clone())
+                    .bind(event.details.to_string())
+                    .bind(event.prev_hash.clone())
+                    .bind(event.hash.clone());
+            }
+            query.execute(&mut *tx).await?;
+        }
+        sqlx::query("UPDATE orgs SET audit_seq = $1, audit_hash = $2 WHERE pk = $3")
+            .bind(self.seq)
+            .bind(self.hash)
+            .bind(self.org_pk)
+            .execute(&mut *tx)
+            .await?;
+        Ok(())
+    }
+}
+
+pub(super) fn actor_of(principal: &Principal) -> Actor {
+    Actor {
+        id: principal.id.clone(),
+        email: principal.email.clone(),
+        role: if principal.pk == 0 {
+            "system".to_owned()
+        } else {
+            principal.role.to_string()
+        },
+    }
+}
+
+/// `($1, $2, ...), ($n+1, ...)` for a multi-row insert.
+pub(super) fn placeholders(rows: usize, columns: usize) -> String {
+    let mut out = String::with_capacity(rows * columns * 5);
+    for row in 0..rows {
+        if row > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(row * columns + column + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_number_rows_consecutively() {
+        assert_eq!(super::placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+    }
+}

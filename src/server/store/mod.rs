@@ -1,0 +1,394 @@
+//! Storage behind one trait. Handlers only see [`Store`]; the SQL implementation serves SQLite
+//! and PostgreSQL (see `sqlite.rs` and `postgres.rs` for what differs), and [`cache`] wraps a
+//! single-process store with an in-memory authentication cache.
+
+pub mod cache;
+mod chain;
+pub mod postgres;
+mod sql;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+
+use crate::api::{
+    Account, Area, AuditEvent, BulkRevokeResult, Grant, GrantStatusFilter, Level, Org, Page, Role,
+    Session, SessionStatusFilter,
+};
+
+pub use sql::SqlStore;
+
+/// What went wrong in the store, in terms a handler can answer with.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Policy(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_) => StoreError::Unavailable(error.to_string()),
+            _ => StoreError::Database(error.to_string()),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// SHA-256 of a token: the only form in which tokens are stored or compared.
+pub type TokenHash = [u8; 32];
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub pk: i64,
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    /// The org of an admin.
+    pub org: Option<String>,
+}
+
+impl Principal {
+    /// The server's own actor, for events nobody caused directly (expiries).
+    pub fn system() -> Self {
+        Principal {
+            pk: 0,
+            id: "system".into(),
+            email: "system".into(),
+            role: Role::Operator,
+            org: None,
+        }
+    }
+}
+
+/// An account found by its token hash, with what decides whether it may still act.
+#[derive(Debug, Clone)]
+pub struct AccountAuth {
+    pub principal: Principal,
+    pub disabled: bool,
+    pub org_disabled: bool,
+}
+
+/// A session found by its token hash, with everything that decides whether it is active.
+#[derive(Debug, Clone)]
+pub struct SessionAuth {
+    pub session: SessionRecord,
+    pub org_pk: i64,
+    pub engineer_pk: i64,
+    pub engineer_id: String,
+    pub grant_expires_at: Timestamp,
+    pub grant_revoked_at: Option<Timestamp>,
+    pub engineer_disabled: bool,
+    pub org_disabled: bool,
+}
+
+/// A session as stored, before its status is derived for a point in time.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub id: String,
+    pub org: String,
+    pub grant_id: String,
+    pub engineer: String,
+    pub level: Level,
+    pub areas: Vec<Area>,
+    pub reason: String,
+    pub opened_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub closed_at: Option<Timestamp>,
+    pub close_reason: Option<String>,
+}
+
+impl SessionAuth {
+    /// Why the session is not active at `now`, or `None` when it is.
+    pub fn inactive_reason(&self, now: Timestamp) -> Option<&'static str> {
+        if self.session.closed_at.is_some() {
+            Some("session closed")
+        } else if self.grant_revoked_at.is_some() {
+            Some("grant revoked")
+        } else if now >= self.session.expires_at || now >= self.grant_expires_at {
+            Some("session expired")
+        } else if self.engineer_disabled {
+            Some("engineer account disabled")
+        } else if self.org_disabled {
+            Some("org disabled")
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub email: String,
+    pub role: Role,
+    pub org: Option<String>,
+    pub token_hash: TokenHash,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewGrant {
+    pub level: Level,
+    pub areas: Vec<Area>,
+    pub engineers: Vec<String>,
+    pub expires_at: Timestamp,
+    pub reason: String,
+    pub ticket: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub grant_id: Option<String>,
+    pub level: Option<Level>,
+    pub areas: Option<Vec<Area>>,
+    pub ttl_seconds: i64,
+    pub reason: String,
+    pub token_hash: TokenHash,
+}
+
+/// Which grants a list covers.
+#[derive(Debug, Clone)]
+pub enum GrantScope<'a> {
+    Org(&'a str),
+    /// Grants naming this support engineer, or the whole team, in enabled orgs.
+    UsableBy(&'a Principal),
+}
+
+/// Which sessions a list covers.
+#[derive(Debug, Clone)]
+pub enum SessionScope<'a> {
+    Org(&'a str),
+    Engineer(&'a Principal),
+}
+
+#[derive(Debug, Clone)]
+pub enum RevokeSelection {
+    Ids(Vec<String>),
+    AllActive,
+}
+
+/// A page request: `after` is the decoded keyset cursor.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub limit: i64,
+    pub after: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub after_seq: Option<i64>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    pub action: Option<String>,
+    pub limit: i64,
+}
+
+/// One `authorize` decision, to be written to the session's org audit log.
+#[derive(Debug, Clone)]
+pub struct AccessRecord {
+    pub session: SessionAuth,
+    pub reporter: Principal,
+    pub allowed: bool,
+    pub area: Area,
+    pub action: crate::api::Action,
+    pub resource: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    pub grants_expired: usize,
+    pub sessions_expired: usize,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`, for `/healthz` and logs.
+    fn backend(&self) -> &'static str;
+    async fn ping(&self) -> StoreResult<()>;
+
+    async fn authenticate_account(&self, token: &TokenHash) -> StoreResult<Option<AccountAuth>>;
+    async fn authenticate_session(&self, token: &TokenHash) -> StoreResult<Option<SessionAuth>>;
+
+    async fn create_org(
+        &self,
+        actor: &Principal,
+        slug: &str,
+        name: &str,
+        now: Timestamp,
+    ) -> StoreResult<Org>;
+    async fn list_orgs(&self, page: PageRequest) -> StoreResult<Page<Org>>;
+    async fn get_org(&self, slug: &str) -> StoreResult<Option<Org>>;
+    /// Disables the org and closes its open sessions.
+    async fn disable_org(&self, actor: &Principal, slug: &str, now: Timestamp) -> StoreResult<Org>;
+
+    async fn create_account(
+        &self,
+        actor: &Principal,
+        account: &NewAccount,
+        now: Timestamp,
+    ) -> StoreResult<Account>;
+    async fn list_accounts(&self, page: PageRequest) -> StoreResult<Page<Account>>;
+    async fn find_account_by_email(&self, email: &str) -> StoreResult<Option<Account>>;
+    /// Disables the account and closes its open sessions.
+    async fn disable_account(
+        &self,
+        actor: &Principal,
+        id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Account>;
+    async fn rotate_account_token(
+        &self,
+        actor: &Principal,
+        id: &str,
+        token: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Account>;
+    async fn count_operators(&self) -> StoreResult<i64>;
+
+    async fn create_grant(
+        &self,
+        actor: &Principal,
+        org: &str,
+        grant: &NewGrant,
+        now: Timestamp,
+    ) -> StoreResult<Grant>;
+    async fn list_grants(
+        &self,
+        scope: GrantScope<'_>,
+        status: GrantStatusFilter,
+        page: PageRequest,
+        now: Timestamp,
+    ) -> StoreResult<Page<Grant>>;
+    async fn get_grant(&self, org: &str, id: &str, now: Timestamp) -> StoreResult<Option<Grant>>;
+    /// Moves an active grant's expiry by `by_seconds`, refusing to go past `latest`.
+    async fn extend_grant(
+        &self,
+        actor: &Principal,
+        org: &str,
+        id: &str,
+        by_seconds: i64,
+        latest: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<Grant>;
+    /// Revokes in one transaction; inactive grants are left as they are.
+    async fn revoke_grants(
+        &self,
+        actor: &Principal,
+        org: &str,
+        selection: &RevokeSelection,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<BulkRevokeResult>;
+
+    async fn open_session(
+        &self,
+        engineer: &Principal,
+        org: &str,
+        session: &NewSession,
+        now: Timestamp,
+    ) -> StoreResult<Session>;
+    async fn list_sessions(
+        &self,
+        scope: SessionScope<'_>,
+        status: SessionStatusFilter,
+        page: PageRequest,
+        now: Timestamp,
+    ) -> StoreResult<Page<Session>>;
+    async fn get_session(&self, id: &str, now: Timestamp) -> StoreResult<Option<Session>>;
+    /// Closes an open session; a session that already ended is returned as it is.
+    async fn close_session(
+        &self,
+        actor: &Principal,
+        id: &str,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<Session>;
+
+    async fn record_access(&self, access: &AccessRecord, now: Timestamp) -> StoreResult<()>;
+    async fn list_audit(&self, org: &str, filter: &AuditFilter) -> StoreResult<Page<AuditEvent>>;
+    /// Writes `grant.expired` and `session.expired` events for expiries not yet recorded.
+    async fn sweep_expired(&self, now: Timestamp) -> StoreResult<SweepReport>;
+}
+
+pub type DynStore = Arc<dyn Store>;
+
+/// Opens the store that `url` names (`sqlite://PATH` or `postgres://...`) and migrates it.
+pub async fn open(url: &str, pool: &PoolSettings) -> anyhow::Result<SqlStore> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        postgres::open(url, pool).await
+    } else if url.starts_with("sqlite:") {
+        sqlite::open(url, pool).await
+    } else {
+        anyhow::bail!(
+            "unsupported database URL '{}': use sqlite://PATH or postgres://...",
+            redact_url(url)
+        )
+    }
+}
+
+/// Connection pool settings (flags of `supportctl server`).
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub min_connections: u32,
+    pub acquire_timeout: std::time::Duration,
+    pub idle_timeout: std::time::Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            max_connections: 16,
+            min_connections: 1,
+            acquire_timeout: std::time::Duration::from_secs(5),
+            idle_timeout: std::time::Duration::from_secs(600),
+        }
+    }
+}
+
+/// A database URL fit for logs and errors: without its password.
+pub fn redact_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('@') {
+            Some((userinfo, host)) => {
+                let user = userinfo.split(':').next().unwrap_or_default();
+                format!("{scheme}://{user}:***@{host}")
+            }
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// Derives a grant's status at `now`.
+pub fn grant_status(
+    expires_at: Timestamp,
+    revoked_at: Option<Timestamp>,
+    now: Timestamp,
+) -> crate::api::GrantStatus {
+    use crate::api::GrantStatus;
+    if revoked_at.is_some() {
+        GrantStatus::Revoked
+    } else if now >= expires_at {
+        GrantStatus::Expired
+    } else {
+        GrantStatus::Active
+    }
+}

@@ -1,0 +1,46 @@
+//! PostgreSQL: several replicas share one database. Writers serialize per org on the org's
+//! row (`SELECT ... FOR UPDATE` on its chain head); nothing is cached in-process, so every
+//! introspection sees every committed revocation.
+
+use std::borrow::Cow;
+
+use anyhow::Context;
+use sqlx::SqlSafeStr;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+use super::sql::{Backend, SqlStore};
+use super::{PoolSettings, redact_url};
+
+fn migrator() -> Migrator {
+    Migrator::with_migrations(vec![Migration::new(
+        1,
+        Cow::Borrowed("init"),
+        MigrationType::Simple,
+        include_str!("migrations/postgres/0001_init.sql").into_sql_str(),
+        false,
+    )])
+}
+
+pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore> {
+    install_default_drivers();
+    let pool = AnyPoolOptions::new()
+        .max_connections(settings.max_connections.max(1))
+        .min_connections(settings.min_connections)
+        .acquire_timeout(settings.acquire_timeout)
+        .idle_timeout(settings.idle_timeout)
+        .connect(url)
+        .await
+        .with_context(|| format!("cannot connect to PostgreSQL at {}", redact_url(url)))?;
+    // Replicas starting together: the migrator takes an advisory lock, so one migrates.
+    migrator()
+        .run(&pool)
+        .await
+        .with_context(|| format!("cannot migrate PostgreSQL database {}", redact_url(url)))?;
+    Ok(SqlStore {
+        read: pool.clone(),
+        write: pool,
+        backend: Backend::Postgres,
+        cache: None,
+    })
+}

@@ -1,0 +1,119 @@
+//! SQLite: one file, one serving process. WAL lets readers run beside the single writer
+//! connection; the busy timeout makes another process (e.g. `server init`) wait, not fail.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{Executor, SqlSafeStr};
+
+use super::PoolSettings;
+use super::cache::AuthCache;
+use super::sql::{Backend, SqlStore};
+
+const PRAGMAS: [&str; 4] = [
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA busy_timeout = 5000",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA synchronous = NORMAL",
+];
+
+fn migrator() -> Migrator {
+    Migrator::with_migrations(vec![Migration::new(
+        1,
+        Cow::Borrowed("init"),
+        MigrationType::Simple,
+        include_str!("migrations/sqlite/0001_init.sql").into_sql_str(),
+        false,
+    )])
+}
+
+/// The file a `sqlite:` URL names.
+pub fn path_of(url: &str) -> anyhow::Result<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .context("not a sqlite: URL")?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        anyhow::bail!(
+            "an in-memory SQLite database cannot be shared by the server's connections; name a file, e.g. sqlite://./supportctl.db"
+        );
+    }
+    Ok(PathBuf::from(path))
+}
+
+pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore> {
+    install_default_drivers();
+    let path = path_of(url)?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let connect_url = format!("sqlite://{}?mode=rwc", path.display());
+    let options = || {
+        AnyPoolOptions::new().after_connect(|conn, _meta| {
+            Box::pin(async move {
+                for pragma in PRAGMAS {
+                    conn.execute(pragma).await?;
+                }
+                Ok(())
+            })
+        })
+    };
+    let write = options()
+        .max_connections(1)
+        .acquire_timeout(settings.acquire_timeout)
+        .connect(&connect_url)
+        .await
+        .with_context(|| format!("cannot open SQLite database {}", path.display()))?;
+    migrator()
+        .run(&write)
+        .await
+        .with_context(|| format!("cannot migrate SQLite database {}", path.display()))?;
+    let read = options()
+        .max_connections(settings.max_connections.max(1))
+        .min_connections(settings.min_connections)
+        .acquire_timeout(settings.acquire_timeout)
+        .idle_timeout(settings.idle_timeout)
+        .connect(&connect_url)
+        .await
+        .with_context(|| format!("cannot open SQLite database {}", path.display()))?;
+    Ok(SqlStore {
+        read,
+        write,
+        backend: Backend::Sqlite,
+        cache: None,
+    })
+}
+
+/// Holds an exclusive lock on `<db>.lock` for as long as it lives, so that only one server
+/// process serves a SQLite file: the in-memory authentication cache relies on seeing every write.
+pub struct ExclusiveServe {
+    _file: File,
+}
+
+impl ExclusiveServe {
+    pub fn acquire(db: &Path) -> anyhow::Result<Self> {
+        let lock_path = PathBuf::from(format!("{}.lock", db.display()));
+        let file = File::create(&lock_path)
+            .with_context(|| format!("cannot create {}", lock_path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(ExclusiveServe { _file: file }),
+            Err(_) => anyhow::bail!(
+                "another supportctl server is serving {}; run several replicas on PostgreSQL instead",
+                db.display()
+            ),
+        }
+    }
+}
+
+/// Turns on the authentication cache: only for a store this process serves exclusively.
+pub fn with_cache(mut store: SqlStore, _lock: &ExclusiveServe) -> SqlStore {
+    store.cache = Some(Arc::new(AuthCache::default()));
+    store
+}

@@ -1,0 +1,146 @@
+//! Input rules shared by handlers: refuse early, with a message that names the field.
+
+use super::error::ApiError;
+use crate::api::Area;
+
+const MAX_TEXT: usize = 1000;
+
+pub fn slug(slug: &str) -> Result<(), ApiError> {
+    let ok = (2..=63).contains(&slug.len())
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(format!(
+            "slug '{slug}' must be 2 to 63 lowercase letters, digits or dashes, \
+             not starting or ending with a dash"
+        )))
+    }
+}
+
+pub fn email(email: &str) -> Result<(), ApiError> {
+    let ok = email.len() <= 254
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == ',')
+        && matches!(email.split_once('@'), Some((local, domain))
+            if !local.is_empty() && !domain.is_empty() && !domain.contains('@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(format!(
+            "'{email}' is not an email address"
+        )))
+    }
+}
+
+/// A required free-text field such as `reason`.
+pub fn required_text(field: &str, value: &str) -> Result<String, ApiError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(ApiError::invalid(format!("{field} is required")));
+    }
+    optional_text(field, Some(value)).map(|text| text.unwrap_or_default())
+}
+
+pub fn optional_text(field: &str, value: Option<&str>) -> Result<Option<String>, ApiError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(value) if value.chars().count() > MAX_TEXT => Err(ApiError::invalid(format!(
+            "{field} is longer than {MAX_TEXT} characters"
+        ))),
+        Some(value)
+            if value
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t') =>
+        {
+            Err(ApiError::invalid(format!(
+                "{field} contains control characters"
+            )))
+        }
+        Some(value) => Ok(Some(value.to_owned())),
+    }
+}
+
+/// Areas as given, sorted and deduplicated; `None` means all of them.
+pub fn areas(areas: Option<&[Area]>) -> Result<Vec<Area>, ApiError> {
+    match areas {
+        None => Ok(Area::ALL.to_vec()),
+        Some([]) => Err(ApiError::invalid(
+            "areas must name at least one area (omit it for all)",
+        )),
+        Some(areas) => {
+            let mut areas = areas.to_vec();
+            areas.sort();
+            areas.dedup();
+            Ok(areas)
+        }
+    }
+}
+
+/// A positive number of seconds, at most `max` (else `policy_violation`).
+pub fn duration(field: &str, seconds: i64, max: i64) -> Result<i64, ApiError> {
+    if seconds <= 0 {
+        return Err(ApiError::invalid(format!(
+            "{field} must be a positive number of seconds, got {seconds}"
+        )));
+    }
+    if seconds > max {
+        return Err(ApiError::policy(format!(
+            "{field} of {seconds}s exceeds the server's maximum of {max}s ({})",
+            humantime::format_duration(std::time::Duration::from_secs(max.unsigned_abs()))
+        )));
+    }
+    Ok(seconds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert!(slug("acme").is_ok());
+        assert!(slug("acme-2").is_ok());
+        for bad in [
+            "a",
+            "-acme",
+            "acme-",
+            "Acme",
+            "ac me",
+            "ac_me",
+            &"a".repeat(64),
+        ] {
+            assert!(slug(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn emails() {
+        assert!(email("ada@acme.test").is_ok());
+        for bad in ["", "ada", "@acme", "ada@", "a b@acme", "a,b@acme", "a@b@c"] {
+            assert!(email(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration("d", 60, 3600).unwrap(), 60);
+        assert_eq!(
+            duration("d", 0, 3600).unwrap_err().code.as_str(),
+            "invalid_request"
+        );
+        assert_eq!(
+            duration("d", -5, 3600).unwrap_err().code.as_str(),
+            "invalid_request"
+        );
+        assert_eq!(
+            duration("d", 3601, 3600).unwrap_err().code.as_str(),
+            "policy_violation"
+        );
+    }
+}
