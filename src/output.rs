@@ -134,9 +134,10 @@ impl Ui {
     }
 
     pub fn json<T: Serialize + ?Sized>(&mut self, value: &T) -> io::Result<()> {
-        let mut out = io::stdout().lock();
-        serde_json::to_writer_pretty(&mut out, value).map_err(io::Error::other)?;
-        writeln!(out)
+        // Serialize first, so that a closed pipe surfaces as the I/O error it is.
+        let mut text = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
+        text.push(b'\n');
+        io::stdout().lock().write_all(&text)
     }
 
     pub fn list<T: Tabular>(&mut self, items: &[T]) -> io::Result<()> {
@@ -318,11 +319,10 @@ impl Ui {
             return Ok(true);
         }
         if !self.interactive {
-            return Err(CommandError::usage(format!(
-                "{} needs confirmation, and there is no terminal to ask",
-                question.trim_end_matches('?')
-            ))
-            .with_hint("pass --yes to confirm"));
+            return Err(
+                CommandError::usage(format!("confirmation required: {question}"))
+                    .with_hint("there is no terminal to ask; pass --yes to confirm"),
+            );
         }
         dialoguer::Confirm::new()
             .with_prompt(question)
