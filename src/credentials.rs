@@ -47,6 +47,13 @@ fn keyring_ready() -> Result<(), CredentialError> {
         .map_err(CredentialError::NoKeyring)
 }
 
+/// The keyring entry's name for a profile's token. The OS keyring is one per user, shared by
+/// every config dir: naming the server too means a token is only ever read back for the
+/// server it was stored for, even when two config dirs have a profile of the same name.
+pub fn keyring_name(profile: &str, server: &str) -> String {
+    format!("{profile}@{server}")
+}
+
 fn entry(profile: &str) -> Result<keyring_core::Entry, CredentialError> {
     keyring_ready()?;
     keyring_core::Entry::new(SERVICE, profile)

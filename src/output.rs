@@ -117,6 +117,11 @@ impl Ui {
         self.quiet
     }
 
+    /// `--yes`: every confirmation is taken as given.
+    pub fn assume_yes(&self) -> bool {
+        self.assume_yes
+    }
+
     pub fn verbosity(&self) -> u8 {
         self.verbosity
     }
@@ -128,7 +133,7 @@ impl Ui {
 
     // Data (stdout) ---------------------------------------------------------------------------
 
-    pub fn line(&mut self, text: &str) -> io::Result<()> {
+    pub fn line(&self, text: &str) -> io::Result<()> {
         let mut out = io::stdout().lock();
         writeln!(out, "{text}")
     }
@@ -244,15 +249,7 @@ impl Ui {
     }
 
     fn tsv_row(&self, cells: &[Cell]) -> String {
-        cells
-            .iter()
-            .map(|cell| match cell {
-                Cell::Text(text) | Cell::Status(text) => tsv_escape(text),
-                Cell::Time(None) => String::new(),
-                Cell::Time(Some(at)) => at.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join("\t")
+        tsv_cells(cells).join("\t")
     }
 
     // Messages (stderr) -----------------------------------------------------------------------
@@ -324,11 +321,12 @@ impl Ui {
                     .with_hint("there is no terminal to ask; pass --yes to confirm"),
             );
         }
-        dialoguer::Confirm::new()
-            .with_prompt(question)
-            .default(false)
-            .interact()
-            .map_err(prompt_error)
+        prompt(|| {
+            dialoguer::Confirm::new()
+                .with_prompt(question)
+                .default(false)
+                .interact()
+        })
     }
 
     pub fn spinner_or_bar(&self, len: u64, message: &str) -> indicatif::ProgressBar {
@@ -347,6 +345,47 @@ impl Ui {
     }
 }
 
+/// Runs one dialoguer prompt.
+///
+/// Ctrl-C at a prompt makes console raise SIGINT, which ends the process as it should (the
+/// shell sees 130). But selections hide the cursor while they run, and a process killed there
+/// would leave the user's terminal without one: so while a prompt runs, SIGINT first gives the
+/// cursor back, then does what the default action does.
+pub fn prompt<T>(ask: impl FnOnce() -> dialoguer::Result<T>) -> CommandResult<T> {
+    use std::sync::atomic::Ordering;
+    static INSTALLED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        // SAFETY: the action makes only async-signal-safe calls: an atomic load, one write(2)
+        // and signal-hook's emulation of the default action (reset, then re-raise).
+        let _ = unsafe {
+            signal_hook::low_level::register(signal_hook::consts::SIGINT, || {
+                if PROMPTING.load(Ordering::SeqCst) {
+                    show_cursor_from_signal_handler();
+                }
+                let _ =
+                    signal_hook::low_level::emulate_default_handler(signal_hook::consts::SIGINT);
+            })
+        };
+    });
+    PROMPTING.store(true, Ordering::SeqCst);
+    let answer = ask();
+    PROMPTING.store(false, Ordering::SeqCst);
+    answer.map_err(prompt_error)
+}
+
+/// Whether a prompt is on the terminal (read by the SIGINT action).
+static PROMPTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// "Show cursor", and a newline so the shell's prompt starts on a line of its own.
+fn show_cursor_from_signal_handler() {
+    use std::os::fd::FromRawFd;
+    // One write(2) to fd 2, bypassing std's stderr lock (not safe in a signal handler);
+    // ManuallyDrop keeps the descriptor open.
+    // SAFETY: fd 2 stays open for the life of the process; it is never closed here.
+    let mut stderr = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(2) });
+    let _ = stderr.write_all(b"\x1b[?25h\n");
+}
+
 /// Maps a failed prompt: Ctrl-C is an interruption (130), anything else an error.
 pub fn prompt_error(error: dialoguer::Error) -> CommandError {
     match error {
@@ -355,6 +394,19 @@ pub fn prompt_error(error: dialoguer::Error) -> CommandError {
         }
         dialoguer::Error::IO(e) => CommandError::general(format!("cannot prompt: {e}")),
     }
+}
+
+/// A row's fields as TSV prints them: escaped, times in RFC 3339. For commands that print a
+/// resource's row plus extra fields (a token shown once).
+pub fn tsv_cells(cells: &[Cell]) -> Vec<String> {
+    cells
+        .iter()
+        .map(|cell| match cell {
+            Cell::Text(text) | Cell::Status(text) => tsv_escape(text),
+            Cell::Time(None) => String::new(),
+            Cell::Time(Some(at)) => at.to_string(),
+        })
+        .collect()
 }
 
 fn tsv_escape(text: &str) -> String {

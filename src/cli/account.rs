@@ -6,7 +6,7 @@ use super::context::Context;
 use super::error::{CommandError, CommandResult};
 use super::io_error;
 use crate::api::{Account, AccountWithToken, CreateAccount, Role};
-use crate::output::OutputFormat;
+use crate::output::{OutputFormat, Tabular};
 
 #[derive(Debug, Subcommand)]
 pub enum AccountCommand {
@@ -111,13 +111,12 @@ fn print_with_token(
     }
     match context.ui.format() {
         OutputFormat::Json => context.ui.json(created).map_err(io_error),
-        OutputFormat::Tsv => context
-            .ui
-            .line(&format!(
-                "{}\t{}\t{}\t{}",
-                created.account.id, created.account.email, created.account.role, created.token
-            ))
-            .map_err(io_error),
+        // The account's columns in table order, then the token (like `session open`).
+        OutputFormat::Tsv => {
+            let mut row = crate::output::tsv_cells(&created.account.cells());
+            row.push(created.token.clone());
+            context.ui.line(&row.join("\t")).map_err(io_error)
+        }
         OutputFormat::Table => {
             context.ui.success(&format!(
                 "{verb} {} ({}, {})",

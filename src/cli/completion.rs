@@ -48,14 +48,36 @@ pub struct GenerateArgs {
     pub out: PathBuf,
 }
 
-pub fn completion(context: &mut Context, args: CompletionArgs) -> CommandResult {
+/// The command line as completions offer it: without hidden subcommands (the maintainers'
+/// `generate-assets`). clap_complete offers hidden subcommands, and clap has no way to remove
+/// one, so the root is re-assembled from the real one's arguments and visible subcommands.
+fn completion_command() -> clap::Command {
+    let full = super::command();
+    let mut root = clap::Command::new("supportctl")
+        .version(env!("CARGO_PKG_VERSION"))
+        .propagate_version(true)
+        .subcommand_required(full.is_subcommand_required_set())
+        .arg_required_else_help(full.is_arg_required_else_help_set());
+    if let Some(about) = full.get_about() {
+        root = root.about(about.clone());
+    }
+    for arg in full.get_arguments() {
+        root = root.arg(arg.clone());
+    }
+    for sub in full.get_subcommands().filter(|sub| !sub.is_hide_set()) {
+        root = root.subcommand(sub.clone());
+    }
+    root
+}
+
+fn render_completion(shell: Shell) -> Vec<u8> {
     let mut buffer = Vec::new();
-    clap_complete::generate(
-        Shell::from(args.shell),
-        &mut super::command(),
-        "supportctl",
-        &mut buffer,
-    );
+    clap_complete::generate(shell, &mut completion_command(), "supportctl", &mut buffer);
+    buffer
+}
+
+pub fn completion(context: &mut Context, args: CompletionArgs) -> CommandResult {
+    let buffer = render_completion(Shell::from(args.shell));
     context
         .ui
         .line(String::from_utf8_lossy(&buffer).trim_end())
@@ -67,12 +89,10 @@ pub fn assets() -> Vec<(PathBuf, Vec<u8>)> {
     let mut files = Vec::new();
     for shell in CompletionShell::value_variants() {
         let shell = Shell::from(*shell);
-        let mut buffer = Vec::new();
-        clap_complete::generate(shell, &mut super::command(), "supportctl", &mut buffer);
         files.push((
             Path::new("completions")
                 .join(clap_complete::Generator::file_name(&shell, "supportctl")),
-            buffer,
+            render_completion(shell),
         ));
     }
     let mut command = super::command().disable_help_subcommand(true);
@@ -85,11 +105,90 @@ fn collect_man_pages(command: &clap::Command, files: &mut Vec<(PathBuf, Vec<u8>)
     for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
         collect_man_pages(sub, files);
     }
-    let man = clap_mangen::Man::new(command.clone());
+    // clap_mangen sets the after-help text (examples, exit codes) as one filled paragraph
+    // under "EXTRA", which reflows the examples and turns their dashes into hyphens. Render
+    // it as proper sections instead, with the examples verbatim.
+    let after_help = command
+        .get_after_long_help()
+        .or_else(|| command.get_after_help())
+        .map(|text| text.to_string());
+    let plain = command
+        .clone()
+        .after_help(clap::builder::Resettable::Reset)
+        .after_long_help(clap::builder::Resettable::Reset);
+    // The footer names the program, not the subcommand ("revoke 0.1.0").
+    let man =
+        clap_mangen::Man::new(plain).source(concat!("supportctl ", env!("CARGO_PKG_VERSION")));
     let mut buffer = Vec::new();
     man.render(&mut buffer)
         .expect("rendering to memory cannot fail");
-    files.push((Path::new("man").join(man.get_filename()), buffer));
+    let mut page = String::from_utf8(buffer).expect("clap_mangen writes UTF-8");
+    if let Some(text) = after_help {
+        let sections = roff_sections(&text);
+        match page.find("\n.SH VERSION") {
+            Some(at) => page.insert_str(at + 1, &sections),
+            None => page.push_str(&sections),
+        }
+    }
+    files.push((Path::new("man").join(man.get_filename()), page.into_bytes()));
+}
+
+/// After-help text as man page sections: a paragraph headed `Examples:` or `Exit codes:`
+/// becomes EXAMPLES or EXIT STATUS with its indented lines verbatim (no filling); any other
+/// paragraph goes under NOTES.
+fn roff_sections(text: &str) -> String {
+    let mut out = String::new();
+    let mut in_notes = false;
+    for block in text.split("\n\n").filter(|block| !block.trim().is_empty()) {
+        let mut lines = block.lines();
+        let first = lines.next().unwrap_or_default();
+        if !first.starts_with(' ') && first.ends_with(':') {
+            let title = match first.trim_end_matches(':') {
+                "Exit codes" => "EXIT STATUS".to_owned(),
+                other => other.to_uppercase(),
+            };
+            out.push_str(&format!(".SH \"{title}\"\n.nf\n"));
+            for line in lines {
+                out.push_str(&roff_escape(line));
+                out.push('\n');
+            }
+            out.push_str(".fi\n");
+            in_notes = false;
+        } else {
+            if !in_notes {
+                out.push_str(".SH NOTES\n");
+                in_notes = true;
+            }
+            out.push_str(".PP\n");
+            for line in block.lines() {
+                out.push_str(&roff_escape(line.trim_start()));
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// One line of text for roff: backslashes, dashes and quotes stay what they are (so examples
+/// can be copied), and a line never starts a request.
+fn roff_escape(line: &str) -> String {
+    let mut out = String::with_capacity(line.len() + 8);
+    if line.starts_with(['.', '\'']) {
+        out.push_str("\\&");
+    }
+    for c in line.chars() {
+        match c {
+            '\\' => out.push_str("\\e"),
+            '-' => out.push_str("\\-"),
+            '\'' => out.push_str("\\(aq"),
+            '`' => out.push_str("\\(ga"),
+            '^' => out.push_str("\\(ha"),
+            '~' => out.push_str("\\(ti"),
+            '"' => out.push_str("\\(dq"),
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 pub fn generate(context: &mut Context, args: GenerateArgs) -> CommandResult {

@@ -157,8 +157,10 @@ impl Context {
             return Err(not_logged_in());
         };
         let loaded = match profile.token_storage {
-            TokenStorage::Keyring => credentials::keyring_load(&name)
-                .map(|token| token.map(|t| (t, TokenSource::Keyring))),
+            TokenStorage::Keyring => {
+                credentials::keyring_load(&credentials::keyring_name(&name, &profile.server))
+                    .map(|token| token.map(|t| (t, TokenSource::Keyring)))
+            }
             TokenStorage::File => {
                 let store = FileStore::new(&self.config_dir()?);
                 let path = store.path().to_owned();

@@ -9,9 +9,11 @@ use clap::Args;
 
 use super::context::Context;
 use super::error::{CommandError, CommandResult};
+use super::io_error;
 use crate::api::{Action, Area, AuthorizeRequest, AuthorizeResponse};
 use crate::client::{ApiClient, ClientConfig};
-use crate::server::clock::SystemClock;
+use crate::output::Ui;
+use crate::server::clock::{Clock, SystemClock};
 use crate::server::policy::Policy;
 use crate::server::store::PoolSettings;
 use crate::server::{DEV_ADMIN, DEV_ORG, DEV_SUPPORT, DevTokens, Server, ServerConfig, seed_dev};
@@ -19,7 +21,9 @@ use crate::server::{DEV_ADMIN, DEV_ORG, DEV_SUPPORT, DevTokens, Server, ServerCo
 #[derive(Debug, Args)]
 pub struct DemoArgs {}
 
-struct Demo {
+struct Demo<'a> {
+    /// Every line goes through the Ui: `supportctl demo | head` ends quietly, never panics.
+    ui: &'a Ui,
     exe: std::path::PathBuf,
     url: String,
     config_dir: std::path::PathBuf,
@@ -31,7 +35,7 @@ enum As {
     Support,
 }
 
-impl Demo {
+impl Demo<'_> {
     fn identity(&self, who: &As) -> (&str, &str) {
         match who {
             As::Admin => (self.tokens.admin.as_str(), DEV_ADMIN),
@@ -41,7 +45,7 @@ impl Demo {
 
     /// Prints the step, runs it with the terminal as its output, and checks its exit code.
     fn run(&self, who: As, narration: &str, args: &[&str], expect: i32) -> CommandResult {
-        self.announce(&who, narration, args);
+        self.announce(&who, narration, args)?;
         let status = self
             .command(&who, args)
             .status()
@@ -51,14 +55,14 @@ impl Demo {
 
     /// Like `run`, but captures stdout (and shows it) for use in later steps.
     fn capture(&self, who: As, narration: &str, args: &[&str]) -> CommandResult<String> {
-        self.announce(&who, narration, args);
+        self.announce(&who, narration, args)?;
         let Output { status, stdout, .. } = self
             .command(&who, args)
             .stdout(Stdio::piped())
             .output()
             .map_err(|e| CommandError::general(format!("cannot run the demo step: {e}")))?;
         let text = String::from_utf8_lossy(&stdout).trim().to_owned();
-        println!("{text}");
+        self.say(&text)?;
         self.check(status.code(), 0, args)?;
         Ok(text)
     }
@@ -77,18 +81,23 @@ impl Demo {
         command
     }
 
-    fn announce(&self, who: &As, narration: &str, args: &[&str]) {
+    fn announce(&self, who: &As, narration: &str, args: &[&str]) -> CommandResult {
         let (_, email) = self.identity(who);
         let shown: Vec<String> = args.iter().map(|arg| quote(arg)).collect();
-        println!("\n# {narration}");
-        println!("# (as {email})");
-        println!("$ supportctl {}", shown.join(" "));
+        self.say(&format!(
+            "\n# {narration}\n# (as {email})\n$ supportctl {}",
+            shown.join(" ")
+        ))
+    }
+
+    fn say(&self, text: &str) -> CommandResult {
+        self.ui.line(text).map_err(io_error)
     }
 
     fn check(&self, code: Option<i32>, expect: i32, args: &[&str]) -> CommandResult {
         if code == Some(expect) {
             if expect != 0 {
-                println!("(exit code {expect}, as expected)");
+                self.say(&format!("(exit code {expect}, as expected)"))?;
             }
             Ok(())
         } else {
@@ -144,7 +153,9 @@ fn start_server(db_url: String) -> CommandResult<(EmbeddedServer, String, DevTok
                     request_timeout: std::time::Duration::from_secs(30),
                 };
                 let server = Server::bind(&config, Arc::new(SystemClock)).await?;
-                let tokens = seed_dev(server.store().as_ref(), jiff::Timestamp::now()).await?;
+                // Whole seconds, like every stored time: a sub-second `at` would be hashed
+                // differently from what the API returns, and `audit verify` would fail.
+                let tokens = seed_dev(server.store().as_ref(), SystemClock.now()).await?;
                 let url = format!("http://{}", server.local_addr());
                 let _ = ready_tx.send(Ok((url, tokens)));
                 server
@@ -172,7 +183,7 @@ fn start_server(db_url: String) -> CommandResult<(EmbeddedServer, String, DevTok
     ))
 }
 
-pub fn run(_context: &mut Context, _args: DemoArgs) -> CommandResult {
+pub fn run(context: &mut Context, _args: DemoArgs) -> CommandResult {
     let dir = tempfile::Builder::new()
         .prefix("supportctl-demo-")
         .tempdir()
@@ -180,15 +191,18 @@ pub fn run(_context: &mut Context, _args: DemoArgs) -> CommandResult {
     let (server, url, tokens) =
         start_server(format!("sqlite://{}", dir.path().join("demo.db").display()))?;
     let demo = Demo {
+        ui: &context.ui,
         exe: std::env::current_exe()
             .map_err(|e| CommandError::general(format!("cannot find this program: {e}")))?,
         url: url.clone(),
         config_dir: dir.path().join("config"),
         tokens,
     };
-    println!("# A throwaway supportctl server runs at {url} with org '{DEV_ORG}',");
-    println!("# an admin of {DEV_ORG} ({DEV_ADMIN}) and a support engineer ({DEV_SUPPORT}).");
-    println!("# Each step below is a real command; the token comes from SUPPORTCTL_TOKEN.");
+    demo.say(&format!(
+        "# A throwaway supportctl server runs at {url} with org '{DEV_ORG}',\n\
+         # an admin of {DEV_ORG} ({DEV_ADMIN}) and a support engineer ({DEV_SUPPORT}).\n\
+         # Each step below is a real command; the token comes from SUPPORTCTL_TOKEN."
+    ))?;
 
     let grant_id = demo.capture(
         As::Admin,
@@ -290,17 +304,17 @@ pub fn run(_context: &mut Context, _args: DemoArgs) -> CommandResult {
         &["audit", "verify"],
         0,
     )?;
-    println!("\n# That is the whole job. Run your own server with `supportctl server --dev`.");
+    demo.say("\n# That is the whole job. Run your own server with `supportctl server --dev`.")?;
     drop(server);
     Ok(())
 }
 
 /// The platform's question, shown as the curl call it stands for.
 fn authorize_step(demo: &Demo, token: &str) -> CommandResult {
-    println!("\n# The platform asks before touching data (as the service account):");
-    println!(
-        "$ curl -s -X POST $SUPPORTCTL_SERVER/v1/authorize -H \"Authorization: Bearer $SUPPORTCTL_SERVICE_TOKEN\" \\\n    -H 'Content-Type: application/json' -d '{{\"token\": \"sst_...\", \"area\": \"chats\", \"action\": \"write\"}}'"
-    );
+    demo.say("\n# The platform asks before touching data (as the service account):")?;
+    demo.say(
+        "$ curl -s -X POST $SUPPORTCTL_SERVER/v1/authorize -H \"Authorization: Bearer $SUPPORTCTL_SERVICE_TOKEN\" \\\n    -H 'Content-Type: application/json' -d '{\"token\": \"sst_...\", \"area\": \"chats\", \"action\": \"write\"}'",
+    )?;
     let client = ApiClient::new(&ClientConfig {
         server: demo.url.clone(),
         token: Some(demo.tokens.service.clone()),
@@ -316,6 +330,6 @@ fn authorize_step(demo: &Demo, token: &str) -> CommandResult {
             resource: Some("thread/8812".to_owned()),
         },
     )?;
-    println!("{}", serde_json::to_string(&answer).unwrap_or_default());
+    demo.say(&serde_json::to_string(&answer).unwrap_or_default())?;
     Ok(())
 }

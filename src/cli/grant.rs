@@ -14,7 +14,7 @@ use crate::api::{
     Area, BulkRevoke, BulkRevokeResult, CreateGrant, Grant, GrantStatusFilter, Level, Role,
     join_areas,
 };
-use crate::output::{Cell, OutputFormat, Tabular, prompt_error};
+use crate::output::{Cell, OutputFormat, Tabular, prompt};
 
 /// Ids per bulk request: keeps each body well under the server's 64 KiB limit.
 const REVOKE_CHUNK: usize = 1000;
@@ -206,12 +206,13 @@ fn complete_create(context: &mut Context, args: &CreateArgs) -> CommandResult<Cr
                 "member     acts as a regular member",
                 "admin      acts as a system administrator",
             ];
-            let index = dialoguer::Select::new()
-                .with_prompt("Access level")
-                .items(labels)
-                .default(0)
-                .interact()
-                .map_err(prompt_error)?;
+            let index = prompt(|| {
+                dialoguer::Select::new()
+                    .with_prompt("Access level")
+                    .items(labels)
+                    .default(0)
+                    .interact()
+            })?;
             levels[index]
         }
         None => return Err(missing("--level")),
@@ -220,12 +221,13 @@ fn complete_create(context: &mut Context, args: &CreateArgs) -> CommandResult<Cr
         Some(areas) => Some(areas.clone()),
         None if interactive => {
             let names: Vec<String> = Area::ALL.iter().map(Area::to_string).collect();
-            let chosen = dialoguer::MultiSelect::new()
-                .with_prompt("Data areas (space toggles, enter accepts)")
-                .items(&names)
-                .defaults(&[true; 6])
-                .interact()
-                .map_err(prompt_error)?;
+            let chosen = prompt(|| {
+                dialoguer::MultiSelect::new()
+                    .with_prompt("Data areas (space toggles, enter accepts)")
+                    .items(&names)
+                    .defaults(&[true; 6])
+                    .interact()
+            })?;
             if chosen.is_empty() {
                 return Err(CommandError::usage(
                     "no data area chosen; nothing was created",
@@ -243,12 +245,13 @@ fn complete_create(context: &mut Context, args: &CreateArgs) -> CommandResult<Cr
         (Some(seconds), _) => Some(seconds),
         (None, Some(_)) => None,
         (None, None) if interactive => {
-            let text: String = dialoguer::Input::new()
-                .with_prompt("For how long (e.g. 30m, 8h, 2d)")
-                .default("8h".to_owned())
-                .validate_with(|text: &String| parse_duration(text).map(|_| ()))
-                .interact_text()
-                .map_err(prompt_error)?;
+            let text: String = prompt(|| {
+                dialoguer::Input::new()
+                    .with_prompt("For how long (e.g. 30m, 8h, 2d)")
+                    .default("8h".to_owned())
+                    .validate_with(|text: &String| parse_duration(text).map(|_| ()))
+                    .interact_text()
+            })?;
             Some(parse_duration(&text).map_err(CommandError::usage)?)
         }
         (None, None) => None,
@@ -256,17 +259,18 @@ fn complete_create(context: &mut Context, args: &CreateArgs) -> CommandResult<Cr
     let reason = match &args.reason {
         Some(reason) if !reason.trim().is_empty() => reason.clone(),
         Some(_) => return Err(CommandError::usage("--reason must not be empty")),
-        None if interactive => dialoguer::Input::<String>::new()
-            .with_prompt("Reason (shown to support and in the audit log)")
-            .validate_with(|text: &String| {
-                if text.trim().is_empty() {
-                    Err("a reason is required")
-                } else {
-                    Ok(())
-                }
-            })
-            .interact_text()
-            .map_err(prompt_error)?,
+        None if interactive => prompt(|| {
+            dialoguer::Input::<String>::new()
+                .with_prompt("Reason (shown to support and in the audit log)")
+                .validate_with(|text: &String| {
+                    if text.trim().is_empty() {
+                        Err("a reason is required")
+                    } else {
+                        Ok(())
+                    }
+                })
+                .interact_text()
+        })?,
         None => return Err(missing("--reason")),
     };
     Ok(CreateGrant {
@@ -280,15 +284,10 @@ fn complete_create(context: &mut Context, args: &CreateArgs) -> CommandResult<Cr
     })
 }
 
-/// Whether to use the admin (org) endpoints or the support engineer's view.
-fn is_support(connection: &mut Connection, org_flag: Option<&str>) -> CommandResult<bool> {
-    if org_flag.is_some() || std::env::var_os("SUPPORTCTL_ORG").is_some_and(|o| !o.is_empty()) {
-        // An explicit org means the org's view; support engineers' lists span orgs.
-        if let Some(role) = connection.profile.as_ref().and_then(|p| p.role) {
-            return Ok(role == Role::Support);
-        }
-        return Ok(false);
-    }
+/// Whether to use the admin (org) endpoints or the support engineer's view. A support
+/// engineer's view spans orgs, so an explicit org only narrows it (it never means the admin
+/// endpoints, which refuse support accounts).
+fn is_support(connection: &mut Connection) -> CommandResult<bool> {
     Ok(connection.role()? == Role::Support)
 }
 
@@ -296,26 +295,40 @@ fn list(context: &mut Context, args: ListArgs) -> CommandResult {
     let mut connection = context.connect()?;
     let max = (!args.all).then_some(args.limit);
     let query = [("status", args.status.to_string())];
-    let support = is_support(&mut connection, args.org.org.as_deref())?;
-    let mut grants: Vec<Grant> = if support {
-        connection
-            .client
-            .list_all("v1/grants", &query, max, |_| {})?
+    let grants: Vec<Grant> = if is_support(&mut connection)? {
+        // The server lists a support engineer's grants across orgs; an org (flag or
+        // SUPPORTCTL_ORG) narrows that list here, before the limit applies.
+        let org = args.org.org.clone().or_else(|| {
+            std::env::var("SUPPORTCTL_ORG")
+                .ok()
+                .filter(|org| !org.is_empty())
+        });
+        match org {
+            None => connection
+                .client
+                .list_all("v1/grants", &query, max, |_| {})?,
+            Some(org) => {
+                let mut grants: Vec<Grant> =
+                    connection
+                        .client
+                        .list_all("v1/grants", &query, None, |_| {})?;
+                grants.retain(|grant| grant.org == org);
+                grants.truncate(max.unwrap_or(usize::MAX));
+                grants
+            }
+        }
     } else {
         let org = connection.org(args.org.org.as_deref())?;
         connection
             .client
             .list_all(&format!("v1/orgs/{org}/grants"), &query, max, |_| {})?
     };
-    if support && let Some(org) = &args.org.org {
-        grants.retain(|grant| &grant.org == org);
-    }
     context.ui.list(&grants).map_err(io_error)
 }
 
 fn show(context: &mut Context, args: ShowArgs) -> CommandResult {
     let mut connection = context.connect()?;
-    let grant = if is_support(&mut connection, args.org.org.as_deref())? {
+    let grant = if is_support(&mut connection)? {
         let usable: Vec<Grant> = connection.client.list_all(
             "v1/grants",
             &[("status", "all".to_owned())],
@@ -404,23 +417,27 @@ fn revoke(context: &mut Context, args: RevokeArgs) -> CommandResult {
         return dry_run_revoke(context, &mut connection, &org, &args, &ids);
     }
     if args.all {
-        let active: Vec<Grant> = connection.client.list_all(
-            &format!("v1/orgs/{org}/grants"),
-            &[("status", "active".to_owned())],
-            None,
-            |_| {},
-        )?;
-        if active.is_empty() {
-            context.ui.note(&format!(
-                "Org {org} has no active grants; nothing to revoke."
-            ));
-            return print_outcomes(context, &BulkRevokeResult::default());
-        }
-        if !context.ui.confirm(&format!(
-            "Revoke all {} active grants of org {org}? Their sessions end at once.",
-            active.len()
-        ))? {
-            return Err(CommandError::usage("not confirmed; nothing was revoked"));
+        // The count is for the person confirming; with --yes nobody reads it, so the
+        // server's one transaction is the whole job.
+        if !context.ui.assume_yes() {
+            let active: Vec<Grant> = connection.client.list_all(
+                &format!("v1/orgs/{org}/grants"),
+                &[("status", "active".to_owned())],
+                None,
+                |_| {},
+            )?;
+            if active.is_empty() {
+                context.ui.note(&format!(
+                    "Org {org} has no active grants; nothing to revoke."
+                ));
+                return print_outcomes(context, &BulkRevokeResult::default());
+            }
+            if !context.ui.confirm(&format!(
+                "Revoke all {} active grants of org {org}? Their sessions end at once.",
+                active.len()
+            ))? {
+                return Err(CommandError::usage("not confirmed; nothing was revoked"));
+            }
         }
         let result = connection.client.bulk_revoke(
             &org,
@@ -430,6 +447,12 @@ fn revoke(context: &mut Context, args: RevokeArgs) -> CommandResult {
                 reason: args.reason.clone(),
             },
         )?;
+        if result.revoked.is_empty() {
+            context.ui.note(&format!(
+                "Org {org} has no active grants; nothing to revoke."
+            ));
+            return print_outcomes(context, &result);
+        }
         return finish_revoke(context, result);
     }
     let question = if ids.len() == 1 {

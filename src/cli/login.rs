@@ -12,7 +12,7 @@ use super::io_error;
 use crate::api::{Account, Health, Role};
 use crate::client::ApiClient;
 use crate::credentials::{self, FileStore};
-use crate::output::{OutputFormat, prompt_error};
+use crate::output::{OutputFormat, prompt};
 
 #[derive(Debug, Args)]
 #[command(after_long_help = "Examples:
@@ -68,9 +68,24 @@ pub fn login(context: &mut Context, args: LoginArgs) -> CommandResult {
         file_store
             .save(&name, &token)
             .map_err(|e| CommandError::general(e.to_string()))?;
+        // A token left in the keyring from an earlier login must not linger.
+        if let Some(old) = existing
+            .as_ref()
+            .filter(|old| old.token_storage == TokenStorage::Keyring)
+        {
+            let _ = credentials::keyring_delete(&credentials::keyring_name(&name, &old.server));
+        }
         TokenStorage::File
     } else {
-        credentials::keyring_save(&name, &token).map_err(credential_error)?;
+        credentials::keyring_save(&credentials::keyring_name(&name, &server), &token)
+            .map_err(credential_error)?;
+        // Logging the profile in to another server: its old token must not linger.
+        if let Some(old) = existing
+            .as_ref()
+            .filter(|old| old.token_storage == TokenStorage::Keyring && old.server != server)
+        {
+            let _ = credentials::keyring_delete(&credentials::keyring_name(&name, &old.server));
+        }
         // A token left in the file from an earlier --insecure-storage login must not linger.
         file_store
             .delete(&name)
@@ -121,10 +136,11 @@ fn read_token(context: &mut Context, args: &LoginArgs) -> CommandResult<String> 
             .map_err(io_error)?;
         line
     } else if context.ui.interactive() {
-        dialoguer::Password::new()
-            .with_prompt("Paste your supportctl token")
-            .interact()
-            .map_err(prompt_error)?
+        prompt(|| {
+            dialoguer::Password::new()
+                .with_prompt("Paste your supportctl token")
+                .interact()
+        })?
     } else if !std::io::stdin().is_terminal() {
         return Err(CommandError::usage(
             "no terminal to ask for the token; pass --with-token and give it on stdin",
@@ -152,7 +168,8 @@ pub fn logout(context: &mut Context, _args: LogoutArgs) -> CommandResult {
     };
     match profile.token_storage {
         TokenStorage::Keyring => {
-            credentials::keyring_delete(&name).map_err(credential_error)?;
+            credentials::keyring_delete(&credentials::keyring_name(&name, &profile.server))
+                .map_err(credential_error)?;
         }
         TokenStorage::File => {
             FileStore::new(&dir)

@@ -186,7 +186,20 @@ pub fn main() -> ExitCode {
         verbosity: cli.global.verbose,
     });
     let mut context = Context::new(ui, cli.global.clone());
-    match run(&mut context, cli.command) {
+    if !matches!(cli.command, Command::Server(_)) {
+        // The server keeps Rust's own report (with a backtrace) for its operators.
+        install_panic_hook();
+    }
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run(&mut context, cli.command)
+    }))
+    .unwrap_or_else(|_| {
+        // The hook has said what happened; the exit code is an error's.
+        Err(CommandError::silent(i32::from(
+            ErrorKind::General.exit_code(),
+        )))
+    });
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if error.message == "broken pipe" => ExitCode::SUCCESS,
         Err(error) => {
@@ -196,6 +209,31 @@ pub fn main() -> ExitCode {
             ExitCode::from(error.kind.exit_code())
         }
     }
+}
+
+/// A panic is a bug in supportctl. Users see one `error:` line and a `hint:`, never a Rust
+/// backtrace (RUST_BACKTRACE=1 is common on developers' machines) or a debug dump.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        use std::io::Write;
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|text| (*text).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        let location = info
+            .location()
+            .map(|at| format!(" ({}:{})", at.file(), at.line()))
+            .unwrap_or_default();
+        let message = message.replace('\n', " ");
+        // Never panic here: a failed write to stderr is simply lost.
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "error: internal error: {message}{location}\n\
+             hint: this is a bug in supportctl; please report it with the command you ran"
+        );
+    }));
 }
 
 fn run(context: &mut Context, command: Command) -> CommandResult {

@@ -16,7 +16,7 @@ use crate::api::{
     SessionWithToken, join_areas,
 };
 use crate::client::ApiClient;
-use crate::output::{Cell, OutputFormat};
+use crate::output::{OutputFormat, Tabular, tsv_cells};
 
 #[derive(Debug, Subcommand)]
 pub enum SessionCommand {
@@ -152,7 +152,7 @@ fn open(context: &mut Context, args: OpenArgs) -> CommandResult {
     match context.ui.format() {
         OutputFormat::Json => context.ui.json(&opened).map_err(io_error),
         OutputFormat::Tsv => {
-            let mut row = session_row(&opened.session);
+            let mut row = tsv_cells(&opened.session.cells());
             row.push(opened.token.clone());
             context.ui.line(&row.join("\t")).map_err(io_error)
         }
@@ -170,19 +170,6 @@ fn open(context: &mut Context, args: OpenArgs) -> CommandResult {
             context.ui.line(&opened.token).map_err(io_error)
         }
     }
-}
-
-/// A session's TSV cells (the table's columns, times in RFC 3339).
-fn session_row(session: &Session) -> Vec<String> {
-    use crate::output::Tabular;
-    session
-        .cells()
-        .into_iter()
-        .map(|cell| match cell {
-            Cell::Text(text) | Cell::Status(text) => text,
-            Cell::Time(at) => at.map(|at| at.to_string()).unwrap_or_default(),
-        })
-        .collect()
 }
 
 fn exec(context: &mut Context, args: ExecArgs) -> CommandResult {
@@ -258,10 +245,17 @@ fn list(context: &mut Context, args: ListArgs) -> CommandResult {
     let max = (!args.all).then_some(args.limit);
     let query = [("status", args.status.to_string())];
     let path = sessions_path(&mut connection, args.org.as_deref())?;
-    let mut sessions: Vec<Session> = connection.client.list_all(&path, &query, max, |_| {})?;
-    if let Some(org) = &args.org {
-        sessions.retain(|session| &session.org == org);
-    }
+    let sessions: Vec<Session> = match &args.org {
+        // A support engineer's own sessions span orgs: narrow them here, before the limit.
+        Some(org) if path == "v1/sessions" => {
+            let mut sessions: Vec<Session> =
+                connection.client.list_all(&path, &query, None, |_| {})?;
+            sessions.retain(|session| &session.org == org);
+            sessions.truncate(max.unwrap_or(usize::MAX));
+            sessions
+        }
+        _ => connection.client.list_all(&path, &query, max, |_| {})?,
+    };
     context.ui.list(&sessions).map_err(io_error)
 }
 
@@ -290,15 +284,20 @@ fn close(context: &mut Context, args: CloseArgs) -> CommandResult {
     }
     let mut closed = Vec::new();
     for id in &args.ids {
-        let session = connection.client.close_session(id, args.reason.clone())?;
-        if session.close_reason.is_some() && session.status == crate::api::SessionStatus::Closed {
+        // Closing is idempotent, so the answer alone cannot tell whether this call ended the
+        // session: look first, and say so when it had already ended.
+        let before = connection.client.get_session(id)?;
+        let session = if before.status == crate::api::SessionStatus::Active {
+            let session = connection.client.close_session(id, args.reason.clone())?;
             context.ui.success(&format!("Closed session {id}"));
+            session
         } else {
             context.ui.note(&format!(
-                "Session {id} had already ended ({})",
-                session.status
+                "Session {id} had already ended ({}); nothing to do",
+                before.status
             ));
-        }
+            before
+        };
         closed.push(session);
     }
     if context.ui.format() != OutputFormat::Table || context.ui.quiet() {

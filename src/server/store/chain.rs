@@ -4,6 +4,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 use sqlx::{AnyConnection, AssertSqlSafe};
 
+use super::sql::Backend;
 use super::{Principal, StoreError, StoreResult};
 use crate::api::{Actor, AuditEvent, chain::event_hash};
 use crate::server::ids;
@@ -17,16 +18,18 @@ const COLUMNS: usize = 12;
 pub(super) struct ChainHead {
     pub org_pk: i64,
     pub org: String,
+    backend: Backend,
     seq: i64,
     hash: String,
     pending: Vec<AuditEvent>,
 }
 
 impl ChainHead {
-    pub fn new(org_pk: i64, org: String, seq: i64, hash: String) -> Self {
+    pub fn new(backend: Backend, org_pk: i64, org: String, seq: i64, hash: String) -> Self {
         ChainHead {
             org_pk,
             org,
+            backend,
             seq,
             hash,
             pending: Vec::new(),
@@ -70,7 +73,7 @@ impl ChainHead {
             let sql = format!(
                 "INSERT INTO audit_events (org_pk, seq, id, at, actor_id, actor_email, actor_role, \
                  action, target, details, prev_hash, hash) VALUES {}",
-                placeholders(chunk.len(), COLUMNS)
+                placeholders(self.backend, chunk.len(), COLUMNS)
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for event in chunk {
@@ -112,30 +115,23 @@ pub(super) fn actor_of(principal: &Principal) -> Actor {
     }
 }
 
-/// `($1, $2, ...), ($n+1, ...)` for a multi-row insert.
-pub(super) fn placeholders(rows: usize, columns: usize) -> String {
-    let mut out = String::with_capacity(rows * columns * 5);
-    for row in 0..rows {
-        if row > 0 {
-            out.push_str(", ");
-        }
-        out.push('(');
-        for column in 0..columns {
-            if column > 0 {
-                out.push_str(", ");
-            }
-            out.push('$');
-            out.push_str(&(row * columns + column + 1).to_string());
-        }
-        out.push(')');
-    }
-    out
+/// `($1, $2, ...), ($n+1, ...)` for a multi-row insert (see [`Backend::params`]).
+pub(super) fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|row| format!("({})", backend.params(row * columns + 1, columns)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn placeholders_number_rows_consecutively() {
-        assert_eq!(super::placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        use super::Backend;
+        assert_eq!(
+            super::placeholders(Backend::Postgres, 2, 3),
+            "($1, $2, $3), ($4, $5, $6)"
+        );
+        assert_eq!(super::placeholders(Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
     }
 }

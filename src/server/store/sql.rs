@@ -42,6 +42,20 @@ impl Backend {
             Backend::Postgres => "postgres",
         }
     }
+
+    /// `count` bind parameters numbered from `first`, comma-separated, for statements built
+    /// at run time. SQLite gets anonymous `?`: sqlx looks up every numbered parameter by name,
+    /// which SQLite answers by walking a list, so thousands of `$n` cost quadratic time. A
+    /// statement using these must use them for all its parameters, in order.
+    pub fn params(self, first: usize, count: usize) -> String {
+        match self {
+            Backend::Sqlite => vec!["?"; count].join(", "),
+            Backend::Postgres => (first..first + count)
+                .map(|n| format!("${n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
 }
 
 /// Candidate grants considered when the server picks one for a new session.
@@ -158,7 +172,7 @@ impl SqlStore {
             Backend::Postgres => LOCK_ORG_BY_SLUG_PG,
         };
         let row = sqlx::query(sql).bind(slug).fetch_optional(&mut *tx).await?;
-        row.map(|row| org_row(&row)).transpose()
+        row.map(|row| org_row(&row, self.backend)).transpose()
     }
 
     async fn lock_org_pk(&self, tx: &mut AnyConnection, pk: i64) -> StoreResult<OrgRow> {
@@ -167,7 +181,7 @@ impl SqlStore {
             Backend::Postgres => LOCK_ORG_BY_PK_PG,
         };
         let row = sqlx::query(sql).bind(pk).fetch_one(&mut *tx).await?;
-        org_row(&row)
+        org_row(&row, self.backend)
     }
 
     async fn grant_in_org(
@@ -229,8 +243,10 @@ impl SqlStore {
     ) -> StoreResult<()> {
         for chunk in sessions.chunks(ID_CHUNK) {
             let sql = format!(
-                "UPDATE sessions SET closed_at = $1, close_reason = $2 WHERE pk IN ({})",
-                list_placeholders(3, chunk.len())
+                "UPDATE sessions SET closed_at = {}, close_reason = {} WHERE pk IN ({})",
+                self.backend.params(1, 1),
+                self.backend.params(2, 1),
+                self.backend.params(3, chunk.len())
             );
             let mut query = sqlx::query(AssertSqlSafe(sql))
                 .bind(now.as_second())
@@ -380,7 +396,13 @@ impl Store for SqlStore {
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| StoreError::Conflict(format!("an org with slug '{slug}' already exists")))?;
-        let mut head = ChainHead::new(pk, slug.to_owned(), 0, GENESIS_HASH.to_owned());
+        let mut head = ChainHead::new(
+            self.backend,
+            pk,
+            slug.to_owned(),
+            0,
+            GENESIS_HASH.to_owned(),
+        );
         head.record(
             now,
             actor,
@@ -408,7 +430,7 @@ impl Store for SqlStore {
             .await?;
         let items = rows
             .iter()
-            .map(|row| Ok((row.try_get("pk")?, org_row(row)?.org)))
+            .map(|row| Ok((row.try_get("pk")?, org_row(row, self.backend)?.org)))
             .collect::<StoreResult<Vec<_>>>()?;
         Ok(paginate(items, page.limit))
     }
@@ -419,7 +441,8 @@ impl Store for SqlStore {
             .bind(slug)
             .fetch_optional(&self.read)
             .await?;
-        row.map(|row| Ok(org_row(&row)?.org)).transpose()
+        row.map(|row| Ok(org_row(&row, self.backend)?.org))
+            .transpose()
     }
 
     async fn disable_org(&self, actor: &Principal, slug: &str, now: Timestamp) -> StoreResult<Org> {
@@ -898,8 +921,9 @@ impl Store for SqlStore {
                 for chunk in unique.chunks(ID_CHUNK) {
                     let sql = format!(
                         "SELECT pk, id, revoked_at, expires_at FROM grants \
-                         WHERE org_pk = $1 AND id IN ({})",
-                        list_placeholders(2, chunk.len())
+                         WHERE org_pk = {} AND id IN ({})",
+                        self.backend.params(1, 1),
+                        self.backend.params(2, chunk.len())
                     );
                     let mut query = sqlx::query(AssertSqlSafe(sql)).bind(org.pk);
                     for id in chunk {
@@ -937,10 +961,13 @@ impl Store for SqlStore {
                 .collect::<StoreResult<_>>()?
         };
         for chunk in to_revoke.chunks(ID_CHUNK) {
-            let list = list_placeholders(4, chunk.len());
             let sql = format!(
-                "UPDATE grants SET revoked_at = $1, revoked_by = $2, revoke_reason = $3 \
-                 WHERE pk IN ({list})"
+                "UPDATE grants SET revoked_at = {}, revoked_by = {}, revoke_reason = {} \
+                 WHERE pk IN ({})",
+                self.backend.params(1, 1),
+                self.backend.params(2, 1),
+                self.backend.params(3, 1),
+                self.backend.params(4, chunk.len())
             );
             let mut query = sqlx::query(AssertSqlSafe(sql))
                 .bind(now.as_second())
@@ -950,13 +977,16 @@ impl Store for SqlStore {
                 query = query.bind(*pk);
             }
             query.execute(&mut *tx).await?;
-            // The revocation is these sessions' recorded end: the sweeper has nothing to add.
+            // The revocation is the recorded end of the sessions it cuts short: the sweeper has
+            // nothing to add for them. Sessions that had already expired (but were not swept
+            // yet) ended by expiry, and the sweeper must still record that.
             let sql = format!(
                 "UPDATE sessions SET expiry_recorded = 1 WHERE closed_at IS NULL \
-                 AND expiry_recorded = 0 AND grant_pk IN ({})",
-                list_placeholders(1, chunk.len())
+                 AND expiry_recorded = 0 AND expires_at > {} AND grant_pk IN ({})",
+                self.backend.params(1, 1),
+                self.backend.params(2, chunk.len())
             );
-            let mut query = sqlx::query(AssertSqlSafe(sql));
+            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(now.as_second());
             for (pk, _) in chunk {
                 query = query.bind(*pk);
             }
@@ -987,10 +1017,15 @@ impl Store for SqlStore {
         request: &NewSession,
         now: Timestamp,
     ) -> StoreResult<Session> {
-        let no_grant = || {
-            StoreError::NotFound(format!(
+        // One answer whether the org does not exist, is disabled, or has no grant for this
+        // engineer: a support engineer must not learn which orgs exist.
+        let no_grant = || match &request.grant_id {
+            Some(grant_id) => StoreError::NotFound(format!(
+                "no grant '{grant_id}' of org '{org_slug}' is usable by you"
+            )),
+            None => StoreError::NotFound(format!(
                 "no active grant of org '{org_slug}' is usable by you"
-            ))
+            )),
         };
         let mut tx = self.begin_write().await?;
         let Some(mut org) = self.lock_org(&mut tx, org_slug).await? else {
@@ -1018,11 +1053,7 @@ impl Store for SqlStore {
                     .bind(grant_id)
                     .fetch_optional(&mut *tx)
                     .await?
-                    .ok_or_else(|| {
-                        StoreError::NotFound(format!(
-                            "no grant '{grant_id}' of org '{org_slug}' is usable by you"
-                        ))
-                    })?;
+                    .ok_or_else(no_grant)?;
                 let grant = grant_row(&row, now)?.grant;
                 if grant.status != GrantStatus::Active {
                     return Err(StoreError::Conflict(format!(
@@ -1474,14 +1505,6 @@ fn paginate<T>(mut rows: Vec<(i64, T)>, limit: i64) -> Page<T> {
     }
 }
 
-/// `$first, $first+1, ...` for an `IN (...)` list.
-fn list_placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 fn ts(seconds: i64) -> StoreResult<Timestamp> {
     Timestamp::from_second(seconds)
         .map_err(|e| StoreError::Database(format!("bad time {seconds}: {e}")))
@@ -1506,13 +1529,14 @@ fn parse_wire<T: std::str::FromStr<Err = String>>(text: &str) -> StoreResult<T> 
     text.parse().map_err(StoreError::Database)
 }
 
-fn org_row(row: &AnyRow) -> StoreResult<OrgRow> {
+fn org_row(row: &AnyRow, backend: Backend) -> StoreResult<OrgRow> {
     let pk: i64 = row.try_get("pk")?;
     let slug: String = row.try_get("slug")?;
     let disabled_at = opt_ts(row.try_get("disabled_at")?)?;
     Ok(OrgRow {
         pk,
         head: ChainHead::new(
+            backend,
             pk,
             slug.clone(),
             row.try_get("audit_seq")?,
