@@ -42,6 +42,8 @@ pub struct ClientConfig {
     pub allow_insecure_http: bool,
     /// 1: one line per request on stderr; 2: also headers (Authorization redacted).
     pub verbose: u8,
+    /// A PEM file of extra CA certificates to trust, beside the system's.
+    pub ca_cert: Option<std::path::PathBuf>,
 }
 
 pub struct ApiClient {
@@ -92,10 +94,23 @@ impl ApiClient {
         let base = server_url(&config.server, config.allow_insecure_http)?;
         // reqwest is built without a default crypto provider; ring is the one we ship.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = Client::builder()
+        let mut builder = Client::builder()
             .user_agent(concat!("supportctl/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(60))
+            .timeout(Duration::from_secs(60));
+        if let Some(path) = &config.ca_cert {
+            let invalid = |reason: String| ClientError::InvalidUrl {
+                url: config.server.clone(),
+                reason,
+            };
+            let pem = std::fs::read(path)
+                .map_err(|e| invalid(format!("cannot read CA file {}: {e}", path.display())))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                invalid(format!("{} holds no PEM certificate: {e}", path.display()))
+            })?;
+            builder = builder.tls_certs_merge(certs);
+        }
+        let http = builder
             .build()
             .map_err(|e| ClientError::InvalidUrl {
                 url: config.server.clone(),

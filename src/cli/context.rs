@@ -189,6 +189,7 @@ impl Context {
             token,
             allow_insecure_http: self.global.allow_insecure_http || profile_allows,
             verbose: self.global.verbose,
+            ca_cert: self.global.ca_cert.clone(),
         })
     }
 

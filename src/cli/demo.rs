@@ -151,12 +151,13 @@ fn start_server(db_url: String) -> CommandResult<(EmbeddedServer, String, DevTok
                     pool: PoolSettings::default(),
                     sweep_interval: std::time::Duration::from_secs(5),
                     request_timeout: std::time::Duration::from_secs(30),
+                    tls: None,
                 };
                 let server = Server::bind(&config, Arc::new(SystemClock)).await?;
                 // Whole seconds, like every stored time: a sub-second `at` would be hashed
                 // differently from what the API returns, and `audit verify` would fail.
                 let tokens = seed_dev(server.store().as_ref(), SystemClock.now()).await?;
-                let url = format!("http://{}", server.local_addr());
+                let url = server.url();
                 let _ = ready_tx.send(Ok((url, tokens)));
                 server
                     .serve(async {
@@ -320,6 +321,7 @@ fn authorize_step(demo: &Demo, token: &str) -> CommandResult {
         token: Some(demo.tokens.service.clone()),
         allow_insecure_http: false,
         verbose: 0,
+        ca_cert: None,
     })?;
     let answer: AuthorizeResponse = client.post(
         "v1/authorize",

@@ -110,6 +110,10 @@ pub struct GlobalArgs {
     /// Allow sending tokens over plain http:// to hosts other than this machine.
     #[arg(long, global = true)]
     pub allow_insecure_http: bool,
+
+    /// Also trust the CA certificates in this PEM file (for a server with a private CA).
+    #[arg(long, global = true, env = "SUPPORTCTL_CA_CERT", value_name = "FILE")]
+    pub ca_cert: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

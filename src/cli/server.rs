@@ -66,6 +66,14 @@ pub struct ServerArgs {
     #[arg(long, default_value = "30s", value_name = "DURATION")]
     pub request_timeout: humantime::Duration,
 
+    /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
     /// How often expiries are recorded in the audit log.
     #[arg(long, default_value = "5s", value_name = "DURATION", hide = true)]
     pub sweep_interval: humantime::Duration,
@@ -137,6 +145,13 @@ pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
         pool: args.pool(),
         sweep_interval: *args.sweep_interval,
         request_timeout: *args.request_timeout,
+        tls: match (&args.tls_cert, &args.tls_key) {
+            (Some(cert), Some(key)) => Some(crate::server::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            _ => None,
+        },
     };
     server::run(config, args.dev)?;
     drop(db);

@@ -14,6 +14,7 @@ pub mod tokens;
 pub mod validate;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,7 +41,21 @@ pub struct ServerConfig {
     pub pool: PoolSettings,
     pub sweep_interval: Duration,
     pub request_timeout: Duration,
+    /// Serve HTTPS with this certificate chain and key (PEM files).
+    pub tls: Option<TlsFiles>,
 }
+
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// A client gets this long to send a request's headers (a slow client cannot hold a
+/// connection open forever by trickling them).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// In-flight requests get this long to finish at shutdown.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// A bound, ready server: the port accepts connections before `serve` is called.
 pub struct Server {
@@ -48,6 +63,7 @@ pub struct Server {
     router: Router,
     state: AppState,
     sweep_interval: Duration,
+    tls: Option<axum_server::tls_rustls::RustlsConfig>,
     _exclusive: Option<ExclusiveServe>,
 }
 
@@ -69,6 +85,10 @@ impl Server {
                     tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
                 },
             ));
+        let tls = match &config.tls {
+            Some(files) => Some(load_tls(files).await?),
+            None => None,
+        };
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -77,8 +97,15 @@ impl Server {
             router,
             state,
             sweep_interval: config.sweep_interval,
+            tls,
             _exclusive: exclusive,
         })
+    }
+
+    /// The URL clients use: `https://` when serving TLS.
+    pub fn url(&self) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.local_addr())
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -98,20 +125,67 @@ impl Server {
     ) -> anyhow::Result<()> {
         let (stop_sweeper, stopped) = watch::channel(false);
         let sweeper = tokio::spawn(sweep(self.state.clone(), self.sweep_interval, stopped));
-        tracing::info!(addr = %self.local_addr(), database = self.state.store.backend(), "listening");
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("server failed")?;
+        tracing::info!(
+            addr = %self.local_addr(),
+            url = %self.url(),
+            database = self.state.store.backend(),
+            "listening"
+        );
+        let handle = axum_server::Handle::new();
+        let on_signal = handle.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            on_signal.graceful_shutdown(Some(SHUTDOWN_GRACE));
+        });
+        let app = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let listener = self
+            .listener
+            .into_std()
+            .context("cannot hand over the listening socket")?;
+        let served = match self.tls {
+            None => {
+                let mut server = axum_server::from_tcp(listener)?
+                    .handle(handle)
+                    .first_request_timeout(HEADER_READ_TIMEOUT);
+                server
+                    .http_builder()
+                    .http1()
+                    .header_read_timeout(HEADER_READ_TIMEOUT);
+                server.serve(app).await
+            }
+            Some(tls) => {
+                let mut server = axum_server::from_tcp_rustls(listener, tls)?
+                    .handle(handle)
+                    .first_request_timeout(HEADER_READ_TIMEOUT);
+                server
+                    .http_builder()
+                    .http1()
+                    .header_read_timeout(HEADER_READ_TIMEOUT);
+                server.serve(app).await
+            }
+        };
+        served.context("server failed")?;
         let _ = stop_sweeper.send(true);
         let _ = sweeper.await;
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+async fn load_tls(files: &TlsFiles) -> anyhow::Result<axum_server::tls_rustls::RustlsConfig> {
+    // rustls is built without a default crypto provider; ring is the one we ship.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot load the TLS certificate {} and key {}",
+                files.cert.display(),
+                files.key.display()
+            )
+        })
 }
 
 /// Opens the store; a SQLite file is served by this process alone, which enables the cache.
@@ -181,7 +255,7 @@ pub fn run(config: ServerConfig, dev: bool) -> anyhow::Result<()> {
     runtime()?.block_on(async {
         let server = Server::bind(&config, Arc::new(SystemClock)).await?;
         if dev {
-            let url = format!("http://{}", server.local_addr());
+            let url = server.url();
             let tokens = seed_dev(server.store().as_ref(), SystemClock.now()).await?;
             print!("{}", tokens.export_lines(&url));
             use std::io::Write;

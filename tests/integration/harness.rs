@@ -36,7 +36,10 @@ pub fn skip_postgres(test: &str) -> bool {
     if postgres_url().is_some() {
         return false;
     }
-    eprintln!(
+    // Straight to stderr: libtest captures `eprintln!` of passing tests, and a skip must show.
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
         "SKIPPED {test}: PostgreSQL tests need SUPPORTCTL_TEST_POSTGRES_URL \
          (e.g. postgres://supportctl:supportctl@127.0.0.1:5432/supportctl; .ci/run sets it up)"
     );
@@ -112,6 +115,8 @@ pub struct ServerOptions {
     pub db_url: Option<String>,
     /// Seed the dev org and accounts.
     pub seed: bool,
+    /// Serve HTTPS with these files.
+    pub tls: Option<supportctl::server::TlsFiles>,
 }
 
 impl Default for ServerOptions {
@@ -123,6 +128,7 @@ impl Default for ServerOptions {
             request_timeout: Duration::from_secs(30),
             db_url: None,
             seed: true,
+            tls: None,
         }
     }
 }
@@ -178,6 +184,7 @@ impl TestServer {
             pool: PoolSettings::default(),
             sweep_interval: options.sweep_interval,
             request_timeout: options.request_timeout,
+            tls: options.tls.clone(),
         };
         let server_clock = clock.clone();
         let seed = options.seed;
@@ -196,9 +203,12 @@ impl TestServer {
                     }
                 };
                 let tokens = if seed {
-                    seed_dev(server.store().as_ref(), supportctl::server::clock::Clock::now(&server_clock))
-                        .await
-                        .unwrap()
+                    seed_dev(
+                        server.store().as_ref(),
+                        supportctl::server::clock::Clock::now(&server_clock),
+                    )
+                    .await
+                    .unwrap()
                 } else {
                     DevTokens {
                         operator: String::new(),
@@ -207,7 +217,7 @@ impl TestServer {
                         service: String::new(),
                     }
                 };
-                let url = format!("http://{}", server.local_addr());
+                let url = server.url();
                 let _ = ready_tx.send(Ok((url, tokens, server.store())));
                 server
                     .serve(async {
@@ -368,7 +378,7 @@ impl Reply {
 pub struct Api {
     pub base: String,
     pub token: Option<String>,
-    http: Client,
+    pub http: Client,
 }
 
 impl Api {
@@ -389,9 +399,8 @@ impl Api {
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                Value::String(String::from_utf8_lossy(&bytes).into_owned())
-            })
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
         Reply {
             status,
