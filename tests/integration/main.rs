@@ -4,3 +4,34 @@
 mod harness;
 
 mod api_smoke;
+
+// Several server processes on one PostgreSQL database.
+mod replicas;
+
+// HTTPS with a certificate made in the test.
+mod tls;
+
+// The API conformance suite: every test runs on SQLite and on PostgreSQL.
+mod api_audit_chain;
+mod api_authz;
+mod api_bad_inputs;
+mod api_bulk_revoke;
+mod api_endpoints;
+mod api_expiry;
+mod api_fixtures;
+mod api_pagination;
+mod api_revocation;
+mod conformance;
+
+mod cli_support;
+
+mod cli_assets;
+mod cli_audit;
+mod cli_credentials;
+mod cli_grant;
+mod cli_interactive;
+mod cli_operator;
+mod cli_output;
+mod cli_session;
+
+// Hostile input, faults and attack.

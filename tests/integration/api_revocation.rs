@@ -1,0 +1,126 @@
+//! Ending access at once (SPEC section 3): once the answer to a revoke, a disable or a close has
+//! been sent, no introspect or authorize call says the session is active. Each test first asks
+//! while the session is active (so that any cached answer would be the stale one), then ends it.
+
+use serde_json::json;
+
+use crate::api_fixtures::*;
+use crate::harness::{Backend, TestServer};
+
+crate::conformance::conformance! {
+    revoking_the_grant_ends_its_session_for_introspect_and_authorize_at_once,
+    disabling_the_engineer_ends_their_sessions_at_once,
+    disabling_the_org_ends_its_sessions_at_once,
+    closing_the_session_ends_it_at_once,
+}
+
+fn revoking_the_grant_ends_its_session_for_introspect_and_authorize_at_once(backend: Backend) {
+    let server = TestServer::on(backend);
+    let admin = admin(&server);
+    let grant = admin.grant(json!({"level": "member", "reason": "investigate"}));
+    let other_grant = admin.grant(json!({"level": "member", "reason": "other"}));
+    let (id, token) = support(&server).open(json!({"grant_id": grant, "reason": "look"}));
+    let (_, bystander) = support(&server).open(json!({"grant_id": other_grant, "reason": "look"}));
+    assert_active(&server, &token);
+    assert_active(&server, &bystander);
+
+    revoke(&admin, ACME, &grant);
+
+    assert_ended(&server, &token);
+    assert_active(&server, &bystander);
+    let session = admin.get(&format!("/v1/sessions/{id}"));
+    assert_eq!(session.body["status"], "revoked", "{}", session.body);
+    // The denial is on the record.
+    let denied = events_for(&admin, ACME, "access.denied", &id);
+    assert_eq!(denied.len(), 1);
+    assert!(
+        denied[0]["details"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("revoked")
+    );
+}
+
+fn disabling_the_engineer_ends_their_sessions_at_once(backend: Backend) {
+    let server = TestServer::on(backend);
+    let admin = admin(&server);
+    let beta = client(&server, &create_org_with_admin(&server, "beta").token);
+    admin.grant(json!({"level": "member", "reason": "team"}));
+    grant_in(&beta, "beta", json!({"level": "member", "reason": "team"}));
+    let sam = create_support(&server, "sam@supportctl.test");
+    let sam_api = client(&server, &sam.token);
+    let (acme_id, acme_token) = sam_api.open(json!({"reason": "acme"}));
+    let (_, beta_token) = open_in(&sam_api, "beta", json!({"reason": "beta"}));
+    let (_, colleague) = support(&server).open(json!({"reason": "colleague"}));
+    for token in [&acme_token, &beta_token, &colleague] {
+        assert_active(&server, token);
+    }
+
+    operator(&server)
+        .post_empty(&format!("/v1/accounts/{}/disable", sam.id))
+        .assert_ok();
+
+    assert_ended(&server, &acme_token);
+    assert_ended(&server, &beta_token);
+    assert_active(&server, &colleague);
+    assert_eq!(
+        admin.get(&format!("/v1/sessions/{acme_id}")).body["status"],
+        "closed"
+    );
+    let closed = events_for(&admin, ACME, "session.closed", &acme_id);
+    assert_eq!(closed.len(), 1, "{closed:?}");
+    // The disabled engineer can no longer open anything.
+    sam_api
+        .post("/v1/orgs/acme/sessions", json!({"reason": "again"}))
+        .assert_problem(401, "unauthenticated");
+}
+
+fn disabling_the_org_ends_its_sessions_at_once(backend: Backend) {
+    let server = TestServer::on(backend);
+    let beta_admin = create_org_with_admin(&server, "beta");
+    let beta = client(&server, &beta_admin.token);
+    grant_in(&beta, "beta", json!({"level": "member", "reason": "beta"}));
+    admin(&server).grant(json!({"level": "member", "reason": "acme"}));
+    let support = support(&server);
+    let (beta_id, beta_token) = open_in(&support, "beta", json!({"reason": "beta"}));
+    let (acme_id, acme_token) = support.open(json!({"reason": "acme"}));
+    assert_active(&server, &beta_token);
+    assert_active(&server, &acme_token);
+
+    operator(&server)
+        .post_empty("/v1/orgs/beta/disable")
+        .assert_ok();
+
+    assert_ended(&server, &beta_token);
+    assert_active(&server, &acme_token);
+    // The engineer sees it ended, not merely unusable.
+    let session = support.get(&format!("/v1/sessions/{beta_id}"));
+    assert_eq!(session.body["status"], "closed", "{}", session.body);
+    assert_eq!(ids(&support.all("/v1/sessions")), vec![acme_id]);
+    // Its admins are locked out, and its grants are no longer usable.
+    beta.get("/v1/orgs/beta/grants")
+        .assert_problem(401, "unauthenticated");
+    let usable = support.all("/v1/grants");
+    assert_eq!(usable.len(), 1, "{usable:?}");
+    assert_eq!(usable[0]["org"], "acme");
+    support
+        .post("/v1/orgs/beta/sessions", json!({"reason": "again"}))
+        .assert_problem(404, "not_found");
+}
+
+fn closing_the_session_ends_it_at_once(backend: Backend) {
+    let server = TestServer::on(backend);
+    admin(&server).grant(json!({"level": "member", "reason": "team"}));
+    let support = support(&server);
+    let (id, token) = support.open(json!({"reason": "one"}));
+    let (_, other) = support.open(json!({"reason": "two"}));
+    assert_active(&server, &token);
+    assert_active(&server, &other);
+
+    support
+        .post_empty(&format!("/v1/sessions/{id}/close"))
+        .assert_ok();
+
+    assert_ended(&server, &token);
+    assert_active(&server, &other);
+}

@@ -1,0 +1,179 @@
+//! Prompts under a real pseudo-terminal (rexpect): the `grant create` wizard and the
+//! confirmation before revoking, checked through the API.
+
+use rexpect::process::{Signal, WaitStatus};
+use rexpect::session::{Options, PtySession, spawn_with_options};
+use serde_json::json;
+
+use crate::cli_support::{grant_status, grants, std_command};
+use crate::harness::TestServer;
+
+/// `supportctl ARGS` as the org admin, with stdin, stdout and stderr on a new terminal.
+fn on_terminal(server: &TestServer, args: &[&str]) -> PtySession {
+    terminal(server, args, true)
+}
+
+/// Like [`on_terminal`], keeping the escape codes the program writes.
+fn terminal(server: &TestServer, args: &[&str], strip_escape_codes: bool) -> PtySession {
+    let mut command = std_command(
+        &server.url,
+        &server.tokens.admin,
+        &server.dir.path().join("config"),
+    );
+    command
+        .args(args)
+        .env("TERM", "xterm-256color")
+        .env("NO_COLOR", "1");
+    spawn_with_options(
+        command,
+        Options::new()
+            .timeout_ms(Some(20_000))
+            .strip_ansi_escape_codes(strip_escape_codes),
+    )
+    .expect("cannot start supportctl on a pseudo-terminal")
+}
+
+/// Sends keys as typed (no newline).
+fn keys(session: &mut PtySession, keys: &str) {
+    session.send(keys).unwrap();
+    session.flush().unwrap();
+}
+
+/// Reads to the end and returns the exit code, with everything printed (for messages).
+fn finish(mut session: PtySession) -> (i32, String) {
+    let rest = session.exp_eof().unwrap_or_default();
+    match session.process().wait().unwrap() {
+        WaitStatus::Exited(_, code) => (code, rest),
+        other => panic!("supportctl did not exit normally: {other:?}\n{rest}"),
+    }
+}
+
+fn assert_no_crash(text: &str) {
+    assert!(
+        !text.contains("panicked") && !text.contains("stack backtrace"),
+        "{text}"
+    );
+}
+
+#[test]
+fn grant_create_wizard_asks_for_what_the_flags_leave_out() {
+    let server = TestServer::start();
+    let mut session = on_terminal(&server, &["grant", "create", "--ticket", "SUP-7"]);
+
+    // Level: read-only is first; one down is member.
+    session.exp_string("Access level").unwrap();
+    keys(&mut session, "j\r");
+    // Areas, all ticked: keep chats and issues only.
+    session.exp_string("Data areas").unwrap();
+    session.exp_string("checklists").unwrap();
+    // chats, [source-code], [employee-data], issues, [documents], [checklists]
+    keys(&mut session, "j j jj j \r");
+    session.exp_string("For how long").unwrap();
+    keys(&mut session, "2h\r");
+    session.exp_string("Reason").unwrap();
+    keys(&mut session, "Wizard: sync fails\r");
+    session.exp_string("Granted member access to acme").unwrap();
+    let (code, rest) = finish(session);
+    assert_no_crash(&rest);
+    assert_eq!(code, 0, "{rest}");
+
+    let created = server.admin().all("/v1/orgs/acme/grants");
+    assert_eq!(created.len(), 1, "{created:?}");
+    let grant = &created[0];
+    assert_eq!(grant["level"], "member");
+    assert_eq!(grant["areas"], json!(["chats", "issues"]));
+    assert_eq!(grant["reason"], "Wizard: sync fails");
+    assert_eq!(grant["ticket"], "SUP-7");
+    let at = |field: &str| {
+        grant[field]
+            .as_str()
+            .unwrap()
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_second()
+    };
+    assert_eq!(at("expires_at") - at("created_at"), 7200);
+}
+
+#[test]
+fn grant_create_wizard_keeps_the_flags_given_and_ctrl_c_creates_nothing() {
+    let server = TestServer::start();
+    // Level and duration given: only areas and reason are asked.
+    let mut session = on_terminal(
+        &server,
+        &["grant", "create", "--level", "admin", "--for", "45m"],
+    );
+    session.exp_string("Data areas").unwrap();
+    session.exp_string("checklists").unwrap();
+    keys(&mut session, "\r");
+    session.exp_string("Reason").unwrap();
+    keys(&mut session, "All areas\r");
+    let (code, rest) = finish(session);
+    assert_eq!(code, 0, "{rest}");
+    let created = server.admin().all("/v1/orgs/acme/grants");
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0]["level"], "admin");
+    assert_eq!(created[0]["areas"].as_array().unwrap().len(), 6);
+
+    // Ctrl-C at a prompt: interrupted (SIGINT, which the shell reports as 130), nothing
+    // created, and the cursor the selection hid is shown again.
+    let mut session = terminal(&server, &["grant", "create"], false);
+    let mut shown = session.exp_string("Access level").unwrap();
+    session.exp_string("admin").unwrap();
+    session.send_control('c').unwrap();
+    shown.push_str(&session.exp_eof().unwrap_or_default());
+    let status = session.process().wait().unwrap();
+    assert!(
+        matches!(
+            status,
+            WaitStatus::Signaled(_, Signal::SIGINT, _) | WaitStatus::Exited(_, 130)
+        ),
+        "Ctrl-C ended supportctl with {status:?}:\n{shown}"
+    );
+    assert_no_crash(&shown);
+    let hidden = shown
+        .rfind("\x1b[?25l")
+        .expect("the selection hides the cursor");
+    assert!(
+        shown[hidden..].contains("\x1b[?25h"),
+        "the cursor stays hidden after Ctrl-C: {shown:?}"
+    );
+    assert_eq!(server.admin().all("/v1/orgs/acme/grants").len(), 1);
+}
+
+#[test]
+fn revoke_asks_for_confirmation_on_a_terminal() {
+    let server = TestServer::start();
+    let ids = grants(&server, 3);
+
+    // No: nothing is revoked.
+    let mut session = on_terminal(&server, &["grant", "revoke", &ids[0]]);
+    session
+        .exp_string(&format!("Revoke grant {} of org acme?", ids[0]))
+        .unwrap();
+    keys(&mut session, "n");
+    let (code, rest) = finish(session);
+    assert_no_crash(&rest);
+    assert_eq!(code, 2, "declining is not a success: {rest}");
+    assert!(rest.contains("nothing was revoked"), "{rest}");
+    assert_eq!(grant_status(&server, &ids[0]), "active");
+
+    // Yes: revoked.
+    let mut session = on_terminal(&server, &["grant", "revoke", &ids[0]]);
+    session.exp_string("Revoke grant").unwrap();
+    keys(&mut session, "y");
+    let (code, rest) = finish(session);
+    assert_eq!(code, 0, "{rest}");
+    assert_eq!(grant_status(&server, &ids[0]), "revoked");
+    assert_eq!(grant_status(&server, &ids[1]), "active");
+
+    // --all shows the count first.
+    let mut session = on_terminal(&server, &["grant", "revoke", "--all"]);
+    session
+        .exp_string("Revoke all 2 active grants of org acme?")
+        .unwrap();
+    keys(&mut session, "y");
+    let (code, rest) = finish(session);
+    assert_eq!(code, 0, "{rest}");
+    assert!(server.admin().all("/v1/orgs/acme/grants").is_empty());
+}
