@@ -110,12 +110,10 @@ impl ApiClient {
             })?;
             builder = builder.tls_certs_merge(certs);
         }
-        let http = builder
-            .build()
-            .map_err(|e| ClientError::InvalidUrl {
-                url: config.server.clone(),
-                reason: format!("cannot build an HTTP client: {e}"),
-            })?;
+        let http = builder.build().map_err(|e| ClientError::InvalidUrl {
+            url: config.server.clone(),
+            reason: format!("cannot build an HTTP client: {e}"),
+        })?;
         Ok(ApiClient {
             http,
             base,

@@ -264,6 +264,36 @@ wire_names!(
     EnabledStatus
 );
 
+/// Durations are whole seconds; JSON has one number type, so `3600.0` is read as 3600
+/// (JSON Schema calls it an integer too), while `1.5` is refused.
+mod whole_seconds {
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    fn whole(value: serde_json::Number) -> Option<i64> {
+        value.as_i64().or_else(|| {
+            value
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                .map(|f| f as i64)
+        })
+    }
+
+    pub fn required<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+        let number = serde_json::Number::deserialize(deserializer)?;
+        whole(number.clone())
+            .ok_or_else(|| D::Error::custom(format!("{number} is not a whole number of seconds")))
+    }
+
+    pub fn optional<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+        match Option::<serde_json::Number>::deserialize(deserializer)? {
+            None => Ok(None),
+            Some(number) => whole(number.clone()).map(Some).ok_or_else(|| {
+                D::Error::custom(format!("{number} is not a whole number of seconds"))
+            }),
+        }
+    }
+}
+
 /// Areas as a comma-separated list, the way people type and read them.
 pub fn join_areas(areas: &[Area]) -> String {
     areas
@@ -388,17 +418,27 @@ pub struct Page<T> {
 #[serde(deny_unknown_fields)]
 pub struct CreateOrg {
     /// Lowercase letters, digits and dashes; 2 to 63 characters.
+    #[schema(pattern = "^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$")]
     pub slug: String,
+    #[schema(
+        max_length = 1000,
+        pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAccount {
+    #[schema(
+        max_length = 254,
+        pattern = r"^[^@\s,\x00-\x1f\x7f-\x9f]+@[^@\s,\x00-\x1f\x7f-\x9f]+$"
+    )]
     pub email: String,
     pub role: Role,
     /// Required for `admin`, refused for every other role.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$")]
     pub org: Option<String>,
 }
 
@@ -416,17 +456,29 @@ pub struct CreateGrant {
     pub level: Level,
     /// Default: every area.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_items = 1)]
     pub areas: Option<Vec<Area>>,
     /// Emails of support engineers; default (or empty): the whole support team.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engineers: Option<Vec<String>>,
     /// How long the grant lasts; default: the server's default (8h). Exclusive with `expires_at`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole_seconds::optional"
+    )]
+    #[schema(minimum = 1)]
     pub duration_seconds: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<Timestamp>,
+    /// Why support needs access; shown to engineers and in the audit log.
+    #[schema(
+        max_length = 1000,
+        pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"
+    )]
     pub reason: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1000, pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$")]
     pub ticket: Option<String>,
 }
 
@@ -434,6 +486,8 @@ pub struct CreateGrant {
 #[serde(deny_unknown_fields)]
 pub struct ExtendGrant {
     /// Seconds added to the grant's current expiry.
+    #[serde(deserialize_with = "whole_seconds::required")]
+    #[schema(minimum = 1)]
     pub duration_seconds: i64,
 }
 
@@ -441,6 +495,7 @@ pub struct ExtendGrant {
 #[serde(deny_unknown_fields)]
 pub struct RevokeGrant {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1000, pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$")]
     pub reason: Option<String>,
 }
 
@@ -449,10 +504,12 @@ pub struct RevokeGrant {
 #[serde(deny_unknown_fields)]
 pub struct BulkRevoke {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_items = 1, max_items = 10000)]
     pub ids: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub all: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1000, pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$")]
     pub reason: Option<String>,
 }
 
@@ -478,9 +535,19 @@ pub struct OpenSession {
     pub level: Option<Level>,
     /// Default: the grant's areas.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_items = 1)]
     pub areas: Option<Vec<Area>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole_seconds::optional"
+    )]
+    #[schema(minimum = 1)]
     pub ttl_seconds: Option<i64>,
+    #[schema(
+        max_length = 1000,
+        pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"
+    )]
     pub reason: String,
 }
 
@@ -496,6 +563,7 @@ pub struct SessionWithToken {
 #[serde(deny_unknown_fields)]
 pub struct CloseSession {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1000, pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$")]
     pub reason: Option<String>,
 }
 
@@ -576,6 +644,7 @@ pub struct AuthorizeRequest {
     pub action: Action,
     /// Free-form name of the resource touched, recorded in the audit log.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1000, pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$")]
     pub resource: Option<String>,
 }
 
@@ -599,6 +668,7 @@ pub struct AuthorizeResponse {
 pub struct ListQuery {
     /// 1 to 1000; default 100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -612,9 +682,11 @@ pub struct ListQuery {
 pub struct GrantListQuery {
     /// Default `active`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(inline)]
     pub status: Option<GrantStatusFilter>,
     /// 1 to 1000; default 100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -628,9 +700,11 @@ pub struct GrantListQuery {
 pub struct SessionListQuery {
     /// Default `active`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(inline)]
     pub status: Option<SessionStatusFilter>,
     /// 1 to 1000; default 100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -656,6 +730,7 @@ pub struct AuditQuery {
     pub action: Option<String>,
     /// 1 to 1000; default 100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -135,15 +135,15 @@ impl From<ClientError> for CommandError {
     fn from(error: ClientError) -> Self {
         let message = error.to_string();
         match &error {
-            ClientError::Api { problem, status } => {
+            ClientError::Api { problem, .. } => {
                 let kind = match problem.code {
                     ErrorCode::NotFound => ErrorKind::NotFound,
                     ErrorCode::Unauthenticated => ErrorKind::Unauthenticated,
                     ErrorCode::Forbidden => ErrorKind::Forbidden,
                     ErrorCode::Conflict | ErrorCode::PolicyViolation => ErrorKind::Conflict,
-                    ErrorCode::InvalidRequest if *status == 400 => ErrorKind::Usage,
+                    // Whatever its status (400, 413, 415, 422): the input was wrong.
+                    ErrorCode::InvalidRequest => ErrorKind::Usage,
                     ErrorCode::RateLimited | ErrorCode::Internal => ErrorKind::Unavailable,
-                    ErrorCode::InvalidRequest => ErrorKind::General,
                 };
                 let hint = match problem.code {
                     ErrorCode::Unauthenticated => Some(

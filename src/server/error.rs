@@ -30,8 +30,16 @@ impl ApiError {
         self
     }
 
+    /// The request is malformed or breaks the documented schema: 400.
     pub fn invalid(detail: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidRequest, detail)
+    }
+
+    /// The request is well-formed, but what it asks cannot be done as asked (two exclusive
+    /// fields, a time in the past, an email that is no support engineer): 422, code
+    /// `invalid_request`. 400 stays for what the OpenAPI schema itself rules out.
+    pub fn unprocessable(detail: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, detail).with_status(StatusCode::UNPROCESSABLE_ENTITY)
     }
 
     pub fn unauthenticated(detail: impl Into<String>) -> Self {
@@ -80,7 +88,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(detail) => ApiError::not_found(detail),
             StoreError::Conflict(detail) => ApiError::conflict(detail),
             StoreError::Policy(detail) => ApiError::policy(detail),
-            StoreError::Invalid(detail) => ApiError::invalid(detail),
+            StoreError::Invalid(detail) => ApiError::unprocessable(detail),
             StoreError::Unavailable(detail) => {
                 tracing::warn!(error = %detail, "database unavailable");
                 ApiError::new(

@@ -8,18 +8,67 @@ use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 
-/// A JSON body; malformed, oversize or unknown-field bodies get `invalid_request`.
+/// A JSON object body; malformed, oversize, unknown-field or non-object bodies get
+/// `invalid_request` (serde would read a struct from an array, positionally: never wanted).
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
-        }
+        let bytes = json_bytes(req, state).await?;
+        parse_object(&bytes).map(ApiJson)
     }
+}
+
+/// The body of a request that declares JSON, within the size limit.
+async fn json_bytes<S: Send + Sync>(
+    req: Request,
+    state: &S,
+) -> Result<axum::body::Bytes, ApiError> {
+    if !is_json(req.headers()) {
+        return Err(
+            ApiError::invalid("expected a body with Content-Type: application/json")
+                .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        );
+    }
+    axum::body::Bytes::from_request(req, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::invalid("request body exceeds 64 KiB")
+                    .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+            } else {
+                ApiError::invalid(rejection.body_text())
+            }
+        })
+}
+
+fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::invalid("the request body must be a JSON object"));
+    }
+    axum::Json::<T>::from_bytes(bytes)
+        .map(|axum::Json(value)| value)
+        .map_err(json_rejection)
+}
+
+/// `application/json` or `application/<anything>+json`, with or without parameters.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 fn json_rejection(rejection: JsonRejection) -> ApiError {
@@ -127,8 +176,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
                 )
             };
         }
-        ApiJson::<T>::from_request(req, state)
-            .await
-            .map(|ApiJson(value)| OptionalJson(Some(value)))
+        let bytes = json_bytes(req, state).await?;
+        // `null` is the JSON way of sending nothing.
+        if bytes.trim_ascii() == b"null" {
+            return Ok(OptionalJson(None));
+        }
+        parse_object(&bytes).map(|value| OptionalJson(Some(value)))
     }
 }

@@ -22,7 +22,6 @@ use anyhow::Context;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use self::clock::{Clock, SystemClock};
@@ -75,9 +74,9 @@ impl Server {
         let state = AppState::new(store, config.policy, clock);
         let (router, _) = routes::build(state.clone());
         let router = router
-            .layer(TimeoutLayer::with_status_code(
-                axum::http::StatusCode::REQUEST_TIMEOUT,
+            .layer(axum::middleware::from_fn_with_state(
                 config.request_timeout,
+                request_timeout,
             ))
             .layer(TraceLayer::new_for_http().make_span_with(
                 |request: &axum::http::Request<_>| {
@@ -171,6 +170,26 @@ impl Server {
         let _ = sweeper.await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Cuts off a request (reading its body included) that takes longer than `limit`, with a
+/// problem document like every other error: a client that trickles its body cannot hold a
+/// connection and its task for longer. (tower-http's `TimeoutLayer` answers an empty 408.)
+async fn request_timeout(
+    axum::extract::State(limit): axum::extract::State<Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => error::ApiError::invalid(format!(
+            "the request did not complete within {}: its body came too slowly, or the server is overloaded",
+            humantime::format_duration(limit)
+        ))
+        .with_status(axum::http::StatusCode::REQUEST_TIMEOUT)
+        .into_response(),
     }
 }
 

@@ -19,7 +19,7 @@ pub fn decode_cursor(cursor: &str) -> Result<i64, ApiError> {
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .and_then(|text| text.strip_prefix('k').and_then(|key| key.parse().ok()))
-        .ok_or_else(|| ApiError::invalid("cursor is not one this server issued"))
+        .ok_or_else(|| ApiError::unprocessable("cursor is not one this server issued"))
 }
 
 pub fn limit(limit: Option<i64>) -> Result<i64, ApiError> {

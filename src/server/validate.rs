@@ -38,32 +38,40 @@ pub fn email(email: &str) -> Result<(), ApiError> {
     }
 }
 
-/// A required free-text field such as `reason`.
+/// A required free-text field such as `reason`: not blank, at most 1000 characters, no
+/// control characters but newline and tab (the OpenAPI document states the same pattern).
 pub fn required_text(field: &str, value: &str) -> Result<String, ApiError> {
+    check_text(field, value)?;
     let value = value.trim();
     if value.is_empty() {
         return Err(ApiError::invalid(format!("{field} is required")));
     }
-    optional_text(field, Some(value)).map(|text| text.unwrap_or_default())
+    Ok(value.to_owned())
 }
 
+/// An optional free-text field; blank counts as absent.
 pub fn optional_text(field: &str, value: Option<&str>) -> Result<Option<String>, ApiError> {
-    match value.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(value) if value.chars().count() > MAX_TEXT => Err(ApiError::invalid(format!(
+    let Some(value) = value else { return Ok(None) };
+    check_text(field, value)?;
+    let value = value.trim();
+    Ok((!value.is_empty()).then(|| value.to_owned()))
+}
+
+fn check_text(field: &str, value: &str) -> Result<(), ApiError> {
+    if value.chars().count() > MAX_TEXT {
+        return Err(ApiError::invalid(format!(
             "{field} is longer than {MAX_TEXT} characters"
-        ))),
-        Some(value)
-            if value
-                .chars()
-                .any(|c| c.is_control() && c != '\n' && c != '\t') =>
-        {
-            Err(ApiError::invalid(format!(
-                "{field} contains control characters"
-            )))
-        }
-        Some(value) => Ok(Some(value.to_owned())),
+        )));
     }
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(ApiError::invalid(format!(
+            "{field} contains control characters"
+        )));
+    }
+    Ok(())
 }
 
 /// Areas as given, sorted and deduplicated; `None` means all of them.

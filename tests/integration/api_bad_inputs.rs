@@ -136,6 +136,8 @@ fn grant_requests_with_bad_values_are_refused_and_change_nothing(backend: Backen
         )
     };
     let invalid = |what: &str, changes: Value| bad(what, changes, 400, "invalid_request");
+    // Well-formed by the schema, impossible as asked: 422.
+    let unprocessable = |what: &str, changes: Value| bad(what, changes, 422, "invalid_request");
     let extend = format!("/v1/orgs/acme/grants/{active}/extend");
     let mut cases = vec![
         invalid("unknown level", json!({"level": "superuser"})),
@@ -153,12 +155,12 @@ fn grant_requests_with_bad_values_are_refused_and_change_nothing(backend: Backen
         ),
         invalid("duration as text", json!({"duration_seconds": "8h"})),
         invalid("fractional duration", json!({"duration_seconds": 1.5})),
-        invalid(
+        unprocessable(
             "duration and expires_at",
             json!({"duration_seconds": 60, "expires_at": at(60)}),
         ),
-        invalid("expires_at in the past", json!({"expires_at": at(-60)})),
-        invalid("expires_at now", json!({"expires_at": at(0)})),
+        unprocessable("expires_at in the past", json!({"expires_at": at(-60)})),
+        unprocessable("expires_at now", json!({"expires_at": at(0)})),
         bad(
             "expires_at past the maximum",
             json!({"expires_at": at(MAX_GRANT + 1)}),
@@ -176,23 +178,23 @@ fn grant_requests_with_bad_values_are_refused_and_change_nothing(backend: Backen
             "reason with control characters",
             json!({"reason": "red \u{1b}[31m alert"}),
         ),
-        invalid(
+        unprocessable(
             "engineer who is an admin",
             json!({"engineers": [ADMIN_EMAIL]}),
         ),
-        invalid(
+        unprocessable(
             "engineer who is a service",
             json!({"engineers": [SERVICE_EMAIL]}),
         ),
-        invalid(
+        unprocessable(
             "engineer with no account",
             json!({"engineers": ["nobody@supportctl.test"]}),
         ),
-        invalid(
+        unprocessable(
             "engineer who is disabled",
             json!({"engineers": [gone.email]}),
         ),
-        invalid(
+        unprocessable(
             "engineer not an email",
             json!({"engineers": [SUPPORT_EMAIL, "not an email"]}),
         ),
@@ -281,18 +283,24 @@ fn grant_requests_with_bad_values_are_refused_and_change_nothing(backend: Backen
         ),
     ];
     let bulk = "/v1/orgs/acme/grants/revoke";
-    for (what, body) in [
-        ("bulk revoke of nothing", json!({})),
-        ("bulk revoke of no ids", json!({"ids": []})),
+    for (what, body, status) in [
+        ("bulk revoke of nothing", json!({}), 422),
+        ("bulk revoke of no ids", json!({"ids": []}), 400),
         (
             "bulk revoke with ids and all",
             json!({"ids": [active], "all": true}),
+            422,
         ),
-        ("bulk revoke with all false", json!({"all": false})),
-        ("bulk revoke with ids not a list", json!({"ids": active})),
+        ("bulk revoke with all false", json!({"all": false}), 422),
+        (
+            "bulk revoke with ids not a list",
+            json!({"ids": active}),
+            400,
+        ),
         (
             "bulk revoke with an unknown field",
             json!({"ids": [active], "everything": true}),
+            400,
         ),
     ] {
         cases.push(case(
@@ -300,7 +308,7 @@ fn grant_requests_with_bad_values_are_refused_and_change_nothing(backend: Backen
             &admin,
             bulk,
             Body::Json(body),
-            400,
+            status,
             "invalid_request",
         ));
     }
@@ -572,25 +580,25 @@ fn org_and_account_requests_with_bad_values_are_refused_and_change_nothing(backe
         account(
             "admin account without an org",
             json!({"email": "x@acme.test", "role": "admin"}),
-            400,
+            422,
             "invalid_request",
         ),
         account(
             "support account with an org",
             json!({"email": "x@supportctl.test", "role": "support", "org": "acme"}),
-            400,
+            422,
             "invalid_request",
         ),
         account(
             "service account with an org",
             json!({"email": "x@supportctl.test", "role": "service", "org": "acme"}),
-            400,
+            422,
             "invalid_request",
         ),
         account(
             "operator account with an org",
             json!({"email": "x@supportctl.test", "role": "operator", "org": "acme"}),
-            400,
+            422,
             "invalid_request",
         ),
         account(

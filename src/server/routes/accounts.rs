@@ -31,13 +31,13 @@ pub async fn create_account(
     validate::email(&body.email)?;
     match (body.role, &body.org) {
         (Role::Admin, None) => {
-            return Err(ApiError::invalid(
+            return Err(ApiError::unprocessable(
                 "an admin account needs the org it administers",
             ));
         }
         (Role::Admin, Some(org)) => validate::slug(org)?,
         (role, Some(_)) => {
-            return Err(ApiError::invalid(format!(
+            return Err(ApiError::unprocessable(format!(
                 "only admin accounts belong to an org; a {role} account must not name one"
             )));
         }
@@ -84,7 +84,10 @@ pub async fn list_accounts(
 /// Disable an account: its token stops working and its open sessions end at once.
 #[utoipa::path(post, path = "/v1/accounts/{id}/disable", tag = "accounts", security(("bearer" = [])),
     params(("id" = String, Path, description = "Account id")),
-    responses((status = 200, description = "The account, disabled", body = Account)))]
+    responses(
+        (status = 200, description = "The account, disabled", body = Account),
+        (status = 409, description = "An operator cannot disable their own account", body = crate::api::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn disable_account(
     State(state): State<AppState>,
     caller: Caller,

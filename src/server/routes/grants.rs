@@ -43,14 +43,15 @@ pub async fn create_grant(
     let areas = validate::areas(body.areas.as_deref())?;
     let mut engineers = body.engineers.unwrap_or_default();
     for email in &engineers {
-        validate::email(email)?;
+        // The schema cannot say "an enabled support engineer": 422, like an unknown one.
+        validate::email(email).map_err(|e| ApiError::unprocessable(e.detail))?;
     }
     engineers.sort();
     engineers.dedup();
     let max = state.policy.max_grant_seconds();
     let seconds = match (body.duration_seconds, body.expires_at) {
         (Some(_), Some(_)) => {
-            return Err(ApiError::invalid(
+            return Err(ApiError::unprocessable(
                 "give duration_seconds or expires_at, not both",
             ));
         }
@@ -58,7 +59,7 @@ pub async fn create_grant(
         (None, Some(until)) => {
             let seconds = until.as_second() - now.as_second();
             if seconds <= 0 {
-                return Err(ApiError::invalid(format!(
+                return Err(ApiError::unprocessable(format!(
                     "expires_at {until} is not in the future"
                 )));
             }
@@ -67,7 +68,7 @@ pub async fn create_grant(
         (None, None) => state.policy.default_grant_seconds(),
     };
     let expires_at = Timestamp::from_second(now.as_second() + seconds)
-        .map_err(|_| ApiError::invalid("expiry out of range"))?;
+        .map_err(|_| ApiError::unprocessable("expiry out of range"))?;
     let grant = state
         .store
         .create_grant(
@@ -173,7 +174,7 @@ pub async fn extend_grant(
     let max = state.policy.max_grant_seconds();
     let by = validate::duration("duration_seconds", body.duration_seconds, max)?;
     let latest = Timestamp::from_second(now.as_second() + max)
-        .map_err(|_| ApiError::invalid("expiry out of range"))?;
+        .map_err(|_| ApiError::unprocessable("expiry out of range"))?;
     let grant = state
         .store
         .extend_grant(admin, &org, &id, by, latest, now)
@@ -239,7 +240,7 @@ pub async fn bulk_revoke(
     let reason = validate::optional_text("reason", body.reason.as_deref())?;
     let selection = match (body.ids, body.all) {
         (Some(_), Some(true)) => {
-            return Err(ApiError::invalid("give ids or all: true, not both"));
+            return Err(ApiError::unprocessable("give ids or all: true, not both"));
         }
         (Some(ids), _) if ids.is_empty() => {
             return Err(ApiError::invalid("ids must name at least one grant"));
@@ -252,7 +253,7 @@ pub async fn bulk_revoke(
         (Some(ids), _) => RevokeSelection::Ids(ids),
         (None, Some(true)) => RevokeSelection::AllActive,
         (None, _) => {
-            return Err(ApiError::invalid(
+            return Err(ApiError::unprocessable(
                 "give ids (a list of grant ids) or all: true",
             ));
         }

@@ -127,9 +127,21 @@ fn describe(openapi: &mut OpenApi) {
             if has_path_params {
                 add("404", "No such resource, or not visible to the caller");
             }
+            let pages = operation.parameters.as_ref().is_some_and(|params| {
+                params
+                    .iter()
+                    .any(|p| matches!(p, utoipa::openapi::RefOr::T(p) if p.name == "cursor"))
+            });
+            if pages {
+                add("422", "A cursor this server did not issue");
+            }
             if method == Method::POST {
                 add("413", "Request body over 64 KiB");
                 add("415", "Request body is not JSON");
+                add(
+                    "422",
+                    "Well-formed, but not possible as asked, or refused by policy",
+                );
             }
         }
     }
