@@ -835,6 +835,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --request-timeout 'Requests taking longer are cut off with 408'
             cand --tls-cert 'Serve HTTPS with this PEM certificate chain (needs --tls-key)'
             cand --tls-key 'The PEM private key of --tls-cert'
+            cand --auth-failures-per-minute 'Bad tokens a client address may present per minute before it gets 429 (0: no limit)'
             cand --sweep-interval 'How often expiries are recorded in the audit log'
             cand --profile 'Profile in config.toml to use'
             cand --server 'Server URL, overriding the profile''s'

@@ -152,6 +152,7 @@ fn start_server(db_url: String) -> CommandResult<(EmbeddedServer, String, DevTok
                     sweep_interval: std::time::Duration::from_secs(5),
                     request_timeout: std::time::Duration::from_secs(30),
                     tls: None,
+                    auth_failures_per_minute: 20,
                 };
                 let server = Server::bind(&config, Arc::new(SystemClock)).await?;
                 // Whole seconds, like every stored time: a sub-second `at` would be hashed

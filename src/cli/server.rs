@@ -74,6 +74,10 @@ pub struct ServerArgs {
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
 
+    /// Bad tokens a client address may present per minute before it gets 429 (0: no limit).
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub auth_failures_per_minute: u32,
+
     /// How often expiries are recorded in the audit log.
     #[arg(long, default_value = "5s", value_name = "DURATION", hide = true)]
     pub sweep_interval: humantime::Duration,
@@ -152,6 +156,7 @@ pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
             }),
             _ => None,
         },
+        auth_failures_per_minute: args.auth_failures_per_minute,
     };
     server::run(config, args.dev)?;
     drop(db);

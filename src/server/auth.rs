@@ -1,7 +1,9 @@
 //! Who is calling: bearer tokens resolved to accounts or sessions, and the role rules that
 //! decide between 403 (the role may never do this) and 404 (not for your org).
 
-use axum::extract::FromRequestParts;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
 
@@ -31,6 +33,30 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
     }
 }
 
+/// The client's address, when the server knows it.
+fn client_address(parts: &Parts) -> Option<std::net::IpAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(address)| address.ip())
+}
+
+/// Refuses an address that has used up its failed attempts, before looking at its token.
+fn check_limit(state: &AppState, parts: &Parts) -> Result<(), ApiError> {
+    match client_address(parts).map(|address| state.auth_limiter.check(address)) {
+        Some(Err(retry_after)) => Err(ApiError::rate_limited(retry_after)),
+        _ => Ok(()),
+    }
+}
+
+/// Counts a token that did not authenticate against its address.
+fn failed(state: &AppState, parts: &Parts, error: ApiError) -> ApiError {
+    if let Some(address) = client_address(parts) {
+        state.auth_limiter.record_failure(address);
+    }
+    error
+}
+
 /// An authenticated, enabled account.
 pub struct Caller(pub Principal);
 
@@ -39,26 +65,38 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(parts)?;
+        check_limit(state, parts)?;
         if token.starts_with(SESSION_TOKEN_PREFIX) {
-            return Err(ApiError::unauthenticated(
-                "a session token cannot call this endpoint; use an account token",
+            return Err(failed(
+                state,
+                parts,
+                ApiError::unauthenticated(
+                    "a session token cannot call this endpoint; use an account token",
+                ),
             ));
         }
         if !token.starts_with(ACCOUNT_TOKEN_PREFIX) {
-            return Err(ApiError::unauthenticated("invalid or revoked token"));
+            return Err(failed(
+                state,
+                parts,
+                ApiError::unauthenticated("invalid or revoked token"),
+            ));
         }
-        let auth = state
-            .store
-            .authenticate_account(&hash_token(token))
-            .await?
-            .ok_or_else(|| ApiError::unauthenticated("invalid or revoked token"))?;
-        if auth.disabled {
-            return Err(ApiError::unauthenticated("this account is disabled"));
+        let auth = state.store.authenticate_account(&hash_token(token)).await?;
+        let refusal = match &auth {
+            None => Some("invalid or revoked token"),
+            Some(auth) if auth.disabled => Some("this account is disabled"),
+            Some(auth) if auth.org_disabled => Some("this account's org is disabled"),
+            Some(_) => None,
+        };
+        match (auth, refusal) {
+            (Some(auth), None) => Ok(Caller(auth.principal)),
+            (_, refusal) => Err(failed(
+                state,
+                parts,
+                ApiError::unauthenticated(refusal.unwrap_or("invalid or revoked token")),
+            )),
         }
-        if auth.org_disabled {
-            return Err(ApiError::unauthenticated("this account's org is disabled"));
-        }
-        Ok(Caller(auth.principal))
     }
 }
 
@@ -96,16 +134,21 @@ impl FromRequestParts<AppState> for SessionBearer {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(parts)?;
+        check_limit(state, parts)?;
         if !token.starts_with(SESSION_TOKEN_PREFIX) {
-            return Err(ApiError::unauthenticated(
-                "this endpoint needs a session token (sst_...)",
+            return Err(failed(
+                state,
+                parts,
+                ApiError::unauthenticated("this endpoint needs a session token (sst_...)"),
             ));
         }
-        state
-            .store
-            .authenticate_session(&hash_token(token))
-            .await?
-            .map(SessionBearer)
-            .ok_or_else(|| ApiError::unauthenticated("invalid session token"))
+        match state.store.authenticate_session(&hash_token(token)).await? {
+            Some(session) => Ok(SessionBearer(session)),
+            None => Err(failed(
+                state,
+                parts,
+                ApiError::unauthenticated("invalid session token"),
+            )),
+        }
     }
 }

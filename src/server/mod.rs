@@ -5,6 +5,7 @@ pub mod clock;
 pub mod error;
 pub mod extract;
 pub mod ids;
+pub mod limiter;
 pub mod pagination;
 pub mod policy;
 pub mod routes;
@@ -42,6 +43,8 @@ pub struct ServerConfig {
     pub request_timeout: Duration,
     /// Serve HTTPS with this certificate chain and key (PEM files).
     pub tls: Option<TlsFiles>,
+    /// Bad tokens per client address per minute before that address gets 429 (0: no limit).
+    pub auth_failures_per_minute: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -71,7 +74,12 @@ impl Server {
     pub async fn bind(config: &ServerConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Server> {
         config.policy.validate().map_err(anyhow::Error::msg)?;
         let (store, exclusive) = open_store(&config.db_url, &config.pool).await?;
-        let state = AppState::new(store, config.policy, clock);
+        let state = AppState::new(
+            store,
+            config.policy,
+            clock,
+            limiter::AuthLimiter::new(config.auth_failures_per_minute, Duration::from_secs(60)),
+        );
         let (router, _) = routes::build(state.clone());
         let router = router
             .layer(axum::middleware::from_fn_with_state(

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use super::clock::Clock;
+use super::limiter::AuthLimiter;
 use super::policy::Policy;
 use super::store::DynStore;
 
@@ -16,14 +17,21 @@ pub struct Shared {
     pub store: DynStore,
     pub policy: Policy,
     pub clock: Arc<dyn Clock>,
+    pub auth_limiter: AuthLimiter,
 }
 
 impl AppState {
-    pub fn new(store: DynStore, policy: Policy, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        store: DynStore,
+        policy: Policy,
+        clock: Arc<dyn Clock>,
+        auth_limiter: AuthLimiter,
+    ) -> Self {
         AppState(Arc::new(Shared {
             store,
             policy,
             clock,
+            auth_limiter,
         }))
     }
 

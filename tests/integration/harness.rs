@@ -117,6 +117,8 @@ pub struct ServerOptions {
     pub seed: bool,
     /// Serve HTTPS with these files.
     pub tls: Option<supportctl::server::TlsFiles>,
+    /// The suites send many bad tokens on purpose from one address: no limit unless asked.
+    pub auth_failures_per_minute: u32,
 }
 
 impl Default for ServerOptions {
@@ -129,6 +131,7 @@ impl Default for ServerOptions {
             db_url: None,
             seed: true,
             tls: None,
+            auth_failures_per_minute: 0,
         }
     }
 }
@@ -185,6 +188,7 @@ impl TestServer {
             sweep_interval: options.sweep_interval,
             request_timeout: options.request_timeout,
             tls: options.tls.clone(),
+            auth_failures_per_minute: options.auth_failures_per_minute,
         };
         let server_clock = clock.clone();
         let seed = options.seed;
