@@ -11,6 +11,9 @@ mod replicas;
 // HTTPS with a certificate made in the test.
 mod tls;
 
+// Failed authentication, limited per client address.
+mod rate_limit;
+
 // The API conformance suite: every test runs on SQLite and on PostgreSQL.
 mod api_audit_chain;
 mod api_authz;

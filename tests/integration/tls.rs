@@ -63,10 +63,16 @@ fn a_client_trusting_the_ca_talks_to_a_tls_server() {
     let dir = tempfile::tempdir().unwrap();
     let pki = make_pki(dir.path());
     let server = tls_server(&pki);
-    assert!(server.url.starts_with("https://127.0.0.1:"), "{}", server.url);
+    assert!(
+        server.url.starts_with("https://127.0.0.1:"),
+        "{}",
+        server.url
+    );
     let output = server
         .cli(&server.tokens.admin)
-        .args(["grant", "create", "--level", "member", "--reason", "over TLS", "-q"])
+        .args([
+            "grant", "create", "--level", "member", "--reason", "over TLS", "-q",
+        ])
         .arg("--ca-cert")
         .arg(&pki.ca)
         .output()
@@ -100,7 +106,10 @@ fn a_client_refuses_a_certificate_it_cannot_verify() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(7), "{stderr}");
-    assert!(stderr.starts_with("error: cannot reach the server"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: cannot reach the server"),
+        "{stderr}"
+    );
     assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
     assert!(!stderr.contains("stack backtrace"), "{stderr}");
 }
