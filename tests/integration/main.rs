@@ -38,3 +38,8 @@ mod cli_output;
 mod cli_session;
 
 // Hostile input, faults and attack.
+mod abuse;
+mod api_decoding;
+mod crash;
+mod secrets;
+mod server_process;
