@@ -32,6 +32,16 @@ async fn json_bytes<S: Send + Sync>(
                 .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE),
         );
     }
+    // A body announced as too large is refused before a byte of it is read.
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > super::routes::BODY_LIMIT) {
+        return Err(ApiError::invalid("request body exceeds 64 KiB")
+            .with_status(StatusCode::PAYLOAD_TOO_LARGE));
+    }
     axum::body::Bytes::from_request(req, state)
         .await
         .map_err(|rejection| {

@@ -176,6 +176,7 @@ impl Server {
         served.context("server failed")?;
         let _ = stop_sweeper.send(true);
         let _ = sweeper.await;
+        self.state.store.close().await;
         tracing::info!("stopped");
         Ok(())
     }

@@ -401,3 +401,25 @@ fn a_trickled_body_is_cut_off_by_the_request_timeout_and_the_server_keeps_servin
         .grant(json!({"level": "admin", "reason": "sent at once"}));
     assert!(created.starts_with("gr_"));
 }
+
+#[test]
+fn a_body_announced_as_too_large_is_refused_before_it_is_sent() {
+    let server = TestServer::start();
+    let mut stream = TcpStream::connect(host_port(&server.url)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let started = Instant::now();
+    write!(
+        stream,
+        "POST /v1/orgs/acme/grants HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 104857600\r\n\r\n",
+        server.tokens.admin
+    )
+    .unwrap();
+    // Not one byte of the 100 MB follows: the answer must not wait for it.
+    let response = read_response(&mut stream).expect("an answer before the body");
+    assert_eq!(response.status, 413, "{}", response.body);
+    assert!(response.headers.contains("application/problem+json"));
+    assert!(started.elapsed() < Duration::from_secs(2));
+}

@@ -117,6 +117,10 @@ fn describe(openapi: &mut OpenApi) {
                     .or_insert_with(|| problem(description));
             };
             add("400", "Invalid request: bad parameters or body");
+            add(
+                "408",
+                "The request took longer than the server's request timeout",
+            );
             add("500", "Internal error");
             add("503", "The database is unavailable");
             if secured {

@@ -234,6 +234,8 @@ pub trait Store: Send + Sync + 'static {
     /// `sqlite` or `postgres`, for `/healthz` and logs.
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> StoreResult<()>;
+    /// Closes the connections at shutdown (SQLite folds its WAL into the file then).
+    async fn close(&self);
 
     async fn authenticate_account(&self, token: &TokenHash) -> StoreResult<Option<AccountAuth>>;
     async fn authenticate_session(&self, token: &TokenHash) -> StoreResult<Option<SessionAuth>>;

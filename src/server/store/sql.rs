@@ -347,6 +347,11 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+
     async fn authenticate_account(&self, token: &TokenHash) -> StoreResult<Option<AccountAuth>> {
         if let Some(cache) = &self.cache {
             if let Some(hit) = cache.account(token) {
