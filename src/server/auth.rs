@@ -2,6 +2,7 @@
 //! decide between 403 (the role may never do this) and 404 (not for your org).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header;
@@ -9,7 +10,7 @@ use axum::http::request::Parts;
 
 use super::error::ApiError;
 use super::state::AppState;
-use super::store::{Principal, SessionAuth};
+use super::store::{AccountAuth, Principal, SessionAuth};
 use super::tokens::hash_token;
 use crate::api::{ACCOUNT_TOKEN_PREFIX, Role, SESSION_TOKEN_PREFIX};
 
@@ -58,7 +59,7 @@ fn failed(state: &AppState, parts: &Parts, error: ApiError) -> ApiError {
 }
 
 /// An authenticated, enabled account.
-pub struct Caller(pub Principal);
+pub struct Caller(pub Arc<AccountAuth>);
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
@@ -90,7 +91,7 @@ impl FromRequestParts<AppState> for Caller {
             Some(_) => None,
         };
         match (auth, refusal) {
-            (Some(auth), None) => Ok(Caller(auth.principal)),
+            (Some(auth), None) => Ok(Caller(auth)),
             (_, refusal) => Err(failed(
                 state,
                 parts,
@@ -101,16 +102,21 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 impl Caller {
+    pub fn principal(&self) -> &Principal {
+        &self.0.principal
+    }
+
     /// 403 unless the caller has one of `roles`.
     pub fn require(&self, roles: &[Role]) -> Result<&Principal, ApiError> {
-        if roles.contains(&self.0.role) {
-            Ok(&self.0)
+        let principal = self.principal();
+        if roles.contains(&principal.role) {
+            Ok(principal)
         } else {
             let names: Vec<String> = roles.iter().map(Role::to_string).collect();
             Err(ApiError::forbidden(format!(
                 "this endpoint is for {} accounts; yours is {}",
                 names.join(" or "),
-                self.0.role
+                principal.role
             )))
         }
     }
@@ -127,7 +133,7 @@ impl Caller {
 }
 
 /// The session behind a bearer session token, whatever its state.
-pub struct SessionBearer(pub SessionAuth);
+pub struct SessionBearer(pub Arc<SessionAuth>);
 
 impl FromRequestParts<AppState> for SessionBearer {
     type Rejection = ApiError;

@@ -1,5 +1,7 @@
 //! What the platform asks: is this session token active (RFC 7662), and may it do this?
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::State;
 
@@ -126,7 +128,7 @@ pub async fn authorize(
     Ok(Json(answer))
 }
 
-async fn lookup(state: &AppState, token: &str) -> ApiResult<Option<SessionAuth>> {
+async fn lookup(state: &AppState, token: &str) -> ApiResult<Option<Arc<SessionAuth>>> {
     if !token.starts_with(SESSION_TOKEN_PREFIX) {
         return Ok(None);
     }

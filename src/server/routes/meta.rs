@@ -61,7 +61,7 @@ pub struct OpenApiJson(pub Arc<str>);
 pub async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Account>> {
     let account = state
         .store
-        .find_account_by_email(&caller.0.email)
+        .find_account_by_email(&caller.principal().email)
         .await?
         .ok_or_else(|| ApiError::unauthenticated("invalid or revoked token"))?;
     Ok(Json(account))

@@ -9,8 +9,8 @@
 //! PostgreSQL replicas cannot see each other's bumps, so they run without this cache.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 
 use super::{AccountAuth, SessionAuth, TokenHash};
 
@@ -20,8 +20,8 @@ const CAPACITY: usize = 100_000;
 #[derive(Default)]
 pub struct AuthCache {
     generation: AtomicU64,
-    accounts: RwLock<HashMap<TokenHash, (u64, AccountAuth)>>,
-    sessions: RwLock<HashMap<TokenHash, (u64, SessionAuth)>>,
+    accounts: RwLock<HashMap<TokenHash, (u64, Arc<AccountAuth>)>>,
+    sessions: RwLock<HashMap<TokenHash, (u64, Arc<SessionAuth>)>>,
 }
 
 /// A generation observed before a database read.
@@ -38,19 +38,19 @@ impl AuthCache {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
-    pub fn account(&self, token: &TokenHash) -> Option<AccountAuth> {
+    pub fn account(&self, token: &TokenHash) -> Option<Arc<AccountAuth>> {
         lookup(&self.accounts, token, self.generation())
     }
 
-    pub fn put_account(&self, token: TokenHash, read_at: Generation, value: AccountAuth) {
+    pub fn put_account(&self, token: TokenHash, read_at: Generation, value: Arc<AccountAuth>) {
         store(&self.accounts, token, read_at, value);
     }
 
-    pub fn session(&self, token: &TokenHash) -> Option<SessionAuth> {
+    pub fn session(&self, token: &TokenHash) -> Option<Arc<SessionAuth>> {
         lookup(&self.sessions, token, self.generation())
     }
 
-    pub fn put_session(&self, token: TokenHash, read_at: Generation, value: SessionAuth) {
+    pub fn put_session(&self, token: TokenHash, read_at: Generation, value: Arc<SessionAuth>) {
         store(&self.sessions, token, read_at, value);
     }
 }

@@ -214,7 +214,7 @@ pub struct AuditFilter {
 /// One `authorize` decision, to be written to the session's org audit log.
 #[derive(Debug, Clone)]
 pub struct AccessRecord {
-    pub session: SessionAuth,
+    pub session: Arc<SessionAuth>,
     pub reporter: Principal,
     pub allowed: bool,
     pub area: Area,
@@ -237,8 +237,15 @@ pub trait Store: Send + Sync + 'static {
     /// Closes the connections at shutdown (SQLite folds its WAL into the file then).
     async fn close(&self);
 
-    async fn authenticate_account(&self, token: &TokenHash) -> StoreResult<Option<AccountAuth>>;
-    async fn authenticate_session(&self, token: &TokenHash) -> StoreResult<Option<SessionAuth>>;
+    /// Shared (`Arc`), because they are cached and read on every request.
+    async fn authenticate_account(
+        &self,
+        token: &TokenHash,
+    ) -> StoreResult<Option<Arc<AccountAuth>>>;
+    async fn authenticate_session(
+        &self,
+        token: &TokenHash,
+    ) -> StoreResult<Option<Arc<SessionAuth>>>;
 
     async fn create_org(
         &self,

@@ -134,7 +134,7 @@ impl SqlStore {
         })
     }
 
-    async fn read_account_auth(&self, token: &TokenHash) -> StoreResult<Option<AccountAuth>> {
+    async fn read_account_auth(&self, token: &TokenHash) -> StoreResult<Option<Arc<AccountAuth>>> {
         let sql = format!("{ACCOUNT_SELECT} WHERE a.token_hash = $1");
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(hex::encode(token))
@@ -143,7 +143,7 @@ impl SqlStore {
         let Some(row) = row else { return Ok(None) };
         let account = account_from_row(&row)?;
         let org_disabled: Option<i64> = row.try_get("org_disabled_at")?;
-        Ok(Some(AccountAuth {
+        Ok(Some(Arc::new(AccountAuth {
             principal: Principal {
                 pk: row.try_get("pk")?,
                 id: account.id,
@@ -153,16 +153,16 @@ impl SqlStore {
             },
             disabled: account.status == EnabledStatus::Disabled,
             org_disabled: org_disabled.is_some(),
-        }))
+        })))
     }
 
-    async fn read_session_auth(&self, token: &TokenHash) -> StoreResult<Option<SessionAuth>> {
+    async fn read_session_auth(&self, token: &TokenHash) -> StoreResult<Option<Arc<SessionAuth>>> {
         let sql = format!("{SESSION_SELECT} WHERE s.token_hash = $1");
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(hex::encode(token))
             .fetch_optional(&self.read)
             .await?;
-        row.map(|row| session_auth(&row)).transpose()
+        row.map(|row| session_auth(&row).map(Arc::new)).transpose()
     }
 
     /// Reads an org and locks its chain head for the rest of the transaction.
@@ -352,7 +352,10 @@ impl Store for SqlStore {
         self.write.close().await;
     }
 
-    async fn authenticate_account(&self, token: &TokenHash) -> StoreResult<Option<AccountAuth>> {
+    async fn authenticate_account(
+        &self,
+        token: &TokenHash,
+    ) -> StoreResult<Option<Arc<AccountAuth>>> {
         if let Some(cache) = &self.cache {
             if let Some(hit) = cache.account(token) {
                 return Ok(Some(hit));
@@ -360,14 +363,17 @@ impl Store for SqlStore {
             let read_at = cache.generation();
             let found = self.read_account_auth(token).await?;
             if let Some(found) = &found {
-                cache.put_account(*token, read_at, found.clone());
+                cache.put_account(*token, read_at, Arc::clone(found));
             }
             return Ok(found);
         }
         self.read_account_auth(token).await
     }
 
-    async fn authenticate_session(&self, token: &TokenHash) -> StoreResult<Option<SessionAuth>> {
+    async fn authenticate_session(
+        &self,
+        token: &TokenHash,
+    ) -> StoreResult<Option<Arc<SessionAuth>>> {
         if let Some(cache) = &self.cache {
             if let Some(hit) = cache.session(token) {
                 return Ok(Some(hit));
@@ -375,7 +381,7 @@ impl Store for SqlStore {
             let read_at = cache.generation();
             let found = self.read_session_auth(token).await?;
             if let Some(found) = &found {
-                cache.put_session(*token, read_at, found.clone());
+                cache.put_session(*token, read_at, Arc::clone(found));
             }
             return Ok(found);
         }
