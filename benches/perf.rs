@@ -260,24 +260,14 @@ impl<'a> Bench<'a> {
         let script = self.dir.join("introspect.lua");
         std::fs::write(
             &script,
-            format!(
-                r#"local tokens = {{}}
-for line in io.lines("{}") do tokens[#tokens + 1] = line end
-local i = math.random(#tokens)
-local headers = {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer {}"}}
-request = function()
-  i = i % #tokens + 1
-  return wrk.format("POST", "/v1/introspect", headers, '{{"token":"' .. tokens[i] .. '"}}')
-end
-"#,
-                tokens_file.display(),
-                self.tokens.service
-            ),
+            introspect_script(&tokens_file, &self.tokens.service),
         )
         .unwrap();
-        // Warm up both paths (connections, caches) before measuring.
+        // Warm up both paths before measuring: connections, and every session introspected once
+        // (a session's first introspection reads the database, about 10,000 a second; the
+        // target is the steady state of a platform calling on every request).
         wrk(&self.url, "/healthz", None, 1);
-        wrk(&self.url, "/v1/introspect", Some(&script), 1);
+        wrk(&self.url, "/v1/introspect", Some(&script), 3);
         let health = wrk(&self.url, "/healthz", None, self.sizes.load_seconds);
         let introspect = wrk(
             &self.url,
@@ -295,9 +285,23 @@ end
             introspect.non_2xx
         );
         let share = introspect.rps / health.rps;
+        // The latency target at the rate the target names: 20,000 req/s offered on 64
+        // connections (quick mode offers less: a debug build cannot serve that).
+        let rate = if self.sizes.big >= 1_000_000 { 20_000 } else { 2_000 };
+        let requests = std::sync::Arc::new(introspect_requests(
+            &self.url,
+            &self.tokens.service,
+            &self.session_tokens,
+        ));
+        let paced = paced_load(&self.url, requests, rate, 64, self.sizes.load_seconds.max(5));
+        assert_eq!(paced.errors, 0, "introspection failed under paced load");
+        eprintln!(
+            "perf: paced {} req/s offered: {:.0} served, p50 {:.2} ms, p99 {:.2} ms",
+            rate, paced.achieved_rps, paced.p50_ms, paced.p99_ms
+        );
         vec![
             Row {
-                target: "introspect throughput, 64 conns, 10,000 sessions",
+                target: "introspect throughput, 64 conns, 10,000 sessions (wrk, saturated)",
                 measured: format!("{:.0} req/s", introspect.rps),
                 baseline: format!("{:.0} req/s (GET /healthz)", health.rps),
                 ratio: format!("{:.0}%", share * 100.0),
@@ -305,12 +309,23 @@ end
                 met: introspect.rps >= 20_000.0 && share >= 0.4,
             },
             Row {
-                target: "introspect p99 latency, 64 conns",
+                target: "introspect p99 at 20,000 req/s offered, 64 conns (open loop)",
+                measured: format!(
+                    "{:.2} ms (p50 {:.2} ms, {:.0} req/s served)",
+                    paced.p99_ms, paced.p50_ms, paced.achieved_rps
+                ),
+                baseline: format!("{rate} req/s offered"),
+                ratio: "-".into(),
+                goal: "<= 5 ms",
+                met: paced.p99_ms <= 5.0,
+            },
+            Row {
+                target: "introspect p99 at saturation (wrk, for reference)",
                 measured: format!("{:.2} ms", introspect.p99_ms),
                 baseline: format!("{:.2} ms (GET /healthz)", health.p99_ms),
                 ratio: format!("{:.2}x", introspect.p99_ms / health.p99_ms),
-                goal: "<= 5 ms",
-                met: introspect.p99_ms <= 5.0,
+                goal: "(none)",
+                met: true,
             },
         ]
     }
@@ -438,7 +453,7 @@ fn start_server(
         .open(log_path)
         .unwrap();
     let start = std::fs::metadata(log_path).map(|m| m.len()).unwrap_or(0);
-    let mut command = Command::new(exe);
+    let mut command = pinned(exe.as_os_str(), "PERF_SERVER_CPUS");
     command
         .args(["server", "--listen", "127.0.0.1:0", "--db", db])
         .env("SUPPORTCTL_LOG", "warn,supportctl::server=info")
@@ -618,9 +633,12 @@ struct Load {
 
 /// Runs wrk with 64 connections on 2 threads; parses requests/s and the 99th percentile.
 fn wrk(url: &str, path: &str, script: Option<&Path>, seconds: u32) -> Load {
-    let mut command = Command::new("wrk");
+    let mut command = pinned("wrk".as_ref(), "PERF_LOAD_CPUS");
     command.args([
-        "-t2",
+        &format!(
+            "-t{}",
+            std::env::var("PERF_LOAD_THREADS").unwrap_or_else(|_| "2".into())
+        ),
         "-c64",
         &format!("-d{seconds}s"),
         "--latency",
@@ -795,23 +813,8 @@ fn introspect_on_postgres(exe: &Path, dir: &Path, admin_url: &str, sizes: &Sizes
     let tokens_file = dir.join("pg-session-tokens.txt");
     std::fs::write(&tokens_file, tokens.join("\n")).unwrap();
     let script = dir.join("pg-introspect.lua");
-    std::fs::write(
-        &script,
-        format!(
-            r#"local tokens = {{}}
-for line in io.lines("{}") do tokens[#tokens + 1] = line end
-local i = math.random(#tokens)
-local headers = {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer {service}"}}
-request = function()
-  i = i % #tokens + 1
-  return wrk.format("POST", "/v1/introspect", headers, '{{"token":"' .. tokens[i] .. '"}}')
-end
-"#,
-            tokens_file.display()
-        ),
-    )
-    .unwrap();
-    wrk(&url, "/v1/introspect", Some(&script), 1);
+    std::fs::write(&script, introspect_script(&tokens_file, &service)).unwrap();
+    wrk(&url, "/v1/introspect", Some(&script), 3);
     let health = wrk(&url, "/healthz", None, sizes.load_seconds);
     let introspect = wrk(&url, "/v1/introspect", Some(&script), sizes.load_seconds);
     let _ = Command::new("kill")
@@ -836,4 +839,153 @@ end
         goal: "(none: SPEC sets the target on SQLite)",
         met: true,
     }]
+}
+
+/// `program`, run under `taskset -c CPUS` when the environment variable `var` names CPUs.
+fn pinned(program: &std::ffi::OsStr, var: &str) -> Command {
+    match std::env::var(var) {
+        Ok(cpus) if !cpus.is_empty() => {
+            let mut command = Command::new("taskset");
+            command.arg("-c").arg(cpus).arg(program);
+            command
+        }
+        _ => Command::new(program),
+    }
+}
+
+/// A wrk script that introspects the tokens of `tokens_file` round-robin, each wrk thread
+/// starting at its own offset (Lua's unseeded random would give every thread the same one).
+fn introspect_script(tokens_file: &Path, service_token: &str) -> String {
+    format!(
+        r#"local tokens = {{}}
+for line in io.lines("{}") do tokens[#tokens + 1] = line end
+local headers = {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer {service_token}"}}
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("offset", threads)
+end
+local i = nil
+request = function()
+  if i == nil then i = math.floor(#tokens * ((offset or 1) - 1) / 2) end
+  i = i % #tokens + 1
+  return wrk.format("POST", "/v1/introspect", headers, '{{"token":"' .. tokens[i] .. '"}}')
+end
+"#,
+        tokens_file.display()
+    )
+}
+
+/// Latency at a fixed offered rate, measured open-loop: each of `connections` keep-alive
+/// connections sends on its own schedule (`rate / connections` per second, staggered), and a
+/// request's latency runs from when it was due, not when it went out, so a stalled server is
+/// charged for the requests it delayed (no coordinated omission). Tokio's timer is 1 ms
+/// grained, which makes this at most 1 ms pessimistic.
+struct Paced {
+    achieved_rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: usize,
+}
+
+fn paced_load(
+    url: &str,
+    requests: std::sync::Arc<Vec<Vec<u8>>>,
+    rate: u32,
+    connections: u32,
+    seconds: u32,
+) -> Paced {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = url.trim_start_matches("http://").to_owned();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let period = Duration::from_secs_f64(connections as f64 / rate as f64);
+        let start = tokio::time::Instant::now() + Duration::from_millis(100);
+        let end = start + Duration::from_secs(seconds as u64);
+        let tasks: Vec<_> = (0..connections)
+            .map(|k| {
+                let address = address.clone();
+                let requests = requests.clone();
+                tokio::spawn(async move {
+                    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+                    stream.set_nodelay(true).unwrap();
+                    let offset = period.mul_f64(k as f64 / connections as f64);
+                    let mut ticks = tokio::time::interval_at(start + offset, period);
+                    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+                    let mut latencies = Vec::new();
+                    let mut errors = 0;
+                    let mut buffer = vec![0u8; 16 * 1024];
+                    let mut n = k as usize;
+                    loop {
+                        let due = ticks.tick().await;
+                        if due >= end {
+                            break;
+                        }
+                        n = (n + connections as usize) % requests.len();
+                        stream.write_all(&requests[n]).await.unwrap();
+                        // Read one response: headers, then Content-Length bytes of body.
+                        let mut filled = 0;
+                        let complete = loop {
+                            let read = stream.read(&mut buffer[filled..]).await.unwrap();
+                            assert!(read > 0, "the server closed the connection");
+                            filled += read;
+                            let Some(end) = buffer[..filled].windows(4).position(|w| w == b"\r\n\r\n") else {
+                                continue;
+                            };
+                            let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
+                            let length: usize = head
+                                .split("content-length:")
+                                .nth(1)
+                                .and_then(|rest| rest.lines().next())
+                                .and_then(|v| v.trim().parse().ok())
+                                .unwrap_or(0);
+                            if filled >= end + 4 + length {
+                                break head.starts_with("http/1.1 200");
+                            }
+                        };
+                        if !complete {
+                            errors += 1;
+                        }
+                        latencies.push(due.elapsed());
+                    }
+                    (latencies, errors)
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        let mut errors = 0;
+        for task in tasks {
+            let (latencies, failed) = task.await.unwrap();
+            all.extend(latencies);
+            errors += failed;
+        }
+        all.sort();
+        let at = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
+        Paced {
+            achieved_rps: all.len() as f64 / seconds as f64,
+            p50_ms: at(0.50).as_secs_f64() * 1000.0,
+            p99_ms: at(0.99).as_secs_f64() * 1000.0,
+            errors,
+        }
+    })
+}
+
+/// Raw HTTP/1.1 introspection requests, one per session token.
+fn introspect_requests(url: &str, service_token: &str, tokens: &[String]) -> Vec<Vec<u8>> {
+    let host = url.trim_start_matches("http://");
+    tokens
+        .iter()
+        .map(|token| {
+            let body = format!("{{\"token\":\"{token}\"}}");
+            format!(
+                "POST /v1/introspect HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {service_token}\r\n\
+                 Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes()
+        })
+        .collect()
 }
