@@ -341,10 +341,8 @@ fn check(context: &mut Context, args: CheckArgs) -> CommandResult {
                         })
                         .map_err(io_error)?;
                 }
-                return Err(CommandError::unauthenticated(format!(
-                    "the session token is not active: {}",
-                    error.message
-                )));
+                // The server says why, e.g. "session is no longer active: grant revoked".
+                return Err(CommandError::unauthenticated(error.message));
             }
             return Err(error);
         }

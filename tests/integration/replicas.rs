@@ -200,11 +200,13 @@ fn no_introspection_that_starts_after_a_revoke_answers_active_on_either_replica(
         .grant(json!({"level": "member", "reason": "r"}));
     let (_, token) = pair.support(&pair.a).open(json!({"reason": "look"}));
     let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     // Each hammer records (start, end, active) of every introspection it makes.
     let hammers: Vec<_> = (0..4)
         .map(|i| {
             let pair = pair.clone();
             let stop = stop.clone();
+            let done = done.clone();
             let token = token.clone();
             thread::spawn(move || {
                 let api = if i % 2 == 0 {
@@ -217,18 +219,27 @@ fn no_introspection_that_starts_after_a_revoke_answers_active_on_either_replica(
                     let started = Instant::now();
                     let active = introspect_active(&api, &token);
                     seen.push((started, Instant::now(), active));
+                    done.fetch_add(1, Ordering::SeqCst);
                 }
                 seen
             })
         })
         .collect();
-    thread::sleep(Duration::from_millis(300));
+    // Enough answers on each side of the revoke, however loaded the machine is.
+    let wait_for = |count: usize| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while done.load(Ordering::SeqCst) < count {
+            assert!(Instant::now() < deadline, "the hammers are stuck");
+            thread::sleep(Duration::from_millis(5));
+        }
+    };
+    wait_for(40);
     let revoke_sent = Instant::now();
     pair.admin(&pair.b)
         .post_empty(&format!("/v1/orgs/acme/grants/{grant}/revoke"))
         .assert_ok();
     let revoked_at = Instant::now();
-    thread::sleep(Duration::from_millis(300));
+    wait_for(done.load(Ordering::SeqCst) + 40);
     stop.store(true, Ordering::SeqCst);
     let mut before = 0;
     let mut after = 0;
