@@ -287,13 +287,23 @@ impl<'a> Bench<'a> {
         let share = introspect.rps / health.rps;
         // The latency target at the rate the target names: 20,000 req/s offered on 64
         // connections (quick mode offers less: a debug build cannot serve that).
-        let rate = if self.sizes.big >= 1_000_000 { 20_000 } else { 2_000 };
+        let rate = if self.sizes.big >= 1_000_000 {
+            20_000
+        } else {
+            2_000
+        };
         let requests = std::sync::Arc::new(introspect_requests(
             &self.url,
             &self.tokens.service,
             &self.session_tokens,
         ));
-        let paced = paced_load(&self.url, requests, rate, 64, self.sizes.load_seconds.max(5));
+        let paced = paced_load(
+            &self.url,
+            requests,
+            rate,
+            64,
+            self.sizes.load_seconds.max(5),
+        );
         assert_eq!(paced.errors, 0, "introspection failed under paced load");
         eprintln!(
             "perf: paced {} req/s offered: {:.0} served, p50 {:.2} ms, p99 {:.2} ms",
@@ -932,7 +942,9 @@ fn paced_load(
                             let read = stream.read(&mut buffer[filled..]).await.unwrap();
                             assert!(read > 0, "the server closed the connection");
                             filled += read;
-                            let Some(end) = buffer[..filled].windows(4).position(|w| w == b"\r\n\r\n") else {
+                            let Some(end) =
+                                buffer[..filled].windows(4).position(|w| w == b"\r\n\r\n")
+                            else {
                                 continue;
                             };
                             let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
