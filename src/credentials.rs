@@ -19,32 +19,82 @@ pub enum CredentialError {
     File(String),
 }
 
-/// Prepares the keyring once per process. On Linux the process first joins a session keyring
-/// (creating one if it has none); without that, keyutils cannot find keys across processes.
-fn keyring_ready() -> Result<(), CredentialError> {
-    static READY: OnceLock<Result<(), String>> = OnceLock::new();
+/// The OS keyring a process stores tokens in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyringKind {
+    /// The freedesktop Secret Service (GNOME Keyring, KWallet, KeePassXC) over D-Bus.
+    SecretService,
+    /// The Linux kernel's keyutils store: needs no desktop session.
+    KernelKeyutils,
+}
+
+impl std::fmt::Display for KeyringKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            KeyringKind::SecretService => "Secret Service",
+            KeyringKind::KernelKeyutils => "kernel keyutils",
+        })
+    }
+}
+
+/// Prepares the keyring once per process: the Secret Service where a D-Bus session offers
+/// one, else the kernel keyutils store. `SUPPORTCTL_KEYRING=secret-service|keyutils` forces
+/// a choice. For keyutils the process first joins a session keyring (creating one if it has
+/// none); without that, keyutils cannot find keys across processes.
+pub fn keyring_ready() -> Result<KeyringKind, CredentialError> {
+    static READY: OnceLock<Result<KeyringKind, String>> = OnceLock::new();
     READY
         .get_or_init(|| {
-            #[cfg(target_os = "linux")]
-            {
-                use linux_keyutils::{KeyRing, KeyRingIdentifier};
-                KeyRing::from_special_id(KeyRingIdentifier::Session, true).map_err(|e| {
-                    format!(
-                        "cannot join a session keyring ({e:?}); the kernel may forbid keyctl here"
-                    )
-                })?;
-                let store = linux_keyutils_keyring_store::Store::new()
-                    .map_err(|e| format!("cannot open the keyutils store: {e}"))?;
-                keyring_core::set_default_store(store);
-                Ok(())
+            let forced = std::env::var("SUPPORTCTL_KEYRING").unwrap_or_default();
+            match forced.as_str() {
+                "" => {}
+                "secret-service" => return secret_service(),
+                "keyutils" => return keyutils(),
+                other => {
+                    return Err(format!(
+                        "SUPPORTCTL_KEYRING={other} names no keyring; use secret-service or keyutils"
+                    ));
+                }
             }
-            #[cfg(not(target_os = "linux"))]
-            {
-                Err("this build knows no keyring for this platform".to_owned())
+            let has_dbus =
+                std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some_and(|a| !a.is_empty());
+            match has_dbus.then(secret_service) {
+                Some(Ok(kind)) => Ok(kind),
+                _ => keyutils(),
             }
         })
         .clone()
         .map_err(CredentialError::NoKeyring)
+}
+
+#[cfg(target_os = "linux")]
+fn secret_service() -> Result<KeyringKind, String> {
+    let store = zbus_secret_service_keyring_store::Store::new()
+        .map_err(|e| format!("no Secret Service on the D-Bus session: {e}"))?;
+    keyring_core::set_default_store(store);
+    Ok(KeyringKind::SecretService)
+}
+
+#[cfg(target_os = "linux")]
+fn keyutils() -> Result<KeyringKind, String> {
+    use linux_keyutils::{KeyRing, KeyRingIdentifier};
+    KeyRing::from_special_id(KeyRingIdentifier::Session, true).map_err(|e| {
+        format!("cannot join a session keyring ({e:?}); the kernel may forbid keyctl here")
+    })?;
+    let store = linux_keyutils_keyring_store::Store::new()
+        .map_err(|e| format!("cannot open the keyutils store: {e}"))?;
+    keyring_core::set_default_store(store);
+    Ok(KeyringKind::KernelKeyutils)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn secret_service() -> Result<KeyringKind, String> {
+    Err("this build knows no keyring for this platform".to_owned())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn keyutils() -> Result<KeyringKind, String> {
+    Err("this build knows no keyring for this platform".to_owned())
 }
 
 /// The keyring entry's name for a profile's token. The OS keyring is one per user, shared by

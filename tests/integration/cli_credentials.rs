@@ -260,6 +260,8 @@ fn keyring_login(server: &TestServer) {
     let other_url = server.url.replace("127.0.0.1", "localhost");
     let run_in = |dir: &Path, url: &str, args: &[&str]| -> Run {
         let mut command = std_command(url, "", dir);
+        // The kernel store even where a desktop session offers a Secret Service.
+        command.env("SUPPORTCTL_KEYRING", "keyutils");
         keyutils::in_fresh_session_keyring(&mut command);
         command.args(["--profile", &profile]).args(args);
         Run::new(assert_cmd::Command::from_std(command))
@@ -289,7 +291,7 @@ fn keyring_login(server: &TestServer) {
     // Another process, another session keyring: the token is found.
     let status = fresh(&["status", "-o", "json"]).ok().json();
     assert_eq!(status["account"]["email"], "admin@acme.test");
-    assert_eq!(status["token_source"], "OS keyring");
+    assert_eq!(status["token_source"], "OS keyring (kernel keyutils)");
     let out = fresh(&["grant", "list", "-q"]).ok();
     assert!(out.stdout.is_empty(), "{out}");
 
