@@ -420,12 +420,7 @@ fn revoke(context: &mut Context, args: RevokeArgs) -> CommandResult {
         // The count is for the person confirming; with --yes nobody reads it, so the
         // server's one transaction is the whole job.
         if !context.ui.assume_yes() {
-            let active: Vec<Grant> = connection.client.list_all(
-                &format!("v1/orgs/{org}/grants"),
-                &[("status", "active".to_owned())],
-                None,
-                |_| {},
-            )?;
+            let active = active_grants(&connection.client, &org)?;
             if active.is_empty() {
                 context.ui.note(&format!(
                     "Org {org} has no active grants; nothing to revoke."
@@ -553,12 +548,7 @@ fn dry_run_revoke(
 ) -> CommandResult {
     let mut result = BulkRevokeResult::default();
     if args.all {
-        let active: Vec<Grant> = connection.client.list_all(
-            &format!("v1/orgs/{org}/grants"),
-            &[("status", "active".to_owned())],
-            None,
-            |_| {},
-        )?;
+        let active = active_grants(&connection.client, org)?;
         result.revoked = active.into_iter().map(|grant| grant.id).collect();
     } else {
         let bar = context.ui.spinner_or_bar(ids.len() as u64, "Checking");
@@ -588,4 +578,14 @@ fn dry_run_revoke(
     }
     let outcomes = outcomes(&result, "would_revoke");
     context.ui.list(&outcomes).map_err(io_error)
+}
+
+/// Every active grant of `org`, all pages.
+fn active_grants(client: &crate::client::ApiClient, org: &str) -> CommandResult<Vec<Grant>> {
+    Ok(client.list_all(
+        &format!("v1/orgs/{org}/grants"),
+        &[("status", "active".to_owned())],
+        None,
+        |_| {},
+    )?)
 }

@@ -86,6 +86,7 @@ impl Server {
                 config.request_timeout,
                 request_timeout,
             ))
+            .layer(axum::middleware::map_response(close_when_body_unread))
             .layer(TraceLayer::new_for_http().make_span_with(
                 |request: &axum::http::Request<_>| {
                     // Method and path only: headers (tokens) and bodies are never logged.
@@ -153,24 +154,14 @@ impl Server {
             .context("cannot hand over the listening socket")?;
         let served = match self.tls {
             None => {
-                let mut server = axum_server::from_tcp(listener)?
-                    .handle(handle)
-                    .first_request_timeout(HEADER_READ_TIMEOUT);
-                server
-                    .http_builder()
-                    .http1()
-                    .header_read_timeout(HEADER_READ_TIMEOUT);
-                server.serve(app).await
+                with_timeouts(axum_server::from_tcp(listener)?, handle)
+                    .serve(app)
+                    .await
             }
             Some(tls) => {
-                let mut server = axum_server::from_tcp_rustls(listener, tls)?
-                    .handle(handle)
-                    .first_request_timeout(HEADER_READ_TIMEOUT);
-                server
-                    .http_builder()
-                    .http1()
-                    .header_read_timeout(HEADER_READ_TIMEOUT);
-                server.serve(app).await
+                with_timeouts(axum_server::from_tcp_rustls(listener, tls)?, handle)
+                    .serve(app)
+                    .await
             }
         };
         served.context("server failed")?;
@@ -180,6 +171,21 @@ impl Server {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// The connection-level limits, the same with or without TLS.
+fn with_timeouts<A>(
+    server: axum_server::Server<SocketAddr, A>,
+    handle: axum_server::Handle<SocketAddr>,
+) -> axum_server::Server<SocketAddr, A> {
+    let mut server = server
+        .handle(handle)
+        .first_request_timeout(HEADER_READ_TIMEOUT);
+    server
+        .http_builder()
+        .http1()
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    server
 }
 
 /// Cuts off a request (reading its body included) that takes longer than `limit`, with a
@@ -200,6 +206,24 @@ async fn request_timeout(
         .with_status(axum::http::StatusCode::REQUEST_TIMEOUT)
         .into_response(),
     }
+}
+
+/// A request refused for its size or its slowness may still have body bytes on the wire, so
+/// the connection cannot carry another request: say so, or a client would reuse it and have
+/// its next request fail (RFC 9112, section 9.6).
+async fn close_when_body_unread(
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    use axum::http::{HeaderValue, StatusCode, header};
+    if matches!(
+        response.status(),
+        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT
+    ) {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
 async fn load_tls(files: &TlsFiles) -> anyhow::Result<axum_server::tls_rustls::RustlsConfig> {

@@ -75,6 +75,18 @@ fn run(server: &TestServer, cases: Vec<Case<'_>>) {
             ));
             continue;
         }
+        // A body left unread makes the connection unusable: the client must be told.
+        if reply.status == 413
+            && reply
+                .headers
+                .get("connection")
+                .is_none_or(|value| value != "close")
+        {
+            failures.push(format!(
+                "{}: 413 without Connection: close; the client would reuse the connection",
+                case.what
+            ));
+        }
         if reply.body["detail"].as_str().is_none_or(str::is_empty) {
             failures.push(format!(
                 "{}: a problem without detail: {}",

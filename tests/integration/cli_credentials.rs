@@ -5,6 +5,7 @@ use std::path::Path;
 
 use crate::cli_support::{Cli, Run, dead_server_url, std_command};
 use crate::harness::TestServer;
+use crate::keyutils;
 
 /// Every file under `dir`, recursively, with its bytes.
 fn files_under(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
@@ -309,92 +310,4 @@ fn keyring_login(server: &TestServer) {
     fresh(&["logout"]).ok();
     fresh(&["status"]).fails(4).stderr_has("not logged in");
     assert_token_in_no_file(dir.path(), &token);
-}
-
-/// Just enough keyctl(2) to start a child in a new session keyring, without a C library
-/// binding: `keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL)` through glibc's `syscall`.
-mod keyutils {
-    #[cfg(all(
-        target_os = "linux",
-        any(target_arch = "x86_64", target_arch = "aarch64")
-    ))]
-    mod sys {
-        use std::ffi::c_long;
-
-        unsafe extern "C" {
-            fn syscall(number: c_long, ...) -> c_long;
-        }
-
-        #[cfg(target_arch = "x86_64")]
-        const SYS_KEYCTL: c_long = 250;
-        #[cfg(target_arch = "aarch64")]
-        const SYS_KEYCTL: c_long = 219;
-        const KEYCTL_JOIN_SESSION_KEYRING: c_long = 1;
-
-        /// Joins a new anonymous session keyring (async-signal-safe: one system call).
-        pub fn join_new_session_keyring() -> std::io::Result<()> {
-            // SAFETY: keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL) reads no memory of ours.
-            let result = unsafe {
-                syscall(
-                    SYS_KEYCTL,
-                    KEYCTL_JOIN_SESSION_KEYRING,
-                    std::ptr::null::<u8>(),
-                )
-            };
-            if result < 0 {
-                Err(std::io::Error::last_os_error())
-            } else {
-                Ok(())
-            }
-        }
-    }
-
-    /// Why the kernel keyring cannot be used here, if it cannot.
-    pub fn unusable() -> Option<String> {
-        #[cfg(all(
-            target_os = "linux",
-            any(target_arch = "x86_64", target_arch = "aarch64")
-        ))]
-        {
-            // Probe in a child, exactly as the test's commands will start.
-            let mut probe = std::process::Command::new("true");
-            in_fresh_session_keyring(&mut probe);
-            match probe.status() {
-                Ok(status) if status.success() => None,
-                Ok(status) => Some(format!("the probe process failed ({status})")),
-                Err(error) => Some(format!(
-                    "keyctl(KEYCTL_JOIN_SESSION_KEYRING) was refused: {error} \
-                     (e.g. a container's seccomp profile forbids keyctl)"
-                )),
-            }
-        }
-        #[cfg(not(all(
-            target_os = "linux",
-            any(target_arch = "x86_64", target_arch = "aarch64")
-        )))]
-        {
-            Some("this test knows keyctl only on Linux x86_64 and aarch64".to_owned())
-        }
-    }
-
-    /// Makes `command` start in a new, empty session keyring.
-    pub fn in_fresh_session_keyring(command: &mut std::process::Command) {
-        #[cfg(all(
-            target_os = "linux",
-            any(target_arch = "x86_64", target_arch = "aarch64")
-        ))]
-        {
-            use std::os::unix::process::CommandExt;
-            // SAFETY: the closure makes one async-signal-safe system call and allocates
-            // nothing on success.
-            unsafe {
-                command.pre_exec(sys::join_new_session_keyring);
-            }
-        }
-        #[cfg(not(all(
-            target_os = "linux",
-            any(target_arch = "x86_64", target_arch = "aarch64")
-        )))]
-        let _ = command;
-    }
 }

@@ -255,24 +255,7 @@ impl Cli for TestServer {
     }
 }
 
-/// The binary as a plain `std::process::Command` with the harness's clean environment (for a
-/// pseudo-terminal, or a fresh keyring session): no stray SUPPORTCTL_* or colour variables.
-pub fn std_command(server: &str, token: &str, config_dir: &Path) -> std::process::Command {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_supportctl"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("SUPPORTCTL_") || key == "NO_COLOR" || key == "CLICOLOR_FORCE" {
-            command.env_remove(key);
-        }
-    }
-    command
-        .env("RUST_BACKTRACE", "1")
-        .env("SUPPORTCTL_CONFIG_DIR", config_dir)
-        .env("SUPPORTCTL_SERVER", server);
-    if !token.is_empty() {
-        command.env("SUPPORTCTL_TOKEN", token);
-    }
-    command
-}
+pub use crate::harness::std_command;
 
 /// A loopback URL where nothing listens (the port was free a moment ago).
 pub fn dead_server_url() -> String {

@@ -26,7 +26,7 @@ const OPEN_PATH: &str = "/v1/orgs/acme/sessions";
 /// A server on `db`, logging request starts and finishes (tower-http, debug) but not sqlx.
 fn start(db: &Path, log: &Path, dev: bool) -> ServerProcess {
     ServerProcess::start(Launch {
-        db,
+        db: &format!("sqlite://{}", db.display()),
         log,
         log_filter: "debug,sqlx=warn",
         dev,

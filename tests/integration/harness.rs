@@ -318,7 +318,14 @@ pub fn http_client() -> Client {
 /// The binary under test, with a clean environment: no stray SUPPORTCTL_* variables,
 /// RUST_BACKTRACE=1 as on developers' machines (errors must never show one), no terminal.
 pub fn cli_command(server: &str, token: &str, config_dir: &Path) -> assert_cmd::Command {
-    let mut command = assert_cmd::cargo::cargo_bin_cmd!("supportctl");
+    let mut command = assert_cmd::Command::from_std(std_command(server, token, config_dir));
+    command.timeout(Duration::from_secs(60));
+    command
+}
+
+/// [`cli_command`] as a plain `std::process::Command` (for pseudo-terminals and `pre_exec`).
+pub fn std_command(server: &str, token: &str, config_dir: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_supportctl"));
     for (key, _) in std::env::vars() {
         if key.starts_with("SUPPORTCTL_") || key == "NO_COLOR" || key == "CLICOLOR_FORCE" {
             command.env_remove(key);
@@ -327,8 +334,7 @@ pub fn cli_command(server: &str, token: &str, config_dir: &Path) -> assert_cmd::
     command
         .env("RUST_BACKTRACE", "1")
         .env("SUPPORTCTL_CONFIG_DIR", config_dir)
-        .env("SUPPORTCTL_SERVER", server)
-        .timeout(Duration::from_secs(60));
+        .env("SUPPORTCTL_SERVER", server);
     if !token.is_empty() {
         command.env("SUPPORTCTL_TOKEN", token);
     }

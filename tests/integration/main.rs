@@ -2,6 +2,7 @@
 //! an ephemeral port over a real database; CLI tests run the real binary against it.
 
 mod harness;
+mod keyutils;
 
 mod api_smoke;
 

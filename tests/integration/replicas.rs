@@ -1,11 +1,8 @@
 //! Several `supportctl server` processes on one PostgreSQL database: revocation stays
 //! linearizable across replicas and the audit chain stays gap-free under concurrent writers.
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -13,92 +10,39 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::harness::{Api, PgDatabase, http_client, skip_postgres};
+use crate::harness::{Api, PgDatabase, skip_postgres};
+use crate::server_process::{DevTokens, Launch, ServerProcess};
 
-/// A real server process.
+/// A real server process on `db`, with its log in a folder of its own; with `dev`, seeds org
+/// acme and its accounts.
 struct Replica {
-    child: Child,
-    url: String,
-    exports: HashMap<String, String>,
-    log: PathBuf,
+    process: ServerProcess,
     _dir: tempfile::TempDir,
 }
 
 impl Replica {
-    /// Starts `supportctl server` on `db`; with `dev`, seeds org acme and its accounts.
     fn start(db: &str, dev: bool, extra: &[&str]) -> Replica {
         let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("server.log");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_supportctl"));
-        command
-            .args(["server", "--listen", "127.0.0.1:0", "--db", db])
-            .args(extra)
-            .env("SUPPORTCTL_LOG", "info,sqlx=warn")
-            .env_remove("SUPPORTCTL_DB")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap());
-        if dev {
-            command.arg("--dev");
-        }
-        let mut child = command.spawn().unwrap();
-        let mut exports = HashMap::new();
-        if dev {
-            let stdout = BufReader::new(child.stdout.take().unwrap());
-            for line in stdout.lines().take(5) {
-                let line = line.unwrap();
-                let (key, value) = line.trim_start_matches("export ").split_once('=').unwrap();
-                exports.insert(
-                    key.to_owned(),
-                    value.split_whitespace().next().unwrap().to_owned(),
-                );
-            }
-        }
-        let url = wait_for_address(&log, &mut child);
-        Replica {
-            child,
-            url,
-            exports,
-            log,
-            _dir: dir,
-        }
+        let process = ServerProcess::start(Launch {
+            db,
+            log: &dir.path().join("server.log"),
+            log_filter: "info,sqlx=warn",
+            dev,
+            extra_args: extra,
+        });
+        Replica { process, _dir: dir }
     }
 
     fn api(&self, token: &str) -> Api {
-        Api {
-            base: self.url.clone(),
-            token: Some(token.to_owned()),
-            http: http_client(),
-        }
+        self.process.api(token)
+    }
+
+    fn tokens(&self) -> &DevTokens {
+        self.process.tokens.as_ref().expect("started with --dev")
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The address the server logs once it listens.
-fn wait_for_address(log: &PathBuf, child: &mut Child) -> String {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let text = std::fs::read_to_string(log).unwrap_or_default();
-        if let Some(rest) = text.split("addr=").nth(1) {
-            return format!("http://{}", rest.split_whitespace().next().unwrap());
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("the server exited with {status}:\n{text}");
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the server did not start:\n{text}"
-        );
-        thread::sleep(Duration::from_millis(20));
+        self.process.log_text()
     }
 }
 
@@ -117,20 +61,16 @@ impl Pair {
         Pair { a, b, _db: db }
     }
 
-    fn token(&self, name: &str) -> String {
-        self.a.exports[name].clone()
-    }
-
     fn admin(&self, replica: &Replica) -> Api {
-        replica.api(&self.token("SUPPORTCTL_ADMIN_TOKEN"))
+        replica.api(&self.a.tokens().admin)
     }
 
     fn support(&self, replica: &Replica) -> Api {
-        replica.api(&self.token("SUPPORTCTL_SUPPORT_TOKEN"))
+        replica.api(&self.a.tokens().support)
     }
 
     fn service(&self, replica: &Replica) -> Api {
-        replica.api(&self.token("SUPPORTCTL_SERVICE_TOKEN"))
+        replica.api(&self.a.tokens().service)
     }
 }
 
@@ -479,7 +419,7 @@ fn the_server_answers_503_while_the_database_is_down_and_recovers_when_it_return
     via_link.set_host(Some("127.0.0.1")).unwrap();
     via_link.set_port(Some(link.port)).unwrap();
     let mut replica = Replica::start(via_link.as_str(), true, &["--db-acquire-timeout", "1s"]);
-    let admin = replica.api(&replica.exports["SUPPORTCTL_ADMIN_TOKEN"]);
+    let admin = replica.api(&replica.tokens().admin);
     admin.get("/v1/orgs/acme/grants").assert_ok();
 
     link.cut();
@@ -499,8 +439,5 @@ fn the_server_answers_503_while_the_database_is_down_and_recovers_when_it_return
         assert!(Instant::now() < deadline, "no recovery: {}", reply.body);
         thread::sleep(Duration::from_millis(200));
     }
-    assert!(
-        replica.child.try_wait().unwrap().is_none(),
-        "the server must keep running"
-    );
+    assert!(replica.process.is_running(), "the server must keep running");
 }

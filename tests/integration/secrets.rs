@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::keyutils;
 use crate::server_process::{Launch, ServerProcess};
 
 /// One finished CLI run, kept for the final search.
@@ -204,7 +205,7 @@ fn no_token_leaks_into_files_logs_or_output_at_the_highest_verbosity() {
     std::fs::create_dir_all(&db_dir).unwrap();
     let log = root.path().join("server.log");
     let mut server = ServerProcess::start(Launch {
-        db: &db_dir.join("supportctl.db"),
+        db: &format!("sqlite://{}", db_dir.join("supportctl.db").display()),
         log: &log,
         log_filter: "trace",
         dev: true,
@@ -561,89 +562,5 @@ impl Drop for Logout {
             }
             let _ = command.status();
         }
-    }
-}
-
-/// Starting a child in a new session keyring: `keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL)`
-/// through glibc's `syscall`, as separate terminal logins would have.
-mod keyutils {
-    #[cfg(all(
-        target_os = "linux",
-        any(target_arch = "x86_64", target_arch = "aarch64")
-    ))]
-    mod sys {
-        use std::ffi::c_long;
-
-        unsafe extern "C" {
-            fn syscall(number: c_long, ...) -> c_long;
-        }
-
-        #[cfg(target_arch = "x86_64")]
-        const SYS_KEYCTL: c_long = 250;
-        #[cfg(target_arch = "aarch64")]
-        const SYS_KEYCTL: c_long = 219;
-        const KEYCTL_JOIN_SESSION_KEYRING: c_long = 1;
-
-        /// Joins a new anonymous session keyring (async-signal-safe: one system call).
-        pub fn join_new_session_keyring() -> std::io::Result<()> {
-            // SAFETY: keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL) reads no memory of ours.
-            let result = unsafe {
-                syscall(
-                    SYS_KEYCTL,
-                    KEYCTL_JOIN_SESSION_KEYRING,
-                    std::ptr::null::<u8>(),
-                )
-            };
-            if result < 0 {
-                Err(std::io::Error::last_os_error())
-            } else {
-                Ok(())
-            }
-        }
-    }
-
-    /// Why the kernel keyring cannot be used here, if it cannot.
-    pub fn unusable() -> Option<String> {
-        #[cfg(all(
-            target_os = "linux",
-            any(target_arch = "x86_64", target_arch = "aarch64")
-        ))]
-        {
-            let mut probe = std::process::Command::new("true");
-            in_fresh_session_keyring(&mut probe);
-            match probe.status() {
-                Ok(status) if status.success() => None,
-                Ok(status) => Some(format!("the probe process failed ({status})")),
-                Err(error) => Some(format!("keyctl was refused: {error}")),
-            }
-        }
-        #[cfg(not(all(
-            target_os = "linux",
-            any(target_arch = "x86_64", target_arch = "aarch64")
-        )))]
-        {
-            Some("this test knows keyctl only on Linux x86_64 and aarch64".to_owned())
-        }
-    }
-
-    /// Makes `command` start in a new, empty session keyring.
-    pub fn in_fresh_session_keyring(command: &mut std::process::Command) {
-        #[cfg(all(
-            target_os = "linux",
-            any(target_arch = "x86_64", target_arch = "aarch64")
-        ))]
-        {
-            use std::os::unix::process::CommandExt;
-            // SAFETY: the closure makes one async-signal-safe system call and allocates
-            // nothing on success.
-            unsafe {
-                command.pre_exec(sys::join_new_session_keyring);
-            }
-        }
-        #[cfg(not(all(
-            target_os = "linux",
-            any(target_arch = "x86_64", target_arch = "aarch64")
-        )))]
-        let _ = command;
     }
 }

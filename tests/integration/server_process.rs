@@ -1,5 +1,5 @@
-//! The real `supportctl server` binary as a child process on a SQLite file, for tests that kill
-//! it, read its log, or need its exact command line (`--dev`, `SUPPORTCTL_LOG`, flags).
+//! The real `supportctl server` binary as a child process, for tests that kill it, read its
+//! log, run several of it on one database, or need its exact command line.
 
 #![allow(dead_code)]
 
@@ -29,7 +29,8 @@ impl DevTokens {
 
 /// How to start a server process.
 pub struct Launch<'a> {
-    pub db: &'a Path,
+    /// The database URL (`sqlite://PATH` or `postgres://...`).
+    pub db: &'a str,
     /// Where its stderr (the log) goes.
     pub log: &'a Path,
     /// `SUPPORTCTL_LOG`.
@@ -56,8 +57,7 @@ impl ServerProcess {
             }
         }
         command
-            .args(["server", "--listen", "127.0.0.1:0", "--db"])
-            .arg(format!("sqlite://{}", launch.db.display()))
+            .args(["server", "--listen", "127.0.0.1:0", "--db", launch.db])
             .args(launch.extra_args)
             .env("SUPPORTCTL_LOG", launch.log_filter)
             .env("NO_COLOR", "1")
@@ -100,6 +100,11 @@ impl ServerProcess {
             token: (!token.is_empty()).then(|| token.to_owned()),
             http: http_client(),
         }
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
     }
 
     pub fn log_text(&self) -> String {

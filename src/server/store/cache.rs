@@ -17,11 +17,14 @@ use super::{AccountAuth, SessionAuth, TokenHash};
 /// Entries per map before it is emptied (a crude bound that keeps memory flat).
 const CAPACITY: usize = 100_000;
 
+/// Token hash to (generation read at, lookup result).
+pub type Entries<T> = RwLock<HashMap<TokenHash, (u64, Arc<T>)>>;
+
 #[derive(Default)]
 pub struct AuthCache {
     generation: AtomicU64,
-    accounts: RwLock<HashMap<TokenHash, (u64, Arc<AccountAuth>)>>,
-    sessions: RwLock<HashMap<TokenHash, (u64, Arc<SessionAuth>)>>,
+    pub accounts: Entries<AccountAuth>,
+    pub sessions: Entries<SessionAuth>,
 }
 
 /// A generation observed before a database read.
@@ -38,44 +41,32 @@ impl AuthCache {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
-    pub fn account(&self, token: &TokenHash) -> Option<Arc<AccountAuth>> {
-        lookup(&self.accounts, token, self.generation())
+    /// The entry for `token`, if it was read in the current generation.
+    pub fn get<T>(&self, entries: &Entries<T>, token: &TokenHash) -> Option<Arc<T>> {
+        let current = self.generation();
+        let entries = entries
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match entries.get(token) {
+            Some((generation, value)) if *generation == current.0 => Some(Arc::clone(value)),
+            _ => None,
+        }
     }
 
-    pub fn put_account(&self, token: TokenHash, read_at: Generation, value: Arc<AccountAuth>) {
-        store(&self.accounts, token, read_at, value);
+    /// Remembers a lookup under the generation observed before it read the database.
+    pub fn put<T>(
+        &self,
+        entries: &Entries<T>,
+        token: TokenHash,
+        read_at: Generation,
+        value: Arc<T>,
+    ) {
+        let mut entries = entries
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if entries.len() >= CAPACITY {
+            entries.clear();
+        }
+        entries.insert(token, (read_at.0, value));
     }
-
-    pub fn session(&self, token: &TokenHash) -> Option<Arc<SessionAuth>> {
-        lookup(&self.sessions, token, self.generation())
-    }
-
-    pub fn put_session(&self, token: TokenHash, read_at: Generation, value: Arc<SessionAuth>) {
-        store(&self.sessions, token, read_at, value);
-    }
-}
-
-fn lookup<T: Clone>(
-    map: &RwLock<HashMap<TokenHash, (u64, T)>>,
-    token: &TokenHash,
-    current: Generation,
-) -> Option<T> {
-    let map = map.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-    match map.get(token) {
-        Some((generation, value)) if *generation == current.0 => Some(value.clone()),
-        _ => None,
-    }
-}
-
-fn store<T>(
-    map: &RwLock<HashMap<TokenHash, (u64, T)>>,
-    token: TokenHash,
-    read_at: Generation,
-    value: T,
-) {
-    let mut map = map.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if map.len() >= CAPACITY {
-        map.clear();
-    }
-    map.insert(token, (read_at.0, value));
 }

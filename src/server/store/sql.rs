@@ -13,7 +13,7 @@ use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use std::sync::Arc;
 
-use super::cache::AuthCache;
+use super::cache::{AuthCache, Entries};
 use super::chain::ChainHead;
 use super::{
     AccessRecord, AccountAuth, AuditFilter, GrantScope, NewAccount, NewGrant, NewSession,
@@ -356,36 +356,26 @@ impl Store for SqlStore {
         &self,
         token: &TokenHash,
     ) -> StoreResult<Option<Arc<AccountAuth>>> {
-        if let Some(cache) = &self.cache {
-            if let Some(hit) = cache.account(token) {
-                return Ok(Some(hit));
-            }
-            let read_at = cache.generation();
-            let found = self.read_account_auth(token).await?;
-            if let Some(found) = &found {
-                cache.put_account(*token, read_at, Arc::clone(found));
-            }
-            return Ok(found);
-        }
-        self.read_account_auth(token).await
+        through_cache(
+            self.cache.as_deref(),
+            |c| &c.accounts,
+            token,
+            || self.read_account_auth(token),
+        )
+        .await
     }
 
     async fn authenticate_session(
         &self,
         token: &TokenHash,
     ) -> StoreResult<Option<Arc<SessionAuth>>> {
-        if let Some(cache) = &self.cache {
-            if let Some(hit) = cache.session(token) {
-                return Ok(Some(hit));
-            }
-            let read_at = cache.generation();
-            let found = self.read_session_auth(token).await?;
-            if let Some(found) = &found {
-                cache.put_session(*token, read_at, Arc::clone(found));
-            }
-            return Ok(found);
-        }
-        self.read_session_auth(token).await
+        through_cache(
+            self.cache.as_deref(),
+            |c| &c.sessions,
+            token,
+            || self.read_session_auth(token),
+        )
+        .await
     }
 
     async fn create_org(
@@ -1439,6 +1429,32 @@ impl Store for SqlStore {
         }
         Ok(report)
     }
+}
+
+/// A token lookup through the cache, when there is one: a hit of the current generation, or
+/// a read whose result is remembered under the generation observed before it.
+async fn through_cache<T, F, Fut>(
+    cache: Option<&AuthCache>,
+    entries: impl Fn(&AuthCache) -> &Entries<T>,
+    token: &TokenHash,
+    read: F,
+) -> StoreResult<Option<Arc<T>>>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = StoreResult<Option<Arc<T>>>>,
+{
+    let Some(cache) = cache else {
+        return read().await;
+    };
+    if let Some(hit) = cache.get(entries(cache), token) {
+        return Ok(Some(hit));
+    }
+    let read_at = cache.generation();
+    let found = read().await?;
+    if let Some(found) = &found {
+        cache.put(entries(cache), *token, read_at, Arc::clone(found));
+    }
+    Ok(found)
 }
 
 impl SessionAuth {
