@@ -1,8 +1,13 @@
 //! `supportctl audit list` and `audit verify`, on a real log and on tampered exports.
 
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::Duration;
+
 use serde_json::{Value, json};
 
-use crate::cli_support::{Cli, assert_rfc3339, audit_events};
+use crate::cli_support::{Cli, assert_rfc3339, audit_events, std_command};
 use crate::harness::TestServer;
 
 /// A log with grants, sessions, an access check and a revocation.
@@ -162,4 +167,65 @@ fn only_admins_read_the_audit_log() {
         .as_admin()
         .args(["audit", "list", "--org", "globex"])
         .fails(3);
+}
+
+#[test]
+fn follow_prints_the_log_then_each_new_event_as_it_happens() {
+    let server = TestServer::start();
+    busy_log(&server);
+    let existing = audit_events(&server);
+    let mut child = std_command(
+        &server.url,
+        &server.tokens.admin,
+        &server.dir.path().join("config"),
+    )
+    .args([
+        "audit",
+        "list",
+        "--follow",
+        "-o",
+        "json",
+        "--interval",
+        "50ms",
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    // Lines arrive on a channel so that a follower that stops printing fails the test
+    // instead of hanging it.
+    let (sender, lines) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if sender.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let next_event = || -> Value {
+        let line = lines
+            .recv_timeout(Duration::from_secs(20))
+            .expect("audit list --follow printed nothing new within 20 s");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not one JSON event: {line}: {e}"))
+    };
+
+    // The log so far, one event a line, exactly as the API has it...
+    for event in &existing {
+        assert_eq!(&next_event(), event);
+    }
+    // ...then a change made elsewhere shows up without restarting.
+    let grant = server
+        .admin()
+        .grant(json!({"level": "read-only", "reason": "Watch me"}));
+    let created = next_event();
+    assert_eq!(created["action"], "grant.created");
+    assert_eq!(created["target"], grant);
+    assert_eq!(created["seq"], existing.len() as i64 + 1);
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "--follow must keep running"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
