@@ -2,6 +2,9 @@
 //! been sent, no introspect or authorize call says the session is active. Each test first asks
 //! while the session is active (so that any cached answer would be the stale one), then ends it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
 use serde_json::json;
 
 use crate::api_fixtures::*;
@@ -12,6 +15,7 @@ crate::conformance::conformance! {
     disabling_the_engineer_ends_their_sessions_at_once,
     disabling_the_org_ends_its_sessions_at_once,
     closing_the_session_ends_it_at_once,
+    authorize_racing_a_revoke_never_allows_after_it,
 }
 
 fn revoking_the_grant_ends_its_session_for_introspect_and_authorize_at_once(backend: Backend) {
@@ -123,4 +127,83 @@ fn closing_the_session_ends_it_at_once(backend: Backend) {
 
     assert_ended(&server, &token);
     assert_active(&server, &other);
+}
+
+/// Authorize calls in flight while the grant is revoked: each is decided either wholly before
+/// the revoke or after it. None that started after the revoke's answer allows, and none is
+/// logged as allowed after the revocation in the chain.
+fn authorize_racing_a_revoke_never_allows_after_it(backend: Backend) {
+    let server = TestServer::on(backend);
+    let admin = admin(&server);
+    let grant = admin.grant(json!({"level": "member", "reason": "investigate"}));
+    let (id, token) = support(&server).open(json!({"grant_id": grant, "reason": "look"}));
+    let stop = AtomicBool::new(false);
+    let (url, service_token) = (server.url.clone(), server.tokens.service.clone());
+    std::thread::scope(|scope| {
+        let callers: Vec<_> = (0..6)
+            .map(|_| {
+                let (url, service_token, token, stop) = (&url, &service_token, &token, &stop);
+                scope.spawn(move || {
+                    let service = crate::harness::Api {
+                        base: url.clone(),
+                        token: Some(service_token.clone()),
+                        http: crate::harness::http_client(),
+                    };
+                    let mut answers = Vec::new();
+                    while !stop.load(Ordering::Relaxed) {
+                        let started = Instant::now();
+                        let reply = service.post(
+                            "/v1/authorize",
+                            json!({"token": token, "area": "chats", "action": "read"}),
+                        );
+                        reply.assert_ok();
+                        answers.push((started, reply.body["allow"] == true));
+                    }
+                    answers
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(150));
+        revoke(&admin, ACME, &grant);
+        let revoked_at = Instant::now();
+        std::thread::sleep(Duration::from_millis(150));
+        stop.store(true, Ordering::Relaxed);
+        let answers: Vec<_> = callers
+            .into_iter()
+            .flat_map(|caller| caller.join().unwrap())
+            .collect();
+        assert!(
+            answers.iter().any(|(_, allowed)| *allowed),
+            "no authorize call ran before the revoke; the race was not exercised"
+        );
+        let late = answers
+            .iter()
+            .filter(|(started, allowed)| *started > revoked_at && *allowed)
+            .count();
+        assert_eq!(
+            late, 0,
+            "calls started after the revoke's answer were allowed"
+        );
+    });
+
+    let log = audit(&admin, ACME);
+    let revoked_seq = log
+        .iter()
+        .find(|event| event["action"] == "grant.revoked" && event["target"] == grant)
+        .expect("the revocation is logged")["seq"]
+        .as_i64()
+        .unwrap();
+    let allowed_after: Vec<_> = log
+        .iter()
+        .filter(|event| {
+            event["action"] == "access.allowed"
+                && event["target"] == id
+                && event["seq"].as_i64().unwrap() > revoked_seq
+        })
+        .map(|event| event["seq"].clone())
+        .collect();
+    assert!(
+        allowed_after.is_empty(),
+        "access.allowed logged after grant.revoked (seq {revoked_seq}): {allowed_after:?}"
+    );
 }

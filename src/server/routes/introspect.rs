@@ -13,7 +13,7 @@ use crate::server::auth::Caller;
 use crate::server::error::ApiResult;
 use crate::server::extract::{ApiJson, JsonOrForm};
 use crate::server::state::AppState;
-use crate::server::store::{AccessRecord, SessionAuth};
+use crate::server::store::{AccessRequest, SessionAuth};
 use crate::server::tokens::hash_token;
 use crate::server::validate;
 
@@ -89,33 +89,11 @@ pub async fn authorize(
             reason: Some("unknown session token".into()),
         }));
     };
-    let record = &session.session;
-    let denial = if let Some(reason) = session.inactive_reason(now) {
-        Some(reason.to_owned())
-    } else if !record.areas.contains(&body.area) {
-        Some(format!("area {} is not in the session's areas", body.area))
-    } else if body.action.required_level() > record.level {
-        Some(format!(
-            "{} needs level {}; the session has {}",
-            body.action,
-            body.action.required_level(),
-            record.level
-        ))
-    } else {
-        None
-    };
-    let answer = AuthorizeResponse {
-        allow: denial.is_none(),
-        session_id: Some(record.id.clone()),
-        org: Some(record.org.clone()),
-        reason: denial.clone(),
-    };
-    state
+    let (session_id, org) = (session.session.id.clone(), session.session.org.clone());
+    let denial = state
         .store
-        .record_access(
-            &AccessRecord {
-                allowed: denial.is_none(),
-                reason: denial,
+        .decide_access(
+            &AccessRequest {
                 area: body.area,
                 action: body.action,
                 resource,
@@ -125,6 +103,12 @@ pub async fn authorize(
             now,
         )
         .await?;
+    let answer = AuthorizeResponse {
+        allow: denial.is_none(),
+        session_id: Some(session_id),
+        org: Some(org),
+        reason: denial,
+    };
     Ok(Json(answer))
 }
 

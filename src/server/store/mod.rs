@@ -102,6 +102,7 @@ pub struct AccountAuth {
 #[derive(Debug, Clone)]
 pub struct SessionAuth {
     pub session: SessionRecord,
+    pub session_pk: i64,
     pub org_pk: i64,
     pub engineer_pk: i64,
     pub engineer_id: String,
@@ -140,6 +141,28 @@ impl SessionAuth {
             Some("engineer account disabled")
         } else if self.org_disabled {
             Some("org disabled")
+        } else {
+            None
+        }
+    }
+
+    /// Why `action` on `area` is refused at `now`, or `None` when the session allows it.
+    pub fn access_denial(
+        &self,
+        area: Area,
+        action: crate::api::Action,
+        now: Timestamp,
+    ) -> Option<String> {
+        if let Some(reason) = self.inactive_reason(now) {
+            Some(reason.to_owned())
+        } else if !self.session.areas.contains(&area) {
+            Some(format!("area {area} is not in the session's areas"))
+        } else if action.required_level() > self.session.level {
+            Some(format!(
+                "{action} needs level {}; the session has {}",
+                action.required_level(),
+                self.session.level
+            ))
         } else {
             None
         }
@@ -211,16 +234,16 @@ pub struct AuditFilter {
     pub limit: i64,
 }
 
-/// One `authorize` decision, to be written to the session's org audit log.
+/// One `authorize` question about a known session, to be decided and written to the
+/// session's org audit log.
 #[derive(Debug, Clone)]
-pub struct AccessRecord {
+pub struct AccessRequest {
+    /// The session as looked up (possibly from the cache): which org and session it is.
     pub session: Arc<SessionAuth>,
     pub reporter: Principal,
-    pub allowed: bool,
     pub area: Area,
     pub action: crate::api::Action,
     pub resource: Option<String>,
-    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -342,7 +365,14 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> StoreResult<Session>;
 
-    async fn record_access(&self, access: &AccessRecord, now: Timestamp) -> StoreResult<()>;
+    /// Decides `access` on the session's state under its org's lock, so that no change that
+    /// ended the session before this decision is missed, records the decision and returns it:
+    /// `None` when allowed, else why not.
+    async fn decide_access(
+        &self,
+        access: &AccessRequest,
+        now: Timestamp,
+    ) -> StoreResult<Option<String>>;
     async fn list_audit(&self, org: &str, filter: &AuditFilter) -> StoreResult<Page<AuditEvent>>;
     /// Writes `grant.expired` and `session.expired` events for expiries not yet recorded.
     async fn sweep_expired(&self, now: Timestamp) -> StoreResult<SweepReport>;

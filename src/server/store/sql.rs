@@ -16,7 +16,7 @@ use std::sync::Arc;
 use super::cache::{AuthCache, Entries};
 use super::chain::ChainHead;
 use super::{
-    AccessRecord, AccountAuth, AuditFilter, GrantScope, NewAccount, NewGrant, NewSession,
+    AccessRequest, AccountAuth, AuditFilter, GrantScope, NewAccount, NewGrant, NewSession,
     PageRequest, Principal, RevokeSelection, SessionAuth, SessionRecord, SessionScope, Store,
     StoreError, StoreResult, SweepReport, TokenHash, grant_status,
 };
@@ -1281,36 +1281,50 @@ impl Store for SqlStore {
         Ok(session)
     }
 
-    async fn record_access(&self, access: &AccessRecord, now: Timestamp) -> StoreResult<()> {
+    async fn decide_access(
+        &self,
+        access: &AccessRequest,
+        now: Timestamp,
+    ) -> StoreResult<Option<String>> {
         let mut tx = self.begin_write().await?;
         let mut org = self.lock_org_pk(&mut tx, access.session.org_pk).await?;
+        // Every change that ends a session (close, revoke, disable) holds this org's lock, so
+        // the session read now reflects each one committed before; the lookup the caller made
+        // before waiting for the lock may be older.
+        let sql = format!("{SESSION_SELECT} WHERE s.pk = $1");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(access.session.session_pk)
+            .fetch_one(&mut *tx)
+            .await?;
+        let session = session_auth(&row)?;
+        let denial = session.access_denial(access.area, access.action, now);
         let engineer = Principal {
-            pk: access.session.engineer_pk,
-            id: access.session.engineer_id.clone(),
-            email: access.session.session.engineer.clone(),
+            pk: session.engineer_pk,
+            id: session.engineer_id.clone(),
+            email: session.session.engineer.clone(),
             role: Role::Support,
             org: None,
         };
         org.head.record(
             now,
             &engineer,
-            if access.allowed {
+            if denial.is_none() {
                 "access.allowed"
             } else {
                 "access.denied"
             },
-            Some(&access.session.session.id),
+            Some(&session.session.id),
             json!({
                 "area": access.area,
                 "action": access.action,
                 "resource": access.resource,
-                "reason": access.reason,
+                "reason": denial,
                 "reported_by": access.reporter.email,
             }),
         )?;
         org.head.save(&mut tx).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(denial)
     }
 
     async fn list_audit(&self, org: &str, filter: &AuditFilter) -> StoreResult<Page<AuditEvent>> {
@@ -1641,6 +1655,7 @@ fn session_auth(row: &AnyRow) -> StoreResult<SessionAuth> {
             closed_at: opt_ts(row.try_get("closed_at")?)?,
             close_reason: row.try_get("close_reason")?,
         },
+        session_pk: row.try_get("pk")?,
         org_pk: row.try_get("org_pk")?,
         engineer_pk: row.try_get("engineer_pk")?,
         engineer_id: row.try_get("engineer_id")?,
