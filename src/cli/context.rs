@@ -159,6 +159,19 @@ impl Context {
         let Some(profile) = self.profile()? else {
             return Err(not_logged_in());
         };
+        // A stored token goes only to the server it was stored for: `--server` or
+        // SUPPORTCTL_SERVER pointing elsewhere must not carry it there.
+        let server = self.server()?;
+        if !same_server(&profile.server, &server) {
+            return Err(CommandError::unauthenticated(format!(
+                "profile '{name}' is logged in to {}, not {server}",
+                profile.server
+            ))
+            .with_hint(format!(
+                "run `supportctl login --server {server}` (with --profile to keep both), \
+                 or set SUPPORTCTL_TOKEN"
+            )));
+        }
         let loaded = match profile.token_storage {
             TokenStorage::Keyring => {
                 credentials::keyring_load(&credentials::keyring_name(&name, &profile.server))
@@ -186,7 +199,7 @@ impl Context {
     ) -> CommandResult<ClientConfig> {
         let profile_allows = self
             .profile()?
-            .is_some_and(|p| p.allow_insecure_http && p.server == server);
+            .is_some_and(|p| p.allow_insecure_http && same_server(&p.server, &server));
         Ok(ClientConfig {
             server,
             token,
@@ -201,15 +214,24 @@ impl Context {
         let server = self.server()?;
         let (token, token_source) = self.token()?;
         let config = self.client_config(server.clone(), Some(token))?;
+        // The profile's saved role and org describe its own server's account only.
+        let profile = self
+            .profile()?
+            .filter(|profile| same_server(&profile.server, &server));
         Ok(Connection {
             client: ApiClient::new(&config)?,
             profile_name: self.profile_name()?,
-            profile: self.profile()?,
+            profile,
             server,
             token_source,
             me: None,
         })
     }
+}
+
+/// Two spellings of one server URL (a trailing slash is not a different server).
+fn same_server(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/') == b.trim_end_matches('/')
 }
 
 /// A credential problem, with the ways out.

@@ -209,12 +209,34 @@ fn env_token_wins_over_stored_credentials_and_flags_over_env_over_profile() {
         .ok();
     stored(&server, dir.path())
         .env("SUPPORTCTL_SERVER", &dead)
+        .env("SUPPORTCTL_TOKEN", &server.tokens.admin)
         .arg("status")
         .fails(7);
     stored(&server, dir.path())
         .env("SUPPORTCTL_SERVER", &dead)
         .args(["--server", &server.url, "status"])
         .ok();
+
+    // A stored token goes only to the server it was stored for: pointed at another server,
+    // the command stops before connecting and says how to log in there.
+    let elsewhere = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    elsewhere.set_nonblocking(true).unwrap();
+    let elsewhere_url = format!("http://{}", elsewhere.local_addr().unwrap());
+    for redirect in [
+        stored(&server, dir.path()).env("SUPPORTCTL_SERVER", &elsewhere_url),
+        stored(&server, dir.path()).args(["--server", &elsewhere_url]),
+    ] {
+        redirect
+            .args(["grant", "list"])
+            .fails(4)
+            .stderr_has("is logged in to")
+            .stderr_has(&format!("login --server {elsewhere_url}"));
+    }
+    assert_eq!(
+        elsewhere.accept().map(|_| ()).unwrap_err().kind(),
+        std::io::ErrorKind::WouldBlock,
+        "a stored token was sent to a server it was not stored for"
+    );
 
     assert_token_in_no_file_but_credentials(dir.path(), &server.tokens.admin);
 }
