@@ -43,5 +43,6 @@ mod cli_session;
 mod abuse;
 mod api_decoding;
 mod crash;
+mod exclusive;
 mod secrets;
 mod server_process;

@@ -91,17 +91,19 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore
     })
 }
 
-/// Holds an exclusive lock on `<db>.lock` for as long as it lives, so that only one server
-/// process serves a SQLite file: the in-memory authentication cache relies on seeing every write.
+/// Holds an exclusive advisory lock (`flock`) on the database file itself for as long as it
+/// lives, so that only one server process serves a SQLite file: the in-memory authentication
+/// cache relies on seeing every write. Locking the file, not a name beside it, also catches a
+/// second server reaching it through a symlink or a hard link. (SQLite's own locks are POSIX
+/// record locks, which `flock` does not touch.)
 pub struct ExclusiveServe {
     _file: File,
 }
 
 impl ExclusiveServe {
     pub fn acquire(db: &Path) -> anyhow::Result<Self> {
-        let lock_path = PathBuf::from(format!("{}.lock", db.display()));
-        let file = File::create(&lock_path)
-            .with_context(|| format!("cannot create {}", lock_path.display()))?;
+        let file =
+            File::open(db).with_context(|| format!("cannot open {} to lock it", db.display()))?;
         match file.try_lock() {
             Ok(()) => Ok(ExclusiveServe { _file: file }),
             Err(_) => anyhow::bail!(
