@@ -16,6 +16,7 @@ crate::conformance::conformance! {
     disabling_the_org_ends_its_sessions_at_once,
     closing_the_session_ends_it_at_once,
     authorize_racing_a_revoke_never_allows_after_it,
+    disabling_an_engineer_while_they_open_sessions_leaves_none_open,
 }
 
 fn revoking_the_grant_ends_its_session_for_introspect_and_authorize_at_once(backend: Backend) {
@@ -206,4 +207,74 @@ fn authorize_racing_a_revoke_never_allows_after_it(backend: Backend) {
         allowed_after.is_empty(),
         "access.allowed logged after grant.revoked (seq {revoked_seq}): {allowed_after:?}"
     );
+}
+
+/// Sessions being opened in another org while the engineer is disabled: each one either fails
+/// or is closed by the disable, with its event; none is left open.
+fn disabling_an_engineer_while_they_open_sessions_leaves_none_open(backend: Backend) {
+    let server = TestServer::on(backend);
+    let beta = client(&server, &create_org_with_admin(&server, "beta").token);
+    admin(&server).grant(json!({"level": "member", "reason": "team"}));
+    grant_in(&beta, "beta", json!({"level": "member", "reason": "team"}));
+    let sam = create_support(&server, "sam@supportctl.test");
+    open_in(
+        &client(&server, &sam.token),
+        ACME,
+        json!({"reason": "acme"}),
+    );
+    let url = server.url.clone();
+    let opened = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            let (url, token, opened) = (&url, &sam.token, &opened);
+            scope.spawn(move || {
+                let sam = crate::harness::Api {
+                    base: url.clone(),
+                    token: Some(token.clone()),
+                    http: crate::harness::http_client(),
+                };
+                // Until the disable shuts the door (401 once it is committed); the time limit
+                // turns a disable that never gets through into a failure, not a hang.
+                let give_up = Instant::now() + Duration::from_secs(60);
+                while Instant::now() < give_up
+                    && sam
+                        .post("/v1/orgs/beta/sessions", json!({"reason": "race"}))
+                        .status
+                        == 201
+                {
+                    opened.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+        // Disable in the thick of it: once sessions are being opened.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while opened.load(Ordering::Relaxed) < 4 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        operator(&server)
+            .post_empty(&format!("/v1/accounts/{}/disable", sam.id))
+            .assert_ok();
+    });
+
+    let sessions = beta.all("/v1/orgs/beta/sessions?status=all");
+    assert!(!sessions.is_empty(), "no session was opened in the race");
+    let closed = events_for_action(&beta, "beta", "session.closed");
+    for session in &sessions {
+        assert_eq!(session["status"], "closed", "left open: {session}");
+        assert!(
+            closed.iter().any(|event| event["target"] == session["id"]),
+            "closed without its event: {session}"
+        );
+    }
+}
+
+fn events_for_action(
+    admin: &crate::harness::Api,
+    org: &str,
+    action: &str,
+) -> Vec<serde_json::Value> {
+    audit(admin, org)
+        .into_iter()
+        .filter(|event| event["action"] == action)
+        .collect()
 }

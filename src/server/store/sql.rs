@@ -213,11 +213,20 @@ impl SqlStore {
         row.map(|row| session_auth(&row)).transpose()
     }
 
+    /// Reads an account to change it, locking its row first on PostgreSQL. Lock order: an
+    /// account row before any org row (opening a session does the same), so that disabling an
+    /// engineer and opening a session for them cannot miss each other, nor deadlock.
     async fn account_by_id(
         &self,
         conn: &mut AnyConnection,
         id: &str,
     ) -> StoreResult<Option<(i64, Option<i64>, Account)>> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pk FROM accounts WHERE id = $1 FOR NO KEY UPDATE")
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+        }
         let sql = format!("{ACCOUNT_SELECT} WHERE a.id = $1");
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(id)
@@ -1029,19 +1038,24 @@ impl Store for SqlStore {
             )),
         };
         let mut tx = self.begin_write().await?;
+        // The engineer's account row before the org (see `account_by_id`): a concurrent
+        // disable either sees this session and closes it, or this sees the disable. Exclusive,
+        // not FOR SHARE: shared lockers that keep coming would starve the disable's lock.
+        let disabled: Option<i64> = sqlx::query_scalar(match self.backend {
+            Backend::Postgres => "SELECT disabled_at FROM accounts WHERE pk = $1 FOR NO KEY UPDATE",
+            Backend::Sqlite => "SELECT disabled_at FROM accounts WHERE pk = $1",
+        })
+        .bind(engineer.pk)
+        .fetch_one(&mut *tx)
+        .await?;
+        if disabled.is_some() {
+            return Err(StoreError::Conflict("your account is disabled".into()));
+        }
         let Some(mut org) = self.lock_org(&mut tx, org_slug).await? else {
             return Err(no_grant());
         };
         if org.org.status == EnabledStatus::Disabled {
             return Err(no_grant());
-        }
-        let disabled: Option<i64> =
-            sqlx::query_scalar("SELECT disabled_at FROM accounts WHERE pk = $1")
-                .bind(engineer.pk)
-                .fetch_one(&mut *tx)
-                .await?;
-        if disabled.is_some() {
-            return Err(StoreError::Conflict("your account is disabled".into()));
         }
         let usable = "(g.all_engineers = 1 OR EXISTS (SELECT 1 FROM grant_engineers ge \
                       WHERE ge.grant_pk = g.pk AND ge.account_pk = $2))";
