@@ -2,6 +2,10 @@
 
 use std::time::Duration;
 
+/// The longest a policy may allow: 100 years (grants "forever" are not a support-access thing,
+/// and expiries must stay far inside the timestamp range).
+const MAX_POLICY_DURATION: Duration = Duration::from_secs(36_525 * 24 * 3600);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
     pub max_grant: Duration,
@@ -27,6 +31,19 @@ impl Policy {
         let fmt = |d: Duration| humantime::format_duration(d).to_string();
         if self.max_grant.as_secs() == 0 || self.max_session_ttl.as_secs() == 0 {
             return Err("maximum durations must be at least one second".into());
+        }
+        // Expiries are computed as now + duration: keep them well inside the time range.
+        for (flag, duration) in [
+            ("--max-grant-duration", self.max_grant),
+            ("--max-session-ttl", self.max_session_ttl),
+        ] {
+            if duration > MAX_POLICY_DURATION {
+                return Err(format!(
+                    "{flag} ({}) exceeds the longest supported, {}",
+                    fmt(duration),
+                    fmt(MAX_POLICY_DURATION)
+                ));
+            }
         }
         if self.default_grant > self.max_grant {
             return Err(format!(
@@ -64,4 +81,40 @@ impl Policy {
 
 fn seconds(duration: Duration) -> i64 {
     i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_policy_is_refused_when_its_defaults_exceed_its_maximums_or_it_overflows_time() {
+        assert_eq!(Policy::default().validate(), Ok(()));
+        let long_default = Policy {
+            default_grant: Duration::from_secs(31 * 24 * 3600),
+            ..Policy::default()
+        };
+        assert!(
+            long_default
+                .validate()
+                .unwrap_err()
+                .contains("--default-grant-duration")
+        );
+        let endless = Policy {
+            max_grant: Duration::from_secs(u64::MAX / 2),
+            ..Policy::default()
+        };
+        assert!(
+            endless
+                .validate()
+                .unwrap_err()
+                .contains("--max-grant-duration")
+        );
+        let zero = Policy {
+            max_session_ttl: Duration::ZERO,
+            default_session_ttl: Duration::ZERO,
+            ..Policy::default()
+        };
+        assert!(zero.validate().is_err());
+    }
 }
