@@ -2,24 +2,48 @@
 //! window, every token from that address is refused with 429 until the window ends, without
 //! being looked at, so that guessing learns nothing. A missing token is not a guess and does
 //! not count.
+//!
+//! An IPv6 client is counted by its /64 (one host usually owns a whole /64). Memory and time
+//! are bounded against an attacker with many addresses: at most [`MAX_TRACKED`] addresses are
+//! remembered, expired windows are swept at most once a second, and an address that arrives
+//! while the table is full of live windows is not tracked (tokens have 192 random bits: the
+//! limit keeps logs quiet and slows scripts, it is not what keeps tokens unguessable).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Addresses remembered before expired windows are swept out.
-const SWEEP_ABOVE: usize = 10_000;
+/// Addresses remembered at most.
+const MAX_TRACKED: usize = 100_000;
+/// How often a full table may be swept of expired windows.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 pub struct AuthLimiter {
     limit: u32,
     window: Duration,
-    failures: Mutex<HashMap<IpAddr, Window>>,
+    state: Mutex<State>,
+}
+
+struct State {
+    windows: HashMap<IpAddr, Window>,
+    last_sweep: Instant,
 }
 
 struct Window {
     started: Instant,
     failures: u32,
+}
+
+/// The key an address is counted under: IPv4 as is (also when mapped into IPv6), IPv6 by /64.
+fn counted_as(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
+        },
+    }
 }
 
 impl AuthLimiter {
@@ -28,8 +52,15 @@ impl AuthLimiter {
         AuthLimiter {
             limit,
             window,
-            failures: Mutex::new(HashMap::new()),
+            state: Mutex::new(State {
+                windows: HashMap::new(),
+                last_sweep: Instant::now(),
+            }),
         }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// `Err(seconds until the window ends)` when `address` has used up its failures.
@@ -37,8 +68,7 @@ impl AuthLimiter {
         if self.limit == 0 {
             return Ok(());
         }
-        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        match failures.get(&address) {
+        match self.state().windows.get(&counted_as(address)) {
             Some(window) if window.failures >= self.limit => {
                 let left = self.window.saturating_sub(window.started.elapsed());
                 if left.is_zero() {
@@ -55,11 +85,25 @@ impl AuthLimiter {
         if self.limit == 0 {
             return;
         }
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if failures.len() > SWEEP_ABOVE {
-            failures.retain(|_, window| window.started.elapsed() < self.window);
+        let key = counted_as(address);
+        let mut state = self.state();
+        if state.windows.len() >= MAX_TRACKED && !state.windows.contains_key(&key) {
+            if state.last_sweep.elapsed() < SWEEP_EVERY {
+                return;
+            }
+            state.last_sweep = Instant::now();
+            state
+                .windows
+                .retain(|_, window| window.started.elapsed() < self.window);
+            if state.windows.len() >= MAX_TRACKED {
+                tracing::warn!(
+                    tracked = MAX_TRACKED,
+                    "too many addresses failing authentication to track them all"
+                );
+                return;
+            }
         }
-        let window = failures.entry(address).or_insert(Window {
+        let window = state.windows.entry(key).or_insert(Window {
             started: Instant::now(),
             failures: 0,
         });
@@ -100,5 +144,35 @@ mod tests {
             limiter.record_failure(address);
         }
         assert!(limiter.check(address).is_ok());
+    }
+
+    #[test]
+    fn ipv6_is_counted_by_its_64_and_mapped_ipv4_as_ipv4() {
+        let limiter = AuthLimiter::new(2, Duration::from_secs(60));
+        let host: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let same_64: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let other_64: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        limiter.record_failure(host);
+        limiter.record_failure(same_64);
+        assert!(limiter.check(host).is_err());
+        assert!(limiter.check(same_64).is_err(), "one /64, one budget");
+        assert!(limiter.check(other_64).is_ok());
+
+        let v4: IpAddr = "192.0.2.7".parse().unwrap();
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        limiter.record_failure(v4);
+        limiter.record_failure(mapped);
+        assert!(limiter.check(v4).is_err());
+    }
+
+    #[test]
+    fn the_table_of_addresses_stays_bounded() {
+        let limiter = AuthLimiter::new(1, Duration::from_secs(60));
+        for n in 0..(MAX_TRACKED as u32 + 5_000) {
+            limiter.record_failure(IpAddr::V4(n.into()));
+        }
+        assert_eq!(limiter.state().windows.len(), MAX_TRACKED);
+        // Those already tracked are still limited.
+        assert!(limiter.check(IpAddr::V4(7u32.into())).is_err());
     }
 }
