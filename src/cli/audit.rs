@@ -176,13 +176,19 @@ fn print_events(context: &mut Context, events: &[Value], streaming: bool) -> Com
 struct Verified {
     org: Option<String>,
     valid: bool,
+    /// Events that verified (up to the break, if any).
     events: usize,
     last_seq: i64,
     last_hash: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    broken_at_seq: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    problem: Option<String>,
 }
 
 fn verify(context: &mut Context, args: VerifyArgs) -> CommandResult {
     let mut verifier = ChainVerifier::default();
+    let mut broken;
     let org = match &args.file {
         Some(path) => {
             let text = if path.as_os_str() == "-" {
@@ -202,9 +208,7 @@ fn verify(context: &mut Context, args: VerifyArgs) -> CommandResult {
                     path.display()
                 ))
             })?;
-            for event in &events {
-                verifier.push(event).map_err(chain_error)?;
-            }
+            broken = events.iter().find_map(|event| verifier.push(event).err());
             events
                 .first()
                 .and_then(|e| e.get("org"))
@@ -224,12 +228,13 @@ fn verify(context: &mut Context, args: VerifyArgs) -> CommandResult {
                         ("limit", "1000".to_owned()),
                     ],
                 )?;
-                for event in &page.items {
-                    verifier.push(event).map_err(chain_error)?;
-                }
+                broken = page
+                    .items
+                    .iter()
+                    .find_map(|event| verifier.push(event).err());
                 after = verifier.summary().last_seq;
                 bar.set_position(after as u64);
-                if page.next_cursor.is_none() {
+                if broken.is_some() || page.next_cursor.is_none() {
                     break;
                 }
             }
@@ -239,16 +244,24 @@ fn verify(context: &mut Context, args: VerifyArgs) -> CommandResult {
     };
     let summary = verifier.summary();
     if context.ui.format() == OutputFormat::Json {
-        return context
+        context
             .ui
             .json(&Verified {
-                org,
-                valid: true,
+                org: org.clone(),
+                valid: broken.is_none(),
                 events: summary.events,
                 last_seq: summary.last_seq,
-                last_hash: summary.last_hash,
+                last_hash: summary.last_hash.clone(),
+                broken_at_seq: broken.as_ref().and_then(|b| b.seq),
+                problem: broken.as_ref().map(|b| b.problem.clone()),
             })
-            .map_err(io_error);
+            .map_err(io_error)?;
+    }
+    if let Some(broken) = broken {
+        return Err(chain_error(broken));
+    }
+    if context.ui.format() == OutputFormat::Json {
+        return Ok(());
     }
     context.ui.success(&format!(
         "Audit chain{} verifies: {} events, seq 1 to {}, head {}",

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::GlobalArgs;
 use super::config::{Config, DEFAULT_PROFILE, Profile, TokenStorage, config_dir};
-use super::error::{CommandError, CommandResult};
+use super::error::{CommandError, CommandResult, ErrorKind};
 use crate::api::{Account, Role};
 use crate::client::{ApiClient, ClientConfig};
 use crate::credentials::{self, CredentialError, FileStore};
@@ -83,9 +83,22 @@ impl Connection {
         {
             return Ok(org);
         }
-        match self.me()?.org.clone() {
-            Some(org) => Ok(org),
-            None => Err(CommandError::usage("no org given")
+        let me = self.me()?;
+        match (me.org.clone(), me.role) {
+            (Some(org), _) => Ok(org),
+            // Only org admins act on an org's grants and audit log: saying "no org given" to
+            // anyone else would send them looking for an org that would not help.
+            (None, role) if role != Role::Admin => Err(CommandError::new(
+                ErrorKind::Forbidden,
+                format!("this command is for org admins; you are signed in as {role}"),
+            )
+            .with_hint(if role == Role::Support {
+                "support engineers see their usable grants with `supportctl grant list` \
+                 and open sessions with `supportctl session open ORG`"
+            } else {
+                "sign in with an org admin's token"
+            })),
+            (None, _) => Err(CommandError::usage("no org given")
                 .with_hint("pass --org ORG or set SUPPORTCTL_ORG")),
         }
     }

@@ -409,7 +409,9 @@ fn revoke(context: &mut Context, args: RevokeArgs) -> CommandResult {
         read_ids(&args)?
     };
     if !args.all && ids.is_empty() {
-        return Err(CommandError::usage("no grant ids given (stdin was empty)"));
+        // `grant list -q | grant revoke - --yes` with nothing listed: nothing to do is success.
+        context.ui.note("No grant ids on stdin; nothing to revoke.");
+        return print_outcomes(context, &BulkRevokeResult::default());
     }
     let mut connection = context.connect()?;
     let org = connection.org(args.org.org.as_deref())?;

@@ -147,6 +147,16 @@ fn verify_accepts_the_real_log_and_catches_a_tampered_export() {
         .stdin(serde_json::to_vec(&gapped).unwrap())
         .fails(1)
         .stderr_has(&format!("seq {next}"));
+    // In JSON too, for scripts: the verdict on stdout, still exit 1.
+    let verdict = server
+        .as_admin()
+        .args(["audit", "verify", "--file", "-", "-o", "json"])
+        .stdin(serde_json::to_vec(&gapped).unwrap())
+        .fails(1)
+        .json();
+    assert_eq!(verdict["valid"], false);
+    assert_eq!(verdict["broken_at_seq"], next);
+    assert_eq!(verdict["events"], 2, "the events before the break verified");
 
     // Not an export at all.
     server
@@ -163,6 +173,18 @@ fn only_admins_read_the_audit_log() {
         .as_support()
         .args(["audit", "list", "--org", "acme"])
         .fails(5);
+    // Without --org, a non-admin is told the command is not for their role (not "no org").
+    server
+        .as_support()
+        .args(["audit", "list"])
+        .fails(5)
+        .assert_error_shape()
+        .stderr_has("for org admins; you are signed in as support");
+    server
+        .as_operator()
+        .args(["grant", "revoke", "--all", "--yes"])
+        .fails(5)
+        .stderr_has("for org admins");
     server
         .as_admin()
         .args(["audit", "list", "--org", "globex"])
