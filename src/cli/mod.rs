@@ -154,28 +154,94 @@ pub fn command() -> clap::Command {
     Cli::command()
 }
 
+/// A command line clap refused, said like every other error: one `error:` line and a `hint:`.
+fn usage_error(error: &clap::Error) -> ExitCode {
+    let ui = Ui::new(UiSettings {
+        format: None,
+        quiet: false,
+        color: ColorChoice::Auto,
+        assume_yes: false,
+        no_input: true,
+        verbosity: 0,
+    });
+    let words: Vec<String> = std::env::args().skip(1).collect();
+    ui.error(&condense_clap_error(
+        &error.render().to_string(),
+        &command_path(&words),
+    ));
+    ExitCode::from(ErrorKind::Usage.exit_code())
+}
+
+/// `supportctl grant create` for `grant create --level x`: the command whose help applies.
+fn command_path(words: &[String]) -> String {
+    let mut command = command();
+    let mut path = vec!["supportctl".to_owned()];
+    for word in words {
+        let Some(sub) = command
+            .get_subcommands()
+            .find(|sub| sub.get_name() == word || sub.get_all_aliases().any(|a| a == word))
+            .cloned()
+        else {
+            continue;
+        };
+        path.push(sub.get_name().to_owned());
+        command = sub;
+    }
+    path.join(" ")
+}
+
+/// Folds clap's several-line report into one message (missing arguments and possible values
+/// included) and a hint (clap's tip, or where to read the command's help).
+fn condense_clap_error(report: &str, command_path: &str) -> CommandError {
+    let mut lines = report.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut message = lines
+        .next()
+        .unwrap_or("invalid command line")
+        .trim_start_matches("error:")
+        .trim()
+        .to_owned();
+    let mut details = Vec::new();
+    let mut hint = None;
+    for line in lines {
+        if let Some(values) = line
+            .strip_prefix("[possible values:")
+            .and_then(|v| v.strip_suffix(']'))
+        {
+            message.push_str(&format!(" (possible values: {})", values.trim()));
+        } else if let Some(tip) = line.strip_prefix("tip:") {
+            hint = Some(tip.trim().to_owned());
+        } else if line.starts_with("Usage:") || line.starts_with("For more information") {
+            continue;
+        } else {
+            details.push(line);
+        }
+    }
+    if !details.is_empty() {
+        message = format!("{} {}", message, details.join(", "));
+    }
+    CommandError::usage(message)
+        .with_hint(hint.unwrap_or_else(|| format!("see `{command_path} --help`")))
+}
+
 /// Parses, runs, and turns the outcome into an exit code.
 pub fn main() -> ExitCode {
     let matches = match command().try_get_matches() {
         Ok(matches) => matches,
         Err(error) => {
-            let _ = error.print();
             return match error.kind() {
                 clap::error::ErrorKind::DisplayHelp
                 | clap::error::ErrorKind::DisplayVersion
                 | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    let _ = error.print();
                     ExitCode::SUCCESS
                 }
-                _ => ExitCode::from(ErrorKind::Usage.exit_code()),
+                _ => usage_error(&error),
             };
         }
     };
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
-        Err(error) => {
-            let _ = error.print();
-            return ExitCode::from(ErrorKind::Usage.exit_code());
-        }
+        Err(error) => return usage_error(&error),
     };
     let ui = Ui::new(UiSettings {
         format: if cli.global.json {

@@ -113,6 +113,38 @@ fn errors_are_one_line_with_an_optional_hint_and_never_a_backtrace() {
             out.command
         );
     }
+
+    // Command lines clap refuses are said the same way, exit 2, with what to do instead.
+    for (args, says, hint) in [
+        (
+            &["grant", "create", "--level", "superuser"][..],
+            "(possible values: read-only, member, admin)",
+            "see `supportctl grant create --help`",
+        ),
+        (
+            &["grant", "list", "--limit", "1", "--all"],
+            "cannot be used with '--all'",
+            "see `supportctl grant list --help`",
+        ),
+        (
+            &["session", "open"],
+            "not provided: <ORG>",
+            "see `supportctl session open --help`",
+        ),
+        (
+            &["grant", "create", "--orgg", "acme"],
+            "unexpected argument '--orgg'",
+            "a similar argument exists: '--org'",
+        ),
+    ] {
+        server
+            .as_admin()
+            .args(args)
+            .fails(2)
+            .assert_error_shape()
+            .stderr_has(says)
+            .stderr_has(&format!("hint: {hint}"));
+    }
 }
 
 #[test]
