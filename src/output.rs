@@ -37,6 +37,8 @@ pub enum Cell {
     Time(Option<Timestamp>),
     /// Coloured by meaning on a terminal.
     Status(String),
+    /// Words for a person where there is no value ("(all support)"); empty in TSV.
+    Placeholder(&'static str),
 }
 
 impl Cell {
@@ -231,6 +233,7 @@ impl Ui {
     fn table_cell(&self, cell: &Cell) -> TableCell {
         match cell {
             Cell::Text(text) => TableCell::new(text),
+            Cell::Placeholder(words) => TableCell::new(words),
             Cell::Time(None) => TableCell::new(""),
             Cell::Time(Some(at)) => TableCell::new(relative_time(*at, self.now)),
             Cell::Status(status) => {
@@ -403,6 +406,7 @@ pub fn tsv_cells(cells: &[Cell]) -> Vec<String> {
         .iter()
         .map(|cell| match cell {
             Cell::Text(text) | Cell::Status(text) => tsv_escape(text),
+            Cell::Placeholder(_) => String::new(),
             Cell::Time(None) => String::new(),
             Cell::Time(Some(at)) => at.to_string(),
         })

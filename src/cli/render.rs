@@ -12,7 +12,8 @@ impl Tabular for Grant {
             "level",
             "areas",
             "engineers",
-            "expires",
+            // When access ends: the expiry, or the revocation once revoked.
+            "ends",
             "created",
             "created by",
             "ticket",
@@ -27,11 +28,11 @@ impl Tabular for Grant {
             Cell::Status(self.status.to_string()),
             Cell::text(self.level),
             Cell::Text(join_areas(&self.areas)),
-            Cell::Text(if self.engineers.is_empty() {
-                "(all support)".to_owned()
+            if self.engineers.is_empty() {
+                Cell::Placeholder("(all support)")
             } else {
-                self.engineers.join(",")
-            }),
+                Cell::Text(self.engineers.join(","))
+            },
             Cell::Time(Some(self.revoked_at.unwrap_or(self.expires_at))),
             Cell::Time(Some(self.created_at)),
             Cell::text(&self.created_by),
@@ -48,7 +49,7 @@ impl Tabular for Grant {
 impl Tabular for Session {
     fn headers() -> &'static [&'static str] {
         &[
-            "id", "org", "status", "engineer", "level", "areas", "expires", "opened", "grant",
+            "id", "org", "status", "engineer", "level", "areas", "ends", "opened", "grant",
             "reason",
         ]
     }

@@ -111,6 +111,14 @@ fn create_list_show_extend_in_json_tsv_and_quiet() {
             .map(|a| a.as_str().unwrap())
             .collect();
         assert_eq!(row[4], areas.join(","));
+        // No engineers named: the whole team, an empty field for scripts.
+        let engineers: Vec<&str> = item["engineers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e.as_str().unwrap())
+            .collect();
+        assert_eq!(row[5], engineers.join(","));
         assert_eq!(row[6], item["expires_at"]);
         assert_eq!(row[7], item["created_at"]);
         assert_rfc3339(row[6]);
@@ -133,7 +141,7 @@ fn create_list_show_extend_in_json_tsv_and_quiet() {
         "LEVEL",
         "AREAS",
         "ENGINEERS",
-        "EXPIRES",
+        "ENDS",
         "CREATED",
         "CREATED BY",
         "TICKET",
