@@ -426,25 +426,10 @@ fn tsv_escape(text: &str) -> String {
 /// "in 7h 58m", "3m ago", "just now": the two largest units, as people say it.
 pub fn relative_time(at: Timestamp, now: Timestamp) -> String {
     let seconds = at.as_second() - now.as_second();
-    let magnitude = seconds.unsigned_abs();
-    if magnitude < 60 {
+    if seconds.unsigned_abs() < 60 {
         return "just now".to_owned();
     }
-    let (days, hours, minutes) = (
-        magnitude / 86_400,
-        magnitude % 86_400 / 3_600,
-        magnitude % 3_600 / 60,
-    );
-    let (major, minor) = match (days, hours) {
-        (0, 0) => ((minutes, "m"), (0, "")),
-        (0, _) => ((hours, "h"), (minutes, "m")),
-        _ => ((days, "d"), (hours, "h")),
-    };
-    let span = if minor.0 == 0 {
-        format!("{}{}", major.0, major.1)
-    } else {
-        format!("{}{} {}{}", major.0, major.1, minor.0, minor.1)
-    };
+    let span = spoken_duration(seconds.unsigned_abs());
     if seconds > 0 {
         format!("in {span}")
     } else {
@@ -452,9 +437,36 @@ pub fn relative_time(at: Timestamp, now: Timestamp) -> String {
     }
 }
 
+/// "90d", "7h 58m", "3m": a duration in its two largest units (days, hours, minutes).
+pub fn spoken_duration(seconds: u64) -> String {
+    let (days, hours, minutes) = (
+        seconds / 86_400,
+        seconds % 86_400 / 3_600,
+        seconds % 3_600 / 60,
+    );
+    let (major, minor) = match (days, hours) {
+        (0, 0) if minutes == 0 => return format!("{seconds}s"),
+        (0, 0) => ((minutes, "m"), (0, "")),
+        (0, _) => ((hours, "h"), (minutes, "m")),
+        _ => ((days, "d"), (hours, "h")),
+    };
+    if minor.0 == 0 {
+        format!("{}{}", major.0, major.1)
+    } else {
+        format!("{}{} {}{}", major.0, major.1, minor.0, minor.1)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_like_speech() {
+        assert_eq!(spoken_duration(90 * 86_400), "90d");
+        assert_eq!(spoken_duration(8 * 3_600 + 120), "8h 2m");
+        assert_eq!(spoken_duration(45), "45s");
+    }
 
     #[test]
     fn relative_times_read_like_speech() {

@@ -168,7 +168,7 @@ fn create(context: &mut Context, args: CreateArgs) -> CommandResult {
             match (request.duration_seconds, request.expires_at) {
                 (Some(seconds), _) => format!(
                     "for {}",
-                    humantime::format_duration(std::time::Duration::from_secs(seconds as u64))
+                    crate::output::spoken_duration(seconds.unsigned_abs())
                 ),
                 (_, Some(until)) => format!("until {until}"),
                 _ => "for the server's default duration".to_owned(),
@@ -576,10 +576,20 @@ fn dry_run_revoke(
         result.not_found.len()
     ));
     if context.ui.format() == OutputFormat::Json || context.ui.quiet() {
-        return print_outcomes(context, &result);
+        print_outcomes(context, &result)?;
+    } else {
+        let outcomes = outcomes(&result, "would_revoke");
+        context.ui.list(&outcomes).map_err(io_error)?;
     }
-    let outcomes = outcomes(&result, "would_revoke");
-    context.ui.list(&outcomes).map_err(io_error)
+    // The exit code the real run would have.
+    if result.not_found.is_empty() {
+        Ok(())
+    } else {
+        Err(CommandError::not_found(format!(
+            "no grant of this org with id {}",
+            result.not_found.join(", ")
+        )))
+    }
 }
 
 /// Every active grant of `org`, all pages.

@@ -296,8 +296,11 @@ fn dry_runs_change_nothing() {
             "Try",
             "--dry-run",
         ])
+        .args(["--for", "90d"])
         .ok();
-    out.stderr_has("Dry run").stdout_empty();
+    out.stderr_has("Dry run")
+        .stderr_has("for 90d;")
+        .stdout_empty();
     let out = server
         .as_admin()
         .args([
@@ -319,6 +322,19 @@ fn dry_runs_change_nothing() {
         .ok();
     out.stderr_has("Dry run");
     assert_eq!(out.rows(), vec![vec![ids[0].as_str(), "would_revoke"]]);
+    // An id the real run would not find: the same exit code as the real run.
+    let missing = "gr_00000000000000000000000000";
+    let out = server
+        .as_admin()
+        .args(["grant", "revoke", &ids[0], missing, "--dry-run"])
+        .fails(3);
+    assert_eq!(
+        out.rows(),
+        vec![
+            vec![ids[0].as_str(), "would_revoke"],
+            vec![missing, "not_found"]
+        ]
+    );
 
     let out = server
         .as_admin()
