@@ -245,14 +245,25 @@ fn complete_create(context: &mut Context, args: &CreateArgs) -> CommandResult<Cr
         (Some(seconds), _) => Some(seconds),
         (None, Some(_)) => None,
         (None, None) if interactive => {
+            // Empty keeps the server's default, which only the server knows.
             let text: String = prompt(|| {
                 dialoguer::Input::new()
-                    .with_prompt("For how long (e.g. 30m, 8h, 2d)")
-                    .default("8h".to_owned())
-                    .validate_with(|text: &String| parse_duration(text).map(|_| ()))
+                    .with_prompt("For how long (e.g. 30m, 8h, 2d; empty: the server's default)")
+                    .allow_empty(true)
+                    .validate_with(|text: &String| {
+                        if text.trim().is_empty() {
+                            Ok(())
+                        } else {
+                            parse_duration(text).map(|_| ())
+                        }
+                    })
                     .interact_text()
             })?;
-            Some(parse_duration(&text).map_err(CommandError::usage)?)
+            if text.trim().is_empty() {
+                None
+            } else {
+                Some(parse_duration(&text).map_err(CommandError::usage)?)
+            }
         }
         (None, None) => None,
     };

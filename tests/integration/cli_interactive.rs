@@ -6,7 +6,7 @@ use rexpect::session::{Options, PtySession, spawn_with_options};
 use serde_json::json;
 
 use crate::cli_support::{grant_status, grants, std_command};
-use crate::harness::TestServer;
+use crate::harness::{ServerOptions, TestServer};
 
 /// `supportctl ARGS` as the org admin, with stdin, stdout and stderr on a new terminal.
 fn on_terminal(server: &TestServer, args: &[&str]) -> PtySession {
@@ -176,4 +176,36 @@ fn revoke_asks_for_confirmation_on_a_terminal() {
     let (code, rest) = finish(session);
     assert_eq!(code, 0, "{rest}");
     assert!(server.admin().all("/v1/orgs/acme/grants").is_empty());
+}
+
+#[test]
+fn grant_create_wizard_leaves_the_duration_to_the_server_when_left_empty() {
+    // A server whose default is not the usual 8h: the wizard must not assume one.
+    let server = TestServer::with(ServerOptions {
+        policy: supportctl::server::policy::Policy {
+            default_grant: std::time::Duration::from_secs(3 * 3600),
+            ..Default::default()
+        },
+        ..ServerOptions::default()
+    });
+    let mut session = on_terminal(
+        &server,
+        &["grant", "create", "--level", "member", "--areas", "chats"],
+    );
+    session.exp_string("empty: the server's default").unwrap();
+    keys(&mut session, "\r");
+    session.exp_string("Reason").unwrap();
+    keys(&mut session, "Default length\r");
+    let (code, rest) = finish(session);
+    assert_eq!(code, 0, "{rest}");
+    let grant = &server.admin().all("/v1/orgs/acme/grants")[0];
+    let at = |field: &str| {
+        grant[field]
+            .as_str()
+            .unwrap()
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_second()
+    };
+    assert_eq!(at("expires_at") - at("created_at"), 3 * 3600);
 }
