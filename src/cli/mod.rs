@@ -36,7 +36,7 @@ the org's hash-chained audit log, which `supportctl audit verify` re-checks.";
 
 const EXAMPLES: &str = "Examples:
   supportctl demo                                   # the whole workflow on a throwaway server
-  eval \"$(supportctl server --dev)\" &               # or run a local dev server yourself
+  supportctl server --dev > dev.env &               # a local dev server; `. ./dev.env` once it prints
   supportctl login --server http://127.0.0.1:8420
   supportctl grant create --level member --for 4h --reason 'Ticket 4821: sync fails'
   supportctl grant list
