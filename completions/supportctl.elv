@@ -836,6 +836,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --tls-cert 'Serve HTTPS with this PEM certificate chain (needs --tls-key)'
             cand --tls-key 'The PEM private key of --tls-cert'
             cand --auth-failures-per-minute 'Bad tokens a client address may present per minute before it gets 429 (0: no limit)'
+            cand --client-address-header 'Count failures by the client address a load balancer in front puts in this header (e.g. X-Forwarded-For; its right-most address), not by the balancer''s own. Set it only when every request comes through that balancer'
             cand --sweep-interval 'How often expiries are recorded in the audit log'
             cand --profile 'Profile in config.toml to use'
             cand --server 'Server URL, overriding the profile''s'

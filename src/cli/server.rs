@@ -78,6 +78,12 @@ pub struct ServerArgs {
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub auth_failures_per_minute: u32,
 
+    /// Count failures by the client address a load balancer in front puts in this header
+    /// (e.g. X-Forwarded-For; its right-most address), not by the balancer's own. Set it only
+    /// when every request comes through that balancer.
+    #[arg(long, value_name = "HEADER", env = "SUPPORTCTL_CLIENT_ADDRESS_HEADER")]
+    pub client_address_header: Option<axum::http::HeaderName>,
+
     /// How often expiries are recorded in the audit log.
     #[arg(long, default_value = "5s", value_name = "DURATION", hide = true)]
     pub sweep_interval: humantime::Duration,
@@ -157,6 +163,7 @@ pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
             _ => None,
         },
         auth_failures_per_minute: args.auth_failures_per_minute,
+        client_address_header: args.client_address_header.clone(),
     };
     server::run(config, args.dev)?;
     drop(db);

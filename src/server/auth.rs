@@ -35,16 +35,17 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
 }
 
 /// The client's address, when the server knows it.
-fn client_address(parts: &Parts) -> Option<std::net::IpAddr> {
-    parts
+fn client_address(state: &AppState, parts: &Parts) -> Option<std::net::IpAddr> {
+    let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(address)| address.ip())
+        .map(|ConnectInfo(address)| address.ip());
+    state.auth_limiter.client_address(peer, &parts.headers)
 }
 
 /// Refuses an address that has used up its failed attempts, before looking at its token.
 fn check_limit(state: &AppState, parts: &Parts) -> Result<(), ApiError> {
-    match client_address(parts).map(|address| state.auth_limiter.check(address)) {
+    match client_address(state, parts).map(|address| state.auth_limiter.check(address)) {
         Some(Err(retry_after)) => Err(ApiError::rate_limited(retry_after)),
         _ => Ok(()),
     }
@@ -52,7 +53,7 @@ fn check_limit(state: &AppState, parts: &Parts) -> Result<(), ApiError> {
 
 /// Counts a token that did not authenticate against its address.
 fn failed(state: &AppState, parts: &Parts, error: ApiError) -> ApiError {
-    if let Some(address) = client_address(parts) {
+    if let Some(address) = client_address(state, parts) {
         state.auth_limiter.record_failure(address);
     }
     error

@@ -11,6 +11,8 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+
+use axum::http::{HeaderMap, HeaderName};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -22,6 +24,8 @@ const SWEEP_EVERY: Duration = Duration::from_secs(1);
 pub struct AuthLimiter {
     limit: u32,
     window: Duration,
+    /// Where a trusted load balancer puts the client's address (e.g. X-Forwarded-For).
+    client_header: Option<HeaderName>,
     state: Mutex<State>,
 }
 
@@ -52,11 +56,30 @@ impl AuthLimiter {
         AuthLimiter {
             limit,
             window,
+            client_header: None,
             state: Mutex::new(State {
                 windows: HashMap::new(),
                 last_sweep: Instant::now(),
             }),
         }
+    }
+
+    /// Takes the client's address from `header` when a request carries it: for a server behind
+    /// a load balancer, whose own address every request would otherwise share.
+    pub fn with_client_header(mut self, header: Option<HeaderName>) -> Self {
+        self.client_header = header;
+        self
+    }
+
+    /// The address a request is counted under: the right-most address of the configured
+    /// header (the one the balancer added; those left of it are the client's to choose), else
+    /// the TCP peer's.
+    pub fn client_address(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
+        let from_header = self.client_header.as_ref().and_then(|name| {
+            let value = headers.get_all(name).iter().next_back()?.to_str().ok()?;
+            value.rsplit(',').next()?.trim().parse::<IpAddr>().ok()
+        });
+        from_header.or(peer)
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -174,5 +197,26 @@ mod tests {
         assert_eq!(limiter.state().windows.len(), MAX_TRACKED);
         // Those already tracked are still limited.
         assert!(limiter.check(IpAddr::V4(7u32.into())).is_err());
+    }
+
+    #[test]
+    fn the_client_address_is_the_right_most_of_the_configured_header_else_the_peer() {
+        let peer: IpAddr = "10.0.0.1".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "1.2.3.4, 203.0.113.9".parse().unwrap());
+        let plain = AuthLimiter::new(3, Duration::from_secs(60));
+        assert_eq!(plain.client_address(Some(peer), &headers), Some(peer));
+        let behind = AuthLimiter::new(3, Duration::from_secs(60))
+            .with_client_header(Some(HeaderName::from_static("x-forwarded-for")));
+        assert_eq!(
+            behind.client_address(Some(peer), &headers),
+            Some("203.0.113.9".parse().unwrap())
+        );
+        headers.insert("x-forwarded-for", "not an address".parse().unwrap());
+        assert_eq!(behind.client_address(Some(peer), &headers), Some(peer));
+        assert_eq!(
+            behind.client_address(Some(peer), &HeaderMap::new()),
+            Some(peer)
+        );
     }
 }

@@ -45,6 +45,8 @@ pub struct ServerConfig {
     pub tls: Option<TlsFiles>,
     /// Bad tokens per client address per minute before that address gets 429 (0: no limit).
     pub auth_failures_per_minute: u32,
+    /// The header a trusted load balancer sets to the client's address (X-Forwarded-For).
+    pub client_address_header: Option<axum::http::HeaderName>,
 }
 
 #[derive(Debug, Clone)]
@@ -78,7 +80,8 @@ impl Server {
             store,
             config.policy,
             clock,
-            limiter::AuthLimiter::new(config.auth_failures_per_minute, Duration::from_secs(60)),
+            limiter::AuthLimiter::new(config.auth_failures_per_minute, Duration::from_secs(60))
+                .with_client_header(config.client_address_header.clone()),
         );
         let (router, _) = routes::build(state.clone());
         let router = router

@@ -119,6 +119,7 @@ pub struct ServerOptions {
     pub tls: Option<supportctl::server::TlsFiles>,
     /// The suites send many bad tokens on purpose from one address: no limit unless asked.
     pub auth_failures_per_minute: u32,
+    pub client_address_header: Option<&'static str>,
 }
 
 impl Default for ServerOptions {
@@ -132,6 +133,7 @@ impl Default for ServerOptions {
             seed: true,
             tls: None,
             auth_failures_per_minute: 0,
+            client_address_header: None,
         }
     }
 }
@@ -189,6 +191,9 @@ impl TestServer {
             request_timeout: options.request_timeout,
             tls: options.tls.clone(),
             auth_failures_per_minute: options.auth_failures_per_minute,
+            client_address_header: options
+                .client_address_header
+                .map(axum::http::HeaderName::from_static),
         };
         let server_clock = clock.clone();
         let seed = options.seed;

@@ -49,3 +49,30 @@ fn requests_without_a_token_are_not_counted_as_guesses() {
     // Public routes never need a token and are never limited.
     assert_eq!(server.anonymous().get("/healthz").status, 200);
 }
+
+#[test]
+fn behind_a_load_balancer_clients_are_told_apart_by_the_configured_header() {
+    let server = TestServer::with(ServerOptions {
+        auth_failures_per_minute: 3,
+        client_address_header: Some("x-forwarded-for"),
+        ..ServerOptions::default()
+    });
+    let http = crate::harness::http_client();
+    let me = |token: &str, forwarded_for: &str| {
+        http.get(format!("{}/v1/me", server.url))
+            .bearer_auth(token)
+            .header("X-Forwarded-For", forwarded_for)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    let bad = "sat_000000000000000000000000000000000000000000000000";
+    // The guesser varies the part of the header it controls; the balancer's entry is last.
+    for n in 0..3 {
+        assert_eq!(me(bad, &format!("10.9.9.{n}, 198.51.100.7")), 401);
+    }
+    assert_eq!(me(bad, "203.0.113.1, 198.51.100.7"), 429);
+    // Another client through the same balancer is not locked out.
+    assert_eq!(me(&server.tokens.admin, "198.51.100.8"), 200);
+}
