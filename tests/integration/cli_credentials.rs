@@ -333,3 +333,37 @@ fn keyring_login(server: &TestServer) {
     fresh(&["status"]).fails(4).stderr_has("not logged in");
     assert_token_in_no_file(dir.path(), &token);
 }
+
+/// No keyring at all (forced to a Secret Service that is not there): login refuses to fall back
+/// to a file on its own and names both ways out; a profile whose token is in the keyring is
+/// simply not logged in (exit 4).
+#[test]
+fn without_a_usable_keyring_login_names_the_ways_out_and_stores_nothing() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let no_keyring = |run: Run| {
+        run.env("SUPPORTCTL_KEYRING", "secret-service")
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+    };
+    no_keyring(stored(&server, dir.path()))
+        .args(["login", "--with-token"])
+        .stdin(format!("{}\n", server.tokens.admin))
+        .fails(1)
+        .assert_error_shape()
+        .stderr_has("no usable OS keyring")
+        .stderr_has("--insecure-storage")
+        .stderr_has("SUPPORTCTL_TOKEN");
+    assert_token_in_no_file_but_credentials(dir.path(), &server.tokens.admin);
+    assert!(!dir.path().join("credentials.toml").exists());
+
+    // A profile saved by a login on a machine with a keyring, used where there is none.
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!("[profiles.default]\nserver = \"{}\"\n", server.url),
+    )
+    .unwrap();
+    no_keyring(stored(&server, dir.path()))
+        .args(["grant", "list"])
+        .fails(4)
+        .stderr_has("SUPPORTCTL_TOKEN");
+}
