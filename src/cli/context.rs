@@ -202,9 +202,8 @@ impl Context {
             Ok(Some(found)) => Ok(found),
             Ok(None) => Err(not_logged_in()),
             // No keyring to read from is no token: exit 4, like any other missing login.
-            Err(error @ CredentialError::NoKeyring(_)) => Err(credential_error(error).with_exit(
-                i32::from(super::error::ErrorKind::Unauthenticated.exit_code()),
-            )),
+            Err(error @ CredentialError::NoKeyring(_)) => Err(credential_error(error)
+                .with_exit(i32::from(ErrorKind::Unauthenticated.exit_code()))),
             Err(error) => Err(credential_error(error)),
         }
     }
