@@ -23,6 +23,9 @@ DO $$ BEGIN
     CREATE ROLE supportctl LOGIN PASSWORD 'supportctl' CREATEDB;
   END IF;
 END $$;
+-- The tests drop their databases WITH (FORCE), which must be able to end an autovacuum
+-- worker that happens to be in one.
+GRANT pg_signal_backend TO supportctl;
 SQL
     su postgres -c "psql -q -tc \"SELECT 1 FROM pg_database WHERE datname = 'supportctl'\"" | grep -q 1 \
         || su postgres -c "createdb -O supportctl supportctl"
