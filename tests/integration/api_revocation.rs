@@ -139,11 +139,21 @@ fn authorize_racing_a_revoke_never_allows_after_it(backend: Backend) {
     let grant = admin.grant(json!({"level": "member", "reason": "investigate"}));
     let (id, token) = support(&server).open(json!({"grant_id": grant, "reason": "look"}));
     let stop = AtomicBool::new(false);
+    let answered = std::sync::atomic::AtomicUsize::new(0);
+    // Waits (on the answers, not the clock: a loaded machine is slow) for `more` answers.
+    let wait_for_answers = |more: usize| {
+        let target = answered.load(Ordering::Relaxed) + more;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while answered.load(Ordering::Relaxed) < target && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
     let (url, service_token) = (server.url.clone(), server.tokens.service.clone());
     std::thread::scope(|scope| {
         let callers: Vec<_> = (0..6)
             .map(|_| {
-                let (url, service_token, token, stop) = (&url, &service_token, &token, &stop);
+                let (url, service_token, token, stop, answered) =
+                    (&url, &service_token, &token, &stop, &answered);
                 scope.spawn(move || {
                     let service = crate::harness::Api {
                         base: url.clone(),
@@ -159,15 +169,16 @@ fn authorize_racing_a_revoke_never_allows_after_it(backend: Backend) {
                         );
                         reply.assert_ok();
                         answers.push((started, reply.body["allow"] == true));
+                        answered.fetch_add(1, Ordering::Relaxed);
                     }
                     answers
                 })
             })
             .collect();
-        std::thread::sleep(Duration::from_millis(150));
+        wait_for_answers(12);
         revoke(&admin, ACME, &grant);
         let revoked_at = Instant::now();
-        std::thread::sleep(Duration::from_millis(150));
+        wait_for_answers(12);
         stop.store(true, Ordering::Relaxed);
         let answers: Vec<_> = callers
             .into_iter()
