@@ -102,7 +102,6 @@ pub struct AccountAuth {
 #[derive(Debug, Clone)]
 pub struct SessionAuth {
     pub session: SessionRecord,
-    pub session_pk: i64,
     pub org_pk: i64,
     pub engineer_pk: i64,
     pub engineer_id: String,

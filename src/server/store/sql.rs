@@ -1305,12 +1305,10 @@ impl Store for SqlStore {
         // Every change that ends a session (close, revoke, disable) holds this org's lock, so
         // the session read now reflects each one committed before; the lookup the caller made
         // before waiting for the lock may be older.
-        let sql = format!("{SESSION_SELECT} WHERE s.pk = $1");
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(access.session.session_pk)
-            .fetch_one(&mut *tx)
-            .await?;
-        let session = session_auth(&row)?;
+        let session = self
+            .session_by_id(&mut tx, &access.session.session.id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound("the session is gone".into()))?;
         let denial = session.access_denial(access.area, access.action, now);
         let engineer = Principal {
             pk: session.engineer_pk,
@@ -1669,7 +1667,6 @@ fn session_auth(row: &AnyRow) -> StoreResult<SessionAuth> {
             closed_at: opt_ts(row.try_get("closed_at")?)?,
             close_reason: row.try_get("close_reason")?,
         },
-        session_pk: row.try_get("pk")?,
         org_pk: row.try_get("org_pk")?,
         engineer_pk: row.try_get("engineer_pk")?,
         engineer_id: row.try_get("engineer_id")?,
