@@ -97,6 +97,14 @@ fn keyutils() -> Result<KeyringKind, String> {
     Err("this build knows no keyring for this platform".to_owned())
 }
 
+/// "OS keyring (kernel keyutils)": which keyring, where one is usable.
+pub fn keyring_label() -> String {
+    match keyring_ready() {
+        Ok(kind) => format!("OS keyring ({kind})"),
+        Err(_) => "OS keyring".to_owned(),
+    }
+}
+
 /// The keyring entry's name for a profile's token. The OS keyring is one per user, shared by
 /// every config dir: naming the server too means a token is only ever read back for the
 /// server it was stored for, even when two config dirs have a profile of the same name.

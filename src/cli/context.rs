@@ -29,10 +29,7 @@ impl std::fmt::Display for TokenSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             TokenSource::Environment => f.write_str("SUPPORTCTL_TOKEN"),
-            TokenSource::Keyring => match credentials::keyring_ready() {
-                Ok(kind) => write!(f, "OS keyring ({kind})"),
-                Err(_) => f.write_str("OS keyring"),
-            },
+            TokenSource::Keyring => f.write_str(&credentials::keyring_label()),
             TokenSource::File(path) => write!(f, "file {}", path.display()),
         }
     }

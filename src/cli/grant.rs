@@ -509,6 +509,11 @@ fn finish_revoke(context: &mut Context, result: BulkRevokeResult) -> CommandResu
             .note(&format!("{id} was already inactive; nothing to do"));
     }
     print_outcomes(context, &result)?;
+    unknown_ids(&result)
+}
+
+/// Exit 3 when some ids named no grant of the org (after the others were dealt with).
+fn unknown_ids(result: &BulkRevokeResult) -> CommandResult {
     if result.not_found.is_empty() {
         Ok(())
     } else {
@@ -593,14 +598,7 @@ fn dry_run_revoke(
         context.ui.list(&outcomes).map_err(io_error)?;
     }
     // The exit code the real run would have.
-    if result.not_found.is_empty() {
-        Ok(())
-    } else {
-        Err(CommandError::not_found(format!(
-            "no grant of this org with id {}",
-            result.not_found.join(", ")
-        )))
-    }
+    unknown_ids(&result)
 }
 
 /// Every active grant of `org`, all pages.

@@ -111,10 +111,7 @@ pub fn login(context: &mut Context, args: LoginArgs) -> CommandResult {
     let current = config_file.current_profile.clone();
     config_file.save(&dir)?;
     let stored_in = match storage {
-        TokenStorage::Keyring => match credentials::keyring_ready() {
-            Ok(kind) => format!("the OS keyring ({kind})"),
-            Err(_) => "the OS keyring".to_owned(),
-        },
+        TokenStorage::Keyring => format!("the {}", credentials::keyring_label()),
         TokenStorage::File => format!("{} (mode 0600)", file_store.path().display()),
     };
     context.ui.success(&format!(

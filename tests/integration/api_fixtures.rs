@@ -154,6 +154,11 @@ pub fn ts(value: &Value) -> Timestamp {
         .unwrap_or_else(|e| panic!("not an RFC 3339 timestamp: {value}: {e}"))
 }
 
+/// How long a grant (or session) was made to last: `expires_at - created_at`, in seconds.
+pub fn lifetime_seconds(item: &Value) -> i64 {
+    ts(&item["expires_at"]).as_second() - ts(&item["created_at"]).as_second()
+}
+
 /// The `id`s of a list of objects.
 pub fn ids(items: &[Value]) -> Vec<String> {
     items

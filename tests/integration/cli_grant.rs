@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use crate::api_fixtures::{lifetime_seconds, ts};
 use crate::cli_support::{Cli, assert_rfc3339, audit_events, grant_status, grants};
 use crate::harness::TestServer;
 
@@ -44,18 +45,7 @@ fn create_list_show_extend_in_json_tsv_and_quiet() {
     assert_eq!(api.body["areas"], json!(["chats", "issues"]));
     assert_eq!(api.body["ticket"], "SUP-1");
     assert_eq!(api.body["reason"], "Sync fails");
-    let created = api.body["created_at"]
-        .as_str()
-        .unwrap()
-        .parse::<jiff::Timestamp>();
-    let expires = api.body["expires_at"]
-        .as_str()
-        .unwrap()
-        .parse::<jiff::Timestamp>();
-    assert_eq!(
-        expires.unwrap().as_second() - created.unwrap().as_second(),
-        7200
-    );
+    assert_eq!(lifetime_seconds(&api.body), 7200);
 
     // JSON: the API object, unchanged.
     let out = server
@@ -201,17 +191,8 @@ fn create_list_show_extend_in_json_tsv_and_quiet() {
         .get(&format!("/v1/orgs/acme/grants/{quiet_id}"))
         .body;
     assert_eq!(extended, after);
-    let moved = after["expires_at"]
-        .as_str()
-        .unwrap()
-        .parse::<jiff::Timestamp>()
-        .unwrap()
-        - before["expires_at"]
-            .as_str()
-            .unwrap()
-            .parse::<jiff::Timestamp>()
-            .unwrap();
-    assert_eq!(moved.get_seconds(), 4 * 3600);
+    let moved = ts(&after["expires_at"]).as_second() - ts(&before["expires_at"]).as_second();
+    assert_eq!(moved, 4 * 3600);
 
     // Unknown ids are "not found" (3).
     server

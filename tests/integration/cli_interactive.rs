@@ -5,6 +5,7 @@ use rexpect::process::{Signal, WaitStatus};
 use rexpect::session::{Options, PtySession, spawn_with_options};
 use serde_json::json;
 
+use crate::api_fixtures::lifetime_seconds;
 use crate::cli_support::{grant_status, grants, std_command};
 use crate::harness::{ServerOptions, TestServer};
 
@@ -84,15 +85,7 @@ fn grant_create_wizard_asks_for_what_the_flags_leave_out() {
     assert_eq!(grant["areas"], json!(["chats", "issues"]));
     assert_eq!(grant["reason"], "Wizard: sync fails");
     assert_eq!(grant["ticket"], "SUP-7");
-    let at = |field: &str| {
-        grant[field]
-            .as_str()
-            .unwrap()
-            .parse::<jiff::Timestamp>()
-            .unwrap()
-            .as_second()
-    };
-    assert_eq!(at("expires_at") - at("created_at"), 7200);
+    assert_eq!(lifetime_seconds(grant), 7200);
 }
 
 #[test]
@@ -199,13 +192,5 @@ fn grant_create_wizard_leaves_the_duration_to_the_server_when_left_empty() {
     let (code, rest) = finish(session);
     assert_eq!(code, 0, "{rest}");
     let grant = &server.admin().all("/v1/orgs/acme/grants")[0];
-    let at = |field: &str| {
-        grant[field]
-            .as_str()
-            .unwrap()
-            .parse::<jiff::Timestamp>()
-            .unwrap()
-            .as_second()
-    };
-    assert_eq!(at("expires_at") - at("created_at"), 3 * 3600);
+    assert_eq!(lifetime_seconds(grant), 3 * 3600);
 }
