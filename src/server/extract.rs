@@ -8,6 +8,9 @@ use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 
+/// Request bodies above this are refused with 413.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
 /// A JSON object body; malformed, oversize, unknown-field or non-object bodies get
 /// `invalid_request` (serde would read a struct from an array, positionally: never wanted).
 pub struct ApiJson<T>(pub T);
@@ -38,7 +41,7 @@ async fn json_bytes<S: Send + Sync>(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|length| length > super::routes::BODY_LIMIT) {
+    if declared.is_some_and(|length| length > BODY_LIMIT) {
         return Err(ApiError::invalid("request body exceeds 64 KiB")
             .with_status(StatusCode::PAYLOAD_TOO_LARGE));
     }

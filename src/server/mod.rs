@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod clock;
+pub mod domain;
 pub mod error;
 pub mod extract;
 pub mod ids;

@@ -20,11 +20,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ApiError;
+use super::extract::BODY_LIMIT;
 use super::state::AppState;
 use crate::api::{PROBLEM_CONTENT_TYPE, Problem};
-
-/// Request bodies above this are refused with 413.
-pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// The API's router and its OpenAPI document.
 pub fn build(state: AppState) -> (Router, Arc<OpenApi>) {

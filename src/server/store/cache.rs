@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use super::{AccountAuth, SessionAuth, TokenHash};
+use super::{AccountAuth, SessionAuth, StoreResult, TokenHash};
 
 /// Entries per map before it is emptied (a crude bound that keeps memory flat).
 const CAPACITY: usize = 100_000;
@@ -69,4 +69,30 @@ impl AuthCache {
         }
         entries.insert(token, (read_at.0, value));
     }
+}
+
+/// A token lookup through the cache, when there is one: a hit of the current generation, or
+/// a read whose result is remembered under the generation observed before it.
+pub(super) async fn through_cache<T, F, Fut>(
+    cache: Option<&AuthCache>,
+    entries: impl Fn(&AuthCache) -> &Entries<T>,
+    token: &TokenHash,
+    read: F,
+) -> StoreResult<Option<Arc<T>>>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = StoreResult<Option<Arc<T>>>>,
+{
+    let Some(cache) = cache else {
+        return read().await;
+    };
+    if let Some(hit) = cache.get(entries(cache), token) {
+        return Ok(Some(hit));
+    }
+    let read_at = cache.generation();
+    let found = read().await?;
+    if let Some(found) = &found {
+        cache.put(entries(cache), *token, read_at, Arc::clone(found));
+    }
+    Ok(found)
 }

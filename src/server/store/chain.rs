@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 use sqlx::{AnyConnection, AssertSqlSafe};
 
-use super::sql::Backend;
+use super::backend::Backend;
 use super::{Principal, StoreError, StoreResult};
 use crate::api::{Actor, AuditEvent, chain::event_hash};
 use crate::server::ids;

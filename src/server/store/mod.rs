@@ -2,8 +2,10 @@
 //! and PostgreSQL (see `sqlite.rs` and `postgres.rs` for what differs), and [`cache`] wraps a
 //! single-process store with an in-memory authentication cache.
 
+mod backend;
 pub mod cache;
 mod chain;
+pub mod cursor;
 pub mod postgres;
 mod sql;
 pub mod sqlite;
@@ -18,6 +20,7 @@ use crate::api::{
     Session, SessionStatusFilter,
 };
 
+pub use crate::server::domain::{SessionAuth, SessionRecord};
 pub use sql::SqlStore;
 
 /// What went wrong in the store, in terms a handler can answer with.
@@ -96,76 +99,6 @@ pub struct AccountAuth {
     pub principal: Principal,
     pub disabled: bool,
     pub org_disabled: bool,
-}
-
-/// A session found by its token hash, with everything that decides whether it is active.
-#[derive(Debug, Clone)]
-pub struct SessionAuth {
-    pub session: SessionRecord,
-    pub org_pk: i64,
-    pub engineer_pk: i64,
-    pub engineer_id: String,
-    pub grant_expires_at: Timestamp,
-    pub grant_revoked_at: Option<Timestamp>,
-    pub engineer_disabled: bool,
-    pub org_disabled: bool,
-}
-
-/// A session as stored, before its status is derived for a point in time.
-#[derive(Debug, Clone)]
-pub struct SessionRecord {
-    pub id: String,
-    pub org: String,
-    pub grant_id: String,
-    pub engineer: String,
-    pub level: Level,
-    pub areas: Vec<Area>,
-    pub reason: String,
-    pub opened_at: Timestamp,
-    pub expires_at: Timestamp,
-    pub closed_at: Option<Timestamp>,
-    pub close_reason: Option<String>,
-}
-
-impl SessionAuth {
-    /// Why the session is not active at `now`, or `None` when it is.
-    pub fn inactive_reason(&self, now: Timestamp) -> Option<&'static str> {
-        if self.session.closed_at.is_some() {
-            Some("session closed")
-        } else if self.grant_revoked_at.is_some() {
-            Some("grant revoked")
-        } else if now >= self.session.expires_at || now >= self.grant_expires_at {
-            Some("session expired")
-        } else if self.engineer_disabled {
-            Some("engineer account disabled")
-        } else if self.org_disabled {
-            Some("org disabled")
-        } else {
-            None
-        }
-    }
-
-    /// Why `action` on `area` is refused at `now`, or `None` when the session allows it.
-    pub fn access_denial(
-        &self,
-        area: Area,
-        action: crate::api::Action,
-        now: Timestamp,
-    ) -> Option<String> {
-        if let Some(reason) = self.inactive_reason(now) {
-            Some(reason.to_owned())
-        } else if !self.session.areas.contains(&area) {
-            Some(format!("area {area} is not in the session's areas"))
-        } else if action.required_level() > self.session.level {
-            Some(format!(
-                "{action} needs level {}; the session has {}",
-                action.required_level(),
-                self.session.level
-            ))
-        } else {
-            None
-        }
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -424,21 +357,5 @@ pub fn redact_url(url: &str) -> String {
             None => url.to_owned(),
         },
         None => url.to_owned(),
-    }
-}
-
-/// Derives a grant's status at `now`.
-pub fn grant_status(
-    expires_at: Timestamp,
-    revoked_at: Option<Timestamp>,
-    now: Timestamp,
-) -> crate::api::GrantStatus {
-    use crate::api::GrantStatus;
-    if revoked_at.is_some() {
-        GrantStatus::Revoked
-    } else if now >= expires_at {
-        GrantStatus::Expired
-    } else {
-        GrantStatus::Active
     }
 }

@@ -9,7 +9,8 @@ use sqlx::SqlSafeStr;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
-use super::sql::{Backend, SqlStore};
+use super::SqlStore;
+use super::backend::Backend;
 use super::{PoolSettings, redact_url};
 
 fn migrator() -> Migrator {

@@ -12,8 +12,9 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Executor, SqlSafeStr};
 
 use super::PoolSettings;
+use super::SqlStore;
+use super::backend::Backend;
 use super::cache::AuthCache;
-use super::sql::{Backend, SqlStore};
 
 const PRAGMAS: [&str; 4] = [
     "PRAGMA journal_mode = WAL",

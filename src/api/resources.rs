@@ -1,0 +1,112 @@
+//! The resources the API serves.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::vocabulary::{Area, EnabledStatus, GrantStatus, Level, Role, SessionStatus};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Health {
+    /// `ok` when the server and its database answer.
+    pub status: String,
+    pub version: String,
+    /// `ok`, or what is wrong with the database.
+    pub database: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Org {
+    /// The org's stable identifier, used in paths.
+    pub slug: String,
+    pub name: String,
+    pub status: EnabledStatus,
+    pub created_at: Timestamp,
+    pub disabled_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Account {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    /// The org of an `admin`; null for every other role.
+    pub org: Option<String>,
+    pub status: EnabledStatus,
+    pub created_at: Timestamp,
+    pub disabled_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Grant {
+    pub id: String,
+    pub org: String,
+    pub level: Level,
+    pub areas: Vec<Area>,
+    /// Emails of the support engineers who may use the grant; empty means the whole team.
+    pub engineers: Vec<String>,
+    pub reason: String,
+    pub ticket: Option<String>,
+    /// Email of the admin who created the grant.
+    pub created_by: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+    pub revoked_by: Option<String>,
+    pub revoke_reason: Option<String>,
+    /// Derived from the other fields at the time of the response.
+    pub status: GrantStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Session {
+    pub id: String,
+    pub org: String,
+    pub grant_id: String,
+    /// Email of the support engineer.
+    pub engineer: String,
+    pub level: Level,
+    pub areas: Vec<Area>,
+    pub reason: String,
+    pub opened_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub closed_at: Option<Timestamp>,
+    pub close_reason: Option<String>,
+    /// Derived at the time of the response.
+    pub status: SessionStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Actor {
+    /// Account id, or `system` for the server's own events (expiries).
+    pub id: String,
+    pub email: String,
+    pub role: String,
+}
+
+/// One entry of an org's audit log. `hash` is the lowercase hex SHA-256 of the RFC 8785
+/// canonical JSON of this object without `hash`; `prev_hash` chains it to the previous entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditEvent {
+    pub seq: i64,
+    pub id: String,
+    pub at: Timestamp,
+    pub org: String,
+    pub actor: Actor,
+    pub action: String,
+    pub target: Option<String>,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// A page of a list. Pass `next_cursor` as `cursor` to get the next page; null at the end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}

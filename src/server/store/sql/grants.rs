@@ -1,0 +1,362 @@
+//! Grants: an org's time-boxed permission for support engineers to open sessions.
+
+use std::collections::{BTreeSet, HashMap};
+
+use jiff::Timestamp;
+use serde_json::json;
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
+
+use super::rows::{GRANT_SELECT, GrantRow, areas_text, grant_row};
+use super::{ID_CHUNK, SqlStore, paginate};
+use crate::api::{BulkRevokeResult, EnabledStatus, Grant, GrantStatus, GrantStatusFilter, Page};
+use crate::server::domain::grant_status;
+use crate::server::ids;
+use crate::server::store::{
+    GrantScope, NewGrant, PageRequest, Principal, RevokeSelection, StoreError, StoreResult,
+};
+
+impl SqlStore {
+    pub(super) async fn grant_in_org(
+        &self,
+        conn: &mut AnyConnection,
+        org_pk: i64,
+        id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<GrantRow>> {
+        let sql = format!("{GRANT_SELECT} WHERE g.org_pk = $1 AND g.id = $2");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(org_pk)
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        row.map(|row| grant_row(&row, now)).transpose()
+    }
+
+    pub(super) async fn create_grant(
+        &self,
+        actor: &Principal,
+        org_slug: &str,
+        grant: &NewGrant,
+        now: Timestamp,
+    ) -> StoreResult<Grant> {
+        let mut tx = self.begin_write().await?;
+        let mut org = self
+            .lock_org(&mut tx, org_slug)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no org '{org_slug}'")))?;
+        if org.org.status == EnabledStatus::Disabled {
+            return Err(StoreError::Conflict(format!(
+                "org '{org_slug}' is disabled"
+            )));
+        }
+        let engineer_pks = self.engineer_pks(&mut tx, &grant.engineers).await?;
+        let id = ids::new_id(ids::GRANT);
+        let grant_pk: i64 = sqlx::query_scalar(
+            "INSERT INTO grants (id, org_pk, level, areas, engineers, all_engineers, reason, \
+             ticket, created_by, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING pk",
+        )
+        .bind(&id)
+        .bind(org.pk)
+        .bind(grant.level.to_string())
+        .bind(areas_text(&grant.areas))
+        .bind(serde_json::to_string(&grant.engineers).unwrap_or_default())
+        .bind(i64::from(grant.engineers.is_empty()))
+        .bind(&grant.reason)
+        .bind(&grant.ticket)
+        .bind(&actor.email)
+        .bind(now.as_second())
+        .bind(grant.expires_at.as_second())
+        .fetch_one(&mut *tx)
+        .await?;
+        for engineer_pk in engineer_pks {
+            sqlx::query(
+                "INSERT INTO grant_engineers (grant_pk, account_pk) VALUES ($1, $2) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(grant_pk)
+            .bind(engineer_pk)
+            .execute(&mut *tx)
+            .await?;
+        }
+        org.head.record(
+            now,
+            actor,
+            "grant.created",
+            Some(&id),
+            json!({
+                "level": grant.level,
+                "areas": grant.areas,
+                "engineers": grant.engineers,
+                "expires_at": grant.expires_at,
+                "reason": grant.reason,
+                "ticket": grant.ticket,
+            }),
+        )?;
+        org.head.save(&mut tx).await?;
+        tx.commit().await?;
+        Ok(Grant {
+            id,
+            org: org_slug.to_owned(),
+            level: grant.level,
+            areas: grant.areas.clone(),
+            engineers: grant.engineers.clone(),
+            reason: grant.reason.clone(),
+            ticket: grant.ticket.clone(),
+            created_by: actor.email.clone(),
+            created_at: now,
+            expires_at: grant.expires_at,
+            revoked_at: None,
+            revoked_by: None,
+            revoke_reason: None,
+            status: grant_status(grant.expires_at, None, now),
+        })
+    }
+
+    pub(super) async fn list_grants(
+        &self,
+        scope: GrantScope<'_>,
+        status: GrantStatusFilter,
+        page: PageRequest,
+        now: Timestamp,
+    ) -> StoreResult<Page<Grant>> {
+        let status_sql = match status {
+            GrantStatusFilter::Active => "AND g.revoked_at IS NULL AND g.expires_at > $2",
+            GrantStatusFilter::Expired => "AND g.revoked_at IS NULL AND g.expires_at <= $2",
+            GrantStatusFilter::Revoked => "AND g.revoked_at IS NOT NULL AND $2 = $2",
+            GrantStatusFilter::All => "AND $2 = $2",
+        };
+        let (scope_sql, scope_value): (&str, i64) = match scope {
+            GrantScope::Org(slug) => ("g.org_pk = $1", self.org_pk(slug).await?),
+            GrantScope::UsableBy(engineer) => (
+                "o.disabled_at IS NULL AND (g.all_engineers = 1 OR EXISTS (SELECT 1 FROM \
+                 grant_engineers ge WHERE ge.grant_pk = g.pk AND ge.account_pk = $1))",
+                engineer.pk,
+            ),
+        };
+        let sql = format!(
+            "{GRANT_SELECT} WHERE {scope_sql} {status_sql} AND g.pk < $3 ORDER BY g.pk DESC LIMIT $4"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(scope_value)
+            .bind(now.as_second())
+            .bind(page.after.unwrap_or(i64::MAX))
+            .bind(page.limit + 1)
+            .fetch_all(&self.read)
+            .await?;
+        let items = rows
+            .iter()
+            .map(|row| {
+                let grant = grant_row(row, now)?;
+                Ok((grant.pk, grant.grant))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(paginate(items, page.limit))
+    }
+
+    pub(super) async fn get_grant(
+        &self,
+        org: &str,
+        id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<Grant>> {
+        let sql = format!("{GRANT_SELECT} WHERE o.slug = $1 AND g.id = $2");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(org)
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(|row| Ok(grant_row(&row, now)?.grant)).transpose()
+    }
+
+    pub(super) async fn extend_grant(
+        &self,
+        actor: &Principal,
+        org_slug: &str,
+        id: &str,
+        by_seconds: i64,
+        latest: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<Grant> {
+        let mut tx = self.begin_write().await?;
+        let mut org = self
+            .lock_org(&mut tx, org_slug)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no org '{org_slug}'")))?;
+        let mut row = self
+            .grant_in_org(&mut tx, org.pk, id, now)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no grant '{id}' in org '{org_slug}'")))?;
+        match row.grant.status {
+            GrantStatus::Active => {}
+            GrantStatus::Revoked => {
+                return Err(StoreError::Conflict(format!(
+                    "grant '{id}' is revoked; create a new grant instead"
+                )));
+            }
+            GrantStatus::Expired => {
+                return Err(StoreError::Conflict(format!(
+                    "grant '{id}' has expired; create a new grant instead"
+                )));
+            }
+        }
+        let previous = row.grant.expires_at;
+        let extended = Timestamp::from_second(previous.as_second().saturating_add(by_seconds))
+            .map_err(|_| StoreError::Invalid("duration out of range".into()))?;
+        if extended > latest {
+            return Err(StoreError::Policy(format!(
+                "extending by {by_seconds}s would end the grant at {extended}, past the latest \
+                 allowed expiry {latest} (now + the server's maximum grant duration)"
+            )));
+        }
+        sqlx::query("UPDATE grants SET expires_at = $1 WHERE pk = $2")
+            .bind(extended.as_second())
+            .bind(row.pk)
+            .execute(&mut *tx)
+            .await?;
+        org.head.record(
+            now,
+            actor,
+            "grant.extended",
+            Some(id),
+            json!({
+                "previous_expires_at": previous,
+                "expires_at": extended,
+                "by_seconds": by_seconds,
+            }),
+        )?;
+        org.head.save(&mut tx).await?;
+        self.commit_ending_access(tx).await?;
+        row.grant.expires_at = extended;
+        Ok(row.grant)
+    }
+
+    pub(super) async fn revoke_grants(
+        &self,
+        actor: &Principal,
+        org_slug: &str,
+        selection: &RevokeSelection,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<BulkRevokeResult> {
+        let mut tx = self.begin_write().await?;
+        let mut org = self
+            .lock_org(&mut tx, org_slug)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no org '{org_slug}'")))?;
+        let mut result = BulkRevokeResult::default();
+        // (pk, id) of the grants this call revokes, in the order asked.
+        let mut to_revoke: Vec<(i64, String)> = Vec::new();
+        match selection {
+            RevokeSelection::AllActive => {
+                let rows = sqlx::query(
+                    "SELECT pk, id FROM grants WHERE org_pk = $1 AND revoked_at IS NULL \
+                     AND expires_at > $2 ORDER BY pk",
+                )
+                .bind(org.pk)
+                .bind(now.as_second())
+                .fetch_all(&mut *tx)
+                .await?;
+                for row in rows {
+                    to_revoke.push((row.try_get(0)?, row.try_get(1)?));
+                }
+            }
+            RevokeSelection::Ids(requested) => {
+                let mut seen = BTreeSet::new();
+                let unique: Vec<&String> = requested
+                    .iter()
+                    .filter(|id| seen.insert(id.as_str()))
+                    .collect();
+                let mut found: HashMap<String, (i64, bool)> = HashMap::new();
+                for chunk in unique.chunks(ID_CHUNK) {
+                    let sql = format!(
+                        "SELECT pk, id, revoked_at, expires_at FROM grants \
+                         WHERE org_pk = {} AND id IN ({})",
+                        self.backend.params(1, 1),
+                        self.backend.params(2, chunk.len())
+                    );
+                    let mut query = sqlx::query(AssertSqlSafe(sql)).bind(org.pk);
+                    for id in chunk {
+                        query = query.bind(id.as_str());
+                    }
+                    for row in query.fetch_all(&mut *tx).await? {
+                        let revoked: Option<i64> = row.try_get(2)?;
+                        let expires: i64 = row.try_get(3)?;
+                        let active = revoked.is_none() && expires > now.as_second();
+                        found.insert(row.try_get(1)?, (row.try_get(0)?, active));
+                    }
+                }
+                for id in unique {
+                    match found.get(id.as_str()) {
+                        None => result.not_found.push(id.clone()),
+                        Some((_, false)) => result.already_inactive.push(id.clone()),
+                        Some((pk, true)) => to_revoke.push((*pk, id.clone())),
+                    }
+                }
+            }
+        }
+        let sessions_per_grant: HashMap<i64, i64> = if to_revoke.is_empty() {
+            HashMap::new()
+        } else {
+            let rows = sqlx::query(
+                "SELECT grant_pk, COUNT(*) FROM sessions WHERE org_pk = $1 \
+                 AND closed_at IS NULL AND expires_at > $2 GROUP BY grant_pk",
+            )
+            .bind(org.pk)
+            .bind(now.as_second())
+            .fetch_all(&mut *tx)
+            .await?;
+            rows.iter()
+                .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+                .collect::<StoreResult<_>>()?
+        };
+        for chunk in to_revoke.chunks(ID_CHUNK) {
+            let sql = format!(
+                "UPDATE grants SET revoked_at = {}, revoked_by = {}, revoke_reason = {} \
+                 WHERE pk IN ({})",
+                self.backend.params(1, 1),
+                self.backend.params(2, 1),
+                self.backend.params(3, 1),
+                self.backend.params(4, chunk.len())
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql))
+                .bind(now.as_second())
+                .bind(&actor.email)
+                .bind(reason);
+            for (pk, _) in chunk {
+                query = query.bind(*pk);
+            }
+            query.execute(&mut *tx).await?;
+            // The revocation is the recorded end of the sessions it cuts short: the sweeper has
+            // nothing to add for them. Sessions that had already expired (but were not swept
+            // yet) ended by expiry, and the sweeper must still record that.
+            let sql = format!(
+                "UPDATE sessions SET expiry_recorded = 1 WHERE closed_at IS NULL \
+                 AND expiry_recorded = 0 AND expires_at > {} AND grant_pk IN ({})",
+                self.backend.params(1, 1),
+                self.backend.params(2, chunk.len())
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(now.as_second());
+            for (pk, _) in chunk {
+                query = query.bind(*pk);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        for (pk, id) in &to_revoke {
+            org.head.record(
+                now,
+                actor,
+                "grant.revoked",
+                Some(id),
+                json!({
+                    "reason": reason,
+                    "sessions_ended": sessions_per_grant.get(pk).copied().unwrap_or(0),
+                }),
+            )?;
+        }
+        org.head.save(&mut tx).await?;
+        self.commit_ending_access(tx).await?;
+        result.revoked = to_revoke.into_iter().map(|(_, id)| id).collect();
+        Ok(result)
+    }
+}

@@ -1,0 +1,319 @@
+//! The SQL implementation of [`Store`], written once against sqlx's `Any` driver: the SQL is
+//! portable between SQLite and PostgreSQL (`$n` placeholders, `RETURNING`, integer times), and
+//! the few differences (row locks, how a write transaction begins) come from [`Backend`].
+//!
+//! One file per entity (`orgs`, `accounts`, `grants`, `sessions`, `audit`) holds the SQL of
+//! its `Store` methods as inherent methods of the same name; the `Store` impl below forwards
+//! to them. `rows` turns result rows into values; the rules applied to those values live in
+//! [`crate::server::domain`].
+
+mod accounts;
+mod audit;
+mod grants;
+mod orgs;
+mod rows;
+mod sessions;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use sqlx::{AnyConnection, AnyPool};
+
+use self::rows::{
+    LOCK_ORG_BY_PK_PG, LOCK_ORG_BY_PK_SQLITE, LOCK_ORG_BY_SLUG_PG, LOCK_ORG_BY_SLUG_SQLITE, OrgRow,
+    org_row,
+};
+use super::backend::Backend;
+use super::cache::{AuthCache, through_cache};
+use super::cursor::encode_cursor;
+use super::{
+    AccessRequest, AccountAuth, AuditFilter, GrantScope, NewAccount, NewGrant, NewSession,
+    PageRequest, Principal, RevokeSelection, SessionAuth, SessionScope, Store, StoreError,
+    StoreResult, SweepReport, TokenHash,
+};
+use crate::api::{
+    Account, AuditEvent, BulkRevokeResult, Grant, GrantStatusFilter, Org, Page, Session,
+    SessionStatusFilter,
+};
+
+/// Ids per `IN (...)` list.
+const ID_CHUNK: usize = 500;
+
+/// single connection so that writers queue in-process instead of failing with `SQLITE_BUSY`.
+pub struct SqlStore {
+    pub(super) read: AnyPool,
+    pub(super) write: AnyPool,
+    pub(super) backend: Backend,
+    /// Only for a SQLite file this process serves alone; see [`AuthCache`].
+    pub(super) cache: Option<Arc<AuthCache>>,
+}
+
+impl SqlStore {
+    /// Commits a change that can end access, then invalidates cached token lookups: in this
+    /// order, before the caller answers (see [`AuthCache`] for why that is enough).
+    async fn commit_ending_access(
+        &self,
+        tx: sqlx::Transaction<'static, sqlx::Any>,
+    ) -> StoreResult<()> {
+        tx.commit().await?;
+        if let Some(cache) = &self.cache {
+            cache.invalidate();
+        }
+        Ok(())
+    }
+
+    async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            // IMMEDIATE takes the write lock up front, so a transaction never fails half-way
+            // when another process holds it; the busy timeout makes it wait instead.
+            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.write.begin().await?,
+        })
+    }
+
+    /// Reads an org and locks its chain head for the rest of the transaction.
+    async fn lock_org(&self, tx: &mut AnyConnection, slug: &str) -> StoreResult<Option<OrgRow>> {
+        let sql = match self.backend {
+            Backend::Sqlite => LOCK_ORG_BY_SLUG_SQLITE,
+            Backend::Postgres => LOCK_ORG_BY_SLUG_PG,
+        };
+        let row = sqlx::query(sql).bind(slug).fetch_optional(&mut *tx).await?;
+        row.map(|row| org_row(&row, self.backend)).transpose()
+    }
+
+    async fn lock_org_pk(&self, tx: &mut AnyConnection, pk: i64) -> StoreResult<OrgRow> {
+        let sql = match self.backend {
+            Backend::Sqlite => LOCK_ORG_BY_PK_SQLITE,
+            Backend::Postgres => LOCK_ORG_BY_PK_PG,
+        };
+        let row = sqlx::query(sql).bind(pk).fetch_one(&mut *tx).await?;
+        org_row(&row, self.backend)
+    }
+
+    /// The pk of the org `slug`, or not found.
+    async fn org_pk(&self, slug: &str) -> StoreResult<i64> {
+        sqlx::query_scalar::<_, i64>("SELECT pk FROM orgs WHERE slug = $1")
+            .bind(slug)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no org '{slug}'")))
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> &'static str {
+        self.backend.name()
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+
+    async fn authenticate_account(
+        &self,
+        token: &TokenHash,
+    ) -> StoreResult<Option<Arc<AccountAuth>>> {
+        through_cache(
+            self.cache.as_deref(),
+            |c| &c.accounts,
+            token,
+            || self.read_account_auth(token),
+        )
+        .await
+    }
+
+    async fn authenticate_session(
+        &self,
+        token: &TokenHash,
+    ) -> StoreResult<Option<Arc<SessionAuth>>> {
+        through_cache(
+            self.cache.as_deref(),
+            |c| &c.sessions,
+            token,
+            || self.read_session_auth(token),
+        )
+        .await
+    }
+
+    async fn create_org(
+        &self,
+        actor: &Principal,
+        slug: &str,
+        name: &str,
+        now: Timestamp,
+    ) -> StoreResult<Org> {
+        SqlStore::create_org(self, actor, slug, name, now).await
+    }
+
+    async fn list_orgs(&self, page: PageRequest) -> StoreResult<Page<Org>> {
+        SqlStore::list_orgs(self, page).await
+    }
+
+    async fn get_org(&self, slug: &str) -> StoreResult<Option<Org>> {
+        SqlStore::get_org(self, slug).await
+    }
+
+    async fn disable_org(&self, actor: &Principal, slug: &str, now: Timestamp) -> StoreResult<Org> {
+        SqlStore::disable_org(self, actor, slug, now).await
+    }
+
+    async fn create_account(
+        &self,
+        actor: &Principal,
+        account: &NewAccount,
+        now: Timestamp,
+    ) -> StoreResult<Account> {
+        SqlStore::create_account(self, actor, account, now).await
+    }
+
+    async fn list_accounts(&self, page: PageRequest) -> StoreResult<Page<Account>> {
+        SqlStore::list_accounts(self, page).await
+    }
+
+    async fn find_account_by_email(&self, email: &str) -> StoreResult<Option<Account>> {
+        SqlStore::find_account_by_email(self, email).await
+    }
+
+    async fn disable_account(
+        &self,
+        actor: &Principal,
+        id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Account> {
+        SqlStore::disable_account(self, actor, id, now).await
+    }
+
+    async fn rotate_account_token(
+        &self,
+        actor: &Principal,
+        id: &str,
+        token: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Account> {
+        SqlStore::rotate_account_token(self, actor, id, token, now).await
+    }
+
+    async fn count_operators(&self) -> StoreResult<i64> {
+        SqlStore::count_operators(self).await
+    }
+
+    async fn create_grant(
+        &self,
+        actor: &Principal,
+        org: &str,
+        grant: &NewGrant,
+        now: Timestamp,
+    ) -> StoreResult<Grant> {
+        SqlStore::create_grant(self, actor, org, grant, now).await
+    }
+
+    async fn list_grants(
+        &self,
+        scope: GrantScope<'_>,
+        status: GrantStatusFilter,
+        page: PageRequest,
+        now: Timestamp,
+    ) -> StoreResult<Page<Grant>> {
+        SqlStore::list_grants(self, scope, status, page, now).await
+    }
+
+    async fn get_grant(&self, org: &str, id: &str, now: Timestamp) -> StoreResult<Option<Grant>> {
+        SqlStore::get_grant(self, org, id, now).await
+    }
+
+    async fn extend_grant(
+        &self,
+        actor: &Principal,
+        org: &str,
+        id: &str,
+        by_seconds: i64,
+        latest: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<Grant> {
+        SqlStore::extend_grant(self, actor, org, id, by_seconds, latest, now).await
+    }
+
+    async fn revoke_grants(
+        &self,
+        actor: &Principal,
+        org: &str,
+        selection: &RevokeSelection,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<BulkRevokeResult> {
+        SqlStore::revoke_grants(self, actor, org, selection, reason, now).await
+    }
+
+    async fn open_session(
+        &self,
+        engineer: &Principal,
+        org: &str,
+        session: &NewSession,
+        now: Timestamp,
+    ) -> StoreResult<Session> {
+        SqlStore::open_session(self, engineer, org, session, now).await
+    }
+
+    async fn list_sessions(
+        &self,
+        scope: SessionScope<'_>,
+        status: SessionStatusFilter,
+        page: PageRequest,
+        now: Timestamp,
+    ) -> StoreResult<Page<Session>> {
+        SqlStore::list_sessions(self, scope, status, page, now).await
+    }
+
+    async fn get_session(&self, id: &str, now: Timestamp) -> StoreResult<Option<Session>> {
+        SqlStore::get_session(self, id, now).await
+    }
+
+    async fn close_session(
+        &self,
+        actor: &Principal,
+        id: &str,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<Session> {
+        SqlStore::close_session(self, actor, id, reason, now).await
+    }
+
+    async fn decide_access(
+        &self,
+        access: &AccessRequest,
+        now: Timestamp,
+    ) -> StoreResult<Option<String>> {
+        SqlStore::decide_access(self, access, now).await
+    }
+
+    async fn list_audit(&self, org: &str, filter: &AuditFilter) -> StoreResult<Page<AuditEvent>> {
+        SqlStore::list_audit(self, org, filter).await
+    }
+
+    async fn sweep_expired(&self, now: Timestamp) -> StoreResult<SweepReport> {
+        SqlStore::sweep_expired(self, now).await
+    }
+}
+
+/// Splits the `limit + 1` rows fetched into a page and its cursor.
+fn paginate<T>(mut rows: Vec<(i64, T)>, limit: i64) -> Page<T> {
+    let limit = usize::try_from(limit).unwrap_or(0);
+    let next_cursor = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|(key, _)| encode_cursor(*key))
+    } else {
+        None
+    };
+    Page {
+        items: rows.into_iter().map(|(_, item)| item).collect(),
+        next_cursor,
+    }
+}

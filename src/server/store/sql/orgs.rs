@@ -1,0 +1,128 @@
+//! Orgs: created by operators, disabled (closing their sessions), never deleted.
+
+use jiff::Timestamp;
+use serde_json::json;
+use sqlx::{AssertSqlSafe, Row};
+
+use super::super::chain::ChainHead;
+use super::rows::{ORG_COLUMNS, org_row};
+use super::sessions::OpenSessionsOf;
+use super::{SqlStore, paginate};
+use crate::api::{EnabledStatus, Org, Page, chain::GENESIS_HASH};
+use crate::server::store::{PageRequest, Principal, StoreError, StoreResult};
+
+impl SqlStore {
+    pub(super) async fn create_org(
+        &self,
+        actor: &Principal,
+        slug: &str,
+        name: &str,
+        now: Timestamp,
+    ) -> StoreResult<Org> {
+        let mut tx = self.begin_write().await?;
+        let pk: i64 = sqlx::query_scalar(
+            "INSERT INTO orgs (slug, name, created_at, audit_seq, audit_hash) \
+             VALUES ($1, $2, $3, 0, $4) ON CONFLICT (slug) DO NOTHING RETURNING pk",
+        )
+        .bind(slug)
+        .bind(name)
+        .bind(now.as_second())
+        .bind(GENESIS_HASH)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::Conflict(format!("an org with slug '{slug}' already exists")))?;
+        let mut head = ChainHead::new(
+            self.backend,
+            pk,
+            slug.to_owned(),
+            0,
+            GENESIS_HASH.to_owned(),
+        );
+        head.record(
+            now,
+            actor,
+            "org.created",
+            Some(slug),
+            json!({ "slug": slug, "name": name }),
+        )?;
+        head.save(&mut tx).await?;
+        tx.commit().await?;
+        Ok(Org {
+            slug: slug.to_owned(),
+            name: name.to_owned(),
+            status: EnabledStatus::Enabled,
+            created_at: now,
+            disabled_at: None,
+        })
+    }
+
+    pub(super) async fn list_orgs(&self, page: PageRequest) -> StoreResult<Page<Org>> {
+        let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE pk > $1 ORDER BY pk LIMIT $2");
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(page.after.unwrap_or(0))
+            .bind(page.limit + 1)
+            .fetch_all(&self.read)
+            .await?;
+        let items = rows
+            .iter()
+            .map(|row| Ok((row.try_get("pk")?, org_row(row, self.backend)?.org)))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(paginate(items, page.limit))
+    }
+
+    pub(super) async fn get_org(&self, slug: &str) -> StoreResult<Option<Org>> {
+        let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE slug = $1");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(slug)
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(|row| Ok(org_row(&row, self.backend)?.org))
+            .transpose()
+    }
+
+    pub(super) async fn disable_org(
+        &self,
+        actor: &Principal,
+        slug: &str,
+        now: Timestamp,
+    ) -> StoreResult<Org> {
+        let mut tx = self.begin_write().await?;
+        let mut org = self
+            .lock_org(&mut tx, slug)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no org '{slug}'")))?;
+        if org.org.status == EnabledStatus::Disabled {
+            return Ok(org.org);
+        }
+        sqlx::query("UPDATE orgs SET disabled_at = $1 WHERE pk = $2")
+            .bind(now.as_second())
+            .bind(org.pk)
+            .execute(&mut *tx)
+            .await?;
+        let open = self
+            .open_sessions(&mut tx, OpenSessionsOf::Org, org.pk, now)
+            .await?;
+        let sessions: Vec<_> = open.into_iter().map(|(_, pk, id)| (pk, id)).collect();
+        org.head.record(
+            now,
+            actor,
+            "org.disabled",
+            Some(slug),
+            json!({ "sessions_closed": sessions.len() }),
+        )?;
+        self.close_sessions(
+            &mut tx,
+            &mut org.head,
+            actor,
+            &sessions,
+            "org disabled",
+            now,
+        )
+        .await?;
+        org.head.save(&mut tx).await?;
+        self.commit_ending_access(tx).await?;
+        org.org.status = EnabledStatus::Disabled;
+        org.org.disabled_at = Some(now);
+        Ok(org.org)
+    }
+}

@@ -1,0 +1,209 @@
+//! From result rows to values: the columns each entity is read with, and their decoding.
+
+use jiff::Timestamp;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::super::backend::Backend;
+use super::super::chain::ChainHead;
+use super::super::{SessionAuth, SessionRecord, StoreError, StoreResult};
+use crate::api::{Account, Area, AuditEvent, EnabledStatus, Grant, Level, Org, Role};
+use crate::server::domain::grant_status;
+
+pub(super) const ORG_COLUMNS: &str =
+    "pk, slug, name, created_at, disabled_at, audit_seq, audit_hash";
+pub(super) const LOCK_ORG_BY_SLUG_PG: &str = "SELECT pk, slug, name, created_at, disabled_at, audit_seq, \
+     audit_hash FROM orgs WHERE slug = $1 FOR UPDATE";
+pub(super) const LOCK_ORG_BY_SLUG_SQLITE: &str = "SELECT pk, slug, name, created_at, disabled_at, \
+     audit_seq, audit_hash FROM orgs WHERE slug = $1";
+pub(super) const LOCK_ORG_BY_PK_PG: &str = "SELECT pk, slug, name, created_at, disabled_at, audit_seq, \
+     audit_hash FROM orgs WHERE pk = $1 FOR UPDATE";
+pub(super) const LOCK_ORG_BY_PK_SQLITE: &str = "SELECT pk, slug, name, created_at, disabled_at, audit_seq, \
+     audit_hash FROM orgs WHERE pk = $1";
+
+pub(super) const ACCOUNT_SELECT: &str = "SELECT a.pk, a.id, a.email, a.role, a.org_pk, o.slug AS org, \
+     a.created_at, a.disabled_at, o.disabled_at AS org_disabled_at FROM accounts a \
+     LEFT JOIN orgs o ON o.pk = a.org_pk";
+
+pub(super) const GRANT_SELECT: &str = "SELECT g.pk, g.id, o.slug AS org, g.level, g.areas, g.engineers, \
+     g.reason, g.ticket, g.created_by, g.created_at, g.expires_at, \
+     g.revoked_at, g.revoked_by, g.revoke_reason FROM grants g JOIN orgs o ON o.pk = g.org_pk";
+
+pub(super) const SESSION_SELECT: &str = "SELECT s.pk, s.id, s.org_pk, o.slug AS org, g.id AS grant_id, \
+     a.email AS engineer, s.level, s.areas, s.reason, s.opened_at, s.expires_at, s.closed_at, \
+     s.close_reason, g.revoked_at AS grant_revoked_at, g.expires_at AS grant_expires_at, \
+     s.engineer_pk, a.id AS engineer_id, a.disabled_at AS engineer_disabled_at, \
+     o.disabled_at AS org_disabled_at FROM sessions s JOIN orgs o ON o.pk = s.org_pk \
+     JOIN grants g ON g.pk = s.grant_pk JOIN accounts a ON a.pk = s.engineer_pk";
+
+/// An org with its pk and its chain head, as read (and locked) by a write.
+pub(super) struct OrgRow {
+    pub pk: i64,
+    pub org: Org,
+    pub head: ChainHead,
+}
+
+pub(super) struct GrantRow {
+    pub pk: i64,
+    pub grant: Grant,
+}
+
+impl std::borrow::Borrow<Grant> for GrantRow {
+    fn borrow(&self) -> &Grant {
+        &self.grant
+    }
+}
+
+pub(super) struct SessionRow {
+    pub pk: i64,
+    pub auth: SessionAuth,
+}
+
+pub(super) fn ts(seconds: i64) -> StoreResult<Timestamp> {
+    Timestamp::from_second(seconds)
+        .map_err(|e| StoreError::Database(format!("bad time {seconds}: {e}")))
+}
+
+pub(super) fn opt_ts(seconds: Option<i64>) -> StoreResult<Option<Timestamp>> {
+    seconds.map(ts).transpose()
+}
+
+pub(super) fn areas_text(areas: &[Area]) -> String {
+    crate::api::join_areas(areas)
+}
+
+pub(super) fn parse_areas(text: &str) -> StoreResult<Vec<Area>> {
+    text.split(',')
+        .filter(|part| !part.is_empty())
+        .map(|part| part.parse().map_err(StoreError::Database))
+        .collect()
+}
+
+pub(super) fn parse_wire<T: std::str::FromStr<Err = String>>(text: &str) -> StoreResult<T> {
+    text.parse().map_err(StoreError::Database)
+}
+
+pub(super) fn org_row(row: &AnyRow, backend: Backend) -> StoreResult<OrgRow> {
+    let pk: i64 = row.try_get("pk")?;
+    let slug: String = row.try_get("slug")?;
+    let disabled_at = opt_ts(row.try_get("disabled_at")?)?;
+    Ok(OrgRow {
+        pk,
+        head: ChainHead::new(
+            backend,
+            pk,
+            slug.clone(),
+            row.try_get("audit_seq")?,
+            row.try_get("audit_hash")?,
+        ),
+        org: Org {
+            slug,
+            name: row.try_get("name")?,
+            status: if disabled_at.is_some() {
+                EnabledStatus::Disabled
+            } else {
+                EnabledStatus::Enabled
+            },
+            created_at: ts(row.try_get("created_at")?)?,
+            disabled_at,
+        },
+    })
+}
+
+pub(super) fn account_from_row(row: &AnyRow) -> StoreResult<Account> {
+    let disabled_at = opt_ts(row.try_get("disabled_at")?)?;
+    Ok(Account {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        role: parse_wire::<Role>(&row.try_get::<String, _>("role")?)?,
+        org: row.try_get("org")?,
+        status: if disabled_at.is_some() {
+            EnabledStatus::Disabled
+        } else {
+            EnabledStatus::Enabled
+        },
+        created_at: ts(row.try_get("created_at")?)?,
+        disabled_at,
+    })
+}
+
+pub(super) fn grant_row(row: &AnyRow, now: Timestamp) -> StoreResult<GrantRow> {
+    let expires_at = ts(row.try_get("expires_at")?)?;
+    let revoked_at = opt_ts(row.try_get("revoked_at")?)?;
+    let engineers: String = row.try_get("engineers")?;
+    Ok(GrantRow {
+        pk: row.try_get("pk")?,
+        grant: Grant {
+            id: row.try_get("id")?,
+            org: row.try_get("org")?,
+            level: parse_wire::<Level>(&row.try_get::<String, _>("level")?)?,
+            areas: parse_areas(&row.try_get::<String, _>("areas")?)?,
+            engineers: serde_json::from_str(&engineers)
+                .map_err(|e| StoreError::Database(format!("bad engineers list: {e}")))?,
+            reason: row.try_get("reason")?,
+            ticket: row.try_get("ticket")?,
+            created_by: row.try_get("created_by")?,
+            created_at: ts(row.try_get("created_at")?)?,
+            expires_at,
+            revoked_at,
+            revoked_by: row.try_get("revoked_by")?,
+            revoke_reason: row.try_get("revoke_reason")?,
+            status: grant_status(expires_at, revoked_at, now),
+        },
+    })
+}
+
+pub(super) fn session_row(row: &AnyRow) -> StoreResult<SessionRow> {
+    Ok(SessionRow {
+        pk: row.try_get("pk")?,
+        auth: session_auth(row)?,
+    })
+}
+
+pub(super) fn session_auth(row: &AnyRow) -> StoreResult<SessionAuth> {
+    Ok(SessionAuth {
+        session: SessionRecord {
+            id: row.try_get("id")?,
+            org: row.try_get("org")?,
+            grant_id: row.try_get("grant_id")?,
+            engineer: row.try_get("engineer")?,
+            level: parse_wire::<Level>(&row.try_get::<String, _>("level")?)?,
+            areas: parse_areas(&row.try_get::<String, _>("areas")?)?,
+            reason: row.try_get("reason")?,
+            opened_at: ts(row.try_get("opened_at")?)?,
+            expires_at: ts(row.try_get("expires_at")?)?,
+            closed_at: opt_ts(row.try_get("closed_at")?)?,
+            close_reason: row.try_get("close_reason")?,
+        },
+        org_pk: row.try_get("org_pk")?,
+        engineer_pk: row.try_get("engineer_pk")?,
+        engineer_id: row.try_get("engineer_id")?,
+        grant_expires_at: ts(row.try_get("grant_expires_at")?)?,
+        grant_revoked_at: opt_ts(row.try_get("grant_revoked_at")?)?,
+        engineer_disabled: row
+            .try_get::<Option<i64>, _>("engineer_disabled_at")?
+            .is_some(),
+        org_disabled: row.try_get::<Option<i64>, _>("org_disabled_at")?.is_some(),
+    })
+}
+
+pub(super) fn audit_from_row(row: &AnyRow, org: &str) -> StoreResult<AuditEvent> {
+    let details: String = row.try_get("details")?;
+    Ok(AuditEvent {
+        seq: row.try_get("seq")?,
+        id: row.try_get("id")?,
+        at: ts(row.try_get("at")?)?,
+        org: org.to_owned(),
+        actor: crate::api::Actor {
+            id: row.try_get("actor_id")?,
+            email: row.try_get("actor_email")?,
+            role: row.try_get("actor_role")?,
+        },
+        action: row.try_get("action")?,
+        target: row.try_get("target")?,
+        details: serde_json::from_str(&details)
+            .map_err(|e| StoreError::Database(format!("bad event details: {e}")))?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
