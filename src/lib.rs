@@ -2,12 +2,9 @@
 //! engineers open short-lived sessions from grants; the platform asks whether a session may
 //! touch a kind of data; every change and use is in the org's hash-chained audit log.
 //!
-//! One binary, two halves: the client ([`cli`], [`client`]) and the server ([`server`]),
+//! One binary, two halves: the client ([`cli`]) and the server ([`server`]),
 //! sharing the wire types of [`api`].
 
 pub mod api;
 pub mod cli;
-pub mod client;
-pub mod credentials;
-pub mod output;
 pub mod server;

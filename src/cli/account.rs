@@ -6,7 +6,7 @@ use super::context::Context;
 use super::error::{CommandError, CommandResult};
 use super::io_error;
 use crate::api::{Account, AccountWithToken, CreateAccount, Role};
-use crate::output::{OutputFormat, Tabular};
+use crate::cli::ui::{OutputFormat, Tabular};
 
 #[derive(Debug, Subcommand)]
 pub enum AccountCommand {
@@ -113,7 +113,7 @@ fn print_with_token(
         OutputFormat::Json => context.ui.json(created).map_err(io_error),
         // The account's columns in table order, then the token (like `session open`).
         OutputFormat::Tsv => {
-            let mut row = crate::output::tsv_cells(&created.account.cells());
+            let mut row = crate::cli::ui::tsv_cells(&created.account.cells());
             row.push(created.token.clone());
             context.ui.line(&row.join("\t")).map_err(io_error)
         }

@@ -13,7 +13,7 @@ use super::io_error;
 use super::time::parse_since;
 use crate::api::chain::ChainVerifier;
 use crate::api::{AuditEvent, Page};
-use crate::output::OutputFormat;
+use crate::cli::ui::OutputFormat;
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {

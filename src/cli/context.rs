@@ -7,9 +7,9 @@ use super::GlobalArgs;
 use super::config::{Config, DEFAULT_PROFILE, Profile, TokenStorage, config_dir};
 use super::error::{CommandError, CommandResult, ErrorKind};
 use crate::api::{Account, Role};
-use crate::client::{ApiClient, ClientConfig};
-use crate::credentials::{self, CredentialError, FileStore};
-use crate::output::Ui;
+use crate::cli::client::{ApiClient, ClientConfig};
+use crate::cli::credentials::{self, CredentialError, FileStore};
+use crate::cli::ui::Ui;
 
 pub struct Context {
     pub ui: Ui,

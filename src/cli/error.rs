@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::api::ErrorCode;
-use crate::client::ClientError;
+use crate::cli::client::ClientError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {

@@ -14,7 +14,7 @@ use crate::api::{
     Area, BulkRevoke, BulkRevokeResult, CreateGrant, Grant, GrantStatusFilter, Level, Role,
     join_areas,
 };
-use crate::output::{Cell, OutputFormat, Tabular, prompt};
+use crate::cli::ui::{Cell, OutputFormat, Tabular, prompt};
 
 /// Ids per bulk request: keeps each body well under the server's 64 KiB limit.
 const REVOKE_CHUNK: usize = 1000;
@@ -168,7 +168,7 @@ fn create(context: &mut Context, args: CreateArgs) -> CommandResult {
             match (request.duration_seconds, request.expires_at) {
                 (Some(seconds), _) => format!(
                     "for {}",
-                    crate::output::spoken_duration(seconds.unsigned_abs())
+                    crate::cli::ui::spoken_duration(seconds.unsigned_abs())
                 ),
                 (_, Some(until)) => format!("until {until}"),
                 _ => "for the server's default duration".to_owned(),
@@ -576,7 +576,7 @@ fn dry_run_revoke(
                     result.revoked.push(grant.id)
                 }
                 Ok(grant) => result.already_inactive.push(grant.id),
-                Err(crate::client::ClientError::Api { status: 404, .. }) => {
+                Err(crate::cli::client::ClientError::Api { status: 404, .. }) => {
                     result.not_found.push(id.clone())
                 }
                 Err(error) => return Err(error.into()),
@@ -602,7 +602,7 @@ fn dry_run_revoke(
 }
 
 /// Every active grant of `org`, all pages.
-fn active_grants(client: &crate::client::ApiClient, org: &str) -> CommandResult<Vec<Grant>> {
+fn active_grants(client: &crate::cli::client::ApiClient, org: &str) -> CommandResult<Vec<Grant>> {
     Ok(client.list_all(
         &format!("v1/orgs/{org}/grants"),
         &[("status", "active".to_owned())],

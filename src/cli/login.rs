@@ -10,9 +10,9 @@ use super::context::{Context, TokenSource, credential_error};
 use super::error::{CommandError, CommandResult, ErrorKind};
 use super::io_error;
 use crate::api::{Account, Health, Role};
-use crate::client::ApiClient;
-use crate::credentials::{self, FileStore};
-use crate::output::{OutputFormat, prompt};
+use crate::cli::client::ApiClient;
+use crate::cli::credentials::{self, FileStore};
+use crate::cli::ui::{OutputFormat, prompt};
 
 #[derive(Debug, Args)]
 #[command(after_long_help = "Examples:

@@ -4,9 +4,11 @@
 
 pub mod account;
 pub mod audit;
+pub mod client;
 pub mod completion;
 pub mod config;
 pub mod context;
+pub mod credentials;
 pub mod demo;
 pub mod error;
 pub mod grant;
@@ -17,6 +19,7 @@ pub mod render;
 pub mod server;
 pub mod session;
 pub mod time;
+pub mod ui;
 
 use std::process::ExitCode;
 
@@ -24,7 +27,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use self::context::Context;
 use self::error::{CommandError, CommandResult, EXIT_CODES_HELP, ErrorKind};
-use crate::output::{ColorChoice, OutputFormat, Ui, UiSettings};
+use crate::cli::ui::{ColorChoice, OutputFormat, Ui, UiSettings};
 
 const ABOUT: &str = "Grant, scope, audit and revoke vendor support access to your org";
 

@@ -6,7 +6,7 @@ use super::context::Context;
 use super::error::{CommandError, CommandResult};
 use super::io_error;
 use crate::api::{CreateOrg, Org};
-use crate::output::OutputFormat;
+use crate::cli::ui::OutputFormat;
 
 #[derive(Debug, Subcommand)]
 pub enum OrgCommand {

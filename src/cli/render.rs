@@ -1,7 +1,7 @@
 //! How each API resource prints as a row. Columns are the same on a terminal and in TSV.
 
 use crate::api::{Account, AuditEvent, Grant, Org, Session, join_areas};
-use crate::output::{Cell, Tabular};
+use crate::cli::ui::{Cell, Tabular};
 
 impl Tabular for Grant {
     fn headers() -> &'static [&'static str] {

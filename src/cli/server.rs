@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::error::{CommandError, CommandResult};
-use crate::output::Ui;
+use crate::cli::ui::Ui;
 use crate::server::policy::Policy;
 use crate::server::store::PoolSettings;
 use crate::server::{self, InitOutcome, ServerConfig};

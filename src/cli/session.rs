@@ -15,8 +15,8 @@ use crate::api::{
     Action, Area, Level, OpenSession, Role, SESSION_TOKEN_PREFIX, Session, SessionStatusFilter,
     SessionWithToken, join_areas,
 };
-use crate::client::ApiClient;
-use crate::output::{OutputFormat, Tabular, tsv_cells};
+use crate::cli::client::ApiClient;
+use crate::cli::ui::{OutputFormat, Tabular, tsv_cells};
 
 #[derive(Debug, Subcommand)]
 pub enum SessionCommand {
