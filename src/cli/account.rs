@@ -4,7 +4,6 @@ use clap::{Args, Subcommand};
 
 use super::context::Context;
 use super::error::{CommandError, CommandResult};
-use super::io_error;
 use crate::api::{Account, AccountWithToken, CreateAccount, Role};
 use crate::cli::ui::{OutputFormat, Tabular};
 
@@ -68,7 +67,7 @@ pub fn run(context: &mut Context, command: AccountCommand) -> CommandResult {
                 (!args.all).then_some(100),
                 |_| {},
             )?;
-            context.ui.list(&accounts).map_err(io_error)
+            Ok(context.ui.list(&accounts)?)
         }
         AccountCommand::Disable(args) => {
             if !context.ui.confirm(&format!(
@@ -83,7 +82,7 @@ pub fn run(context: &mut Context, command: AccountCommand) -> CommandResult {
                 account.id, account.email
             ));
             if context.ui.format() != OutputFormat::Table || context.ui.quiet() {
-                context.ui.one(&account).map_err(io_error)?;
+                context.ui.one(&account)?;
             }
             Ok(())
         }
@@ -107,15 +106,15 @@ fn print_with_token(
     verb: &str,
 ) -> CommandResult {
     if context.ui.quiet() {
-        return context.ui.line(&created.token).map_err(io_error);
+        return Ok(context.ui.line(&created.token)?);
     }
     match context.ui.format() {
-        OutputFormat::Json => context.ui.json(created).map_err(io_error),
+        OutputFormat::Json => Ok(context.ui.json(created)?),
         // The account's columns in table order, then the token (like `session open`).
         OutputFormat::Tsv => {
             let mut row = crate::cli::ui::tsv_cells(&created.account.cells());
             row.push(created.token.clone());
-            context.ui.line(&row.join("\t")).map_err(io_error)
+            Ok(context.ui.line(&row.join("\t"))?)
         }
         OutputFormat::Table => {
             context.ui.success(&format!(
@@ -123,7 +122,7 @@ fn print_with_token(
                 created.account.email, created.account.role, created.account.id
             ));
             context.ui.note("Token (shown once; store it now):");
-            context.ui.line(&created.token).map_err(io_error)
+            Ok(context.ui.line(&created.token)?)
         }
     }
 }

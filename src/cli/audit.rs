@@ -9,7 +9,6 @@ use serde_json::Value;
 
 use super::context::{Connection, Context};
 use super::error::{CommandError, CommandResult};
-use super::io_error;
 use super::time::parse_since;
 use crate::api::chain::ChainVerifier;
 use crate::api::{AuditEvent, Page};
@@ -150,11 +149,11 @@ fn print_events(context: &mut Context, events: &[Value], streaming: bool) -> Com
     if context.ui.format() == OutputFormat::Json && !context.ui.quiet() {
         if streaming {
             for event in events {
-                context.ui.line(&event.to_string()).map_err(io_error)?;
+                context.ui.line(&event.to_string())?;
             }
             return Ok(());
         }
-        return context.ui.json(events).map_err(io_error);
+        return Ok(context.ui.json(events)?);
     }
     let typed: Vec<AuditEvent> = events
         .iter()
@@ -169,7 +168,7 @@ fn print_events(context: &mut Context, events: &[Value], streaming: bool) -> Com
     if streaming && typed.is_empty() {
         return Ok(());
     }
-    context.ui.list(&typed).map_err(io_error)
+    Ok(context.ui.list(&typed)?)
 }
 
 #[derive(Serialize)]
@@ -193,9 +192,7 @@ fn verify(context: &mut Context, args: VerifyArgs) -> CommandResult {
         Some(path) => {
             let text = if path.as_os_str() == "-" {
                 let mut text = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut text)
-                    .map_err(io_error)?;
+                std::io::stdin().read_to_string(&mut text)?;
                 text
             } else {
                 std::fs::read_to_string(path).map_err(|e| {
@@ -244,18 +241,15 @@ fn verify(context: &mut Context, args: VerifyArgs) -> CommandResult {
     };
     let summary = verifier.summary();
     if context.ui.format() == OutputFormat::Json {
-        context
-            .ui
-            .json(&Verified {
-                org: org.clone(),
-                valid: broken.is_none(),
-                events: summary.events,
-                last_seq: summary.last_seq,
-                last_hash: summary.last_hash.clone(),
-                broken_at_seq: broken.as_ref().and_then(|b| b.seq),
-                problem: broken.as_ref().map(|b| b.problem.clone()),
-            })
-            .map_err(io_error)?;
+        context.ui.json(&Verified {
+            org: org.clone(),
+            valid: broken.is_none(),
+            events: summary.events,
+            last_seq: summary.last_seq,
+            last_hash: summary.last_hash.clone(),
+            broken_at_seq: broken.as_ref().and_then(|b| b.seq),
+            problem: broken.as_ref().map(|b| b.problem.clone()),
+        })?;
     }
     if let Some(broken) = broken {
         return Err(chain_error(broken));

@@ -8,7 +8,6 @@ use clap_complete::Shell;
 
 use super::context::Context;
 use super::error::{CommandError, CommandResult};
-use super::io_error;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum CompletionShell {
@@ -78,10 +77,9 @@ fn render_completion(shell: Shell) -> Vec<u8> {
 
 pub fn completion(context: &mut Context, args: CompletionArgs) -> CommandResult {
     let buffer = render_completion(Shell::from(args.shell));
-    context
+    Ok(context
         .ui
-        .line(String::from_utf8_lossy(&buffer).trim_end())
-        .map_err(io_error)
+        .line(String::from_utf8_lossy(&buffer).trim_end())?)
 }
 
 /// Every generated file, as (path relative to the repository root, content).

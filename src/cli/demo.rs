@@ -9,7 +9,6 @@ use clap::Args;
 
 use super::context::Context;
 use super::error::{CommandError, CommandResult};
-use super::io_error;
 use crate::api::{Action, Area, AuthorizeRequest, AuthorizeResponse};
 use crate::cli::client::{ApiClient, ClientConfig};
 use crate::cli::ui::Ui;
@@ -91,7 +90,7 @@ impl Demo<'_> {
     }
 
     fn say(&self, text: &str) -> CommandResult {
-        self.ui.line(text).map_err(io_error)
+        Ok(self.ui.line(text)?)
     }
 
     fn check(&self, code: Option<i32>, expect: i32, args: &[&str]) -> CommandResult {

@@ -24,6 +24,8 @@ pub enum ErrorKind {
     Unavailable,
     /// 130: interrupted.
     Interrupted,
+    /// 0, quietly: the reader of stdout went away (e.g. `| head`), which is not a failure.
+    BrokenPipe,
     /// The exit code of a command run by `session exec`, passed through.
     Passthrough(u8),
 }
@@ -39,6 +41,7 @@ impl ErrorKind {
             ErrorKind::Conflict => 6,
             ErrorKind::Unavailable => 7,
             ErrorKind::Interrupted => 130,
+            ErrorKind::BrokenPipe => 0,
             ErrorKind::Passthrough(code) => code,
         }
     }
@@ -184,7 +187,7 @@ impl From<std::io::Error> for CommandError {
     fn from(error: std::io::Error) -> Self {
         if error.kind() == std::io::ErrorKind::BrokenPipe {
             // The reader went away (e.g. `| head`): not the user's problem to see.
-            return CommandError::new(ErrorKind::General, "broken pipe");
+            return CommandError::new(ErrorKind::BrokenPipe, "broken pipe");
         }
         CommandError::general(format!("I/O error: {error}"))
     }

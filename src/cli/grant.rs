@@ -8,7 +8,6 @@ use serde::Serialize;
 
 use super::context::{Connection, Context};
 use super::error::{CommandError, CommandResult};
-use super::io_error;
 use super::time::{parse_duration, parse_time};
 use crate::api::{
     Area, BulkRevoke, BulkRevokeResult, CreateGrant, Grant, GrantStatusFilter, Level, Role,
@@ -175,19 +174,19 @@ fn create(context: &mut Context, args: CreateArgs) -> CommandResult {
             }
         ));
         if context.ui.format() == OutputFormat::Json {
-            context.ui.json(&request).map_err(io_error)?;
+            context.ui.json(&request)?;
         }
         return Ok(());
     }
     let grant = connection.client.create_grant(&org, &request)?;
     if context.ui.quiet() || context.ui.format() != OutputFormat::Table {
-        return context.ui.one(&grant).map_err(io_error);
+        return Ok(context.ui.one(&grant)?);
     }
     context.ui.success(&format!(
         "Granted {} access to {} until {} ({})",
         grant.level, grant.org, grant.expires_at, grant.id
     ));
-    context.ui.one(&grant).map_err(io_error)
+    Ok(context.ui.one(&grant)?)
 }
 
 /// The create request, asking on a terminal for what the flags leave out.
@@ -334,7 +333,7 @@ fn list(context: &mut Context, args: ListArgs) -> CommandResult {
             .client
             .list_all(&format!("v1/orgs/{org}/grants"), &query, max, |_| {})?
     };
-    context.ui.list(&grants).map_err(io_error)
+    Ok(context.ui.list(&grants)?)
 }
 
 fn show(context: &mut Context, args: ShowArgs) -> CommandResult {
@@ -356,7 +355,7 @@ fn show(context: &mut Context, args: ShowArgs) -> CommandResult {
         let org = connection.org(args.org.org.as_deref())?;
         connection.client.get_grant(&org, &args.id)?
     };
-    context.ui.one(&grant).map_err(io_error)
+    Ok(context.ui.one(&grant)?)
 }
 
 fn extend(context: &mut Context, args: ExtendArgs) -> CommandResult {
@@ -367,7 +366,7 @@ fn extend(context: &mut Context, args: ExtendArgs) -> CommandResult {
         .ui
         .success(&format!("Grant {} now ends {}", grant.id, grant.expires_at));
     if context.ui.quiet() || context.ui.format() != OutputFormat::Table {
-        context.ui.one(&grant).map_err(io_error)?;
+        context.ui.one(&grant)?;
     }
     Ok(())
 }
@@ -398,7 +397,7 @@ fn read_ids(args: &RevokeArgs) -> CommandResult<Vec<String>> {
     for id in &args.ids {
         if id == "-" {
             for line in std::io::stdin().lock().lines() {
-                let line = line.map_err(io_error)?;
+                let line = line?;
                 let line = line.trim();
                 if !line.is_empty() && !line.starts_with('#') {
                     ids.push(line.to_owned());
@@ -526,11 +525,11 @@ fn unknown_ids(result: &BulkRevokeResult) -> CommandResult {
 
 fn print_outcomes(context: &mut Context, result: &BulkRevokeResult) -> CommandResult {
     if context.ui.format() == OutputFormat::Json && !context.ui.quiet() {
-        return context.ui.json(result).map_err(io_error);
+        return Ok(context.ui.json(result)?);
     }
     if context.ui.quiet() {
         for id in &result.revoked {
-            context.ui.line(id).map_err(io_error)?;
+            context.ui.line(id)?;
         }
         return Ok(());
     }
@@ -539,7 +538,7 @@ fn print_outcomes(context: &mut Context, result: &BulkRevokeResult) -> CommandRe
         return Ok(());
     }
     let outcomes: Vec<RevokeOutcome> = outcomes(result, "revoked");
-    context.ui.list(&outcomes).map_err(io_error)
+    Ok(context.ui.list(&outcomes)?)
 }
 
 fn outcomes(result: &BulkRevokeResult, revoked: &'static str) -> Vec<RevokeOutcome> {
@@ -595,7 +594,7 @@ fn dry_run_revoke(
         print_outcomes(context, &result)?;
     } else {
         let outcomes = outcomes(&result, "would_revoke");
-        context.ui.list(&outcomes).map_err(io_error)?;
+        context.ui.list(&outcomes)?;
     }
     // The exit code the real run would have.
     unknown_ids(&result)

@@ -8,7 +8,6 @@ use serde::Serialize;
 use super::config::{Profile, TokenStorage};
 use super::context::{Context, TokenSource, credential_error};
 use super::error::{CommandError, CommandResult, ErrorKind};
-use super::io_error;
 use crate::api::{Account, Health, Role};
 use crate::cli::client::ApiClient;
 use crate::cli::credentials::{self, FileStore};
@@ -130,10 +129,7 @@ pub fn login(context: &mut Context, args: LoginArgs) -> CommandResult {
 fn read_token(context: &mut Context, args: &LoginArgs) -> CommandResult<String> {
     let token = if args.with_token {
         let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(io_error)?;
+        std::io::stdin().lock().read_line(&mut line)?;
         line
     } else if context.ui.interactive() {
         prompt(|| {
@@ -216,7 +212,7 @@ pub fn status(context: &mut Context) -> CommandResult {
         account: account.as_ref().ok().cloned(),
     };
     if context.ui.format() == OutputFormat::Json {
-        context.ui.json(&status).map_err(io_error)?;
+        context.ui.json(&status)?;
     } else {
         let health_text = match &health {
             Ok(h) => format!(
@@ -236,10 +232,7 @@ pub fn status(context: &mut Context) -> CommandResult {
             ("Account", account_text.as_str()),
             ("Token from", &source.to_string()),
         ] {
-            context
-                .ui
-                .line(&format!("{key:<11} {value}"))
-                .map_err(io_error)?;
+            context.ui.line(&format!("{key:<11} {value}"))?;
         }
     }
     if source == TokenSource::Environment && context.global.profile.is_some() {

@@ -274,7 +274,7 @@ pub fn main() -> ExitCode {
     });
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) if error.message == "broken pipe" => ExitCode::SUCCESS,
+        Err(error) if error.kind == ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(error) => {
             if !error.is_silent() {
                 context.ui.error(&error);
@@ -324,9 +324,4 @@ fn run(context: &mut Context, command: Command) -> CommandResult {
         Command::Demo(args) => demo::run(context, args),
         Command::GenerateAssets(args) => completion::generate(context, args),
     }
-}
-
-/// Converts a failed write to stdout; a closed pipe ends the command quietly.
-pub(crate) fn io_error(error: std::io::Error) -> CommandError {
-    CommandError::from(error)
 }

@@ -4,7 +4,6 @@ use clap::{Args, Subcommand};
 
 use super::context::Context;
 use super::error::{CommandError, CommandResult};
-use super::io_error;
 use crate::api::{CreateOrg, Org};
 use crate::cli::ui::OutputFormat;
 
@@ -52,14 +51,14 @@ pub fn run(context: &mut Context, command: OrgCommand) -> CommandResult {
             if context.ui.format() == OutputFormat::Table && !context.ui.quiet() {
                 context.ui.success(&format!("Created org {}", org.slug));
             }
-            context.ui.one(&org).map_err(io_error)
+            Ok(context.ui.one(&org)?)
         }
         OrgCommand::List(args) => {
             let orgs: Vec<Org> =
                 connection
                     .client
                     .list_all("v1/orgs", &[], (!args.all).then_some(100), |_| {})?;
-            context.ui.list(&orgs).map_err(io_error)
+            Ok(context.ui.list(&orgs)?)
         }
         OrgCommand::Disable(args) => {
             if !context.ui.confirm(&format!(
@@ -71,7 +70,7 @@ pub fn run(context: &mut Context, command: OrgCommand) -> CommandResult {
             let org = connection.client.disable_org(&args.slug)?;
             context.ui.success(&format!("Disabled org {}", org.slug));
             if context.ui.format() != OutputFormat::Table || context.ui.quiet() {
-                context.ui.one(&org).map_err(io_error)?;
+                context.ui.one(&org)?;
             }
             Ok(())
         }

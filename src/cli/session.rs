@@ -9,7 +9,6 @@ use serde::Serialize;
 
 use super::context::{Connection, Context};
 use super::error::{CommandError, CommandResult, ErrorKind};
-use super::io_error;
 use super::time::parse_duration;
 use crate::api::{
     Action, Area, Level, OpenSession, Role, SESSION_TOKEN_PREFIX, Session, SessionStatusFilter,
@@ -147,14 +146,14 @@ fn open(context: &mut Context, args: OpenArgs) -> CommandResult {
     let connection = context.connect()?;
     let opened = connection.client.open_session(&args.org, &request)?;
     if context.ui.quiet() {
-        return context.ui.line(&opened.token).map_err(io_error);
+        return Ok(context.ui.line(&opened.token)?);
     }
     match context.ui.format() {
-        OutputFormat::Json => context.ui.json(&opened).map_err(io_error),
+        OutputFormat::Json => Ok(context.ui.json(&opened)?),
         OutputFormat::Tsv => {
             let mut row = tsv_cells(&opened.session.cells());
             row.push(opened.token.clone());
-            context.ui.line(&row.join("\t")).map_err(io_error)
+            Ok(context.ui.line(&row.join("\t"))?)
         }
         OutputFormat::Table => {
             context.ui.success(&format!(
@@ -165,9 +164,9 @@ fn open(context: &mut Context, args: OpenArgs) -> CommandResult {
                 join_areas(&opened.session.areas),
                 opened.session.expires_at
             ));
-            context.ui.one(&opened.session).map_err(io_error)?;
+            context.ui.one(&opened.session)?;
             context.ui.note("Session token (shown once):");
-            context.ui.line(&opened.token).map_err(io_error)
+            Ok(context.ui.line(&opened.token)?)
         }
     }
 }
@@ -256,7 +255,7 @@ fn list(context: &mut Context, args: ListArgs) -> CommandResult {
         }
         _ => connection.client.list_all(&path, &query, max, |_| {})?,
     };
-    context.ui.list(&sessions).map_err(io_error)
+    Ok(context.ui.list(&sessions)?)
 }
 
 fn sessions_path(connection: &mut Connection, org: Option<&str>) -> CommandResult<String> {
@@ -269,7 +268,7 @@ fn sessions_path(connection: &mut Connection, org: Option<&str>) -> CommandResul
 fn show(context: &mut Context, args: ShowArgs) -> CommandResult {
     let connection = context.connect()?;
     let session = connection.client.get_session(&args.id)?;
-    context.ui.one(&session).map_err(io_error)
+    Ok(context.ui.one(&session)?)
 }
 
 fn close(context: &mut Context, args: CloseArgs) -> CommandResult {
@@ -301,7 +300,7 @@ fn close(context: &mut Context, args: CloseArgs) -> CommandResult {
         closed.push(session);
     }
     if context.ui.format() != OutputFormat::Table || context.ui.quiet() {
-        context.ui.list(&closed).map_err(io_error)?;
+        context.ui.list(&closed)?;
     }
     Ok(())
 }
@@ -332,14 +331,11 @@ fn check(context: &mut Context, args: CheckArgs) -> CommandResult {
             let error = CommandError::from(error);
             if error.kind == ErrorKind::Unauthenticated {
                 if context.ui.format() == OutputFormat::Json {
-                    context
-                        .ui
-                        .json(&Check {
-                            active: false,
-                            session: None,
-                            allowed: Vec::new(),
-                        })
-                        .map_err(io_error)?;
+                    context.ui.json(&Check {
+                        active: false,
+                        session: None,
+                        allowed: Vec::new(),
+                    })?;
                 }
                 // The server says why, e.g. "session is no longer active: grant revoked".
                 return Err(CommandError::unauthenticated(error.message));
@@ -358,20 +354,17 @@ fn check(context: &mut Context, args: CheckArgs) -> CommandResult {
         })
         .collect();
     match context.ui.format() {
-        OutputFormat::Json => context
-            .ui
-            .json(&Check {
-                active: true,
-                session: Some(&session),
-                allowed,
-            })
-            .map_err(io_error),
+        OutputFormat::Json => Ok(context.ui.json(&Check {
+            active: true,
+            session: Some(&session),
+            allowed,
+        })?),
         _ => {
             context.ui.success(&format!(
                 "Session {} is active in {} until {}",
                 session.id, session.org, session.expires_at
             ));
-            context.ui.one(&session).map_err(io_error)?;
+            context.ui.one(&session)?;
             context.ui.note(&format!("May: {}", allowed.join(" ")));
             Ok(())
         }
