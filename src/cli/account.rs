@@ -4,7 +4,7 @@ use clap::{Args, Subcommand};
 
 use super::context::Context;
 use super::error::{CommandError, CommandResult};
-use crate::api::{Account, AccountWithToken, CreateAccount, Role};
+use crate::api::{AccountWithToken, CreateAccount, Role};
 use crate::cli::ui::{OutputFormat, Tabular};
 
 #[derive(Debug, Subcommand)]
@@ -61,12 +61,9 @@ pub fn run(context: &mut Context, command: AccountCommand) -> CommandResult {
             print_with_token(context, &created, "Created")
         }
         AccountCommand::List(args) => {
-            let accounts: Vec<Account> = connection.client.list_all(
-                "v1/accounts",
-                &[],
-                (!args.all).then_some(100),
-                |_| {},
-            )?;
+            let accounts = connection
+                .client
+                .list_accounts((!args.all).then_some(100))?;
             Ok(context.ui.list(&accounts)?)
         }
         AccountCommand::Disable(args) => {

@@ -11,7 +11,7 @@ use super::context::{Connection, Context};
 use super::error::{CommandError, CommandResult};
 use super::time::parse_since;
 use crate::api::chain::ChainVerifier;
-use crate::api::{AuditEvent, Page};
+use crate::api::{AuditEvent, AuditQuery, Page};
 use crate::cli::ui::OutputFormat;
 
 #[derive(Debug, Subcommand)]
@@ -75,14 +75,17 @@ pub fn run(context: &mut Context, command: AuditCommand) -> CommandResult {
 fn list(context: &mut Context, args: ListArgs) -> CommandResult {
     let mut connection = context.connect()?;
     let org = connection.org(args.org.as_deref())?;
-    let mut query: Vec<(&str, String)> = Vec::new();
-    if let Some(since) = &args.since {
-        let since = parse_since(since, jiff::Timestamp::now()).map_err(CommandError::usage)?;
-        query.push(("since", since.to_string()));
-    }
-    if let Some(action) = &args.action {
-        query.push(("action", action.clone()));
-    }
+    let since = args
+        .since
+        .as_deref()
+        .map(|since| parse_since(since, jiff::Timestamp::now()))
+        .transpose()
+        .map_err(CommandError::usage)?;
+    let query = AuditQuery {
+        since,
+        action: args.action.clone(),
+        ..AuditQuery::default()
+    };
     let max = (!args.all && !args.follow).then_some(args.limit);
     let events = fetch(&connection, &org, &query, 0, max)?;
     let mut last_seq = events
@@ -112,7 +115,7 @@ fn list(context: &mut Context, args: ListArgs) -> CommandResult {
 fn fetch(
     connection: &Connection,
     org: &str,
-    query: &[(&str, String)],
+    query: &AuditQuery,
     after_seq: i64,
     max: Option<usize>,
 ) -> CommandResult<Vec<Value>> {
@@ -123,9 +126,11 @@ fn fetch(
         if remaining == Some(0) {
             break;
         }
-        let mut page_query = query.to_vec();
-        page_query.push(("after_seq", after.to_string()));
-        page_query.push(("limit", remaining.unwrap_or(1000).min(1000).to_string()));
+        let page_query = AuditQuery {
+            after_seq: Some(after),
+            limit: Some(remaining.unwrap_or(1000).min(1000) as i64),
+            ..query.clone()
+        };
         let page: Page<Value> = connection.client.audit_page(org, &page_query)?;
         let more = page.next_cursor.is_some();
         if let Some(seq) = page
@@ -220,10 +225,11 @@ fn verify(context: &mut Context, args: VerifyArgs) -> CommandResult {
             loop {
                 let page = connection.client.audit_page(
                     &org,
-                    &[
-                        ("after_seq", after.to_string()),
-                        ("limit", "1000".to_owned()),
-                    ],
+                    &AuditQuery {
+                        after_seq: Some(after),
+                        limit: Some(1000),
+                        ..AuditQuery::default()
+                    },
                 )?;
                 broken = page
                     .items

@@ -11,9 +11,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::api::{
-    Account, AccountWithToken, AuditEvent, BulkRevoke, BulkRevokeResult, CreateAccount,
-    CreateGrant, CreateOrg, ExtendGrant, Grant, Health, IntrospectRequest, Introspection,
-    OpenSession, Org, PROBLEM_CONTENT_TYPE, Page, Problem, RevokeGrant, Session, SessionWithToken,
+    Account, AccountWithToken, AuditQuery, AuthorizeRequest, AuthorizeResponse, BulkRevoke,
+    BulkRevokeResult, CloseSession, CreateAccount, CreateGrant, CreateOrg, ExtendGrant, Grant,
+    GrantStatusFilter, Health, IntrospectRequest, Introspection, OpenSession, Org,
+    PROBLEM_CONTENT_TYPE, Page, Problem, Session, SessionStatusFilter, SessionWithToken,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +35,24 @@ pub enum ClientError {
 }
 
 pub type ClientResult<T> = Result<T, ClientError>;
+
+/// Which grants a list asks for.
+#[derive(Debug, Clone, Copy)]
+pub enum GrantList<'a> {
+    /// The grants the caller (a support engineer) may use, across orgs.
+    Usable,
+    /// The grants of one org (for its admins and operators).
+    Org(&'a str),
+}
+
+/// Which sessions a list asks for.
+#[derive(Debug, Clone, Copy)]
+pub enum SessionList<'a> {
+    /// The caller's own sessions (a support engineer), or every session (an operator).
+    Mine,
+    /// The sessions of one org (for its admins).
+    Org(&'a str),
+}
 
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -120,10 +139,6 @@ impl ApiClient {
             token: config.token.clone(),
             verbose: config.verbose,
         })
-    }
-
-    pub fn base_url(&self) -> &Url {
-        &self.base
     }
 
     fn url(&self, path: &str) -> ClientResult<Url> {
@@ -230,29 +245,24 @@ impl ApiClient {
         })
     }
 
-    pub fn get<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        query: &[(&str, String)],
-    ) -> ClientResult<T> {
+    fn get<T: DeserializeOwned>(&self, path: &str, query: &impl Serialize) -> ClientResult<T> {
         let (builder, url) = self.request(Method::GET, path)?;
         let response = self.send(builder.query(query), &url)?;
         self.decode(response, &url)
     }
 
-    pub fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> ClientResult<T> {
+    fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> ClientResult<T> {
         let (builder, url) = self.request(Method::POST, path)?;
         let response = self.send(builder.json(body), &url)?;
         self.decode(response, &url)
     }
 
     /// Every item of a list, following cursors, up to `max` items.
-    pub fn list_all<T: DeserializeOwned>(
+    fn list_all<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, String)],
         max: Option<usize>,
-        mut on_page: impl FnMut(usize),
     ) -> ClientResult<Vec<T>> {
         let mut items = Vec::new();
         let mut cursor: Option<String> = None;
@@ -269,7 +279,6 @@ impl ApiClient {
             }
             let page: Page<T> = self.get(path, &query)?;
             items.extend(page.items);
-            on_page(items.len());
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
                 None => break,
@@ -296,7 +305,12 @@ impl ApiClient {
     }
 
     pub fn me(&self) -> ClientResult<Account> {
-        self.get("v1/me", &[])
+        self.get("v1/me", &())
+    }
+
+    /// Every org, or the first `max`.
+    pub fn list_orgs(&self, max: Option<usize>) -> ClientResult<Vec<Org>> {
+        self.list_all("v1/orgs", &[], max)
     }
 
     pub fn create_org(&self, body: &CreateOrg) -> ClientResult<Org> {
@@ -308,6 +322,11 @@ impl ApiClient {
             &format!("v1/orgs/{}/disable", seg(slug)),
             &serde_json::json!({}),
         )
+    }
+
+    /// Every account, or the first `max`.
+    pub fn list_accounts(&self, max: Option<usize>) -> ClientResult<Vec<Account>> {
+        self.list_all("v1/accounts", &[], max)
     }
 
     pub fn create_account(&self, body: &CreateAccount) -> ClientResult<AccountWithToken> {
@@ -332,8 +351,22 @@ impl ApiClient {
         self.post(&format!("v1/orgs/{}/grants", seg(org)), body)
     }
 
+    /// The grants of `scope` with `status`, newest first: all of them, or the first `max`.
+    pub fn list_grants(
+        &self,
+        scope: GrantList<'_>,
+        status: GrantStatusFilter,
+        max: Option<usize>,
+    ) -> ClientResult<Vec<Grant>> {
+        let path = match scope {
+            GrantList::Usable => "v1/grants".to_owned(),
+            GrantList::Org(org) => format!("v1/orgs/{}/grants", seg(org)),
+        };
+        self.list_all(&path, &[("status", status.to_string())], max)
+    }
+
     pub fn get_grant(&self, org: &str, id: &str) -> ClientResult<Grant> {
-        self.get(&format!("v1/orgs/{}/grants/{}", seg(org), seg(id)), &[])
+        self.get(&format!("v1/orgs/{}/grants/{}", seg(org), seg(id)), &())
     }
 
     pub fn extend_grant(&self, org: &str, id: &str, seconds: i64) -> ClientResult<Grant> {
@@ -345,13 +378,6 @@ impl ApiClient {
         )
     }
 
-    pub fn revoke_grant(&self, org: &str, id: &str, reason: Option<String>) -> ClientResult<Grant> {
-        self.post(
-            &format!("v1/orgs/{}/grants/{}/revoke", seg(org), seg(id)),
-            &RevokeGrant { reason },
-        )
-    }
-
     pub fn bulk_revoke(&self, org: &str, body: &BulkRevoke) -> ClientResult<BulkRevokeResult> {
         self.post(&format!("v1/orgs/{}/grants/revoke", seg(org)), body)
     }
@@ -360,19 +386,33 @@ impl ApiClient {
         self.post(&format!("v1/orgs/{}/sessions", seg(org)), body)
     }
 
+    /// The sessions of `scope` with `status`, newest first: all of them, or the first `max`.
+    pub fn list_sessions(
+        &self,
+        scope: SessionList<'_>,
+        status: SessionStatusFilter,
+        max: Option<usize>,
+    ) -> ClientResult<Vec<Session>> {
+        let path = match scope {
+            SessionList::Mine => "v1/sessions".to_owned(),
+            SessionList::Org(org) => format!("v1/orgs/{}/sessions", seg(org)),
+        };
+        self.list_all(&path, &[("status", status.to_string())], max)
+    }
+
     pub fn get_session(&self, id: &str) -> ClientResult<Session> {
-        self.get(&format!("v1/sessions/{}", seg(id)), &[])
+        self.get(&format!("v1/sessions/{}", seg(id)), &())
     }
 
     pub fn close_session(&self, id: &str, reason: Option<String>) -> ClientResult<Session> {
         self.post(
             &format!("v1/sessions/{}/close", seg(id)),
-            &crate::api::CloseSession { reason },
+            &CloseSession { reason },
         )
     }
 
     pub fn current_session(&self) -> ClientResult<Session> {
-        self.get("v1/session", &[])
+        self.get("v1/session", &())
     }
 
     pub fn introspect(&self, token: &str) -> ClientResult<Introspection> {
@@ -385,17 +425,19 @@ impl ApiClient {
         )
     }
 
+    /// Asks whether a session may act on an area (as the platform does).
+    pub fn authorize(&self, body: &AuthorizeRequest) -> ClientResult<AuthorizeResponse> {
+        self.post("v1/authorize", body)
+    }
+
+    /// One page of the org's audit log, as the server sent the events (so that their hashes
+    /// can be checked against exactly what was served).
     pub fn audit_page(
         &self,
         org: &str,
-        query: &[(&str, String)],
+        query: &AuditQuery,
     ) -> ClientResult<Page<serde_json::Value>> {
         self.get(&format!("v1/orgs/{}/audit", seg(org)), query)
-    }
-
-    /// Decodes raw audit events into the typed form (for display).
-    pub fn typed_event(value: &serde_json::Value) -> Option<AuditEvent> {
-        serde_json::from_value(value.clone()).ok()
     }
 }
 

@@ -9,7 +9,7 @@ use clap::Args;
 
 use super::context::Context;
 use super::error::{CommandError, CommandResult};
-use crate::api::{Action, Area, AuthorizeRequest, AuthorizeResponse};
+use crate::api::{Action, Area, AuthorizeRequest};
 use crate::cli::client::{ApiClient, ClientConfig};
 use crate::cli::ui::Ui;
 use crate::server::clock::{Clock, SystemClock};
@@ -324,15 +324,12 @@ fn authorize_step(demo: &Demo, token: &str) -> CommandResult {
         verbose: 0,
         ca_cert: None,
     })?;
-    let answer: AuthorizeResponse = client.post(
-        "v1/authorize",
-        &AuthorizeRequest {
-            token: token.to_owned(),
-            area: Area::Chats,
-            action: Action::Write,
-            resource: Some("thread/8812".to_owned()),
-        },
-    )?;
+    let answer = client.authorize(&AuthorizeRequest {
+        token: token.to_owned(),
+        area: Area::Chats,
+        action: Action::Write,
+        resource: Some("thread/8812".to_owned()),
+    })?;
     demo.say(&serde_json::to_string(&answer).unwrap_or_default())?;
     Ok(())
 }

@@ -13,6 +13,7 @@ use crate::api::{
     Area, BulkRevoke, BulkRevokeResult, CreateGrant, Grant, GrantStatusFilter, Level, Role,
     join_areas,
 };
+use crate::cli::client::{ApiClient, ClientError, GrantList};
 use crate::cli::ui::{Cell, OutputFormat, Tabular, prompt};
 
 /// Ids per bulk request: keeps each body well under the server's 64 KiB limit.
@@ -304,7 +305,6 @@ fn is_support(connection: &mut Connection) -> CommandResult<bool> {
 fn list(context: &mut Context, args: ListArgs) -> CommandResult {
     let mut connection = context.connect()?;
     let max = (!args.all).then_some(args.limit);
-    let query = [("status", args.status.to_string())];
     let grants: Vec<Grant> = if is_support(&mut connection)? {
         // The server lists a support engineer's grants across orgs; an org (flag or
         // SUPPORTCTL_ORG) narrows that list here, before the limit applies.
@@ -316,12 +316,12 @@ fn list(context: &mut Context, args: ListArgs) -> CommandResult {
         match org {
             None => connection
                 .client
-                .list_all("v1/grants", &query, max, |_| {})?,
+                .list_grants(GrantList::Usable, args.status, max)?,
             Some(org) => {
-                let mut grants: Vec<Grant> =
+                let mut grants =
                     connection
                         .client
-                        .list_all("v1/grants", &query, None, |_| {})?;
+                        .list_grants(GrantList::Usable, args.status, None)?;
                 grants.retain(|grant| grant.org == org);
                 grants.truncate(max.unwrap_or(usize::MAX));
                 grants
@@ -331,7 +331,7 @@ fn list(context: &mut Context, args: ListArgs) -> CommandResult {
         let org = connection.org(args.org.org.as_deref())?;
         connection
             .client
-            .list_all(&format!("v1/orgs/{org}/grants"), &query, max, |_| {})?
+            .list_grants(GrantList::Org(&org), args.status, max)?
     };
     Ok(context.ui.list(&grants)?)
 }
@@ -339,12 +339,10 @@ fn list(context: &mut Context, args: ListArgs) -> CommandResult {
 fn show(context: &mut Context, args: ShowArgs) -> CommandResult {
     let mut connection = context.connect()?;
     let grant = if is_support(&mut connection)? {
-        let usable: Vec<Grant> = connection.client.list_all(
-            "v1/grants",
-            &[("status", "all".to_owned())],
-            None,
-            |_| {},
-        )?;
+        let usable =
+            connection
+                .client
+                .list_grants(GrantList::Usable, GrantStatusFilter::All, None)?;
         usable
             .into_iter()
             .find(|grant| grant.id == args.id)
@@ -575,9 +573,7 @@ fn dry_run_revoke(
                     result.revoked.push(grant.id)
                 }
                 Ok(grant) => result.already_inactive.push(grant.id),
-                Err(crate::cli::client::ClientError::Api { status: 404, .. }) => {
-                    result.not_found.push(id.clone())
-                }
+                Err(ClientError::Api { status: 404, .. }) => result.not_found.push(id.clone()),
                 Err(error) => return Err(error.into()),
             }
             bar.inc(1);
@@ -601,11 +597,6 @@ fn dry_run_revoke(
 }
 
 /// Every active grant of `org`, all pages.
-fn active_grants(client: &crate::cli::client::ApiClient, org: &str) -> CommandResult<Vec<Grant>> {
-    Ok(client.list_all(
-        &format!("v1/orgs/{org}/grants"),
-        &[("status", "active".to_owned())],
-        None,
-        |_| {},
-    )?)
+fn active_grants(client: &ApiClient, org: &str) -> CommandResult<Vec<Grant>> {
+    Ok(client.list_grants(GrantList::Org(org), GrantStatusFilter::Active, None)?)
 }

@@ -4,7 +4,7 @@ use clap::{Args, Subcommand};
 
 use super::context::Context;
 use super::error::{CommandError, CommandResult};
-use crate::api::{CreateOrg, Org};
+use crate::api::CreateOrg;
 use crate::cli::ui::OutputFormat;
 
 #[derive(Debug, Subcommand)]
@@ -54,10 +54,7 @@ pub fn run(context: &mut Context, command: OrgCommand) -> CommandResult {
             Ok(context.ui.one(&org)?)
         }
         OrgCommand::List(args) => {
-            let orgs: Vec<Org> =
-                connection
-                    .client
-                    .list_all("v1/orgs", &[], (!args.all).then_some(100), |_| {})?;
+            let orgs = connection.client.list_orgs((!args.all).then_some(100))?;
             Ok(context.ui.list(&orgs)?)
         }
         OrgCommand::Disable(args) => {

@@ -7,14 +7,14 @@ use std::sync::atomic::AtomicBool;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
-use super::context::{Connection, Context};
+use super::context::Context;
 use super::error::{CommandError, CommandResult, ErrorKind};
 use super::time::parse_duration;
 use crate::api::{
     Action, Area, Level, OpenSession, Role, SESSION_TOKEN_PREFIX, Session, SessionStatusFilter,
     SessionWithToken, join_areas,
 };
-use crate::cli::client::ApiClient;
+use crate::cli::client::{ApiClient, SessionList};
 use crate::cli::ui::{OutputFormat, Tabular, tsv_cells};
 
 #[derive(Debug, Subcommand)]
@@ -242,27 +242,28 @@ fn exec(context: &mut Context, args: ExecArgs) -> CommandResult {
 fn list(context: &mut Context, args: ListArgs) -> CommandResult {
     let mut connection = context.connect()?;
     let max = (!args.all).then_some(args.limit);
-    let query = [("status", args.status.to_string())];
-    let path = sessions_path(&mut connection, args.org.as_deref())?;
-    let sessions: Vec<Session> = match &args.org {
+    let admin = connection.role()? == Role::Admin;
+    let sessions = match &args.org {
+        Some(org) if admin => {
+            connection
+                .client
+                .list_sessions(SessionList::Org(org), args.status, max)?
+        }
         // A support engineer's own sessions span orgs: narrow them here, before the limit.
-        Some(org) if path == "v1/sessions" => {
-            let mut sessions: Vec<Session> =
-                connection.client.list_all(&path, &query, None, |_| {})?;
+        Some(org) => {
+            let mut sessions =
+                connection
+                    .client
+                    .list_sessions(SessionList::Mine, args.status, None)?;
             sessions.retain(|session| &session.org == org);
             sessions.truncate(max.unwrap_or(usize::MAX));
             sessions
         }
-        _ => connection.client.list_all(&path, &query, max, |_| {})?,
+        None => connection
+            .client
+            .list_sessions(SessionList::Mine, args.status, max)?,
     };
     Ok(context.ui.list(&sessions)?)
-}
-
-fn sessions_path(connection: &mut Connection, org: Option<&str>) -> CommandResult<String> {
-    match (org, connection.role()?) {
-        (Some(org), Role::Admin) => Ok(format!("v1/orgs/{org}/sessions")),
-        _ => Ok("v1/sessions".to_owned()),
-    }
 }
 
 fn show(context: &mut Context, args: ShowArgs) -> CommandResult {
