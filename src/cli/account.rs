@@ -2,6 +2,7 @@
 
 use clap::{Args, Subcommand};
 
+use super::args::ListLimit;
 use super::context::Context;
 use super::error::{CommandError, CommandResult};
 use crate::api::{AccountWithToken, CreateAccount, Role};
@@ -35,9 +36,8 @@ pub struct CreateArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Show every account (default: the first 100).
-    #[arg(long)]
-    pub all: bool,
+    #[command(flatten)]
+    pub limit: ListLimit,
 }
 
 #[derive(Debug, Args)]
@@ -61,9 +61,7 @@ pub fn run(context: &mut Context, command: AccountCommand) -> CommandResult {
             print_with_token(context, &created, "Created")
         }
         AccountCommand::List(args) => {
-            let accounts = connection
-                .client
-                .list_accounts((!args.all).then_some(100))?;
+            let accounts = connection.client.list_accounts(args.limit.max())?;
             Ok(context.ui.list(&accounts)?)
         }
         AccountCommand::Disable(args) => {
@@ -74,14 +72,10 @@ pub fn run(context: &mut Context, command: AccountCommand) -> CommandResult {
                 return Err(CommandError::usage("not confirmed; nothing was changed"));
             }
             let account = connection.client.disable_account(&args.id)?;
-            context.ui.success(&format!(
-                "Disabled account {} ({})",
-                account.id, account.email
-            ));
-            if context.ui.format() != OutputFormat::Table || context.ui.quiet() {
-                context.ui.one(&account)?;
-            }
-            Ok(())
+            Ok(context.ui.success_or_row(
+                &format!("Disabled account {} ({})", account.id, account.email),
+                &account,
+            )?)
         }
         AccountCommand::RotateToken(args) => {
             if !context.ui.confirm(&format!(

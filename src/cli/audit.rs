@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::args::{ListLimit, OrgArg};
 use super::context::{Connection, Context};
 use super::error::{CommandError, CommandResult};
 use super::time::parse_since;
@@ -32,21 +33,16 @@ pub enum AuditCommand {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// The org [default: SUPPORTCTL_ORG, the profile's, or your own]
-    #[arg(long, value_name = "ORG")]
-    pub org: Option<String>,
+    #[command(flatten)]
+    pub org: OrgArg,
     /// Only events since a duration ago (24h) or a time (RFC 3339).
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
     /// Only events with this action, e.g. grant.revoked or access.denied.
     #[arg(long, value_name = "ACTION")]
     pub action: Option<String>,
-    /// Show at most N events.
-    #[arg(long, value_name = "N", default_value_t = 100, conflicts_with = "all")]
-    pub limit: usize,
-    /// Show every matching event.
-    #[arg(long)]
-    pub all: bool,
+    #[command(flatten)]
+    pub limit: ListLimit,
     /// Keep printing new events until interrupted.
     #[arg(long, short = 'f')]
     pub follow: bool,
@@ -57,9 +53,8 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The org [default: SUPPORTCTL_ORG, the profile's, or your own]
-    #[arg(long, value_name = "ORG")]
-    pub org: Option<String>,
+    #[command(flatten)]
+    pub org: OrgArg,
     /// Verify an export (a JSON array from `audit list --all -o json`; `-` for stdin).
     #[arg(long, value_name = "FILE")]
     pub file: Option<PathBuf>,
@@ -74,7 +69,7 @@ pub fn run(context: &mut Context, command: AuditCommand) -> CommandResult {
 
 fn list(context: &mut Context, args: ListArgs) -> CommandResult {
     let mut connection = context.connect()?;
-    let org = connection.org(args.org.as_deref())?;
+    let org = args.org.resolve(&mut connection)?;
     let since = args
         .since
         .as_deref()
@@ -86,7 +81,7 @@ fn list(context: &mut Context, args: ListArgs) -> CommandResult {
         action: args.action.clone(),
         ..AuditQuery::default()
     };
-    let max = (!args.all && !args.follow).then_some(args.limit);
+    let max = args.limit.max().filter(|_| !args.follow);
     let events = fetch(&connection, &org, &query, 0, max)?;
     let mut last_seq = events
         .last()
@@ -219,7 +214,7 @@ fn verify(context: &mut Context, args: VerifyArgs) -> CommandResult {
         }
         None => {
             let mut connection = context.connect()?;
-            let org = connection.org(args.org.as_deref())?;
+            let org = args.org.resolve(&mut connection)?;
             let bar = context.ui.spinner_or_bar(0, "Verifying");
             let mut after = 0;
             loop {

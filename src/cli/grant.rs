@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 use jiff::Timestamp;
 use serde::Serialize;
 
+use super::args::{ListLimit, OrgArg};
 use super::context::{Connection, Context};
 use super::error::{CommandError, CommandResult};
 use super::time::{parse_duration, parse_time};
@@ -54,13 +55,6 @@ grant of the org fails with exit code 3 after the others are revoked.")]
 }
 
 #[derive(Debug, Args)]
-pub struct OrgArg {
-    /// The org [default: SUPPORTCTL_ORG, the profile's, or your own as an admin]
-    #[arg(long, value_name = "ORG")]
-    pub org: Option<String>,
-}
-
-#[derive(Debug, Args)]
 pub struct CreateArgs {
     #[command(flatten)]
     pub org: OrgArg,
@@ -97,12 +91,8 @@ pub struct ListArgs {
     /// Which grants.
     #[arg(long, value_enum, default_value = "active")]
     pub status: GrantStatusFilter,
-    /// Show at most N grants.
-    #[arg(long, value_name = "N", default_value_t = 100, conflicts_with = "all")]
-    pub limit: usize,
-    /// Show every grant, however many.
-    #[arg(long)]
-    pub all: bool,
+    #[command(flatten)]
+    pub limit: ListLimit,
 }
 
 #[derive(Debug, Args)]
@@ -159,7 +149,7 @@ pub fn run(context: &mut Context, command: GrantCommand) -> CommandResult {
 fn create(context: &mut Context, args: CreateArgs) -> CommandResult {
     let request = complete_create(context, &args)?;
     let mut connection = context.connect()?;
-    let org = connection.org(args.org.org.as_deref())?;
+    let org = args.org.resolve(&mut connection)?;
     if args.dry_run {
         context.ui.note(&format!(
             "Dry run: would grant {} access to org {org} ({}) {}; nothing was changed.",
@@ -180,14 +170,13 @@ fn create(context: &mut Context, args: CreateArgs) -> CommandResult {
         return Ok(());
     }
     let grant = connection.client.create_grant(&org, &request)?;
-    if context.ui.quiet() || context.ui.format() != OutputFormat::Table {
-        return Ok(context.ui.one(&grant)?);
-    }
-    context.ui.success(&format!(
-        "Granted {} access to {} until {} ({})",
-        grant.level, grant.org, grant.expires_at, grant.id
-    ));
-    Ok(context.ui.one(&grant)?)
+    Ok(context.ui.created(
+        &format!(
+            "Granted {} access to {} until {} ({})",
+            grant.level, grant.org, grant.expires_at, grant.id
+        ),
+        &grant,
+    )?)
 }
 
 /// The create request, asking on a terminal for what the flags leave out.
@@ -304,16 +293,11 @@ fn is_support(connection: &mut Connection) -> CommandResult<bool> {
 
 fn list(context: &mut Context, args: ListArgs) -> CommandResult {
     let mut connection = context.connect()?;
-    let max = (!args.all).then_some(args.limit);
+    let max = args.limit.max();
     let grants: Vec<Grant> = if is_support(&mut connection)? {
         // The server lists a support engineer's grants across orgs; an org (flag or
         // SUPPORTCTL_ORG) narrows that list here, before the limit applies.
-        let org = args.org.org.clone().or_else(|| {
-            std::env::var("SUPPORTCTL_ORG")
-                .ok()
-                .filter(|org| !org.is_empty())
-        });
-        match org {
+        match args.org.given() {
             None => connection
                 .client
                 .list_grants(GrantList::Usable, args.status, max)?,
@@ -328,7 +312,7 @@ fn list(context: &mut Context, args: ListArgs) -> CommandResult {
             }
         }
     } else {
-        let org = connection.org(args.org.org.as_deref())?;
+        let org = args.org.resolve(&mut connection)?;
         connection
             .client
             .list_grants(GrantList::Org(&org), args.status, max)?
@@ -350,7 +334,7 @@ fn show(context: &mut Context, args: ShowArgs) -> CommandResult {
                 CommandError::not_found(format!("no grant '{}' usable by you", args.id))
             })?
     } else {
-        let org = connection.org(args.org.org.as_deref())?;
+        let org = args.org.resolve(&mut connection)?;
         connection.client.get_grant(&org, &args.id)?
     };
     Ok(context.ui.one(&grant)?)
@@ -358,7 +342,7 @@ fn show(context: &mut Context, args: ShowArgs) -> CommandResult {
 
 fn extend(context: &mut Context, args: ExtendArgs) -> CommandResult {
     let mut connection = context.connect()?;
-    let org = connection.org(args.org.org.as_deref())?;
+    let org = args.org.resolve(&mut connection)?;
     let grant = connection.client.extend_grant(&org, &args.id, args.by)?;
     context
         .ui
@@ -422,7 +406,7 @@ fn revoke(context: &mut Context, args: RevokeArgs) -> CommandResult {
         return print_outcomes(context, &BulkRevokeResult::default());
     }
     let mut connection = context.connect()?;
-    let org = connection.org(args.org.org.as_deref())?;
+    let org = args.org.resolve(&mut connection)?;
     if args.dry_run {
         return dry_run_revoke(context, &mut connection, &org, &args, &ids);
     }

@@ -3,6 +3,7 @@
 //! exit codes ([`error`]).
 
 pub mod account;
+pub mod args;
 pub mod audit;
 pub mod client;
 pub mod completion;

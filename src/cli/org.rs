@@ -2,10 +2,10 @@
 
 use clap::{Args, Subcommand};
 
+use super::args::ListLimit;
 use super::context::Context;
 use super::error::{CommandError, CommandResult};
 use crate::api::CreateOrg;
-use crate::cli::ui::OutputFormat;
 
 #[derive(Debug, Subcommand)]
 pub enum OrgCommand {
@@ -30,9 +30,8 @@ pub struct CreateArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Show every org (default: the first 100).
-    #[arg(long)]
-    pub all: bool,
+    #[command(flatten)]
+    pub limit: ListLimit,
 }
 
 #[derive(Debug, Args)]
@@ -48,13 +47,12 @@ pub fn run(context: &mut Context, command: OrgCommand) -> CommandResult {
                 name: args.name.unwrap_or_else(|| args.slug.clone()),
                 slug: args.slug,
             })?;
-            if context.ui.format() == OutputFormat::Table && !context.ui.quiet() {
-                context.ui.success(&format!("Created org {}", org.slug));
-            }
-            Ok(context.ui.one(&org)?)
+            Ok(context
+                .ui
+                .created(&format!("Created org {}", org.slug), &org)?)
         }
         OrgCommand::List(args) => {
-            let orgs = connection.client.list_orgs((!args.all).then_some(100))?;
+            let orgs = connection.client.list_orgs(args.limit.max())?;
             Ok(context.ui.list(&orgs)?)
         }
         OrgCommand::Disable(args) => {
@@ -65,11 +63,9 @@ pub fn run(context: &mut Context, command: OrgCommand) -> CommandResult {
                 return Err(CommandError::usage("not confirmed; nothing was changed"));
             }
             let org = connection.client.disable_org(&args.slug)?;
-            context.ui.success(&format!("Disabled org {}", org.slug));
-            if context.ui.format() != OutputFormat::Table || context.ui.quiet() {
-                context.ui.one(&org)?;
-            }
-            Ok(())
+            Ok(context
+                .ui
+                .success_or_row(&format!("Disabled org {}", org.slug), &org)?)
         }
     }
 }

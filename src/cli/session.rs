@@ -7,6 +7,7 @@ use std::sync::atomic::AtomicBool;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
+use super::args::ListLimit;
 use super::context::Context;
 use super::error::{CommandError, CommandResult, ErrorKind};
 use super::time::parse_duration;
@@ -82,12 +83,8 @@ pub struct ListArgs {
     pub org: Option<String>,
     #[arg(long, value_enum, default_value = "active")]
     pub status: SessionStatusFilter,
-    /// Show at most N sessions.
-    #[arg(long, value_name = "N", default_value_t = 100, conflicts_with = "all")]
-    pub limit: usize,
-    /// Show every session.
-    #[arg(long)]
-    pub all: bool,
+    #[command(flatten)]
+    pub limit: ListLimit,
 }
 
 #[derive(Debug, Args)]
@@ -241,7 +238,7 @@ fn exec(context: &mut Context, args: ExecArgs) -> CommandResult {
 
 fn list(context: &mut Context, args: ListArgs) -> CommandResult {
     let mut connection = context.connect()?;
-    let max = (!args.all).then_some(args.limit);
+    let max = args.limit.max();
     let admin = connection.role()? == Role::Admin;
     let sessions = match &args.org {
         Some(org) if admin => {

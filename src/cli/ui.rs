@@ -267,6 +267,24 @@ impl Ui {
     }
 
     /// Progress and outcomes people want to see; silent with `-q`.
+    /// A change whose success line says it all on a terminal: the success line (stderr), and
+    /// the changed row only where a script reads stdout (JSON, TSV, `--quiet`).
+    pub fn success_or_row<T: Tabular>(&mut self, success: &str, item: &T) -> io::Result<()> {
+        self.success(success);
+        if self.format != OutputFormat::Table || self.quiet {
+            self.one(item)?;
+        }
+        Ok(())
+    }
+
+    /// Something new: on a terminal the success line and then the new row; elsewhere the row.
+    pub fn created<T: Tabular>(&mut self, success: &str, item: &T) -> io::Result<()> {
+        if self.format == OutputFormat::Table && !self.quiet {
+            self.success(success);
+        }
+        self.one(item)
+    }
+
     pub fn note(&self, text: &str) {
         if !self.quiet {
             let mut err = io::stderr().lock();
