@@ -4,6 +4,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::store::StoreError;
+use super::validate::{DurationError, Invalid};
 use crate::api::{ErrorCode, PROBLEM_CONTENT_TYPE, Problem};
 
 #[derive(Debug)]
@@ -101,6 +102,23 @@ impl From<StoreError> for ApiError {
                 tracing::error!(error = %detail, "database error");
                 ApiError::new(ErrorCode::Internal, "internal error; see the server's log")
             }
+        }
+    }
+}
+
+/// A malformed input: 400, unless the handler says otherwise.
+impl From<Invalid> for ApiError {
+    fn from(Invalid(detail): Invalid) -> Self {
+        ApiError::invalid(detail)
+    }
+}
+
+/// A malformed duration is 400; one over the server's maximum breaks its policy.
+impl From<DurationError> for ApiError {
+    fn from(error: DurationError) -> Self {
+        match error {
+            DurationError::Invalid(detail) => ApiError::invalid(detail),
+            DurationError::OverMax(detail) => ApiError::policy(detail),
         }
     }
 }

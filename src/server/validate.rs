@@ -1,11 +1,26 @@
-//! Input rules shared by handlers: refuse early, with a message that names the field.
+//! Input rules shared by handlers: each parses what it is given into the value the handler
+//! uses, or says why not in words that name the field. The handler decides the HTTP status.
 
-use super::error::ApiError;
 use crate::api::Area;
+
+/// Why an input was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+/// Why a duration was refused: malformed, or longer than the server allows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    OverMax(String),
+}
 
 const MAX_TEXT: usize = 1000;
 
-pub fn slug(slug: &str) -> Result<(), ApiError> {
+/// 2 to 63 lowercase letters, digits or dashes, not starting or ending with a dash.
+pub fn slug(slug: &str) -> Result<&str, Invalid> {
     let ok = (2..=63).contains(&slug.len())
         && slug
             .bytes()
@@ -13,16 +28,17 @@ pub fn slug(slug: &str) -> Result<(), ApiError> {
         && !slug.starts_with('-')
         && !slug.ends_with('-');
     if ok {
-        Ok(())
+        Ok(slug)
     } else {
-        Err(ApiError::invalid(format!(
+        Err(Invalid(format!(
             "slug '{slug}' must be 2 to 63 lowercase letters, digits or dashes, \
              not starting or ending with a dash"
         )))
     }
 }
 
-pub fn email(email: &str) -> Result<(), ApiError> {
+/// One `local@domain` address, at most 254 bytes, without spaces, controls or commas.
+pub fn email(email: &str) -> Result<&str, Invalid> {
     let ok = email.len() <= 254
         && !email
             .chars()
@@ -30,36 +46,34 @@ pub fn email(email: &str) -> Result<(), ApiError> {
         && matches!(email.split_once('@'), Some((local, domain))
             if !local.is_empty() && !domain.is_empty() && !domain.contains('@'));
     if ok {
-        Ok(())
+        Ok(email)
     } else {
-        Err(ApiError::invalid(format!(
-            "'{email}' is not an email address"
-        )))
+        Err(Invalid(format!("'{email}' is not an email address")))
     }
 }
 
 /// A required free-text field such as `reason`: not blank, at most 1000 characters, no
 /// control characters but newline and tab (the OpenAPI document states the same pattern).
-pub fn required_text(field: &str, value: &str) -> Result<String, ApiError> {
+pub fn required_text(field: &str, value: &str) -> Result<String, Invalid> {
     check_text(field, value)?;
     let value = value.trim();
     if value.is_empty() {
-        return Err(ApiError::invalid(format!("{field} is required")));
+        return Err(Invalid(format!("{field} is required")));
     }
     Ok(value.to_owned())
 }
 
 /// An optional free-text field; blank counts as absent.
-pub fn optional_text(field: &str, value: Option<&str>) -> Result<Option<String>, ApiError> {
+pub fn optional_text(field: &str, value: Option<&str>) -> Result<Option<String>, Invalid> {
     let Some(value) = value else { return Ok(None) };
     check_text(field, value)?;
     let value = value.trim();
     Ok((!value.is_empty()).then(|| value.to_owned()))
 }
 
-fn check_text(field: &str, value: &str) -> Result<(), ApiError> {
+fn check_text(field: &str, value: &str) -> Result<(), Invalid> {
     if value.chars().count() > MAX_TEXT {
-        return Err(ApiError::invalid(format!(
+        return Err(Invalid(format!(
             "{field} is longer than {MAX_TEXT} characters"
         )));
     }
@@ -67,19 +81,17 @@ fn check_text(field: &str, value: &str) -> Result<(), ApiError> {
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\t')
     {
-        return Err(ApiError::invalid(format!(
-            "{field} contains control characters"
-        )));
+        return Err(Invalid(format!("{field} contains control characters")));
     }
     Ok(())
 }
 
 /// Areas as given, sorted and deduplicated; `None` means all of them.
-pub fn areas(areas: Option<&[Area]>) -> Result<Vec<Area>, ApiError> {
+pub fn areas(areas: Option<&[Area]>) -> Result<Vec<Area>, Invalid> {
     match areas {
         None => Ok(Area::ALL.to_vec()),
-        Some([]) => Err(ApiError::invalid(
-            "areas must name at least one area (omit it for all)",
+        Some([]) => Err(Invalid(
+            "areas must name at least one area (omit it for all)".to_owned(),
         )),
         Some(areas) => {
             let mut areas = areas.to_vec();
@@ -90,15 +102,15 @@ pub fn areas(areas: Option<&[Area]>) -> Result<Vec<Area>, ApiError> {
     }
 }
 
-/// A positive number of seconds, at most `max` (else `policy_violation`).
-pub fn duration(field: &str, seconds: i64, max: i64) -> Result<i64, ApiError> {
+/// A positive number of seconds, at most `max`.
+pub fn duration(field: &str, seconds: i64, max: i64) -> Result<i64, DurationError> {
     if seconds <= 0 {
-        return Err(ApiError::invalid(format!(
+        return Err(DurationError::Invalid(format!(
             "{field} must be a positive number of seconds, got {seconds}"
         )));
     }
     if seconds > max {
-        return Err(ApiError::policy(format!(
+        return Err(DurationError::OverMax(format!(
             "{field} of {seconds}s exceeds the server's maximum of {max}s ({})",
             humantime::format_duration(std::time::Duration::from_secs(max.unsigned_abs()))
         )));
@@ -138,17 +150,17 @@ mod tests {
     #[test]
     fn durations() {
         assert_eq!(duration("d", 60, 3600).unwrap(), 60);
-        assert_eq!(
-            duration("d", 0, 3600).unwrap_err().code.as_str(),
-            "invalid_request"
-        );
-        assert_eq!(
-            duration("d", -5, 3600).unwrap_err().code.as_str(),
-            "invalid_request"
-        );
-        assert_eq!(
-            duration("d", 3601, 3600).unwrap_err().code.as_str(),
-            "policy_violation"
-        );
+        assert!(matches!(
+            duration("d", 0, 3600),
+            Err(DurationError::Invalid(_))
+        ));
+        assert!(matches!(
+            duration("d", -5, 3600),
+            Err(DurationError::Invalid(_))
+        ));
+        assert!(matches!(
+            duration("d", 3601, 3600),
+            Err(DurationError::OverMax(_))
+        ));
     }
 }

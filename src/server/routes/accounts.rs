@@ -35,7 +35,9 @@ pub async fn create_account(
                 "an admin account needs the org it administers",
             ));
         }
-        (Role::Admin, Some(org)) => validate::slug(org)?,
+        (Role::Admin, Some(org)) => {
+            validate::slug(org)?;
+        }
         (role, Some(_)) => {
             return Err(ApiError::unprocessable(format!(
                 "only admin accounts belong to an org; a {role} account must not name one"

@@ -44,7 +44,8 @@ pub async fn create_grant(
     let mut engineers = body.engineers.unwrap_or_default();
     for email in &engineers {
         // The schema cannot say "an enabled support engineer": 422, like an unknown one.
-        validate::email(email).map_err(|e| ApiError::unprocessable(e.detail))?;
+        validate::email(email)
+            .map_err(|validate::Invalid(detail)| ApiError::unprocessable(detail))?;
     }
     engineers.sort();
     engineers.dedup();
