@@ -13,9 +13,10 @@ use crate::api::{Action, Area, AuthorizeRequest};
 use crate::cli::client::{ApiClient, ClientConfig};
 use crate::cli::ui::Ui;
 use crate::server::clock::{Clock, SystemClock};
+use crate::server::dev::{DEV_ADMIN, DEV_ORG, DEV_SUPPORT, DevTokens, seed_dev};
 use crate::server::policy::Policy;
 use crate::server::store::PoolSettings;
-use crate::server::{DEV_ADMIN, DEV_ORG, DEV_SUPPORT, DevTokens, Server, ServerConfig, seed_dev};
+use crate::server::{Server, ServerConfig};
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {}

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod clock;
+pub mod dev;
 pub mod domain;
 pub mod error;
 pub mod extract;
@@ -27,10 +28,11 @@ use tokio::sync::watch;
 use tower_http::trace::TraceLayer;
 
 use self::clock::{Clock, SystemClock};
+use self::dev::seed_dev;
 use self::policy::Policy;
 use self::state::AppState;
-use self::store::sqlite::{self, ExclusiveServe};
-use self::store::{DynStore, NewAccount, PoolSettings, Principal, SqlStore, Store};
+use self::store::sqlite::ExclusiveServe;
+use self::store::{DynStore, NewAccount, PoolSettings, Principal};
 use crate::api::Role;
 
 /// Everything `supportctl server` needs, validated.
@@ -76,7 +78,7 @@ impl Server {
     /// Opens (and migrates) the database and binds the listening socket.
     pub async fn bind(config: &ServerConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Server> {
         config.policy.validate().map_err(anyhow::Error::msg)?;
-        let (store, exclusive) = open_store(&config.db_url, &config.pool).await?;
+        let (store, exclusive) = store::open(&config.db_url, &config.pool).await?;
         let state = AppState::new(
             store,
             config.policy,
@@ -244,21 +246,6 @@ async fn load_tls(files: &TlsFiles) -> anyhow::Result<axum_server::tls_rustls::R
         })
 }
 
-/// Opens the store; a SQLite file is served by this process alone, which enables the cache.
-async fn open_store(
-    url: &str,
-    pool: &PoolSettings,
-) -> anyhow::Result<(DynStore, Option<ExclusiveServe>)> {
-    let store: SqlStore = store::open(url, pool).await?;
-    if url.starts_with("sqlite:") {
-        let lock = ExclusiveServe::acquire(&sqlite::path_of(url)?)?;
-        let store = sqlite::with_cache(store, &lock);
-        Ok((Arc::new(store), Some(lock)))
-    } else {
-        Ok((Arc::new(store), None))
-    }
-}
-
 /// Records expiries in the audit log shortly after they happen.
 async fn sweep(state: AppState, every: Duration, mut stop: watch::Receiver<bool>) {
     let mut ticker = tokio::time::interval(every);
@@ -331,7 +318,7 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// `server init`: creates the schema and the first operator, whose token is returned once.
 pub fn init(db_url: &str, email: &str, pool: &PoolSettings) -> anyhow::Result<InitOutcome> {
     runtime()?.block_on(async {
-        let store = store::open(db_url, pool).await?;
+        let store = store::open_shared(db_url, pool).await?;
         if store.count_operators().await? > 0 {
             return Ok(InitOutcome::AlreadyInitialized);
         }
@@ -355,74 +342,4 @@ pub fn init(db_url: &str, email: &str, pool: &PoolSettings) -> anyhow::Result<In
 pub enum InitOutcome {
     Created { token: String },
     AlreadyInitialized,
-}
-
-/// The accounts `--dev` (and `demo`) creates, and their tokens.
-pub struct DevTokens {
-    pub operator: String,
-    pub admin: String,
-    pub support: String,
-    pub service: String,
-}
-
-pub const DEV_ORG: &str = "acme";
-pub const DEV_OPERATOR: &str = "operator@supportctl.test";
-pub const DEV_ADMIN: &str = "admin@acme.test";
-pub const DEV_SUPPORT: &str = "support@supportctl.test";
-pub const DEV_SERVICE: &str = "platform@supportctl.test";
-
-impl DevTokens {
-    /// The lines SPEC section 6 promises on stdout.
-    pub fn export_lines(&self, url: &str) -> String {
-        format!(
-            "export SUPPORTCTL_SERVER={url}\n\
-             export SUPPORTCTL_OPERATOR_TOKEN={}\n\
-             export SUPPORTCTL_ADMIN_TOKEN={}  # admin of org {DEV_ORG}\n\
-             export SUPPORTCTL_SUPPORT_TOKEN={}  # a support engineer\n\
-             export SUPPORTCTL_SERVICE_TOKEN={}  # a platform service (introspect, authorize)\n",
-            self.operator, self.admin, self.support, self.service
-        )
-    }
-}
-
-/// Creates org `acme` and one account per role, or, on a database that has them already,
-/// rotates their tokens so that fresh ones can be printed.
-pub async fn seed_dev(store: &dyn Store, now: jiff::Timestamp) -> anyhow::Result<DevTokens> {
-    let system = Principal::system();
-    if store.get_org(DEV_ORG).await?.is_none() {
-        store
-            .create_org(&system, DEV_ORG, "Acme Corporation", now)
-            .await?;
-    }
-    let issue = async |email: &str, role: Role, org: Option<&str>| -> anyhow::Result<String> {
-        let token = tokens::new_account_token();
-        match store.find_account_by_email(email).await? {
-            Some(account) => {
-                store
-                    .rotate_account_token(&system, &account.id, &token.hash, now)
-                    .await?;
-            }
-            None => {
-                store
-                    .create_account(
-                        &system,
-                        &NewAccount {
-                            email: email.to_owned(),
-                            role,
-                            org: org.map(str::to_owned),
-                            token_hash: token.hash,
-                        },
-                        now,
-                    )
-                    .await?;
-            }
-        }
-        Ok(token.token)
-    };
-    Ok(DevTokens {
-        operator: issue(DEV_OPERATOR, Role::Operator, None).await?,
-        admin: issue(DEV_ADMIN, Role::Admin, Some(DEV_ORG)).await?,
-        support: issue(DEV_SUPPORT, Role::Support, None).await?,
-        service: issue(DEV_SERVICE, Role::Service, None).await?,
-    })
 }

@@ -13,9 +13,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use supportctl::server::clock::ManualClock;
+use supportctl::server::dev::{DevTokens, seed_dev};
 use supportctl::server::policy::Policy;
 use supportctl::server::store::{DynStore, PoolSettings};
-use supportctl::server::{DevTokens, Server, ServerConfig, seed_dev};
+use supportctl::server::{Server, ServerConfig};
 
 /// Which database a test server runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -312,8 +312,30 @@ pub trait Store: Send + Sync + 'static {
 
 pub type DynStore = Arc<dyn Store>;
 
-/// Opens the store that `url` names (`sqlite://PATH` or `postgres://...`) and migrates it.
-pub async fn open(url: &str, pool: &PoolSettings) -> anyhow::Result<SqlStore> {
+/// Opens the store that `url` names to serve it, migrated. A SQLite file is served by this
+/// process alone: the returned lock holds it for as long as it lives, and lets the store
+/// cache token lookups. PostgreSQL is shared by replicas: no lock, no cache.
+pub async fn open(
+    url: &str,
+    pool: &PoolSettings,
+) -> anyhow::Result<(DynStore, Option<sqlite::ExclusiveServe>)> {
+    let store = open_sql(url, pool).await?;
+    if url.starts_with("sqlite:") {
+        let lock = sqlite::ExclusiveServe::acquire(&sqlite::path_of(url)?)?;
+        let store = sqlite::with_cache(store, &lock);
+        Ok((Arc::new(store), Some(lock)))
+    } else {
+        Ok((Arc::new(store), None))
+    }
+}
+
+/// Opens the store that `url` names (`sqlite://PATH` or `postgres://...`) and migrates it,
+/// beside any server that serves it (as `server init` does).
+pub async fn open_shared(url: &str, pool: &PoolSettings) -> anyhow::Result<DynStore> {
+    Ok(Arc::new(open_sql(url, pool).await?))
+}
+
+async fn open_sql(url: &str, pool: &PoolSettings) -> anyhow::Result<SqlStore> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         postgres::open(url, pool).await
     } else if url.starts_with("sqlite:") {
