@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::harness::{ServerOptions, TestServer};
+use crate::common::harness::{ServerOptions, TestServer};
 
 /// What a server holds, to compare before and after an attack.
 fn snapshot(server: &TestServer) -> (Vec<Value>, Vec<Value>, Vec<Value>) {
@@ -104,7 +104,7 @@ fn bodies_over_64_kib_get_413_problem_json_and_change_nothing() {
     let before = snapshot(&server);
     let huge = "x".repeat(70 * 1024);
 
-    let oversized: Vec<(&crate::harness::Api, String, Value)> = vec![
+    let oversized: Vec<(&crate::common::harness::Api, String, Value)> = vec![
         (
             &admin,
             "/v1/orgs/acme/grants".to_owned(),

@@ -5,10 +5,10 @@
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::api_fixtures::*;
-use crate::harness::{Api, Backend, TestServer};
+use crate::common::fixtures::*;
+use crate::common::harness::{Api, Backend, TestServer};
 
-crate::conformance::conformance! {
+crate::common::conformance::conformance! {
     the_audit_chain_recomputes_from_the_api_output,
 }
 

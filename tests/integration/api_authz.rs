@@ -11,10 +11,10 @@ use std::rc::Rc;
 use serde_json::{Value, json};
 
 use crate::api_endpoints::SPEC_ROUTES;
-use crate::api_fixtures::*;
-use crate::harness::{Api, Backend, Reply, TestServer};
+use crate::common::fixtures::*;
+use crate::common::harness::{Api, Backend, Reply, TestServer};
 
-crate::conformance::conformance! {
+crate::common::conformance::conformance! {
     every_route_answers_every_kind_of_caller_as_the_spec_says,
     session_token_route_needs_an_active_session_token,
 }
@@ -531,7 +531,7 @@ fn session_token_route_needs_an_active_session_token(backend: Backend) {
             .assert_problem(401, "unauthenticated");
     }
     // A malformed Authorization header is no better than none.
-    let raw = crate::harness::http_client()
+    let raw = crate::common::harness::http_client()
         .get(format!("{}/v1/session", server.url))
         .header("Authorization", format!("Basic {token}"))
         .send()

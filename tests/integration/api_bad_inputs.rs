@@ -3,10 +3,10 @@
 
 use serde_json::{Value, json};
 
-use crate::api_fixtures::*;
-use crate::harness::{Api, Backend, Reply, TestServer};
+use crate::common::fixtures::*;
+use crate::common::harness::{Api, Backend, Reply, TestServer};
 
-crate::conformance::conformance! {
+crate::common::conformance::conformance! {
     grant_requests_with_bad_values_are_refused_and_change_nothing,
     bodies_refused_at_the_door_change_nothing,
     org_and_account_requests_with_bad_values_are_refused_and_change_nothing,

@@ -3,10 +3,10 @@
 
 use serde_json::{Value, json};
 
-use crate::api_fixtures::*;
-use crate::harness::{Backend, TestServer};
+use crate::common::fixtures::*;
+use crate::common::harness::{Backend, TestServer};
 
-crate::conformance::conformance! {
+crate::common::conformance::conformance! {
     bulk_revoke_sorts_each_id_into_revoked_already_inactive_or_not_found,
     bulk_revoke_all_revokes_every_active_grant_of_the_org_and_nothing_else,
     single_revoke_is_idempotent,

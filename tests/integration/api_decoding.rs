@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Map, Value, json};
 
-use crate::harness::{Api, Reply, TestServer};
+use crate::common::harness::{Api, Reply, TestServer};
 
 const GRANTS: &str = "/v1/orgs/acme/grants";
 const SESSIONS: &str = "/v1/orgs/acme/sessions";

@@ -4,10 +4,10 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use crate::api_fixtures::*;
-use crate::harness::{Backend, TestServer};
+use crate::common::fixtures::*;
+use crate::common::harness::{Backend, TestServer};
 
-crate::conformance::conformance! {
+crate::common::conformance::conformance! {
     healthz_reports_status_version_and_database,
     openapi_document_describes_every_route,
     me_shows_the_callers_own_account,

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::api_fixtures::*;
-use crate::harness::{Backend, ServerOptions, TestServer};
+use crate::common::fixtures::*;
+use crate::common::harness::{Backend, ServerOptions, TestServer};
 
-crate::conformance::conformance! {
+crate::common::conformance::conformance! {
     a_session_ends_when_its_grant_expires,
     a_session_ends_at_its_ttl_before_its_grant,
     session_expiry_is_the_earlier_of_grant_expiry_and_ttl,

@@ -4,10 +4,10 @@ use std::rc::Rc;
 
 use serde_json::json;
 
-use crate::api_fixtures::*;
-use crate::harness::{Api, Backend, TestServer};
+use crate::common::fixtures::*;
+use crate::common::harness::{Api, Backend, TestServer};
 
-crate::conformance::conformance! {
+crate::common::conformance::conformance! {
     walking_grants_in_small_pages_yields_each_once_newest_first,
     bad_cursors_and_limits_are_invalid_requests_on_every_list,
 }

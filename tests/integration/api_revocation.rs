@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::api_fixtures::*;
-use crate::harness::{Backend, TestServer};
+use crate::common::fixtures::*;
+use crate::common::harness::{Backend, TestServer};
 
-crate::conformance::conformance! {
+crate::common::conformance::conformance! {
     revoking_the_grant_ends_its_session_for_introspect_and_authorize_at_once,
     disabling_the_engineer_ends_their_sessions_at_once,
     disabling_the_org_ends_its_sessions_at_once,
@@ -155,10 +155,10 @@ fn authorize_racing_a_revoke_never_allows_after_it(backend: Backend) {
                 let (url, service_token, token, stop, answered) =
                     (&url, &service_token, &token, &stop, &answered);
                 scope.spawn(move || {
-                    let service = crate::harness::Api {
+                    let service = crate::common::harness::Api {
                         base: url.clone(),
                         token: Some(service_token.clone()),
-                        http: crate::harness::http_client(),
+                        http: crate::common::harness::http_client(),
                     };
                     let mut answers = Vec::new();
                     while !stop.load(Ordering::Relaxed) {
@@ -239,10 +239,10 @@ fn disabling_an_engineer_while_they_open_sessions_leaves_none_open(backend: Back
         for _ in 0..4 {
             let (url, token, opened) = (&url, &sam.token, &opened);
             scope.spawn(move || {
-                let sam = crate::harness::Api {
+                let sam = crate::common::harness::Api {
                     base: url.clone(),
                     token: Some(token.clone()),
-                    http: crate::harness::http_client(),
+                    http: crate::common::harness::http_client(),
                 };
                 // Until the disable shuts the door (401 once it is committed); the time limit
                 // turns a disable that never gets through into a failure, not a hang.
@@ -280,7 +280,7 @@ fn disabling_an_engineer_while_they_open_sessions_leaves_none_open(backend: Back
 }
 
 fn events_for_action(
-    admin: &crate::harness::Api,
+    admin: &crate::common::harness::Api,
     org: &str,
     action: &str,
 ) -> Vec<serde_json::Value> {

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::harness::TestServer;
+use crate::common::harness::TestServer;
 
 #[test]
 fn grant_session_introspect_revoke_then_inactive_at_once() {

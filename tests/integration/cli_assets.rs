@@ -5,8 +5,8 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use crate::cli_support::{Cli, std_command};
-use crate::harness::TestServer;
+use crate::common::cli::{Cli, std_command};
+use crate::common::harness::TestServer;
 
 const REGENERATE: &str = "rerun `cargo run -- generate-assets` and commit the result";
 

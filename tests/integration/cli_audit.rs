@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::cli_support::{Cli, assert_rfc3339, audit_events, std_command};
-use crate::harness::TestServer;
+use crate::common::cli::{Cli, assert_rfc3339, audit_events, std_command};
+use crate::common::harness::TestServer;
 
 /// A log with grants, sessions, an access check and a revocation.
 fn busy_log(server: &TestServer) {
@@ -113,7 +113,7 @@ fn verify_accepts_the_real_log_and_catches_a_tampered_export() {
     std::fs::write(&export, &out.stdout).unwrap();
     server
         .run_with("")
-        .env("SUPPORTCTL_SERVER", crate::cli_support::dead_server_url())
+        .env("SUPPORTCTL_SERVER", crate::common::cli::dead_server_url())
         .args(["audit", "verify", "--file"])
         .arg(export.to_str().unwrap())
         .ok()

@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use crate::cli_support::{Cli, Run, dead_server_url, std_command};
-use crate::harness::TestServer;
-use crate::keyutils;
+use crate::common::cli::{Cli, Run, dead_server_url, std_command};
+use crate::common::harness::TestServer;
+use crate::common::keyutils;
 
 /// Every file under `dir`, recursively, with its bytes.
 fn files_under(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {

@@ -3,9 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::api_fixtures::{lifetime_seconds, ts};
-use crate::cli_support::{Cli, assert_rfc3339, audit_events, grant_status, grants};
-use crate::harness::TestServer;
+use crate::common::cli::{Cli, assert_rfc3339, audit_events, grant_status, grants};
+use crate::common::fixtures::{lifetime_seconds, ts};
+use crate::common::harness::TestServer;
 
 /// The grant table's columns, which TSV prints in the same order.
 const GRANT_COLUMNS: usize = 11;

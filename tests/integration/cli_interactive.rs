@@ -5,9 +5,9 @@ use rexpect::process::{Signal, WaitStatus};
 use rexpect::session::{Options, PtySession, spawn_with_options};
 use serde_json::json;
 
-use crate::api_fixtures::lifetime_seconds;
-use crate::cli_support::{grant_status, grants, std_command};
-use crate::harness::{ServerOptions, TestServer};
+use crate::common::cli::{grant_status, grants, std_command};
+use crate::common::fixtures::lifetime_seconds;
+use crate::common::harness::{ServerOptions, TestServer};
 
 /// `supportctl ARGS` as the org admin, with stdin, stdout and stderr on a new terminal.
 fn on_terminal(server: &TestServer, args: &[&str]) -> PtySession {

@@ -2,8 +2,8 @@
 
 use serde_json::Value;
 
-use crate::cli_support::Cli;
-use crate::harness::TestServer;
+use crate::common::cli::Cli;
+use crate::common::harness::TestServer;
 
 #[test]
 fn org_create_list_disable() {

@@ -2,8 +2,8 @@
 
 use serde_json::json;
 
-use crate::cli_support::{Cli, Run, dead_server_url};
-use crate::harness::TestServer;
+use crate::common::cli::{Cli, Run, dead_server_url};
+use crate::common::harness::TestServer;
 
 #[test]
 fn each_exit_code_of_the_spec() {

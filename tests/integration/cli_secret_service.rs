@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::harness::TestServer;
+use crate::common::harness::TestServer;
 
 fn installed(program: &str) -> bool {
     Command::new("sh")

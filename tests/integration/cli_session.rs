@@ -2,8 +2,8 @@
 
 use serde_json::{Value, json};
 
-use crate::cli_support::{Cli, audit_events};
-use crate::harness::TestServer;
+use crate::common::cli::{Cli, audit_events};
+use crate::common::harness::TestServer;
 
 fn session(server: &TestServer, id: &str) -> Value {
     let reply = server.admin().get(&format!("/v1/sessions/{id}"));

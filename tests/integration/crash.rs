@@ -17,8 +17,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::harness::{Api, cli_command};
-use crate::server_process::{DevTokens, Launch, ServerProcess};
+use crate::common::harness::{Api, cli_command};
+use crate::common::server_process::{DevTokens, Launch, ServerProcess};
 
 const BULK_PATH: &str = "/v1/orgs/acme/grants/revoke";
 const OPEN_PATH: &str = "/v1/orgs/acme/sessions";

@@ -4,7 +4,7 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::harness::{TestServer, std_command};
+use crate::common::harness::{TestServer, std_command};
 
 /// Runs `supportctl server` on `db_url`; it must exit at once, non-zero, saying why.
 fn assert_refused(db_url: &str) {

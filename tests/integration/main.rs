@@ -1,8 +1,7 @@
 //! The one integration test binary (2 cores link it once). Every test runs the real server on
 //! an ephemeral port over a real database; CLI tests run the real binary against it.
 
-mod harness;
-mod keyutils;
+mod common;
 
 mod api_smoke;
 
@@ -22,12 +21,8 @@ mod api_bad_inputs;
 mod api_bulk_revoke;
 mod api_endpoints;
 mod api_expiry;
-mod api_fixtures;
 mod api_pagination;
 mod api_revocation;
-mod conformance;
-
-mod cli_support;
 
 mod cli_assets;
 mod cli_audit;
@@ -45,4 +40,3 @@ mod api_decoding;
 mod crash;
 mod exclusive;
 mod secrets;
-mod server_process;

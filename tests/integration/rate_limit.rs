@@ -1,6 +1,6 @@
 //! Failed authentication is limited per client address: 429 with Retry-After.
 
-use crate::harness::{ServerOptions, TestServer};
+use crate::common::harness::{ServerOptions, TestServer};
 
 fn limited_server(limit: u32) -> TestServer {
     TestServer::with(ServerOptions {
@@ -57,7 +57,7 @@ fn behind_a_load_balancer_clients_are_told_apart_by_the_configured_header() {
         client_address_header: Some("x-forwarded-for"),
         ..ServerOptions::default()
     });
-    let http = crate::harness::http_client();
+    let http = crate::common::harness::http_client();
     let me = |token: &str, forwarded_for: &str| {
         http.get(format!("{}/v1/me", server.url))
             .bearer_auth(token)

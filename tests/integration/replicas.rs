@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::harness::{Api, PgDatabase, skip_postgres};
-use crate::server_process::{DevTokens, Launch, ServerProcess};
+use crate::common::harness::{Api, PgDatabase, skip_postgres};
+use crate::common::server_process::{DevTokens, Launch, ServerProcess};
 
 /// A real server process on `db`, with its log in a folder of its own; with `dev`, seeds org
 /// acme and its accounts.

@@ -13,8 +13,8 @@ use std::time::Duration;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::keyutils;
-use crate::server_process::{Launch, ServerProcess};
+use crate::common::keyutils;
+use crate::common::server_process::{Launch, ServerProcess};
 
 /// One finished CLI run, kept for the final search.
 struct Ran {
@@ -507,7 +507,7 @@ fn no_token_leaks_into_files_logs_or_output_at_the_highest_verbosity() {
     server.terminate();
     assert_database_holds_only_hashes(&db_dir, &every_token, &hashed);
     let db_file = db_dir.join("supportctl.db");
-    crate::harness::run_sql(
+    crate::common::harness::run_sql(
         &format!("sqlite://{}", db_file.display()),
         "PRAGMA wal_checkpoint(TRUNCATE)",
     );

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 
-use crate::harness::{ServerOptions, TestServer};
+use crate::common::harness::{ServerOptions, TestServer};
 
 /// A private CA and a server certificate for localhost / 127.0.0.1 signed by it.
 struct Pki {

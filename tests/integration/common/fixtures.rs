@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 use supportctl::server::clock::Clock;
 
-use crate::harness::{Api, Reply, TestServer};
+use crate::common::harness::{Api, Reply, TestServer};
 
 pub const ACME: &str = "acme";
 pub const OPERATOR_EMAIL: &str = "operator@supportctl.test";

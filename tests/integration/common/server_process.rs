@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::harness::{Api, http_client};
+use crate::common::harness::{Api, http_client};
 
 /// The tokens `server --dev` printed (they stay valid across restarts without `--dev`).
 #[derive(Clone)]

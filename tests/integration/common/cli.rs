@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::harness::TestServer;
+use crate::common::harness::TestServer;
 
 /// How long one CLI run may take before the test fails (they take milliseconds).
 const RUN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -255,7 +255,7 @@ impl Cli for TestServer {
     }
 }
 
-pub use crate::harness::std_command;
+pub use crate::common::harness::std_command;
 
 /// A loopback URL where nothing listens (the port was free a moment ago).
 pub fn dead_server_url() -> String {

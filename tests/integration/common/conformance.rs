@@ -3,7 +3,7 @@
 //! so that both backends run exactly the same assertions:
 //!
 //! ```ignore
-//! crate::conformance::conformance! { healthz_answers, grants_can_be_listed }
+//! crate::common::conformance::conformance! { healthz_answers, grants_can_be_listed }
 //! ```
 //!
 //! gives `<module>::sqlite::healthz_answers`, `<module>::postgres::healthz_answers`, and so on.
@@ -16,7 +16,7 @@ macro_rules! conformance {
             $(
                 #[test]
                 fn $test() {
-                    super::$test($crate::harness::Backend::Sqlite);
+                    super::$test($crate::common::harness::Backend::Sqlite);
                 }
             )+
         }
@@ -25,14 +25,14 @@ macro_rules! conformance {
             $(
                 #[test]
                 fn $test() {
-                    if $crate::harness::skip_postgres(concat!(
+                    if $crate::common::harness::skip_postgres(concat!(
                         module_path!(),
                         "::",
                         stringify!($test)
                     )) {
                         return;
                     }
-                    super::$test($crate::harness::Backend::Postgres);
+                    super::$test($crate::common::harness::Backend::Postgres);
                 }
             )+
         }

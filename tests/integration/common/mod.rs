@@ -1,0 +1,10 @@
+//! What the tests share: the in-process server harness and its fixtures, the conformance
+//! macro that runs a test on both databases, the CLI runner, server processes, and the kernel
+//! keyring helpers.
+
+pub mod cli;
+pub mod conformance;
+pub mod fixtures;
+pub mod harness;
+pub mod keyutils;
+pub mod server_process;
