@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 
 use super::GlobalArgs;
-use super::config::{Config, DEFAULT_PROFILE, Profile, TokenStorage, config_dir};
+use super::config::{Config, DEFAULT_PROFILE, Profile, config_dir};
 use super::error::{CommandError, CommandResult, ErrorKind};
 use crate::api::{Account, Role};
 use crate::cli::client::{ApiClient, ClientConfig};
-use crate::cli::credentials::{self, CredentialError, FileStore};
+use crate::cli::credentials::{self, CredentialError, TokenStore};
 use crate::cli::ui::Ui;
 
 pub struct Context {
@@ -182,19 +182,14 @@ impl Context {
                  or set SUPPORTCTL_TOKEN"
             )));
         }
-        let loaded = match profile.token_storage {
-            TokenStorage::Keyring => {
-                credentials::keyring_load(&credentials::keyring_name(&name, &profile.server))
-                    .map(|token| token.map(|t| (t, TokenSource::Keyring)))
-            }
-            TokenStorage::File => {
-                let store = FileStore::new(&self.config_dir()?);
-                let path = store.path().to_owned();
-                store
-                    .load(&name)
-                    .map(|token| token.map(|t| (t, TokenSource::File(path))))
-            }
+        let store = TokenStore::new(profile.token_storage, &self.config_dir()?);
+        let source = match &store {
+            TokenStore::Keyring => TokenSource::Keyring,
+            TokenStore::File(file) => TokenSource::File(file.path().to_owned()),
         };
+        let loaded = store
+            .load(&name, &profile.server)
+            .map(|token| token.map(|token| (token, source)));
         match loaded {
             Ok(Some(found)) => Ok(found),
             Ok(None) => Err(not_logged_in()),

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// The keyring service under which tokens are stored, one entry per profile.
+use super::config::TokenStorage;
+
+/// The keyring service under which tokens are stored, one entry per profile and server.
 const SERVICE: &str = "supportctl";
 
 #[derive(Debug, thiserror::Error)]
@@ -105,21 +107,66 @@ pub fn keyring_label() -> String {
     }
 }
 
+/// Where a profile's token lives: the OS keyring, or the owner-only file of a config dir.
+pub enum TokenStore {
+    Keyring,
+    File(FileStore),
+}
+
+impl TokenStore {
+    pub fn new(storage: TokenStorage, config_dir: &Path) -> Self {
+        match storage {
+            TokenStorage::Keyring => TokenStore::Keyring,
+            TokenStorage::File => TokenStore::File(FileStore::new(config_dir)),
+        }
+    }
+
+    /// The token stored for `profile`, logged in to `server`.
+    pub fn load(&self, profile: &str, server: &str) -> Result<Option<String>, CredentialError> {
+        match self {
+            TokenStore::Keyring => keyring_load(&keyring_name(profile, server)),
+            TokenStore::File(file) => file.load(profile),
+        }
+    }
+
+    pub fn save(&self, profile: &str, server: &str, token: &str) -> Result<(), CredentialError> {
+        match self {
+            TokenStore::Keyring => keyring_save(&keyring_name(profile, server), token),
+            TokenStore::File(file) => file.save(profile, token),
+        }
+    }
+
+    /// Whether there was a token to delete.
+    pub fn delete(&self, profile: &str, server: &str) -> Result<bool, CredentialError> {
+        match self {
+            TokenStore::Keyring => keyring_delete(&keyring_name(profile, server)),
+            TokenStore::File(file) => file.delete(profile),
+        }
+    }
+
+    /// Where the tokens are, in words: "the OS keyring (kernel keyutils)", or the file.
+    pub fn describe(&self) -> String {
+        match self {
+            TokenStore::Keyring => format!("the {}", keyring_label()),
+            TokenStore::File(file) => format!("{} (mode 0600)", file.path().display()),
+        }
+    }
+}
+
 /// The keyring entry's name for a profile's token. The OS keyring is one per user, shared by
 /// every config dir: naming the server too means a token is only ever read back for the
 /// server it was stored for, even when two config dirs have a profile of the same name.
-pub fn keyring_name(profile: &str, server: &str) -> String {
+fn keyring_name(profile: &str, server: &str) -> String {
     format!("{profile}@{server}")
 }
 
-fn entry(profile: &str) -> Result<keyring_core::Entry, CredentialError> {
+fn entry(name: &str) -> Result<keyring_core::Entry, CredentialError> {
     keyring_ready()?;
-    keyring_core::Entry::new(SERVICE, profile)
-        .map_err(|e| CredentialError::NoKeyring(e.to_string()))
+    keyring_core::Entry::new(SERVICE, name).map_err(|e| CredentialError::NoKeyring(e.to_string()))
 }
 
-pub fn keyring_save(profile: &str, token: &str) -> Result<(), CredentialError> {
-    let entry = entry(profile)?;
+fn keyring_save(name: &str, token: &str) -> Result<(), CredentialError> {
+    let entry = entry(name)?;
     entry.set_password(token).map_err(|e| match e {
         keyring_core::Error::NoStorageAccess(_) | keyring_core::Error::PlatformFailure(_) => {
             CredentialError::NoKeyring(e.to_string())
@@ -138,16 +185,16 @@ pub fn keyring_save(profile: &str, token: &str) -> Result<(), CredentialError> {
     }
 }
 
-pub fn keyring_load(profile: &str) -> Result<Option<String>, CredentialError> {
-    match entry(profile)?.get_password() {
+fn keyring_load(name: &str) -> Result<Option<String>, CredentialError> {
+    match entry(name)?.get_password() {
         Ok(token) => Ok(Some(token)),
         Err(keyring_core::Error::NoEntry) => Ok(None),
         Err(e) => Err(CredentialError::Keyring(e.to_string())),
     }
 }
 
-pub fn keyring_delete(profile: &str) -> Result<bool, CredentialError> {
-    match entry(profile)?.delete_credential() {
+fn keyring_delete(name: &str) -> Result<bool, CredentialError> {
+    match entry(name)?.delete_credential() {
         Ok(()) => Ok(true),
         Err(keyring_core::Error::NoEntry) => Ok(false),
         Err(e) => Err(CredentialError::Keyring(e.to_string())),

@@ -10,7 +10,7 @@ use super::context::{Context, TokenSource, credential_error};
 use super::error::{CommandError, CommandResult, ErrorKind};
 use crate::api::{Account, Health, Role};
 use crate::cli::client::ApiClient;
-use crate::cli::credentials::{self, FileStore};
+use crate::cli::credentials::TokenStore;
 use crate::cli::ui::{OutputFormat, prompt};
 
 #[derive(Debug, Args)]
@@ -62,35 +62,28 @@ pub fn login(context: &mut Context, args: LoginArgs) -> CommandResult {
         }
     })?;
     let dir = context.config_dir()?;
-    let file_store = FileStore::new(&dir);
     let storage = if args.insecure_storage {
-        file_store
-            .save(&name, &token)
-            .map_err(|e| CommandError::general(e.to_string()))?;
-        // A token left in the keyring from an earlier login must not linger.
-        if let Some(old) = existing
-            .as_ref()
-            .filter(|old| old.token_storage == TokenStorage::Keyring)
-        {
-            let _ = credentials::keyring_delete(&credentials::keyring_name(&name, &old.server));
-        }
         TokenStorage::File
     } else {
-        credentials::keyring_save(&credentials::keyring_name(&name, &server), &token)
-            .map_err(credential_error)?;
-        // Logging the profile in to another server: its old token must not linger.
-        if let Some(old) = existing
-            .as_ref()
-            .filter(|old| old.token_storage == TokenStorage::Keyring && old.server != server)
-        {
-            let _ = credentials::keyring_delete(&credentials::keyring_name(&name, &old.server));
-        }
-        // A token left in the file from an earlier --insecure-storage login must not linger.
-        file_store
-            .delete(&name)
-            .map_err(|e| CommandError::general(e.to_string()))?;
         TokenStorage::Keyring
     };
+    let store = TokenStore::new(storage, &dir);
+    store
+        .save(&name, &server, &token)
+        .map_err(credential_error)?;
+    // The token of an earlier login must not linger: in the keyring under another server, or
+    // in the keyring when it now goes to the file, or in the file when it now goes to the keyring.
+    if let Some(old) = existing.as_ref().filter(|old| {
+        old.token_storage == TokenStorage::Keyring
+            && (storage == TokenStorage::File || old.server != server)
+    }) {
+        let _ = TokenStore::Keyring.delete(&name, &old.server);
+    }
+    if storage == TokenStorage::Keyring {
+        TokenStore::new(TokenStorage::File, &dir)
+            .delete(&name, &server)
+            .map_err(credential_error)?;
+    }
     let allow_insecure_http = config.allow_insecure_http && !server.starts_with("https://");
     let (_, config_file) = context.config()?;
     config_file.profiles.insert(
@@ -109,10 +102,7 @@ pub fn login(context: &mut Context, args: LoginArgs) -> CommandResult {
     }
     let current = config_file.current_profile.clone();
     config_file.save(&dir)?;
-    let stored_in = match storage {
-        TokenStorage::Keyring => format!("the {}", credentials::keyring_label()),
-        TokenStorage::File => format!("{} (mode 0600)", file_store.path().display()),
-    };
+    let stored_in = store.describe();
     context.ui.success(&format!(
         "Logged in to {server} as {} ({}); token stored in {stored_in}",
         account.email,
@@ -162,17 +152,9 @@ pub fn logout(context: &mut Context, _args: LogoutArgs) -> CommandResult {
             .note(&format!("Not logged in (profile '{name}')."));
         return Ok(());
     };
-    match profile.token_storage {
-        TokenStorage::Keyring => {
-            credentials::keyring_delete(&credentials::keyring_name(&name, &profile.server))
-                .map_err(credential_error)?;
-        }
-        TokenStorage::File => {
-            FileStore::new(&dir)
-                .delete(&name)
-                .map_err(|e| CommandError::general(e.to_string()))?;
-        }
-    }
+    TokenStore::new(profile.token_storage, &dir)
+        .delete(&name, &profile.server)
+        .map_err(credential_error)?;
     let (_, config) = context.config()?;
     config.profiles.remove(&name);
     if config.current_profile.as_deref() == Some(name.as_str()) {
