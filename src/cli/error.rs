@@ -1,5 +1,5 @@
 //! The one place that decides exit codes: every failure becomes a [`CommandError`] of a kind,
-//! and each kind has one code (SPEC section 5).
+//! and each kind has one code, listed in [`EXIT_CODES_HELP`] (shown by `--help`).
 
 use std::fmt;
 

@@ -216,7 +216,7 @@ async fn request_timeout(
 
 /// A request refused for its size or its slowness may still have body bytes on the wire, so
 /// the connection cannot carry another request: say so, or a client would reuse it and have
-/// its next request fail (RFC 9112, section 9.6).
+/// its next request fail. `Connection: close` says so.
 async fn close_when_body_unread(
     mut response: axum::response::Response,
 ) -> axum::response::Response {

@@ -1,5 +1,5 @@
 //! The audit chain, re-checked from the API's output alone, the way anyone holding an export
-//! would (SPEC section 3). The check is written here from the spec, with
+//! would. The check is written here from the rule the README documents, with
 //! `serde_json_canonicalizer` (RFC 8785) and `sha2`, not with the crate's own chain module.
 
 use serde_json::{Value, json};
@@ -14,7 +14,7 @@ crate::common::conformance::conformance! {
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// The event's hash by the spec: lowercase hex SHA-256 of the RFC 8785 canonical JSON of the
+/// The event's hash by the documented rule: lowercase hex SHA-256 of the RFC 8785 canonical JSON of the
 /// event as returned, minus its `hash` member.
 fn spec_hash(event: &Value) -> String {
     let mut without_hash = event.as_object().expect("an event is an object").clone();

@@ -13,7 +13,7 @@ crate::common::conformance::conformance! {
     session_requests_with_bad_values_are_refused_and_change_nothing,
 }
 
-/// The body limit of SPEC section 4.
+/// The request body limit: 64 KiB.
 const LIMIT: usize = 64 * 1024;
 
 enum Body {

@@ -1,4 +1,4 @@
-//! Lists: `?limit=` (default 100, 1 to 1000) and opaque keyset cursors (SPEC section 4).
+//! Lists: `?limit=` (default 100, 1 to 1000) and opaque keyset cursors.
 
 use std::rc::Rc;
 

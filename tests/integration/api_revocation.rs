@@ -1,4 +1,4 @@
-//! Ending access at once (SPEC section 3): once the answer to a revoke, a disable or a close has
+//! Ending access at once: once the answer to a revoke, a disable or a close has
 //! been sent, no introspect or authorize call says the session is active. Each test first asks
 //! while the session is active (so that any cached answer would be the stale one), then ends it.
 

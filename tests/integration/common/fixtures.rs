@@ -21,7 +21,7 @@ pub const SERVICE_EMAIL: &str = "platform@supportctl.test";
 
 pub const HOUR: i64 = 3600;
 pub const DAY: i64 = 24 * HOUR;
-/// The default policy's limits (SPEC section 3).
+/// The default policy's limits.
 pub const DEFAULT_GRANT: i64 = 8 * HOUR;
 pub const MAX_GRANT: i64 = 30 * DAY;
 pub const DEFAULT_TTL: i64 = HOUR;
