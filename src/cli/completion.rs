@@ -1,5 +1,6 @@
-//! Shell completions, and the committed completions and man pages (generated from the clap
-//! definition by the hidden `generate-assets` command; a test fails when they are stale).
+//! Shell completions, and the committed assets: completions and man pages (generated from the
+//! clap definition) and `docs/openapi.json` (from the routes), written by the hidden
+//! `generate-assets` command; a test fails when they are stale.
 
 use std::path::{Path, PathBuf};
 
@@ -42,7 +43,7 @@ pub struct CompletionArgs {
 
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// The repository root, where completions/ and man/ are written.
+    /// The repository root, where completions/, man/ and docs/openapi.json are written.
     #[arg(long, default_value = ".")]
     pub out: PathBuf,
 }
@@ -96,6 +97,11 @@ pub fn assets() -> Vec<(PathBuf, Vec<u8>)> {
     let mut command = super::command().disable_help_subcommand(true);
     command.build();
     collect_man_pages(&command, &mut files);
+    let mut openapi = crate::server::routes::openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serializes");
+    openapi.push('\n');
+    files.push((PathBuf::from("docs/openapi.json"), openapi.into_bytes()));
     files
 }
 
@@ -203,6 +209,11 @@ pub fn generate(context: &mut Context, args: GenerateArgs) -> CommandResult {
     }
     for (path, content) in &files {
         let path = args.out.join(path);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                CommandError::general(format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
         std::fs::write(&path, content)
             .map_err(|e| CommandError::general(format!("cannot write {}: {e}", path.display())))?;
     }

@@ -44,6 +44,21 @@ fn committed_completions_and_man_pages_are_not_stale() {
     );
 }
 
+#[test]
+fn committed_openapi_document_is_the_one_the_server_serves() {
+    let committed = std::fs::read_to_string(repository().join("docs/openapi.json"))
+        .unwrap_or_else(|e| panic!("docs/openapi.json is missing ({e}); {REGENERATE}"));
+    let committed: serde_json::Value =
+        serde_json::from_str(&committed).expect("docs/openapi.json is JSON");
+    let server = TestServer::start();
+    let served = server.anonymous().get("/v1/openapi.json");
+    assert_eq!(served.status, 200);
+    assert!(
+        committed == served.body,
+        "docs/openapi.json differs from GET /v1/openapi.json; {REGENERATE}"
+    );
+}
+
 /// Every visible command path: `["grant", "create"]`, ...
 fn visible_commands(command: &clap::Command, path: &mut Vec<String>, all: &mut Vec<Vec<String>>) {
     for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
@@ -77,6 +92,7 @@ fn assets_cover_every_shell_and_every_visible_command_only() {
         "completions/supportctl.elv",
         "completions/_supportctl.ps1",
         "man/supportctl.1",
+        "docs/openapi.json",
     ] {
         assert!(paths.contains(completion), "{completion} is not generated");
     }
@@ -84,7 +100,7 @@ fn assets_cover_every_shell_and_every_visible_command_only() {
         let page = format!("man/supportctl-{}.1", command.join("-"));
         assert!(paths.contains(&page), "no man page {page}");
     }
-    assert_eq!(paths.len(), 5 + 1 + all_commands().len(), "{paths:#?}");
+    assert_eq!(paths.len(), 5 + 1 + 1 + all_commands().len(), "{paths:#?}");
     // The maintainers' hidden command is offered nowhere.
     for (path, content) in &generated {
         assert!(

@@ -26,6 +26,29 @@ use crate::api::{PROBLEM_CONTENT_TYPE, Problem};
 
 /// The API's router and its OpenAPI document.
 pub fn build(state: AppState) -> (Router, Arc<OpenApi>) {
+    let (router, openapi) = api();
+    let openapi = Arc::new(openapi);
+    let router = router
+        .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::invalid("method not allowed on this endpoint")
+                .with_status(StatusCode::METHOD_NOT_ALLOWED)
+        })
+        .layer(axum::Extension(meta::OpenApiJson(
+            openapi.to_json().unwrap_or_default().into(),
+        )))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state);
+    (router, openapi)
+}
+
+/// The OpenAPI document that `GET /openapi.json` serves (and `docs/openapi.json` holds).
+pub fn openapi() -> OpenApi {
+    api().1
+}
+
+/// The routes and the document, from the same declarations, before any state is given.
+fn api() -> (Router<AppState>, OpenApi) {
     let (router, mut openapi) = OpenApiRouter::<AppState>::new()
         .routes(routes!(meta::healthz))
         .routes(routes!(meta::openapi_json))
@@ -52,18 +75,6 @@ pub fn build(state: AppState) -> (Router, Arc<OpenApi>) {
         .routes(routes!(audit::list_audit))
         .split_for_parts();
     describe(&mut openapi);
-    let openapi = Arc::new(openapi);
-    let router = router
-        .fallback(|| async { ApiError::not_found("no such endpoint") })
-        .method_not_allowed_fallback(|| async {
-            ApiError::invalid("method not allowed on this endpoint")
-                .with_status(StatusCode::METHOD_NOT_ALLOWED)
-        })
-        .layer(axum::Extension(meta::OpenApiJson(
-            openapi.to_json().unwrap_or_default().into(),
-        )))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .with_state(state);
     (router, openapi)
 }
 
