@@ -169,6 +169,9 @@ pub struct TestServer {
     pub tokens: DevTokens,
     pub clock: ManualClock,
     pub store: DynStore,
+    /// The server's runtime: work on `store` from a test runs here, where the database
+    /// connections it opens stay usable by the server (they belong to this runtime's reactor).
+    pub runtime: tokio::runtime::Handle,
     pub db_url: String,
     pub dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -252,7 +255,12 @@ impl TestServer {
                     }
                 };
                 let url = server.url();
-                let _ = ready_tx.send(Ok((url, tokens, server.store())));
+                let _ = ready_tx.send(Ok((
+                    url,
+                    tokens,
+                    server.store(),
+                    tokio::runtime::Handle::current(),
+                )));
                 server
                     .serve(async {
                         let _ = stop_rx.await;
@@ -261,7 +269,7 @@ impl TestServer {
                     .unwrap();
             });
         });
-        let (url, tokens, store) = ready_rx
+        let (url, tokens, store, runtime) = ready_rx
             .recv()
             .unwrap()
             .unwrap_or_else(|error| panic!("test server failed to start: {error}"));
@@ -270,6 +278,7 @@ impl TestServer {
             tokens,
             clock,
             store,
+            runtime,
             db_url,
             dir,
             stop: Some(stop_tx),

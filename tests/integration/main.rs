@@ -23,8 +23,10 @@ mod api_bulk_revoke;
 mod api_endpoints;
 mod api_expiry;
 mod api_fixtures;
+mod api_hangups;
 mod api_pagination;
 mod api_revocation;
+mod api_session_cap;
 mod conformance;
 
 mod cli_support;

@@ -65,15 +65,28 @@ const ID_CHUNK: usize = 500;
 /// Expiries recorded per sweep and org transaction.
 const SWEEP_BATCH: i64 = 1000;
 
-const ORG_COLUMNS: &str = "pk, slug, name, created_at, disabled_at, audit_seq, audit_hash";
-const LOCK_ORG_BY_SLUG_PG: &str = "SELECT pk, slug, name, created_at, disabled_at, audit_seq, \
-     audit_hash FROM orgs WHERE slug = $1 FOR UPDATE";
-const LOCK_ORG_BY_SLUG_SQLITE: &str = "SELECT pk, slug, name, created_at, disabled_at, \
-     audit_seq, audit_hash FROM orgs WHERE slug = $1";
-const LOCK_ORG_BY_PK_PG: &str = "SELECT pk, slug, name, created_at, disabled_at, audit_seq, \
-     audit_hash FROM orgs WHERE pk = $1 FOR UPDATE";
-const LOCK_ORG_BY_PK_SQLITE: &str = "SELECT pk, slug, name, created_at, disabled_at, audit_seq, \
-     audit_hash FROM orgs WHERE pk = $1";
+/// An org's columns, with the time of its newest event (the chain's `at` never goes back).
+macro_rules! org_columns {
+    () => {
+        "pk, slug, name, created_at, disabled_at, audit_seq, audit_hash, \
+         (SELECT e.at FROM audit_events e WHERE e.org_pk = orgs.pk AND e.seq = orgs.audit_seq) \
+         AS audit_at"
+    };
+}
+const ORG_COLUMNS: &str = org_columns!();
+const LOCK_ORG_BY_SLUG_PG: &str = concat!(
+    "SELECT ",
+    org_columns!(),
+    " FROM orgs WHERE slug = $1 FOR UPDATE"
+);
+const LOCK_ORG_BY_SLUG_SQLITE: &str =
+    concat!("SELECT ", org_columns!(), " FROM orgs WHERE slug = $1");
+const LOCK_ORG_BY_PK_PG: &str = concat!(
+    "SELECT ",
+    org_columns!(),
+    " FROM orgs WHERE pk = $1 FOR UPDATE"
+);
+const LOCK_ORG_BY_PK_SQLITE: &str = concat!("SELECT ", org_columns!(), " FROM orgs WHERE pk = $1");
 
 const ACCOUNT_SELECT: &str = "SELECT a.pk, a.id, a.email, a.role, o.slug AS org, a.created_at, \
      a.disabled_at, o.disabled_at AS org_disabled_at FROM accounts a \
@@ -106,6 +119,16 @@ struct OrgRow {
     head: ChainHead,
 }
 
+/// A change to an account that ends its open sessions.
+struct AccountChange<'a> {
+    pk: i64,
+    org_pk: Option<i64>,
+    id: &'a str,
+    email: &'a str,
+    action: &'static str,
+    session_close_reason: &'static str,
+}
+
 struct GrantRow {
     pk: i64,
     grant: Grant,
@@ -114,15 +137,27 @@ struct GrantRow {
 impl SqlStore {
     /// Commits a change that can end access, then invalidates cached token lookups: in this
     /// order, before the caller answers (see [`AuthCache`] for why that is enough).
+    ///
+    /// Both run in a task of their own: the caller's future is dropped when its client hangs
+    /// up or its request times out, and a drop between a finished commit and the invalidation
+    /// would leave lookups from before the change answering "active". A spawned task runs to
+    /// its end whatever happens to the future that awaits it.
     async fn commit_ending_access(
         &self,
         tx: sqlx::Transaction<'static, sqlx::Any>,
     ) -> StoreResult<()> {
-        tx.commit().await?;
-        if let Some(cache) = &self.cache {
-            cache.invalidate();
-        }
-        Ok(())
+        let cache = self.cache.clone();
+        let committed = tokio::spawn(async move {
+            let committed = tx.commit().await;
+            // Also after a failed commit: whether it reached the database is then unknown.
+            if let Some(cache) = cache {
+                cache.invalidate();
+            }
+            committed
+        })
+        .await
+        .map_err(|error| StoreError::Database(format!("the commit task failed: {error}")))?;
+        Ok(committed?)
     }
 
     async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
@@ -238,6 +273,55 @@ impl SqlStore {
             .fetch_one(&mut *conn)
             .await?;
         Ok(Some((row.try_get("pk")?, org_pk, account_from_row(&row)?)))
+    }
+
+    /// Closes the open sessions of an account whose row `tx` holds locked (so none can open
+    /// meanwhile), recording `session.closed` in each session's org and the change itself in
+    /// the account's own org, if it has one.
+    async fn end_account_sessions(
+        &self,
+        tx: &mut AnyConnection,
+        actor: &Principal,
+        change: &AccountChange<'_>,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let open = self
+            .open_sessions(tx, OpenSessionsOf::Engineer, change.pk, now)
+            .await?;
+        // Lock every org involved in pk order, so concurrent writers cannot deadlock.
+        let mut by_org: BTreeMap<i64, Vec<(i64, String)>> = BTreeMap::new();
+        if let Some(org_pk) = change.org_pk {
+            by_org.entry(org_pk).or_default();
+        }
+        for (org_pk, session_pk, session_id) in open {
+            by_org
+                .entry(org_pk)
+                .or_default()
+                .push((session_pk, session_id));
+        }
+        for (&org_pk, sessions) in &by_org {
+            let mut org = self.lock_org_pk(tx, org_pk).await?;
+            if Some(org_pk) == change.org_pk {
+                org.head.record(
+                    now,
+                    actor,
+                    change.action,
+                    Some(change.id),
+                    json!({ "email": change.email }),
+                )?;
+            }
+            self.close_sessions(
+                tx,
+                &mut org.head,
+                actor,
+                sessions,
+                change.session_close_reason,
+                now,
+            )
+            .await?;
+            org.head.save(tx).await?;
+        }
+        Ok(())
     }
 
     /// Closes the given open sessions and records `session.closed` for each, in the org of `head`.
@@ -410,8 +494,8 @@ impl Store for SqlStore {
             self.backend,
             pk,
             slug.to_owned(),
-            0,
-            GENESIS_HASH.to_owned(),
+            (0, GENESIS_HASH.to_owned()),
+            None,
         );
         head.record(
             now,
@@ -591,51 +675,21 @@ impl Store for SqlStore {
         if account.status == EnabledStatus::Disabled {
             return Ok(account);
         }
-        let open = self
-            .open_sessions(&mut tx, OpenSessionsOf::Engineer, pk, now)
-            .await?;
-        // Lock every org involved in pk order, so concurrent writers cannot deadlock.
-        let mut by_org: BTreeMap<i64, Vec<(i64, String)>> = BTreeMap::new();
-        if let Some(org_pk) = org_pk {
-            by_org.entry(org_pk).or_default();
-        }
-        for (org_pk, session_pk, session_id) in open {
-            by_org
-                .entry(org_pk)
-                .or_default()
-                .push((session_pk, session_id));
-        }
-        let mut heads = Vec::with_capacity(by_org.len());
-        for &org_pk in by_org.keys() {
-            heads.push(self.lock_org_pk(&mut tx, org_pk).await?);
-        }
         sqlx::query("UPDATE accounts SET disabled_at = $1 WHERE pk = $2")
             .bind(now.as_second())
             .bind(pk)
             .execute(&mut *tx)
             .await?;
-        for mut org in heads {
-            if Some(org.pk) == org_pk {
-                org.head.record(
-                    now,
-                    actor,
-                    "account.disabled",
-                    Some(id),
-                    json!({ "email": account.email }),
-                )?;
-            }
-            let sessions = &by_org[&org.pk];
-            self.close_sessions(
-                &mut tx,
-                &mut org.head,
-                actor,
-                sessions,
-                "engineer account disabled",
-                now,
-            )
+        let ended = AccountChange {
+            pk,
+            org_pk,
+            id,
+            email: &account.email,
+            action: "account.disabled",
+            session_close_reason: "engineer account disabled",
+        };
+        self.end_account_sessions(&mut tx, actor, &ended, now)
             .await?;
-            org.head.save(&mut tx).await?;
-        }
         self.commit_ending_access(tx).await?;
         account.status = EnabledStatus::Disabled;
         account.disabled_at = Some(now);
@@ -657,25 +711,23 @@ impl Store for SqlStore {
         if account.status == EnabledStatus::Disabled {
             return Err(StoreError::Conflict(format!("account '{id}' is disabled")));
         }
-        let org = match org_pk {
-            Some(org_pk) => Some(self.lock_org_pk(&mut tx, org_pk).await?),
-            None => None,
-        };
         sqlx::query("UPDATE accounts SET token_hash = $1 WHERE pk = $2")
             .bind(hex::encode(token))
             .bind(pk)
             .execute(&mut *tx)
             .await?;
-        if let Some(mut org) = org {
-            org.head.record(
-                now,
-                actor,
-                "account.token_rotated",
-                Some(id),
-                json!({ "email": account.email }),
-            )?;
-            org.head.save(&mut tx).await?;
-        }
+        // Every open session of the account was opened with a token it no longer has: a
+        // rotation after a leak must also end what the leaked token opened.
+        let rotated = AccountChange {
+            pk,
+            org_pk,
+            id,
+            email: &account.email,
+            action: "account.token_rotated",
+            session_close_reason: "account token rotated",
+        };
+        self.end_account_sessions(&mut tx, actor, &rotated, now)
+            .await?;
         self.commit_ending_access(tx).await?;
         Ok(account)
     }
@@ -1050,6 +1102,17 @@ impl Store for SqlStore {
         .await?;
         if disabled.is_some() {
             return Err(StoreError::Conflict("your account is disabled".into()));
+        }
+        // Counted under the account's lock: concurrent opens cannot all slip under the cap.
+        let active = self
+            .open_sessions(&mut tx, OpenSessionsOf::Engineer, engineer.pk, now)
+            .await?
+            .len();
+        if active >= request.max_active as usize {
+            return Err(StoreError::Policy(format!(
+                "you have {active} active sessions, the most this server allows one engineer; \
+                 close some first"
+            )));
         }
         let Some(mut org) = self.lock_org(&mut tx, org_slug).await? else {
             return Err(no_grant());
@@ -1592,8 +1655,8 @@ fn org_row(row: &AnyRow, backend: Backend) -> StoreResult<OrgRow> {
             backend,
             pk,
             slug.clone(),
-            row.try_get("audit_seq")?,
-            row.try_get("audit_hash")?,
+            (row.try_get("audit_seq")?, row.try_get("audit_hash")?),
+            opt_ts(row.try_get("audit_at")?)?,
         ),
         org: Org {
             slug,
