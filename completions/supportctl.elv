@@ -829,6 +829,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --default-grant-duration 'Grant duration when the admin gives none'
             cand --max-session-ttl 'Longest session a support engineer may open'
             cand --default-session-ttl 'Session lifetime when the engineer gives none'
+            cand --max-sessions-per-engineer 'Sessions one support engineer may have active at once, across all orgs: a stolen engineer token cannot flood an org with sessions'
             cand --db-max-connections 'Most database connections per server process'
             cand --db-min-connections 'Connections kept open when idle'
             cand --db-acquire-timeout 'How long a request waits for a free database connection before it fails with 503'

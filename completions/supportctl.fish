@@ -685,6 +685,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l default-grant-duration -d 'Grant duration when the admin gives none' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l max-session-ttl -d 'Longest session a support engineer may open' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l default-session-ttl -d 'Session lifetime when the engineer gives none' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l max-sessions-per-engineer -d 'Sessions one support engineer may have active at once, across all orgs: a stolen engineer token cannot flood an org with sessions' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l db-max-connections -d 'Most database connections per server process' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l db-min-connections -d 'Connections kept open when idle' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l db-acquire-timeout -d 'How long a request waits for a free database connection before it fails with 503' -r

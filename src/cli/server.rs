@@ -50,6 +50,11 @@ pub struct ServerArgs {
     #[arg(long, default_value = "1h", value_name = "DURATION")]
     pub default_session_ttl: humantime::Duration,
 
+    /// Sessions one support engineer may have active at once, across all orgs: a stolen
+    /// engineer token cannot flood an org with sessions.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub max_sessions_per_engineer: u32,
+
     /// Most database connections per server process.
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub db_max_connections: u32,
@@ -118,6 +123,7 @@ impl ServerArgs {
             default_grant: *self.default_grant_duration,
             max_session_ttl: *self.max_session_ttl,
             default_session_ttl: *self.default_session_ttl,
+            max_sessions_per_engineer: self.max_sessions_per_engineer,
         }
     }
 }
