@@ -20,11 +20,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ApiError;
+use super::extract::BODY_LIMIT;
 use super::state::AppState;
 use crate::api::{PROBLEM_CONTENT_TYPE, Problem};
-
-/// Request bodies above this are refused with 413.
-pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// The API's router and its OpenAPI document.
 pub fn build(state: AppState) -> (Router, Arc<OpenApi>) {
@@ -140,7 +138,10 @@ fn describe(openapi: &mut OpenApi) {
                 add("422", "A cursor this server did not issue");
             }
             if method == Method::POST {
-                add("413", "Request body over 64 KiB");
+                add(
+                    "413",
+                    "Request body over 64 KiB (512 KiB for a bulk revoke)",
+                );
                 add("415", "Request body is not JSON");
                 add(
                     "422",
