@@ -164,6 +164,8 @@ pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
         },
         auth_failures_per_minute: args.auth_failures_per_minute,
         client_address_header: args.client_address_header.clone(),
+        max_connections: crate::server::DEFAULT_MAX_CONNECTIONS,
+        idle_timeout: crate::server::IDLE_TIMEOUT,
     };
     server::run(config, args.dev)?;
     drop(db);
