@@ -13,6 +13,7 @@ use axum::http::Request;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::harness::{ServerOptions, TestServer};
+use crate::server_process::{Launch, ServerProcess};
 use crate::tls::make_pki;
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -252,18 +253,12 @@ fn status_within(stream: &mut std::net::TcpStream, within: Duration) -> Option<u
     }
 }
 
-#[test]
-fn at_the_connection_cap_a_new_connection_waits_until_one_closes() {
-    let server = TestServer::with(ServerOptions {
-        max_connections: 5,
-        // Nothing closes the open connections but the test.
-        idle_timeout: Duration::from_secs(120),
-        ..ServerOptions::default()
-    });
-    let address = host_port(&server.url);
-    let mut open: Vec<std::net::TcpStream> = (0..5)
+/// With `cap` connections open (each served once, then idle), one more connects but is not
+/// served until one of them closes; then it is, and the cap holds again.
+fn assert_cap(address: &str, cap: usize) {
+    let mut open: Vec<std::net::TcpStream> = (0..cap)
         .map(|i| {
-            let mut stream = std::net::TcpStream::connect(&address).unwrap();
+            let mut stream = std::net::TcpStream::connect(address).unwrap();
             send_healthz(&mut stream);
             assert_eq!(
                 status_within(&mut stream, Duration::from_secs(10)),
@@ -274,37 +269,68 @@ fn at_the_connection_cap_a_new_connection_waits_until_one_closes() {
         })
         .collect();
 
-    // The sixth connects (the kernel's queue holds it) but is not served...
-    let mut sixth = std::net::TcpStream::connect(&address).unwrap();
-    send_healthz(&mut sixth);
+    // One more connects (the kernel's queue holds it) but is not served...
+    let mut waiting = std::net::TcpStream::connect(address).unwrap();
+    send_healthz(&mut waiting);
     assert_eq!(
-        status_within(&mut sixth, Duration::from_millis(1500)),
+        status_within(&mut waiting, Duration::from_millis(1500)),
         None,
-        "the sixth connection was served while five were open"
+        "a connection was served while {cap} were open"
     );
-    // ...and the five still are.
+    // ...while those open still are.
     for stream in &mut open {
         send_healthz(stream);
         assert_eq!(status_within(stream, Duration::from_secs(10)), Some(200));
     }
 
-    // Once one closes, the sixth is accepted and answered.
+    // Once one closes, the waiting one is accepted and answered.
     drop(open.remove(0));
-    let waited = Instant::now();
     assert_eq!(
-        status_within(&mut sixth, Duration::from_secs(10)),
+        status_within(&mut waiting, Duration::from_secs(10)),
         Some(200),
-        "the sixth connection was not served after one closed"
+        "the waiting connection was not served after one closed"
     );
-    eprintln!(
-        "sixth connection served {:?} after one closed",
-        waited.elapsed()
+    // And the cap holds again.
+    let mut next = std::net::TcpStream::connect(address).unwrap();
+    send_healthz(&mut next);
+    assert_eq!(status_within(&mut next, Duration::from_millis(500)), None);
+}
+
+#[test]
+fn at_the_connection_cap_a_new_connection_waits_until_one_closes() {
+    let server = TestServer::with(ServerOptions {
+        max_connections: 5,
+        // Nothing closes the open connections but the test.
+        idle_timeout: Duration::from_secs(120),
+        ..ServerOptions::default()
+    });
+    assert_cap(&host_port(&server.url), 5);
+}
+
+#[test]
+fn the_max_connections_flag_sets_the_cap_of_the_real_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    let server = ServerProcess::start(Launch {
+        db: &db,
+        log: &dir.path().join("server.log"),
+        log_filter: "info,sqlx=warn",
+        dev: false,
+        extra_args: &["--max-connections", "2"],
+    });
+    // Within the default idle timeout (10 s): nothing else closes the two.
+    assert_cap(&host_port(&server.url), 2);
+    assert!(
+        server
+            .log_text()
+            .contains("connection limit reached; new connections wait until one closes"),
+        "{}",
+        server.log_text()
     );
-    // And the cap holds again: a seventh waits.
-    let mut seventh = std::net::TcpStream::connect(&address).unwrap();
-    send_healthz(&mut seventh);
-    assert_eq!(
-        status_within(&mut seventh, Duration::from_millis(500)),
-        None
-    );
+
+    let refused = crate::harness::std_command("http://127.0.0.1:1", "", dir.path())
+        .args(["server", "--max-connections", "0", "--db", &db])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
 }
