@@ -838,6 +838,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --tls-key 'The PEM private key of --tls-cert'
             cand --auth-failures-per-minute 'Bad tokens a client address may present per minute before it gets 429 (0: no limit)'
             cand --client-address-header 'Count failures by the client address a load balancer in front puts in this header (e.g. X-Forwarded-For; its right-most address), not by the balancer''s own. Set it only when every request comes through that balancer'
+            cand --max-connections 'Most client connections open at once; more wait in the kernel''s queue until one closes. Each holds a file descriptor: the default stays well under the usual limit of 1024 open files per process, leaving room for database connections. Raise `ulimit -n` first to go higher'
             cand --sweep-interval 'How often expiries are recorded in the audit log'
             cand --profile 'Profile in config.toml to use'
             cand --server 'Server URL, overriding the profile''s'

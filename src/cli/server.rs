@@ -89,6 +89,14 @@ pub struct ServerArgs {
     #[arg(long, value_name = "HEADER", env = "SUPPORTCTL_CLIENT_ADDRESS_HEADER")]
     pub client_address_header: Option<axum::http::HeaderName>,
 
+    /// Most client connections open at once; more wait in the kernel's queue until one closes.
+    /// Each holds a file descriptor: the default stays well under the usual limit of 1024 open
+    /// files per process, leaving room for database connections. Raise `ulimit -n` first to
+    /// go higher.
+    #[arg(long, default_value_t = crate::server::DEFAULT_MAX_CONNECTIONS, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
     /// How often expiries are recorded in the audit log.
     #[arg(long, default_value = "5s", value_name = "DURATION", hide = true)]
     pub sweep_interval: humantime::Duration,
@@ -170,6 +178,8 @@ pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
         },
         auth_failures_per_minute: args.auth_failures_per_minute,
         client_address_header: args.client_address_header.clone(),
+        max_connections: args.max_connections,
+        idle_timeout: crate::server::IDLE_TIMEOUT,
     };
     server::run(config, args.dev)?;
     drop(db);

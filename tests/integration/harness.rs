@@ -145,6 +145,8 @@ pub struct ServerOptions {
     /// The suites send many bad tokens on purpose from one address: no limit unless asked.
     pub auth_failures_per_minute: u32,
     pub client_address_header: Option<&'static str>,
+    pub max_connections: u32,
+    pub idle_timeout: Duration,
 }
 
 impl Default for ServerOptions {
@@ -159,6 +161,8 @@ impl Default for ServerOptions {
             tls: None,
             auth_failures_per_minute: 0,
             client_address_header: None,
+            max_connections: supportctl::server::DEFAULT_MAX_CONNECTIONS,
+            idle_timeout: supportctl::server::IDLE_TIMEOUT,
         }
     }
 }
@@ -222,6 +226,8 @@ impl TestServer {
             client_address_header: options
                 .client_address_header
                 .map(axum::http::HeaderName::from_static),
+            max_connections: options.max_connections,
+            idle_timeout: options.idle_timeout,
         };
         let server_clock = clock.clone();
         let seed = options.seed;

@@ -12,6 +12,9 @@ mod replicas;
 // HTTPS with a certificate made in the test.
 mod tls;
 
+// Connection limits: idle HTTP/1 and HTTP/2 connections, the cap on open connections.
+mod connections;
+
 // Failed authentication, limited per client address.
 mod rate_limit;
 
