@@ -45,7 +45,7 @@ pub struct CreateOrg {
     pub slug: String,
     #[schema(
         max_length = 1000,
-        pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069][^\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
     )]
     pub name: String,
 }
@@ -97,11 +97,14 @@ pub struct CreateGrant {
     /// Why support needs access; shown to engineers and in the audit log.
     #[schema(
         max_length = 1000,
-        pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069][^\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
     )]
     pub reason: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 1000, pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$")]
+    #[schema(
+        max_length = 1000,
+        pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
+    )]
     pub ticket: Option<String>,
 }
 
@@ -118,7 +121,10 @@ pub struct ExtendGrant {
 #[serde(deny_unknown_fields)]
 pub struct RevokeGrant {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 1000, pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$")]
+    #[schema(
+        max_length = 1000,
+        pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
+    )]
     pub reason: Option<String>,
 }
 
@@ -132,7 +138,10 @@ pub struct BulkRevoke {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub all: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 1000, pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$")]
+    #[schema(
+        max_length = 1000,
+        pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
+    )]
     pub reason: Option<String>,
 }
 
@@ -169,7 +178,7 @@ pub struct OpenSession {
     pub ttl_seconds: Option<i64>,
     #[schema(
         max_length = 1000,
-        pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069][^\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
     )]
     pub reason: String,
 }
@@ -186,7 +195,10 @@ pub struct SessionWithToken {
 #[serde(deny_unknown_fields)]
 pub struct CloseSession {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 1000, pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$")]
+    #[schema(
+        max_length = 1000,
+        pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
+    )]
     pub reason: Option<String>,
 }
 
@@ -267,7 +279,10 @@ pub struct AuthorizeRequest {
     pub action: Action,
     /// Free-form name of the resource touched, recorded in the audit log.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 1000, pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$")]
+    #[schema(
+        max_length = 1000,
+        pattern = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"
+    )]
     pub resource: Option<String>,
 }
 

@@ -154,6 +154,8 @@ fn start_server(db_url: String) -> CommandResult<(EmbeddedServer, String, DevTok
                     tls: None,
                     auth_failures_per_minute: 20,
                     client_address_header: None,
+                    max_connections: crate::server::DEFAULT_MAX_CONNECTIONS,
+                    idle_timeout: crate::server::IDLE_TIMEOUT,
                 };
                 let server = Server::bind(&config, Arc::new(SystemClock)).await?;
                 // Whole seconds, like every stored time: a sub-second `at` would be hashed

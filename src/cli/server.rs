@@ -50,6 +50,11 @@ pub struct ServerArgs {
     #[arg(long, default_value = "1h", value_name = "DURATION")]
     pub default_session_ttl: humantime::Duration,
 
+    /// Sessions one support engineer may have active at once, across all orgs: a stolen
+    /// engineer token cannot flood an org with sessions.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub max_sessions_per_engineer: u32,
+
     /// Most database connections per server process.
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub db_max_connections: u32,
@@ -83,6 +88,14 @@ pub struct ServerArgs {
     /// when every request comes through that balancer.
     #[arg(long, value_name = "HEADER", env = "SUPPORTCTL_CLIENT_ADDRESS_HEADER")]
     pub client_address_header: Option<axum::http::HeaderName>,
+
+    /// Most client connections open at once; more wait in the kernel's queue until one closes.
+    /// Each holds a file descriptor: the default stays well under the usual limit of 1024 open
+    /// files per process, leaving room for database connections. Raise `ulimit -n` first to
+    /// go higher.
+    #[arg(long, default_value_t = crate::server::DEFAULT_MAX_CONNECTIONS, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
 
     /// How often expiries are recorded in the audit log.
     #[arg(long, default_value = "5s", value_name = "DURATION", hide = true)]
@@ -118,6 +131,7 @@ impl ServerArgs {
             default_grant: *self.default_grant_duration,
             max_session_ttl: *self.max_session_ttl,
             default_session_ttl: *self.default_session_ttl,
+            max_sessions_per_engineer: self.max_sessions_per_engineer,
         }
     }
 }
@@ -164,6 +178,8 @@ pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
         },
         auth_failures_per_minute: args.auth_failures_per_minute,
         client_address_header: args.client_address_header.clone(),
+        max_connections: args.max_connections,
+        idle_timeout: crate::server::IDLE_TIMEOUT,
     };
     server::run(config, args.dev)?;
     drop(db);

@@ -168,6 +168,13 @@ fn open(context: &mut Context, args: OpenArgs) -> CommandResult {
     }
 }
 
+/// An environment variable that may carry an account token: `SUPPORTCTL_TOKEN`, and the
+/// `SUPPORTCTL_<ROLE>_TOKEN` lines that `server --dev` prints. A command run in a session gets
+/// none of them.
+fn is_account_credential(name: &str) -> bool {
+    name.starts_with("SUPPORTCTL_") && name.ends_with("TOKEN") && name != "SUPPORTCTL_SESSION_TOKEN"
+}
+
 fn exec(context: &mut Context, args: ExecArgs) -> CommandResult {
     let request = open_request(&args.open)?;
     let connection = context.connect()?;
@@ -187,10 +194,20 @@ fn exec(context: &mut Context, args: ExecArgs) -> CommandResult {
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         let _ = signal_hook::flag::register(signal, interrupted.clone());
     }
-    let outcome = Process::new(&args.command[0])
-        .args(&args.command[1..])
+    let mut command = Process::new(&args.command[0]);
+    command.args(&args.command[1..]);
+    // The command acts as the session and nothing more: no account token reaches it.
+    for (name, _) in std::env::vars_os() {
+        if is_account_credential(&name.to_string_lossy()) {
+            command.env_remove(name);
+        }
+    }
+    let outcome = command
         .env("SUPPORTCTL_SESSION_TOKEN", &token)
         .env("SUPPORTCTL_SESSION_ID", &session.id)
+        .env("SUPPORTCTL_SESSION_ORG", &session.org)
+        .env("SUPPORTCTL_SESSION_LEVEL", session.level.to_string())
+        .env("SUPPORTCTL_SESSION_AREAS", join_areas(&session.areas))
         .env(
             "SUPPORTCTL_SESSION_EXPIRES_AT",
             session.expires_at.to_string(),

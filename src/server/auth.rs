@@ -43,19 +43,17 @@ fn client_address(state: &AppState, parts: &Parts) -> Option<std::net::IpAddr> {
     state.auth_limiter.client_address(peer, &parts.headers)
 }
 
-/// Refuses an address that has used up its failed attempts, before looking at its token.
-fn check_limit(state: &AppState, parts: &Parts) -> Result<(), ApiError> {
-    match client_address(state, parts).map(|address| state.auth_limiter.check(address)) {
-        Some(Err(retry_after)) => Err(ApiError::rate_limited(retry_after)),
-        _ => Ok(()),
-    }
-}
-
-/// Counts a token that did not authenticate against its address.
+/// Refuses a token that did not authenticate: 429 once its address has used up its failed
+/// attempts, else `error`, counted against the address. Only failures are ever refused, so a
+/// flood of bad tokens from an address (a NAT, a proxy) never locks out a valid caller there.
 fn failed(state: &AppState, parts: &Parts, error: ApiError) -> ApiError {
-    if let Some(address) = client_address(state, parts) {
-        state.auth_limiter.record_failure(address);
+    let Some(address) = client_address(state, parts) else {
+        return error;
+    };
+    if let Err(retry_after) = state.auth_limiter.check(address) {
+        return ApiError::rate_limited(retry_after);
     }
+    state.auth_limiter.record_failure(address);
     error
 }
 
@@ -67,7 +65,6 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(parts)?;
-        check_limit(state, parts)?;
         if token.starts_with(SESSION_TOKEN_PREFIX) {
             return Err(failed(
                 state,
@@ -141,7 +138,6 @@ impl FromRequestParts<AppState> for SessionBearer {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(parts)?;
-        check_limit(state, parts)?;
         if !token.starts_with(SESSION_TOKEN_PREFIX) {
             return Err(failed(
                 state,

@@ -8,27 +8,30 @@ use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 
-/// Request bodies above this are refused with 413.
+/// Request bodies above this are refused with 413, unless a route sets its own limit.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-/// A JSON object body; malformed, oversize, unknown-field or non-object bodies get
-/// `invalid_request` (serde would read a struct from an array, positionally: never wanted).
-pub struct ApiJson<T>(pub T);
+/// A JSON object body of at most `LIMIT` bytes; malformed, oversize, unknown-field or
+/// non-object bodies get `invalid_request` (serde would read a struct from an array,
+/// positionally: never wanted).
+pub struct ApiJson<T, const LIMIT: usize = BODY_LIMIT>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+impl<S: Send + Sync, T: DeserializeOwned, const LIMIT: usize> FromRequest<S> for ApiJson<T, LIMIT> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = json_bytes(req, state).await?;
+    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
+        let bytes = json_bytes(req, LIMIT).await?;
         parse_object(&bytes).map(ApiJson)
     }
 }
 
-/// The body of a request that declares JSON, within the size limit.
-async fn json_bytes<S: Send + Sync>(
-    req: Request,
-    state: &S,
-) -> Result<axum::body::Bytes, ApiError> {
+fn too_large(limit: usize) -> ApiError {
+    ApiError::invalid(format!("request body exceeds {} KiB", limit / 1024))
+        .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+}
+
+/// The body of a request that declares JSON, within `limit` bytes.
+async fn json_bytes(req: Request, limit: usize) -> Result<axum::body::Bytes, ApiError> {
     if !is_json(req.headers()) {
         return Err(
             ApiError::invalid("expected a body with Content-Type: application/json")
@@ -41,18 +44,17 @@ async fn json_bytes<S: Send + Sync>(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|length| length > BODY_LIMIT) {
-        return Err(ApiError::invalid("request body exceeds 64 KiB")
-            .with_status(StatusCode::PAYLOAD_TOO_LARGE));
+    if declared.is_some_and(|length| length > limit) {
+        return Err(too_large(limit));
     }
-    axum::body::Bytes::from_request(req, state)
+    axum::body::to_bytes(req.into_body(), limit)
         .await
-        .map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::invalid("request body exceeds 64 KiB")
-                    .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+        .map_err(|error| {
+            let error = error.into_inner();
+            if error.is::<http_body_util::LengthLimitError>() {
+                too_large(limit)
             } else {
-                ApiError::invalid(rejection.body_text())
+                ApiError::invalid(format!("cannot read the request body: {error}"))
             }
         })
 }
@@ -94,7 +96,9 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         JsonRejection::MissingJsonContentType(_) => {
             "expected a body with Content-Type: application/json".to_owned()
         }
-        _ if status == StatusCode::PAYLOAD_TOO_LARGE => "request body exceeds 64 KiB".to_owned(),
+        _ if status == StatusCode::PAYLOAD_TOO_LARGE => {
+            format!("request body exceeds {} KiB", BODY_LIMIT / 1024)
+        }
         _ => rejection.body_text(),
     };
     ApiError::invalid(detail).with_status(status)
@@ -189,7 +193,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
                 )
             };
         }
-        let bytes = json_bytes(req, state).await?;
+        let bytes = json_bytes(req, BODY_LIMIT).await?;
         // `null` is the JSON way of sending nothing.
         if bytes.trim_ascii() == b"null" {
             return Ok(OptionalJson(None));

@@ -1,7 +1,8 @@
 //! Failed authentication, limited per client address: after `limit` bad tokens within a
-//! window, every token from that address is refused with 429 until the window ends, without
-//! being looked at, so that guessing learns nothing. A missing token is not a guess and does
-//! not count.
+//! window, every further bad token from that address is answered 429 until the window ends.
+//! A valid token is never refused, so that bad tokens sent from a shared address (a NAT, a
+//! proxy) cannot lock its other users out, an emergency revocation least of all. A missing
+//! token is not a guess and does not count.
 //!
 //! An IPv6 client is counted by its /64 (one host usually owns a whole /64). Memory and time
 //! are bounded against an attacker with many addresses: at most [`MAX_TRACKED`] addresses are

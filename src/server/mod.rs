@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod ids;
 pub mod limiter;
+pub mod listener;
 pub mod pagination;
 pub mod policy;
 pub mod routes;
@@ -50,6 +51,10 @@ pub struct ServerConfig {
     pub auth_failures_per_minute: u32,
     /// The header a trusted load balancer sets to the client's address (X-Forwarded-For).
     pub client_address_header: Option<axum::http::HeaderName>,
+    /// Client connections open at once (see [`DEFAULT_MAX_CONNECTIONS`]).
+    pub max_connections: u32,
+    /// A connection with no request in flight for this long is closed, HTTP/1 or HTTP/2.
+    pub idle_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +66,11 @@ pub struct TlsFiles {
 /// A client gets this long to send a request's headers (a slow client cannot hold a
 /// connection open forever by trickling them).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// An idle connection is closed after as long as a client gets to send a request's headers.
+pub const IDLE_TIMEOUT: Duration = HEADER_READ_TIMEOUT;
+/// Each connection holds a file descriptor: this stays well under the common limit of 1024
+/// open files per process, with room for database connections and files.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 512;
 /// In-flight requests get this long to finish at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
@@ -70,7 +80,8 @@ pub struct Server {
     router: Router,
     state: AppState,
     sweep_interval: Duration,
-    tls: Option<axum_server::tls_rustls::RustlsConfig>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    limits: listener::Limits,
     _exclusive: Option<ExclusiveServe>,
 }
 
@@ -100,9 +111,13 @@ impl Server {
                 },
             ));
         let tls = match &config.tls {
-            Some(files) => Some(load_tls(files).await?),
+            Some(files) => Some(load_tls(files)?),
             None => None,
         };
+        anyhow::ensure!(
+            config.max_connections > 0,
+            "the connection limit must be at least 1"
+        );
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -112,6 +127,12 @@ impl Server {
             state,
             sweep_interval: config.sweep_interval,
             tls,
+            limits: listener::Limits {
+                max_connections: config.max_connections as usize,
+                idle_timeout: config.idle_timeout,
+                header_read_timeout: HEADER_READ_TIMEOUT,
+                shutdown_grace: SHUTDOWN_GRACE,
+            },
             _exclusive: exclusive,
         })
     }
@@ -145,53 +166,13 @@ impl Server {
             database = self.state.store.backend(),
             "listening"
         );
-        let handle = axum_server::Handle::new();
-        let on_signal = handle.clone();
-        tokio::spawn(async move {
-            shutdown.await;
-            on_signal.graceful_shutdown(Some(SHUTDOWN_GRACE));
-        });
-        let app = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let listener = self
-            .listener
-            .into_std()
-            .context("cannot hand over the listening socket")?;
-        let served = match self.tls {
-            None => {
-                with_timeouts(axum_server::from_tcp(listener)?, handle)
-                    .serve(app)
-                    .await
-            }
-            Some(tls) => {
-                with_timeouts(axum_server::from_tcp_rustls(listener, tls)?, handle)
-                    .serve(app)
-                    .await
-            }
-        };
-        served.context("server failed")?;
+        listener::serve(self.listener, self.tls, self.router, self.limits, shutdown).await;
         let _ = stop_sweeper.send(true);
         let _ = sweeper.await;
         self.state.store.close().await;
         tracing::info!("stopped");
         Ok(())
     }
-}
-
-/// The connection-level limits, the same with or without TLS.
-fn with_timeouts<A>(
-    server: axum_server::Server<SocketAddr, A>,
-    handle: axum_server::Handle<SocketAddr>,
-) -> axum_server::Server<SocketAddr, A> {
-    let mut server = server
-        .handle(handle)
-        .first_request_timeout(HEADER_READ_TIMEOUT);
-    server
-        .http_builder()
-        .http1()
-        .header_read_timeout(HEADER_READ_TIMEOUT);
-    server
 }
 
 /// Cuts off a request (reading its body included) that takes longer than `limit`, with a
@@ -232,18 +213,14 @@ async fn close_when_body_unread(
     response
 }
 
-async fn load_tls(files: &TlsFiles) -> anyhow::Result<axum_server::tls_rustls::RustlsConfig> {
-    // rustls is built without a default crypto provider; ring is the one we ship.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot load the TLS certificate {} and key {}",
-                files.cert.display(),
-                files.key.display()
-            )
-        })
+fn load_tls(files: &TlsFiles) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
+    listener::load_tls(&files.cert, &files.key).with_context(|| {
+        format!(
+            "cannot load the TLS certificate {} and key {}",
+            files.cert.display(),
+            files.key.display()
+        )
+    })
 }
 
 /// Records expiries in the audit log shortly after they happen.

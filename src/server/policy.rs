@@ -12,6 +12,9 @@ pub struct Policy {
     pub default_grant: Duration,
     pub max_session_ttl: Duration,
     pub default_session_ttl: Duration,
+    /// Sessions one support engineer may have active at once, across orgs: a stolen
+    /// engineer token cannot flood an org with sessions.
+    pub max_sessions_per_engineer: u32,
 }
 
 impl Default for Policy {
@@ -21,6 +24,7 @@ impl Default for Policy {
             default_grant: Duration::from_secs(8 * 3600),
             max_session_ttl: Duration::from_secs(8 * 3600),
             default_session_ttl: Duration::from_secs(3600),
+            max_sessions_per_engineer: 1000,
         }
     }
 }
@@ -31,6 +35,9 @@ impl Policy {
         let fmt = |d: Duration| humantime::format_duration(d).to_string();
         if self.max_grant.as_secs() == 0 || self.max_session_ttl.as_secs() == 0 {
             return Err("maximum durations must be at least one second".into());
+        }
+        if self.max_sessions_per_engineer == 0 {
+            return Err("--max-sessions-per-engineer must be at least 1".into());
         }
         // Expiries are computed as now + duration: keep them well inside the time range.
         for (flag, duration) in [

@@ -53,7 +53,8 @@ pub fn email(email: &str) -> Result<&str, Invalid> {
 }
 
 /// A required free-text field such as `reason`: not blank, at most 1000 characters, no
-/// control characters but newline and tab (the OpenAPI document states the same pattern).
+/// control characters but newline and tab, no direction controls (the OpenAPI document states
+/// the same pattern).
 pub fn required_text(field: &str, value: &str) -> Result<String, Invalid> {
     check_text(field, value)?;
     let value = value.trim();
@@ -83,7 +84,18 @@ fn check_text(field: &str, value: &str) -> Result<(), Invalid> {
     {
         return Err(Invalid(format!("{field} contains control characters")));
     }
+    if value.chars().any(is_bidi_control) {
+        return Err(Invalid(format!(
+            "{field} contains Unicode direction controls, which can disguise text in a terminal"
+        )));
+    }
     Ok(())
+}
+
+/// Embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): they reorder how the
+/// text around them is displayed.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Areas as given, sorted and deduplicated; `None` means all of them.
@@ -137,6 +149,27 @@ mod tests {
         ] {
             assert!(slug(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn texts_refuse_control_and_direction_characters() {
+        assert_eq!(
+            required_text("reason", "  Ticket 4821\n\tsync  ").unwrap(),
+            "Ticket 4821\n\tsync"
+        );
+        for bad in [
+            "a\u{0}b",
+            "bell\u{7}",
+            "esc \u{1b}[31m",
+            "grant for \u{202e}nimda",
+            "x\u{202a}y",
+            "x\u{2066}y\u{2069}",
+        ] {
+            assert!(required_text("reason", bad).is_err(), "{bad:?}");
+            assert!(optional_text("reason", Some(bad)).is_err(), "{bad:?}");
+        }
+        // Other non-ASCII text is welcome.
+        assert!(required_text("reason", "Überprüfung – 检查 ✓").is_ok());
     }
 
     #[test]

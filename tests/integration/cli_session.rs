@@ -231,3 +231,46 @@ fn exec_returns_the_commands_exit_code_and_closes_the_session() {
         "every exec session is closed: {sessions:?}"
     );
 }
+
+#[test]
+fn exec_gives_the_command_the_session_and_never_an_account_token() {
+    let server = TestServer::start();
+    server
+        .admin()
+        .grant(json!({"level": "member", "reason": "Sync"}));
+    let out = server
+        .as_support()
+        .env("SUPPORTCTL_ADMIN_TOKEN", &server.tokens.admin)
+        .args([
+            "session",
+            "exec",
+            "acme",
+            "--areas",
+            "chats,issues",
+            "--level",
+            "read-only",
+        ])
+        .args(["--reason", "Env", "--", "sh", "-c"])
+        .arg("env | grep -e '^SUPPORTCTL_' -e 'sat_' || true")
+        .ok();
+    let vars: std::collections::HashMap<&str, &str> = out
+        .stdout
+        .lines()
+        .filter_map(|line| line.split_once('='))
+        .collect();
+    assert!(
+        !out.stdout.contains("sat_"),
+        "an account token reached the command: {out}"
+    );
+    assert!(!vars.contains_key("SUPPORTCTL_TOKEN"), "{out}");
+    assert!(!vars.contains_key("SUPPORTCTL_ADMIN_TOKEN"), "{out}");
+    assert!(
+        vars["SUPPORTCTL_SESSION_TOKEN"].starts_with("sst_"),
+        "{out}"
+    );
+    assert!(vars["SUPPORTCTL_SESSION_ID"].starts_with("ses_"), "{out}");
+    assert_eq!(vars["SUPPORTCTL_SESSION_ORG"], "acme");
+    assert_eq!(vars["SUPPORTCTL_SESSION_LEVEL"], "read-only");
+    assert_eq!(vars["SUPPORTCTL_SESSION_AREAS"], "chats,issues");
+    assert!(vars.contains_key("SUPPORTCTL_SESSION_EXPIRES_AT"), "{out}");
+}

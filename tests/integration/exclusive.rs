@@ -53,3 +53,42 @@ fn a_second_server_on_the_same_sqlite_file_is_refused_by_any_path() {
     // The first server serves on, untouched.
     server.admin().get("/v1/me").assert_ok();
 }
+
+#[test]
+fn the_database_its_wal_and_a_directory_the_server_creates_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("new").join("data").join("supportctl.db");
+    // A permissive umask, as on many systems: the modes must not depend on it.
+    let old_umask = unsafe { libc::umask(0o022) };
+    let server = TestServer::with(crate::common::harness::ServerOptions {
+        db_url: Some(format!("sqlite://{}", db.display())),
+        ..crate::common::harness::ServerOptions::default()
+    });
+    unsafe { libc::umask(old_umask) };
+    server
+        .admin()
+        .grant(serde_json::json!({"level": "member", "reason": "write something"}));
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(&db), 0o600, "database file");
+    for suffix in ["-wal", "-shm"] {
+        let file = db.with_file_name(format!("supportctl.db{suffix}"));
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+    assert_eq!(
+        mode(db.parent().unwrap()),
+        0o700,
+        "the directory it created"
+    );
+    assert_eq!(
+        mode(&dir.path().join("new")),
+        0o700,
+        "every directory it created"
+    );
+}

@@ -11,6 +11,9 @@ mod replicas;
 // HTTPS with a certificate made in the test.
 mod tls;
 
+// Connection limits: idle HTTP/1 and HTTP/2 connections, the cap on open connections.
+mod connections;
+
 // Failed authentication, limited per client address.
 mod rate_limit;
 
@@ -21,8 +24,10 @@ mod api_bad_inputs;
 mod api_bulk_revoke;
 mod api_endpoints;
 mod api_expiry;
+mod api_hangups;
 mod api_pagination;
 mod api_revocation;
+mod api_session_cap;
 
 mod cli_assets;
 mod cli_audit;

@@ -10,7 +10,7 @@ fn limited_server(limit: u32) -> TestServer {
 }
 
 #[test]
-fn bad_tokens_past_the_limit_get_429_with_retry_after_even_for_a_good_token() {
+fn bad_tokens_past_the_limit_get_429_with_retry_after() {
     let server = limited_server(5);
     let guesser = server.as_token("sat_000000000000000000000000000000000000000000000000");
     for _ in 0..5 {
@@ -24,16 +24,43 @@ fn bad_tokens_past_the_limit_get_429_with_retry_after_even_for_a_good_token() {
         .parse()
         .unwrap();
     assert!((1..=60).contains(&retry_after), "{retry_after}");
-    // From the same address, even a valid token is not looked at: guessing learns nothing.
-    server
-        .admin()
-        .get("/v1/me")
-        .assert_problem(429, "rate_limited");
     // Session tokens presented as bearer count against the same address too.
     server
         .as_token("sst_000000000000000000000000000000000000000000000000")
         .get("/v1/session")
         .assert_problem(429, "rate_limited");
+}
+
+#[test]
+fn garbage_tokens_from_an_address_never_lock_out_its_valid_callers() {
+    let server = limited_server(20);
+    let admin = server.admin();
+    let grant = admin.grant(serde_json::json!({"level": "member", "reason": "incident"}));
+    let (_, session) = server
+        .support()
+        .open(serde_json::json!({"grant_id": grant, "reason": "look"}));
+    // Someone else behind the same address (a NAT, a proxy) floods it with bad tokens.
+    let guesser = server.as_token("sat_000000000000000000000000000000000000000000000000");
+    for _ in 0..25 {
+        guesser.get("/v1/me");
+    }
+    guesser.get("/v1/me").assert_problem(429, "rate_limited");
+    // The platform's introspection, a session's own call and the admin's emergency revoke
+    // from that address still go through.
+    let introspected = server
+        .service()
+        .post("/v1/introspect", serde_json::json!({ "token": session }));
+    introspected.assert_ok();
+    assert_eq!(introspected.body["active"], true, "{}", introspected.body);
+    server.as_token(&session).get("/v1/session").assert_ok();
+    admin
+        .post(
+            "/v1/orgs/acme/grants/revoke",
+            serde_json::json!({"all": true, "reason": "incident over"}),
+        )
+        .assert_ok();
+    // And the bad tokens are still refused.
+    guesser.get("/v1/me").assert_problem(429, "rate_limited");
 }
 
 #[test]

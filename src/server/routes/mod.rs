@@ -149,7 +149,10 @@ fn describe(openapi: &mut OpenApi) {
                 add("422", "A cursor this server did not issue");
             }
             if method == Method::POST {
-                add("413", "Request body over 64 KiB");
+                add(
+                    "413",
+                    "Request body over 64 KiB (512 KiB for a bulk revoke)",
+                );
                 add("415", "Request body is not JSON");
                 add(
                     "422",

@@ -56,6 +56,7 @@ pub async fn open_session(
                 ttl_seconds: ttl,
                 reason,
                 token_hash: token.hash,
+                max_active: state.policy.max_sessions_per_engineer,
             },
             state.now(),
         )

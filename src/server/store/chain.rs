@@ -21,17 +21,27 @@ pub(super) struct ChainHead {
     backend: Backend,
     seq: i64,
     hash: String,
+    /// The newest event's time: later events never carry an earlier one.
+    last_at: Option<Timestamp>,
     pending: Vec<AuditEvent>,
 }
 
 impl ChainHead {
-    pub fn new(backend: Backend, org_pk: i64, org: String, seq: i64, hash: String) -> Self {
+    /// `head` is the newest event's `(seq, hash)`, `last_at` its time (`None` before the first).
+    pub fn new(
+        backend: Backend,
+        org_pk: i64,
+        org: String,
+        (seq, hash): (i64, String),
+        last_at: Option<Timestamp>,
+    ) -> Self {
         ChainHead {
             org_pk,
             org,
             backend,
             seq,
             hash,
+            last_at,
             pending: Vec::new(),
         }
     }
@@ -44,6 +54,10 @@ impl ChainHead {
         target: Option<&str>,
         details: Value,
     ) -> StoreResult<()> {
+        // Writers take their time before they wait for the chain's lock: one that waited
+        // longer than a later writer must not put an earlier time after that writer's.
+        let at = self.last_at.map_or(at, |last| at.max(last));
+        self.last_at = Some(at);
         let mut event = AuditEvent {
             seq: self.seq + 1,
             id: ids::new_id(ids::EVENT),
@@ -125,6 +139,42 @@ pub(super) fn placeholders(backend: Backend, rows: usize, columns: usize) -> Str
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_event_never_carries_an_earlier_time_than_the_one_before() {
+        use super::{Backend, ChainHead, Principal};
+        let at = |second| jiff::Timestamp::from_second(second).unwrap();
+        let genesis = ("0".repeat(64), Some(at(1_000)));
+        let mut head = ChainHead::new(Backend::Sqlite, 1, "acme".into(), (4, genesis.0), genesis.1);
+        let actor = Principal::system();
+        // A writer that read the clock before it waited for the chain's lock.
+        head.record(
+            at(990),
+            &actor,
+            "grant.created",
+            None,
+            serde_json::json!({}),
+        )
+        .unwrap();
+        head.record(
+            at(1_005),
+            &actor,
+            "grant.created",
+            None,
+            serde_json::json!({}),
+        )
+        .unwrap();
+        head.record(
+            at(1_001),
+            &actor,
+            "grant.created",
+            None,
+            serde_json::json!({}),
+        )
+        .unwrap();
+        let times: Vec<i64> = head.pending.iter().map(|e| e.at.as_second()).collect();
+        assert_eq!(times, [1_000, 1_005, 1_005]);
+    }
+
     #[test]
     fn placeholders_number_rows_consecutively() {
         use super::Backend;

@@ -127,6 +127,8 @@ pub struct NewSession {
     pub ttl_seconds: i64,
     pub reason: String,
     pub token_hash: TokenHash,
+    /// Refused when the engineer already has this many active sessions.
+    pub max_active: u32,
 }
 
 /// Which grants a list covers.

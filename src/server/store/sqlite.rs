@@ -51,10 +51,7 @@ pub fn path_of(url: &str) -> anyhow::Result<PathBuf> {
 pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore> {
     install_default_drivers();
     let path = path_of(url)?;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
-    }
+    create_private(&path)?;
     let connect_url = format!("sqlite://{}?mode=rwc", path.display());
     let options = || {
         AnyPoolOptions::new().after_connect(|conn, _meta| {
@@ -90,6 +87,31 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore
         backend: Backend::Sqlite,
         cache: None,
     })
+}
+
+/// Creates the database file readable by its owner alone (0600; SQLite gives its WAL and
+/// shared-memory files the same mode), in directories that only the owner may enter (0700),
+/// when they do not exist yet: the file holds the audit log and every token's hash, and
+/// another local user able to open it could also take its lock.
+fn create_private(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(error).with_context(|| format!("cannot create {}", path.display())),
+    }
 }
 
 /// Holds an exclusive advisory lock (`flock`) on the database file itself for as long as it

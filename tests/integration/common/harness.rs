@@ -146,6 +146,8 @@ pub struct ServerOptions {
     /// The suites send many bad tokens on purpose from one address: no limit unless asked.
     pub auth_failures_per_minute: u32,
     pub client_address_header: Option<&'static str>,
+    pub max_connections: u32,
+    pub idle_timeout: Duration,
 }
 
 impl Default for ServerOptions {
@@ -160,6 +162,8 @@ impl Default for ServerOptions {
             tls: None,
             auth_failures_per_minute: 0,
             client_address_header: None,
+            max_connections: supportctl::server::DEFAULT_MAX_CONNECTIONS,
+            idle_timeout: supportctl::server::IDLE_TIMEOUT,
         }
     }
 }
@@ -170,6 +174,9 @@ pub struct TestServer {
     pub tokens: DevTokens,
     pub clock: ManualClock,
     pub store: DynStore,
+    /// The server's runtime: work on `store` from a test runs here, where the database
+    /// connections it opens stay usable by the server (they belong to this runtime's reactor).
+    pub runtime: tokio::runtime::Handle,
     pub db_url: String,
     pub dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -220,6 +227,8 @@ impl TestServer {
             client_address_header: options
                 .client_address_header
                 .map(axum::http::HeaderName::from_static),
+            max_connections: options.max_connections,
+            idle_timeout: options.idle_timeout,
         };
         let server_clock = clock.clone();
         let seed = options.seed;
@@ -253,7 +262,12 @@ impl TestServer {
                     }
                 };
                 let url = server.url();
-                let _ = ready_tx.send(Ok((url, tokens, server.store())));
+                let _ = ready_tx.send(Ok((
+                    url,
+                    tokens,
+                    server.store(),
+                    tokio::runtime::Handle::current(),
+                )));
                 server
                     .serve(async {
                         let _ = stop_rx.await;
@@ -262,7 +276,7 @@ impl TestServer {
                     .unwrap();
             });
         });
-        let (url, tokens, store) = ready_rx
+        let (url, tokens, store, runtime) = ready_rx
             .recv()
             .unwrap()
             .unwrap_or_else(|error| panic!("test server failed to start: {error}"));
@@ -271,6 +285,7 @@ impl TestServer {
             tokens,
             clock,
             store,
+            runtime,
             db_url,
             dir,
             stop: Some(stop_tx),

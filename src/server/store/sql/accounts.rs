@@ -196,51 +196,21 @@ impl SqlStore {
         if account.status == EnabledStatus::Disabled {
             return Ok(account);
         }
-        let open = self
-            .open_sessions(&mut tx, OpenSessionsOf::Engineer, pk, now)
-            .await?;
-        // Lock every org involved in pk order, so concurrent writers cannot deadlock.
-        let mut by_org: BTreeMap<i64, Vec<(i64, String)>> = BTreeMap::new();
-        if let Some(org_pk) = org_pk {
-            by_org.entry(org_pk).or_default();
-        }
-        for (org_pk, session_pk, session_id) in open {
-            by_org
-                .entry(org_pk)
-                .or_default()
-                .push((session_pk, session_id));
-        }
-        let mut heads = Vec::with_capacity(by_org.len());
-        for &org_pk in by_org.keys() {
-            heads.push(self.lock_org_pk(&mut tx, org_pk).await?);
-        }
         sqlx::query("UPDATE accounts SET disabled_at = $1 WHERE pk = $2")
             .bind(now.as_second())
             .bind(pk)
             .execute(&mut *tx)
             .await?;
-        for mut org in heads {
-            if Some(org.pk) == org_pk {
-                org.head.record(
-                    now,
-                    actor,
-                    "account.disabled",
-                    Some(id),
-                    json!({ "email": account.email }),
-                )?;
-            }
-            let sessions = &by_org[&org.pk];
-            self.close_sessions(
-                &mut tx,
-                &mut org.head,
-                actor,
-                sessions,
-                "engineer account disabled",
-                now,
-            )
+        let disabled = AccountChange {
+            pk,
+            org_pk,
+            id,
+            email: &account.email,
+            action: "account.disabled",
+            session_close_reason: "engineer account disabled",
+        };
+        self.end_account_sessions(&mut tx, actor, &disabled, now)
             .await?;
-            org.head.save(&mut tx).await?;
-        }
         self.commit_ending_access(tx).await?;
         account.status = EnabledStatus::Disabled;
         account.disabled_at = Some(now);
@@ -262,27 +232,74 @@ impl SqlStore {
         if account.status == EnabledStatus::Disabled {
             return Err(StoreError::Conflict(format!("account '{id}' is disabled")));
         }
-        let org = match org_pk {
-            Some(org_pk) => Some(self.lock_org_pk(&mut tx, org_pk).await?),
-            None => None,
-        };
         sqlx::query("UPDATE accounts SET token_hash = $1 WHERE pk = $2")
             .bind(hex::encode(token))
             .bind(pk)
             .execute(&mut *tx)
             .await?;
-        if let Some(mut org) = org {
-            org.head.record(
-                now,
-                actor,
-                "account.token_rotated",
-                Some(id),
-                json!({ "email": account.email }),
-            )?;
-            org.head.save(&mut tx).await?;
-        }
+        // Every open session of the account was opened with a token it no longer has: a
+        // rotation after a leak must also end what the leaked token opened.
+        let rotated = AccountChange {
+            pk,
+            org_pk,
+            id,
+            email: &account.email,
+            action: "account.token_rotated",
+            session_close_reason: "account token rotated",
+        };
+        self.end_account_sessions(&mut tx, actor, &rotated, now)
+            .await?;
         self.commit_ending_access(tx).await?;
         Ok(account)
+    }
+
+    /// Closes the open sessions of an account whose row `tx` holds locked (so none can open
+    /// meanwhile), recording `session.closed` in each session's org and the change itself in
+    /// the account's own org, if it has one.
+    async fn end_account_sessions(
+        &self,
+        tx: &mut AnyConnection,
+        actor: &Principal,
+        change: &AccountChange<'_>,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let open = self
+            .open_sessions(tx, OpenSessionsOf::Engineer, change.pk, now)
+            .await?;
+        // Lock every org involved in pk order, so concurrent writers cannot deadlock.
+        let mut by_org: BTreeMap<i64, Vec<(i64, String)>> = BTreeMap::new();
+        if let Some(org_pk) = change.org_pk {
+            by_org.entry(org_pk).or_default();
+        }
+        for (org_pk, session_pk, session_id) in open {
+            by_org
+                .entry(org_pk)
+                .or_default()
+                .push((session_pk, session_id));
+        }
+        for (&org_pk, sessions) in &by_org {
+            let mut org = self.lock_org_pk(tx, org_pk).await?;
+            if Some(org_pk) == change.org_pk {
+                org.head.record(
+                    now,
+                    actor,
+                    change.action,
+                    Some(change.id),
+                    json!({ "email": change.email }),
+                )?;
+            }
+            self.close_sessions(
+                tx,
+                &mut org.head,
+                actor,
+                sessions,
+                change.session_close_reason,
+                now,
+            )
+            .await?;
+            org.head.save(tx).await?;
+        }
+        Ok(())
     }
 
     pub(super) async fn count_operators(&self) -> StoreResult<i64> {
@@ -292,4 +309,14 @@ impl SqlStore {
         .fetch_one(&self.read)
         .await?)
     }
+}
+
+/// A change to an account that ends its open sessions.
+struct AccountChange<'a> {
+    pk: i64,
+    org_pk: Option<i64>,
+    id: &'a str,
+    email: &'a str,
+    action: &'static str,
+    session_close_reason: &'static str,
 }

@@ -52,15 +52,27 @@ pub struct SqlStore {
 impl SqlStore {
     /// Commits a change that can end access, then invalidates cached token lookups: in this
     /// order, before the caller answers (see [`AuthCache`] for why that is enough).
+    ///
+    /// Both run in a task of their own: the caller's future is dropped when its client hangs
+    /// up or its request times out, and a drop between a finished commit and the invalidation
+    /// would leave lookups from before the change answering "active". A spawned task runs to
+    /// its end whatever happens to the future that awaits it.
     async fn commit_ending_access(
         &self,
         tx: sqlx::Transaction<'static, sqlx::Any>,
     ) -> StoreResult<()> {
-        tx.commit().await?;
-        if let Some(cache) = &self.cache {
-            cache.invalidate();
-        }
-        Ok(())
+        let cache = self.cache.clone();
+        let committed = tokio::spawn(async move {
+            let committed = tx.commit().await;
+            // Also after a failed commit: whether it reached the database is then unknown.
+            if let Some(cache) = cache {
+                cache.invalidate();
+            }
+            committed
+        })
+        .await
+        .map_err(|error| StoreError::Database(format!("the commit task failed: {error}")))?;
+        Ok(committed?)
     }
 
     async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {

@@ -35,8 +35,8 @@ impl SqlStore {
             self.backend,
             pk,
             slug.to_owned(),
-            0,
-            GENESIS_HASH.to_owned(),
+            (0, GENESIS_HASH.to_owned()),
+            None,
         );
         head.record(
             now,

@@ -10,16 +10,29 @@ use super::super::{SessionAuth, SessionRecord, StoreError, StoreResult};
 use crate::api::{Account, Area, AuditEvent, EnabledStatus, Grant, Level, Org, Role};
 use crate::server::domain::grant_status;
 
-pub(super) const ORG_COLUMNS: &str =
-    "pk, slug, name, created_at, disabled_at, audit_seq, audit_hash";
-pub(super) const LOCK_ORG_BY_SLUG_PG: &str = "SELECT pk, slug, name, created_at, disabled_at, audit_seq, \
-     audit_hash FROM orgs WHERE slug = $1 FOR UPDATE";
-pub(super) const LOCK_ORG_BY_SLUG_SQLITE: &str = "SELECT pk, slug, name, created_at, disabled_at, \
-     audit_seq, audit_hash FROM orgs WHERE slug = $1";
-pub(super) const LOCK_ORG_BY_PK_PG: &str = "SELECT pk, slug, name, created_at, disabled_at, audit_seq, \
-     audit_hash FROM orgs WHERE pk = $1 FOR UPDATE";
-pub(super) const LOCK_ORG_BY_PK_SQLITE: &str = "SELECT pk, slug, name, created_at, disabled_at, audit_seq, \
-     audit_hash FROM orgs WHERE pk = $1";
+/// An org's columns, with the time of its newest event (the chain's `at` never goes back).
+macro_rules! org_columns {
+    () => {
+        "pk, slug, name, created_at, disabled_at, audit_seq, audit_hash, \
+         (SELECT e.at FROM audit_events e WHERE e.org_pk = orgs.pk AND e.seq = orgs.audit_seq) \
+         AS audit_at"
+    };
+}
+pub(super) const ORG_COLUMNS: &str = org_columns!();
+pub(super) const LOCK_ORG_BY_SLUG_PG: &str = concat!(
+    "SELECT ",
+    org_columns!(),
+    " FROM orgs WHERE slug = $1 FOR UPDATE"
+);
+pub(super) const LOCK_ORG_BY_SLUG_SQLITE: &str =
+    concat!("SELECT ", org_columns!(), " FROM orgs WHERE slug = $1");
+pub(super) const LOCK_ORG_BY_PK_PG: &str = concat!(
+    "SELECT ",
+    org_columns!(),
+    " FROM orgs WHERE pk = $1 FOR UPDATE"
+);
+pub(super) const LOCK_ORG_BY_PK_SQLITE: &str =
+    concat!("SELECT ", org_columns!(), " FROM orgs WHERE pk = $1");
 
 pub(super) const ACCOUNT_SELECT: &str = "SELECT a.pk, a.id, a.email, a.role, a.org_pk, o.slug AS org, \
      a.created_at, a.disabled_at, o.disabled_at AS org_disabled_at FROM accounts a \
@@ -93,8 +106,8 @@ pub(super) fn org_row(row: &AnyRow, backend: Backend) -> StoreResult<OrgRow> {
             backend,
             pk,
             slug.clone(),
-            row.try_get("audit_seq")?,
-            row.try_get("audit_hash")?,
+            (row.try_get("audit_seq")?, row.try_get("audit_hash")?),
+            opt_ts(row.try_get("audit_at")?)?,
         ),
         org: Org {
             slug,

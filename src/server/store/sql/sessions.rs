@@ -141,6 +141,8 @@ impl SqlStore {
         };
         let mut tx = self.begin_write().await?;
         self.lock_enabled_engineer(&mut tx, engineer.pk).await?;
+        self.check_session_cap(&mut tx, engineer.pk, request.max_active, now)
+            .await?;
         let mut org = match self.lock_org(&mut tx, org_slug).await? {
             Some(org) if org.org.status == EnabledStatus::Enabled => org,
             _ => return Err(no_grant()),
@@ -204,6 +206,28 @@ impl SqlStore {
         org.head.save(&mut tx).await?;
         tx.commit().await?;
         Ok(session)
+    }
+
+    /// Refuses a new session to an engineer who has `max_active` already; counted under the
+    /// engineer's lock, so that concurrent opens cannot all slip under the cap.
+    async fn check_session_cap(
+        &self,
+        tx: &mut AnyConnection,
+        engineer_pk: i64,
+        max_active: u32,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let active = self
+            .open_sessions(tx, OpenSessionsOf::Engineer, engineer_pk, now)
+            .await?
+            .len();
+        if active >= max_active as usize {
+            return Err(StoreError::Policy(format!(
+                "you have {active} active sessions, the most this server allows one engineer; \
+                 close some first"
+            )));
+        }
+        Ok(())
     }
 
     /// Locks the engineer's account row, before the org's (see `account_by_id`): a concurrent
