@@ -21,6 +21,7 @@ mod rate_limit;
 mod api_audit_chain;
 mod api_authz;
 mod api_bad_inputs;
+mod api_bad_inputs_accounts_sessions;
 mod api_bulk_revoke;
 mod api_endpoints;
 mod api_expiry;
@@ -28,6 +29,7 @@ mod api_hangups;
 mod api_pagination;
 mod api_revocation;
 mod api_session_cap;
+mod api_sessions;
 
 mod cli_assets;
 mod cli_audit;

@@ -3,7 +3,7 @@
 //! a refused request must leave alone.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -299,4 +299,22 @@ pub fn snapshot(server: &TestServer) -> Snapshot {
         orgs: operator.all("/v1/orgs"),
         accounts: operator.all("/v1/accounts"),
     }
+}
+
+/// Every one of the six areas, sorted, as the API spells them.
+pub fn all_areas() -> Vec<String> {
+    sorted(owned(&ALL_AREAS))
+}
+
+pub fn keys(value: &Value) -> BTreeSet<String> {
+    value
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {value}"))
+        .keys()
+        .cloned()
+        .collect()
+}
+
+pub fn key_set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|name| (*name).to_owned()).collect()
 }

@@ -2,6 +2,7 @@
 //! macro that runs a test on both databases, the CLI runner, server processes, and the kernel
 //! keyring helpers.
 
+pub mod bad_requests;
 pub mod cli;
 pub mod conformance;
 pub mod fixtures;

@@ -8,9 +8,9 @@ use serde_json::json;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::super::backend::Backend;
+use super::SqlStore;
 use super::rows::{ACCOUNT_SELECT, account_from_row};
 use super::sessions::OpenSessionsOf;
-use super::{SqlStore, paginate};
 use crate::api::{Account, EnabledStatus, Page};
 use crate::server::ids;
 use crate::server::store::{
@@ -161,16 +161,13 @@ impl SqlStore {
 
     pub(super) async fn list_accounts(&self, page: PageRequest) -> StoreResult<Page<Account>> {
         let sql = format!("{ACCOUNT_SELECT} WHERE a.pk > $1 ORDER BY a.pk LIMIT $2");
-        let rows = sqlx::query(AssertSqlSafe(sql))
+        let query = sqlx::query(AssertSqlSafe(sql))
             .bind(page.after.unwrap_or(0))
-            .bind(page.limit + 1)
-            .fetch_all(&self.read)
-            .await?;
-        let items = rows
-            .iter()
-            .map(|row| Ok((row.try_get("pk")?, account_from_row(row)?)))
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(paginate(items, page.limit))
+            .bind(page.limit + 1);
+        self.fetch_page(query, page.limit, |row| {
+            Ok((row.try_get("pk")?, account_from_row(row)?))
+        })
+        .await
     }
 
     pub(super) async fn find_account_by_email(&self, email: &str) -> StoreResult<Option<Account>> {

@@ -6,8 +6,8 @@ use jiff::Timestamp;
 use serde_json::json;
 use sqlx::{AssertSqlSafe, Row};
 
+use super::SqlStore;
 use super::rows::audit_from_row;
-use super::{SqlStore, paginate};
 use crate::api::{AuditEvent, Page};
 use crate::server::store::{AuditFilter, Principal, StoreResult, SweepReport};
 
@@ -31,23 +31,18 @@ impl SqlStore {
              prev_hash, hash FROM audit_events WHERE org_pk = $1 AND seq > $2 \
              AND at >= $3 AND at < $4 {action_sql} ORDER BY seq LIMIT $6"
         );
-        let rows = sqlx::query(AssertSqlSafe(sql))
+        let query = sqlx::query(AssertSqlSafe(sql))
             .bind(org_pk)
             .bind(filter.after_seq.unwrap_or(0))
             .bind(filter.since.map_or(i64::MIN, Timestamp::as_second))
             .bind(filter.until.map_or(i64::MAX, Timestamp::as_second))
             .bind(filter.action.clone().unwrap_or_default())
-            .bind(filter.limit + 1)
-            .fetch_all(&self.read)
-            .await?;
-        let items = rows
-            .iter()
-            .map(|row| {
-                let event = audit_from_row(row, org)?;
-                Ok((event.seq, event))
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(paginate(items, filter.limit))
+            .bind(filter.limit + 1);
+        self.fetch_page(query, filter.limit, |row| {
+            let event = audit_from_row(row, org)?;
+            Ok((event.seq, event))
+        })
+        .await
     }
 
     pub(super) async fn sweep_expired(&self, now: Timestamp) -> StoreResult<SweepReport> {

@@ -7,7 +7,7 @@ use serde_json::json;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::rows::{GRANT_SELECT, GrantRow, areas_text, grant_row};
-use super::{ID_CHUNK, SqlStore, paginate};
+use super::{ID_CHUNK, SqlStore};
 use crate::api::{BulkRevokeResult, EnabledStatus, Grant, GrantStatus, GrantStatusFilter, Page};
 use crate::server::domain::grant_status;
 use crate::server::ids;
@@ -137,21 +137,16 @@ impl SqlStore {
         let sql = format!(
             "{GRANT_SELECT} WHERE {scope_sql} {status_sql} AND g.pk < $3 ORDER BY g.pk DESC LIMIT $4"
         );
-        let rows = sqlx::query(AssertSqlSafe(sql))
+        let query = sqlx::query(AssertSqlSafe(sql))
             .bind(scope_value)
             .bind(now.as_second())
             .bind(page.after.unwrap_or(i64::MAX))
-            .bind(page.limit + 1)
-            .fetch_all(&self.read)
-            .await?;
-        let items = rows
-            .iter()
-            .map(|row| {
-                let grant = grant_row(row, now)?;
-                Ok((grant.pk, grant.grant))
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(paginate(items, page.limit))
+            .bind(page.limit + 1);
+        self.fetch_page(query, page.limit, |row| {
+            let grant = grant_row(row, now)?;
+            Ok((grant.pk, grant.grant))
+        })
+        .await
     }
 
     pub(super) async fn get_grant(

@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
+use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool};
 
 use self::rows::{
@@ -101,6 +102,19 @@ impl SqlStore {
         };
         let row = sqlx::query(sql).bind(pk).fetch_one(&mut *tx).await?;
         org_row(&row, self.backend)
+    }
+
+    /// One page of a keyset list: `query` ends in `LIMIT` bound to `limit + 1` (the extra row
+    /// tells whether there is a next page), and `decode` gives each row's key and item.
+    async fn fetch_page<T>(
+        &self,
+        query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+        limit: i64,
+        decode: impl Fn(&AnyRow) -> StoreResult<(i64, T)>,
+    ) -> StoreResult<Page<T>> {
+        let rows = query.fetch_all(&self.read).await?;
+        let items = rows.iter().map(decode).collect::<StoreResult<Vec<_>>>()?;
+        Ok(paginate(items, limit))
     }
 
     /// The pk of the org `slug`, or not found.

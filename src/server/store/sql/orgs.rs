@@ -5,9 +5,9 @@ use serde_json::json;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::super::chain::ChainHead;
+use super::SqlStore;
 use super::rows::{ORG_COLUMNS, org_row};
 use super::sessions::OpenSessionsOf;
-use super::{SqlStore, paginate};
 use crate::api::{EnabledStatus, Org, Page, chain::GENESIS_HASH};
 use crate::server::store::{PageRequest, Principal, StoreError, StoreResult};
 
@@ -58,16 +58,13 @@ impl SqlStore {
 
     pub(super) async fn list_orgs(&self, page: PageRequest) -> StoreResult<Page<Org>> {
         let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE pk > $1 ORDER BY pk LIMIT $2");
-        let rows = sqlx::query(AssertSqlSafe(sql))
+        let query = sqlx::query(AssertSqlSafe(sql))
             .bind(page.after.unwrap_or(0))
-            .bind(page.limit + 1)
-            .fetch_all(&self.read)
-            .await?;
-        let items = rows
-            .iter()
-            .map(|row| Ok((row.try_get("pk")?, org_row(row, self.backend)?.org)))
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(paginate(items, page.limit))
+            .bind(page.limit + 1);
+        self.fetch_page(query, page.limit, |row| {
+            Ok((row.try_get("pk")?, org_row(row, self.backend)?.org))
+        })
+        .await
     }
 
     pub(super) async fn get_org(&self, slug: &str) -> StoreResult<Option<Org>> {

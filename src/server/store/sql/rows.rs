@@ -72,6 +72,15 @@ pub(super) struct SessionRow {
     pub auth: SessionAuth,
 }
 
+/// Disabled once `disabled_at` is set.
+fn enabled_status(disabled_at: Option<Timestamp>) -> EnabledStatus {
+    if disabled_at.is_some() {
+        EnabledStatus::Disabled
+    } else {
+        EnabledStatus::Enabled
+    }
+}
+
 pub(super) fn ts(seconds: i64) -> StoreResult<Timestamp> {
     Timestamp::from_second(seconds)
         .map_err(|e| StoreError::Database(format!("bad time {seconds}: {e}")))
@@ -112,11 +121,7 @@ pub(super) fn org_row(row: &AnyRow, backend: Backend) -> StoreResult<OrgRow> {
         org: Org {
             slug,
             name: row.try_get("name")?,
-            status: if disabled_at.is_some() {
-                EnabledStatus::Disabled
-            } else {
-                EnabledStatus::Enabled
-            },
+            status: enabled_status(disabled_at),
             created_at: ts(row.try_get("created_at")?)?,
             disabled_at,
         },
@@ -130,11 +135,7 @@ pub(super) fn account_from_row(row: &AnyRow) -> StoreResult<Account> {
         email: row.try_get("email")?,
         role: parse_wire::<Role>(&row.try_get::<String, _>("role")?)?,
         org: row.try_get("org")?,
-        status: if disabled_at.is_some() {
-            EnabledStatus::Disabled
-        } else {
-            EnabledStatus::Enabled
-        },
+        status: enabled_status(disabled_at),
         created_at: ts(row.try_get("created_at")?)?,
         disabled_at,
     })

@@ -12,7 +12,7 @@ use super::rows::{
     GRANT_SELECT, GrantRow, SESSION_SELECT, SessionRow, areas_text, grant_row, session_auth,
     session_row,
 };
-use super::{ID_CHUNK, SqlStore, paginate};
+use super::{ID_CHUNK, SqlStore};
 use crate::api::{
     EnabledStatus, GrantStatus, Page, Role, Session, SessionStatus, SessionStatusFilter,
 };
@@ -374,18 +374,15 @@ impl SqlStore {
             "{SESSION_SELECT} WHERE {scope_sql} {status_sql} AND s.pk < $3 \
              ORDER BY s.pk DESC LIMIT $4"
         );
-        let rows = sqlx::query(AssertSqlSafe(sql))
+        let query = sqlx::query(AssertSqlSafe(sql))
             .bind(scope_value)
             .bind(now.as_second())
             .bind(page.after.unwrap_or(i64::MAX))
-            .bind(page.limit + 1)
-            .fetch_all(&self.read)
-            .await?;
-        let items = rows
-            .iter()
-            .map(|row| Ok((row.try_get("pk")?, session_auth(row)?.to_api(now))))
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(paginate(items, page.limit))
+            .bind(page.limit + 1);
+        self.fetch_page(query, page.limit, |row| {
+            Ok((row.try_get("pk")?, session_auth(row)?.to_api(now)))
+        })
+        .await
     }
 
     pub(super) async fn get_session(
