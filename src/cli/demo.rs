@@ -153,6 +153,7 @@ fn start_server(db_url: String) -> CommandResult<(EmbeddedServer, String, DevTok
                     tls: None,
                     auth_failures_per_minute: 20,
                     client_address_header: None,
+                    signing: Default::default(),
                 };
                 let server = Server::bind(&config, Arc::new(SystemClock)).await?;
                 // Whole seconds, like every stored time: a sub-second `at` would be hashed

@@ -84,6 +84,26 @@ pub struct ServerArgs {
     #[arg(long, value_name = "HEADER", env = "SUPPORTCTL_CLIENT_ADDRESS_HEADER")]
     pub client_address_header: Option<axum::http::HeaderName>,
 
+    /// Names the key that signs audit checkpoints when this server creates it [default: the
+    /// host name]. A server whose key exists already must be given its name, or none.
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "SUPPORTCTL_SERVER_NAME",
+        global = true
+    )]
+    pub name: Option<String>,
+
+    /// Keep the checkpoint signing key in this file (created, readable by you only, when
+    /// missing; signed-note private key format) instead of in the database.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "SUPPORTCTL_SIGNING_KEY",
+        global = true
+    )]
+    pub signing_key: Option<PathBuf>,
+
     /// How often expiries are recorded in the audit log.
     #[arg(long, default_value = "5s", value_name = "DURATION", hide = true)]
     pub sweep_interval: humantime::Duration,
@@ -112,6 +132,13 @@ impl ServerArgs {
         }
     }
 
+    fn signing(&self) -> crate::server::signing::SigningConfig {
+        crate::server::signing::SigningConfig {
+            name: self.name.clone(),
+            key_file: self.signing_key.clone(),
+        }
+    }
+
     fn policy(&self) -> Policy {
         Policy {
             max_grant: *self.max_grant_duration,
@@ -126,7 +153,7 @@ pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
     super::logging::init_server(ui.verbosity());
     if let Some(ServerCommand::Init(init)) = &args.command {
         let db = database_url(args.db.as_deref(), false)?;
-        return match server::init(&db.url, &init.email, &args.pool())? {
+        return match server::init(&db.url, &init.email, &args.pool(), &args.signing())? {
             InitOutcome::Created { token } => {
                 ui.note(&format!(
                     "Created operator {} in {}. Its token is shown this once:",
@@ -164,6 +191,7 @@ pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
         },
         auth_failures_per_minute: args.auth_failures_per_minute,
         client_address_header: args.client_address_header.clone(),
+        signing: args.signing(),
     };
     server::run(config, args.dev)?;
     drop(db);

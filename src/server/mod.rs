@@ -10,6 +10,7 @@ pub mod limiter;
 pub mod pagination;
 pub mod policy;
 pub mod routes;
+pub mod signing;
 pub mod state;
 pub mod store;
 pub mod tokens;
@@ -48,6 +49,8 @@ pub struct ServerConfig {
     pub auth_failures_per_minute: u32,
     /// The header a trusted load balancer sets to the client's address (X-Forwarded-For).
     pub client_address_header: Option<axum::http::HeaderName>,
+    /// The key that signs audit checkpoints.
+    pub signing: signing::SigningConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -77,6 +80,7 @@ impl Server {
     pub async fn bind(config: &ServerConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Server> {
         config.policy.validate().map_err(anyhow::Error::msg)?;
         let (store, exclusive) = open_store(&config.db_url, &config.pool).await?;
+        let signer = signing::load(store.as_ref(), &config.signing, clock.now()).await?;
         let state = AppState::new(
             store,
             config.policy,
@@ -86,6 +90,7 @@ impl Server {
         );
         let (router, _) = routes::build(state.clone());
         let router = router
+            .layer(axum::Extension(Arc::new(signer)))
             .layer(axum::middleware::from_fn_with_state(
                 config.request_timeout,
                 request_timeout,
@@ -329,9 +334,15 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// `server init`: creates the schema and the first operator, whose token is returned once.
-pub fn init(db_url: &str, email: &str, pool: &PoolSettings) -> anyhow::Result<InitOutcome> {
+pub fn init(
+    db_url: &str,
+    email: &str,
+    pool: &PoolSettings,
+    signing: &signing::SigningConfig,
+) -> anyhow::Result<InitOutcome> {
     runtime()?.block_on(async {
         let store = store::open(db_url, pool).await?;
+        signing::load(&store, signing, SystemClock.now()).await?;
         if store.count_operators().await? > 0 {
             return Ok(InitOutcome::AlreadyInitialized);
         }

@@ -219,6 +219,7 @@ impl TestServer {
             client_address_header: options
                 .client_address_header
                 .map(axum::http::HeaderName::from_static),
+            signing: Default::default(),
         };
         let server_clock = clock.clone();
         let seed = options.seed;

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod checkpoint;
 mod grants;
 mod introspect;
 mod meta;
@@ -50,6 +51,10 @@ pub fn build(state: AppState) -> (Router, Arc<OpenApi>) {
         .routes(routes!(introspect::introspect))
         .routes(routes!(introspect::authorize))
         .routes(routes!(audit::list_audit))
+        .routes(routes!(checkpoint::org_checkpoint))
+        .routes(routes!(checkpoint::list_vendor_audit))
+        .routes(routes!(checkpoint::vendor_checkpoint))
+        .routes(routes!(checkpoint::verifier_key))
         .split_for_parts();
     describe(&mut openapi);
     let openapi = Arc::new(openapi);

@@ -10,6 +10,7 @@ use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use super::super::backend::Backend;
 use super::rows::{ACCOUNT_SELECT, account_from_row};
 use super::sessions::OpenSessionsOf;
+use super::vendor::record_vendor_event;
 use super::{SqlStore, paginate};
 use crate::api::{Account, EnabledStatus, Page};
 use crate::server::ids;
@@ -146,6 +147,19 @@ impl SqlStore {
         }
         if let Some(org) = org {
             org.head.save(&mut tx).await?;
+        } else {
+            let details = json!({ "email": account.email, "role": account.role });
+            let action = "account.created";
+            record_vendor_event(
+                self.backend,
+                &mut tx,
+                now,
+                actor,
+                action,
+                Some(&id),
+                details,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(Account {
@@ -241,6 +255,13 @@ impl SqlStore {
             .await?;
             org.head.save(&mut tx).await?;
         }
+        if org_pk.is_none() {
+            let closed: usize = by_org.values().map(Vec::len).sum();
+            let details = json!({ "email": account.email, "sessions_closed": closed });
+            let action = "account.disabled";
+            record_vendor_event(self.backend, &mut tx, now, actor, action, Some(id), details)
+                .await?;
+        }
         self.commit_ending_access(tx).await?;
         account.status = EnabledStatus::Disabled;
         account.disabled_at = Some(now);
@@ -280,6 +301,11 @@ impl SqlStore {
                 json!({ "email": account.email }),
             )?;
             org.head.save(&mut tx).await?;
+        } else {
+            let details = json!({ "email": account.email });
+            let action = "account.token_rotated";
+            record_vendor_event(self.backend, &mut tx, now, actor, action, Some(id), details)
+                .await?;
         }
         self.commit_ending_access(tx).await?;
         Ok(account)

@@ -13,6 +13,7 @@ mod grants;
 mod orgs;
 mod rows;
 mod sessions;
+mod vendor;
 
 use std::sync::Arc;
 
@@ -300,6 +301,21 @@ impl Store for SqlStore {
 
     async fn sweep_expired(&self, now: Timestamp) -> StoreResult<SweepReport> {
         SqlStore::sweep_expired(self, now).await
+    }
+
+    async fn list_vendor_audit(&self, filter: &AuditFilter) -> StoreResult<Page<AuditEvent>> {
+        SqlStore::list_vendor_audit(self, filter).await
+    }
+
+    async fn audit_head(
+        &self,
+        chain: &crate::api::checkpoint::ChainId,
+    ) -> StoreResult<Option<(i64, String)>> {
+        SqlStore::audit_head(self, chain).await
+    }
+
+    async fn signing_key(&self, candidate: &str, now: Timestamp) -> StoreResult<String> {
+        SqlStore::signing_key(self, candidate, now).await
     }
 }
 
