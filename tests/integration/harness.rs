@@ -145,6 +145,7 @@ pub struct ServerOptions {
     /// The suites send many bad tokens on purpose from one address: no limit unless asked.
     pub auth_failures_per_minute: u32,
     pub client_address_header: Option<&'static str>,
+    pub signing: supportctl::server::signing::SigningConfig,
 }
 
 impl Default for ServerOptions {
@@ -159,6 +160,7 @@ impl Default for ServerOptions {
             tls: None,
             auth_failures_per_minute: 0,
             client_address_header: None,
+            signing: Default::default(),
         }
     }
 }
@@ -219,7 +221,7 @@ impl TestServer {
             client_address_header: options
                 .client_address_header
                 .map(axum::http::HeaderName::from_static),
-            signing: Default::default(),
+            signing: options.signing.clone(),
         };
         let server_clock = clock.clone();
         let seed = options.seed;

@@ -1,6 +1,7 @@
 //! The one integration test binary (2 cores link it once). Every test runs the real server on
 //! an ephemeral port over a real database; CLI tests run the real binary against it.
 
+mod go_note;
 mod harness;
 mod keyutils;
 
@@ -20,6 +21,7 @@ mod api_audit_chain;
 mod api_authz;
 mod api_bad_inputs;
 mod api_bulk_revoke;
+mod api_checkpoints;
 mod api_endpoints;
 mod api_expiry;
 mod api_fixtures;
