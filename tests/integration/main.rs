@@ -8,6 +8,7 @@ mod keyutils;
 mod api_smoke;
 
 // Several server processes on one PostgreSQL database.
+mod replica_checkpoints;
 mod replicas;
 
 // HTTPS with a certificate made in the test.
@@ -33,6 +34,7 @@ mod cli_support;
 
 mod cli_assets;
 mod cli_audit;
+mod cli_checkpoint;
 mod cli_credentials;
 mod cli_grant;
 mod cli_interactive;
