@@ -26,16 +26,21 @@ pub enum AuditCommand {
   supportctl audit list --follow           # new events as they happen (JSON: one per line)
   supportctl audit list --all -o json > audit.json && supportctl audit verify --file audit.json")]
     List(ListArgs),
-    /// Recompute the hash chain; exit 1 at the first break, saying where. With a checkpoint,
-    /// also exit 1 if the log was truncated or rewritten since it was taken.
+    /// Recompute the hash chain; exit 1 at the first break, saying where.
+    ///
+    /// With --checkpoint, also exit 1 if the log was truncated or rewritten since that
+    /// checkpoint was taken: the log must still hold the checkpoint's event at its seq, and
+    /// chain on from it to the head.
     #[command(after_long_help = "Examples:
   supportctl audit verify                   # fetch the whole log and check it
   supportctl audit verify --file audit.json # check an export, without the server
   supportctl audit verify --checkpoint acme.checkpoint --key \"$(cat server.key)\"
   supportctl audit verify --file audit.json --checkpoint acme.checkpoint --key server.key")]
     Verify(VerifyArgs),
-    /// Print a checkpoint of the log signed by the server: keep it to prove later that the
-    /// log was not cut short or rewritten.
+    /// Print a checkpoint of the log, signed by the server.
+    ///
+    /// Keep it (e.g. daily, from cron): `audit verify --checkpoint FILE` proves later that the
+    /// log was not cut short or rewritten since.
     #[command(after_long_help = "Examples:
   supportctl audit checkpoint > acme-$(date +%F).checkpoint
   supportctl audit checkpoint --vendor > vendor.checkpoint   # operators")]

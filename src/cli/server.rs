@@ -16,7 +16,8 @@ use crate::server::{self, InitOutcome, ServerConfig};
   supportctl server --dev                      # a ready-to-use local server; prints export lines
   supportctl server --listen 0.0.0.0:8420 --db sqlite:///var/lib/supportctl/db.sqlite
   supportctl server --db postgres://supportctl@db/supportctl   # one of several replicas
-  supportctl server init --db sqlite://./supportctl.db         # prints the first operator token")]
+  supportctl server init --db sqlite://./supportctl.db         # prints the first operator token
+  supportctl server --name support.example.com --signing-key /etc/supportctl/checkpoint.key")]
 pub struct ServerArgs {
     #[command(subcommand)]
     pub command: Option<ServerCommand>,

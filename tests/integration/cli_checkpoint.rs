@@ -80,7 +80,7 @@ fn a_checkpoint_catches_truncation_and_rewriting_that_the_chain_alone_cannot() {
     let intact = write(dir.path(), "intact.json", &export);
     verify(&intact)
         .ok()
-        .stderr_has(&format!("extends the checkpoint of 20"))
+        .stderr_has("extends the checkpoint of 20")
         .stderr_has(&format!("(seq {head})"));
     server
         .admin()
