@@ -2,9 +2,9 @@
 //! portable between SQLite and PostgreSQL (`$n` placeholders, `RETURNING`, integer times), and
 //! the few differences (row locks, how a write transaction begins) come from [`Backend`].
 //!
-//! One file per entity (`orgs`, `accounts`, `grants`, `sessions`, `audit`) holds the SQL of
-//! its `Store` methods as inherent methods of the same name; the `Store` impl below forwards
-//! to them. `rows` turns result rows into values; the rules applied to those values live in
+//! One file per entity (`orgs`, `accounts`, `grants`, `sessions`, `audit`; `vendor`: the vendor
+//! chain, chain heads and the signing key) holds the SQL of its `Store` methods as inherent
+//! methods of the same name; the `Store` impl below forwards to them. `rows` turns result rows into values; the rules applied to those values live in
 //! [`crate::server::domain`].
 
 mod accounts;
