@@ -42,7 +42,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand status 'Who am I, on which server, with which token; exit 4 if not usable'
             cand grant 'Grant, list, extend and revoke support access (org admins)'
             cand session 'Open, use, list and close support sessions (support engineers)'
-            cand audit 'Read, follow and verify the org''s audit log (org admins)'
+            cand audit 'Read, follow, verify and checkpoint the org''s audit log (org admins; --vendor: the vendor''s own log, operators)'
             cand org 'Create, list and disable orgs (operators)'
             cand account 'Create, list and disable accounts (operators)'
             cand completion 'Print a shell completion script'
@@ -502,6 +502,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --version 'Print version'
             cand list 'List the org''s audit events, oldest first'
             cand verify 'Recompute the hash chain; exit 1 at the first break, saying where'
+            cand checkpoint 'Print a checkpoint of the log, signed by the server'
+            cand key 'Print the server''s verifier key, which checks its checkpoints (no login needed)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'supportctl;audit;list'= {
@@ -517,6 +519,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
             cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
             cand --all 'Show all, however many'
+            cand --vendor 'The vendor''s own log (operators): accounts outside any org, and orgs themselves'
             cand -f 'Keep printing new events until interrupted'
             cand --follow 'Keep printing new events until interrupted'
             cand --json 'Same as `-o json`'
@@ -536,6 +539,53 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;audit;verify'= {
             cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
             cand --file 'Verify an export (a JSON array from `audit list --all -o json`; `-` for stdin)'
+            cand --checkpoint 'A checkpoint from `audit checkpoint`: also prove that the log still holds its event and extends it (its org, or the vendor''s log, is the one checked)'
+            cand --key 'The verifier key to check the checkpoint with (from `audit key`), or a file holding it [default: fetched from the server]'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --vendor 'The vendor''s own log (operators)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;audit;checkpoint'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own]'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --vendor 'The vendor''s own chain (operators)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;audit;key'= {
             cand --profile 'Profile in config.toml to use'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format [default: table on a terminal, tsv otherwise]'
@@ -559,11 +609,17 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;audit;help'= {
             cand list 'List the org''s audit events, oldest first'
             cand verify 'Recompute the hash chain; exit 1 at the first break, saying where'
+            cand checkpoint 'Print a checkpoint of the log, signed by the server'
+            cand key 'Print the server''s verifier key, which checks its checkpoints (no login needed)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'supportctl;audit;help;list'= {
         }
         &'supportctl;audit;help;verify'= {
+        }
+        &'supportctl;audit;help;checkpoint'= {
+        }
+        &'supportctl;audit;help;key'= {
         }
         &'supportctl;audit;help;help'= {
         }
@@ -841,6 +897,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --auth-failures-per-minute 'Bad tokens a client address may present per minute before it gets 429 (0: no limit)'
             cand --client-address-header 'Count failures by the client address a load balancer in front puts in this header (e.g. X-Forwarded-For; its right-most address), not by the balancer''s own. Set it only when every request comes through that balancer'
             cand --max-connections 'Most client connections open at once; more wait in the kernel''s queue until one closes. Each holds a file descriptor: the default stays well under the usual limit of 1024 open files per process, leaving room for database connections. Raise `ulimit -n` first to go higher'
+            cand --name 'Names the key that signs audit checkpoints when this server creates it [default: the host name]. A server whose key exists already must be given its name, or none'
+            cand --signing-key 'Keep the checkpoint signing key in this file (created, readable by you only, when missing; signed-note private key format) instead of in the database'
             cand --sweep-interval 'How often expiries are recorded in the audit log'
             cand --profile 'Profile in config.toml to use'
             cand --server 'Server URL, overriding the profile''s'
@@ -868,6 +926,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;server;init'= {
             cand --email 'Email of the first operator'
             cand --db 'Database: sqlite://PATH or postgres://USER@HOST/DB [default: SQLite in the XDG data dir]'
+            cand --name 'Names the key that signs audit checkpoints when this server creates it [default: the host name]. A server whose key exists already must be given its name, or none'
+            cand --signing-key 'Keep the checkpoint signing key in this file (created, readable by you only, when missing; signed-note private key format) instead of in the database'
             cand --profile 'Profile in config.toml to use'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format [default: table on a terminal, tsv otherwise]'
@@ -923,7 +983,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand status 'Who am I, on which server, with which token; exit 4 if not usable'
             cand grant 'Grant, list, extend and revoke support access (org admins)'
             cand session 'Open, use, list and close support sessions (support engineers)'
-            cand audit 'Read, follow and verify the org''s audit log (org admins)'
+            cand audit 'Read, follow, verify and checkpoint the org''s audit log (org admins; --vendor: the vendor''s own log, operators)'
             cand org 'Create, list and disable orgs (operators)'
             cand account 'Create, list and disable accounts (operators)'
             cand completion 'Print a shell completion script'
@@ -977,10 +1037,16 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;help;audit'= {
             cand list 'List the org''s audit events, oldest first'
             cand verify 'Recompute the hash chain; exit 1 at the first break, saying where'
+            cand checkpoint 'Print a checkpoint of the log, signed by the server'
+            cand key 'Print the server''s verifier key, which checks its checkpoints (no login needed)'
         }
         &'supportctl;help;audit;list'= {
         }
         &'supportctl;help;audit;verify'= {
+        }
+        &'supportctl;help;audit;checkpoint'= {
+        }
+        &'supportctl;help;audit;key'= {
         }
         &'supportctl;help;org'= {
             cand create 'Create an org'

@@ -3,6 +3,7 @@
 //! widens or narrows a grant.
 
 pub mod chain;
+pub mod checkpoint;
 mod errors;
 mod requests;
 mod resources;

@@ -1,6 +1,7 @@
-//! `supportctl audit`: read, follow and verify an org's audit log.
+//! `supportctl audit`: read, follow and verify an org's audit log or the vendor's, and keep
+//! signed checkpoints of them (`checkpoint.rs`).
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
@@ -8,10 +9,12 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::args::{ListLimit, OrgArg};
+use super::checkpoint::{self, CheckpointArgs};
 use super::context::{Connection, Context};
 use super::error::{CommandError, CommandResult};
 use super::time::parse_since;
-use crate::api::chain::ChainVerifier;
+use crate::api::chain::{ChainBreak, ChainVerifier};
+use crate::api::checkpoint::ChainId;
 use crate::api::{AuditEvent, AuditQuery, Page};
 use crate::cli::ui::OutputFormat;
 
@@ -25,10 +28,28 @@ pub enum AuditCommand {
   supportctl audit list --all -o json > audit.json && supportctl audit verify --file audit.json")]
     List(ListArgs),
     /// Recompute the hash chain; exit 1 at the first break, saying where.
+    ///
+    /// With --checkpoint, also exit 1 if the log was truncated or rewritten since that
+    /// checkpoint was taken: the log must still hold the checkpoint's event at its seq, and
+    /// chain on from it to the head.
     #[command(after_long_help = "Examples:
   supportctl audit verify                   # fetch the whole log and check it
-  supportctl audit verify --file audit.json # check an export, without the server")]
+  supportctl audit verify --file audit.json # check an export, without the server
+  supportctl audit verify --checkpoint acme.checkpoint --key \"$(cat server.key)\"
+  supportctl audit verify --file audit.json --checkpoint acme.checkpoint --key server.key")]
     Verify(VerifyArgs),
+    /// Print a checkpoint of the log, signed by the server.
+    ///
+    /// Keep it (e.g. daily, from cron): `audit verify --checkpoint FILE` proves later that the
+    /// log was not cut short or rewritten since.
+    #[command(after_long_help = "Examples:
+  supportctl audit checkpoint > acme-$(date +%F).checkpoint
+  supportctl audit checkpoint --vendor > vendor.checkpoint   # operators")]
+    Checkpoint(CheckpointArgs),
+    /// Print the server's verifier key, which checks its checkpoints (no login needed).
+    #[command(after_long_help = "Examples:
+  supportctl audit key > server.key          # pin it once; pass --key server.key to verify")]
+    Key,
 }
 
 #[derive(Debug, Args)]
@@ -43,6 +64,9 @@ pub struct ListArgs {
     pub action: Option<String>,
     #[command(flatten)]
     pub limit: ListLimit,
+    /// The vendor's own log (operators): accounts outside any org, and orgs themselves.
+    #[arg(long, conflicts_with = "org")]
+    pub vendor: bool,
     /// Keep printing new events until interrupted.
     #[arg(long, short = 'f')]
     pub follow: bool,
@@ -55,21 +79,59 @@ pub struct ListArgs {
 pub struct VerifyArgs {
     #[command(flatten)]
     pub org: OrgArg,
+    /// The vendor's own log (operators).
+    #[arg(long, conflicts_with = "org")]
+    pub vendor: bool,
     /// Verify an export (a JSON array from `audit list --all -o json`; `-` for stdin).
     #[arg(long, value_name = "FILE")]
     pub file: Option<PathBuf>,
+    /// A checkpoint from `audit checkpoint`: also prove that the log still holds its event
+    /// and extends it (its org, or the vendor's log, is the one checked).
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+    /// The verifier key to check the checkpoint with (from `audit key`), or a file holding
+    /// it [default: fetched from the server]
+    #[arg(long, value_name = "VKEY", requires = "checkpoint")]
+    pub key: Option<String>,
 }
 
 pub fn run(context: &mut Context, command: AuditCommand) -> CommandResult {
     match command {
         AuditCommand::List(args) => list(context, args),
         AuditCommand::Verify(args) => verify(context, args),
+        AuditCommand::Checkpoint(args) => checkpoint::checkpoint(context, args),
+        AuditCommand::Key => checkpoint::key(context),
     }
+}
+
+/// The chain a command reads: `--vendor`, else the org.
+fn chain_of(
+    connection: &mut Connection,
+    org: Option<&str>,
+    vendor: bool,
+) -> CommandResult<ChainId> {
+    if vendor {
+        Ok(ChainId::Vendor)
+    } else {
+        Ok(ChainId::Org(connection.org(org)?))
+    }
+}
+
+/// One page of a chain's events.
+fn page(
+    connection: &Connection,
+    chain: &ChainId,
+    query: &AuditQuery,
+) -> CommandResult<Page<Value>> {
+    Ok(match chain {
+        ChainId::Org(org) => connection.client.audit_page(org, query)?,
+        ChainId::Vendor => connection.client.vendor_audit_page(query)?,
+    })
 }
 
 fn list(context: &mut Context, args: ListArgs) -> CommandResult {
     let mut connection = context.connect()?;
-    let org = args.org.resolve(&mut connection)?;
+    let chain = chain_of(&mut connection, args.org.org.as_deref(), args.vendor)?;
     let since = args
         .since
         .as_deref()
@@ -82,7 +144,7 @@ fn list(context: &mut Context, args: ListArgs) -> CommandResult {
         ..AuditQuery::default()
     };
     let max = args.limit.max().filter(|_| !args.follow);
-    let events = fetch(&connection, &org, &query, 0, max)?;
+    let events = fetch(&connection, &chain, &query, 0, max)?;
     let mut last_seq = events
         .last()
         .and_then(|e| e.get("seq"))
@@ -94,7 +156,7 @@ fn list(context: &mut Context, args: ListArgs) -> CommandResult {
     print_events(context, &events, true)?;
     loop {
         std::thread::sleep(*args.interval);
-        let new = fetch(&connection, &org, &query, last_seq, None)?;
+        let new = fetch(&connection, &chain, &query, last_seq, None)?;
         if let Some(seq) = new
             .last()
             .and_then(|e| e.get("seq"))
@@ -109,7 +171,7 @@ fn list(context: &mut Context, args: ListArgs) -> CommandResult {
 /// Events after `after_seq`, following cursors, up to `max`.
 fn fetch(
     connection: &Connection,
-    org: &str,
+    chain: &ChainId,
     query: &AuditQuery,
     after_seq: i64,
     max: Option<usize>,
@@ -126,7 +188,7 @@ fn fetch(
             limit: Some(remaining.unwrap_or(1000).min(1000) as i64),
             ..query.clone()
         };
-        let page: Page<Value> = connection.client.audit_page(org, &page_query)?;
+        let page = page(connection, chain, &page_query)?;
         let more = page.next_cursor.is_some();
         if let Some(seq) = page
             .items
@@ -172,7 +234,7 @@ fn print_events(context: &mut Context, events: &[Value], streaming: bool) -> Com
 }
 
 #[derive(Serialize)]
-struct Verified {
+struct Verdict {
     org: Option<String>,
     valid: bool,
     /// Events that verified (up to the break, if any).
@@ -183,92 +245,206 @@ struct Verified {
     broken_at_seq: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     problem: Option<String>,
+    /// With `--checkpoint`: whether the log extends it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checkpoint: Option<CheckpointVerdict>,
+}
+
+#[derive(Serialize)]
+struct CheckpointVerdict {
+    seq: i64,
+    hash: String,
+    extended: bool,
+}
+
+/// The chain verifier, remembering the hash of the event at the checkpoint's `seq`.
+struct Tracker {
+    verifier: ChainVerifier,
+    wanted: Option<i64>,
+    hash_at_wanted: Option<String>,
+}
+
+impl Tracker {
+    fn push_all(&mut self, events: &[Value]) -> Option<ChainBreak> {
+        events.iter().find_map(|event| {
+            self.verifier.push(event).err().or_else(|| {
+                if event.get("seq").and_then(Value::as_i64) == self.wanted {
+                    self.hash_at_wanted = event["hash"].as_str().map(str::to_owned);
+                }
+                None
+            })
+        })
+    }
 }
 
 fn verify(context: &mut Context, args: VerifyArgs) -> CommandResult {
-    let mut verifier = ChainVerifier::default();
-    let mut broken;
-    let org = match &args.file {
+    let signed = match &args.checkpoint {
+        Some(path) => Some(checkpoint::open(context, path, args.key.as_deref())?),
+        None => None,
+    };
+    let flagged = match (&args.org.org, args.vendor) {
+        (_, true) => Some(ChainId::Vendor),
+        (Some(org), false) => Some(ChainId::Org(org.clone())),
+        (None, false) => None,
+    };
+    if let (Some(signed), Some(flagged)) = (&signed, &flagged)
+        && signed.checkpoint.chain != *flagged
+    {
+        return Err(CommandError::usage(format!(
+            "the checkpoint is of {}, not {flagged}",
+            signed.checkpoint.chain
+        )));
+    }
+    let mut tracker = Tracker {
+        verifier: ChainVerifier::default(),
+        wanted: signed.as_ref().map(|s| s.checkpoint.seq),
+        hash_at_wanted: None,
+    };
+    let broken;
+    let chain = match &args.file {
         Some(path) => {
-            let text = if path.as_os_str() == "-" {
-                let mut text = String::new();
-                std::io::stdin().read_to_string(&mut text)?;
-                text
-            } else {
-                std::fs::read_to_string(path).map_err(|e| {
-                    CommandError::general(format!("cannot read {}: {e}", path.display()))
-                })?
-            };
-            let events: Vec<Value> = serde_json::from_str(&text).map_err(|e| {
-                CommandError::general(format!(
-                    "{} is not a JSON array of audit events: {e}",
-                    path.display()
-                ))
-            })?;
-            broken = events.iter().find_map(|event| verifier.push(event).err());
-            events
+            let events = read_export(path)?;
+            let org = events
                 .first()
                 .and_then(|e| e.get("org"))
-                .and_then(Value::as_str)
-                .map(str::to_owned)
+                .and_then(Value::as_str);
+            if let Some(signed) = &signed
+                && !checkpoint::same_chain(&signed.checkpoint.chain, org)
+            {
+                return Err(CommandError::general(format!(
+                    "{} holds events of {}, the checkpoint is of {}",
+                    path.display(),
+                    org.filter(|o| !o.is_empty())
+                        .map_or("the vendor chain".to_owned(), |o| format!("org {o}")),
+                    signed.checkpoint.chain
+                )));
+            }
+            broken = tracker.push_all(&events);
+            org.map(|o| {
+                if o.is_empty() {
+                    ChainId::Vendor
+                } else {
+                    ChainId::Org(o.to_owned())
+                }
+            })
         }
         None => {
             let mut connection = context.connect()?;
-            let org = args.org.resolve(&mut connection)?;
+            let chain = match signed.as_ref().map(|s| s.checkpoint.chain.clone()) {
+                Some(chain) => chain,
+                None => chain_of(&mut connection, args.org.org.as_deref(), args.vendor)?,
+            };
             let bar = context.ui.spinner_or_bar(0, "Verifying");
-            let mut after = 0;
             loop {
-                let page = connection.client.audit_page(
-                    &org,
-                    &AuditQuery {
-                        after_seq: Some(after),
-                        limit: Some(1000),
-                        ..AuditQuery::default()
-                    },
-                )?;
-                broken = page
-                    .items
-                    .iter()
-                    .find_map(|event| verifier.push(event).err());
-                after = verifier.summary().last_seq;
-                bar.set_position(after as u64);
-                if broken.is_some() || page.next_cursor.is_none() {
+                let after = tracker.verifier.summary().last_seq;
+                let query = AuditQuery {
+                    after_seq: Some(after),
+                    limit: Some(1000),
+                    ..AuditQuery::default()
+                };
+                let page = page(&connection, &chain, &query)?;
+                let found = tracker.push_all(&page.items);
+                bar.set_position(tracker.verifier.summary().last_seq as u64);
+                if found.is_some() || page.next_cursor.is_none() {
+                    broken = found;
                     break;
                 }
             }
             bar.finish_and_clear();
-            Some(org)
+            Some(chain)
         }
     };
-    let summary = verifier.summary();
+    let summary = tracker.verifier.summary();
+    let judged = match (&signed, &broken) {
+        (Some(signed), None) => Some(signed.judge(&summary, tracker.hash_at_wanted.as_deref())),
+        _ => None,
+    };
+    let extended = matches!(judged, Some(Ok(())));
     if context.ui.format() == OutputFormat::Json {
-        context.ui.json(&Verified {
-            org: org.clone(),
-            valid: broken.is_none(),
+        context.ui.json(&Verdict {
+            org: chain.as_ref().map(|c| match c {
+                ChainId::Org(org) => org.clone(),
+                ChainId::Vendor => String::new(),
+            }),
+            valid: broken.is_none() && (signed.is_none() || extended),
             events: summary.events,
             last_seq: summary.last_seq,
             last_hash: summary.last_hash.clone(),
             broken_at_seq: broken.as_ref().and_then(|b| b.seq),
-            problem: broken.as_ref().map(|b| b.problem.clone()),
+            problem: broken.as_ref().map(|b| b.problem.clone()).or_else(|| {
+                judged
+                    .as_ref()
+                    .and_then(|j| j.as_ref().err())
+                    .map(|e| e.message.clone())
+            }),
+            checkpoint: signed.as_ref().map(|s| CheckpointVerdict {
+                seq: s.checkpoint.seq,
+                hash: s.checkpoint.hash.clone(),
+                extended,
+            }),
         })?;
     }
     if let Some(broken) = broken {
         return Err(chain_error(broken));
     }
+    if let Some(judged) = judged {
+        judged?;
+    }
     if context.ui.format() == OutputFormat::Json {
         return Ok(());
     }
+    let of = match &chain {
+        Some(ChainId::Org(org)) => format!(" of {org}"),
+        Some(ChainId::Vendor) => " of the vendor".to_owned(),
+        None => String::new(),
+    };
+    let extends = signed
+        .as_ref()
+        .map(|s| format!("; it extends the checkpoint of {}", s.when()))
+        .unwrap_or_default();
     context.ui.success(&format!(
-        "Audit chain{} verifies: {} events, seq 1 to {}, head {}",
-        org.map(|o| format!(" of {o}")).unwrap_or_default(),
-        summary.events,
-        summary.last_seq,
-        summary.last_hash
+        "Audit chain{of} verifies: {} events, seq 1 to {}, head {}{extends}",
+        summary.events, summary.last_seq, summary.last_hash
     ));
+    if signed.is_none() && std::io::stderr().is_terminal() {
+        let file = match &chain {
+            Some(ChainId::Vendor) => "vendor.checkpoint".to_owned(),
+            Some(ChainId::Org(org)) => format!("{org}.checkpoint"),
+            None => "org.checkpoint".to_owned(),
+        };
+        context.ui.note(&format!(
+            "note: without a checkpoint this cannot tell whether the newest events were removed \
+             or the whole log rewritten and re-hashed. Keep one (`supportctl audit checkpoint{} \
+             > {file}`, e.g. daily from cron) and pass --checkpoint {file}.",
+            if matches!(chain, Some(ChainId::Vendor)) {
+                " --vendor"
+            } else {
+                ""
+            }
+        ));
+    }
     Ok(())
 }
 
-fn chain_error(error: crate::api::chain::ChainBreak) -> CommandError {
+/// An export: a JSON array of events (`-`: stdin).
+fn read_export(path: &std::path::Path) -> CommandResult<Vec<Value>> {
+    let text = if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text)?;
+        text
+    } else {
+        std::fs::read_to_string(path)
+            .map_err(|e| CommandError::general(format!("cannot read {}: {e}", path.display())))?
+    };
+    serde_json::from_str(&text).map_err(|e| {
+        CommandError::general(format!(
+            "{} is not a JSON array of audit events: {e}",
+            path.display()
+        ))
+    })
+}
+
+fn chain_error(error: ChainBreak) -> CommandError {
     CommandError::general(error.to_string()).with_hint(
         "the log was altered or is incomplete from this point on; earlier events are intact",
     )

@@ -439,6 +439,47 @@ impl ApiClient {
     ) -> ClientResult<Page<serde_json::Value>> {
         self.get(&format!("v1/orgs/{}/audit", seg(org)), query)
     }
+
+    // Signed checkpoints and the vendor chain ------------------------------------------------
+
+    /// One page of the vendor's own audit log, as the server sent the events.
+    pub fn vendor_audit_page(&self, query: &AuditQuery) -> ClientResult<Page<serde_json::Value>> {
+        self.get("v1/audit", query)
+    }
+
+    /// The verifier key of the server's signed checkpoints (no token needed).
+    pub fn audit_key(&self) -> ClientResult<String> {
+        self.get_text("v1/audit/key")
+    }
+
+    /// The signed checkpoint of an org's chain, or of the vendor chain for `None`, exactly as
+    /// the server signed it.
+    pub fn checkpoint(&self, org: Option<&str>) -> ClientResult<String> {
+        match org {
+            Some(org) => self.get_text(&format!("v1/orgs/{}/audit/checkpoint", seg(org))),
+            None => self.get_text("v1/audit/checkpoint"),
+        }
+    }
+
+    /// A `text/plain` answer, exactly as sent.
+    fn get_text(&self, path: &str) -> ClientResult<String> {
+        let (builder, url) = self.request(Method::GET, path)?;
+        let response = self.send(builder, &url)?;
+        if !response.status().is_success() {
+            let status = response.status().as_u16();
+            return Err(match self.decode::<serde_json::Value>(response, &url) {
+                Err(error) => error,
+                Ok(_) => ClientError::Server {
+                    status,
+                    url: url.to_string(),
+                },
+            });
+        }
+        response.text().map_err(|e| ClientError::Unreachable {
+            url: self.base.to_string(),
+            reason: error_chain(&e),
+        })
+    }
 }
 
 /// A path segment, percent-encoded.

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod args;
 pub mod audit;
+pub mod checkpoint;
 pub mod client;
 pub mod completion;
 pub mod config;
@@ -134,7 +135,8 @@ pub enum Command {
     /// Open, use, list and close support sessions (support engineers).
     #[command(subcommand)]
     Session(session::SessionCommand),
-    /// Read, follow and verify the org's audit log (org admins).
+    /// Read, follow, verify and checkpoint the org's audit log (org admins; --vendor: the
+    /// vendor's own log, operators).
     #[command(subcommand)]
     Audit(audit::AuditCommand),
     /// Create, list and disable orgs (operators).

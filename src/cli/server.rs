@@ -16,7 +16,8 @@ use crate::server::{self, InitOutcome, ServerConfig};
   supportctl server --dev                      # a ready-to-use local server; prints export lines
   supportctl server --listen 0.0.0.0:8420 --db sqlite:///var/lib/supportctl/db.sqlite
   supportctl server --db postgres://supportctl@db/supportctl   # one of several replicas
-  supportctl server init --db sqlite://./supportctl.db         # prints the first operator token")]
+  supportctl server init --db sqlite://./supportctl.db         # prints the first operator token
+  supportctl server --name support.example.com --signing-key /etc/supportctl/checkpoint.key")]
 pub struct ServerArgs {
     #[command(subcommand)]
     pub command: Option<ServerCommand>,
@@ -97,6 +98,26 @@ pub struct ServerArgs {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
 
+    /// Names the key that signs audit checkpoints when this server creates it [default: the
+    /// host name]. A server whose key exists already must be given its name, or none.
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "SUPPORTCTL_SERVER_NAME",
+        global = true
+    )]
+    pub name: Option<String>,
+
+    /// Keep the checkpoint signing key in this file (created, readable by you only, when
+    /// missing; signed-note private key format) instead of in the database.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "SUPPORTCTL_SIGNING_KEY",
+        global = true
+    )]
+    pub signing_key: Option<PathBuf>,
+
     /// How often expiries are recorded in the audit log.
     #[arg(long, default_value = "5s", value_name = "DURATION", hide = true)]
     pub sweep_interval: humantime::Duration,
@@ -125,6 +146,13 @@ impl ServerArgs {
         }
     }
 
+    fn signing(&self) -> crate::server::signing::SigningConfig {
+        crate::server::signing::SigningConfig {
+            name: self.name.clone(),
+            key_file: self.signing_key.clone(),
+        }
+    }
+
     fn policy(&self) -> Policy {
         Policy {
             max_grant: *self.max_grant_duration,
@@ -140,7 +168,7 @@ pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
     super::logging::init_server(ui.verbosity());
     if let Some(ServerCommand::Init(init)) = &args.command {
         let db = database_url(args.db.as_deref(), false)?;
-        return match server::init(&db.url, &init.email, &args.pool())? {
+        return match server::init(&db.url, &init.email, &args.pool(), &args.signing())? {
             InitOutcome::Created { token } => {
                 ui.note(&format!(
                     "Created operator {} in {}. Its token is shown this once:",
@@ -180,6 +208,7 @@ pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
         client_address_header: args.client_address_header.clone(),
         max_connections: args.max_connections,
         idle_timeout: crate::server::IDLE_TIMEOUT,
+        signing: args.signing(),
     };
     server::run(config, args.dev)?;
     drop(db);

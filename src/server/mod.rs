@@ -12,6 +12,7 @@ pub mod listener;
 pub mod pagination;
 pub mod policy;
 pub mod routes;
+pub mod signing;
 pub mod state;
 pub mod store;
 pub mod tokens;
@@ -55,6 +56,8 @@ pub struct ServerConfig {
     pub max_connections: u32,
     /// A connection with no request in flight for this long is closed, HTTP/1 or HTTP/2.
     pub idle_timeout: Duration,
+    /// The key that signs audit checkpoints.
+    pub signing: signing::SigningConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -90,6 +93,7 @@ impl Server {
     pub async fn bind(config: &ServerConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Server> {
         config.policy.validate().map_err(anyhow::Error::msg)?;
         let (store, exclusive) = store::open(&config.db_url, &config.pool).await?;
+        let signer = signing::load(store.as_ref(), &config.signing, clock.now()).await?;
         let state = AppState::new(
             store,
             config.policy,
@@ -99,6 +103,7 @@ impl Server {
         );
         let (router, _) = routes::build(state.clone());
         let router = router
+            .layer(axum::Extension(Arc::new(signer)))
             .layer(axum::middleware::from_fn_with_state(
                 config.request_timeout,
                 request_timeout,
@@ -293,9 +298,15 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// `server init`: creates the schema and the first operator, whose token is returned once.
-pub fn init(db_url: &str, email: &str, pool: &PoolSettings) -> anyhow::Result<InitOutcome> {
+pub fn init(
+    db_url: &str,
+    email: &str,
+    pool: &PoolSettings,
+    signing: &signing::SigningConfig,
+) -> anyhow::Result<InitOutcome> {
     runtime()?.block_on(async {
         let store = store::open_shared(db_url, pool).await?;
+        signing::load(store.as_ref(), signing, SystemClock.now()).await?;
         if store.count_operators().await? > 0 {
             return Ok(InitOutcome::AlreadyInitialized);
         }

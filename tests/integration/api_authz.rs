@@ -375,6 +375,28 @@ fn routes(w: &World) -> Vec<Route> {
             None,
             account_route([403, 200, 404, 403, 403, 403]),
         ),
+        route(
+            "get",
+            "/v1/orgs/{org}/audit/checkpoint",
+            "/v1/orgs/acme/audit/checkpoint".into(),
+            None,
+            account_route([403, 200, 404, 403, 403, 403]),
+        ),
+        route("get", "/v1/audit/key", "/v1/audit/key".into(), None, PUBLIC),
+        route(
+            "get",
+            "/v1/audit",
+            "/v1/audit".into(),
+            None,
+            account_route([200, 403, 403, 403, 403, 403]),
+        ),
+        route(
+            "get",
+            "/v1/audit/checkpoint",
+            "/v1/audit/checkpoint".into(),
+            None,
+            account_route([200, 403, 403, 403, 403, 403]),
+        ),
     ]
 }
 

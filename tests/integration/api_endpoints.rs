@@ -41,7 +41,7 @@ fn healthz_reports_status_version_and_database(backend: Backend) {
 }
 
 /// Every route of the API, as the OpenAPI document names it.
-pub const ROUTES: [(&str, &str); 27] = [
+pub const ROUTES: [(&str, &str); 31] = [
     ("get", "/healthz"),
     ("get", "/v1/openapi.json"),
     ("get", "/v1/me"),
@@ -69,6 +69,10 @@ pub const ROUTES: [(&str, &str); 27] = [
     ("post", "/v1/introspect"),
     ("post", "/v1/authorize"),
     ("get", "/v1/orgs/{org}/audit"),
+    ("get", "/v1/orgs/{org}/audit/checkpoint"),
+    ("get", "/v1/audit/key"),
+    ("get", "/v1/audit"),
+    ("get", "/v1/audit/checkpoint"),
 ];
 
 fn openapi_document_describes_every_route(backend: Backend) {

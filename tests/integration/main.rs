@@ -6,6 +6,7 @@ mod common;
 mod api_smoke;
 
 // Several server processes on one PostgreSQL database.
+mod replica_checkpoints;
 mod replicas;
 
 // HTTPS with a certificate made in the test.
@@ -23,6 +24,7 @@ mod api_authz;
 mod api_bad_inputs;
 mod api_bad_inputs_accounts_sessions;
 mod api_bulk_revoke;
+mod api_checkpoints;
 mod api_endpoints;
 mod api_expiry;
 mod api_hangups;
@@ -33,6 +35,7 @@ mod api_sessions;
 
 mod cli_assets;
 mod cli_audit;
+mod cli_checkpoint;
 mod cli_credentials;
 mod cli_grant;
 mod cli_interactive;

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod checkpoint;
 mod grants;
 mod introspect;
 mod meta;
@@ -73,6 +74,10 @@ fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(introspect::introspect))
         .routes(routes!(introspect::authorize))
         .routes(routes!(audit::list_audit))
+        .routes(routes!(checkpoint::org_checkpoint))
+        .routes(routes!(checkpoint::list_vendor_audit))
+        .routes(routes!(checkpoint::vendor_checkpoint))
+        .routes(routes!(checkpoint::verifier_key))
         .split_for_parts();
     describe(&mut openapi);
     (router, openapi)

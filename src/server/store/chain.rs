@@ -1,4 +1,5 @@
-//! Appending to an org's audit chain inside the transaction of the change it records.
+//! Appending to an audit chain (an org's, or the vendor's own) inside the transaction of the
+//! change it records.
 
 use jiff::Timestamp;
 use serde_json::Value;
@@ -15,9 +16,11 @@ const COLUMNS: usize = 12;
 
 /// The head of one org's chain, read (and, on PostgreSQL, row-locked) at the start of a
 /// write transaction. Events are hashed as they are recorded and written by [`ChainHead::save`].
+/// The vendor chain's head ([`ChainHead::vendor`]) has no org: its events' `org` is empty.
 pub(super) struct ChainHead {
     pub org_pk: i64,
     pub org: String,
+    vendor: bool,
     backend: Backend,
     seq: i64,
     hash: String,
@@ -38,11 +41,20 @@ impl ChainHead {
         ChainHead {
             org_pk,
             org,
+            vendor: false,
             backend,
             seq,
             hash,
             last_at,
             pending: Vec::new(),
+        }
+    }
+
+    /// The vendor chain's head, as read from `vendor_audit_head`.
+    pub fn vendor(backend: Backend, head: (i64, String), last_at: Option<Timestamp>) -> Self {
+        ChainHead {
+            vendor: true,
+            ..ChainHead::new(backend, 0, String::new(), head, last_at)
         }
     }
 
@@ -83,16 +95,23 @@ impl ChainHead {
         if self.pending.is_empty() {
             return Ok(());
         }
+        let (table, org_column, columns, head) = if self.vendor {
+            ("vendor_audit_events", "", COLUMNS - 1, "vendor_audit_head")
+        } else {
+            ("audit_events", "org_pk, ", COLUMNS, "orgs")
+        };
         for chunk in self.pending.chunks(INSERT_CHUNK) {
             let sql = format!(
-                "INSERT INTO audit_events (org_pk, seq, id, at, actor_id, actor_email, actor_role, \
+                "INSERT INTO {table} ({org_column}seq, id, at, actor_id, actor_email, actor_role, \
                  action, target, details, prev_hash, hash) VALUES {}",
-                placeholders(self.backend, chunk.len(), COLUMNS)
+                placeholders(self.backend, chunk.len(), columns)
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for event in chunk {
+                if !self.vendor {
+                    query = query.bind(self.org_pk);
+                }
                 query = query
-                    .bind(self.org_pk)
                     .bind(event.seq)
                     .bind(event.id.clone())
                     .bind(event.at.as_second())
@@ -107,10 +126,16 @@ impl ChainHead {
             }
             query.execute(&mut *tx).await?;
         }
-        sqlx::query("UPDATE orgs SET audit_seq = $1, audit_hash = $2 WHERE pk = $3")
+        let (key, pk) = if self.vendor {
+            ("id", 1)
+        } else {
+            ("pk", self.org_pk)
+        };
+        let sql = format!("UPDATE {head} SET audit_seq = $1, audit_hash = $2 WHERE {key} = $3");
+        sqlx::query(AssertSqlSafe(sql))
             .bind(self.seq)
             .bind(self.hash)
-            .bind(self.org_pk)
+            .bind(pk)
             .execute(&mut *tx)
             .await?;
         Ok(())

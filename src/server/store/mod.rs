@@ -310,6 +310,17 @@ pub trait Store: Send + Sync + 'static {
     async fn list_audit(&self, org: &str, filter: &AuditFilter) -> StoreResult<Page<AuditEvent>>;
     /// Writes `grant.expired` and `session.expired` events for expiries not yet recorded.
     async fn sweep_expired(&self, now: Timestamp) -> StoreResult<SweepReport>;
+
+    // Signed checkpoints and the vendor chain (`vendor.rs`).
+    /// The vendor chain's events, filtered like an org's.
+    async fn list_vendor_audit(&self, filter: &AuditFilter) -> StoreResult<Page<AuditEvent>>;
+    /// The committed head `(seq, hash)` of a chain; `None` for an org that does not exist.
+    async fn audit_head(
+        &self,
+        chain: &crate::api::checkpoint::ChainId,
+    ) -> StoreResult<Option<(i64, String)>>;
+    /// Stores `candidate` as the signing key unless there is one; returns the one stored.
+    async fn signing_key(&self, candidate: &str, now: Timestamp) -> StoreResult<String>;
 }
 
 pub type DynStore = Arc<dyn Store>;

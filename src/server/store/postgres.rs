@@ -14,13 +14,22 @@ use super::backend::Backend;
 use super::{PoolSettings, redact_url};
 
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        Cow::Borrowed("init"),
-        MigrationType::Simple,
-        include_str!("migrations/postgres/0001_init.sql").into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            Cow::Borrowed("init"),
+            MigrationType::Simple,
+            include_str!("migrations/postgres/0001_init.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            2,
+            Cow::Borrowed("checkpoints"),
+            MigrationType::Simple,
+            include_str!("migrations/postgres/0002_checkpoints.sql").into_sql_str(),
+            false,
+        ),
+    ])
 }
 
 pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore> {

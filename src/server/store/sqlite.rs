@@ -24,13 +24,22 @@ const PRAGMAS: [&str; 4] = [
 ];
 
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        Cow::Borrowed("init"),
-        MigrationType::Simple,
-        include_str!("migrations/sqlite/0001_init.sql").into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            Cow::Borrowed("init"),
+            MigrationType::Simple,
+            include_str!("migrations/sqlite/0001_init.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            2,
+            Cow::Borrowed("checkpoints"),
+            MigrationType::Simple,
+            include_str!("migrations/sqlite/0002_checkpoints.sql").into_sql_str(),
+            false,
+        ),
+    ])
 }
 
 /// The file a `sqlite:` URL names.

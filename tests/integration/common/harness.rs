@@ -148,6 +148,7 @@ pub struct ServerOptions {
     pub client_address_header: Option<&'static str>,
     pub max_connections: u32,
     pub idle_timeout: Duration,
+    pub signing: supportctl::server::signing::SigningConfig,
 }
 
 impl Default for ServerOptions {
@@ -164,6 +165,7 @@ impl Default for ServerOptions {
             client_address_header: None,
             max_connections: supportctl::server::DEFAULT_MAX_CONNECTIONS,
             idle_timeout: supportctl::server::IDLE_TIMEOUT,
+            signing: Default::default(),
         }
     }
 }
@@ -229,6 +231,7 @@ impl TestServer {
                 .map(axum::http::HeaderName::from_static),
             max_connections: options.max_connections,
             idle_timeout: options.idle_timeout,
+            signing: options.signing.clone(),
         };
         let server_clock = clock.clone();
         let seed = options.seed;

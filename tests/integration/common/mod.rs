@@ -6,6 +6,7 @@ pub mod bad_requests;
 pub mod cli;
 pub mod conformance;
 pub mod fixtures;
+pub mod go_note;
 pub mod harness;
 pub mod keyutils;
 pub mod server_process;

@@ -11,6 +11,7 @@ use super::super::backend::Backend;
 use super::SqlStore;
 use super::rows::{ACCOUNT_SELECT, account_from_row};
 use super::sessions::OpenSessionsOf;
+use super::vendor::record_vendor_event;
 use crate::api::{Account, EnabledStatus, Page};
 use crate::server::ids;
 use crate::server::store::{
@@ -146,6 +147,19 @@ impl SqlStore {
         }
         if let Some(org) = org {
             org.head.save(&mut tx).await?;
+        } else {
+            let details = json!({ "email": account.email, "role": account.role });
+            let action = "account.created";
+            record_vendor_event(
+                self.backend,
+                &mut tx,
+                now,
+                actor,
+                action,
+                Some(&id),
+                details,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(Account {
@@ -206,8 +220,16 @@ impl SqlStore {
             action: "account.disabled",
             session_close_reason: "engineer account disabled",
         };
-        self.end_account_sessions(&mut tx, actor, &disabled, now)
+        let closed = self
+            .end_account_sessions(&mut tx, actor, &disabled, now)
             .await?;
+        // An account of no org (support, service, operator) is the vendor's: its chain.
+        if org_pk.is_none() {
+            let details = json!({ "email": account.email, "sessions_closed": closed });
+            let action = "account.disabled";
+            record_vendor_event(self.backend, &mut tx, now, actor, action, Some(id), details)
+                .await?;
+        }
         self.commit_ending_access(tx).await?;
         account.status = EnabledStatus::Disabled;
         account.disabled_at = Some(now);
@@ -244,22 +266,29 @@ impl SqlStore {
             action: "account.token_rotated",
             session_close_reason: "account token rotated",
         };
-        self.end_account_sessions(&mut tx, actor, &rotated, now)
+        let closed = self
+            .end_account_sessions(&mut tx, actor, &rotated, now)
             .await?;
+        if org_pk.is_none() {
+            let details = json!({ "email": account.email, "sessions_closed": closed });
+            let action = "account.token_rotated";
+            record_vendor_event(self.backend, &mut tx, now, actor, action, Some(id), details)
+                .await?;
+        }
         self.commit_ending_access(tx).await?;
         Ok(account)
     }
 
     /// Closes the open sessions of an account whose row `tx` holds locked (so none can open
     /// meanwhile), recording `session.closed` in each session's org and the change itself in
-    /// the account's own org, if it has one.
+    /// the account's own org, if it has one. Returns how many sessions it closed.
     async fn end_account_sessions(
         &self,
         tx: &mut AnyConnection,
         actor: &Principal,
         change: &AccountChange<'_>,
         now: Timestamp,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<usize> {
         let open = self
             .open_sessions(tx, OpenSessionsOf::Engineer, change.pk, now)
             .await?;
@@ -296,7 +325,7 @@ impl SqlStore {
             .await?;
             org.head.save(tx).await?;
         }
-        Ok(())
+        Ok(by_org.values().map(Vec::len).sum())
     }
 
     pub(super) async fn count_operators(&self) -> StoreResult<i64> {

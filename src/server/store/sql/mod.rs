@@ -2,9 +2,9 @@
 //! portable between SQLite and PostgreSQL (`$n` placeholders, `RETURNING`, integer times), and
 //! the few differences (row locks, how a write transaction begins) come from [`Backend`].
 //!
-//! One file per entity (`orgs`, `accounts`, `grants`, `sessions`, `audit`) holds the SQL of
-//! its `Store` methods as inherent methods of the same name; the `Store` impl below forwards
-//! to them. `rows` turns result rows into values; the rules applied to those values live in
+//! One file per entity (`orgs`, `accounts`, `grants`, `sessions`, `audit`; `vendor`: the vendor
+//! chain, chain heads and the signing key) holds the SQL of its `Store` methods as inherent
+//! methods of the same name; the `Store` impl below forwards to them. `rows` turns result rows into values; the rules applied to those values live in
 //! [`crate::server::domain`].
 
 mod accounts;
@@ -13,6 +13,7 @@ mod grants;
 mod orgs;
 mod rows;
 mod sessions;
+mod vendor;
 
 use std::sync::Arc;
 
@@ -326,6 +327,21 @@ impl Store for SqlStore {
 
     async fn sweep_expired(&self, now: Timestamp) -> StoreResult<SweepReport> {
         SqlStore::sweep_expired(self, now).await
+    }
+
+    async fn list_vendor_audit(&self, filter: &AuditFilter) -> StoreResult<Page<AuditEvent>> {
+        SqlStore::list_vendor_audit(self, filter).await
+    }
+
+    async fn audit_head(
+        &self,
+        chain: &crate::api::checkpoint::ChainId,
+    ) -> StoreResult<Option<(i64, String)>> {
+        SqlStore::audit_head(self, chain).await
+    }
+
+    async fn signing_key(&self, candidate: &str, now: Timestamp) -> StoreResult<String> {
+        SqlStore::signing_key(self, candidate, now).await
     }
 }
 

@@ -8,6 +8,7 @@ use super::super::chain::ChainHead;
 use super::SqlStore;
 use super::rows::{ORG_COLUMNS, org_row};
 use super::sessions::OpenSessionsOf;
+use super::vendor::record_vendor_event;
 use crate::api::{EnabledStatus, Org, Page, chain::GENESIS_HASH};
 use crate::server::store::{PageRequest, Principal, StoreError, StoreResult};
 
@@ -46,6 +47,17 @@ impl SqlStore {
             json!({ "slug": slug, "name": name }),
         )?;
         head.save(&mut tx).await?;
+        let details = json!({ "slug": slug, "name": name });
+        record_vendor_event(
+            self.backend,
+            &mut tx,
+            now,
+            actor,
+            "org.created",
+            Some(slug),
+            details,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Org {
             slug: slug.to_owned(),
@@ -117,6 +129,17 @@ impl SqlStore {
         )
         .await?;
         org.head.save(&mut tx).await?;
+        let details = json!({ "sessions_closed": sessions.len() });
+        record_vendor_event(
+            self.backend,
+            &mut tx,
+            now,
+            actor,
+            "org.disabled",
+            Some(slug),
+            details,
+        )
+        .await?;
         self.commit_ending_access(tx).await?;
         org.org.status = EnabledStatus::Disabled;
         org.org.disabled_at = Some(now);
