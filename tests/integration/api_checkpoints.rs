@@ -234,8 +234,16 @@ fn one_key_per_database_and_it_survives_restarts(backend: Backend) {
         ..ServerOptions::default()
     };
 
-    // Two processes opening a fresh database at once each offer a key; one is kept.
+    // Two processes opening a fresh database at once each offer a key; one is kept. (The
+    // schema is made first: two processes migrating one new SQLite file at once is not what
+    // this is about.)
     let runtime = supportctl::server::runtime().unwrap();
+    runtime
+        .block_on(supportctl::server::store::open_shared(
+            &db_url,
+            &Default::default(),
+        ))
+        .unwrap();
     let keys = runtime.block_on(async {
         let open = || async {
             let store = supportctl::server::store::open_shared(&db_url, &Default::default())

@@ -131,7 +131,16 @@ fn latency(api: &crate::common::harness::Api, path: &str, body: Value) -> Durati
 /// still in flight there.
 fn settle(server: &TestServer, session: &str) -> bool {
     let admin = admin(server);
-    let ended = || admin.get(&format!("/v1/sessions/{session}")).body["status"] != "active";
+    let ended = || {
+        let reply = admin.get(&format!("/v1/sessions/{session}"));
+        assert!(
+            reply.status == 200 || reply.status == 503,
+            "reading the session: {} {}",
+            reply.status,
+            reply.body
+        );
+        reply.status == 200 && matches!(reply.body["status"].as_str(), Some("closed" | "revoked"))
+    };
     let deadline = Instant::now() + Duration::from_secs(2);
     while Instant::now() < deadline {
         if ended() {

@@ -65,12 +65,10 @@ impl SqlStore {
     ) -> StoreResult<()> {
         let cache = self.cache.clone();
         let committed = tokio::spawn(async move {
-            let committed = tx.commit().await;
-            // Also after a failed commit: whether it reached the database is then unknown.
-            if let Some(cache) = cache {
-                cache.invalidate();
-            }
-            committed
+            // Dropped after the commit, also a failed one (whether it reached the database is
+            // then unknown).
+            let _ending = cache.as_deref().map(AuthCache::ending);
+            tx.commit().await
         })
         .await
         .map_err(|error| StoreError::Database(format!("the commit task failed: {error}")))?;
