@@ -2,12 +2,14 @@
 //! client deserializes. Request bodies refuse unknown fields so that a typo never silently
 //! widens or narrows a grant.
 
+mod access;
 pub mod chain;
 mod errors;
 mod requests;
 mod resources;
 mod vocabulary;
 
+pub use access::*;
 pub use errors::*;
 pub use requests::*;
 pub use resources::*;

@@ -3,6 +3,7 @@
 //! introspection sees every committed revocation.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use anyhow::Context;
 use sqlx::SqlSafeStr;
@@ -10,17 +11,29 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 use super::SqlStore;
+use super::notify::RequestEvents;
 use super::backend::Backend;
 use super::{PoolSettings, redact_url};
 
+/// The schema's migrations by version. Versions need not be consecutive: each branch of
+/// work takes its own number, and sqlx applies whichever are missing.
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        Cow::Borrowed("init"),
-        MigrationType::Simple,
-        include_str!("migrations/postgres/0001_init.sql").into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            Cow::Borrowed("init"),
+            MigrationType::Simple,
+            include_str!("migrations/postgres/0001_init.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            3,
+            Cow::Borrowed("requests_policy"),
+            MigrationType::Simple,
+            include_str!("migrations/postgres/0003_requests_policy.sql").into_sql_str(),
+            false,
+        ),
+    ])
 }
 
 pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore> {
@@ -38,10 +51,13 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore
         .run(&pool)
         .await
         .with_context(|| format!("cannot migrate PostgreSQL database {}", redact_url(url)))?;
+    let events = Arc::new(RequestEvents::default());
+    RequestEvents::listen_postgres(events.clone(), url.to_owned());
     Ok(SqlStore {
         read: pool.clone(),
         write: pool,
         backend: Backend::Postgres,
         cache: None,
+        events,
     })
 }

@@ -23,14 +23,25 @@ const PRAGMAS: [&str; 4] = [
     "PRAGMA synchronous = NORMAL",
 ];
 
+/// The schema's migrations by version. Versions need not be consecutive: each branch of
+/// work takes its own number, and sqlx applies whichever are missing.
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        Cow::Borrowed("init"),
-        MigrationType::Simple,
-        include_str!("migrations/sqlite/0001_init.sql").into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            Cow::Borrowed("init"),
+            MigrationType::Simple,
+            include_str!("migrations/sqlite/0001_init.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            3,
+            Cow::Borrowed("requests_policy"),
+            MigrationType::Simple,
+            include_str!("migrations/sqlite/0003_requests_policy.sql").into_sql_str(),
+            false,
+        ),
+    ])
 }
 
 /// The file a `sqlite:` URL names.
@@ -89,6 +100,7 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore
         write,
         backend: Backend::Sqlite,
         cache: None,
+        events: Arc::default(),
     })
 }
 

@@ -10,8 +10,9 @@ use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use super::super::backend::Backend;
 use super::SqlStore;
 use super::rows::{ACCOUNT_SELECT, account_from_row};
+use super::requests::OpenRequestsOf;
 use super::sessions::OpenSessionsOf;
-use crate::api::{Account, EnabledStatus, Page};
+use crate::api::{Account, EnabledStatus, Page, RequestStatus};
 use crate::server::ids;
 use crate::server::store::{
     AccountAuth, NewAccount, PageRequest, Principal, StoreError, StoreResult, TokenHash,
@@ -196,8 +197,12 @@ impl SqlStore {
         let open = self
             .open_sessions(&mut tx, OpenSessionsOf::Engineer, pk, now)
             .await?;
+        let pending = self
+            .open_requests(&mut tx, OpenRequestsOf::Requester, pk, now)
+            .await?;
         // Lock every org involved in pk order, so concurrent writers cannot deadlock.
         let mut by_org: BTreeMap<i64, Vec<(i64, String)>> = BTreeMap::new();
+        let mut requests_by_org: BTreeMap<i64, Vec<(i64, String)>> = BTreeMap::new();
         if let Some(org_pk) = org_pk {
             by_org.entry(org_pk).or_default();
         }
@@ -206,6 +211,13 @@ impl SqlStore {
                 .entry(org_pk)
                 .or_default()
                 .push((session_pk, session_id));
+        }
+        for (org_pk, request_pk, request_id) in pending {
+            by_org.entry(org_pk).or_default();
+            requests_by_org
+                .entry(org_pk)
+                .or_default()
+                .push((request_pk, request_id));
         }
         let mut heads = Vec::with_capacity(by_org.len());
         for &org_pk in by_org.keys() {
@@ -236,9 +248,27 @@ impl SqlStore {
                 now,
             )
             .await?;
+            if let Some(requests) = requests_by_org.get(&org.pk) {
+                self.decide(
+                    &mut tx,
+                    &mut org.head,
+                    actor,
+                    requests,
+                    RequestStatus::Cancelled,
+                    "engineer account disabled",
+                    now,
+                )
+                .await?;
+            }
             org.head.save(&mut tx).await?;
         }
         self.commit_ending_access(tx).await?;
+        let cancelled: Vec<String> = requests_by_org
+            .into_values()
+            .flatten()
+            .map(|(_, id)| id)
+            .collect();
+        self.announce(&cancelled);
         account.status = EnabledStatus::Disabled;
         account.disabled_at = Some(now);
         Ok(account)
