@@ -250,9 +250,11 @@ impl Effective {
         if self.direct_grants {
             Ok(())
         } else {
-            Err("the org's policy (direct_grants: false) allows access only by approving a \
+            Err(
+                "the org's policy (direct_grants: false) allows access only by approving a \
                  support engineer's request"
-                .into())
+                    .into(),
+            )
         }
     }
 

@@ -160,14 +160,8 @@ mod tests {
 
     #[test]
     fn status_is_the_decision_else_derived_from_the_expiry() {
-        assert_eq!(
-            request_status(None, at(10), at(9)),
-            RequestStatus::Pending
-        );
-        assert_eq!(
-            request_status(None, at(10), at(10)),
-            RequestStatus::Expired
-        );
+        assert_eq!(request_status(None, at(10), at(9)), RequestStatus::Pending);
+        assert_eq!(request_status(None, at(10), at(10)), RequestStatus::Expired);
         assert_eq!(
             request_status(Some(RequestStatus::Denied), at(10), at(50)),
             RequestStatus::Denied

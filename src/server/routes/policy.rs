@@ -23,7 +23,10 @@ async fn org_policy(state: &AppState, org: &str) -> Result<OrgPolicy, StoreError
 
 /// The limits in force for `org`: its policy within the server's flags.
 pub async fn effective_policy(state: &AppState, org: &str) -> ApiResult<Effective> {
-    Ok(Effective::new(&org_policy(state, org).await?, &state.policy))
+    Ok(Effective::new(
+        &org_policy(state, org).await?,
+        &state.policy,
+    ))
 }
 
 /// [`effective_policy`], but an org that does not exist gets the server's defaults: a support

@@ -316,9 +316,8 @@ async fn wait_for_decision(
         if request.status != RequestStatus::Pending || tokio::time::Instant::now() >= deadline {
             return Ok(request);
         }
-        let until_expiry = Duration::from_secs(
-            (request.expires_at.as_second() - now.as_second()).unsigned_abs(),
-        );
+        let until_expiry =
+            Duration::from_secs((request.expires_at.as_second() - now.as_second()).unsigned_abs());
         let wake = deadline.min(tokio::time::Instant::now() + until_expiry);
         loop {
             tokio::select! {

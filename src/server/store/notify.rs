@@ -51,7 +51,9 @@ impl RequestEvents {
                             events.publish(EVERYONE);
                             loop {
                                 match listener.try_recv().await {
-                                    Ok(Some(notification)) => events.publish(notification.payload()),
+                                    Ok(Some(notification)) => {
+                                        events.publish(notification.payload())
+                                    }
                                     // The connection was lost; the next call reconnects.
                                     Ok(None) => events.publish(EVERYONE),
                                     Err(error) => {

@@ -11,8 +11,8 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 use super::SqlStore;
-use super::notify::RequestEvents;
 use super::backend::Backend;
+use super::notify::RequestEvents;
 use super::{PoolSettings, redact_url};
 
 /// The schema's migrations by version. Versions need not be consecutive: each branch of

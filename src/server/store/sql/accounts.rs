@@ -9,8 +9,8 @@ use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::super::backend::Backend;
 use super::SqlStore;
+use super::request_ends::OpenRequestsOf;
 use super::rows::{ACCOUNT_SELECT, account_from_row};
-use super::requests::OpenRequestsOf;
 use super::sessions::OpenSessionsOf;
 use crate::api::{Account, EnabledStatus, Page, RequestStatus};
 use crate::server::ids;

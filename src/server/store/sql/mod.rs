@@ -12,6 +12,7 @@ mod audit;
 mod grants;
 mod orgs;
 mod policy;
+mod request_ends;
 mod requests;
 mod rows;
 mod sessions;
@@ -28,9 +29,9 @@ use self::rows::{
     org_row,
 };
 use super::backend::Backend;
-use super::notify::RequestEvents;
 use super::cache::{AuthCache, through_cache};
 use super::cursor::encode_cursor;
+use super::notify::RequestEvents;
 use super::{
     AccessRequest as AccessQuestion, AccountAuth, ApprovalAsk, AuditFilter, GrantScope, NewAccount,
     NewGrant, NewRequest, NewSession, PageRequest, Principal, RequestRecord, RequestScope,
@@ -259,7 +260,17 @@ impl Store for SqlStore {
         policy_version: i64,
         now: Timestamp,
     ) -> StoreResult<Grant> {
-        SqlStore::extend_grant(self, actor, org, id, by_seconds, latest, policy_version, now).await
+        SqlStore::extend_grant(
+            self,
+            actor,
+            org,
+            id,
+            by_seconds,
+            latest,
+            policy_version,
+            now,
+        )
+        .await
     }
 
     async fn revoke_grants(

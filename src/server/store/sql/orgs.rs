@@ -6,8 +6,8 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::super::chain::ChainHead;
 use super::SqlStore;
+use super::request_ends::OpenRequestsOf;
 use super::rows::{ORG_COLUMNS, org_row};
-use super::requests::OpenRequestsOf;
 use super::sessions::OpenSessionsOf;
 use crate::api::{EnabledStatus, Org, Page, RequestStatus, chain::GENESIS_HASH};
 use crate::server::store::{PageRequest, Principal, StoreError, StoreResult};

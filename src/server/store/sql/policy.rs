@@ -29,10 +29,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<OrgPolicy> {
         .map_err(|e| StoreError::Database(format!("bad policy document: {e}")))?;
     if let Value::Object(map) = &mut value {
         map.insert("version".into(), json!(row.try_get::<i64, _>("version")?));
-        map.insert(
-            "updated_at".into(),
-            json!(ts(row.try_get("updated_at")?)?),
-        );
+        map.insert("updated_at".into(), json!(ts(row.try_get("updated_at")?)?));
         map.insert(
             "updated_by".into(),
             json!(row.try_get::<String, _>("updated_by")?),
