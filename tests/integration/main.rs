@@ -23,6 +23,8 @@ mod api_bulk_revoke;
 mod api_endpoints;
 mod api_expiry;
 mod api_pagination;
+mod api_policy;
+mod api_requests;
 mod api_revocation;
 mod api_sessions;
 

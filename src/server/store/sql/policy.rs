@@ -129,7 +129,7 @@ impl SqlStore {
         .fetch_one(&mut *tx)
         .await?;
         if needed > admins {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::Policy(format!(
                 "approvals_required asks for {needed} approvals, but the org has only {admins} \
                  enabled admin{}",
                 if admins == 1 { "" } else { "s" }
