@@ -125,6 +125,11 @@ struct World {
     spare_session: String,
     account_to_disable: String,
     account_to_rotate: String,
+    /// Pending requests of the support engineer: to read, approve, deny and cancel.
+    request: String,
+    request_to_approve: String,
+    request_to_deny: String,
+    request_to_cancel: String,
 }
 
 fn world(server: &TestServer) -> World {
@@ -156,6 +161,20 @@ fn world(server: &TestServer) -> World {
         engineer.open(json!({"grant_id": grant, "ttl_seconds": 60, "reason": "short"}));
     server.advance(61);
 
+    let file = |area: &str| {
+        crate::api_requests::file(
+            &engineer,
+            ACME,
+            json!({"level": "read-only", "areas": [area], "reason": "matrix"}),
+        )["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (request, request_to_approve, request_to_deny) =
+        (file("chats"), file("issues"), file("checklists"));
+    let request_to_cancel = file("employee-data");
+
     let callers = CALLERS
         .iter()
         .map(|&who| {
@@ -186,6 +205,10 @@ fn world(server: &TestServer) -> World {
         spare_session,
         account_to_disable,
         account_to_rotate,
+        request,
+        request_to_approve,
+        request_to_deny,
+        request_to_cancel,
     }
 }
 
@@ -370,6 +393,76 @@ fn routes(w: &World) -> Vec<Route> {
         ),
         route(
             "get",
+            "/v1/orgs/{org}/policy",
+            "/v1/orgs/acme/policy".into(),
+            None,
+            account_route([200, 200, 404, 403, 403, 403]),
+        ),
+        route(
+            "put",
+            "/v1/orgs/{org}/policy",
+            "/v1/orgs/acme/policy".into(),
+            Some(policy_document()),
+            account_route([403, 200, 404, 403, 403, 403]),
+        ),
+        route(
+            "post",
+            "/v1/orgs/{org}/requests",
+            "/v1/orgs/acme/requests".into(),
+            Some(json!({"level": "read-only", "areas": ["documents"], "reason": "matrix"})),
+            account_route([403, 403, 403, 201, 201, 403]),
+        ),
+        route(
+            "get",
+            "/v1/orgs/{org}/requests",
+            "/v1/orgs/acme/requests".into(),
+            None,
+            account_route([403, 200, 404, 403, 403, 403]),
+        ),
+        route(
+            "get",
+            "/v1/orgs/{org}/requests/{id}",
+            format!("/v1/orgs/acme/requests/{}", w.request),
+            None,
+            account_route([403, 200, 404, 403, 403, 403]),
+        ),
+        route(
+            "post",
+            "/v1/orgs/{org}/requests/{id}/approve",
+            format!("/v1/orgs/acme/requests/{}/approve", w.request_to_approve),
+            None,
+            account_route([403, 200, 404, 403, 403, 403]),
+        ),
+        route(
+            "post",
+            "/v1/orgs/{org}/requests/{id}/deny",
+            format!("/v1/orgs/acme/requests/{}/deny", w.request_to_deny),
+            Some(json!({"comment": "matrix"})),
+            account_route([403, 200, 404, 403, 403, 403]),
+        ),
+        route(
+            "get",
+            "/v1/requests",
+            "/v1/requests".into(),
+            None,
+            account_route([403, 403, 403, 200, 200, 403]),
+        ),
+        route(
+            "get",
+            "/v1/requests/{id}",
+            format!("/v1/requests/{}", w.request),
+            None,
+            account_route([403, 403, 403, 200, 404, 403]),
+        ),
+        route(
+            "post",
+            "/v1/requests/{id}/cancel",
+            format!("/v1/requests/{}/cancel", w.request_to_cancel),
+            None,
+            account_route([403, 403, 403, 200, 404, 403]),
+        ),
+        route(
+            "get",
             "/v1/orgs/{org}/audit",
             "/v1/orgs/acme/audit".into(),
             None,
@@ -378,11 +471,30 @@ fn routes(w: &World) -> Vec<Route> {
     ]
 }
 
+/// The default policy of an org, as read at version 0 (a whole document for `PUT`).
+fn policy_document() -> Value {
+    json!({
+        "version": 0,
+        "max_grant_duration_seconds": MAX_GRANT,
+        "default_grant_duration_seconds": DEFAULT_GRANT,
+        "max_session_ttl_seconds": MAX_TTL,
+        "allowed_levels": ["read-only", "member", "admin"],
+        "allowed_areas": ALL_AREAS,
+        "require_ticket": false,
+        "direct_grants": true,
+        "accept_requests": true,
+        "approvals_required": {"read-only": 1, "member": 1, "admin": 1},
+        "request_ttl_seconds": 12 * HOUR,
+        "expiry_warning_seconds": HOUR,
+    })
+}
+
 fn call(api: &Api, method: &str, path: &str, body: Option<&Value>) -> Reply {
     match (method, body) {
         ("get", _) => api.get(path),
         ("post", Some(body)) => api.post(path, body),
         ("post", None) => api.post_empty(path),
+        ("put", Some(body)) => crate::api_policy::put_path(api, path, body),
         _ => unreachable!("{method}"),
     }
 }
@@ -437,6 +549,10 @@ fn every_route_answers_every_kind_of_caller_as_the_spec_says(backend: Backend) {
         (w.bulk_grant.clone(), unknown_id("gr")),
         (w.session.clone(), unknown_id("ses")),
         (w.spare_session.clone(), unknown_id("ses")),
+        (w.request.clone(), unknown_id("rq")),
+        (w.request_to_approve.clone(), unknown_id("rq")),
+        (w.request_to_deny.clone(), unknown_id("rq")),
+        (w.request_to_cancel.clone(), unknown_id("rq")),
     ];
     let back: Vec<(String, String)> = fakes
         .iter()

@@ -41,7 +41,7 @@ fn healthz_reports_status_version_and_database(backend: Backend) {
 }
 
 /// Every route of the API, as the OpenAPI document names it.
-pub const ROUTES: [(&str, &str); 27] = [
+pub const ROUTES: [(&str, &str); 37] = [
     ("get", "/healthz"),
     ("get", "/v1/openapi.json"),
     ("get", "/v1/me"),
@@ -69,6 +69,16 @@ pub const ROUTES: [(&str, &str); 27] = [
     ("post", "/v1/introspect"),
     ("post", "/v1/authorize"),
     ("get", "/v1/orgs/{org}/audit"),
+    ("get", "/v1/orgs/{org}/policy"),
+    ("put", "/v1/orgs/{org}/policy"),
+    ("post", "/v1/orgs/{org}/requests"),
+    ("get", "/v1/orgs/{org}/requests"),
+    ("get", "/v1/orgs/{org}/requests/{id}"),
+    ("post", "/v1/orgs/{org}/requests/{id}/approve"),
+    ("post", "/v1/orgs/{org}/requests/{id}/deny"),
+    ("get", "/v1/requests"),
+    ("get", "/v1/requests/{id}"),
+    ("post", "/v1/requests/{id}/cancel"),
 ];
 
 fn openapi_document_describes_every_route(backend: Backend) {

@@ -3,10 +3,10 @@
 
 use serde_json::{Value, json};
 
-use crate::api_fixtures::*;
-use crate::harness::{Api, Backend, Reply, TestServer};
+use crate::common::fixtures::*;
+use crate::common::harness::{Api, Backend, Reply, TestServer};
 
-crate::conformance::conformance! {
+crate::common::conformance::conformance! {
     the_policy_is_replaced_only_from_the_version_read,
     the_policy_bounds_grants_extends_and_sessions,
     direct_grants_false_leaves_approval_the_only_way_in,
@@ -14,11 +14,15 @@ crate::conformance::conformance! {
 
 /// `PUT /v1/orgs/{org}/policy`.
 pub fn put(api: &Api, org: &str, body: &Value) -> Reply {
-    let request = api
-        .http
-        .put(format!("{}/v1/orgs/{org}/policy", api.base))
-        .bearer_auth(api.token.as_deref().unwrap_or_default())
-        .json(body);
+    put_path(api, &format!("/v1/orgs/{org}/policy"), body)
+}
+
+/// A `PUT` of a JSON body.
+pub fn put_path(api: &Api, path: &str, body: &Value) -> Reply {
+    let mut request = api.http.put(format!("{}{path}", api.base)).json(body);
+    if let Some(token) = &api.token {
+        request = request.bearer_auth(token);
+    }
     let response = request.send().unwrap();
     let status = response.status().as_u16();
     let headers = response.headers().clone();

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use supportctl::api::chain::verify_chain;
 
-use crate::api_fixtures::*;
-use crate::harness::{Api, Backend, TestServer};
+use crate::common::fixtures::*;
+use crate::common::harness::{Api, Backend, TestServer};
 
-crate::conformance::conformance! {
+crate::common::conformance::conformance! {
     a_request_approved_becomes_a_grant_for_its_requester,
     two_admins_are_needed_when_the_policy_says_two,
     every_bad_input_is_refused_and_writes_nothing,
@@ -285,7 +285,7 @@ fn a_long_poll_returns_as_soon_as_the_request_is_decided(backend: Backend) {
         let api = Api {
             base: url,
             token: Some(token),
-            http: crate::harness::http_client(),
+            http: crate::common::harness::http_client(),
         };
         let started = Instant::now();
         let reply = api.get(&path);
@@ -363,8 +363,8 @@ fn requests_lapse_and_are_cancelled_with_their_engineer_or_org(backend: Backend)
 
 /// Runs `calls` at the same moment, one thread each; their replies in order.
 fn at_once(
-    calls: Vec<Box<dyn FnOnce() -> crate::harness::Reply + Send>>,
-) -> Vec<crate::harness::Reply> {
+    calls: Vec<Box<dyn FnOnce() -> crate::common::harness::Reply + Send>>,
+) -> Vec<crate::common::harness::Reply> {
     let barrier = Arc::new(Barrier::new(calls.len()));
     let handles: Vec<_> = calls
         .into_iter()
@@ -450,7 +450,7 @@ fn the_chain_stays_whole_under_concurrent_requests_approvals_and_revokes(backend
     let engineers: Vec<Account> = (0..3)
         .map(|n| create_support(&server, &format!("eng{n}@supportctl.test")))
         .collect();
-    let mut calls: Vec<Box<dyn FnOnce() -> crate::harness::Reply + Send>> = Vec::new();
+    let mut calls: Vec<Box<dyn FnOnce() -> crate::common::harness::Reply + Send>> = Vec::new();
     for engineer in &engineers {
         let api = api_for(&server, &engineer.token);
         let admin = server.admin();
