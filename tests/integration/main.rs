@@ -35,6 +35,7 @@ mod cli_grant;
 mod cli_interactive;
 mod cli_operator;
 mod cli_output;
+mod cli_request;
 mod cli_secret_service;
 mod cli_session;
 
