@@ -11,6 +11,9 @@ use std::rc::Rc;
 use serde_json::{Value, json};
 
 use crate::api_endpoints::ROUTES;
+
+#[path = "api_authz_requests.rs"]
+mod requests;
 use crate::common::fixtures::*;
 use crate::common::harness::{Api, Backend, Reply, TestServer};
 
@@ -213,6 +216,12 @@ fn world(server: &TestServer) -> World {
 }
 
 fn routes(w: &World) -> Vec<Route> {
+    let mut routes = core_routes(w);
+    routes.extend(requests::routes(w));
+    routes
+}
+
+fn core_routes(w: &World) -> Vec<Route> {
     let session_only = [401, 401, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401];
     vec![
         route("get", "/healthz", "/healthz".into(), None, PUBLIC),
@@ -393,100 +402,12 @@ fn routes(w: &World) -> Vec<Route> {
         ),
         route(
             "get",
-            "/v1/orgs/{org}/policy",
-            "/v1/orgs/acme/policy".into(),
-            None,
-            account_route([200, 200, 404, 403, 403, 403]),
-        ),
-        route(
-            "put",
-            "/v1/orgs/{org}/policy",
-            "/v1/orgs/acme/policy".into(),
-            Some(policy_document()),
-            account_route([403, 200, 404, 403, 403, 403]),
-        ),
-        route(
-            "post",
-            "/v1/orgs/{org}/requests",
-            "/v1/orgs/acme/requests".into(),
-            Some(json!({"level": "read-only", "areas": ["documents"], "reason": "matrix"})),
-            account_route([403, 403, 403, 201, 201, 403]),
-        ),
-        route(
-            "get",
-            "/v1/orgs/{org}/requests",
-            "/v1/orgs/acme/requests".into(),
-            None,
-            account_route([403, 200, 404, 403, 403, 403]),
-        ),
-        route(
-            "get",
-            "/v1/orgs/{org}/requests/{id}",
-            format!("/v1/orgs/acme/requests/{}", w.request),
-            None,
-            account_route([403, 200, 404, 403, 403, 403]),
-        ),
-        route(
-            "post",
-            "/v1/orgs/{org}/requests/{id}/approve",
-            format!("/v1/orgs/acme/requests/{}/approve", w.request_to_approve),
-            None,
-            account_route([403, 200, 404, 403, 403, 403]),
-        ),
-        route(
-            "post",
-            "/v1/orgs/{org}/requests/{id}/deny",
-            format!("/v1/orgs/acme/requests/{}/deny", w.request_to_deny),
-            Some(json!({"comment": "matrix"})),
-            account_route([403, 200, 404, 403, 403, 403]),
-        ),
-        route(
-            "get",
-            "/v1/requests",
-            "/v1/requests".into(),
-            None,
-            account_route([403, 403, 403, 200, 200, 403]),
-        ),
-        route(
-            "get",
-            "/v1/requests/{id}",
-            format!("/v1/requests/{}", w.request),
-            None,
-            account_route([403, 403, 403, 200, 404, 403]),
-        ),
-        route(
-            "post",
-            "/v1/requests/{id}/cancel",
-            format!("/v1/requests/{}/cancel", w.request_to_cancel),
-            None,
-            account_route([403, 403, 403, 200, 404, 403]),
-        ),
-        route(
-            "get",
             "/v1/orgs/{org}/audit",
             "/v1/orgs/acme/audit".into(),
             None,
             account_route([403, 200, 404, 403, 403, 403]),
         ),
     ]
-}
-
-/// The default policy of an org, as read at version 0 (a whole document for `PUT`).
-fn policy_document() -> Value {
-    json!({
-        "version": 0,
-        "max_grant_duration_seconds": MAX_GRANT,
-        "default_grant_duration_seconds": DEFAULT_GRANT,
-        "max_session_ttl_seconds": MAX_TTL,
-        "allowed_levels": ["read-only", "member", "admin"],
-        "allowed_areas": ALL_AREAS,
-        "require_ticket": false,
-        "direct_grants": true,
-        "accept_requests": true,
-        "approvals_required": {"read-only": 1, "member": 1, "admin": 1},
-        "request_ttl_seconds": 12 * HOUR,
-        "expiry_warning_seconds": HOUR,
-    })
 }
 
 fn call(api: &Api, method: &str, path: &str, body: Option<&Value>) -> Reply {
