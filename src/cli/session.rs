@@ -162,16 +162,19 @@ fn open_or_request(
     args: &OpenArgs,
     request: &OpenSession,
 ) -> CommandResult<SessionWithToken> {
-    let refusal = match connection.client.open_session(&args.org, request) {
+    let error = match connection.client.open_session(&args.org, request) {
         Ok(opened) => return Ok(opened),
-        Err(ClientError::Api { status, problem })
+        Err(error) => error,
+    };
+    let refusal = match &error {
+        ClientError::Api { status, problem }
             if args.grant.is_none()
-                && (status == 404
-                    || (status == 422 && problem.code == ErrorCode::PolicyViolation)) =>
+                && (*status == 404
+                    || (*status == 422 && problem.code == ErrorCode::PolicyViolation)) =>
         {
-            problem.detail
+            problem.detail.clone()
         }
-        Err(error) => return Err(error.into()),
+        _ => return Err(error.into()),
     };
     let level = args.level.unwrap_or(Level::ReadOnly);
     let areas = args
@@ -185,7 +188,7 @@ fn open_or_request(
                 args.org
             ))?);
     if !ask {
-        return Err(CommandError::new(ErrorKind::NotFound, refusal).with_hint(
+        return Err(CommandError::from(error).with_hint(
             "pass --request to ask the org's admins for access and wait for their decision",
         ));
     }
