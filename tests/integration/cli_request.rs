@@ -282,6 +282,6 @@ fn session_open_with_request_asks_waits_and_opens() {
         .args([
             "session", "open", "acme", "--level", "admin", "--reason", "x",
         ])
-        .fails(3)
+        .fails(6)
         .stderr_has("--request");
 }
