@@ -146,15 +146,19 @@ pub struct RequestWaitQuery {
     pub wait_seconds: Option<i64>,
 }
 
-/// Distinct admin approvals a request needs, per level asked.
+/// Distinct admin approvals a request needs, per level asked. (Counts, like durations, are
+/// whole numbers that JSON may spell `2.0`.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApprovalsRequired {
     #[serde(rename = "read-only")]
+    #[serde(deserialize_with = "whole_seconds::required")]
     #[schema(minimum = 1, maximum = 100)]
     pub read_only: i64,
+    #[serde(deserialize_with = "whole_seconds::required")]
     #[schema(minimum = 1, maximum = 100)]
     pub member: i64,
+    #[serde(deserialize_with = "whole_seconds::required")]
     #[schema(minimum = 1, maximum = 100)]
     pub admin: i64,
 }
@@ -231,6 +235,7 @@ pub struct OrgPolicy {
 #[serde(deny_unknown_fields)]
 pub struct PutOrgPolicy {
     /// The version read; another change since then makes this one 409.
+    #[serde(deserialize_with = "whole_seconds::required")]
     pub version: i64,
     #[serde(deserialize_with = "whole_seconds::required")]
     #[schema(minimum = 1)]
