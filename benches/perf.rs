@@ -3,6 +3,7 @@
 //!
 //!   cargo bench --bench perf               full sizes (10,000 sessions, 1,000,000 grants)
 //!   cargo bench --bench perf -- --quick    small sizes, a minute or so
+//!   cargo bench --bench perf -- --requests only the access-request rows
 //!   cargo test --bench perf                quick mode in the test profile (what CI runs)
 //!
 //! Needs `curl` and `wrk` (Debian packages) on PATH. Prints one table; timings are reported,
@@ -15,6 +16,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+
+mod requests;
 
 struct Sizes {
     list_grants: usize,
@@ -76,18 +79,39 @@ fn main() {
         if quick { "quick" } else { "full" },
         exe.display()
     );
-    let mut bench = Bench::setup(&exe, dir.path(), sizes);
+    // `--requests` runs only the access-request rows.
+    let only_requests = args.iter().any(|a| a == "--requests");
     let mut rows = Vec::new();
-    rows.push(bench.list_vs_curl());
-    rows.extend(bench.introspect_vs_healthz());
-    rows.extend(bench.bulk_revoke());
-    rows.push(bench.list_scaling());
-    rows.extend(bench.client_footprint());
-    bench.stop();
+    if !only_requests {
+        let mut bench = Bench::setup(&exe, dir.path(), sizes);
+        rows.push(bench.list_vs_curl());
+        rows.extend(bench.introspect_vs_healthz());
+        rows.extend(bench.bulk_revoke());
+        rows.push(bench.list_scaling());
+        rows.extend(bench.client_footprint());
+        bench.stop();
+    }
+    rows.push(requests::pending_list_scaling(
+        &exe,
+        dir.path(),
+        sizes,
+        quick,
+    ));
     match postgres_admin_url() {
-        Some(url) => rows.extend(introspect_on_postgres(&exe, dir.path(), &url, sizes)),
+        Some(url) => {
+            if !only_requests {
+                rows.extend(introspect_on_postgres(&exe, dir.path(), &url, sizes));
+            }
+            rows.extend(requests::wake_across_replicas(
+                &exe,
+                dir.path(),
+                &url,
+                quick,
+            ));
+        }
         None => eprintln!(
-            "perf: no PostgreSQL (set SUPPORTCTL_TEST_POSTGRES_URL): its introspection row is skipped"
+            "perf: no PostgreSQL (set SUPPORTCTL_TEST_POSTGRES_URL): its introspection row and \
+             the request-wake row across replicas are skipped"
         ),
     }
     print_table(&rows, quick);

@@ -41,9 +41,10 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand logout 'Forget a profile''s stored token'
             cand status 'Who am I, on which server, with which token; exit 4 if not usable'
             cand grant 'Grant, list, extend and revoke support access (org admins)'
+            cand request 'Ask for access and wait (support engineers); approve, deny, review (org admins)'
             cand session 'Open, use, list and close support sessions (support engineers)'
             cand audit 'Read, follow, verify and checkpoint the org''s audit log (org admins; --vendor: the vendor''s own log, operators)'
-            cand org 'Create, list and disable orgs (operators)'
+            cand org 'Create, list and disable orgs (operators); show and set an org''s policy (admins)'
             cand account 'Create, list and disable accounts (operators)'
             cand completion 'Print a shell completion script'
             cand server 'Run the support-access API server'
@@ -287,6 +288,255 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;grant;help;help'= {
         }
+        &'supportctl;request'= {
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand create 'Ask an org''s admins for access (support engineers)'
+            cand list 'List requests: an admin sees the org''s (pending first), an engineer their own'
+            cand show 'Show one request'
+            cand approve 'Approve a pending request (org admins); options may narrow it, never widen it'
+            cand deny 'Deny a pending request (org admins); the engineer reads the comment'
+            cand cancel 'Cancel one of your own pending requests (support engineers)'
+            cand wait 'Wait for a request''s decision: exit 0 approved, 6 refused, 8 still pending'
+            cand review 'On a terminal, go through the org''s pending requests: approve, deny or skip each'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'supportctl;request;create'= {
+            cand --level 'Access level asked: read-only, member or admin'
+            cand --areas 'Data areas, comma-separated [default: all the org''s policy allows]'
+            cand --for 'How long the grant should last, e.g. 4h [default: the org''s default]'
+            cand --reason 'Why you need access (required; the org''s admins decide on it)'
+            cand --ticket 'Your support case reference (required when the org''s policy says so)'
+            cand --timeout 'With --wait: how long to wait before exiting 8'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --wait 'Wait for the decision (see `request wait`)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;request;list'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
+            cand --status 'Which requests'
+            cand --limit 'Show at most N'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --all 'Show all, however many'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;request;show'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;request;approve'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
+            cand --level 'Grant a lower level than asked'
+            cand --areas 'Grant fewer areas than asked, comma-separated'
+            cand --for 'Grant a shorter time than asked, e.g. 2h'
+            cand --comment 'A note for the engineer and the audit log'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;request;deny'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
+            cand --comment 'Why (required: the engineer reads it)'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;request;cancel'= {
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;request;wait'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
+            cand --timeout 'How long to wait before exiting 8'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;request;review'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;request;help'= {
+            cand create 'Ask an org''s admins for access (support engineers)'
+            cand list 'List requests: an admin sees the org''s (pending first), an engineer their own'
+            cand show 'Show one request'
+            cand approve 'Approve a pending request (org admins); options may narrow it, never widen it'
+            cand deny 'Deny a pending request (org admins); the engineer reads the comment'
+            cand cancel 'Cancel one of your own pending requests (support engineers)'
+            cand wait 'Wait for a request''s decision: exit 0 approved, 6 refused, 8 still pending'
+            cand review 'On a terminal, go through the org''s pending requests: approve, deny or skip each'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'supportctl;request;help;create'= {
+        }
+        &'supportctl;request;help;list'= {
+        }
+        &'supportctl;request;help;show'= {
+        }
+        &'supportctl;request;help;approve'= {
+        }
+        &'supportctl;request;help;deny'= {
+        }
+        &'supportctl;request;help;cancel'= {
+        }
+        &'supportctl;request;help;wait'= {
+        }
+        &'supportctl;request;help;review'= {
+        }
+        &'supportctl;request;help;help'= {
+        }
         &'supportctl;session'= {
             cand --profile 'Profile in config.toml to use'
             cand --server 'Server URL, overriding the profile''s'
@@ -321,12 +571,16 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --areas 'Data areas, a subset of the grant''s [default: the grant''s]'
             cand --ttl 'Session lifetime, capped by the grant''s expiry [default: the server''s, 1h]'
             cand --reason 'Why you open it (required; in the org''s audit log)'
+            cand --for 'With --request: how long the grant asked for should last [default: the org''s]'
+            cand --ticket 'With --request: your support case reference'
+            cand --timeout 'With --request: how long to wait for the decision before exiting 8'
             cand --profile 'Profile in config.toml to use'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format [default: table on a terminal, tsv otherwise]'
             cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
             cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --request 'When no usable grant covers the session, ask the org''s admins for one and wait'
             cand --json 'Same as `-o json`'
             cand -q 'Print only IDs (or only the token, for `session open`)'
             cand --quiet 'Print only IDs (or only the token, for `session open`)'
@@ -347,12 +601,16 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --areas 'Data areas, a subset of the grant''s [default: the grant''s]'
             cand --ttl 'Session lifetime, capped by the grant''s expiry [default: the server''s, 1h]'
             cand --reason 'Why you open it (required; in the org''s audit log)'
+            cand --for 'With --request: how long the grant asked for should last [default: the org''s]'
+            cand --ticket 'With --request: your support case reference'
+            cand --timeout 'With --request: how long to wait for the decision before exiting 8'
             cand --profile 'Profile in config.toml to use'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format [default: table on a terminal, tsv otherwise]'
             cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
             cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --request 'When no usable grant covers the session, ask the org''s admins for one and wait'
             cand --json 'Same as `-o json`'
             cand -q 'Print only IDs (or only the token, for `session open`)'
             cand --quiet 'Print only IDs (or only the token, for `session open`)'
@@ -646,6 +904,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand create 'Create an org'
             cand list 'List orgs'
             cand disable 'Disable an org: its admins are locked out and its open sessions end at once'
+            cand policy 'Show the org''s own policy, or change it with `set` (org admins)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'supportctl;org;create'= {
@@ -714,10 +973,76 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'supportctl;org;policy'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand set 'Change the named settings; the others stay as they are'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'supportctl;org;policy;set'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
+            cand --max-grant 'Longest grant, e.g. 7d (the server''s own limit still applies)'
+            cand --default-grant 'Grant duration when none is asked, e.g. 8h'
+            cand --max-session-ttl 'Longest session, e.g. 2h'
+            cand --levels 'Levels that may be granted, comma-separated'
+            cand --areas 'Data areas that may be granted, comma-separated'
+            cand --require-ticket 'Grants and requests must name a ticket'
+            cand --direct-grants 'Admins may grant directly (false: only by approving requests)'
+            cand --accept-requests 'Support engineers may file requests'
+            cand --approvals 'Approvals needed per level, e.g. admin=2,member=1'
+            cand --request-ttl 'How long a request stays pending, e.g. 12h'
+            cand --expiry-warning 'How long before a grant ends to warn, e.g. 1h (0: never)'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;org;policy;help'= {
+            cand set 'Change the named settings; the others stay as they are'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'supportctl;org;policy;help;set'= {
+        }
+        &'supportctl;org;policy;help;help'= {
+        }
         &'supportctl;org;help'= {
             cand create 'Create an org'
             cand list 'List orgs'
             cand disable 'Disable an org: its admins are locked out and its open sessions end at once'
+            cand policy 'Show the org''s own policy, or change it with `set` (org admins)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'supportctl;org;help;create'= {
@@ -725,6 +1050,11 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;org;help;list'= {
         }
         &'supportctl;org;help;disable'= {
+        }
+        &'supportctl;org;help;policy'= {
+            cand set 'Change the named settings; the others stay as they are'
+        }
+        &'supportctl;org;help;policy;set'= {
         }
         &'supportctl;org;help;help'= {
         }
@@ -982,9 +1312,10 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand logout 'Forget a profile''s stored token'
             cand status 'Who am I, on which server, with which token; exit 4 if not usable'
             cand grant 'Grant, list, extend and revoke support access (org admins)'
+            cand request 'Ask for access and wait (support engineers); approve, deny, review (org admins)'
             cand session 'Open, use, list and close support sessions (support engineers)'
             cand audit 'Read, follow, verify and checkpoint the org''s audit log (org admins; --vendor: the vendor''s own log, operators)'
-            cand org 'Create, list and disable orgs (operators)'
+            cand org 'Create, list and disable orgs (operators); show and set an org''s policy (admins)'
             cand account 'Create, list and disable accounts (operators)'
             cand completion 'Print a shell completion script'
             cand server 'Run the support-access API server'
@@ -1013,6 +1344,32 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;help;grant;extend'= {
         }
         &'supportctl;help;grant;revoke'= {
+        }
+        &'supportctl;help;request'= {
+            cand create 'Ask an org''s admins for access (support engineers)'
+            cand list 'List requests: an admin sees the org''s (pending first), an engineer their own'
+            cand show 'Show one request'
+            cand approve 'Approve a pending request (org admins); options may narrow it, never widen it'
+            cand deny 'Deny a pending request (org admins); the engineer reads the comment'
+            cand cancel 'Cancel one of your own pending requests (support engineers)'
+            cand wait 'Wait for a request''s decision: exit 0 approved, 6 refused, 8 still pending'
+            cand review 'On a terminal, go through the org''s pending requests: approve, deny or skip each'
+        }
+        &'supportctl;help;request;create'= {
+        }
+        &'supportctl;help;request;list'= {
+        }
+        &'supportctl;help;request;show'= {
+        }
+        &'supportctl;help;request;approve'= {
+        }
+        &'supportctl;help;request;deny'= {
+        }
+        &'supportctl;help;request;cancel'= {
+        }
+        &'supportctl;help;request;wait'= {
+        }
+        &'supportctl;help;request;review'= {
         }
         &'supportctl;help;session'= {
             cand open 'Open a session in an org; prints its token once'
@@ -1052,12 +1409,18 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand create 'Create an org'
             cand list 'List orgs'
             cand disable 'Disable an org: its admins are locked out and its open sessions end at once'
+            cand policy 'Show the org''s own policy, or change it with `set` (org admins)'
         }
         &'supportctl;help;org;create'= {
         }
         &'supportctl;help;org;list'= {
         }
         &'supportctl;help;org;disable'= {
+        }
+        &'supportctl;help;org;policy'= {
+            cand set 'Change the named settings; the others stay as they are'
+        }
+        &'supportctl;help;org;policy;set'= {
         }
         &'supportctl;help;account'= {
             cand create 'Create an account; prints its token once'

@@ -45,9 +45,10 @@ complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "login" -d 'Si
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "logout" -d 'Forget a profile\'s stored token'
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "status" -d 'Who am I, on which server, with which token; exit 4 if not usable'
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "grant" -d 'Grant, list, extend and revoke support access (org admins)'
+complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "request" -d 'Ask for access and wait (support engineers); approve, deny, review (org admins)'
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "session" -d 'Open, use, list and close support sessions (support engineers)'
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "audit" -d 'Read, follow, verify and checkpoint the org\'s audit log (org admins; --vendor: the vendor\'s own log, operators)'
-complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "org" -d 'Create, list and disable orgs (operators)'
+complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "org" -d 'Create, list and disable orgs (operators); show and set an org\'s policy (admins)'
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "account" -d 'Create, list and disable accounts (operators)'
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "server" -d 'Run the support-access API server'
@@ -250,6 +251,218 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from help" -f -a "extend" -d 'Move an active grant\'s expiry later'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke grants: their sessions end at once'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -f -a "create" -d 'Ask an org\'s admins for access (support engineers)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -f -a "list" -d 'List requests: an admin sees the org\'s (pending first), an engineer their own'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -f -a "show" -d 'Show one request'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -f -a "approve" -d 'Approve a pending request (org admins); options may narrow it, never widen it'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -f -a "deny" -d 'Deny a pending request (org admins); the engineer reads the comment'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -f -a "cancel" -d 'Cancel one of your own pending requests (support engineers)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -f -a "wait" -d 'Wait for a request\'s decision: exit 0 approved, 6 refused, 8 still pending'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -f -a "review" -d 'On a terminal, go through the org\'s pending requests: approve, deny or skip each'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -l level -d 'Access level asked: read-only, member or admin' -r -f -a "read-only\t'May read, never change anything'
+member\t'Acts as a regular member of the org'
+admin\t'Acts as a system administrator of the org'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -l areas -d 'Data areas, comma-separated [default: all the org\'s policy allows]' -r -f -a "chats\t''
+source-code\t''
+employee-data\t''
+issues\t''
+documents\t''
+checklists\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -l for -d 'How long the grant should last, e.g. 4h [default: the org\'s default]' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -l reason -d 'Why you need access (required; the org\'s admins decide on it)' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -l ticket -d 'Your support case reference (required when the org\'s policy says so)' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -l timeout -d 'With --wait: how long to wait before exiting 8' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -l wait -d 'Wait for the decision (see `request wait`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from list" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from list" -l status -d 'Which requests' -r -f -a "pending\t''
+approved\t''
+denied\t''
+cancelled\t''
+expired\t''
+all\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from list" -l limit -d 'Show at most N' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from list" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from list" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from list" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from list" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from list" -l all -d 'Show all, however many'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from list" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from list" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from list" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from show" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from show" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from show" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from show" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from show" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from show" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from show" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from show" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from show" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -l level -d 'Grant a lower level than asked' -r -f -a "read-only\t'May read, never change anything'
+member\t'Acts as a regular member of the org'
+admin\t'Acts as a system administrator of the org'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -l areas -d 'Grant fewer areas than asked, comma-separated' -r -f -a "chats\t''
+source-code\t''
+employee-data\t''
+issues\t''
+documents\t''
+checklists\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -l for -d 'Grant a shorter time than asked, e.g. 2h' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -l comment -d 'A note for the engineer and the audit log' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from deny" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from deny" -l comment -d 'Why (required: the engineer reads it)' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from deny" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from deny" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from deny" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from deny" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from deny" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from deny" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from deny" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from deny" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from deny" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from deny" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from deny" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from deny" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from deny" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from cancel" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from cancel" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from cancel" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from cancel" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from cancel" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from cancel" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from cancel" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from cancel" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from cancel" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from cancel" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from cancel" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from cancel" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from cancel" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from wait" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from wait" -l timeout -d 'How long to wait before exiting 8' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from wait" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from wait" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from wait" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from wait" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from wait" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from wait" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from wait" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from wait" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from wait" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from wait" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from wait" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from wait" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from review" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from review" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from review" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from review" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from review" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from review" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from review" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from review" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from review" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from review" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from review" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from review" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from review" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from review" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "create" -d 'Ask an org\'s admins for access (support engineers)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "list" -d 'List requests: an admin sees the org\'s (pending first), an engineer their own'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one request'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "approve" -d 'Approve a pending request (org admins); options may narrow it, never widen it'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "deny" -d 'Deny a pending request (org admins); the engineer reads the comment'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "cancel" -d 'Cancel one of your own pending requests (support engineers)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "wait" -d 'Wait for a request\'s decision: exit 0 approved, 6 refused, 8 still pending'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "review" -d 'On a terminal, go through the org\'s pending requests: approve, deny or skip each'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
@@ -286,6 +499,9 @@ documents\t''
 checklists\t''"
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l ttl -d 'Session lifetime, capped by the grant\'s expiry [default: the server\'s, 1h]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l reason -d 'Why you open it (required; in the org\'s audit log)' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l for -d 'With --request: how long the grant asked for should last [default: the org\'s]' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l ticket -d 'With --request: your support case reference' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l timeout -d 'With --request: how long to wait for the decision before exiting 8' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
@@ -295,6 +511,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fis
 always\t''
 never\t''"
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l request -d 'When no usable grant covers the session, ask the org\'s admins for one and wait'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l json -d 'Same as `-o json`'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -s y -l yes -d 'Assume yes at every confirmation'
@@ -315,6 +532,9 @@ documents\t''
 checklists\t''"
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l ttl -d 'Session lifetime, capped by the grant\'s expiry [default: the server\'s, 1h]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l reason -d 'Why you open it (required; in the org\'s audit log)' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l for -d 'With --request: how long the grant asked for should last [default: the org\'s]' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l ticket -d 'With --request: your support case reference' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l timeout -d 'With --request: how long to wait for the decision before exiting 8' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
@@ -324,6 +544,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fis
 always\t''
 never\t''"
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l request -d 'When no usable grant covers the session, ask the org\'s admins for one and wait'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l json -d 'Same as `-o json`'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -s y -l yes -d 'Assume yes at every confirmation'
@@ -527,27 +748,28 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "checkpoint" -d 'Print a checkpoint of the log, signed by the server'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "key" -d 'Print the server\'s verifier key, which checks its checkpoints (no login needed)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -l profile -d 'Profile in config.toml to use' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable policy help" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable policy help" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable policy help" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable policy help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -l json -d 'Same as `-o json`'
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -s y -l yes -d 'Assume yes at every confirmation'
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -l no-input -d 'Never prompt; fail instead when something is missing'
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -s V -l version -d 'Print version'
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -f -a "create" -d 'Create an org'
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -f -a "list" -d 'List orgs'
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -f -a "disable" -d 'Disable an org: its admins are locked out and its open sessions end at once'
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable policy help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable policy help" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable policy help" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable policy help" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable policy help" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable policy help" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable policy help" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable policy help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable policy help" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable policy help" -f -a "create" -d 'Create an org'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable policy help" -f -a "list" -d 'List orgs'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable policy help" -f -a "disable" -d 'Disable an org: its admins are locked out and its open sessions end at once'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable policy help" -f -a "policy" -d 'Show the org\'s own policy, or change it with `set` (org admins)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable policy help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from create" -l name -d 'Display name [default: the slug]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from create" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from create" -l server -d 'Server URL, overriding the profile\'s' -r
@@ -602,9 +824,30 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_se
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from disable" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from disable" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from disable" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from policy" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from policy" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from policy" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from policy" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from policy" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from policy" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from policy" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from policy" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from policy" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from policy" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from policy" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from policy" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from policy" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from policy" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from policy" -f -a "set" -d 'Change the named settings; the others stay as they are'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from policy" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create an org'
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from help" -f -a "list" -d 'List orgs'
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from help" -f -a "disable" -d 'Disable an org: its admins are locked out and its open sessions end at once'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from help" -f -a "policy" -d 'Show the org\'s own policy, or change it with `set` (org admins)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list disable rotate-token help" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list disable rotate-token help" -l server -d 'Server URL, overriding the profile\'s' -r
@@ -804,23 +1047,32 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -s v -l verb
 complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
 complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -s V -l version -d 'Print version'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account completion server demo help" -f -a "login" -d 'Sign in: check a token with the server and store it in the OS keyring'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account completion server demo help" -f -a "logout" -d 'Forget a profile\'s stored token'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account completion server demo help" -f -a "status" -d 'Who am I, on which server, with which token; exit 4 if not usable'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account completion server demo help" -f -a "grant" -d 'Grant, list, extend and revoke support access (org admins)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account completion server demo help" -f -a "session" -d 'Open, use, list and close support sessions (support engineers)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account completion server demo help" -f -a "audit" -d 'Read, follow, verify and checkpoint the org\'s audit log (org admins; --vendor: the vendor\'s own log, operators)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account completion server demo help" -f -a "org" -d 'Create, list and disable orgs (operators)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account completion server demo help" -f -a "account" -d 'Create, list and disable accounts (operators)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account completion server demo help" -f -a "completion" -d 'Print a shell completion script'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account completion server demo help" -f -a "server" -d 'Run the support-access API server'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account completion server demo help" -f -a "demo" -d 'Walk through the whole workflow on a throwaway local server'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account completion server demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit org account completion server demo help" -f -a "login" -d 'Sign in: check a token with the server and store it in the OS keyring'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit org account completion server demo help" -f -a "logout" -d 'Forget a profile\'s stored token'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit org account completion server demo help" -f -a "status" -d 'Who am I, on which server, with which token; exit 4 if not usable'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit org account completion server demo help" -f -a "grant" -d 'Grant, list, extend and revoke support access (org admins)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit org account completion server demo help" -f -a "request" -d 'Ask for access and wait (support engineers); approve, deny, review (org admins)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit org account completion server demo help" -f -a "session" -d 'Open, use, list and close support sessions (support engineers)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit org account completion server demo help" -f -a "audit" -d 'Read, follow, verify and checkpoint the org\'s audit log (org admins; --vendor: the vendor\'s own log, operators)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit org account completion server demo help" -f -a "org" -d 'Create, list and disable orgs (operators); show and set an org\'s policy (admins)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit org account completion server demo help" -f -a "account" -d 'Create, list and disable accounts (operators)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit org account completion server demo help" -f -a "completion" -d 'Print a shell completion script'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit org account completion server demo help" -f -a "server" -d 'Run the support-access API server'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit org account completion server demo help" -f -a "demo" -d 'Walk through the whole workflow on a throwaway local server'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit org account completion server demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from grant" -f -a "create" -d 'Grant the support team access to your org'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from grant" -f -a "list" -d 'List grants: an admin sees the org\'s, a support engineer those usable by them'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from grant" -f -a "show" -d 'Show one grant'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from grant" -f -a "extend" -d 'Move an active grant\'s expiry later'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from grant" -f -a "revoke" -d 'Revoke grants: their sessions end at once'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "create" -d 'Ask an org\'s admins for access (support engineers)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "list" -d 'List requests: an admin sees the org\'s (pending first), an engineer their own'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "show" -d 'Show one request'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "approve" -d 'Approve a pending request (org admins); options may narrow it, never widen it'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "deny" -d 'Deny a pending request (org admins); the engineer reads the comment'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "cancel" -d 'Cancel one of your own pending requests (support engineers)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "wait" -d 'Wait for a request\'s decision: exit 0 approved, 6 refused, 8 still pending'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "review" -d 'On a terminal, go through the org\'s pending requests: approve, deny or skip each'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from session" -f -a "open" -d 'Open a session in an org; prints its token once'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from session" -f -a "exec" -d 'Open a session, run a command with SUPPORTCTL_SESSION_TOKEN set, close the session'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from session" -f -a "list" -d 'List sessions: your own as a support engineer, the org\'s as an admin'
@@ -834,6 +1086,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_s
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from org" -f -a "create" -d 'Create an org'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from org" -f -a "list" -d 'List orgs'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from org" -f -a "disable" -d 'Disable an org: its admins are locked out and its open sessions end at once'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from org" -f -a "policy" -d 'Show the org\'s own policy, or change it with `set` (org admins)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "create" -d 'Create an account; prints its token once'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "list" -d 'List accounts'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "disable" -d 'Disable an account: its token stops working and its open sessions end at once'

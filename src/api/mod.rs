@@ -2,6 +2,7 @@
 //! client deserializes. Request bodies refuse unknown fields so that a typo never silently
 //! widens or narrows a grant.
 
+mod access;
 pub mod chain;
 pub mod checkpoint;
 mod errors;
@@ -9,6 +10,7 @@ mod requests;
 mod resources;
 mod vocabulary;
 
+pub use access::*;
 pub use errors::*;
 pub use requests::*;
 pub use resources::*;

@@ -9,7 +9,7 @@ use super::vocabulary::{Action, Area, GrantStatusFilter, Level, Role, SessionSta
 
 /// Durations are whole seconds; JSON has one number type, so `3600.0` is read as 3600
 /// (JSON Schema calls it an integer too), while `1.5` is refused.
-mod whole_seconds {
+pub(super) mod whole_seconds {
     use serde::{Deserialize, Deserializer, de::Error};
 
     fn whole(value: serde_json::Number) -> Option<i64> {

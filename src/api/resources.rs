@@ -55,6 +55,9 @@ pub struct Grant {
     pub revoked_at: Option<Timestamp>,
     pub revoked_by: Option<String>,
     pub revoke_reason: Option<String>,
+    /// The access request whose approval created the grant; null for a direct grant.
+    #[serde(default)]
+    pub request_id: Option<String>,
     /// Derived from the other fields at the time of the response.
     pub status: GrantStatus,
 }

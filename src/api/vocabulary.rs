@@ -248,7 +248,48 @@ pub enum EnabledStatus {
     Disabled,
 }
 
+/// Where an access request stands; derived from its times, like a grant's status.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    ValueEnum,
+    ToSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum RequestStatus {
+    Pending,
+    Approved,
+    Denied,
+    Cancelled,
+    Expired,
+}
+
+/// The `status` filter of request lists.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ValueEnum, ToSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum RequestStatusFilter {
+    #[default]
+    Pending,
+    Approved,
+    Denied,
+    Cancelled,
+    Expired,
+    All,
+}
+
 wire_names!(
+    RequestStatus,
+    RequestStatusFilter,
     Level,
     Area,
     Action,

@@ -298,6 +298,7 @@ pub fn run(context: &mut Context, _args: DemoArgs) -> CommandResult {
         &["session", "check", "--token", &token],
         4,
     )?;
+    request_steps(&demo)?;
     demo.run(
         As::Admin,
         "Everything is in the org's audit log.",
@@ -313,6 +314,73 @@ pub fn run(context: &mut Context, _args: DemoArgs) -> CommandResult {
     demo.say("\n# That is the whole job. Run your own server with `supportctl server --dev`.")?;
     drop(server);
     Ok(())
+}
+
+/// The other way in: the engineer asks, the admin approves, the engineer opens a session.
+fn request_steps(demo: &Demo) -> CommandResult {
+    demo.say("\n# The other way in: the engineer asks for access and the admin approves it.")?;
+    let request_id = demo.capture(
+        As::Support,
+        "With no grant left, the engineer asks the org's admins for read-only access to chats.",
+        &[
+            "request",
+            "create",
+            DEV_ORG,
+            "--level",
+            "read-only",
+            "--areas",
+            "chats",
+            "--for",
+            "1h",
+            "--ticket",
+            "SUP-4822",
+            "--reason",
+            "Ticket 4822: missing messages",
+            "-q",
+        ],
+    )?;
+    demo.run(
+        As::Admin,
+        "The admin sees the pending request, with how long it has left.",
+        &["request", "list"],
+        0,
+    )?;
+    demo.run(
+        As::Admin,
+        "The admin approves it: a grant for that engineer alone, in the same transaction.",
+        &[
+            "request",
+            "approve",
+            &request_id,
+            "--comment",
+            "OK for an hour",
+            "--yes",
+        ],
+        0,
+    )?;
+    demo.run(
+        As::Support,
+        "The engineer's wait ends at once (exit 0; 6 if denied, 8 if still pending).",
+        &["request", "wait", &request_id, "--timeout", "1m"],
+        0,
+    )?;
+    demo.run(
+        As::Support,
+        "And opens a session from the new grant.",
+        &[
+            "session",
+            "open",
+            DEV_ORG,
+            "--level",
+            "read-only",
+            "--areas",
+            "chats",
+            "--reason",
+            "Ticket 4822",
+            "-q",
+        ],
+        0,
+    )
 }
 
 /// The platform's question, shown as the curl call it stands for.

@@ -22,6 +22,8 @@ pub enum ErrorKind {
     Conflict,
     /// 7: the server is unreachable or failed.
     Unavailable,
+    /// 8: the wait ended with the access request still pending.
+    Pending,
     /// 130: interrupted.
     Interrupted,
     /// 0, quietly: the reader of stdout went away (e.g. `| head`), which is not a failure.
@@ -40,6 +42,7 @@ impl ErrorKind {
             ErrorKind::Forbidden => 5,
             ErrorKind::Conflict => 6,
             ErrorKind::Unavailable => 7,
+            ErrorKind::Pending => 8,
             ErrorKind::Interrupted => 130,
             ErrorKind::BrokenPipe => 0,
             ErrorKind::Passthrough(code) => code,
@@ -55,8 +58,10 @@ pub const EXIT_CODES_HELP: &str = "Exit codes:
   3    not found
   4    not authenticated (no, invalid or revoked token)
   5    permission denied
-  6    conflict or refused by policy (e.g. duration over the maximum, grant no longer active)
+  6    conflict or refused by policy (e.g. duration over the maximum, grant no longer active);
+       an access request denied, cancelled or expired
   7    server unreachable or server error
+  8    an access request still pending when the wait timed out
   130  interrupted";
 
 /// A failure as the user sees it: one `error:` line, maybe one `hint:` line.

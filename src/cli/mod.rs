@@ -17,7 +17,10 @@ pub mod grant;
 pub mod logging;
 pub mod login;
 pub mod org;
+pub mod policy;
 pub mod render;
+pub mod request;
+pub mod review;
 pub mod server;
 pub mod session;
 pub mod time;
@@ -46,6 +49,8 @@ const EXAMPLES: &str = "Examples:
   supportctl grant create --level member --for 4h --reason 'Ticket 4821: sync fails'
   supportctl grant list
   supportctl grant revoke gr_01j... --yes
+  supportctl request create acme --level member --for 4h --reason 'Ticket 4821' --wait
+  supportctl request review                         # admins: approve or deny each pending one
   supportctl session exec acme --reason 'Ticket 4821' -- ./inspect.sh
   supportctl audit verify";
 
@@ -132,6 +137,9 @@ pub enum Command {
     /// Grant, list, extend and revoke support access (org admins).
     #[command(subcommand)]
     Grant(grant::GrantCommand),
+    /// Ask for access and wait (support engineers); approve, deny, review (org admins).
+    #[command(subcommand)]
+    Request(request::RequestCommand),
     /// Open, use, list and close support sessions (support engineers).
     #[command(subcommand)]
     Session(session::SessionCommand),
@@ -139,7 +147,7 @@ pub enum Command {
     /// vendor's own log, operators).
     #[command(subcommand)]
     Audit(audit::AuditCommand),
-    /// Create, list and disable orgs (operators).
+    /// Create, list and disable orgs (operators); show and set an org's policy (admins).
     #[command(subcommand)]
     Org(org::OrgCommand),
     /// Create, list and disable accounts (operators).
@@ -318,6 +326,7 @@ fn run(context: &mut Context, command: Command) -> CommandResult {
         Command::Logout(args) => login::logout(context, args),
         Command::Status => login::status(context),
         Command::Grant(command) => grant::run(context, command),
+        Command::Request(command) => request::run(context, command),
         Command::Session(command) => session::run(context, command),
         Command::Audit(command) => audit::run(context, command),
         Command::Org(command) => org::run(context, command),

@@ -1,4 +1,4 @@
-//! `supportctl org`: operators manage customer orgs.
+//! `supportctl org`: operators manage customer orgs; an org's admins its policy.
 
 use clap::{Args, Subcommand};
 
@@ -17,6 +17,11 @@ pub enum OrgCommand {
     List(ListArgs),
     /// Disable an org: its admins are locked out and its open sessions end at once.
     Disable(DisableArgs),
+    /// Show the org's own policy, or change it with `set` (org admins).
+    #[command(after_long_help = "Examples:
+  supportctl org policy
+  supportctl org policy set --max-grant 7d --direct-grants=false --approvals admin=2")]
+    Policy(super::policy::PolicyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -40,6 +45,9 @@ pub struct DisableArgs {
 }
 
 pub fn run(context: &mut Context, command: OrgCommand) -> CommandResult {
+    if let OrgCommand::Policy(args) = command {
+        return super::policy::run(context, args);
+    }
     let connection = context.connect()?;
     match command {
         OrgCommand::Create(args) => {
@@ -67,5 +75,6 @@ pub fn run(context: &mut Context, command: OrgCommand) -> CommandResult {
                 .ui
                 .success_or_row(&format!("Disabled org {}", org.slug), &org)?)
         }
+        OrgCommand::Policy(_) => unreachable!("handled above"),
     }
 }

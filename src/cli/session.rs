@@ -15,7 +15,9 @@ use crate::api::{
     Action, Area, Level, OpenSession, Role, SESSION_TOKEN_PREFIX, Session, SessionStatusFilter,
     SessionWithToken, join_areas,
 };
-use crate::cli::client::{ApiClient, SessionList};
+use crate::api::{CreateRequest, ErrorCode};
+use crate::cli::client::{ApiClient, ClientError, SessionList};
+use crate::cli::context::Connection;
 use crate::cli::ui::{OutputFormat, Tabular, tsv_cells};
 
 #[derive(Debug, Subcommand)]
@@ -23,6 +25,7 @@ pub enum SessionCommand {
     /// Open a session in an org; prints its token once.
     #[command(after_long_help = "Examples:
   supportctl session open acme --reason 'Ticket 4821'
+  supportctl session open acme --level member --areas chats --reason 'Ticket 4821' --request --timeout 10m
   TOKEN=$(supportctl session open acme --level read-only --areas chats --ttl 30m --reason 'SUP-4821' -q)")]
     Open(OpenArgs),
     /// Open a session, run a command with SUPPORTCTL_SESSION_TOKEN set, close the session.
@@ -65,6 +68,18 @@ pub struct OpenArgs {
     /// Why you open it (required; in the org's audit log).
     #[arg(long)]
     pub reason: Option<String>,
+    /// When no usable grant covers the session, ask the org's admins for one and wait.
+    #[arg(long)]
+    pub request: bool,
+    /// With --request: how long the grant asked for should last [default: the org's]
+    #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration, requires = "request")]
+    pub request_for: Option<i64>,
+    /// With --request: your support case reference.
+    #[arg(long, value_name = "REF", requires = "request")]
+    pub ticket: Option<String>,
+    /// With --request: how long to wait for the decision before exiting 8.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30m")]
+    pub timeout: i64,
 }
 
 #[derive(Debug, Args)]
@@ -138,10 +153,80 @@ fn open_request(args: &OpenArgs) -> CommandResult<OpenSession> {
     })
 }
 
+/// Opens the session; when no usable grant covers it, files an access request for what was
+/// asked (with `--request`, or when the person at the terminal agrees), waits for the
+/// decision, and opens the session from the grant the approval created.
+fn open_or_request(
+    context: &mut Context,
+    connection: &mut Connection,
+    args: &OpenArgs,
+    request: &OpenSession,
+) -> CommandResult<SessionWithToken> {
+    let error = match connection.client.open_session(&args.org, request) {
+        Ok(opened) => return Ok(opened),
+        Err(error) => error,
+    };
+    let refusal = match &error {
+        ClientError::Api { status, problem }
+            if args.grant.is_none()
+                && (*status == 404
+                    || (*status == 422 && problem.code == ErrorCode::PolicyViolation)) =>
+        {
+            problem.detail.clone()
+        }
+        _ => return Err(error.into()),
+    };
+    let level = args.level.unwrap_or(Level::ReadOnly);
+    let areas = args
+        .areas
+        .as_deref()
+        .map_or_else(|| "every area the org allows".to_owned(), join_areas);
+    let ask = args.request
+        || (context.ui.interactive()
+            && context.ui.confirm(&format!(
+                "{refusal}. Ask org {}'s admins for {level} access on {areas}?",
+                args.org
+            ))?);
+    if !ask {
+        return Err(CommandError::from(error).with_hint(
+            "pass --request to ask the org's admins for access and wait for their decision",
+        ));
+    }
+    let filed = connection.client.create_request(
+        &args.org,
+        &CreateRequest {
+            level,
+            areas: args.areas.clone(),
+            duration_seconds: args.request_for,
+            reason: request.reason.clone(),
+            ticket: args.ticket.clone(),
+        },
+    )?;
+    context.ui.note(&format!(
+        "Filed request {} for {level} access to {} on {areas}",
+        filed.id, filed.org
+    ));
+    let approved = super::request::wait_for(context, connection, None, &filed, args.timeout)?;
+    context.ui.success(&format!(
+        "Request {} approved by {}",
+        approved.id,
+        approved.decided_by.as_deref().unwrap_or("the org's admins")
+    ));
+    // The grant is what the admins allowed (possibly narrower than asked): the session takes
+    // its level and areas.
+    let from_grant = OpenSession {
+        grant_id: approved.grant_id.clone(),
+        level: None,
+        areas: None,
+        ..request.clone()
+    };
+    Ok(connection.client.open_session(&args.org, &from_grant)?)
+}
+
 fn open(context: &mut Context, args: OpenArgs) -> CommandResult {
     let request = open_request(&args)?;
-    let connection = context.connect()?;
-    let opened = connection.client.open_session(&args.org, &request)?;
+    let mut connection = context.connect()?;
+    let opened = open_or_request(context, &mut connection, &args, &request)?;
     if context.ui.quiet() {
         return Ok(context.ui.line(&opened.token)?);
     }
@@ -177,9 +262,9 @@ fn is_account_credential(name: &str) -> bool {
 
 fn exec(context: &mut Context, args: ExecArgs) -> CommandResult {
     let request = open_request(&args.open)?;
-    let connection = context.connect()?;
+    let mut connection = context.connect()?;
     let SessionWithToken { session, token } =
-        connection.client.open_session(&args.open.org, &request)?;
+        open_or_request(context, &mut connection, &args.open, &request)?;
     context.ui.note(&format!(
         "Opened session {} in {} ({} on {}), ends {}; running {}",
         session.id,

@@ -3,6 +3,9 @@
 //! and the words a caller is told when the answer is no. Pure functions, tested here; the
 //! store reads the rows and applies them.
 
+pub mod policy;
+pub mod requests;
+
 use std::borrow::Borrow;
 
 use jiff::Timestamp;
@@ -234,6 +237,7 @@ mod tests {
             revoked_at: None,
             revoked_by: None,
             revoke_reason: None,
+            request_id: None,
             status: GrantStatus::Active,
         }
     }

@@ -5,6 +5,7 @@ pub const ACCOUNT: &str = "acc";
 pub const GRANT: &str = "gr";
 pub const SESSION: &str = "ses";
 pub const EVENT: &str = "ev";
+pub const REQUEST: &str = "rq";
 
 pub fn new_id(prefix: &str) -> String {
     format!(

@@ -100,6 +100,11 @@ impl Server {
             clock,
             limiter::AuthLimiter::new(config.auth_failures_per_minute, Duration::from_secs(60))
                 .with_client_header(config.client_address_header.clone()),
+            // A long poll answers "still pending" a second before the timeout would cut it.
+            config
+                .request_timeout
+                .saturating_sub(Duration::from_secs(1))
+                .max(Duration::from_millis(100)),
         );
         let (router, _) = routes::build(state.clone());
         let router = router
@@ -238,10 +243,14 @@ async fn sweep(state: AppState, every: Duration, mut stop: watch::Receiver<bool>
             _ = stop.changed() => return,
         }
         match state.store.sweep_expired(state.now()).await {
-            Ok(report) if report.grants_expired + report.sessions_expired > 0 => {
+            Ok(report)
+                if report.grants_expired + report.sessions_expired + report.requests_expired
+                    > 0 =>
+            {
                 tracing::info!(
                     grants = report.grants_expired,
                     sessions = report.sessions_expired,
+                    requests = report.requests_expired,
                     "recorded expiries"
                 );
             }

@@ -18,6 +18,8 @@ pub struct Shared {
     pub policy: Policy,
     pub clock: Arc<dyn Clock>,
     pub auth_limiter: AuthLimiter,
+    /// The longest a long poll may wait: short of the server's request timeout.
+    pub max_wait: std::time::Duration,
 }
 
 impl AppState {
@@ -26,12 +28,14 @@ impl AppState {
         policy: Policy,
         clock: Arc<dyn Clock>,
         auth_limiter: AuthLimiter,
+        max_wait: std::time::Duration,
     ) -> Self {
         AppState(Arc::new(Shared {
             store,
             policy,
             clock,
             auth_limiter,
+            max_wait,
         }))
     }
 

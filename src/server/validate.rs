@@ -123,7 +123,8 @@ pub fn duration(field: &str, seconds: i64, max: i64) -> Result<i64, DurationErro
     }
     if seconds > max {
         return Err(DurationError::OverMax(format!(
-            "{field} of {seconds}s exceeds the server's maximum of {max}s ({})",
+            "{field} of {seconds}s exceeds the maximum of {max}s ({}; the org's policy or the \
+             server's limit, whichever is shorter)",
             humantime::format_duration(std::time::Duration::from_secs(max.unsigned_abs()))
         )));
     }

@@ -11,6 +11,9 @@ use std::rc::Rc;
 use serde_json::{Value, json};
 
 use crate::api_endpoints::ROUTES;
+
+#[path = "api_authz_requests.rs"]
+mod requests;
 use crate::common::fixtures::*;
 use crate::common::harness::{Api, Backend, Reply, TestServer};
 
@@ -125,6 +128,11 @@ struct World {
     spare_session: String,
     account_to_disable: String,
     account_to_rotate: String,
+    /// Pending requests of the support engineer: to read, approve, deny and cancel.
+    request: String,
+    request_to_approve: String,
+    request_to_deny: String,
+    request_to_cancel: String,
 }
 
 fn world(server: &TestServer) -> World {
@@ -156,6 +164,20 @@ fn world(server: &TestServer) -> World {
         engineer.open(json!({"grant_id": grant, "ttl_seconds": 60, "reason": "short"}));
     server.advance(61);
 
+    let file = |area: &str| {
+        crate::api_requests::file(
+            &engineer,
+            ACME,
+            json!({"level": "read-only", "areas": [area], "reason": "matrix"}),
+        )["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (request, request_to_approve, request_to_deny) =
+        (file("chats"), file("issues"), file("checklists"));
+    let request_to_cancel = file("employee-data");
+
     let callers = CALLERS
         .iter()
         .map(|&who| {
@@ -186,10 +208,20 @@ fn world(server: &TestServer) -> World {
         spare_session,
         account_to_disable,
         account_to_rotate,
+        request,
+        request_to_approve,
+        request_to_deny,
+        request_to_cancel,
     }
 }
 
 fn routes(w: &World) -> Vec<Route> {
+    let mut routes = core_routes(w);
+    routes.extend(requests::routes(w));
+    routes
+}
+
+fn core_routes(w: &World) -> Vec<Route> {
     let session_only = [401, 401, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401];
     vec![
         route("get", "/healthz", "/healthz".into(), None, PUBLIC),
@@ -405,6 +437,7 @@ fn call(api: &Api, method: &str, path: &str, body: Option<&Value>) -> Reply {
         ("get", _) => api.get(path),
         ("post", Some(body)) => api.post(path, body),
         ("post", None) => api.post_empty(path),
+        ("put", Some(body)) => crate::api_policy::put_path(api, path, body),
         _ => unreachable!("{method}"),
     }
 }
@@ -459,6 +492,10 @@ fn every_route_answers_every_kind_of_caller_as_the_spec_says(backend: Backend) {
         (w.bulk_grant.clone(), unknown_id("gr")),
         (w.session.clone(), unknown_id("ses")),
         (w.spare_session.clone(), unknown_id("ses")),
+        (w.request.clone(), unknown_id("rq")),
+        (w.request_to_approve.clone(), unknown_id("rq")),
+        (w.request_to_deny.clone(), unknown_id("rq")),
+        (w.request_to_cancel.clone(), unknown_id("rq")),
     ];
     let back: Vec<(String, String)> = fakes
         .iter()

@@ -41,7 +41,7 @@ fn healthz_reports_status_version_and_database(backend: Backend) {
 }
 
 /// Every route of the API, as the OpenAPI document names it.
-pub const ROUTES: [(&str, &str); 31] = [
+pub const ROUTES: [(&str, &str); 41] = [
     ("get", "/healthz"),
     ("get", "/v1/openapi.json"),
     ("get", "/v1/me"),
@@ -73,6 +73,16 @@ pub const ROUTES: [(&str, &str); 31] = [
     ("get", "/v1/audit/key"),
     ("get", "/v1/audit"),
     ("get", "/v1/audit/checkpoint"),
+    ("get", "/v1/orgs/{org}/policy"),
+    ("put", "/v1/orgs/{org}/policy"),
+    ("post", "/v1/orgs/{org}/requests"),
+    ("get", "/v1/orgs/{org}/requests"),
+    ("get", "/v1/orgs/{org}/requests/{id}"),
+    ("post", "/v1/orgs/{org}/requests/{id}/approve"),
+    ("post", "/v1/orgs/{org}/requests/{id}/deny"),
+    ("get", "/v1/requests"),
+    ("get", "/v1/requests/{id}"),
+    ("post", "/v1/requests/{id}/cancel"),
 ];
 
 fn openapi_document_describes_every_route(backend: Backend) {

@@ -52,6 +52,8 @@ fn seed_grants(server: &TestServer, admin: &Principal, n: usize) {
                 expires_at: plus(now, 8 * HOUR),
                 reason: format!("bulk {i}"),
                 ticket: None,
+                // The org keeps the default policy, version 0.
+                policy_version: 0,
             };
             store.create_grant(admin, ACME, &grant, now).await.unwrap();
         }
@@ -72,6 +74,7 @@ fn seed_sessions(server: &TestServer, engineer: &Principal, n: usize) {
                 reason: format!("bulk {i}"),
                 token_hash: new_session_token().hash,
                 max_active: u32::MAX,
+                policy_version: 0,
             };
             store
                 .open_session(engineer, ACME, &session, now)

@@ -29,6 +29,8 @@ mod api_endpoints;
 mod api_expiry;
 mod api_hangups;
 mod api_pagination;
+mod api_policy;
+mod api_requests;
 mod api_revocation;
 mod api_session_cap;
 mod api_sessions;
@@ -41,6 +43,7 @@ mod cli_grant;
 mod cli_interactive;
 mod cli_operator;
 mod cli_output;
+mod cli_request;
 mod cli_secret_service;
 mod cli_session;
 

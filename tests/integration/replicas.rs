@@ -441,3 +441,47 @@ fn the_server_answers_503_while_the_database_is_down_and_recovers_when_it_return
     }
     assert!(replica.process.is_running(), "the server must keep running");
 }
+
+#[test]
+fn a_decision_on_one_replica_wakes_a_waiter_on_the_other() {
+    if skip_postgres("replicas::a_decision_on_one_replica_wakes_a_waiter_on_the_other") {
+        return;
+    }
+    let pair = Pair::start();
+    for (round, area) in ["chats", "issues", "documents"].into_iter().enumerate() {
+        let filed = pair.support(&pair.b).post(
+            "/v1/orgs/acme/requests",
+            json!({"level": "member", "areas": [area], "reason": "replicas"}),
+        );
+        assert_eq!(filed.status, 201, "{}", filed.body);
+        let id = filed.body["id"].as_str().unwrap().to_owned();
+        let waiter = {
+            let api = pair.support(&pair.b);
+            let path = format!("/v1/requests/{id}?wait_seconds=30");
+            thread::spawn(move || {
+                let reply = api.get(&path);
+                (reply.body, Instant::now())
+            })
+        };
+        // Let the waiter reach its wait on replica b before replica a decides.
+        thread::sleep(Duration::from_millis(300));
+        let decided = Instant::now();
+        let reply = if round % 2 == 0 {
+            pair.admin(&pair.a)
+                .post_empty(&format!("/v1/orgs/acme/requests/{id}/approve"))
+        } else {
+            pair.admin(&pair.a).post(
+                &format!("/v1/orgs/acme/requests/{id}/deny"),
+                json!({"comment": "no"}),
+            )
+        };
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let (body, returned) = waiter.join().unwrap();
+        assert_ne!(body["status"], "pending", "{body}");
+        let latency = returned.saturating_duration_since(decided);
+        assert!(
+            latency < Duration::from_secs(2),
+            "the waiter on the other replica returned {latency:?} after the decision"
+        );
+    }
+}

@@ -14,6 +14,7 @@ use crate::server::auth::Caller;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::{ApiJson, ApiPath, ApiQuery, OptionalJson};
 use crate::server::pagination::page_request;
+use crate::server::routes::policy::effective_policy;
 use crate::server::state::AppState;
 use crate::server::store::{GrantScope, NewGrant, RevokeSelection};
 use crate::server::validate;
@@ -30,8 +31,8 @@ const BULK_BODY_LIMIT: usize = 512 * 1024;
     request_body = CreateGrant,
     responses(
         (status = 201, description = "Created", body = Grant),
-        (status = 409, description = "The org is disabled", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Duration beyond the server's maximum", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The org is disabled, or its policy changed meanwhile", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Refused by the org's policy or the server's limits", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_grant(
     State(state): State<AppState>,
@@ -43,7 +44,16 @@ pub async fn create_grant(
     let now = state.now();
     let reason = validate::required_text("reason", &body.reason)?;
     let ticket = validate::optional_text("ticket", body.ticket.as_deref())?;
-    let areas = validate::areas(body.areas.as_deref())?;
+    let policy = effective_policy(&state, &org).await?;
+    policy.check_direct_grant().map_err(ApiError::policy)?;
+    // Without areas, a grant covers every area the org's policy allows.
+    let areas = match body.areas.as_deref() {
+        None => policy.allowed_areas.clone(),
+        areas => validate::areas(areas)?,
+    };
+    policy
+        .check_scope(body.level, &areas, ticket.as_deref())
+        .map_err(ApiError::policy)?;
     let mut engineers = body.engineers.unwrap_or_default();
     for email in &engineers {
         // The schema cannot say "an enabled support engineer": 422, like an unknown one.
@@ -52,7 +62,7 @@ pub async fn create_grant(
     }
     engineers.sort();
     engineers.dedup();
-    let max = state.policy.max_grant_seconds();
+    let max = policy.max_grant;
     let seconds = match (body.duration_seconds, body.expires_at) {
         (Some(_), Some(_)) => {
             return Err(ApiError::unprocessable(
@@ -69,7 +79,7 @@ pub async fn create_grant(
             }
             validate::duration("expires_at - now", seconds, max)?
         }
-        (None, None) => state.policy.default_grant_seconds(),
+        (None, None) => policy.default_grant,
     };
     let expires_at = Timestamp::from_second(now.as_second() + seconds)
         .map_err(|_| ApiError::unprocessable("expiry out of range"))?;
@@ -85,6 +95,7 @@ pub async fn create_grant(
                 expires_at,
                 reason,
                 ticket,
+                policy_version: policy.version,
             },
             now,
         )
@@ -164,8 +175,8 @@ pub async fn get_grant(
     request_body = ExtendGrant,
     responses(
         (status = 200, description = "The grant, extended", body = Grant),
-        (status = 409, description = "The grant is no longer active", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Past the server's maximum", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The grant is no longer active, or the org's policy changed meanwhile", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Past the maximum of the org's policy or the server", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn extend_grant(
     State(state): State<AppState>,
@@ -175,13 +186,14 @@ pub async fn extend_grant(
 ) -> ApiResult<Json<Grant>> {
     let admin = caller.require_admin_of(&org)?;
     let now = state.now();
-    let max = state.policy.max_grant_seconds();
+    let policy = effective_policy(&state, &org).await?;
+    let max = policy.max_grant;
     let by = validate::duration("duration_seconds", body.duration_seconds, max)?;
     let latest = Timestamp::from_second(now.as_second() + max)
         .map_err(|_| ApiError::unprocessable("expiry out of range"))?;
     let grant = state
         .store
-        .extend_grant(admin, &org, &id, by, latest, now)
+        .extend_grant(admin, &org, &id, by, latest, policy.version, now)
         .await?;
     tracing::info!(grant = %grant.id, org = %org, by = %admin.email, "grant extended");
     Ok(Json(grant))

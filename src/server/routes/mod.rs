@@ -8,6 +8,8 @@ mod grants;
 mod introspect;
 mod meta;
 mod orgs;
+pub mod policy;
+mod requests;
 mod sessions;
 
 use std::sync::Arc;
@@ -78,6 +80,17 @@ fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(checkpoint::list_vendor_audit))
         .routes(routes!(checkpoint::vendor_checkpoint))
         .routes(routes!(checkpoint::verifier_key))
+        .routes(routes!(policy::get_policy, policy::put_policy))
+        .routes(routes!(
+            requests::create_request,
+            requests::list_org_requests
+        ))
+        .routes(routes!(requests::get_org_request))
+        .routes(routes!(requests::approve_request))
+        .routes(routes!(requests::deny_request))
+        .routes(routes!(requests::list_own_requests))
+        .routes(routes!(requests::get_own_request))
+        .routes(routes!(requests::cancel_request))
         .split_for_parts();
     describe(&mut openapi);
     (router, openapi)
@@ -91,7 +104,8 @@ fn describe(openapi: &mut OpenApi) {
     openapi.info.description = Some(
         "Support-access admin API: org admins grant the vendor's support team scoped, \
          time-boxed access; support engineers open sessions; the platform introspects and \
-         authorizes session tokens; every change and access is in the org's audit log."
+         authorizes session tokens; engineers request access and admins approve or deny it \
+         under each org's own policy; every change and access is in the org's audit log."
             .into(),
     );
     let components = openapi.components.get_or_insert_with(Default::default);
@@ -120,7 +134,11 @@ fn describe(openapi: &mut OpenApi) {
     );
     for (path, item) in openapi.paths.paths.iter_mut() {
         let has_path_params = path.contains('{');
-        for (method, operation) in [(Method::GET, &mut item.get), (Method::POST, &mut item.post)] {
+        for (method, operation) in [
+            (Method::GET, &mut item.get),
+            (Method::POST, &mut item.post),
+            (Method::PUT, &mut item.put),
+        ] {
             let Some(operation) = operation else { continue };
             let secured = operation.security.is_some();
             let mut add = |status: &str, description: &str| {
@@ -153,7 +171,7 @@ fn describe(openapi: &mut OpenApi) {
             if pages {
                 add("422", "A cursor this server did not issue");
             }
-            if method == Method::POST {
+            if method != Method::GET {
                 add(
                     "413",
                     "Request body over 64 KiB (512 KiB for a bulk revoke)",

@@ -12,6 +12,7 @@ use crate::server::auth::{Caller, SessionBearer};
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::{ApiJson, ApiPath, ApiQuery, OptionalJson};
 use crate::server::pagination::page_request;
+use crate::server::routes::policy::session_policy;
 use crate::server::state::AppState;
 use crate::server::store::{NewSession, Principal, SessionScope};
 use crate::server::tokens::new_session_token;
@@ -39,10 +40,14 @@ pub async fn open_session(
         None => None,
         areas => Some(validate::areas(areas)?),
     };
-    let ttl = match body.ttl_seconds {
-        None => state.policy.default_session_seconds(),
-        Some(ttl) => validate::duration("ttl_seconds", ttl, state.policy.max_session_seconds())?,
-    };
+    // An org that does not exist answers like one without a usable grant (the store says so).
+    let policy = session_policy(&state, &org).await?;
+    if let Some(ttl) = body.ttl_seconds {
+        validate::duration("ttl_seconds", ttl, policy.max_session_ttl)?;
+    }
+    let ttl = policy
+        .session_ttl(body.ttl_seconds)
+        .map_err(ApiError::policy)?;
     let token = new_session_token();
     let session = state
         .store
@@ -57,6 +62,7 @@ pub async fn open_session(
                 reason,
                 token_hash: token.hash,
                 max_active: state.policy.max_sessions_per_engineer,
+                policy_version: policy.version,
             },
             state.now(),
         )

@@ -6,6 +6,7 @@ mod backend;
 pub mod cache;
 mod chain;
 pub mod cursor;
+pub mod notify;
 pub mod postgres;
 mod sql;
 pub mod sqlite;
@@ -16,9 +17,11 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use crate::api::{
-    Account, Area, AuditEvent, BulkRevokeResult, Grant, GrantStatusFilter, Level, Org, Page, Role,
-    Session, SessionStatusFilter,
+    Account, Area, AuditEvent, BulkRevokeResult, Grant, GrantStatusFilter, Level, Org, OrgPolicy,
+    Page, PutOrgPolicy, RequestStatusFilter, Role, Session, SessionStatusFilter,
 };
+use crate::server::domain::policy::Effective;
+use crate::server::domain::requests::Narrowing;
 
 pub use crate::server::domain::{SessionAuth, SessionRecord};
 pub use sql::SqlStore;
@@ -117,6 +120,8 @@ pub struct NewGrant {
     pub expires_at: Timestamp,
     pub reason: String,
     pub ticket: Option<String>,
+    /// The version of the org's policy the grant was checked against.
+    pub policy_version: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -129,6 +134,43 @@ pub struct NewSession {
     pub token_hash: TokenHash,
     /// Refused when the engineer already has this many active sessions.
     pub max_active: u32,
+    /// The version of the org's policy the ttl was checked against.
+    pub policy_version: i64,
+}
+
+/// An access request, checked against the org's policy at `policy_version`.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub level: Level,
+    pub areas: Vec<Area>,
+    pub duration_seconds: i64,
+    pub reason: String,
+    pub ticket: Option<String>,
+    pub expires_at: Timestamp,
+    pub approvals_required: i64,
+    pub policy_version: i64,
+}
+
+/// One admin's approval: what they narrowed, and the policy the result must satisfy.
+#[derive(Debug, Clone)]
+pub struct ApprovalAsk {
+    pub narrowing: Narrowing,
+    pub comment: Option<String>,
+    pub policy: Effective,
+}
+
+/// Which requests a list covers.
+#[derive(Debug, Clone)]
+pub enum RequestScope<'a> {
+    Org(&'a str),
+    Requester(&'a Principal),
+}
+
+/// A request with who may see it: its org's admins and its requester.
+#[derive(Debug, Clone)]
+pub struct RequestRecord {
+    pub request: crate::api::AccessRequest,
+    pub requester_pk: i64,
 }
 
 /// Which grants a list covers.
@@ -184,6 +226,7 @@ pub struct AccessRequest {
 pub struct SweepReport {
     pub grants_expired: usize,
     pub sessions_expired: usize,
+    pub requests_expired: usize,
 }
 
 #[async_trait]
@@ -256,6 +299,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Page<Grant>>;
     async fn get_grant(&self, org: &str, id: &str, now: Timestamp) -> StoreResult<Option<Grant>>;
     /// Moves an active grant's expiry by `by_seconds`, refusing to go past `latest`.
+    #[allow(clippy::too_many_arguments)]
     async fn extend_grant(
         &self,
         actor: &Principal,
@@ -263,6 +307,7 @@ pub trait Store: Send + Sync + 'static {
         id: &str,
         by_seconds: i64,
         latest: Timestamp,
+        policy_version: i64,
         now: Timestamp,
     ) -> StoreResult<Grant>;
     /// Revokes in one transaction; inactive grants are left as they are.
@@ -321,6 +366,60 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<(i64, String)>>;
     /// Stores `candidate` as the signing key unless there is one; returns the one stored.
     async fn signing_key(&self, candidate: &str, now: Timestamp) -> StoreResult<String>;
+    /// The org's own policy; `None` while its admins never changed it; not found without org.
+    async fn get_org_policy(&self, org: &str) -> StoreResult<Option<OrgPolicy>>;
+    /// Replaces the org's policy if `put.version` is still current (else conflict), recording
+    /// `policy.updated`; `current` is what the org has now when it has no policy of its own.
+    async fn put_org_policy(
+        &self,
+        actor: &Principal,
+        org: &str,
+        put: &PutOrgPolicy,
+        current: &OrgPolicy,
+        now: Timestamp,
+    ) -> StoreResult<OrgPolicy>;
+
+    async fn create_request(
+        &self,
+        engineer: &Principal,
+        org: &str,
+        request: &NewRequest,
+        now: Timestamp,
+    ) -> StoreResult<crate::api::AccessRequest>;
+    async fn list_requests(
+        &self,
+        scope: RequestScope<'_>,
+        status: RequestStatusFilter,
+        page: PageRequest,
+        now: Timestamp,
+    ) -> StoreResult<Page<crate::api::AccessRequest>>;
+    async fn get_request(&self, id: &str, now: Timestamp) -> StoreResult<Option<RequestRecord>>;
+    /// Adds an approval; the last one needed creates the grant in the same transaction.
+    async fn approve_request(
+        &self,
+        actor: &Principal,
+        org: &str,
+        id: &str,
+        approval: &ApprovalAsk,
+        now: Timestamp,
+    ) -> StoreResult<crate::api::AccessRequest>;
+    async fn deny_request(
+        &self,
+        actor: &Principal,
+        org: &str,
+        id: &str,
+        comment: &str,
+        now: Timestamp,
+    ) -> StoreResult<crate::api::AccessRequest>;
+    /// Cancels the caller's own pending request.
+    async fn cancel_request(
+        &self,
+        actor: &Principal,
+        id: &str,
+        now: Timestamp,
+    ) -> StoreResult<crate::api::AccessRequest>;
+    /// Decisions on requests, as they commit on any replica (ids; `*`: re-read everything).
+    fn request_events(&self) -> &notify::RequestEvents;
 }
 
 pub type DynStore = Arc<dyn Store>;

@@ -3,6 +3,7 @@
 //! introspection sees every committed revocation.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use anyhow::Context;
 use sqlx::SqlSafeStr;
@@ -11,8 +12,10 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 use super::SqlStore;
 use super::backend::Backend;
+use super::notify::RequestEvents;
 use super::{PoolSettings, redact_url};
 
+/// The schema's migrations, by version: sqlx applies those a database lacks.
 fn migrator() -> Migrator {
     Migrator::with_migrations(vec![
         Migration::new(
@@ -27,6 +30,13 @@ fn migrator() -> Migrator {
             Cow::Borrowed("checkpoints"),
             MigrationType::Simple,
             include_str!("migrations/postgres/0002_checkpoints.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            3,
+            Cow::Borrowed("requests_policy"),
+            MigrationType::Simple,
+            include_str!("migrations/postgres/0003_requests_policy.sql").into_sql_str(),
             false,
         ),
     ])
@@ -47,10 +57,13 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore
         .run(&pool)
         .await
         .with_context(|| format!("cannot migrate PostgreSQL database {}", redact_url(url)))?;
+    let events = Arc::new(RequestEvents::default());
+    RequestEvents::listen_postgres(events.clone(), url.to_owned());
     Ok(SqlStore {
         read: pool.clone(),
         write: pool,
         backend: Backend::Postgres,
         cache: None,
+        events,
     })
 }

@@ -23,6 +23,7 @@ const PRAGMAS: [&str; 4] = [
     "PRAGMA synchronous = NORMAL",
 ];
 
+/// The schema's migrations, by version: sqlx applies those a database lacks.
 fn migrator() -> Migrator {
     Migrator::with_migrations(vec![
         Migration::new(
@@ -37,6 +38,13 @@ fn migrator() -> Migrator {
             Cow::Borrowed("checkpoints"),
             MigrationType::Simple,
             include_str!("migrations/sqlite/0002_checkpoints.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            3,
+            Cow::Borrowed("requests_policy"),
+            MigrationType::Simple,
+            include_str!("migrations/sqlite/0003_requests_policy.sql").into_sql_str(),
             false,
         ),
     ])
@@ -95,6 +103,7 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore
         write,
         backend: Backend::Sqlite,
         cache: None,
+        events: Arc::default(),
     })
 }
 

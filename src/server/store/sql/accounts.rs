@@ -9,10 +9,11 @@ use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::super::backend::Backend;
 use super::SqlStore;
+use super::request_ends::OpenRequestsOf;
 use super::rows::{ACCOUNT_SELECT, account_from_row};
 use super::sessions::OpenSessionsOf;
 use super::vendor::record_vendor_event;
-use crate::api::{Account, EnabledStatus, Page};
+use crate::api::{Account, EnabledStatus, Page, RequestStatus};
 use crate::server::ids;
 use crate::server::store::{
     AccountAuth, NewAccount, PageRequest, Principal, StoreError, StoreResult, TokenHash,
@@ -219,8 +220,9 @@ impl SqlStore {
             email: &account.email,
             action: "account.disabled",
             session_close_reason: "engineer account disabled",
+            cancels_requests: true,
         };
-        let closed = self
+        let (closed, cancelled) = self
             .end_account_sessions(&mut tx, actor, &disabled, now)
             .await?;
         // An account of no org (support, service, operator) is the vendor's: its chain.
@@ -231,6 +233,7 @@ impl SqlStore {
                 .await?;
         }
         self.commit_ending_access(tx).await?;
+        self.announce(&cancelled);
         account.status = EnabledStatus::Disabled;
         account.disabled_at = Some(now);
         Ok(account)
@@ -265,8 +268,9 @@ impl SqlStore {
             email: &account.email,
             action: "account.token_rotated",
             session_close_reason: "account token rotated",
+            cancels_requests: false,
         };
-        let closed = self
+        let (closed, _) = self
             .end_account_sessions(&mut tx, actor, &rotated, now)
             .await?;
         if org_pk.is_none() {
@@ -280,30 +284,45 @@ impl SqlStore {
     }
 
     /// Closes the open sessions of an account whose row `tx` holds locked (so none can open
-    /// meanwhile), recording `session.closed` in each session's org and the change itself in
-    /// the account's own org, if it has one. Returns how many sessions it closed.
+    /// meanwhile), and with `cancels_requests` cancels its pending access requests, recording
+    /// `session.closed` / `request.cancelled` in each one's org and the change itself in the
+    /// account's own org, if it has one. Returns how many sessions it closed and the ids of
+    /// the requests it cancelled.
     async fn end_account_sessions(
         &self,
         tx: &mut AnyConnection,
         actor: &Principal,
         change: &AccountChange<'_>,
         now: Timestamp,
-    ) -> StoreResult<usize> {
+    ) -> StoreResult<(usize, Vec<String>)> {
         let open = self
             .open_sessions(tx, OpenSessionsOf::Engineer, change.pk, now)
             .await?;
+        let pending = if change.cancels_requests {
+            self.open_requests(tx, OpenRequestsOf::Requester, change.pk, now)
+                .await?
+        } else {
+            Vec::new()
+        };
         // Lock every org involved in pk order, so concurrent writers cannot deadlock.
-        let mut by_org: BTreeMap<i64, Vec<(i64, String)>> = BTreeMap::new();
-        if let Some(org_pk) = change.org_pk {
-            by_org.entry(org_pk).or_default();
-        }
+        let mut sessions_by_org: BTreeMap<i64, Vec<(i64, String)>> = BTreeMap::new();
+        let mut requests_by_org: BTreeMap<i64, Vec<(i64, String)>> = BTreeMap::new();
+        let mut orgs: std::collections::BTreeSet<i64> = change.org_pk.into_iter().collect();
         for (org_pk, session_pk, session_id) in open {
-            by_org
+            orgs.insert(org_pk);
+            sessions_by_org
                 .entry(org_pk)
                 .or_default()
                 .push((session_pk, session_id));
         }
-        for (&org_pk, sessions) in &by_org {
+        for (org_pk, request_pk, request_id) in pending {
+            orgs.insert(org_pk);
+            requests_by_org
+                .entry(org_pk)
+                .or_default()
+                .push((request_pk, request_id));
+        }
+        for org_pk in orgs {
             let mut org = self.lock_org_pk(tx, org_pk).await?;
             if Some(org_pk) == change.org_pk {
                 org.head.record(
@@ -314,18 +333,38 @@ impl SqlStore {
                     json!({ "email": change.email }),
                 )?;
             }
-            self.close_sessions(
-                tx,
-                &mut org.head,
-                actor,
-                sessions,
-                change.session_close_reason,
-                now,
-            )
-            .await?;
+            if let Some(sessions) = sessions_by_org.get(&org_pk) {
+                self.close_sessions(
+                    tx,
+                    &mut org.head,
+                    actor,
+                    sessions,
+                    change.session_close_reason,
+                    now,
+                )
+                .await?;
+            }
+            if let Some(requests) = requests_by_org.get(&org_pk) {
+                self.decide(
+                    tx,
+                    &mut org.head,
+                    actor,
+                    requests,
+                    RequestStatus::Cancelled,
+                    change.session_close_reason,
+                    now,
+                )
+                .await?;
+            }
             org.head.save(tx).await?;
         }
-        Ok(by_org.values().map(Vec::len).sum())
+        let closed = sessions_by_org.values().map(Vec::len).sum();
+        let cancelled = requests_by_org
+            .into_values()
+            .flatten()
+            .map(|(_, id)| id)
+            .collect();
+        Ok((closed, cancelled))
     }
 
     pub(super) async fn count_operators(&self) -> StoreResult<i64> {
@@ -344,5 +383,7 @@ struct AccountChange<'a> {
     id: &'a str,
     email: &'a str,
     action: &'static str,
+    /// Why its sessions end (and its pending requests, when it cancels them).
     session_close_reason: &'static str,
+    cancels_requests: bool,
 }

@@ -15,6 +15,22 @@ use crate::server::store::{
     GrantScope, NewGrant, PageRequest, Principal, RevokeSelection, StoreError, StoreResult,
 };
 
+/// What `grant.created` records about a grant.
+pub(super) fn grant_created_details(grant: &Grant) -> serde_json::Value {
+    let mut details = json!({
+        "level": grant.level,
+        "areas": grant.areas,
+        "engineers": grant.engineers,
+        "expires_at": grant.expires_at,
+        "reason": grant.reason,
+        "ticket": grant.ticket,
+    });
+    if let Some(request_id) = &grant.request_id {
+        details["request_id"] = json!(request_id);
+    }
+    details
+}
+
 impl SqlStore {
     pub(super) async fn grant_in_org(
         &self,
@@ -49,15 +65,44 @@ impl SqlStore {
                 "org '{org_slug}' is disabled"
             )));
         }
-        let engineer_pks = self.engineer_pks(&mut tx, &grant.engineers).await?;
+        self.require_policy_version(&mut tx, org.pk, grant.policy_version)
+            .await?;
+        let created = self
+            .insert_grant(&mut tx, org.pk, org_slug, actor, grant, None, now)
+            .await?;
+        org.head.record(
+            now,
+            actor,
+            "grant.created",
+            Some(&created.id),
+            grant_created_details(&created),
+        )?;
+        org.head.save(&mut tx).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// Writes a new grant's rows (the caller records `grant.created`).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn insert_grant(
+        &self,
+        tx: &mut AnyConnection,
+        org_pk: i64,
+        org_slug: &str,
+        actor: &Principal,
+        grant: &NewGrant,
+        request_id: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<Grant> {
+        let engineer_pks = self.engineer_pks(&mut *tx, &grant.engineers).await?;
         let id = ids::new_id(ids::GRANT);
         let grant_pk: i64 = sqlx::query_scalar(
             "INSERT INTO grants (id, org_pk, level, areas, engineers, all_engineers, reason, \
-             ticket, created_by, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING pk",
+             ticket, created_by, created_at, expires_at, request_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING pk",
         )
         .bind(&id)
-        .bind(org.pk)
+        .bind(org_pk)
         .bind(grant.level.to_string())
         .bind(areas_text(&grant.areas))
         .bind(serde_json::to_string(&grant.engineers).unwrap_or_default())
@@ -67,6 +112,7 @@ impl SqlStore {
         .bind(&actor.email)
         .bind(now.as_second())
         .bind(grant.expires_at.as_second())
+        .bind(request_id)
         .fetch_one(&mut *tx)
         .await?;
         for engineer_pk in engineer_pks {
@@ -79,22 +125,6 @@ impl SqlStore {
             .execute(&mut *tx)
             .await?;
         }
-        org.head.record(
-            now,
-            actor,
-            "grant.created",
-            Some(&id),
-            json!({
-                "level": grant.level,
-                "areas": grant.areas,
-                "engineers": grant.engineers,
-                "expires_at": grant.expires_at,
-                "reason": grant.reason,
-                "ticket": grant.ticket,
-            }),
-        )?;
-        org.head.save(&mut tx).await?;
-        tx.commit().await?;
         Ok(Grant {
             id,
             org: org_slug.to_owned(),
@@ -109,6 +139,7 @@ impl SqlStore {
             revoked_at: None,
             revoked_by: None,
             revoke_reason: None,
+            request_id: request_id.map(str::to_owned),
             status: grant_status(grant.expires_at, None, now),
         })
     }
@@ -164,6 +195,7 @@ impl SqlStore {
         row.map(|row| Ok(grant_row(&row, now)?.grant)).transpose()
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn extend_grant(
         &self,
         actor: &Principal,
@@ -171,6 +203,7 @@ impl SqlStore {
         id: &str,
         by_seconds: i64,
         latest: Timestamp,
+        policy_version: i64,
         now: Timestamp,
     ) -> StoreResult<Grant> {
         let mut tx = self.begin_write().await?;
@@ -178,6 +211,8 @@ impl SqlStore {
             .lock_org(&mut tx, org_slug)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("no org '{org_slug}'")))?;
+        self.require_policy_version(&mut tx, org.pk, policy_version)
+            .await?;
         let mut row = self
             .grant_in_org(&mut tx, org.pk, id, now)
             .await?
@@ -201,7 +236,8 @@ impl SqlStore {
         if extended > latest {
             return Err(StoreError::Policy(format!(
                 "extending by {by_seconds}s would end the grant at {extended}, past the latest \
-                 allowed expiry {latest} (now + the server's maximum grant duration)"
+                 allowed expiry {latest} (now + the maximum grant duration of the org's policy or the \
+                 server, whichever is shorter)"
             )));
         }
         sqlx::query("UPDATE grants SET expires_at = $1 WHERE pk = $2")

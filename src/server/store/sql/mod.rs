@@ -2,15 +2,19 @@
 //! portable between SQLite and PostgreSQL (`$n` placeholders, `RETURNING`, integer times), and
 //! the few differences (row locks, how a write transaction begins) come from [`Backend`].
 //!
-//! One file per entity (`orgs`, `accounts`, `grants`, `sessions`, `audit`; `vendor`: the vendor
-//! chain, chain heads and the signing key) holds the SQL of its `Store` methods as inherent
-//! methods of the same name; the `Store` impl below forwards to them. `rows` turns result rows into values; the rules applied to those values live in
+//! One file per entity (`orgs`, `accounts`, `grants`, `sessions`, `audit`, `requests` and
+//! `request_ends`, `policy`; `vendor`: the vendor chain, chain heads and the signing key) holds
+//! the SQL of its `Store` methods as inherent methods of the same name; the `Store` impl below
+//! forwards to them. `rows` turns result rows into values; the rules applied to those values live in
 //! [`crate::server::domain`].
 
 mod accounts;
 mod audit;
 mod grants;
 mod orgs;
+mod policy;
+mod request_ends;
+mod requests;
 mod rows;
 mod sessions;
 mod vendor;
@@ -29,14 +33,16 @@ use self::rows::{
 use super::backend::Backend;
 use super::cache::{AuthCache, through_cache};
 use super::cursor::encode_cursor;
+use super::notify::RequestEvents;
 use super::{
-    AccessRequest, AccountAuth, AuditFilter, GrantScope, NewAccount, NewGrant, NewSession,
-    PageRequest, Principal, RevokeSelection, SessionAuth, SessionScope, Store, StoreError,
-    StoreResult, SweepReport, TokenHash,
+    AccessRequest as AccessQuestion, AccountAuth, ApprovalAsk, AuditFilter, GrantScope, NewAccount,
+    NewGrant, NewRequest, NewSession, PageRequest, Principal, RequestRecord, RequestScope,
+    RevokeSelection, SessionAuth, SessionScope, Store, StoreError, StoreResult, SweepReport,
+    TokenHash,
 };
 use crate::api::{
-    Account, AuditEvent, BulkRevokeResult, Grant, GrantStatusFilter, Org, Page, Session,
-    SessionStatusFilter,
+    AccessRequest, Account, AuditEvent, BulkRevokeResult, Grant, GrantStatusFilter, Org, OrgPolicy,
+    Page, PutOrgPolicy, RequestStatusFilter, Session, SessionStatusFilter,
 };
 
 /// Ids per `IN (...)` list.
@@ -49,6 +55,8 @@ pub struct SqlStore {
     pub(super) backend: Backend,
     /// Only for a SQLite file this process serves alone; see [`AuthCache`].
     pub(super) cache: Option<Arc<AuthCache>>,
+    /// Request decisions as they commit (see [`RequestEvents`]).
+    pub(super) events: Arc<RequestEvents>,
 }
 
 impl SqlStore {
@@ -261,9 +269,20 @@ impl Store for SqlStore {
         id: &str,
         by_seconds: i64,
         latest: Timestamp,
+        policy_version: i64,
         now: Timestamp,
     ) -> StoreResult<Grant> {
-        SqlStore::extend_grant(self, actor, org, id, by_seconds, latest, now).await
+        SqlStore::extend_grant(
+            self,
+            actor,
+            org,
+            id,
+            by_seconds,
+            latest,
+            policy_version,
+            now,
+        )
+        .await
     }
 
     async fn revoke_grants(
@@ -313,7 +332,7 @@ impl Store for SqlStore {
 
     async fn decide_access(
         &self,
-        access: &AccessRequest,
+        access: &AccessQuestion,
         now: Timestamp,
     ) -> StoreResult<Option<String>> {
         SqlStore::decide_access(self, access, now).await
@@ -324,7 +343,83 @@ impl Store for SqlStore {
     }
 
     async fn sweep_expired(&self, now: Timestamp) -> StoreResult<SweepReport> {
-        SqlStore::sweep_expired(self, now).await
+        let mut report = SqlStore::sweep_expired(self, now).await?;
+        report.requests_expired = self.sweep_requests(now).await?;
+        Ok(report)
+    }
+
+    async fn get_org_policy(&self, org: &str) -> StoreResult<Option<OrgPolicy>> {
+        SqlStore::get_org_policy(self, org).await
+    }
+
+    async fn put_org_policy(
+        &self,
+        actor: &Principal,
+        org: &str,
+        put: &PutOrgPolicy,
+        current: &OrgPolicy,
+        now: Timestamp,
+    ) -> StoreResult<OrgPolicy> {
+        SqlStore::put_org_policy(self, actor, org, put, current, now).await
+    }
+
+    async fn create_request(
+        &self,
+        engineer: &Principal,
+        org: &str,
+        request: &NewRequest,
+        now: Timestamp,
+    ) -> StoreResult<AccessRequest> {
+        SqlStore::create_request(self, engineer, org, request, now).await
+    }
+
+    async fn list_requests(
+        &self,
+        scope: RequestScope<'_>,
+        status: RequestStatusFilter,
+        page: PageRequest,
+        now: Timestamp,
+    ) -> StoreResult<Page<AccessRequest>> {
+        SqlStore::list_requests(self, scope, status, page, now).await
+    }
+
+    async fn get_request(&self, id: &str, now: Timestamp) -> StoreResult<Option<RequestRecord>> {
+        SqlStore::get_request(self, id, now).await
+    }
+
+    async fn approve_request(
+        &self,
+        actor: &Principal,
+        org: &str,
+        id: &str,
+        approval: &ApprovalAsk,
+        now: Timestamp,
+    ) -> StoreResult<AccessRequest> {
+        SqlStore::approve_request(self, actor, org, id, approval, now).await
+    }
+
+    async fn deny_request(
+        &self,
+        actor: &Principal,
+        org: &str,
+        id: &str,
+        comment: &str,
+        now: Timestamp,
+    ) -> StoreResult<AccessRequest> {
+        SqlStore::deny_request(self, actor, org, id, comment, now).await
+    }
+
+    async fn cancel_request(
+        &self,
+        actor: &Principal,
+        id: &str,
+        now: Timestamp,
+    ) -> StoreResult<AccessRequest> {
+        SqlStore::cancel_request(self, actor, id, now).await
+    }
+
+    fn request_events(&self) -> &RequestEvents {
+        &self.events
     }
 
     async fn list_vendor_audit(&self, filter: &AuditFilter) -> StoreResult<Page<AuditEvent>> {

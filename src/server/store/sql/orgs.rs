@@ -6,10 +6,11 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::super::chain::ChainHead;
 use super::SqlStore;
+use super::request_ends::OpenRequestsOf;
 use super::rows::{ORG_COLUMNS, org_row};
 use super::sessions::OpenSessionsOf;
 use super::vendor::record_vendor_event;
-use crate::api::{EnabledStatus, Org, Page, chain::GENESIS_HASH};
+use crate::api::{EnabledStatus, Org, Page, RequestStatus, chain::GENESIS_HASH};
 use crate::server::store::{PageRequest, Principal, StoreError, StoreResult};
 
 impl SqlStore {
@@ -112,13 +113,29 @@ impl SqlStore {
             .open_sessions(&mut tx, OpenSessionsOf::Org, org.pk, now)
             .await?;
         let sessions: Vec<_> = open.into_iter().map(|(_, pk, id)| (pk, id)).collect();
+        let requests: Vec<_> = self
+            .open_requests(&mut tx, OpenRequestsOf::Org, org.pk, now)
+            .await?
+            .into_iter()
+            .map(|(_, pk, id)| (pk, id))
+            .collect();
         org.head.record(
             now,
             actor,
             "org.disabled",
             Some(slug),
-            json!({ "sessions_closed": sessions.len() }),
+            json!({ "sessions_closed": sessions.len(), "requests_cancelled": requests.len() }),
         )?;
+        self.decide(
+            &mut tx,
+            &mut org.head,
+            actor,
+            &requests,
+            RequestStatus::Cancelled,
+            "org disabled",
+            now,
+        )
+        .await?;
         self.close_sessions(
             &mut tx,
             &mut org.head,
@@ -141,6 +158,7 @@ impl SqlStore {
         )
         .await?;
         self.commit_ending_access(tx).await?;
+        self.announce(&requests.into_iter().map(|(_, id)| id).collect::<Vec<_>>());
         org.org.status = EnabledStatus::Disabled;
         org.org.disabled_at = Some(now);
         Ok(org.org)

@@ -40,7 +40,7 @@ pub(super) const ACCOUNT_SELECT: &str = "SELECT a.pk, a.id, a.email, a.role, a.o
 
 pub(super) const GRANT_SELECT: &str = "SELECT g.pk, g.id, o.slug AS org, g.level, g.areas, g.engineers, \
      g.reason, g.ticket, g.created_by, g.created_at, g.expires_at, \
-     g.revoked_at, g.revoked_by, g.revoke_reason FROM grants g JOIN orgs o ON o.pk = g.org_pk";
+     g.revoked_at, g.revoked_by, g.revoke_reason, g.request_id FROM grants g JOIN orgs o ON o.pk = g.org_pk";
 
 pub(super) const SESSION_SELECT: &str = "SELECT s.pk, s.id, s.org_pk, o.slug AS org, g.id AS grant_id, \
      a.email AS engineer, s.level, s.areas, s.reason, s.opened_at, s.expires_at, s.closed_at, \
@@ -162,6 +162,7 @@ pub(super) fn grant_row(row: &AnyRow, now: Timestamp) -> StoreResult<GrantRow> {
             revoked_at,
             revoked_by: row.try_get("revoked_by")?,
             revoke_reason: row.try_get("revoke_reason")?,
+            request_id: row.try_get("request_id")?,
             status: grant_status(expires_at, revoked_at, now),
         },
     })

@@ -147,6 +147,8 @@ impl SqlStore {
             Some(org) if org.org.status == EnabledStatus::Enabled => org,
             _ => return Err(no_grant()),
         };
+        self.require_policy_version(&mut tx, org.pk, request.policy_version)
+            .await?;
         let ask = SessionAsk {
             level: request.level,
             areas: request.areas.as_deref(),
@@ -233,7 +235,11 @@ impl SqlStore {
     /// Locks the engineer's account row, before the org's (see `account_by_id`): a concurrent
     /// disable either sees the new session and closes it, or this sees the disable. Exclusive,
     /// not FOR SHARE: shared lockers that keep coming would starve the disable's lock.
-    async fn lock_enabled_engineer(&self, tx: &mut AnyConnection, pk: i64) -> StoreResult<()> {
+    pub(super) async fn lock_enabled_engineer(
+        &self,
+        tx: &mut AnyConnection,
+        pk: i64,
+    ) -> StoreResult<()> {
         let disabled: Option<i64> = sqlx::query_scalar(match self.backend {
             Backend::Postgres => "SELECT disabled_at FROM accounts WHERE pk = $1 FOR NO KEY UPDATE",
             Backend::Sqlite => "SELECT disabled_at FROM accounts WHERE pk = $1",

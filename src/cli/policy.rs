@@ -1,0 +1,244 @@
+//! `supportctl org policy`: an org's own rules for support access, read and changed by its
+//! admins (read, modify, write with `version`, so a concurrent change is never lost).
+
+use clap::{Args, Subcommand};
+
+use super::args::OrgArg;
+use super::context::Context;
+use super::error::{CommandError, CommandResult};
+use super::time::parse_duration;
+use crate::api::{Area, Level, OrgPolicy, PutOrgPolicy, join_areas};
+use crate::cli::client::ClientError;
+use crate::cli::ui::{Cell, OutputFormat, Tabular, spoken_duration};
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct PolicyArgs {
+    #[command(flatten)]
+    pub org: OrgArg,
+    #[command(subcommand)]
+    pub command: Option<PolicyCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Change the named settings; the others stay as they are.
+    #[command(after_long_help = "Examples:
+  supportctl org policy set --max-grant 7d --levels read-only,member --require-ticket
+  supportctl org policy set --direct-grants=false --approvals admin=2,member=1
+  supportctl org policy set --request-ttl 12h --expiry-warning 1h
+
+Another admin's change between the read and the write is refused (exit 6), never overwritten:
+run the command again.")]
+    Set(SetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    #[command(flatten)]
+    pub org: OrgArg,
+    /// Longest grant, e.g. 7d (the server's own limit still applies).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub max_grant: Option<i64>,
+    /// Grant duration when none is asked, e.g. 8h.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub default_grant: Option<i64>,
+    /// Longest session, e.g. 2h.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub max_session_ttl: Option<i64>,
+    /// Levels that may be granted, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "LEVELS")]
+    pub levels: Option<Vec<Level>>,
+    /// Data areas that may be granted, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "AREAS")]
+    pub areas: Option<Vec<Area>>,
+    /// Grants and requests must name a ticket.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub require_ticket: Option<bool>,
+    /// Admins may grant directly (false: only by approving requests).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub direct_grants: Option<bool>,
+    /// Support engineers may file requests.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub accept_requests: Option<bool>,
+    /// Approvals needed per level, e.g. admin=2,member=1.
+    #[arg(long, value_delimiter = ',', value_parser = parse_approval, value_name = "LEVEL=N")]
+    pub approvals: Option<Vec<(Level, i64)>>,
+    /// How long a request stays pending, e.g. 12h.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub request_ttl: Option<i64>,
+    /// How long before a grant ends to warn, e.g. 1h (0: never).
+    #[arg(long, value_name = "DURATION", value_parser = parse_warning)]
+    pub expiry_warning: Option<i64>,
+}
+
+fn parse_approval(text: &str) -> Result<(Level, i64), String> {
+    let (level, count) = text
+        .split_once('=')
+        .ok_or_else(|| format!("'{text}' is not LEVEL=N, e.g. admin=2"))?;
+    let level: Level = level.trim().parse()?;
+    let count: i64 = count
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{count}' is not a number of approvals"))?;
+    if count < 1 {
+        return Err(format!("{level} needs at least 1 approval"));
+    }
+    Ok((level, count))
+}
+
+fn parse_warning(text: &str) -> Result<i64, String> {
+    if text.trim() == "0" {
+        Ok(0)
+    } else {
+        parse_duration(text)
+    }
+}
+
+impl Tabular for OrgPolicy {
+    fn headers() -> &'static [&'static str] {
+        &[
+            "version",
+            "max grant",
+            "default grant",
+            "max session ttl",
+            "levels",
+            "areas",
+            "require ticket",
+            "direct grants",
+            "accept requests",
+            "approvals",
+            "request ttl",
+            "expiry warning",
+            "updated",
+            "updated by",
+        ]
+    }
+
+    fn cells(&self) -> Vec<Cell> {
+        let duration = |seconds: i64| Cell::Text(spoken_duration(seconds.unsigned_abs()));
+        let approvals = &self.approvals_required;
+        vec![
+            Cell::text(self.version),
+            duration(self.max_grant_duration_seconds),
+            duration(self.default_grant_duration_seconds),
+            duration(self.max_session_ttl_seconds),
+            Cell::Text(
+                self.allowed_levels
+                    .iter()
+                    .map(Level::to_string)
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            Cell::Text(join_areas(&self.allowed_areas)),
+            Cell::text(self.require_ticket),
+            Cell::text(self.direct_grants),
+            Cell::text(self.accept_requests),
+            Cell::Text(format!(
+                "read-only={},member={},admin={}",
+                approvals.read_only, approvals.member, approvals.admin
+            )),
+            duration(self.request_ttl_seconds),
+            if self.expiry_warning_seconds == 0 {
+                Cell::Placeholder("(never)")
+            } else {
+                duration(self.expiry_warning_seconds)
+            },
+            Cell::Time(self.updated_at),
+            Cell::opt(self.updated_by.as_ref()),
+        ]
+    }
+
+    fn id(&self) -> &str {
+        "policy"
+    }
+}
+
+pub fn run(context: &mut Context, args: PolicyArgs) -> CommandResult {
+    match args.command {
+        None => show(context, &args.org),
+        Some(PolicyCommand::Set(set)) => change(context, set),
+    }
+}
+
+fn show(context: &mut Context, org: &OrgArg) -> CommandResult {
+    let mut connection = context.connect()?;
+    let org = connection.org(org.org.as_deref())?;
+    let policy = connection.client.org_policy(&org)?;
+    Ok(context.ui.one(&policy)?)
+}
+
+fn change(context: &mut Context, args: SetArgs) -> CommandResult {
+    let mut connection = context.connect()?;
+    let org = connection.org(args.org.org.as_deref())?;
+    let before = connection.client.org_policy(&org)?;
+    let mut put = PutOrgPolicy::from(&before);
+    let mut changed = Vec::new();
+    let mut set = |name: &str, apply: &mut dyn FnMut(&mut PutOrgPolicy)| {
+        apply(&mut put);
+        changed.push(name.to_owned());
+    };
+    if let Some(v) = args.max_grant {
+        set("max grant", &mut |p| p.max_grant_duration_seconds = v);
+    }
+    if let Some(v) = args.default_grant {
+        set("default grant", &mut |p| {
+            p.default_grant_duration_seconds = v
+        });
+    }
+    if let Some(v) = args.max_session_ttl {
+        set("max session ttl", &mut |p| p.max_session_ttl_seconds = v);
+    }
+    if let Some(v) = &args.levels {
+        set("levels", &mut |p| p.allowed_levels = v.clone());
+    }
+    if let Some(v) = &args.areas {
+        set("areas", &mut |p| p.allowed_areas = v.clone());
+    }
+    if let Some(v) = args.require_ticket {
+        set("require ticket", &mut |p| p.require_ticket = v);
+    }
+    if let Some(v) = args.direct_grants {
+        set("direct grants", &mut |p| p.direct_grants = v);
+    }
+    if let Some(v) = args.accept_requests {
+        set("accept requests", &mut |p| p.accept_requests = v);
+    }
+    if let Some(v) = &args.approvals {
+        set("approvals", &mut |p| {
+            for (level, count) in v {
+                p.approvals_required.set(*level, *count);
+            }
+        });
+    }
+    if let Some(v) = args.request_ttl {
+        set("request ttl", &mut |p| p.request_ttl_seconds = v);
+    }
+    if let Some(v) = args.expiry_warning {
+        set("expiry warning", &mut |p| p.expiry_warning_seconds = v);
+    }
+    if changed.is_empty() {
+        return Err(CommandError::usage("nothing to change")
+            .with_hint("name at least one setting; see `supportctl org policy set --help`"));
+    }
+    let after = match connection.client.put_org_policy(&org, &put) {
+        Ok(after) => after,
+        Err(ClientError::Api {
+            status: 409,
+            problem,
+        }) => {
+            return Err(CommandError::conflict(problem.detail)
+                .with_hint("another admin changed the policy meanwhile; run the command again"));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    context.ui.success(&format!(
+        "Org {org}'s policy is now version {} (changed: {})",
+        after.version,
+        changed.join(", ")
+    ));
+    if context.ui.format() != OutputFormat::Table || context.ui.quiet() {
+        context.ui.one(&after)?;
+    }
+    Ok(())
+}

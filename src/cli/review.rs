@@ -1,0 +1,124 @@
+//! `supportctl request review`: an org admin goes through the pending requests on a
+//! terminal, approving, denying or skipping each.
+
+use super::context::Context;
+use super::error::{CommandError, CommandResult};
+use super::request::{ReviewArgs, report_approval};
+use crate::api::{AccessRequest, ApproveRequest, RequestStatusFilter, join_areas};
+use crate::cli::client::ClientError;
+use crate::cli::ui::{prompt, spoken_duration};
+
+pub fn review(context: &mut Context, args: ReviewArgs) -> CommandResult {
+    if !context.ui.interactive() {
+        return Err(CommandError::usage("request review needs a terminal").with_hint(
+            "use `supportctl request list`, then `request approve ID --yes` or `request deny ID --comment TEXT`",
+        ));
+    }
+    let mut connection = context.connect()?;
+    let org = connection.org(args.org.org.as_deref())?;
+    let pending: Vec<AccessRequest> =
+        connection
+            .client
+            .list_requests(Some(&org), RequestStatusFilter::Pending, None)?;
+    if pending.is_empty() {
+        context
+            .ui
+            .note(&format!("No pending requests in org {org}."));
+        return Ok(());
+    }
+    let (mut approved, mut denied, mut skipped) = (0, 0, 0);
+    let total = pending.len();
+    for (index, request) in pending.iter().enumerate() {
+        context.ui.note(&format!(
+            "\n[{}/{total}] {} from {}\n  level {} on {} for {}{}\n  reason: {}\n  approvals {}/{}, lapses {}",
+            index + 1,
+            request.id,
+            request.requester,
+            request.level,
+            join_areas(&request.areas),
+            spoken_duration(request.duration_seconds.unsigned_abs()),
+            request
+                .ticket
+                .as_deref()
+                .map(|t| format!(", ticket {t}"))
+                .unwrap_or_default(),
+            request.reason,
+            request.approvals.len(),
+            request.approvals_required,
+            request.expires_at
+        ));
+        let choice = prompt(|| {
+            dialoguer::Select::new()
+                .with_prompt("Decision")
+                .items(["approve", "deny", "skip", "quit"])
+                .default(2)
+                .interact()
+        })?;
+        let outcome = match choice {
+            0 => {
+                let comment = ask_text("Comment (optional)", false)?;
+                connection
+                    .client
+                    .approve_request(
+                        &org,
+                        &request.id,
+                        &ApproveRequest {
+                            comment: (!comment.is_empty()).then_some(comment),
+                            ..ApproveRequest::default()
+                        },
+                    )
+                    .map(|request| {
+                        report_approval(context, &request);
+                        approved += 1;
+                    })
+            }
+            1 => {
+                let comment = ask_text("Why (the engineer reads it)", true)?;
+                connection
+                    .client
+                    .deny_request(&org, &request.id, &comment)
+                    .map(|request| {
+                        context
+                            .ui
+                            .success(&format!("Denied request {}", request.id));
+                        denied += 1;
+                    })
+            }
+            2 => {
+                skipped += 1;
+                Ok(())
+            }
+            _ => break,
+        };
+        if let Err(error) = outcome {
+            // Someone else may have decided it meanwhile: say so and go on.
+            match &error {
+                ClientError::Api { status: 409, .. } | ClientError::Api { status: 422, .. } => {
+                    context.ui.warn(&format!("{}: {error}", request.id))
+                }
+                _ => return Err(error.into()),
+            }
+        }
+    }
+    context.ui.note(&format!(
+        "Reviewed: {approved} approved, {denied} denied, {skipped} skipped."
+    ));
+    Ok(())
+}
+
+fn ask_text(question: &str, required: bool) -> CommandResult<String> {
+    prompt(|| {
+        dialoguer::Input::<String>::new()
+            .with_prompt(question)
+            .allow_empty(!required)
+            .validate_with(move |text: &String| {
+                if required && text.trim().is_empty() {
+                    Err("a comment is required")
+                } else {
+                    Ok(())
+                }
+            })
+            .interact_text()
+    })
+    .map(|text| text.trim().to_owned())
+}

@@ -1,0 +1,355 @@
+//! An org's policy combined with the server's flags into the limits that apply, and the checks
+//! every grant, request, approval and session makes against them. Pure; the store applies them
+//! under the org's lock, so a concurrent policy change cannot slip between check and write.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+
+use crate::api::{ApprovalsRequired, Area, Level, OrgPolicy, PutOrgPolicy, join_areas};
+use crate::server::policy::Policy;
+
+/// The longest any duration in a policy may be: 100 years.
+const LONGEST: i64 = 36_525 * 24 * 3600;
+/// The most approvals a level may require.
+const MOST_APPROVALS: i64 = 100;
+/// A request stays pending at least this long.
+const SHORTEST_REQUEST_TTL: i64 = 60;
+/// The default time a request stays pending.
+pub const DEFAULT_REQUEST_TTL: i64 = 12 * 3600;
+/// The default warning before a grant ends.
+pub const DEFAULT_EXPIRY_WARNING: i64 = 3600;
+
+/// The policy of an org whose admins never changed it: the server's flags, everything allowed.
+pub fn default_policy(flags: &Policy) -> OrgPolicy {
+    OrgPolicy {
+        version: 0,
+        max_grant_duration_seconds: flags.max_grant_seconds(),
+        default_grant_duration_seconds: flags.default_grant_seconds(),
+        max_session_ttl_seconds: flags.max_session_seconds(),
+        allowed_levels: vec![Level::ReadOnly, Level::Member, Level::Admin],
+        allowed_areas: Area::ALL.to_vec(),
+        require_ticket: false,
+        direct_grants: true,
+        accept_requests: true,
+        approvals_required: ApprovalsRequired::default(),
+        request_ttl_seconds: DEFAULT_REQUEST_TTL,
+        expiry_warning_seconds: DEFAULT_EXPIRY_WARNING,
+        updated_at: None,
+        updated_by: None,
+    }
+}
+
+/// Why a policy document cannot be stored (before comparing it with the org's admins).
+pub fn validate_document(put: &PutOrgPolicy) -> Result<(), String> {
+    for (field, value) in [
+        ("max_grant_duration_seconds", put.max_grant_duration_seconds),
+        (
+            "default_grant_duration_seconds",
+            put.default_grant_duration_seconds,
+        ),
+        ("max_session_ttl_seconds", put.max_session_ttl_seconds),
+        ("request_ttl_seconds", put.request_ttl_seconds),
+    ] {
+        if !(1..=LONGEST).contains(&value) {
+            return Err(format!(
+                "{field} must be between 1 and {LONGEST} seconds, got {value}"
+            ));
+        }
+    }
+    if !(0..=LONGEST).contains(&put.expiry_warning_seconds) {
+        return Err(format!(
+            "expiry_warning_seconds must be between 0 and {LONGEST}, got {}",
+            put.expiry_warning_seconds
+        ));
+    }
+    if put.request_ttl_seconds < SHORTEST_REQUEST_TTL {
+        return Err(format!(
+            "request_ttl_seconds must be at least {SHORTEST_REQUEST_TTL}"
+        ));
+    }
+    if put.default_grant_duration_seconds > put.max_grant_duration_seconds {
+        return Err(format!(
+            "default_grant_duration_seconds ({}) exceeds max_grant_duration_seconds ({})",
+            put.default_grant_duration_seconds, put.max_grant_duration_seconds
+        ));
+    }
+    if put.allowed_levels.is_empty() {
+        return Err("allowed_levels must name at least one level".into());
+    }
+    if put.allowed_areas.is_empty() {
+        return Err("allowed_areas must name at least one area".into());
+    }
+    let approvals = put.approvals_required;
+    for level in [Level::ReadOnly, Level::Member, Level::Admin] {
+        let count = approvals.for_level(level);
+        if !(1..=MOST_APPROVALS).contains(&count) {
+            return Err(format!(
+                "approvals_required.{level} must be between 1 and {MOST_APPROVALS}, got {count}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The stored form of a document: levels and areas sorted and deduplicated.
+pub fn normalized(put: &PutOrgPolicy, version: i64) -> OrgPolicy {
+    let mut levels = put.allowed_levels.clone();
+    levels.sort();
+    levels.dedup();
+    let mut areas = put.allowed_areas.clone();
+    areas.sort();
+    areas.dedup();
+    OrgPolicy {
+        version,
+        max_grant_duration_seconds: put.max_grant_duration_seconds,
+        default_grant_duration_seconds: put.default_grant_duration_seconds,
+        max_session_ttl_seconds: put.max_session_ttl_seconds,
+        allowed_levels: levels,
+        allowed_areas: areas,
+        require_ticket: put.require_ticket,
+        direct_grants: put.direct_grants,
+        accept_requests: put.accept_requests,
+        approvals_required: put.approvals_required,
+        request_ttl_seconds: put.request_ttl_seconds,
+        expiry_warning_seconds: put.expiry_warning_seconds,
+        updated_at: None,
+        updated_by: None,
+    }
+}
+
+/// `{field: {before, after}}` for every field a change altered (what `policy.updated` records).
+pub fn changed_fields(before: &OrgPolicy, after: &OrgPolicy) -> Value {
+    let as_map = |policy: &OrgPolicy| match serde_json::to_value(policy) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    let (before, after) = (as_map(before), as_map(after));
+    let mut changed = Map::new();
+    for (field, new) in &after {
+        if matches!(field.as_str(), "version" | "updated_at" | "updated_by") {
+            continue;
+        }
+        let old = before.get(field).cloned().unwrap_or(Value::Null);
+        if &old != new {
+            changed.insert(field.clone(), json!({ "before": old, "after": new }));
+        }
+    }
+    Value::Object(changed)
+}
+
+/// The limits in force for one org: its policy, each limit capped by the server's flag.
+#[derive(Debug, Clone)]
+pub struct Effective {
+    pub version: i64,
+    pub max_grant: i64,
+    pub default_grant: i64,
+    pub max_session_ttl: i64,
+    pub default_session_ttl: i64,
+    pub allowed_levels: Vec<Level>,
+    pub allowed_areas: Vec<Area>,
+    pub require_ticket: bool,
+    pub direct_grants: bool,
+    pub accept_requests: bool,
+    pub approvals_required: ApprovalsRequired,
+    pub request_ttl: i64,
+}
+
+fn spoken(seconds: i64) -> String {
+    humantime::format_duration(Duration::from_secs(seconds.unsigned_abs())).to_string()
+}
+
+impl Effective {
+    pub fn new(org: &OrgPolicy, flags: &Policy) -> Self {
+        let max_grant = org
+            .max_grant_duration_seconds
+            .min(flags.max_grant_seconds());
+        let max_session_ttl = org.max_session_ttl_seconds.min(flags.max_session_seconds());
+        Effective {
+            version: org.version,
+            max_grant,
+            default_grant: org.default_grant_duration_seconds.min(max_grant),
+            max_session_ttl,
+            default_session_ttl: flags.default_session_seconds().min(max_session_ttl),
+            allowed_levels: org.allowed_levels.clone(),
+            allowed_areas: org.allowed_areas.clone(),
+            require_ticket: org.require_ticket,
+            direct_grants: org.direct_grants,
+            accept_requests: org.accept_requests,
+            approvals_required: org.approvals_required,
+            request_ttl: org.request_ttl_seconds,
+        }
+    }
+
+    /// The level, areas and ticket of a grant or request, against `allowed_levels`,
+    /// `allowed_areas` and `require_ticket`: why not, naming the rule.
+    pub fn check_scope(
+        &self,
+        level: Level,
+        areas: &[Area],
+        ticket: Option<&str>,
+    ) -> Result<(), String> {
+        if !self.allowed_levels.contains(&level) {
+            return Err(format!(
+                "the org's policy (allowed_levels) does not allow level {level}; allowed: {}",
+                self.allowed_levels
+                    .iter()
+                    .map(Level::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        let outside: Vec<Area> = areas
+            .iter()
+            .filter(|area| !self.allowed_areas.contains(area))
+            .copied()
+            .collect();
+        if !outside.is_empty() {
+            return Err(format!(
+                "the org's policy (allowed_areas) does not allow {}; allowed: {}",
+                join_areas(&outside),
+                join_areas(&self.allowed_areas)
+            ));
+        }
+        if self.require_ticket && ticket.is_none_or(|t| t.trim().is_empty()) {
+            return Err("the org's policy (require_ticket) requires a ticket".into());
+        }
+        Ok(())
+    }
+
+    /// A grant's duration: the one asked (at most the maximum), else the default.
+    pub fn grant_seconds(&self, field: &str, asked: Option<i64>) -> Result<i64, String> {
+        match asked {
+            None => Ok(self.default_grant),
+            Some(seconds) if seconds > self.max_grant => Err(format!(
+                "{field} of {seconds}s exceeds the maximum grant duration of {}s ({}; the org's \
+                 policy max_grant_duration_seconds or the server's limit, whichever is shorter)",
+                self.max_grant,
+                spoken(self.max_grant)
+            )),
+            Some(seconds) => Ok(seconds),
+        }
+    }
+
+    /// A session's lifetime: the one asked (at most the maximum), else the default.
+    pub fn session_ttl(&self, asked: Option<i64>) -> Result<i64, String> {
+        match asked {
+            None => Ok(self.default_session_ttl),
+            Some(seconds) if seconds > self.max_session_ttl => Err(format!(
+                "ttl_seconds of {seconds}s exceeds the maximum session ttl of {}s ({}; the org's \
+                 policy max_session_ttl_seconds or the server's limit, whichever is shorter)",
+                self.max_session_ttl,
+                spoken(self.max_session_ttl)
+            )),
+            Some(seconds) => Ok(seconds),
+        }
+    }
+
+    /// Why an admin may not grant directly, if not.
+    pub fn check_direct_grant(&self) -> Result<(), String> {
+        if self.direct_grants {
+            Ok(())
+        } else {
+            Err(
+                "the org's policy (direct_grants: false) allows access only by approving a \
+                 support engineer's request"
+                    .into(),
+            )
+        }
+    }
+
+    /// Why an engineer may not file a request, if not.
+    pub fn check_accepts_requests(&self) -> Result<(), String> {
+        if self.accept_requests {
+            Ok(())
+        } else {
+            Err("the org's policy (accept_requests: false) does not accept access requests".into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags() -> Policy {
+        Policy::default()
+    }
+
+    #[test]
+    fn the_tighter_of_org_and_server_wins() {
+        let mut org = default_policy(&flags());
+        org.max_grant_duration_seconds = 3600;
+        org.default_grant_duration_seconds = 1800;
+        let effective = Effective::new(&org, &flags());
+        assert_eq!(effective.max_grant, 3600);
+        assert_eq!(effective.grant_seconds("d", None), Ok(1800));
+        assert!(effective.grant_seconds("d", Some(3601)).is_err());
+        org.max_grant_duration_seconds = 365 * 86400;
+        org.max_session_ttl_seconds = 600;
+        let effective = Effective::new(&org, &flags());
+        assert_eq!(effective.max_grant, flags().max_grant_seconds());
+        assert_eq!(effective.session_ttl(None), Ok(600));
+        assert!(effective.session_ttl(Some(601)).is_err());
+    }
+
+    #[test]
+    fn scope_checks_name_their_rule() {
+        let mut org = default_policy(&flags());
+        org.allowed_levels = vec![Level::ReadOnly];
+        org.allowed_areas = vec![Area::Chats];
+        org.require_ticket = true;
+        let effective = Effective::new(&org, &flags());
+        assert!(
+            effective
+                .check_scope(Level::Member, &[Area::Chats], Some("T"))
+                .unwrap_err()
+                .contains("allowed_levels")
+        );
+        assert!(
+            effective
+                .check_scope(Level::ReadOnly, &[Area::Issues], Some("T"))
+                .unwrap_err()
+                .contains("allowed_areas")
+        );
+        assert!(
+            effective
+                .check_scope(Level::ReadOnly, &[Area::Chats], None)
+                .unwrap_err()
+                .contains("require_ticket")
+        );
+        assert_eq!(
+            effective.check_scope(Level::ReadOnly, &[Area::Chats], Some("T")),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn documents_are_validated_and_changes_listed() {
+        let before = default_policy(&flags());
+        let mut put = PutOrgPolicy::from(&before);
+        assert_eq!(validate_document(&put), Ok(()));
+        put.default_grant_duration_seconds = put.max_grant_duration_seconds + 1;
+        assert!(validate_document(&put).is_err());
+        put.default_grant_duration_seconds = 60;
+        put.approvals_required.admin = 0;
+        assert!(validate_document(&put).is_err());
+        put.approvals_required.admin = 2;
+        put.allowed_levels = vec![Level::Member, Level::ReadOnly, Level::Member];
+        assert_eq!(validate_document(&put), Ok(()));
+        let after = normalized(&put, 1);
+        assert_eq!(after.allowed_levels, vec![Level::ReadOnly, Level::Member]);
+        let changed = changed_fields(&before, &after);
+        let fields: Vec<&String> = changed.as_object().unwrap().keys().collect();
+        assert_eq!(
+            fields,
+            [
+                "allowed_levels",
+                "approvals_required",
+                "default_grant_duration_seconds"
+            ]
+        );
+        assert_eq!(changed["approvals_required"]["before"]["admin"], 1);
+        assert_eq!(changed["approvals_required"]["after"]["admin"], 2);
+    }
+}

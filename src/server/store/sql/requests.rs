@@ -1,0 +1,446 @@
+//! Access requests: filed by support engineers, approved (possibly by several admins) or denied
+//! by the org's admins, cancelled by their requester, lapsed by the sweeper. Every change holds
+//! the org's lock and records its event in the same transaction; the approval that completes a
+//! request creates its grant in that transaction too.
+
+use jiff::Timestamp;
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
+
+use super::super::backend::Backend;
+use super::super::notify::CHANNEL;
+use super::grants::grant_created_details;
+use super::rows::{areas_text, opt_ts, parse_areas, parse_wire, ts};
+use super::{SqlStore, paginate};
+use crate::api::{
+    AccessRequest, Approval, EnabledStatus, Level, Page, RequestStatus, RequestStatusFilter,
+};
+use crate::server::domain::requests::{
+    MAX_PENDING_PER_ENGINEER, granted_scope, not_pending, request_status,
+};
+use crate::server::ids;
+use crate::server::store::{
+    ApprovalAsk, NewGrant, NewRequest, PageRequest, Principal, RequestRecord, RequestScope,
+    StoreError, StoreResult,
+};
+
+const REQUEST_SELECT: &str = "SELECT r.pk, r.id, o.slug AS org, a.email AS requester, \
+     r.requester_pk, r.level, r.areas, r.duration_seconds, r.reason, r.ticket, r.created_at, \
+     r.expires_at, r.approvals_required, r.approvals, r.decision, r.decided_at, r.decided_by, \
+     r.decision_comment, r.grant_id FROM access_requests r JOIN orgs o ON o.pk = r.org_pk \
+     JOIN accounts a ON a.pk = r.requester_pk";
+
+/// Requests still open: undecided, and not recorded as lapsed (a recorded lapse implies
+/// `expires_at` has passed, so this only narrows what `expires_at > now` keeps anyway, and
+/// lets the partial indexes serve it).
+pub(super) const OPEN: &str = "r.decision IS NULL AND r.expiry_recorded = 0";
+
+pub(super) fn request_row(row: &AnyRow, now: Timestamp) -> StoreResult<(i64, RequestRecord)> {
+    let decision: Option<String> = row.try_get("decision")?;
+    let decision = decision
+        .map(|text| parse_wire::<RequestStatus>(&text))
+        .transpose()?;
+    let expires_at = ts(row.try_get("expires_at")?)?;
+    let approvals: String = row.try_get("approvals")?;
+    let request = AccessRequest {
+        id: row.try_get("id")?,
+        org: row.try_get("org")?,
+        requester: row.try_get("requester")?,
+        level: parse_wire::<Level>(&row.try_get::<String, _>("level")?)?,
+        areas: parse_areas(&row.try_get::<String, _>("areas")?)?,
+        duration_seconds: row.try_get("duration_seconds")?,
+        reason: row.try_get("reason")?,
+        ticket: row.try_get("ticket")?,
+        status: request_status(decision, expires_at, now),
+        created_at: ts(row.try_get("created_at")?)?,
+        expires_at,
+        approvals_required: row.try_get("approvals_required")?,
+        approvals: serde_json::from_str(&approvals)
+            .map_err(|e| StoreError::Database(format!("bad approvals: {e}")))?,
+        decided_at: opt_ts(row.try_get("decided_at")?)?,
+        decided_by: row.try_get("decided_by")?,
+        decision_comment: row.try_get("decision_comment")?,
+        grant_id: row.try_get("grant_id")?,
+    };
+    Ok((
+        row.try_get("pk")?,
+        RequestRecord {
+            request,
+            requester_pk: row.try_get("requester_pk")?,
+        },
+    ))
+}
+
+impl SqlStore {
+    pub(super) async fn request_where(
+        &self,
+        conn: &mut AnyConnection,
+        condition: &str,
+        org_pk: i64,
+        id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<(i64, RequestRecord)>> {
+        let sql = format!("{REQUEST_SELECT} WHERE {condition}");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(org_pk)
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        row.map(|row| request_row(&row, now)).transpose()
+    }
+
+    /// A request of the org, read under the org's lock.
+    pub(super) async fn request_in_org(
+        &self,
+        conn: &mut AnyConnection,
+        org_pk: i64,
+        org_slug: &str,
+        id: &str,
+        now: Timestamp,
+    ) -> StoreResult<(i64, AccessRequest)> {
+        self.request_where(conn, "r.org_pk = $1 AND r.id = $2", org_pk, id, now)
+            .await?
+            .map(|(pk, record)| (pk, record.request))
+            .ok_or_else(|| StoreError::NotFound(format!("no request '{id}' in org '{org_slug}'")))
+    }
+
+    /// Announces decisions to every replica's waiters: `NOTIFY` in the transaction (PostgreSQL
+    /// delivers it at commit). [`SqlStore::announce`] wakes this process's waiters after it.
+    pub(super) async fn notify(&self, tx: &mut AnyConnection, ids: &[String]) -> StoreResult<()> {
+        if self.backend == Backend::Postgres {
+            for id in ids {
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(CHANNEL)
+                    .bind(id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Wakes this process's waiters on `ids`; call after the commit, or they re-read too early.
+    pub(super) fn announce(&self, ids: &[String]) {
+        for id in ids {
+            self.events.publish(id);
+        }
+    }
+
+    pub(super) async fn create_request(
+        &self,
+        engineer: &Principal,
+        org_slug: &str,
+        new: &NewRequest,
+        now: Timestamp,
+    ) -> StoreResult<AccessRequest> {
+        let mut tx = self.begin_write().await?;
+        self.lock_enabled_engineer(&mut tx, engineer.pk).await?;
+        let mut org = self
+            .lock_org(&mut tx, org_slug)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no org '{org_slug}'")))?;
+        if org.org.status == EnabledStatus::Disabled {
+            return Err(StoreError::Conflict(format!(
+                "org '{org_slug}' is disabled; it takes no requests"
+            )));
+        }
+        self.require_policy_version(&mut tx, org.pk, new.policy_version)
+            .await?;
+        let sql = format!(
+            "SELECT r.id, r.level, r.areas, r.expires_at FROM access_requests r \
+             WHERE r.requester_pk = $1 AND r.org_pk = $2 AND {OPEN} AND r.expires_at > $3 \
+             ORDER BY r.pk"
+        );
+        let pending = sqlx::query(AssertSqlSafe(sql))
+            .bind(engineer.pk)
+            .bind(org.pk)
+            .bind(now.as_second())
+            .fetch_all(&mut *tx)
+            .await?;
+        let areas = areas_text(&new.areas);
+        for row in &pending {
+            let level: String = row.try_get(1)?;
+            let their_areas: String = row.try_get(2)?;
+            if level == new.level.to_string() && their_areas == areas {
+                let id: String = row.try_get(0)?;
+                return Err(StoreError::Conflict(format!(
+                    "you already have pending request '{id}' in org '{org_slug}' for level {} \
+                     on {}; wait for it, or cancel it first",
+                    new.level, areas
+                )));
+            }
+        }
+        if pending.len() as i64 >= MAX_PENDING_PER_ENGINEER {
+            return Err(StoreError::Conflict(format!(
+                "you have {} pending requests in org '{org_slug}', the most allowed; cancel one \
+                 or wait for a decision",
+                pending.len()
+            )));
+        }
+        let request = AccessRequest {
+            id: ids::new_id(ids::REQUEST),
+            org: org_slug.to_owned(),
+            requester: engineer.email.clone(),
+            level: new.level,
+            areas: new.areas.clone(),
+            duration_seconds: new.duration_seconds,
+            reason: new.reason.clone(),
+            ticket: new.ticket.clone(),
+            status: request_status(None, new.expires_at, now),
+            created_at: now,
+            expires_at: new.expires_at,
+            approvals_required: new.approvals_required,
+            approvals: Vec::new(),
+            decided_at: None,
+            decided_by: None,
+            decision_comment: None,
+            grant_id: None,
+        };
+        sqlx::query(
+            "INSERT INTO access_requests (id, org_pk, requester_pk, level, areas, \
+             duration_seconds, reason, ticket, created_at, expires_at, approvals_required) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(&request.id)
+        .bind(org.pk)
+        .bind(engineer.pk)
+        .bind(request.level.to_string())
+        .bind(&areas)
+        .bind(request.duration_seconds)
+        .bind(&request.reason)
+        .bind(&request.ticket)
+        .bind(now.as_second())
+        .bind(request.expires_at.as_second())
+        .bind(request.approvals_required)
+        .execute(&mut *tx)
+        .await?;
+        org.head.record(
+            now,
+            engineer,
+            "request.created",
+            Some(&request.id),
+            json!({
+                "requester": request.requester,
+                "level": request.level,
+                "areas": request.areas,
+                "duration_seconds": request.duration_seconds,
+                "reason": request.reason,
+                "ticket": request.ticket,
+                "expires_at": request.expires_at,
+                "approvals_required": request.approvals_required,
+            }),
+        )?;
+        org.head.save(&mut tx).await?;
+        tx.commit().await?;
+        Ok(request)
+    }
+
+    pub(super) async fn list_requests(
+        &self,
+        scope: RequestScope<'_>,
+        status: RequestStatusFilter,
+        page: PageRequest,
+        now: Timestamp,
+    ) -> StoreResult<Page<AccessRequest>> {
+        let status_sql = match status {
+            RequestStatusFilter::Pending => format!("AND {OPEN} AND r.expires_at > $2"),
+            RequestStatusFilter::Expired => {
+                "AND r.decision IS NULL AND r.expires_at <= $2".to_owned()
+            }
+            RequestStatusFilter::Approved => "AND r.decision = 'approved' AND $2 = $2".to_owned(),
+            RequestStatusFilter::Denied => "AND r.decision = 'denied' AND $2 = $2".to_owned(),
+            RequestStatusFilter::Cancelled => "AND r.decision = 'cancelled' AND $2 = $2".to_owned(),
+            RequestStatusFilter::All => "AND $2 = $2".to_owned(),
+        };
+        let (scope_sql, scope_value) = match scope {
+            RequestScope::Org(slug) => ("r.org_pk = $1", self.org_pk(slug).await?),
+            RequestScope::Requester(engineer) => ("r.requester_pk = $1", engineer.pk),
+        };
+        let sql = format!(
+            "{REQUEST_SELECT} WHERE {scope_sql} {status_sql} AND r.pk < $3 \
+             ORDER BY r.pk DESC LIMIT $4"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(scope_value)
+            .bind(now.as_second())
+            .bind(page.after.unwrap_or(i64::MAX))
+            .bind(page.limit + 1)
+            .fetch_all(&self.read)
+            .await?;
+        let items = rows
+            .iter()
+            .map(|row| request_row(row, now).map(|(pk, record)| (pk, record.request)))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(paginate(items, page.limit))
+    }
+
+    pub(super) async fn get_request(
+        &self,
+        id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<RequestRecord>> {
+        let mut conn = self.read.acquire().await?;
+        Ok(self
+            .request_where(&mut conn, "$1 = $1 AND r.id = $2", 0, id, now)
+            .await?
+            .map(|(_, record)| record))
+    }
+
+    pub(super) async fn approve_request(
+        &self,
+        actor: &Principal,
+        org_slug: &str,
+        id: &str,
+        ask: &ApprovalAsk,
+        now: Timestamp,
+    ) -> StoreResult<AccessRequest> {
+        let mut tx = self.begin_write().await?;
+        let mut org = self
+            .lock_org(&mut tx, org_slug)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no org '{org_slug}'")))?;
+        let (pk, mut request) = self
+            .request_in_org(&mut tx, org.pk, org_slug, id, now)
+            .await?;
+        if request.status != RequestStatus::Pending {
+            return Err(StoreError::Conflict(not_pending(&request)));
+        }
+        if request.approvals.iter().any(|a| a.by == actor.email) {
+            return Err(StoreError::Conflict(format!(
+                "you have already approved request '{id}'; it needs {} more approval(s) from \
+                 other admins",
+                request.approvals_required - request.approvals.len() as i64
+            )));
+        }
+        self.require_policy_version(&mut tx, org.pk, ask.policy.version)
+            .await?;
+        let narrowing = ask
+            .narrowing
+            .clone()
+            .against(&request)
+            .map_err(StoreError::Invalid)?;
+        request.approvals.push(Approval {
+            by: actor.email.clone(),
+            at: now,
+            comment: ask.comment.clone(),
+            level: narrowing.level,
+            areas: narrowing.areas,
+            duration_seconds: narrowing.duration_seconds,
+        });
+        let (level, areas, seconds) =
+            granted_scope(&request, &request.approvals).map_err(StoreError::Invalid)?;
+        // The policy may have changed since the request was filed: check what would be granted.
+        ask.policy
+            .check_scope(level, &areas, request.ticket.as_deref())
+            .map_err(StoreError::Policy)?;
+        ask.policy
+            .grant_seconds("the approved duration", Some(seconds))
+            .map_err(StoreError::Policy)?;
+        let approvals = serde_json::to_string(&request.approvals)
+            .map_err(|e| StoreError::Database(format!("encoding approvals: {e}")))?;
+        if (request.approvals.len() as i64) < request.approvals_required {
+            sqlx::query("UPDATE access_requests SET approvals = $1 WHERE pk = $2")
+                .bind(&approvals)
+                .bind(pk)
+                .execute(&mut *tx)
+                .await?;
+            org.head.record(
+                now,
+                actor,
+                "request.approval_added",
+                Some(id),
+                json!({
+                    "approvals": request.approvals.len(),
+                    "approvals_required": request.approvals_required,
+                    "comment": ask.comment,
+                    "level": narrowing.level,
+                    "areas": request.approvals.last().and_then(|a| a.areas.clone()),
+                    "duration_seconds": narrowing.duration_seconds,
+                }),
+            )?;
+            org.head.save(&mut tx).await?;
+            tx.commit().await?;
+            return Ok(request);
+        }
+        let expires_at = Timestamp::from_second(now.as_second().saturating_add(seconds))
+            .map_err(|_| StoreError::Invalid("expiry out of range".into()))?;
+        let grant = self
+            .insert_grant(
+                &mut tx,
+                org.pk,
+                org_slug,
+                actor,
+                &NewGrant {
+                    level,
+                    areas,
+                    engineers: vec![request.requester.clone()],
+                    expires_at,
+                    reason: request.reason.clone(),
+                    ticket: request.ticket.clone(),
+                    policy_version: ask.policy.version,
+                },
+                Some(id),
+                now,
+            )
+            .await?;
+        sqlx::query(
+            "UPDATE access_requests SET approvals = $1, decision = 'approved', decided_at = $2, \
+             decided_by = $3, decision_comment = $4, grant_id = $5 WHERE pk = $6",
+        )
+        .bind(&approvals)
+        .bind(now.as_second())
+        .bind(&actor.email)
+        .bind(&ask.comment)
+        .bind(&grant.id)
+        .bind(pk)
+        .execute(&mut *tx)
+        .await?;
+        org.head.record(
+            now,
+            actor,
+            "request.approved",
+            Some(id),
+            json!({
+                "grant_id": grant.id,
+                "approvals": request.approvals.iter().map(|a| &a.by).collect::<Vec<_>>(),
+                "comment": ask.comment,
+                "level": grant.level,
+                "areas": grant.areas,
+                "duration_seconds": seconds,
+            }),
+        )?;
+        org.head.record(
+            now,
+            actor,
+            "grant.created",
+            Some(&grant.id),
+            grant_created_details(&grant),
+        )?;
+        org.head.save(&mut tx).await?;
+        self.notify(&mut tx, &[id.to_owned()]).await?;
+        tx.commit().await?;
+        self.announce(&[id.to_owned()]);
+        request.status = RequestStatus::Approved;
+        request.decided_at = Some(now);
+        request.decided_by = Some(actor.email.clone());
+        request.decision_comment = ask.comment.clone();
+        request.grant_id = Some(grant.id);
+        Ok(request)
+    }
+}
+
+/// `request` after a denial or cancellation by `actor`.
+pub(super) fn decided(
+    mut request: AccessRequest,
+    decision: RequestStatus,
+    actor: &Principal,
+    comment: &str,
+    now: Timestamp,
+) -> AccessRequest {
+    request.status = decision;
+    request.decided_at = Some(now);
+    request.decided_by = Some(actor.email.clone());
+    request.decision_comment = Some(comment.to_owned());
+    request
+}
