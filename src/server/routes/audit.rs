@@ -23,17 +23,23 @@ pub async fn list_audit(
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<Page<AuditEvent>>> {
     caller.require_admin_of(&org)?;
+    let filter = audit_filter(query)?;
+    Ok(Json(state.store.list_audit(&org, &filter).await?))
+}
+
+/// What an audit query asks the store for, of an org's chain or the vendor's: events after
+/// the later of `after_seq` and the cursor.
+pub(super) fn audit_filter(query: AuditQuery) -> ApiResult<AuditFilter> {
     let cursor = query.cursor.as_deref().map(decode_cursor).transpose()?;
     let after_seq = match (query.after_seq, cursor) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
     };
-    let filter = AuditFilter {
+    Ok(AuditFilter {
         after_seq,
         since: query.since,
         until: query.until,
         action: query.action,
         limit: limit(query.limit)?,
-    };
-    Ok(Json(state.store.list_audit(&org, &filter).await?))
+    })
 }

@@ -13,10 +13,8 @@ use crate::api::{AuditEvent, AuditQuery, Page, Role};
 use crate::server::auth::Caller;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::{ApiPath, ApiQuery};
-use crate::server::pagination::{decode_cursor, limit};
 use crate::server::signing::CheckpointSigner;
 use crate::server::state::AppState;
-use crate::server::store::AuditFilter;
 
 const TEXT: &str = "text/plain; charset=utf-8";
 
@@ -61,18 +59,7 @@ pub async fn list_vendor_audit(
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<Page<AuditEvent>>> {
     caller.require(&[Role::Operator])?;
-    let cursor = query.cursor.as_deref().map(decode_cursor).transpose()?;
-    let after_seq = match (query.after_seq, cursor) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    };
-    let filter = AuditFilter {
-        after_seq,
-        since: query.since,
-        until: query.until,
-        action: query.action,
-        limit: limit(query.limit)?,
-    };
+    let filter = super::audit::audit_filter(query)?;
     Ok(Json(state.store.list_vendor_audit(&filter).await?))
 }
 
