@@ -6,6 +6,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use super::clock::Clock;
+use super::health::DatabaseHealth;
 use super::limiter::AuthLimiter;
 use super::policy::Policy;
 use super::store::DynStore;
@@ -18,6 +19,8 @@ pub struct Shared {
     pub policy: Policy,
     pub clock: Arc<dyn Clock>,
     pub auth_limiter: AuthLimiter,
+    /// The database status `/healthz` reports, refreshed in the background.
+    pub health: DatabaseHealth,
 }
 
 impl AppState {
@@ -32,6 +35,7 @@ impl AppState {
             policy,
             clock,
             auth_limiter,
+            health: DatabaseHealth::default(),
         }))
     }
 
