@@ -52,5 +52,6 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore
         write: pool,
         backend: Backend::Postgres,
         cache: None,
+        access_queues: Default::default(),
     })
 }

@@ -95,6 +95,7 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore
         write,
         backend: Backend::Sqlite,
         cache: None,
+        access_queues: Default::default(),
     })
 }
 

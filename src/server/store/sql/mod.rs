@@ -9,6 +9,7 @@
 
 mod accounts;
 mod audit;
+mod authorize;
 mod grants;
 mod orgs;
 mod rows;
@@ -43,12 +44,15 @@ use crate::api::{
 const ID_CHUNK: usize = 500;
 
 /// single connection so that writers queue in-process instead of failing with `SQLITE_BUSY`.
+#[derive(Clone)]
 pub struct SqlStore {
     pub(super) read: AnyPool,
     pub(super) write: AnyPool,
     pub(super) backend: Backend,
     /// Only for a SQLite file this process serves alone; see [`AuthCache`].
     pub(super) cache: Option<Arc<AuthCache>>,
+    /// `authorize` decisions waiting for their org's writer (see [`authorize`]).
+    pub(super) access_queues: Arc<authorize::AccessQueues>,
 }
 
 impl SqlStore {
