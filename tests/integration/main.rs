@@ -48,5 +48,6 @@ mod cli_session;
 mod abuse;
 mod api_decoding;
 mod crash;
+mod crash_authorize;
 mod exclusive;
 mod secrets;
