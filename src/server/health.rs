@@ -14,9 +14,8 @@ use super::store::{DynStore, UNAVAILABLE_ERRORS};
 
 /// How often the background task pings.
 const REFRESH: Duration = Duration::from_millis(250);
-/// A ping that takes longer counts as a database that does not answer.
-const PING_TIMEOUT: Duration = Duration::from_millis(750);
-/// A cached result older than this is not used (the background task fell behind).
+/// A cached result older than this is not used (the background task fell behind, or its ping
+/// hangs on a database that does not answer): `/healthz` then pings, as every request would.
 const FRESH_FOR: Duration = Duration::from_secs(1);
 
 /// A ping's result, when it started, and the failure count when it started.
@@ -76,12 +75,7 @@ async fn refresh(latest: Weak<Latest>, store: DynStore) {
 async fn ping(store: &DynStore) -> Checked {
     let started = Instant::now();
     let failures = UNAVAILABLE_ERRORS.load(Ordering::Acquire);
-    let result = match tokio::time::timeout(PING_TIMEOUT, store.ping()).await {
-        Ok(result) => result.map_err(|error| error.to_string()),
-        Err(_) => Err(format!(
-            "database unavailable: no answer within {} ms",
-            PING_TIMEOUT.as_millis()
-        )),
-    };
+    // No timeout of its own: the pool's acquire timeout bounds it, as it bounds every request.
+    let result = store.ping().await.map_err(|error| error.to_string());
     (started, failures, result)
 }
