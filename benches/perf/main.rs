@@ -8,13 +8,22 @@
 //! Needs `curl` and `wrk` (Debian packages) on PATH. Prints one table; timings are reported,
 //! never asserted, so that a loaded machine cannot fail a build.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+use serde_json::json;
+
+mod load;
+mod postgres;
+mod server;
+
+use load::{
+    AUTHORIZE_BODY, introspect_requests, introspect_script, load_script, paced_load, wrk, wrk_with,
+};
+use postgres::{on_postgres, postgres_admin_url};
+use server::{post, seed, start_server};
 
 struct Sizes {
     list_grants: usize,
@@ -80,14 +89,15 @@ fn main() {
     let mut rows = Vec::new();
     rows.push(bench.list_vs_curl());
     rows.extend(bench.introspect_vs_healthz());
+    rows.extend(bench.authorize_vs_introspect());
     rows.extend(bench.bulk_revoke());
     rows.push(bench.list_scaling());
     rows.extend(bench.client_footprint());
     bench.stop();
     match postgres_admin_url() {
-        Some(url) => rows.extend(introspect_on_postgres(&exe, dir.path(), &url, sizes)),
+        Some(url) => rows.extend(on_postgres(&exe, dir.path(), &url, sizes)),
         None => eprintln!(
-            "perf: no PostgreSQL (set SUPPORTCTL_TEST_POSTGRES_URL): its introspection row is skipped"
+            "perf: no PostgreSQL (set SUPPORTCTL_TEST_POSTGRES_URL): its rows are skipped"
         ),
     }
     print_table(&rows, quick);
@@ -340,6 +350,48 @@ impl<'a> Bench<'a> {
         ]
     }
 
+    /// `authorize` (which commits an audit event per call) against `introspect` (a read), both
+    /// at 16 connections on the same 10,000 sessions of one org.
+    fn authorize_vs_introspect(&mut self) -> Vec<Row> {
+        let tokens_file = self.dir.join("session-tokens.txt");
+        let (introspect, authorize) = (
+            self.dir.join("introspect.lua"),
+            self.dir.join("authorize.lua"),
+        );
+        let script = load_script(
+            &tokens_file,
+            &self.tokens.service,
+            "/v1/authorize",
+            AUTHORIZE_BODY,
+        );
+        std::fs::write(&authorize, script).unwrap();
+        wrk_with(&self.url, "/v1/authorize", Some(&authorize), 1, 16);
+        let seconds = self.sizes.load_seconds;
+        let read = wrk_with(&self.url, "/v1/introspect", Some(&introspect), seconds, 16);
+        let write = wrk_with(&self.url, "/v1/authorize", Some(&authorize), seconds, 16);
+        eprintln!(
+            "perf: 16 conns: introspect {:.0} req/s p99 {:.2} ms; authorize {:.0} req/s p99 {:.2} ms",
+            read.rps, read.p99_ms, write.rps, write.p99_ms
+        );
+        assert!(
+            write.non_2xx == 0,
+            "authorize answered {} non-2xx responses",
+            write.non_2xx
+        );
+        let share = write.rps / read.rps;
+        vec![Row {
+            target: "authorize on SQLite, 16 conns, 10,000 sessions of one org (wrk, saturated)",
+            measured: format!("{:.0} req/s, p99 {:.2} ms", write.rps, write.p99_ms),
+            baseline: format!(
+                "{:.0} req/s, p99 {:.2} ms (introspect, 16 conns)",
+                read.rps, read.p99_ms
+            ),
+            ratio: format!("{:.0}%", share * 100.0),
+            goal: ">= 40% of introspect, p99 <= 10 ms",
+            met: share >= 0.4 && write.p99_ms <= 10.0,
+        }]
+    }
+
     /// Revoking every active grant (each with an open session): the request, then the CLI.
     fn bulk_revoke(&mut self) -> Vec<Row> {
         let started = Instant::now();
@@ -448,258 +500,6 @@ impl<'a> Bench<'a> {
     }
 }
 
-/// Starts `supportctl server` on a free port; returns it, its URL and (with `dev`) the
-/// tokens of its `export` lines.
-fn start_server(
-    exe: &Path,
-    db: &str,
-    dev: bool,
-    log_path: &Path,
-) -> (Child, String, std::collections::HashMap<String, String>) {
-    // The log goes to a file: a pipe nobody drains would stall the server once full.
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log_path)
-        .unwrap();
-    let start = std::fs::metadata(log_path).map(|m| m.len()).unwrap_or(0);
-    let mut command = pinned(exe.as_os_str(), "PERF_SERVER_CPUS");
-    command
-        .args(["server", "--listen", "127.0.0.1:0", "--db", db])
-        .env("SUPPORTCTL_LOG", "warn,supportctl::server=info")
-        .stdout(Stdio::piped())
-        .stderr(log);
-    if dev {
-        command.arg("--dev");
-    }
-    let mut child = command.spawn().expect("start the server");
-    let mut exports = std::collections::HashMap::new();
-    if dev {
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        for line in stdout.lines().take(5) {
-            let line = line.unwrap();
-            let (key, value) = line.trim_start_matches("export ").split_once('=').unwrap();
-            let value = value.split_whitespace().next().unwrap().to_owned();
-            exports.insert(key.to_owned(), value);
-        }
-    }
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let url = loop {
-        let text = std::fs::read_to_string(log_path).unwrap_or_default();
-        let fresh = text.get(start as usize..).unwrap_or_default();
-        if let Some(rest) = fresh.split("addr=").nth(1) {
-            break format!("http://{}", rest.split_whitespace().next().unwrap());
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the server did not start; its log:\n{fresh}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    (child, url, exports)
-}
-
-/// Inserts the bulk data directly; returns the plaintext session tokens of org `bulk`.
-fn seed(db: &str, sizes: &Sizes) -> Vec<String> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        use sqlx::{Connection, Row};
-        let mut conn = sqlx::SqliteConnection::connect(&format!("{db}?mode=rwc"))
-            .await
-            .unwrap();
-        sqlx::query("PRAGMA synchronous = OFF")
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        let pk = async |conn: &mut sqlx::SqliteConnection, sql: &'static str, key: &str| -> i64 {
-            sqlx::query(sql)
-                .bind(key.to_owned())
-                .fetch_one(&mut *conn)
-                .await
-                .unwrap()
-                .get(0)
-        };
-        let support = pk(
-            &mut conn,
-            "SELECT pk FROM accounts WHERE email = $1",
-            "support@supportctl.test",
-        )
-        .await;
-        let now = jiff::Timestamp::now().as_second();
-        let mut tokens = Vec::new();
-        for (org, grants, with_sessions) in [
-            ("acme", sizes.list_grants, false),
-            ("small", sizes.small, false),
-            ("big", sizes.big, false),
-            ("bulk", sizes.bulk, true),
-            ("bulkcli", sizes.bulk, true),
-        ] {
-            let org_pk = pk(&mut conn, "SELECT pk FROM orgs WHERE slug = $1", org).await;
-            let mut tx = conn.begin().await.unwrap();
-            let first: i64 = sqlx::query("SELECT COALESCE(MAX(pk), 0) + 1 FROM grants")
-                .fetch_one(&mut *tx)
-                .await
-                .unwrap()
-                .get(0);
-            for chunk_start in (0..grants).step_by(500) {
-                let rows = (grants - chunk_start).min(500);
-                let mut sql = String::from(
-                    "INSERT INTO grants (pk, id, org_pk, level, areas, engineers, all_engineers, \
-                     reason, created_by, created_at, expires_at) VALUES ",
-                );
-                for row in 0..rows {
-                    let n = first + (chunk_start + row) as i64;
-                    if row > 0 {
-                        sql.push(',');
-                    }
-                    sql.push_str(&format!(
-                        "({n}, 'gr_bench{n:020}', {org_pk}, 'member', 'chats,issues', '[]', 1, \
-                         'benchmark', 'admin@{org}.test', {now}, {})",
-                        now + 86_400
-                    ));
-                }
-                sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .execute(&mut *tx)
-                    .await
-                    .unwrap();
-                if with_sessions {
-                    let mut sql = String::from(
-                        "INSERT INTO sessions (id, org_pk, grant_pk, engineer_pk, level, areas, \
-                         reason, token_hash, opened_at, expires_at) VALUES ",
-                    );
-                    for row in 0..rows {
-                        let n = first + (chunk_start + row) as i64;
-                        let token = format!("sst_bench{n:040}");
-                        let hash = hex::encode(Sha256::digest(token.as_bytes()));
-                        if org == "bulk" {
-                            tokens.push(token);
-                        }
-                        if row > 0 {
-                            sql.push(',');
-                        }
-                        sql.push_str(&format!(
-                            "('ses_bench{n:020}', {org_pk}, {n}, {support}, 'read-only', 'chats', \
-                             'benchmark', '{hash}', {now}, {})",
-                            now + 3_600
-                        ));
-                    }
-                    sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .execute(&mut *tx)
-                        .await
-                        .unwrap();
-                }
-            }
-            tx.commit().await.unwrap();
-        }
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        sqlx::query("ANALYZE").execute(&mut conn).await.unwrap();
-        tokens
-    })
-}
-
-fn post(url: &str, token: &str, path: &str, body: &Value) -> (u16, Value) {
-    let output = Command::new("curl")
-        .args([
-            "-s",
-            "-w",
-            "\n%{http_code}",
-            "-X",
-            "POST",
-            "-H",
-            &format!("Authorization: Bearer {token}"),
-            "-H",
-            "Content-Type: application/json",
-            "--data-binary",
-            &body.to_string(),
-            &format!("{url}{path}"),
-        ])
-        .output()
-        .expect("curl runs");
-    let text = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() {
-        eprintln!(
-            "perf: curl {path} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    let (body, status) = text.rsplit_once('\n').unwrap_or(("", "0"));
-    (
-        status.trim().parse().unwrap_or(0),
-        serde_json::from_str(body).unwrap_or(Value::Null),
-    )
-}
-
-struct Load {
-    rps: f64,
-    p99_ms: f64,
-    non_2xx: u64,
-}
-
-/// Runs wrk with 64 connections on 2 threads; parses requests/s and the 99th percentile.
-fn wrk(url: &str, path: &str, script: Option<&Path>, seconds: u32) -> Load {
-    let mut command = pinned("wrk".as_ref(), "PERF_LOAD_CPUS");
-    command.args([
-        &format!(
-            "-t{}",
-            std::env::var("PERF_LOAD_THREADS").unwrap_or_else(|_| "2".into())
-        ),
-        "-c64",
-        &format!("-d{seconds}s"),
-        "--latency",
-        "--timeout",
-        "5s",
-    ]);
-    if let Some(script) = script {
-        command.arg("-s").arg(script);
-    }
-    let output = command
-        .arg(format!("{url}{path}"))
-        .output()
-        .expect("wrk runs");
-    let text = String::from_utf8_lossy(&output.stdout);
-    let rps = text
-        .lines()
-        .find_map(|line| line.strip_prefix("Requests/sec:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no Requests/sec in wrk output:\n{text}"));
-    let p99_ms = text
-        .lines()
-        .find_map(|line| line.trim().strip_prefix("99%"))
-        .map(|v| parse_wrk_time(v.trim()))
-        .unwrap_or(f64::NAN);
-    let non_2xx = text
-        .lines()
-        .find_map(|line| line.trim().strip_prefix("Non-2xx or 3xx responses:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    Load {
-        rps,
-        p99_ms,
-        non_2xx,
-    }
-}
-
-fn parse_wrk_time(text: &str) -> f64 {
-    let split = text
-        .find(|c: char| c.is_ascii_alphabetic())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number.parse().unwrap_or(f64::NAN);
-    match unit {
-        "us" => value / 1000.0,
-        "ms" => value,
-        "s" => value * 1000.0,
-        "m" => value * 60_000.0,
-        _ => f64::NAN,
-    }
-}
-
 fn time_run(command: &mut Command) -> Duration {
     let started = Instant::now();
     let status = command.status().expect("the command runs");
@@ -745,259 +545,4 @@ fn peak_rss_kib(command: &mut Command) -> i64 {
         .last()
         .and_then(|line| line.trim().parse().ok())
         .unwrap_or_else(|| panic!("no peak RSS in {text:?}"))
-}
-
-fn postgres_admin_url() -> Option<String> {
-    [
-        "SUPPORTCTL_BENCH_POSTGRES_URL",
-        "SUPPORTCTL_TEST_POSTGRES_URL",
-    ]
-    .iter()
-    .find_map(|key| std::env::var(key).ok().filter(|url| !url.is_empty()))
-}
-
-/// Runs one statement on PostgreSQL outside a transaction (CREATE/DROP DATABASE).
-fn pg_exec(url: &str, sql: String) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-    });
-}
-
-/// The same introspection load on a PostgreSQL-backed server (no cache there: every call
-/// reads the database, which is what keeps revocation immediate across replicas).
-fn introspect_on_postgres(exe: &Path, dir: &Path, admin_url: &str, sizes: &Sizes) -> Vec<Row> {
-    let name = format!("supportctl_bench_{}", std::process::id());
-    pg_exec(admin_url, format!("DROP DATABASE IF EXISTS {name}"));
-    pg_exec(admin_url, format!("CREATE DATABASE {name}"));
-    let (base, _) = admin_url.rsplit_once('/').unwrap();
-    let db = format!("{base}/{name}");
-    let (mut child, url, dev) = start_server(exe, &db, true, &dir.join("pg-server.log"));
-    let admin = dev["SUPPORTCTL_ADMIN_TOKEN"].clone();
-    let support = dev["SUPPORTCTL_SUPPORT_TOKEN"].clone();
-    let service = dev["SUPPORTCTL_SERVICE_TOKEN"].clone();
-    let (status, grant) = post(
-        &url,
-        &admin,
-        "/v1/orgs/acme/grants",
-        &json!({"level": "member", "reason": "benchmark", "duration_seconds": 86_400}),
-    );
-    assert_eq!(status, 201, "{grant}");
-    // Sessions through the API, from a few threads.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let per_thread = sizes.bulk / 4;
-    let tokens: Vec<String> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..4)
-            .map(|_| {
-                scope.spawn(|| {
-                    let http = reqwest::blocking::Client::new();
-                    (0..per_thread)
-                        .map(|_| {
-                            let reply: Value = http
-                                .post(format!("{url}/v1/orgs/acme/sessions"))
-                                .bearer_auth(&support)
-                                .json(&json!({"reason": "benchmark", "ttl_seconds": 3600}))
-                                .send()
-                                .unwrap()
-                                .json()
-                                .unwrap();
-                            reply["token"].as_str().unwrap().to_owned()
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect()
-    });
-    let tokens_file = dir.join("pg-session-tokens.txt");
-    std::fs::write(&tokens_file, tokens.join("\n")).unwrap();
-    let script = dir.join("pg-introspect.lua");
-    std::fs::write(&script, introspect_script(&tokens_file, &service)).unwrap();
-    wrk(&url, "/v1/introspect", Some(&script), 3);
-    let health = wrk(&url, "/healthz", None, sizes.load_seconds);
-    let introspect = wrk(&url, "/v1/introspect", Some(&script), sizes.load_seconds);
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status();
-    let _ = child.wait();
-    pg_exec(
-        admin_url,
-        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-    );
-    vec![Row {
-        target: "introspect on PostgreSQL (for comparison), 64 conns",
-        measured: format!(
-            "{:.0} req/s, p99 {:.2} ms ({} sessions)",
-            introspect.rps,
-            introspect.p99_ms,
-            tokens.len()
-        ),
-        baseline: format!("{:.0} req/s (GET /healthz)", health.rps),
-        ratio: format!("{:.0}%", introspect.rps / health.rps * 100.0),
-        goal: "(none: the target is set on SQLite)",
-        met: true,
-    }]
-}
-
-/// `program`, run under `taskset -c CPUS` when the environment variable `var` names CPUs.
-fn pinned(program: &std::ffi::OsStr, var: &str) -> Command {
-    match std::env::var(var) {
-        Ok(cpus) if !cpus.is_empty() => {
-            let mut command = Command::new("taskset");
-            command.arg("-c").arg(cpus).arg(program);
-            command
-        }
-        _ => Command::new(program),
-    }
-}
-
-/// A wrk script that introspects the tokens of `tokens_file` round-robin, each wrk thread
-/// starting at its own offset (Lua's unseeded random would give every thread the same one).
-fn introspect_script(tokens_file: &Path, service_token: &str) -> String {
-    format!(
-        r#"local tokens = {{}}
-for line in io.lines("{}") do tokens[#tokens + 1] = line end
-local headers = {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer {service_token}"}}
-local threads = 0
-function setup(thread)
-  threads = threads + 1
-  thread:set("offset", threads)
-end
-local i = nil
-request = function()
-  if i == nil then i = math.floor(#tokens * ((offset or 1) - 1) / 2) end
-  i = i % #tokens + 1
-  return wrk.format("POST", "/v1/introspect", headers, '{{"token":"' .. tokens[i] .. '"}}')
-end
-"#,
-        tokens_file.display()
-    )
-}
-
-/// Latency at a fixed offered rate, measured open-loop: each of `connections` keep-alive
-/// connections sends on its own schedule (`rate / connections` per second, staggered), and a
-/// request's latency runs from when it was due, not when it went out, so a stalled server is
-/// charged for the requests it delayed (no coordinated omission). Tokio's timer is 1 ms
-/// grained, which makes this at most 1 ms pessimistic.
-struct Paced {
-    achieved_rps: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    errors: usize,
-}
-
-fn paced_load(
-    url: &str,
-    requests: std::sync::Arc<Vec<Vec<u8>>>,
-    rate: u32,
-    connections: u32,
-    seconds: u32,
-) -> Paced {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let address = url.trim_start_matches("http://").to_owned();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async move {
-        let period = Duration::from_secs_f64(connections as f64 / rate as f64);
-        let start = tokio::time::Instant::now() + Duration::from_millis(100);
-        let end = start + Duration::from_secs(seconds as u64);
-        let tasks: Vec<_> = (0..connections)
-            .map(|k| {
-                let address = address.clone();
-                let requests = requests.clone();
-                tokio::spawn(async move {
-                    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
-                    stream.set_nodelay(true).unwrap();
-                    let offset = period.mul_f64(k as f64 / connections as f64);
-                    let mut ticks = tokio::time::interval_at(start + offset, period);
-                    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-                    let mut latencies = Vec::new();
-                    let mut errors = 0;
-                    let mut buffer = vec![0u8; 16 * 1024];
-                    let mut n = k as usize;
-                    loop {
-                        let due = ticks.tick().await;
-                        if due >= end {
-                            break;
-                        }
-                        n = (n + connections as usize) % requests.len();
-                        stream.write_all(&requests[n]).await.unwrap();
-                        // Read one response: headers, then Content-Length bytes of body.
-                        let mut filled = 0;
-                        let complete = loop {
-                            let read = stream.read(&mut buffer[filled..]).await.unwrap();
-                            assert!(read > 0, "the server closed the connection");
-                            filled += read;
-                            let Some(end) =
-                                buffer[..filled].windows(4).position(|w| w == b"\r\n\r\n")
-                            else {
-                                continue;
-                            };
-                            let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
-                            let length: usize = head
-                                .split("content-length:")
-                                .nth(1)
-                                .and_then(|rest| rest.lines().next())
-                                .and_then(|v| v.trim().parse().ok())
-                                .unwrap_or(0);
-                            if filled >= end + 4 + length {
-                                break head.starts_with("http/1.1 200");
-                            }
-                        };
-                        if !complete {
-                            errors += 1;
-                        }
-                        latencies.push(due.elapsed());
-                    }
-                    (latencies, errors)
-                })
-            })
-            .collect();
-        let mut all = Vec::new();
-        let mut errors = 0;
-        for task in tasks {
-            let (latencies, failed) = task.await.unwrap();
-            all.extend(latencies);
-            errors += failed;
-        }
-        all.sort();
-        let at = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
-        Paced {
-            achieved_rps: all.len() as f64 / seconds as f64,
-            p50_ms: at(0.50).as_secs_f64() * 1000.0,
-            p99_ms: at(0.99).as_secs_f64() * 1000.0,
-            errors,
-        }
-    })
-}
-
-/// Raw HTTP/1.1 introspection requests, one per session token.
-fn introspect_requests(url: &str, service_token: &str, tokens: &[String]) -> Vec<Vec<u8>> {
-    let host = url.trim_start_matches("http://");
-    tokens
-        .iter()
-        .map(|token| {
-            let body = format!("{{\"token\":\"{token}\"}}");
-            format!(
-                "POST /v1/introspect HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {service_token}\r\n\
-                 Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
-            )
-            .into_bytes()
-        })
-        .collect()
 }
