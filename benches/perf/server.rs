@@ -30,6 +30,8 @@ pub(super) fn start_server(
     let mut command = pinned(exe.as_os_str(), "PERF_SERVER_CPUS");
     command
         .args(["server", "--listen", "127.0.0.1:0", "--db", db])
+        // The PostgreSQL rows open 10,000 sessions as one engineer through the API.
+        .args(["--max-sessions-per-engineer", "100000"])
         .env("SUPPORTCTL_LOG", "warn,supportctl::server=info")
         .stdout(Stdio::piped())
         .stderr(log);
