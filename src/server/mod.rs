@@ -6,6 +6,7 @@ pub mod dev;
 pub mod domain;
 pub mod error;
 pub mod extract;
+pub mod health;
 pub mod ids;
 pub mod limiter;
 pub mod listener;

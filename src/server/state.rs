@@ -6,6 +6,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use super::clock::Clock;
+use super::health::DatabaseHealth;
 use super::limiter::AuthLimiter;
 use super::policy::Policy;
 use super::store::DynStore;
@@ -20,6 +21,8 @@ pub struct Shared {
     pub auth_limiter: AuthLimiter,
     /// The longest a long poll may wait: short of the server's request timeout.
     pub max_wait: std::time::Duration,
+    /// The database status `/healthz` reports, refreshed in the background.
+    pub health: DatabaseHealth,
 }
 
 impl AppState {
@@ -36,6 +39,7 @@ impl AppState {
             clock,
             auth_limiter,
             max_wait,
+            health: DatabaseHealth::default(),
         }))
     }
 

@@ -218,7 +218,7 @@ fn id(value: &Value) -> &str {
 
 /// Recomputes the chain from the API output alone: RFC 8785 canonical JSON without `hash`,
 /// SHA-256, `prev_hash` links from 64 zeros, `seq` gap-free from 1.
-fn assert_chain_valid(events: &[Value]) {
+pub(crate) fn assert_chain_valid(events: &[Value]) {
     let mut prev = "0".repeat(64);
     for (index, event) in events.iter().enumerate() {
         let seq = index as i64 + 1;

@@ -20,6 +20,7 @@ mod rate_limit;
 
 // The API conformance suite: every test runs on SQLite and on PostgreSQL.
 mod api_audit_chain;
+mod api_authorize_batches;
 mod api_authz;
 mod api_bad_inputs;
 mod api_bad_inputs_accounts_sessions;
@@ -51,5 +52,6 @@ mod cli_session;
 mod abuse;
 mod api_decoding;
 mod crash;
+mod crash_authorize;
 mod exclusive;
 mod secrets;

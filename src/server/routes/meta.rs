@@ -18,9 +18,9 @@ use crate::server::state::AppState;
         (status = 503, description = "The database does not answer", body = Health),
     ))]
 pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    let (status, database) = match state.store.ping().await {
+    let (status, database) = match state.health.status(&state.store).await {
         Ok(()) => (StatusCode::OK, "ok".to_owned()),
-        Err(error) => (StatusCode::SERVICE_UNAVAILABLE, error.to_string()),
+        Err(error) => (StatusCode::SERVICE_UNAVAILABLE, error),
     };
     let health = Health {
         status: if status == StatusCode::OK {

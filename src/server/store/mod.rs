@@ -27,7 +27,7 @@ pub use crate::server::domain::{SessionAuth, SessionRecord};
 pub use sql::SqlStore;
 
 /// What went wrong in the store, in terms a handler can answer with.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("{0}")]
     NotFound(String),
@@ -42,6 +42,10 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Database(String),
 }
+
+/// Connection-level failures seen by any store of this process: `/healthz` trusts its cached
+/// status only while this has not moved since that status was checked (see `server::health`).
+pub static UNAVAILABLE_ERRORS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
@@ -60,6 +64,7 @@ impl From<sqlx::Error> for StoreError {
             _ => false,
         };
         if unavailable {
+            UNAVAILABLE_ERRORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             StoreError::Unavailable(error.to_string())
         } else {
             StoreError::Database(error.to_string())

@@ -65,5 +65,6 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore
         backend: Backend::Postgres,
         cache: None,
         events,
+        access_queues: Default::default(),
     })
 }

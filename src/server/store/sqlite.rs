@@ -104,6 +104,7 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore
         backend: Backend::Sqlite,
         cache: None,
         events: Arc::default(),
+        access_queues: Default::default(),
     })
 }
 

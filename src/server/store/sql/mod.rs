@@ -10,6 +10,7 @@
 
 mod accounts;
 mod audit;
+mod authorize;
 mod grants;
 mod orgs;
 mod policy;
@@ -49,6 +50,7 @@ use crate::api::{
 const ID_CHUNK: usize = 500;
 
 /// single connection so that writers queue in-process instead of failing with `SQLITE_BUSY`.
+#[derive(Clone)]
 pub struct SqlStore {
     pub(super) read: AnyPool,
     pub(super) write: AnyPool,
@@ -57,6 +59,8 @@ pub struct SqlStore {
     pub(super) cache: Option<Arc<AuthCache>>,
     /// Request decisions as they commit (see [`RequestEvents`]).
     pub(super) events: Arc<RequestEvents>,
+    /// `authorize` decisions waiting for their org's writer (see [`authorize`]).
+    pub(super) access_queues: Arc<authorize::AccessQueues>,
 }
 
 impl SqlStore {

@@ -13,14 +13,12 @@ use super::rows::{
     session_row,
 };
 use super::{ID_CHUNK, SqlStore};
-use crate::api::{
-    EnabledStatus, GrantStatus, Page, Role, Session, SessionStatus, SessionStatusFilter,
-};
+use crate::api::{EnabledStatus, GrantStatus, Page, Session, SessionStatus, SessionStatusFilter};
 use crate::server::domain::{self, SessionAsk};
 use crate::server::ids;
 use crate::server::store::{
-    AccessRequest, NewSession, PageRequest, Principal, SessionAuth, SessionScope, StoreError,
-    StoreResult, TokenHash,
+    NewSession, PageRequest, Principal, SessionAuth, SessionScope, StoreError, StoreResult,
+    TokenHash,
 };
 
 /// Candidate grants considered when the server picks one for a new session.
@@ -444,51 +442,6 @@ impl SqlStore {
         session.close_reason = Some(reason.to_owned());
         session.status = SessionStatus::Closed;
         Ok(session)
-    }
-
-    pub(super) async fn decide_access(
-        &self,
-        access: &AccessRequest,
-        now: Timestamp,
-    ) -> StoreResult<Option<String>> {
-        let mut tx = self.begin_write().await?;
-        let mut org = self.lock_org_pk(&mut tx, access.session.org_pk).await?;
-        // Every change that ends a session (close, revoke, disable) holds this org's lock, so
-        // the session read now reflects each one committed before; the lookup the caller made
-        // before waiting for the lock may be older.
-        let session = self
-            .session_by_id(&mut tx, &access.session.session.id)
-            .await?
-            .ok_or_else(|| StoreError::NotFound("the session is gone".into()))?
-            .auth;
-        let denial = session.access_denial(access.area, access.action, now);
-        let engineer = Principal {
-            pk: session.engineer_pk,
-            id: session.engineer_id.clone(),
-            email: session.session.engineer.clone(),
-            role: Role::Support,
-            org: None,
-        };
-        org.head.record(
-            now,
-            &engineer,
-            if denial.is_none() {
-                "access.allowed"
-            } else {
-                "access.denied"
-            },
-            Some(&session.session.id),
-            json!({
-                "area": access.area,
-                "action": access.action,
-                "resource": access.resource,
-                "reason": denial,
-                "reported_by": access.reporter.email,
-            }),
-        )?;
-        org.head.save(&mut tx).await?;
-        tx.commit().await?;
-        Ok(denial)
     }
 }
 

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::{Row, Sizes, median, ms, pg_exec, post, start_server, time_run};
+use super::postgres::pg_exec;
+use super::server::{post, start_server};
+use super::{Row, Sizes, median, ms, time_run};
 
 /// Requests timed from approval to the waiter's exit.
 fn wake_rounds(quick: bool) -> usize {
