@@ -347,6 +347,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --areas 'Data areas, a subset of the grant''s [default: the grant''s]'
             cand --ttl 'Session lifetime, capped by the grant''s expiry [default: the server''s, 1h]'
             cand --reason 'Why you open it (required; in the org''s audit log)'
+            cand --on-end 'When the session is revoked, closed or expires: stop the command (SIGTERM, SIGKILL 10 s later, exit 6) or only warn'
             cand --profile 'Profile in config.toml to use'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format [default: table on a terminal, tsv otherwise]'

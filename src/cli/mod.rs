@@ -20,6 +20,7 @@ pub mod org;
 pub mod render;
 pub mod server;
 pub mod session;
+pub mod session_exec;
 pub mod time;
 pub mod ui;
 

@@ -1,19 +1,16 @@
 //! `supportctl session`: what support engineers do (and admins, to see and end sessions).
 
-use std::process::Command as Process;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
-
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::args::ListLimit;
 use super::context::Context;
 use super::error::{CommandError, CommandResult, ErrorKind};
+use super::session_exec::OnEnd;
 use super::time::parse_duration;
 use crate::api::{
     Action, Area, Level, OpenSession, Role, SESSION_TOKEN_PREFIX, Session, SessionStatusFilter,
-    SessionWithToken, join_areas,
+    join_areas,
 };
 use crate::cli::client::{ApiClient, SessionList};
 use crate::cli::ui::{OutputFormat, Tabular, tsv_cells};
@@ -30,8 +27,12 @@ pub enum SessionCommand {
   supportctl session exec acme --reason 'Ticket 4821' -- ./inspect-chats.sh
   supportctl session exec acme --level read-only --ttl 15m --reason 'SUP-4821' -- sh -c 'curl -H \"Authorization: Bearer $SUPPORTCTL_SESSION_TOKEN\" ...'
 
-The command's exit code becomes supportctl's (127 if it cannot be found, 126 if it cannot be
-run, 128+N if a signal ended it). The session is closed however the command ends.")]
+The command must exist before a session is opened (127 if it cannot be found, 126 if it cannot
+be run). The session is watched while the command runs: when it is revoked, closed or expires,
+the command gets SIGTERM (SIGKILL 10 s later) and supportctl exits 6 saying why and by whom
+(`--on-end warn` only warns). A warning comes 5 minutes before the session expires. Otherwise
+the command's exit code becomes supportctl's (128+N if a signal ended it), and the session is
+closed however the command ends.")]
     Exec(ExecArgs),
     /// List sessions: your own as a support engineer, the org's as an admin.
     List(ListArgs),
@@ -74,6 +75,10 @@ pub struct ExecArgs {
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+    /// When the session is revoked, closed or expires: stop the command (SIGTERM, SIGKILL 10 s
+    /// later, exit 6) or only warn.
+    #[arg(long, value_enum, default_value_t = OnEnd::Stop)]
+    pub on_end: OnEnd,
 }
 
 #[derive(Debug, Args)]
@@ -113,7 +118,7 @@ pub struct CheckArgs {
 pub fn run(context: &mut Context, command: SessionCommand) -> CommandResult {
     match command {
         SessionCommand::Open(args) => open(context, args),
-        SessionCommand::Exec(args) => exec(context, args),
+        SessionCommand::Exec(args) => super::session_exec::exec(context, args),
         SessionCommand::List(args) => list(context, args),
         SessionCommand::Show(args) => show(context, args),
         SessionCommand::Close(args) => close(context, args),
@@ -121,7 +126,7 @@ pub fn run(context: &mut Context, command: SessionCommand) -> CommandResult {
     }
 }
 
-fn open_request(args: &OpenArgs) -> CommandResult<OpenSession> {
+pub(crate) fn open_request(args: &OpenArgs) -> CommandResult<OpenSession> {
     let reason = match &args.reason {
         Some(reason) if !reason.trim().is_empty() => reason.clone(),
         _ => {
@@ -166,91 +171,6 @@ fn open(context: &mut Context, args: OpenArgs) -> CommandResult {
             Ok(context.ui.line(&opened.token)?)
         }
     }
-}
-
-/// An environment variable that may carry an account token: `SUPPORTCTL_TOKEN`, and the
-/// `SUPPORTCTL_<ROLE>_TOKEN` lines that `server --dev` prints. A command run in a session gets
-/// none of them.
-fn is_account_credential(name: &str) -> bool {
-    name.starts_with("SUPPORTCTL_") && name.ends_with("TOKEN") && name != "SUPPORTCTL_SESSION_TOKEN"
-}
-
-fn exec(context: &mut Context, args: ExecArgs) -> CommandResult {
-    let request = open_request(&args.open)?;
-    let connection = context.connect()?;
-    let SessionWithToken { session, token } =
-        connection.client.open_session(&args.open.org, &request)?;
-    context.ui.note(&format!(
-        "Opened session {} in {} ({} on {}), ends {}; running {}",
-        session.id,
-        session.org,
-        session.level,
-        join_areas(&session.areas),
-        session.expires_at,
-        args.command[0]
-    ));
-    // The terminal's Ctrl-C goes to the command; we stay to close the session after it.
-    let interrupted = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        let _ = signal_hook::flag::register(signal, interrupted.clone());
-    }
-    let mut command = Process::new(&args.command[0]);
-    command.args(&args.command[1..]);
-    // The command acts as the session and nothing more: no account token reaches it.
-    for (name, _) in std::env::vars_os() {
-        if is_account_credential(&name.to_string_lossy()) {
-            command.env_remove(name);
-        }
-    }
-    let outcome = command
-        .env("SUPPORTCTL_SESSION_TOKEN", &token)
-        .env("SUPPORTCTL_SESSION_ID", &session.id)
-        .env("SUPPORTCTL_SESSION_ORG", &session.org)
-        .env("SUPPORTCTL_SESSION_LEVEL", session.level.to_string())
-        .env("SUPPORTCTL_SESSION_AREAS", join_areas(&session.areas))
-        .env(
-            "SUPPORTCTL_SESSION_EXPIRES_AT",
-            session.expires_at.to_string(),
-        )
-        .status();
-    let closed = connection
-        .client
-        .close_session(&session.id, Some("exec finished".to_owned()));
-    match &closed {
-        Ok(_) => context.ui.note(&format!("Closed session {}", session.id)),
-        Err(error) => context.ui.warn(&format!(
-            "could not close session {}: {error}; it ends on its own {}",
-            session.id, session.expires_at
-        )),
-    }
-    let status = match outcome {
-        Ok(status) => status,
-        Err(error) => {
-            let code = if error.kind() == std::io::ErrorKind::NotFound {
-                127
-            } else {
-                126
-            };
-            return Err(
-                CommandError::general(format!("cannot run {}: {error}", args.command[0]))
-                    .with_exit(code),
-            );
-        }
-    };
-    if let Some(code) = status.code() {
-        if code == 0 {
-            return Ok(());
-        }
-        return Err(CommandError::silent(code));
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        if let Some(signal) = status.signal() {
-            return Err(CommandError::silent(128 + signal));
-        }
-    }
-    Err(CommandError::silent(1))
 }
 
 fn list(context: &mut Context, args: ListArgs) -> CommandResult {

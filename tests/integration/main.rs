@@ -43,6 +43,7 @@ mod cli_operator;
 mod cli_output;
 mod cli_secret_service;
 mod cli_session;
+mod cli_session_exec;
 
 // Hostile input, faults and attack.
 mod abuse;
