@@ -45,6 +45,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand audit 'Read, follow, verify and checkpoint the org''s audit log (org admins; --vendor: the vendor''s own log, operators)'
             cand org 'Create, list and disable orgs (operators)'
             cand account 'Create, list and disable accounts (operators)'
+            cand profile 'List profiles, switch the default one, show the one in use'
             cand completion 'Print a shell completion script'
             cand server 'Run the support-access API server'
             cand demo 'Walk through the whole workflow on a throwaway local server'
@@ -860,6 +861,131 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;account;help;help'= {
         }
+        &'supportctl;profile'= {
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand list 'List the profiles; `*` marks the one in use'
+            cand ls 'List the profiles; `*` marks the one in use'
+            cand use 'Make a profile the default for later commands (and set its default org)'
+            cand current 'Print the profile in use, and why (flag, environment or config)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'supportctl;profile;list'= {
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;profile;ls'= {
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;profile;use'= {
+            cand --org 'Also make ORG this profile''s default org (an empty value clears it)'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;profile;current'= {
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;profile;help'= {
+            cand list 'List the profiles; `*` marks the one in use'
+            cand use 'Make a profile the default for later commands (and set its default org)'
+            cand current 'Print the profile in use, and why (flag, environment or config)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'supportctl;profile;help;list'= {
+        }
+        &'supportctl;profile;help;use'= {
+        }
+        &'supportctl;profile;help;current'= {
+        }
+        &'supportctl;profile;help;help'= {
+        }
         &'supportctl;completion'= {
             cand --profile 'Profile in config.toml to use'
             cand --server 'Server URL, overriding the profile''s'
@@ -987,6 +1113,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand audit 'Read, follow, verify and checkpoint the org''s audit log (org admins; --vendor: the vendor''s own log, operators)'
             cand org 'Create, list and disable orgs (operators)'
             cand account 'Create, list and disable accounts (operators)'
+            cand profile 'List profiles, switch the default one, show the one in use'
             cand completion 'Print a shell completion script'
             cand server 'Run the support-access API server'
             cand demo 'Walk through the whole workflow on a throwaway local server'
@@ -1073,6 +1200,17 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;help;account;disable'= {
         }
         &'supportctl;help;account;rotate-token'= {
+        }
+        &'supportctl;help;profile'= {
+            cand list 'List the profiles; `*` marks the one in use'
+            cand use 'Make a profile the default for later commands (and set its default org)'
+            cand current 'Print the profile in use, and why (flag, environment or config)'
+        }
+        &'supportctl;help;profile;list'= {
+        }
+        &'supportctl;help;profile;use'= {
+        }
+        &'supportctl;help;profile;current'= {
         }
         &'supportctl;help;completion'= {
         }

@@ -49,6 +49,7 @@ complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "session" -d '
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "audit" -d 'Read, follow, verify and checkpoint the org\'s audit log (org admins; --vendor: the vendor\'s own log, operators)'
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "org" -d 'Create, list and disable orgs (operators)'
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "account" -d 'Create, list and disable accounts (operators)'
+complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "profile" -d 'List profiles, switch the default one, show the one in use'
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "server" -d 'Run the support-access API server'
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "demo" -d 'Walk through the whole workflow on a throwaway local server'
@@ -710,6 +711,101 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "disable" -d 'Disable an account: its token stops working and its open sessions end at once'
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "rotate-token" -d 'Replace an account\'s token; the old one stops working at once'
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -f -a "list" -d 'List the profiles; `*` marks the one in use'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -f -a "ls" -d 'List the profiles; `*` marks the one in use'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -f -a "use" -d 'Make a profile the default for later commands (and set its default org)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -f -a "current" -d 'Print the profile in use, and why (flag, environment or config)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from list" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from list" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from list" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from list" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from list" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from list" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from list" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from ls" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from ls" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from ls" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from ls" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from ls" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from ls" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from ls" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from ls" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from ls" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from ls" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from ls" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from use" -l org -d 'Also make ORG this profile\'s default org (an empty value clears it)' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from use" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from use" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from use" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from use" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from use" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from use" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from use" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from use" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from use" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from use" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from use" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from use" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from use" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from current" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from current" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from current" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from current" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from current" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from current" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from current" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from current" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from current" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from current" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from current" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from current" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from current" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the profiles; `*` marks the one in use'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "use" -d 'Make a profile the default for later commands (and set its default org)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "current" -d 'Print the profile in use, and why (flag, environment or config)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand completion" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand completion" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand completion" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
@@ -806,18 +902,19 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -s v -l verb
 complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
 complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -s V -l version -d 'Print version'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account completion server demo help" -f -a "login" -d 'Sign in: check a token with the server and store it in the OS keyring'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account completion server demo help" -f -a "logout" -d 'Forget a profile\'s stored token'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account completion server demo help" -f -a "status" -d 'Who am I, on which server, with which token; exit 4 if not usable'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account completion server demo help" -f -a "grant" -d 'Grant, list, extend and revoke support access (org admins)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account completion server demo help" -f -a "session" -d 'Open, use, list and close support sessions (support engineers)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account completion server demo help" -f -a "audit" -d 'Read, follow, verify and checkpoint the org\'s audit log (org admins; --vendor: the vendor\'s own log, operators)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account completion server demo help" -f -a "org" -d 'Create, list and disable orgs (operators)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account completion server demo help" -f -a "account" -d 'Create, list and disable accounts (operators)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account completion server demo help" -f -a "completion" -d 'Print a shell completion script'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account completion server demo help" -f -a "server" -d 'Run the support-access API server'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account completion server demo help" -f -a "demo" -d 'Walk through the whole workflow on a throwaway local server'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account completion server demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account profile completion server demo help" -f -a "login" -d 'Sign in: check a token with the server and store it in the OS keyring'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account profile completion server demo help" -f -a "logout" -d 'Forget a profile\'s stored token'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account profile completion server demo help" -f -a "status" -d 'Who am I, on which server, with which token; exit 4 if not usable'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account profile completion server demo help" -f -a "grant" -d 'Grant, list, extend and revoke support access (org admins)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account profile completion server demo help" -f -a "session" -d 'Open, use, list and close support sessions (support engineers)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account profile completion server demo help" -f -a "audit" -d 'Read, follow, verify and checkpoint the org\'s audit log (org admins; --vendor: the vendor\'s own log, operators)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account profile completion server demo help" -f -a "org" -d 'Create, list and disable orgs (operators)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account profile completion server demo help" -f -a "account" -d 'Create, list and disable accounts (operators)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account profile completion server demo help" -f -a "profile" -d 'List profiles, switch the default one, show the one in use'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account profile completion server demo help" -f -a "completion" -d 'Print a shell completion script'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account profile completion server demo help" -f -a "server" -d 'Run the support-access API server'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account profile completion server demo help" -f -a "demo" -d 'Walk through the whole workflow on a throwaway local server'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant session audit org account profile completion server demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from grant" -f -a "create" -d 'Grant the support team access to your org'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from grant" -f -a "list" -d 'List grants: an admin sees the org\'s, a support engineer those usable by them'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from grant" -f -a "show" -d 'Show one grant'
@@ -840,4 +937,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_s
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "list" -d 'List accounts'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "disable" -d 'Disable an account: its token stops working and its open sessions end at once'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "rotate-token" -d 'Replace an account\'s token; the old one stops working at once'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "list" -d 'List the profiles; `*` marks the one in use'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "use" -d 'Make a profile the default for later commands (and set its default org)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "current" -d 'Print the profile in use, and why (flag, environment or config)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "init" -d 'Create the schema and the first operator account; prints its token once'

@@ -17,6 +17,7 @@ pub mod grant;
 pub mod logging;
 pub mod login;
 pub mod org;
+pub mod profile;
 pub mod render;
 pub mod server;
 pub mod session;
@@ -146,6 +147,9 @@ pub enum Command {
     /// Create, list and disable accounts (operators).
     #[command(subcommand)]
     Account(account::AccountCommand),
+    /// List profiles, switch the default one, show the one in use.
+    #[command(subcommand)]
+    Profile(profile::ProfileCommand),
     /// Print a shell completion script.
     Completion(completion::CompletionArgs),
     /// Run the support-access API server.
@@ -323,6 +327,7 @@ fn run(context: &mut Context, command: Command) -> CommandResult {
         Command::Audit(command) => audit::run(context, command),
         Command::Org(command) => org::run(context, command),
         Command::Account(command) => account::run(context, command),
+        Command::Profile(command) => profile::run(context, command),
         Command::Completion(args) => completion::completion(context, args),
         Command::Server(args) => server::run(&mut context.ui, args),
         Command::Demo(args) => demo::run(context, args),
