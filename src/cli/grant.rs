@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::args::{ListLimit, OrgArg};
 use super::context::{Connection, Context};
-use super::error::{CommandError, CommandResult};
+use super::error::{CommandError, CommandResult, ErrorKind};
 use super::time::{parse_duration, parse_time};
 use crate::api::{
     Area, BulkRevoke, BulkRevokeResult, CreateGrant, Grant, GrantStatusFilter, Level, Role,
@@ -148,9 +148,18 @@ pub fn run(context: &mut Context, command: GrantCommand) -> CommandResult {
 }
 
 fn create(context: &mut Context, args: CreateArgs) -> CommandResult {
-    let request = complete_create(context, &args)?;
+    // Who and where first: no question is asked of someone who may not grant.
     let mut connection = context.connect()?;
+    let role = connection.role()?;
+    if role != Role::Admin {
+        return Err(CommandError::new(
+            ErrorKind::Forbidden,
+            format!("only an org's admins grant access; you are signed in as {role}"),
+        )
+        .with_hint("check `supportctl status`, or pass --profile for an admin's profile"));
+    }
     let org = args.org.resolve(&mut connection)?;
+    let request = complete_create(context, &args)?;
     if args.dry_run {
         context.ui.note(&format!(
             "Dry run: would grant {} access to org {org} ({}) {}; nothing was changed.",

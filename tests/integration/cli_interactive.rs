@@ -194,3 +194,33 @@ fn grant_create_wizard_leaves_the_duration_to_the_server_when_left_empty() {
     let grant = &server.admin().all("/v1/orgs/acme/grants")[0];
     assert_eq!(lifetime_seconds(grant), 3 * 3600);
 }
+
+/// A support engineer at a terminal is told at once that only admins grant, before any
+/// question is asked.
+#[test]
+fn grant_create_wizard_checks_the_role_before_asking_anything() {
+    let server = TestServer::start();
+    let mut command = std_command(
+        &server.url,
+        &server.tokens.support,
+        &server.dir.path().join("config"),
+    );
+    command
+        .args(["grant", "create", "--org", "acme"])
+        .env("TERM", "xterm-256color")
+        .env("NO_COLOR", "1");
+    let session = spawn_with_options(
+        command,
+        Options::new()
+            .timeout_ms(Some(20_000))
+            .strip_ansi_escape_codes(true),
+    )
+    .unwrap();
+    let (code, rest) = finish(session);
+    assert_eq!(code, 5, "{rest}");
+    assert!(rest.contains("only an org's admins grant access"), "{rest}");
+    assert!(
+        !rest.contains("Access level"),
+        "asked before checking: {rest}"
+    );
+}
