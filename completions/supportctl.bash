@@ -395,11 +395,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -433,11 +433,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -479,11 +479,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -517,11 +517,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -643,11 +643,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -681,11 +681,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -719,11 +719,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -761,11 +761,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -883,11 +883,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -941,11 +941,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -995,11 +995,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1033,11 +1033,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1071,11 +1071,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1109,11 +1109,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1179,11 +1179,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1225,11 +1225,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1373,11 +1373,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1419,11 +1419,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1461,11 +1461,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2059,11 +2059,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2097,11 +2097,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2135,11 +2135,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2177,11 +2177,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2215,11 +2215,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2327,11 +2327,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2365,11 +2365,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2403,11 +2403,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2511,11 +2511,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2553,11 +2553,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2667,11 +2667,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2763,11 +2763,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2801,11 +2801,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2843,11 +2843,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2885,11 +2885,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2947,11 +2947,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -3109,11 +3109,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -3167,11 +3167,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -3205,11 +3205,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -3243,11 +3243,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)

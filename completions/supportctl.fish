@@ -26,7 +26,8 @@ end
 
 complete -c supportctl -n "__fish_supportctl_needs_command" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_needs_command" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_needs_command" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_needs_command" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_needs_command" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -56,7 +57,8 @@ complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "demo" -d 'Wal
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand login" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand login" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand login" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand login" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand login" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -75,7 +77,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand login" -s h -l hel
 complete -c supportctl -n "__fish_supportctl_using_subcommand login" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand logout" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand logout" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand logout" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand logout" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand logout" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -92,7 +95,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand logout" -s h -l he
 complete -c supportctl -n "__fish_supportctl_using_subcommand logout" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand status" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand status" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand status" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand status" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand status" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -109,7 +113,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand status" -s h -l he
 complete -c supportctl -n "__fish_supportctl_using_subcommand status" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list show extend revoke help" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list show extend revoke help" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list show extend revoke help" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list show extend revoke help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list show extend revoke help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -147,7 +152,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from create" -l ticket -d 'Your support case reference' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from create" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from create" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from create" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -171,7 +177,8 @@ all\t''"
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from list" -l limit -d 'Show at most N' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from list" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from list" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from list" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -190,7 +197,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from show" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from show" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from show" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from show" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -209,7 +217,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from extend" -l by -d 'How much later the grant should end, e.g. 4h' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from extend" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from extend" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from extend" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from extend" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from extend" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -228,7 +237,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from revoke" -l reason -d 'Why (recorded in the audit log)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from revoke" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from revoke" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from revoke" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from revoke" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from revoke" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -253,7 +263,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -289,7 +300,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l reason -d 'Why you open it (required; in the org\'s audit log)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -320,7 +332,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fis
 warn\t'Only print a warning; the command runs on (without a usable session)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -344,7 +357,8 @@ all\t''"
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from list" -l limit -d 'Show at most N' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from list" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from list" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from list" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -362,7 +376,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from show" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from show" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from show" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -380,7 +395,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from close" -l reason -d 'Why (recorded in the audit log)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from close" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from close" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from close" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from close" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from close" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -398,7 +414,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from check" -l token -d 'The session token [default: $SUPPORTCTL_SESSION_TOKEN]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from check" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from check" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from check" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from check" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from check" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -422,7 +439,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify checkpoint key help" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify checkpoint key help" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify checkpoint key help" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify checkpoint key help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify checkpoint key help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -449,7 +467,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l interval -d 'How often --follow asks for new events' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -473,7 +492,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l key -d 'The verifier key to check the checkpoint with (from `audit key`), or a file holding it [default: fetched from the server]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -492,7 +512,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -510,7 +531,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from key" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from key" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from key" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from key" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from key" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -532,7 +554,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -554,7 +577,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from create" -l name -d 'Display name [default: the slug]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from create" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from create" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from create" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -572,7 +596,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_se
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from list" -l limit -d 'Show at most N' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from list" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from list" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from list" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -590,7 +615,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_se
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from disable" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from disable" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from disable" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from disable" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from disable" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -611,7 +637,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_se
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list disable rotate-token help" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list disable rotate-token help" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list disable rotate-token help" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list disable rotate-token help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list disable rotate-token help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -638,7 +665,8 @@ service\t'A platform service: introspects and authorizes session tokens'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from create" -l org -d 'The org an admin administers (admins only)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from create" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from create" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from create" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -656,7 +684,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from list" -l limit -d 'Show at most N' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from list" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from list" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from list" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -674,7 +703,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from disable" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from disable" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from disable" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from disable" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from disable" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -691,7 +721,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from disable" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from rotate-token" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from rotate-token" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from rotate-token" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from rotate-token" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from rotate-token" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -713,7 +744,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -735,7 +767,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not _
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from list" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from list" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from list" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -752,7 +785,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from ls" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from ls" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from ls" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from ls" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from ls" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -770,7 +804,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from use" -l org -d 'Also make ORG this profile\'s default org (an empty value clears it)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from use" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from use" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from use" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from use" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from use" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -787,7 +822,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from use" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from current" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from current" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from current" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from current" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from current" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -808,7 +844,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand completion" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand completion" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand completion" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand completion" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand completion" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -844,7 +881,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l sweep-interval -d 'How often expiries are recorded in the audit log' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -868,7 +906,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from init" -l signing-key -d 'Keep the checkpoint signing key in this file (created, readable by you only, when missing; signed-note private key format) instead of in the database' -r -F
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from init" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from init" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from init" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from init" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from init" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
@@ -887,7 +926,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -s o -l output -d 'Output format [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''

@@ -170,7 +170,7 @@ fn create(context: &mut Context, args: CreateArgs) -> CommandResult {
                     "for {}",
                     crate::cli::ui::spoken_duration(seconds.unsigned_abs())
                 ),
-                (_, Some(until)) => format!("until {until}"),
+                (_, Some(until)) => format!("until {}", crate::cli::table::local_full(until)),
                 _ => "for the server's default duration".to_owned(),
             }
         ));
@@ -180,13 +180,25 @@ fn create(context: &mut Context, args: CreateArgs) -> CommandResult {
         return Ok(());
     }
     let grant = connection.client.create_grant(&org, &request)?;
-    Ok(context.ui.created(
+    let seconds = grant.expires_at.as_second() - grant.created_at.as_second();
+    context.ui.created(
         &format!(
-            "Granted {} access to {} until {} ({})",
-            grant.level, grant.org, grant.expires_at, grant.id
+            "Granted {} access to {} until {}, {} ({})",
+            grant.level,
+            grant.org,
+            crate::cli::table::local_full(grant.expires_at),
+            crate::cli::ui::relative_time(grant.expires_at, Timestamp::now()),
+            grant.id
         ),
         &grant,
-    )?)
+    )?;
+    if seconds < 3600 {
+        context.ui.warn(&format!(
+            "this grant lasts only {}: sessions under it end when it does",
+            crate::cli::ui::spoken_duration(seconds.unsigned_abs())
+        ));
+    }
+    Ok(())
 }
 
 /// The create request, asking on a terminal for what the flags leave out.
@@ -323,6 +335,8 @@ fn list(context: &mut Context, args: ListArgs) -> CommandResult {
         }
     } else {
         let org = args.org.resolve(&mut connection)?;
+        // One org's list: its name on every row says nothing.
+        context.ui.hide_column("org");
         connection
             .client
             .list_grants(GrantList::Org(&org), args.status, max)?
@@ -354,9 +368,11 @@ fn extend(context: &mut Context, args: ExtendArgs) -> CommandResult {
     let mut connection = context.connect()?;
     let org = args.org.resolve(&mut connection)?;
     let grant = connection.client.extend_grant(&org, &args.id, args.by)?;
-    context
-        .ui
-        .success(&format!("Grant {} now ends {}", grant.id, grant.expires_at));
+    context.ui.success(&format!(
+        "Grant {} now ends {}",
+        grant.id,
+        crate::cli::table::local_full(grant.expires_at)
+    ));
     if context.ui.quiet() || context.ui.format() != OutputFormat::Table {
         context.ui.one(&grant)?;
     }

@@ -22,6 +22,7 @@ pub mod render;
 pub mod server;
 pub mod session;
 pub mod session_exec;
+pub mod table;
 pub mod time;
 pub mod ui;
 
@@ -31,7 +32,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use self::context::Context;
 use self::error::{CommandError, CommandResult, EXIT_CODES_HELP, ErrorKind};
-use crate::cli::ui::{ColorChoice, OutputFormat, Ui, UiSettings};
+use crate::cli::ui::{ColorChoice, OutputArg, OutputFormat, Ui, UiSettings};
 
 const ABOUT: &str = "Grant, scope, audit and revoke vendor support access to your org";
 
@@ -80,9 +81,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "SUPPORTCTL_SERVER", value_name = "URL")]
     pub server: Option<String>,
 
-    /// Output format [default: table on a terminal, tsv otherwise]
+    /// Output format; `wide` is a table with more columns [default: table on a terminal, tsv
+    /// otherwise]
     #[arg(short = 'o', long, global = true, value_enum, value_name = "FORMAT")]
-    pub output: Option<OutputFormat>,
+    pub output: Option<OutputArg>,
 
     /// Same as `-o json`.
     #[arg(long, global = true, conflicts_with = "output")]
@@ -169,6 +171,7 @@ pub fn command() -> clap::Command {
 fn usage_error(error: &clap::Error) -> ExitCode {
     let ui = Ui::new(UiSettings {
         format: None,
+        wide: false,
         quiet: false,
         color: ColorChoice::Auto,
         assume_yes: false,
@@ -258,8 +261,9 @@ pub fn main() -> ExitCode {
         format: if cli.global.json {
             Some(OutputFormat::Json)
         } else {
-            cli.global.output
+            cli.global.output.map(OutputArg::format)
         },
+        wide: cli.global.output == Some(OutputArg::Wide),
         quiet: cli.global.quiet,
         color: cli.global.color,
         assume_yes: cli.global.yes,

@@ -177,6 +177,13 @@ fn list(context: &mut Context, args: ListArgs) -> CommandResult {
     let mut connection = context.connect()?;
     let max = args.limit.max();
     let admin = connection.role()? == Role::Admin;
+    if admin {
+        // An admin's sessions are all in one org: its name on every row says nothing.
+        context.ui.hide_column("org");
+    } else {
+        // A support engineer's own sessions: the engineer is always you.
+        context.ui.hide_column("engineer");
+    }
     let sessions = match &args.org {
         Some(org) if admin => {
             connection

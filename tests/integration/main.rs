@@ -45,6 +45,7 @@ mod cli_profiles;
 mod cli_secret_service;
 mod cli_session;
 mod cli_session_exec;
+mod cli_tables;
 
 // Hostile input, faults and attack.
 mod abuse;
