@@ -14,6 +14,7 @@ pub mod credentials;
 pub mod demo;
 pub mod error;
 pub mod grant;
+pub mod grant_revoke;
 pub mod logging;
 pub mod login;
 pub mod org;
