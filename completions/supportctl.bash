@@ -906,7 +906,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__audit__subcmd__list)
-            opts="-f -o -q -y -v -h -V --org --since --action --limit --all --vendor --follow --interval --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-f -o -q -y -v -h -V --org --since --action --limit --all --vendor --follow --tail --interval --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -925,6 +925,10 @@ _supportctl() {
                     return 0
                     ;;
                 --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tail)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -464,6 +464,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l since -d 'Only events since a duration ago (24h) or a time (RFC 3339)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l action -d 'Only events with this action, e.g. grant.revoked or access.denied' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l limit -d 'Show at most N' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l tail -d 'With --follow: first print the last N events, for context' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l interval -d 'How often --follow asks for new events' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l server -d 'Server URL, overriding the profile\'s' -r
@@ -477,7 +478,7 @@ never\t''"
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l all -d 'Show all, however many'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l vendor -d 'The vendor\'s own log (operators): accounts outside any org, and orgs themselves'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -s f -l follow -d 'Keep printing new events until interrupted'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -s f -l follow -d 'Print new events as they happen, one line each, until interrupted (reconnects when the server goes away, resuming after the last event printed)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l json -d 'Same as `-o json`'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -s y -l yes -d 'Assume yes at every confirmation'

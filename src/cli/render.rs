@@ -192,7 +192,7 @@ impl Tabular for AuditEvent {
 }
 
 /// `key=value` pairs of an event's details, skipping nulls.
-fn summarize(details: &serde_json::Value) -> String {
+pub fn summarize(details: &serde_json::Value) -> String {
     let Some(map) = details.as_object() else {
         return details.to_string();
     };
