@@ -357,7 +357,16 @@ fn show(context: &mut Context, args: ShowArgs) -> CommandResult {
 fn extend(context: &mut Context, args: ExtendArgs) -> CommandResult {
     let mut connection = context.connect()?;
     let org = args.org.resolve(&mut connection)?;
-    let grant = connection.client.extend_grant(&org, &args.id, args.by)?;
+    let grant = connection
+        .client
+        .extend_grant(&org, &args.id, args.by)
+        .map_err(|error| {
+            let mut error = CommandError::from(error);
+            if let Some(rest) = error.message.strip_prefix("--for ") {
+                error.message = format!("--by {rest}");
+            }
+            error
+        })?;
     context.ui.success(&format!(
         "Grant {} now ends {}",
         grant.id,

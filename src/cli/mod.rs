@@ -288,7 +288,20 @@ pub fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if error.kind == ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(error) => {
+        Err(mut error) => {
+            if error.kind == ErrorKind::Unauthenticated
+                && std::env::var("SUPPORTCTL_TOKEN").is_ok_and(|token| !token.is_empty())
+                && error
+                    .hint
+                    .as_deref()
+                    .is_some_and(|hint| hint.starts_with("log in again"))
+            {
+                error.hint = Some(
+                    "SUPPORTCTL_TOKEN is set and overrides your login: fix or unset it \
+                     (`unset SUPPORTCTL_TOKEN`) to use the stored token"
+                        .to_owned(),
+                );
+            }
             if !error.is_silent() {
                 context.ui.error(&error);
             }

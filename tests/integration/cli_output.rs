@@ -48,13 +48,30 @@ fn each_exit_code_of_the_spec() {
             "grant", "create", "--level", "member", "--for", "31d", "--reason", "x",
         ])
         .fails(6);
-    // 7 server unreachable
+    // 7 server unreachable: said in a few words; the chain of causes under -v.
+    let dead = dead_server_url();
     let out = server
         .as_admin()
-        .env("SUPPORTCTL_SERVER", dead_server_url())
+        .env("SUPPORTCTL_SERVER", &dead)
         .args(["grant", "list"])
         .fails(7);
-    out.assert_error_shape().stderr_has("cannot reach");
+    out.assert_error_shape().stderr_has(&format!(
+        "error: cannot reach {}: connection refused",
+        dead.trim_end_matches('/')
+    ));
+    assert!(!out.stderr.contains("tcp connect"), "{out}");
+    server
+        .as_admin()
+        .env("SUPPORTCTL_SERVER", &dead)
+        .args(["grant", "list", "-v"])
+        .fails(7)
+        .stderr_has("error sending request");
+    // A bad SUPPORTCTL_TOKEN says that it overrides the login.
+    server
+        .run_with("sat_0000000000000000000000000000000000000000000000000")
+        .args(["grant", "list"])
+        .fails(4)
+        .stderr_has("SUPPORTCTL_TOKEN is set and overrides your login");
     // -h and --help succeed, and --help documents the exit codes.
     server.as_nobody().arg("-h").ok();
     server
