@@ -107,6 +107,11 @@ impl CommandError {
         Self::new(ErrorKind::Interrupted, "interrupted")
     }
 
+    /// A confirmation answered "no" (which printed `Cancelled.`): exit 1, no `error:` line.
+    pub fn cancelled() -> Self {
+        Self::silent(1)
+    }
+
     /// Exit with `code` and print nothing (the command that failed has said why).
     pub fn silent(code: i32) -> Self {
         Self::new(ErrorKind::Passthrough(clamp(code)), "")

@@ -8,8 +8,10 @@ use serde::Serialize;
 use super::context::{Connection, Context};
 use super::error::{CommandError, CommandResult};
 use super::grant::RevokeArgs;
-use crate::api::{BulkRevoke, BulkRevokeResult, Grant, GrantStatusFilter};
-use crate::cli::client::{ApiClient, ClientError, GrantList};
+use crate::api::{
+    Area, BulkRevoke, BulkRevokeResult, Grant, GrantStatusFilter, SessionStatusFilter, join_areas,
+};
+use crate::cli::client::{ApiClient, ClientError, GrantList, SessionList};
 use crate::cli::ui::{Cell, OutputFormat, Tabular};
 
 /// Ids per bulk request: the most the server takes in one, so that up to this many are
@@ -88,7 +90,7 @@ pub fn revoke(context: &mut Context, args: RevokeArgs) -> CommandResult {
                 "Revoke all {} active grants of org {org}? Their sessions end at once.",
                 active.len()
             ))? {
-                return Err(CommandError::usage("not confirmed; nothing was revoked"));
+                return Err(CommandError::cancelled());
             }
         }
         let result = connection.client.bulk_revoke(
@@ -107,19 +109,12 @@ pub fn revoke(context: &mut Context, args: RevokeArgs) -> CommandResult {
         }
         return finish_revoke(context, result);
     }
-    let question = if ids.len() == 1 {
-        format!(
-            "Revoke grant {} of org {org}? Its sessions end at once.",
-            ids[0]
-        )
-    } else {
-        format!(
-            "Revoke {} grants of org {org}? Their sessions end at once.",
-            ids.len()
-        )
-    };
-    if !context.ui.confirm(&question)? {
-        return Err(CommandError::usage("not confirmed; nothing was revoked"));
+    if !context.ui.assume_yes()
+        && !context
+            .ui
+            .confirm(&revoke_question(&connection, &org, &ids))?
+    {
+        return Err(CommandError::cancelled());
     }
     let bar = context.ui.spinner_or_bar(ids.len() as u64, "Revoking");
     let mut result = BulkRevokeResult::default();
@@ -246,4 +241,39 @@ fn dry_run_revoke(
 /// Every active grant of `org`, all pages.
 fn active_grants(client: &ApiClient, org: &str) -> CommandResult<Vec<Grant>> {
     Ok(client.list_grants(GrantList::Org(org), GrantStatusFilter::Active, None)?)
+}
+
+/// What revoking `ids` does, for the person confirming: the grant's level and areas, and the
+/// sessions it ends ("ends 2 active sessions"). Lookups that fail leave the details out.
+fn revoke_question(connection: &Connection, org: &str, ids: &[String]) -> String {
+    let sessions = connection
+        .client
+        .list_sessions(SessionList::Org(org), SessionStatusFilter::Active, None)
+        .unwrap_or_default();
+    let ending = sessions
+        .iter()
+        .filter(|session| ids.contains(&session.grant_id))
+        .count();
+    let ends = match ending {
+        0 => "ends no active session".to_owned(),
+        1 => "ends 1 active session at once".to_owned(),
+        n => format!("ends {n} active sessions at once"),
+    };
+    if let [id] = ids
+        && let Ok(grant) = connection.client.get_grant(org, id)
+    {
+        let areas = if Area::ALL.iter().all(|a| grant.areas.contains(a)) {
+            "all areas".to_owned()
+        } else {
+            join_areas(&grant.areas)
+        };
+        return format!(
+            "Revoke grant {id} ({} on {areas}, org {org})? This {ends}.",
+            grant.level
+        );
+    }
+    if let [id] = ids {
+        return format!("Revoke grant {id} of org {org}? This {ends}.");
+    }
+    format!("Revoke {} grants of org {org}? This {ends}.", ids.len())
 }

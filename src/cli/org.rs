@@ -60,7 +60,7 @@ pub fn run(context: &mut Context, command: OrgCommand) -> CommandResult {
                 "Disable org {}? Its admins are locked out and its open sessions end at once.",
                 args.slug
             ))? {
-                return Err(CommandError::usage("not confirmed; nothing was changed"));
+                return Err(CommandError::cancelled());
             }
             let org = connection.client.disable_org(&args.slug)?;
             Ok(context

@@ -128,6 +128,9 @@ pub struct Ui {
     now: Timestamp,
     wide: bool,
     hidden: Vec<&'static str>,
+    /// Confirmations may be asked on the terminal (`/dev/tty`) even when stdin is a pipe, like
+    /// `xargs -o`: stderr is a terminal, `--no-input` is absent, and there is a terminal.
+    can_confirm: bool,
 }
 
 impl Ui {
@@ -161,6 +164,7 @@ impl Ui {
             now: Timestamp::now(),
             wide: settings.wide,
             hidden: Vec::new(),
+            can_confirm: !settings.no_input && io::stderr().is_terminal() && has_tty(),
         }
     }
 
@@ -367,22 +371,29 @@ impl Ui {
     // Prompts (stderr) ------------------------------------------------------------------------
 
     /// Asks before a destructive step. Without a terminal, `--yes` is required (exit 2).
+    /// Asks on the terminal (even when stdin is a pipe). A "no" prints `Cancelled.`; the
+    /// caller then ends with [`CommandError::cancelled`].
     pub fn confirm(&self, question: &str) -> CommandResult<bool> {
         if self.assume_yes {
             return Ok(true);
         }
-        if !self.interactive {
+        if !self.can_confirm {
             return Err(
                 CommandError::usage(format!("confirmation required: {question}"))
                     .with_hint("there is no terminal to ask; pass --yes to confirm"),
             );
         }
-        prompt(|| {
+        // dialoguer (console) reads keys from /dev/tty when stdin is not a terminal.
+        let yes = prompt(|| {
             dialoguer::Confirm::new()
                 .with_prompt(question)
                 .default(false)
                 .interact()
-        })
+        })?;
+        if !yes {
+            self.note("Cancelled.");
+        }
+        Ok(yes)
     }
 
     pub fn spinner_or_bar(&self, len: u64, message: &str) -> indicatif::ProgressBar {
@@ -427,6 +438,15 @@ pub fn prompt<T>(ask: impl FnOnce() -> dialoguer::Result<T>) -> CommandResult<T>
     let answer = ask();
     PROMPTING.store(false, Ordering::SeqCst);
     answer.map_err(prompt_error)
+}
+
+/// Whether this process has a terminal to ask on.
+fn has_tty() -> bool {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .is_ok()
 }
 
 /// Whether a prompt is on the terminal (read by the SIGINT action).

@@ -159,6 +159,14 @@ fn list_show_check_and_close() {
         .stderr_has("already ended");
     assert_eq!(session(&server, &id)["close_reason"], "Done");
 
+    // Closing your own session asks nothing, terminal or not.
+    let (own_id, _) = server.support().open(json!({"reason": "Mine"}));
+    server
+        .as_support()
+        .args(["session", "close", &own_id])
+        .ok()
+        .stderr_has("Closed session");
+
     // The token is dead: check exits 4.
     server
         .as_nobody()
