@@ -6,7 +6,7 @@ use crate::common::cli::{Cli, Run, dead_server_url};
 use crate::common::harness::TestServer;
 
 #[test]
-fn each_exit_code_of_the_spec() {
+fn each_documented_exit_code() {
     let server = TestServer::start();
     let grant = server
         .admin()
