@@ -67,6 +67,9 @@ _supportctl() {
             supportctl__subcmd__account,list)
                 cmd="supportctl__subcmd__account__subcmd__list"
                 ;;
+            supportctl__subcmd__account,ls)
+                cmd="supportctl__subcmd__account__subcmd__list"
+                ;;
             supportctl__subcmd__account,rotate-token)
                 cmd="supportctl__subcmd__account__subcmd__rotate__subcmd__token"
                 ;;
@@ -95,6 +98,9 @@ _supportctl() {
                 cmd="supportctl__subcmd__audit__subcmd__key"
                 ;;
             supportctl__subcmd__audit,list)
+                cmd="supportctl__subcmd__audit__subcmd__list"
+                ;;
+            supportctl__subcmd__audit,ls)
                 cmd="supportctl__subcmd__audit__subcmd__list"
                 ;;
             supportctl__subcmd__audit,verify)
@@ -127,7 +133,13 @@ _supportctl() {
             supportctl__subcmd__grant,list)
                 cmd="supportctl__subcmd__grant__subcmd__list"
                 ;;
+            supportctl__subcmd__grant,ls)
+                cmd="supportctl__subcmd__grant__subcmd__list"
+                ;;
             supportctl__subcmd__grant,revoke)
+                cmd="supportctl__subcmd__grant__subcmd__revoke"
+                ;;
+            supportctl__subcmd__grant,rm)
                 cmd="supportctl__subcmd__grant__subcmd__revoke"
                 ;;
             supportctl__subcmd__grant,show)
@@ -280,6 +292,9 @@ _supportctl() {
             supportctl__subcmd__org,list)
                 cmd="supportctl__subcmd__org__subcmd__list"
                 ;;
+            supportctl__subcmd__org,ls)
+                cmd="supportctl__subcmd__org__subcmd__list"
+                ;;
             supportctl__subcmd__org__subcmd__help,create)
                 cmd="supportctl__subcmd__org__subcmd__help__subcmd__create"
                 ;;
@@ -346,8 +361,14 @@ _supportctl() {
             supportctl__subcmd__session,list)
                 cmd="supportctl__subcmd__session__subcmd__list"
                 ;;
+            supportctl__subcmd__session,ls)
+                cmd="supportctl__subcmd__session__subcmd__list"
+                ;;
             supportctl__subcmd__session,open)
                 cmd="supportctl__subcmd__session__subcmd__open"
+                ;;
+            supportctl__subcmd__session,rm)
+                cmd="supportctl__subcmd__session__subcmd__close"
                 ;;
             supportctl__subcmd__session,show)
                 cmd="supportctl__subcmd__session__subcmd__show"
@@ -418,7 +439,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__account)
-            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version create list disable rotate-token help"
+            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version create list ls disable rotate-token help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -704,7 +725,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__audit)
-            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version list verify checkpoint key help"
+            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version list ls verify checkpoint key help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1098,7 +1119,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__grant)
-            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version create list show extend revoke help"
+            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version create list ls show extend revoke rm help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2124,7 +2145,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__org)
-            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version create list disable help"
+            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version create list ls disable help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2790,7 +2811,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__session)
-            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version open exec list show close check help"
+            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version open exec list ls show close rm check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

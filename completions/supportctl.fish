@@ -111,30 +111,32 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand status" -s v -l ve
 complete -c supportctl -n "__fish_supportctl_using_subcommand status" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
 complete -c supportctl -n "__fish_supportctl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand status" -s V -l version -d 'Print version'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list show extend revoke help" -l profile -d 'Profile in config.toml to use' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list show extend revoke help" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list show extend revoke help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm help" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm help" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list show extend revoke help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list show extend revoke help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list show extend revoke help" -l json -d 'Same as `-o json`'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list show extend revoke help" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list show extend revoke help" -s y -l yes -d 'Assume yes at every confirmation'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list show extend revoke help" -l no-input -d 'Never prompt; fail instead when something is missing'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list show extend revoke help" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list show extend revoke help" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list show extend revoke help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list show extend revoke help" -s V -l version -d 'Print version'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list show extend revoke help" -f -a "create" -d 'Grant the support team access to your org'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list show extend revoke help" -f -a "list" -d 'List grants: an admin sees the org\'s, a support engineer those usable by them'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list show extend revoke help" -f -a "show" -d 'Show one grant'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list show extend revoke help" -f -a "extend" -d 'Move an active grant\'s expiry later'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list show extend revoke help" -f -a "revoke" -d 'Revoke grants: their sessions end at once'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list show extend revoke help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm help" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm help" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm help" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm help" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm help" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm help" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm help" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm help" -f -a "create" -d 'Grant the support team access to your org'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm help" -f -a "list" -d 'List grants: an admin sees the org\'s, a support engineer those usable by them'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm help" -f -a "ls" -d 'List grants: an admin sees the org\'s, a support engineer those usable by them'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm help" -f -a "show" -d 'Show one grant'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm help" -f -a "extend" -d 'Move an active grant\'s expiry later'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm help" -f -a "revoke" -d 'Revoke grants: their sessions end at once'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm help" -f -a "rm" -d 'Revoke grants: their sessions end at once'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from create" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from create" -l level -d 'Access level: read-only, member or admin' -r -f -a "read-only\t'May read, never change anything'
 member\t'Acts as a regular member of the org'
@@ -194,6 +196,31 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from list" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from ls" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from ls" -l status -d 'Which grants' -r -f -a "active\t''
+expired\t''
+revoked\t''
+all\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from ls" -l limit -d 'Show at most N' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from ls" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from ls" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from ls" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from ls" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from ls" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from ls" -l all -d 'Show all, however many'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from ls" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from ls" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from ls" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from ls" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from ls" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from ls" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from show" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from show" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from show" -l server -d 'Server URL, overriding the profile\'s' -r
@@ -255,37 +282,61 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from revoke" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from revoke" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from revoke" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from rm" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from rm" -l reason -d 'Why (recorded in the audit log)' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from rm" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from rm" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from rm" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from rm" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from rm" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from rm" -l all -d 'Revoke every active grant of the org'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from rm" -l dry-run -d 'Show what would be revoked, and revoke nothing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from rm" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from rm" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from rm" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from rm" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from rm" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from rm" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from help" -f -a "create" -d 'Grant the support team access to your org'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from help" -f -a "list" -d 'List grants: an admin sees the org\'s, a support engineer those usable by them'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one grant'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from help" -f -a "extend" -d 'Move an active grant\'s expiry later'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke grants: their sessions end at once'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -l profile -d 'Profile in config.toml to use' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -l json -d 'Same as `-o json`'
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -s y -l yes -d 'Assume yes at every confirmation'
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -l no-input -d 'Never prompt; fail instead when something is missing'
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -s V -l version -d 'Print version'
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -f -a "open" -d 'Open a session in an org; prints its token once'
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -f -a "exec" -d 'Open a session, run a command with SUPPORTCTL_SESSION_TOKEN set, close the session'
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -f -a "list" -d 'List sessions: your own as a support engineer, the org\'s as an admin'
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -f -a "show" -d 'Show one session'
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -f -a "close" -d 'Close sessions at once'
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -f -a "check" -d 'Is a session token active, and what may it do? Exit 4 if it is not active'
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list show close check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -f -a "open" -d 'Open a session in an org; prints its token once'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -f -a "exec" -d 'Open a session, run a command with SUPPORTCTL_SESSION_TOKEN set, close the session'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -f -a "list" -d 'List sessions: your own as a support engineer, the org\'s as an admin'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -f -a "ls" -d 'List sessions: your own as a support engineer, the org\'s as an admin'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -f -a "show" -d 'Show one session'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -f -a "close" -d 'Close sessions at once'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -f -a "rm" -d 'Close sessions at once'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -f -a "check" -d 'Is a session token active, and what may it do? Exit 4 if it is not active'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l grant -d 'The grant to use [default: the narrowest usable grant that covers the request]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l level -d 'Access level, at most the grant\'s [default: the grant\'s]' -r -f -a "read-only\t'May read, never change anything'
 member\t'Acts as a regular member of the org'
@@ -374,6 +425,32 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from list" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from ls" -l org -d 'Only this org\'s sessions (admins: default your org)' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from ls" -l status -r -f -a "active\t''
+expired\t''
+closed\t''
+revoked\t''
+all\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from ls" -l limit -d 'Show at most N' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from ls" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from ls" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from ls" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from ls" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from ls" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from ls" -l all -d 'Show all, however many'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from ls" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from ls" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from ls" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from ls" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from ls" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from ls" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from show" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from show" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
@@ -411,6 +488,25 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from close" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from close" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from close" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from rm" -l reason -d 'Why (recorded in the audit log)' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from rm" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from rm" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from rm" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from rm" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from rm" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from rm" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from rm" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from rm" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from rm" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from rm" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from rm" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from check" -l token -d 'The session token [default: $SUPPORTCTL_SESSION_TOKEN]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from check" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from check" -l server -d 'Server URL, overriding the profile\'s' -r
@@ -437,29 +533,30 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from help" -f -a "close" -d 'Close sessions at once'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from help" -f -a "check" -d 'Is a session token active, and what may it do? Exit 4 if it is not active'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify checkpoint key help" -l profile -d 'Profile in config.toml to use' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify checkpoint key help" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify checkpoint key help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify checkpoint key help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify checkpoint key help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify checkpoint key help" -l json -d 'Same as `-o json`'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify checkpoint key help" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify checkpoint key help" -s y -l yes -d 'Assume yes at every confirmation'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify checkpoint key help" -l no-input -d 'Never prompt; fail instead when something is missing'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify checkpoint key help" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify checkpoint key help" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify checkpoint key help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify checkpoint key help" -s V -l version -d 'Print version'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify checkpoint key help" -f -a "list" -d 'List the org\'s audit events, oldest first'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify checkpoint key help" -f -a "verify" -d 'Recompute the hash chain; exit 1 at the first break, saying where'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify checkpoint key help" -f -a "checkpoint" -d 'Print a checkpoint of the log, signed by the server'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify checkpoint key help" -f -a "key" -d 'Print the server\'s verifier key, which checks its checkpoints (no login needed)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list verify checkpoint key help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -f -a "list" -d 'List the org\'s audit events, oldest first'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -f -a "ls" -d 'List the org\'s audit events, oldest first'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -f -a "verify" -d 'Recompute the hash chain; exit 1 at the first break, saying where'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -f -a "checkpoint" -d 'Print a checkpoint of the log, signed by the server'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -f -a "key" -d 'Print the server\'s verifier key, which checks its checkpoints (no login needed)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l since -d 'Only events since a duration ago (24h) or a time (RFC 3339)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l action -d 'Only events with this action, e.g. grant.revoked or access.denied' -r
@@ -487,6 +584,33 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l since -d 'Only events since a duration ago (24h) or a time (RFC 3339)' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l action -d 'Only events with this action, e.g. grant.revoked or access.denied' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l limit -d 'Show at most N' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l tail -d 'With --follow: first print the last N events, for context' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l interval -d 'How often --follow asks for new events' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l all -d 'Show all, however many'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l vendor -d 'The vendor\'s own log (operators): accounts outside any org, and orgs themselves'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -s f -l follow -d 'Print new events as they happen, one line each, until interrupted (reconnects when the server goes away, resuming after the last event printed)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l file -d 'Verify an export (a JSON array from `audit list --all -o json`; `-` for stdin)' -r -F
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l checkpoint -d 'A checkpoint from `audit checkpoint`: also prove that the log still holds its event and extends it (its org, or the vendor\'s log, is the one checked)' -r -F
@@ -553,28 +677,29 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "checkpoint" -d 'Print a checkpoint of the log, signed by the server'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "key" -d 'Print the server\'s verifier key, which checks its checkpoints (no login needed)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -l profile -d 'Profile in config.toml to use' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list ls disable help" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list ls disable help" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list ls disable help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list ls disable help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -l json -d 'Same as `-o json`'
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -s y -l yes -d 'Assume yes at every confirmation'
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -l no-input -d 'Never prompt; fail instead when something is missing'
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -s V -l version -d 'Print version'
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -f -a "create" -d 'Create an org'
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -f -a "list" -d 'List orgs'
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -f -a "disable" -d 'Disable an org: its admins are locked out and its open sessions end at once'
-complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list disable help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list ls disable help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list ls disable help" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list ls disable help" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list ls disable help" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list ls disable help" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list ls disable help" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list ls disable help" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list ls disable help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list ls disable help" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list ls disable help" -f -a "create" -d 'Create an org'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list ls disable help" -f -a "list" -d 'List orgs'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list ls disable help" -f -a "ls" -d 'List orgs'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list ls disable help" -f -a "disable" -d 'Disable an org: its admins are locked out and its open sessions end at once'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list ls disable help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from create" -l name -d 'Display name [default: the slug]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from create" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from create" -l server -d 'Server URL, overriding the profile\'s' -r
@@ -614,6 +739,26 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_se
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from list" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from ls" -l limit -d 'Show at most N' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from ls" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from ls" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from ls" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from ls" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from ls" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from ls" -l all -d 'Show all, however many'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from ls" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from ls" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from ls" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from ls" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from ls" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from ls" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from disable" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from disable" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from disable" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
@@ -636,29 +781,30 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_se
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from help" -f -a "list" -d 'List orgs'
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from help" -f -a "disable" -d 'Disable an org: its admins are locked out and its open sessions end at once'
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list disable rotate-token help" -l profile -d 'Profile in config.toml to use' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list disable rotate-token help" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list disable rotate-token help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list ls disable rotate-token help" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list ls disable rotate-token help" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list ls disable rotate-token help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
-complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list disable rotate-token help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list ls disable rotate-token help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list disable rotate-token help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
-complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list disable rotate-token help" -l json -d 'Same as `-o json`'
-complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list disable rotate-token help" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list disable rotate-token help" -s y -l yes -d 'Assume yes at every confirmation'
-complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list disable rotate-token help" -l no-input -d 'Never prompt; fail instead when something is missing'
-complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list disable rotate-token help" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list disable rotate-token help" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
-complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list disable rotate-token help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list disable rotate-token help" -s V -l version -d 'Print version'
-complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list disable rotate-token help" -f -a "create" -d 'Create an account; prints its token once'
-complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list disable rotate-token help" -f -a "list" -d 'List accounts'
-complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list disable rotate-token help" -f -a "disable" -d 'Disable an account: its token stops working and its open sessions end at once'
-complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list disable rotate-token help" -f -a "rotate-token" -d 'Replace an account\'s token; the old one stops working at once'
-complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list disable rotate-token help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list ls disable rotate-token help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list ls disable rotate-token help" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list ls disable rotate-token help" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list ls disable rotate-token help" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list ls disable rotate-token help" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list ls disable rotate-token help" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list ls disable rotate-token help" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list ls disable rotate-token help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list ls disable rotate-token help" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list ls disable rotate-token help" -f -a "create" -d 'Create an account; prints its token once'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list ls disable rotate-token help" -f -a "list" -d 'List accounts'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list ls disable rotate-token help" -f -a "ls" -d 'List accounts'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list ls disable rotate-token help" -f -a "disable" -d 'Disable an account: its token stops working and its open sessions end at once'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list ls disable rotate-token help" -f -a "rotate-token" -d 'Replace an account\'s token; the old one stops working at once'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list ls disable rotate-token help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from create" -l role -r -f -a "operator\t'The vendor\'s platform operators: orgs and accounts'
 admin\t'An org\'s administrator: grants, sessions and audit of that org'
 support\t'A support engineer: opens sessions from grants'
@@ -702,6 +848,26 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from list" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from ls" -l limit -d 'Show at most N' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from ls" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from ls" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from ls" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from ls" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from ls" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from ls" -l all -d 'Show all, however many'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from ls" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from ls" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from ls" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from ls" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from ls" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from ls" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from disable" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from disable" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from disable" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'

@@ -17,6 +17,7 @@ pub enum AccountCommand {
   supportctl account create gateway@vendor.example --role service -q > gateway.token")]
     Create(CreateArgs),
     /// List accounts.
+    #[command(visible_alias = "ls")]
     List(ListArgs),
     /// Disable an account: its token stops working and its open sessions end at once.
     Disable(IdArgs),

@@ -26,6 +26,7 @@ pub enum AuditCommand {
   supportctl audit list --action access.denied --all -o json | jq length
   supportctl audit list --follow           # new events as they happen (JSON: one per line)
   supportctl audit list --all -o json > audit.json && supportctl audit verify --file audit.json")]
+    #[command(visible_alias = "ls")]
     List(ListArgs),
     /// Recompute the hash chain; exit 1 at the first break, saying where.
     ///

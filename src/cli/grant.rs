@@ -25,6 +25,7 @@ pub enum GrantCommand {
   supportctl grant list
   supportctl grant list --status all --all -o json | jq -r '.[] | select(.status == \"active\") | .id'
   supportctl grant list -q | supportctl grant revoke - --yes     # revoke every listed grant")]
+    #[command(visible_alias = "ls")]
     List(ListArgs),
     /// Show one grant.
     Show(ShowArgs),
@@ -42,6 +43,7 @@ pub enum GrantCommand {
 
 Revoking a grant that is already inactive succeeds (noted on stderr). An id that names no
 grant of the org fails with exit code 3 after the others are revoked.")]
+    #[command(visible_alias = "rm")]
     Revoke(RevokeArgs),
 }
 

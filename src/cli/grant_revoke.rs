@@ -138,10 +138,13 @@ pub fn revoke(context: &mut Context, args: RevokeArgs) -> CommandResult {
 
 fn finish_revoke(context: &mut Context, result: BulkRevokeResult) -> CommandResult {
     let revoked = result.revoked.len();
-    context.ui.success(&format!(
-        "Revoked {revoked} grant{}",
-        if revoked == 1 { "" } else { "s" }
-    ));
+    // Nothing revoked (only unknown or inactive ids) is no success to announce.
+    if revoked > 0 {
+        context.ui.success(&format!(
+            "Revoked {revoked} grant{}",
+            if revoked == 1 { "" } else { "s" }
+        ));
+    }
     for id in &result.already_inactive {
         context
             .ui

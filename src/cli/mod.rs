@@ -180,10 +180,16 @@ fn usage_error(error: &clap::Error) -> ExitCode {
         verbosity: 0,
     });
     let words: Vec<String> = std::env::args().skip(1).collect();
-    ui.error(&condense_clap_error(
-        &error.render().to_string(),
-        &command_path(&words),
-    ));
+    let path = command_path(&words);
+    let mut condensed = condense_clap_error(&error.render().to_string(), &path);
+    // `session exec acme env`: the command goes after `--`.
+    if path == "supportctl session exec" && condensed.message.contains("unexpected argument") {
+        condensed.hint = Some(
+            "put the command after `--`: supportctl session exec ORG --reason TEXT -- COMMAND [ARGS...]"
+                .to_owned(),
+        );
+    }
+    ui.error(&condensed);
     ExitCode::from(ErrorKind::Usage.exit_code())
 }
 

@@ -14,6 +14,7 @@ pub enum OrgCommand {
   supportctl org create acme --name 'Acme Corporation'")]
     Create(CreateArgs),
     /// List orgs.
+    #[command(visible_alias = "ls")]
     List(ListArgs),
     /// Disable an org: its admins are locked out and its open sessions end at once.
     Disable(DisableArgs),

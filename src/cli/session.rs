@@ -35,10 +35,12 @@ the command's exit code becomes supportctl's (128+N if a signal ended it), and t
 closed however the command ends.")]
     Exec(ExecArgs),
     /// List sessions: your own as a support engineer, the org's as an admin.
+    #[command(visible_alias = "ls")]
     List(ListArgs),
     /// Show one session.
     Show(ShowArgs),
     /// Close sessions at once.
+    #[command(visible_alias = "rm")]
     Close(CloseArgs),
     /// Is a session token active, and what may it do? Exit 4 if it is not active.
     #[command(after_long_help = "Examples:

@@ -290,3 +290,22 @@ fn verbose_traces_http_with_the_token_redacted() {
         "the token leaked into the trace:\n{out}"
     );
 }
+
+/// `ls` and `rm` aliases; the `--` hint for `session exec ORG COMMAND`; revoking only unknown
+/// IDs announces no "Revoked 0".
+#[test]
+fn aliases_the_exec_hint_and_no_empty_success() {
+    let server = TestServer::start();
+    server.as_admin().args(["grant", "ls"]).ok();
+    server.as_support().args(["session", "ls"]).ok();
+    server
+        .as_support()
+        .args(["session", "exec", "acme", "--reason", "x", "env"])
+        .fails(2)
+        .stderr_has("put the command after `--`");
+    let out = server
+        .as_admin()
+        .args(["grant", "rm", "gr_00000000000000000000000000", "--yes"])
+        .fails(3);
+    assert!(!out.stderr.contains("Revoked 0"), "{out}");
+}
