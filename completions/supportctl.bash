@@ -43,6 +43,9 @@ _supportctl() {
             supportctl,org)
                 cmd="supportctl__subcmd__org"
                 ;;
+            supportctl,profile)
+                cmd="supportctl__subcmd__profile"
+                ;;
             supportctl,request)
                 cmd="supportctl__subcmd__request"
                 ;;
@@ -65,6 +68,9 @@ _supportctl() {
                 cmd="supportctl__subcmd__account__subcmd__help"
                 ;;
             supportctl__subcmd__account,list)
+                cmd="supportctl__subcmd__account__subcmd__list"
+                ;;
+            supportctl__subcmd__account,ls)
                 cmd="supportctl__subcmd__account__subcmd__list"
                 ;;
             supportctl__subcmd__account,rotate-token)
@@ -97,6 +103,9 @@ _supportctl() {
             supportctl__subcmd__audit,list)
                 cmd="supportctl__subcmd__audit__subcmd__list"
                 ;;
+            supportctl__subcmd__audit,ls)
+                cmd="supportctl__subcmd__audit__subcmd__list"
+                ;;
             supportctl__subcmd__audit,verify)
                 cmd="supportctl__subcmd__audit__subcmd__verify"
                 ;;
@@ -127,7 +136,13 @@ _supportctl() {
             supportctl__subcmd__grant,list)
                 cmd="supportctl__subcmd__grant__subcmd__list"
                 ;;
+            supportctl__subcmd__grant,ls)
+                cmd="supportctl__subcmd__grant__subcmd__list"
+                ;;
             supportctl__subcmd__grant,revoke)
+                cmd="supportctl__subcmd__grant__subcmd__revoke"
+                ;;
+            supportctl__subcmd__grant,rm)
                 cmd="supportctl__subcmd__grant__subcmd__revoke"
                 ;;
             supportctl__subcmd__grant,show)
@@ -177,6 +192,9 @@ _supportctl() {
                 ;;
             supportctl__subcmd__help,org)
                 cmd="supportctl__subcmd__help__subcmd__org"
+                ;;
+            supportctl__subcmd__help,profile)
+                cmd="supportctl__subcmd__help__subcmd__profile"
                 ;;
             supportctl__subcmd__help,request)
                 cmd="supportctl__subcmd__help__subcmd__request"
@@ -244,6 +262,15 @@ _supportctl() {
             supportctl__subcmd__help__subcmd__org__subcmd__policy,set)
                 cmd="supportctl__subcmd__help__subcmd__org__subcmd__policy__subcmd__set"
                 ;;
+            supportctl__subcmd__help__subcmd__profile,current)
+                cmd="supportctl__subcmd__help__subcmd__profile__subcmd__current"
+                ;;
+            supportctl__subcmd__help__subcmd__profile,list)
+                cmd="supportctl__subcmd__help__subcmd__profile__subcmd__list"
+                ;;
+            supportctl__subcmd__help__subcmd__profile,use)
+                cmd="supportctl__subcmd__help__subcmd__profile__subcmd__use"
+                ;;
             supportctl__subcmd__help__subcmd__request,approve)
                 cmd="supportctl__subcmd__help__subcmd__request__subcmd__approve"
                 ;;
@@ -301,6 +328,9 @@ _supportctl() {
             supportctl__subcmd__org,list)
                 cmd="supportctl__subcmd__org__subcmd__list"
                 ;;
+            supportctl__subcmd__org,ls)
+                cmd="supportctl__subcmd__org__subcmd__list"
+                ;;
             supportctl__subcmd__org,policy)
                 cmd="supportctl__subcmd__org__subcmd__policy"
                 ;;
@@ -333,6 +363,33 @@ _supportctl() {
                 ;;
             supportctl__subcmd__org__subcmd__policy__subcmd__help,set)
                 cmd="supportctl__subcmd__org__subcmd__policy__subcmd__help__subcmd__set"
+                ;;
+            supportctl__subcmd__profile,current)
+                cmd="supportctl__subcmd__profile__subcmd__current"
+                ;;
+            supportctl__subcmd__profile,help)
+                cmd="supportctl__subcmd__profile__subcmd__help"
+                ;;
+            supportctl__subcmd__profile,list)
+                cmd="supportctl__subcmd__profile__subcmd__list"
+                ;;
+            supportctl__subcmd__profile,ls)
+                cmd="supportctl__subcmd__profile__subcmd__list"
+                ;;
+            supportctl__subcmd__profile,use)
+                cmd="supportctl__subcmd__profile__subcmd__use"
+                ;;
+            supportctl__subcmd__profile__subcmd__help,current)
+                cmd="supportctl__subcmd__profile__subcmd__help__subcmd__current"
+                ;;
+            supportctl__subcmd__profile__subcmd__help,help)
+                cmd="supportctl__subcmd__profile__subcmd__help__subcmd__help"
+                ;;
+            supportctl__subcmd__profile__subcmd__help,list)
+                cmd="supportctl__subcmd__profile__subcmd__help__subcmd__list"
+                ;;
+            supportctl__subcmd__profile__subcmd__help,use)
+                cmd="supportctl__subcmd__profile__subcmd__help__subcmd__use"
                 ;;
             supportctl__subcmd__request,approve)
                 cmd="supportctl__subcmd__request__subcmd__approve"
@@ -415,8 +472,14 @@ _supportctl() {
             supportctl__subcmd__session,list)
                 cmd="supportctl__subcmd__session__subcmd__list"
                 ;;
+            supportctl__subcmd__session,ls)
+                cmd="supportctl__subcmd__session__subcmd__list"
+                ;;
             supportctl__subcmd__session,open)
                 cmd="supportctl__subcmd__session__subcmd__open"
+                ;;
+            supportctl__subcmd__session,rm)
+                cmd="supportctl__subcmd__session__subcmd__close"
                 ;;
             supportctl__subcmd__session,show)
                 cmd="supportctl__subcmd__session__subcmd__show"
@@ -449,7 +512,7 @@ _supportctl() {
 
     case "${cmd}" in
         supportctl)
-            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version login logout status grant request session audit org account completion server demo help"
+            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version login logout status grant request session audit org account profile completion server demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -464,11 +527,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -487,7 +550,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__account)
-            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version create list disable rotate-token help"
+            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version create list ls disable rotate-token help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -502,11 +565,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -548,11 +611,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -586,11 +649,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -712,11 +775,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -750,11 +813,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -773,7 +836,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__audit)
-            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version list verify checkpoint key help"
+            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version list ls verify checkpoint key help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -788,11 +851,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -830,11 +893,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -952,11 +1015,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -975,7 +1038,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__audit__subcmd__list)
-            opts="-f -o -q -y -v -h -V --org --since --action --limit --all --vendor --follow --interval --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-f -o -q -y -v -h -V --org --since --action --limit --all --vendor --follow --tail --interval --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -997,6 +1060,10 @@ _supportctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --tail)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --interval)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1010,11 +1077,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1064,11 +1131,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1102,11 +1169,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1140,11 +1207,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1163,7 +1230,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__grant)
-            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version create list show extend revoke help"
+            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version create list ls show extend revoke rm help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1178,11 +1245,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1248,11 +1315,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1294,11 +1361,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1442,11 +1509,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1488,11 +1555,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1530,11 +1597,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1553,7 +1620,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__help)
-            opts="login logout status grant request session audit org account completion server demo help"
+            opts="login logout status grant request session audit org account profile completion server demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1944,6 +2011,62 @@ _supportctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        supportctl__subcmd__help__subcmd__profile)
+            opts="list use current"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__help__subcmd__profile__subcmd__current)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__help__subcmd__profile__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__help__subcmd__profile__subcmd__use)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         supportctl__subcmd__help__subcmd__request)
             opts="create list show approve deny cancel wait review"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -2226,11 +2349,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2264,11 +2387,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2287,7 +2410,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__org)
-            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version create list disable policy help"
+            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version create list ls disable policy help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2302,11 +2425,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2344,11 +2467,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2382,11 +2505,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2522,11 +2645,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2564,11 +2687,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2692,11 +2815,237 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__profile)
+            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version list ls use current help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__profile__subcmd__current)
+            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__profile__subcmd__help)
+            opts="list use current help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__profile__subcmd__help__subcmd__current)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__profile__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__profile__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__profile__subcmd__help__subcmd__use)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__profile__subcmd__list)
+            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__profile__subcmd__use)
+            opts="-o -q -y -v -h -V --org --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2730,11 +3079,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2788,11 +3137,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2826,11 +3175,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2888,11 +3237,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -2934,11 +3283,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -3124,11 +3473,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -3166,11 +3515,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -3208,11 +3557,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -3254,11 +3603,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -3368,11 +3717,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -3464,11 +3813,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -3487,7 +3836,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__session)
-            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version open exec list show close check help"
+            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version open exec list ls show close rm check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3502,11 +3851,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -3544,11 +3893,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -3586,11 +3935,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -3609,7 +3958,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__session__subcmd__exec)
-            opts="-o -q -y -v -h -V --grant --level --areas --ttl --reason --request --for --ticket --timeout --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-o -q -y -v -h -V --grant --level --areas --ttl --reason --request --for --ticket --timeout --on-end --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3647,6 +3996,10 @@ _supportctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --on-end)
+                    COMPREPLY=($(compgen -W "stop warn" -- "${cur}"))
+                    return 0
+                    ;;
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -3656,11 +4009,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -3818,11 +4171,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -3888,11 +4241,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -3926,11 +4279,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -3964,11 +4317,11 @@ _supportctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json tsv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
                     return 0
                     ;;
                 --color)

@@ -17,6 +17,7 @@ pub enum AccountCommand {
   supportctl account create gateway@vendor.example --role service -q > gateway.token")]
     Create(CreateArgs),
     /// List accounts.
+    #[command(visible_alias = "ls")]
     List(ListArgs),
     /// Disable an account: its token stops working and its open sessions end at once.
     Disable(IdArgs),
@@ -69,7 +70,7 @@ pub fn run(context: &mut Context, command: AccountCommand) -> CommandResult {
                 "Disable account {}? Its token stops working and its open sessions end at once.",
                 args.id
             ))? {
-                return Err(CommandError::usage("not confirmed; nothing was changed"));
+                return Err(CommandError::cancelled());
             }
             let account = connection.client.disable_account(&args.id)?;
             Ok(context.ui.success_or_row(
@@ -82,7 +83,7 @@ pub fn run(context: &mut Context, command: AccountCommand) -> CommandResult {
                 "Replace the token of account {}? The current one stops working at once.",
                 args.id
             ))? {
-                return Err(CommandError::usage("not confirmed; nothing was changed"));
+                return Err(CommandError::cancelled());
             }
             let rotated = connection.client.rotate_token(&args.id)?;
             print_with_token(context, &rotated, "New token for")

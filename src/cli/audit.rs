@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::args::{ListLimit, OrgArg};
 use super::checkpoint::{self, CheckpointArgs};
 use super::context::{Connection, Context};
-use super::error::{CommandError, CommandResult};
+use super::error::{CommandError, CommandResult, ErrorKind};
 use super::time::parse_since;
 use crate::api::chain::{ChainBreak, ChainVerifier};
 use crate::api::checkpoint::ChainId;
@@ -26,6 +26,7 @@ pub enum AuditCommand {
   supportctl audit list --action access.denied --all -o json | jq length
   supportctl audit list --follow           # new events as they happen (JSON: one per line)
   supportctl audit list --all -o json > audit.json && supportctl audit verify --file audit.json")]
+    #[command(visible_alias = "ls")]
     List(ListArgs),
     /// Recompute the hash chain; exit 1 at the first break, saying where.
     ///
@@ -67,9 +68,13 @@ pub struct ListArgs {
     /// The vendor's own log (operators): accounts outside any org, and orgs themselves.
     #[arg(long, conflicts_with = "org")]
     pub vendor: bool,
-    /// Keep printing new events until interrupted.
+    /// Print new events as they happen, one line each, until interrupted (reconnects when the
+    /// server goes away, resuming after the last event printed).
     #[arg(long, short = 'f')]
     pub follow: bool,
+    /// With --follow: first print the last N events, for context.
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "follow")]
+    pub tail: usize,
     /// How often --follow asks for new events.
     #[arg(long, default_value = "2s", value_name = "DURATION", hide = true)]
     pub interval: humantime::Duration,
@@ -143,29 +148,84 @@ fn list(context: &mut Context, args: ListArgs) -> CommandResult {
         action: args.action.clone(),
         ..AuditQuery::default()
     };
-    let max = args.limit.max().filter(|_| !args.follow);
-    let events = fetch(&connection, &chain, &query, 0, max)?;
-    let mut last_seq = events
-        .last()
-        .and_then(|e| e.get("seq"))
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
+    // The server pages oldest first: read to the end, keep the newest.
+    let mut events = fetch(&connection, &chain, &query, 0, None)?;
+    let mut last_seq = seq_of(events.last()).unwrap_or(0);
     if !args.follow {
+        let total = events.len();
+        if let Some(max) = args.limit.max()
+            && total > max
+        {
+            events.drain(..total - max);
+            context.ui.note(&format!(
+                "showing the newest {max} of {total} events; --all for every one, --limit N for more"
+            ));
+        }
         return print_events(context, &events, false);
     }
-    print_events(context, &events, true)?;
+    events.drain(..events.len().saturating_sub(args.tail));
+    context.ui.note(&format!(
+        "Following {} (Ctrl-C to stop)...",
+        match &chain {
+            ChainId::Org(org) => format!("{org}'s audit log"),
+            ChainId::Vendor => "the vendor's audit log".to_owned(),
+        }
+    ));
+    follow_print(context, &events)?;
+    let mut lost = false;
     loop {
         std::thread::sleep(*args.interval);
-        let new = fetch(&connection, &chain, &query, last_seq, None)?;
-        if let Some(seq) = new
-            .last()
-            .and_then(|e| e.get("seq"))
-            .and_then(Value::as_i64)
-        {
-            last_seq = seq;
+        let new = match fetch(&connection, &chain, &query, last_seq, None) {
+            Ok(new) => new,
+            Err(error) if error.kind == ErrorKind::Unavailable => {
+                if !lost {
+                    context.ui.warn(&format!(
+                        "{}; retrying (from event {last_seq} on)",
+                        error.message
+                    ));
+                }
+                lost = true;
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
+        if lost {
+            context.ui.note("Reconnected.");
+            lost = false;
         }
-        print_events(context, &new, true)?;
+        last_seq = seq_of(new.last()).unwrap_or(last_seq);
+        follow_print(context, &new)?;
     }
+}
+
+fn seq_of(event: Option<&Value>) -> Option<i64> {
+    event.and_then(|e| e.get("seq")).and_then(Value::as_i64)
+}
+
+/// While following: one line per event as it arrives (no table header per batch); on a
+/// terminal "14:03:07  12  grant.revoked  admin@acme.test  gr_…  reason=…", local time.
+fn follow_print(context: &mut Context, events: &[Value]) -> CommandResult {
+    if context.ui.format() != OutputFormat::Table || context.ui.quiet() {
+        return print_events(context, events, true);
+    }
+    for event in events {
+        let event: AuditEvent = serde_json::from_value(event.clone()).map_err(|e| {
+            CommandError::general(format!(
+                "the server sent an audit event this client cannot read: {e}"
+            ))
+        })?;
+        let at = event.at.to_zoned(jiff::tz::TimeZone::system());
+        context.ui.line(&format!(
+            "{}  {:>4}  {:<18}  {}  {}  {}",
+            at.strftime("%H:%M:%S"),
+            event.seq,
+            event.action,
+            event.actor.email,
+            event.target.as_deref().unwrap_or("-"),
+            crate::cli::render::summarize(&event.details)
+        ))?;
+    }
+    Ok(())
 }
 
 /// Events after `after_seq`, following cursors, up to `max`.

@@ -23,7 +23,7 @@ pub enum ClientError {
     /// The server answered with a problem document.
     #[error("{}", problem.detail)]
     Api { status: u16, problem: Problem },
-    #[error("cannot reach the server at {url}: {reason}")]
+    #[error("cannot reach {url}: {reason}")]
     Unreachable { url: String, reason: String },
     #[error("the server failed: HTTP {status} from {url}")]
     Server { status: u16, url: String },
@@ -184,8 +184,12 @@ impl ApiClient {
             .http
             .execute(request)
             .map_err(|e| ClientError::Unreachable {
-                url: self.base.to_string(),
-                reason: error_chain(&e),
+                url: self.base.as_str().trim_end_matches('/').to_owned(),
+                reason: if self.verbose > 0 {
+                    error_chain(&e)
+                } else {
+                    plain_reason(&e)
+                },
             })?;
         if self.verbose > 0 {
             let mut err = std::io::stderr().lock();
@@ -569,6 +573,25 @@ fn seg(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes())
         .collect::<String>()
         .replace('+', "%20")
+}
+
+/// Why a request got no answer, in a few words ("connection refused"); the whole chain of
+/// causes comes with `-v`.
+fn plain_reason(error: &reqwest::Error) -> String {
+    let chain = error_chain(error);
+    let lower = chain.to_lowercase();
+    if error.is_timeout() || lower.contains("timed out") {
+        "timed out".to_owned()
+    } else if lower.contains("connection refused") {
+        "connection refused".to_owned()
+    } else if lower.contains("dns error") || lower.contains("failed to lookup") {
+        "no such host".to_owned()
+    } else if lower.contains("connection reset") {
+        "connection reset".to_owned()
+    } else {
+        // Rarer causes (TLS above all) need their detail to be fixed.
+        chain
+    }
 }
 
 /// An error with its causes on one line ("connection refused" is in the source chain).

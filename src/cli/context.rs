@@ -8,7 +8,7 @@ use super::config::{Config, DEFAULT_PROFILE, Profile, config_dir};
 use super::error::{CommandError, CommandResult, ErrorKind};
 use crate::api::{Account, Role};
 use crate::cli::client::{ApiClient, ClientConfig};
-use crate::cli::credentials::{self, CredentialError, TokenStore};
+use crate::cli::credentials::{self, CredentialError, TokenKey, TokenStore};
 use crate::cli::ui::Ui;
 
 pub struct Context {
@@ -188,7 +188,11 @@ impl Context {
             TokenStore::File(file) => TokenSource::File(file.path().to_owned()),
         };
         let loaded = store
-            .load(&name, &profile.server)
+            .load(&TokenKey::new(
+                &name,
+                &profile.server,
+                profile.email.as_deref(),
+            ))
             .map(|token| token.map(|token| (token, source)));
         match loaded {
             Ok(Some(found)) => Ok(found),

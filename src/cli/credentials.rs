@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use super::config::TokenStorage;
 
-/// The keyring service under which tokens are stored, one entry per profile and server.
+/// The keyring service under which tokens are stored, one entry per server and account.
 const SERVICE: &str = "supportctl";
 
 #[derive(Debug, thiserror::Error)]
@@ -121,26 +121,26 @@ impl TokenStore {
         }
     }
 
-    /// The token stored for `profile`, logged in to `server`.
-    pub fn load(&self, profile: &str, server: &str) -> Result<Option<String>, CredentialError> {
+    /// The token stored for `key`.
+    pub fn load(&self, key: &TokenKey) -> Result<Option<String>, CredentialError> {
         match self {
-            TokenStore::Keyring => keyring_load(&keyring_name(profile, server)),
-            TokenStore::File(file) => file.load(profile),
+            TokenStore::Keyring => keyring_load(&key.keyring_name()),
+            TokenStore::File(file) => file.load(&key.profile),
         }
     }
 
-    pub fn save(&self, profile: &str, server: &str, token: &str) -> Result<(), CredentialError> {
+    pub fn save(&self, key: &TokenKey, token: &str) -> Result<(), CredentialError> {
         match self {
-            TokenStore::Keyring => keyring_save(&keyring_name(profile, server), token),
-            TokenStore::File(file) => file.save(profile, token),
+            TokenStore::Keyring => keyring_save(&key.keyring_name(), token),
+            TokenStore::File(file) => file.save(&key.profile, token),
         }
     }
 
     /// Whether there was a token to delete.
-    pub fn delete(&self, profile: &str, server: &str) -> Result<bool, CredentialError> {
+    pub fn delete(&self, key: &TokenKey) -> Result<bool, CredentialError> {
         match self {
-            TokenStore::Keyring => keyring_delete(&keyring_name(profile, server)),
-            TokenStore::File(file) => file.delete(profile),
+            TokenStore::Keyring => keyring_delete(&key.keyring_name()),
+            TokenStore::File(file) => file.delete(&key.profile),
         }
     }
 
@@ -153,11 +153,36 @@ impl TokenStore {
     }
 }
 
-/// The keyring entry's name for a profile's token. The OS keyring is one per user, shared by
-/// every config dir: naming the server too means a token is only ever read back for the
-/// server it was stored for, even when two config dirs have a profile of the same name.
-fn keyring_name(profile: &str, server: &str) -> String {
-    format!("{profile}@{server}")
+/// Which stored token: a profile's, for its server and account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenKey {
+    /// The profile's name: the key in a config dir's own credentials file.
+    pub profile: String,
+    pub server: String,
+    /// The account's email, as the profile recorded it at login.
+    pub account: Option<String>,
+}
+
+impl TokenKey {
+    pub fn new(profile: &str, server: &str, account: Option<&str>) -> Self {
+        TokenKey {
+            profile: profile.to_owned(),
+            server: server.trim_end_matches('/').to_owned(),
+            account: account.map(str::to_owned),
+        }
+    }
+
+    /// The keyring entry's name. The OS keyring is one per user, shared by every config dir:
+    /// naming the server and the account (never the profile) means a token is only ever read
+    /// back as the account it was stored for, on the server it was stored for, whatever
+    /// another config dir's profile of the same name logged in as. A profile saved before
+    /// accounts were recorded falls back to its old `profile@server` entry.
+    fn keyring_name(&self) -> String {
+        match &self.account {
+            Some(account) => format!("{account} on {}", self.server),
+            None => format!("{}@{}", self.profile, self.server),
+        }
+    }
 }
 
 fn entry(name: &str) -> Result<keyring_core::Entry, CredentialError> {
@@ -273,6 +298,19 @@ impl FileStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keyring_entries_are_named_by_server_and_account_not_profile() {
+        let admin = TokenKey::new("default", "http://127.0.0.1:8420/", Some("admin@acme.test"));
+        let support = TokenKey::new("default", "http://127.0.0.1:8420", Some("support@x.test"));
+        assert_eq!(
+            admin.keyring_name(),
+            "admin@acme.test on http://127.0.0.1:8420"
+        );
+        assert_ne!(admin.keyring_name(), support.keyring_name());
+        let renamed = TokenKey::new("work", "http://127.0.0.1:8420", Some("admin@acme.test"));
+        assert_eq!(admin.keyring_name(), renamed.keyring_name());
+    }
 
     #[test]
     fn file_store_keeps_tokens_per_profile_in_a_private_file() {

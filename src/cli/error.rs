@@ -112,6 +112,11 @@ impl CommandError {
         Self::new(ErrorKind::Interrupted, "interrupted")
     }
 
+    /// A confirmation answered "no" (which printed `Cancelled.`): exit 1, no `error:` line.
+    pub fn cancelled() -> Self {
+        Self::silent(1)
+    }
+
     /// Exit with `code` and print nothing (the command that failed has said why).
     pub fn silent(code: i32) -> Self {
         Self::new(ErrorKind::Passthrough(clamp(code)), "")
@@ -162,6 +167,7 @@ impl From<ClientError> for CommandError {
                     }
                     _ => None,
                 };
+                let message = in_cli_terms(&problem.detail).unwrap_or(message);
                 CommandError {
                     kind,
                     message,
@@ -181,6 +187,35 @@ impl From<ClientError> for CommandError {
     }
 }
 
+/// The server's words for a duration over its maximum ("duration_seconds of 3888000s exceeds
+/// the server's maximum of 2592000s (30days)"), said with the flag people typed: "--for 45d
+/// is over this server's 30d maximum".
+fn in_cli_terms(detail: &str) -> Option<String> {
+    let (field, rest) = detail.split_once(" of ")?;
+    let (given, rest) = rest.split_once("s exceeds the server's maximum of ")?;
+    let (max, _) = rest.split_once('s')?;
+    let (given, max): (u64, u64) = (given.parse().ok()?, max.parse().ok()?);
+    let flag = match field {
+        "duration_seconds" => "--for",
+        "ttl_seconds" => "--ttl",
+        "expires_at - now" => "--until",
+        _ => return None,
+    };
+    let spoken = crate::cli::ui::spoken_duration;
+    Some(match flag {
+        "--until" => format!(
+            "--until is {} away, over this server's {} maximum",
+            spoken(given),
+            spoken(max)
+        ),
+        _ => format!(
+            "{flag} {} is over this server's {} maximum",
+            spoken(given),
+            spoken(max)
+        ),
+    })
+}
+
 impl From<anyhow::Error> for CommandError {
     fn from(error: anyhow::Error) -> Self {
         // `{:#}` prints the cause chain on one line, never a backtrace.
@@ -195,5 +230,27 @@ impl From<std::io::Error> for CommandError {
             return CommandError::new(ErrorKind::BrokenPipe, "broken pipe");
         }
         CommandError::general(format!("I/O error: {error}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_over_the_maximum_are_said_with_the_flag() {
+        assert_eq!(
+            in_cli_terms(
+                "duration_seconds of 3888000s exceeds the server's maximum of 2592000s (30days)"
+            )
+            .as_deref(),
+            Some("--for 45d is over this server's 30d maximum")
+        );
+        assert_eq!(
+            in_cli_terms("ttl_seconds of 10800s exceeds the server's maximum of 7200s (2h)")
+                .as_deref(),
+            Some("--ttl 3h is over this server's 2h maximum")
+        );
+        assert_eq!(in_cli_terms("no such grant"), None);
     }
 }

@@ -1,25 +1,15 @@
 //! `supportctl grant`: what org admins do (and what support engineers may look at).
 
-use std::io::BufRead;
-
 use clap::{Args, Subcommand};
 use jiff::Timestamp;
-use serde::Serialize;
 
 use super::args::{ListLimit, OrgArg};
 use super::context::{Connection, Context};
-use super::error::{CommandError, CommandResult};
+use super::error::{CommandError, CommandResult, ErrorKind};
 use super::time::{parse_duration, parse_time};
-use crate::api::{
-    Area, BulkRevoke, BulkRevokeResult, CreateGrant, Grant, GrantStatusFilter, Level, Role,
-    join_areas,
-};
-use crate::cli::client::{ApiClient, ClientError, GrantList};
-use crate::cli::ui::{Cell, OutputFormat, Tabular, prompt};
-
-/// Ids per bulk request: the most the server takes in one, so that up to this many are
-/// revoked in one transaction (all or none).
-const REVOKE_CHUNK: usize = 10_000;
+use crate::api::{Area, CreateGrant, Grant, GrantStatusFilter, Level, Role, join_areas};
+use crate::cli::client::GrantList;
+use crate::cli::ui::{OutputFormat, prompt};
 
 #[derive(Debug, Subcommand)]
 pub enum GrantCommand {
@@ -35,6 +25,7 @@ pub enum GrantCommand {
   supportctl grant list
   supportctl grant list --status all --all -o json | jq -r '.[] | select(.status == \"active\") | .id'
   supportctl grant list -q | supportctl grant revoke - --yes     # revoke every listed grant")]
+    #[command(visible_alias = "ls")]
     List(ListArgs),
     /// Show one grant.
     Show(ShowArgs),
@@ -52,6 +43,7 @@ pub enum GrantCommand {
 
 Revoking a grant that is already inactive succeeds (noted on stderr). An id that names no
 grant of the org fails with exit code 3 after the others are revoked.")]
+    #[command(visible_alias = "rm")]
     Revoke(RevokeArgs),
 }
 
@@ -143,14 +135,23 @@ pub fn run(context: &mut Context, command: GrantCommand) -> CommandResult {
         GrantCommand::List(args) => list(context, args),
         GrantCommand::Show(args) => show(context, args),
         GrantCommand::Extend(args) => extend(context, args),
-        GrantCommand::Revoke(args) => revoke(context, args),
+        GrantCommand::Revoke(args) => super::grant_revoke::revoke(context, args),
     }
 }
 
 fn create(context: &mut Context, args: CreateArgs) -> CommandResult {
-    let request = complete_create(context, &args)?;
+    // Who and where first: no question is asked of someone who may not grant.
     let mut connection = context.connect()?;
+    let role = connection.role()?;
+    if role != Role::Admin {
+        return Err(CommandError::new(
+            ErrorKind::Forbidden,
+            format!("only an org's admins grant access; you are signed in as {role}"),
+        )
+        .with_hint("check `supportctl status`, or pass --profile for an admin's profile"));
+    }
     let org = args.org.resolve(&mut connection)?;
+    let request = complete_create(context, &args)?;
     if args.dry_run {
         context.ui.note(&format!(
             "Dry run: would grant {} access to org {org} ({}) {}; nothing was changed.",
@@ -161,7 +162,7 @@ fn create(context: &mut Context, args: CreateArgs) -> CommandResult {
                     "for {}",
                     crate::cli::ui::spoken_duration(seconds.unsigned_abs())
                 ),
-                (_, Some(until)) => format!("until {until}"),
+                (_, Some(until)) => format!("until {}", crate::cli::table::local_full(until)),
                 _ => "for the server's default duration".to_owned(),
             }
         ));
@@ -171,13 +172,25 @@ fn create(context: &mut Context, args: CreateArgs) -> CommandResult {
         return Ok(());
     }
     let grant = connection.client.create_grant(&org, &request)?;
-    Ok(context.ui.created(
+    let seconds = grant.expires_at.as_second() - grant.created_at.as_second();
+    context.ui.created(
         &format!(
-            "Granted {} access to {} until {} ({})",
-            grant.level, grant.org, grant.expires_at, grant.id
+            "Granted {} access to {} until {}, {} ({})",
+            grant.level,
+            grant.org,
+            crate::cli::table::local_full(grant.expires_at),
+            crate::cli::ui::relative_time(grant.expires_at, Timestamp::now()),
+            grant.id
         ),
         &grant,
-    )?)
+    )?;
+    if seconds < 3600 {
+        context.ui.warn(&format!(
+            "this grant lasts only {}: sessions under it end when it does",
+            crate::cli::ui::spoken_duration(seconds.unsigned_abs())
+        ));
+    }
+    Ok(())
 }
 
 /// The create request, asking on a terminal for what the flags leave out.
@@ -314,6 +327,8 @@ fn list(context: &mut Context, args: ListArgs) -> CommandResult {
         }
     } else {
         let org = args.org.resolve(&mut connection)?;
+        // One org's list: its name on every row says nothing.
+        context.ui.hide_column("org");
         connection
             .client
             .list_grants(GrantList::Org(&org), args.status, max)?
@@ -344,244 +359,23 @@ fn show(context: &mut Context, args: ShowArgs) -> CommandResult {
 fn extend(context: &mut Context, args: ExtendArgs) -> CommandResult {
     let mut connection = context.connect()?;
     let org = args.org.resolve(&mut connection)?;
-    let grant = connection.client.extend_grant(&org, &args.id, args.by)?;
-    context
-        .ui
-        .success(&format!("Grant {} now ends {}", grant.id, grant.expires_at));
+    let grant = connection
+        .client
+        .extend_grant(&org, &args.id, args.by)
+        .map_err(|error| {
+            let mut error = CommandError::from(error);
+            if let Some(rest) = error.message.strip_prefix("--for ") {
+                error.message = format!("--by {rest}");
+            }
+            error
+        })?;
+    context.ui.success(&format!(
+        "Grant {} now ends {}",
+        grant.id,
+        crate::cli::table::local_full(grant.expires_at)
+    ));
     if context.ui.quiet() || context.ui.format() != OutputFormat::Table {
         context.ui.one(&grant)?;
     }
     Ok(())
-}
-
-/// One id's fate, for printing.
-#[derive(Serialize)]
-struct RevokeOutcome {
-    id: String,
-    outcome: &'static str,
-}
-
-impl Tabular for RevokeOutcome {
-    fn headers() -> &'static [&'static str] {
-        &["id", "outcome"]
-    }
-
-    fn cells(&self) -> Vec<Cell> {
-        vec![Cell::text(&self.id), Cell::text(self.outcome)]
-    }
-
-    fn id(&self) -> &str {
-        &self.id
-    }
-}
-
-fn read_ids(args: &RevokeArgs) -> CommandResult<Vec<String>> {
-    let mut ids = Vec::new();
-    for id in &args.ids {
-        if id == "-" {
-            for line in std::io::stdin().lock().lines() {
-                let line = line?;
-                let line = line.trim();
-                if !line.is_empty() && !line.starts_with('#') {
-                    ids.push(line.to_owned());
-                }
-            }
-        } else {
-            ids.push(id.clone());
-        }
-    }
-    let mut seen = std::collections::HashSet::new();
-    ids.retain(|id| seen.insert(id.clone()));
-    Ok(ids)
-}
-
-fn revoke(context: &mut Context, args: RevokeArgs) -> CommandResult {
-    let ids = if args.all {
-        Vec::new()
-    } else {
-        read_ids(&args)?
-    };
-    if !args.all && ids.is_empty() {
-        // `grant list -q | grant revoke - --yes` with nothing listed: nothing to do is success.
-        context.ui.note("No grant ids on stdin; nothing to revoke.");
-        return print_outcomes(context, &BulkRevokeResult::default());
-    }
-    let mut connection = context.connect()?;
-    let org = args.org.resolve(&mut connection)?;
-    if args.dry_run {
-        return dry_run_revoke(context, &mut connection, &org, &args, &ids);
-    }
-    if args.all {
-        // The count is for the person confirming; with --yes nobody reads it, so the
-        // server's one transaction is the whole job.
-        if !context.ui.assume_yes() {
-            let active = active_grants(&connection.client, &org)?;
-            if active.is_empty() {
-                context.ui.note(&format!(
-                    "Org {org} has no active grants; nothing to revoke."
-                ));
-                return print_outcomes(context, &BulkRevokeResult::default());
-            }
-            if !context.ui.confirm(&format!(
-                "Revoke all {} active grants of org {org}? Their sessions end at once.",
-                active.len()
-            ))? {
-                return Err(CommandError::usage("not confirmed; nothing was revoked"));
-            }
-        }
-        let result = connection.client.bulk_revoke(
-            &org,
-            &BulkRevoke {
-                ids: None,
-                all: Some(true),
-                reason: args.reason.clone(),
-            },
-        )?;
-        if result.revoked.is_empty() {
-            context.ui.note(&format!(
-                "Org {org} has no active grants; nothing to revoke."
-            ));
-            return print_outcomes(context, &result);
-        }
-        return finish_revoke(context, result);
-    }
-    let question = if ids.len() == 1 {
-        format!(
-            "Revoke grant {} of org {org}? Its sessions end at once.",
-            ids[0]
-        )
-    } else {
-        format!(
-            "Revoke {} grants of org {org}? Their sessions end at once.",
-            ids.len()
-        )
-    };
-    if !context.ui.confirm(&question)? {
-        return Err(CommandError::usage("not confirmed; nothing was revoked"));
-    }
-    let bar = context.ui.spinner_or_bar(ids.len() as u64, "Revoking");
-    let mut result = BulkRevokeResult::default();
-    for chunk in ids.chunks(REVOKE_CHUNK) {
-        let part = connection.client.bulk_revoke(
-            &org,
-            &BulkRevoke {
-                ids: Some(chunk.to_vec()),
-                all: None,
-                reason: args.reason.clone(),
-            },
-        )?;
-        result.revoked.extend(part.revoked);
-        result.already_inactive.extend(part.already_inactive);
-        result.not_found.extend(part.not_found);
-        bar.inc(chunk.len() as u64);
-    }
-    bar.finish_and_clear();
-    finish_revoke(context, result)
-}
-
-fn finish_revoke(context: &mut Context, result: BulkRevokeResult) -> CommandResult {
-    let revoked = result.revoked.len();
-    context.ui.success(&format!(
-        "Revoked {revoked} grant{}",
-        if revoked == 1 { "" } else { "s" }
-    ));
-    for id in &result.already_inactive {
-        context
-            .ui
-            .note(&format!("{id} was already inactive; nothing to do"));
-    }
-    print_outcomes(context, &result)?;
-    unknown_ids(&result)
-}
-
-/// Exit 3 when some ids named no grant of the org (after the others were dealt with).
-fn unknown_ids(result: &BulkRevokeResult) -> CommandResult {
-    if result.not_found.is_empty() {
-        Ok(())
-    } else {
-        Err(CommandError::not_found(format!(
-            "no grant of this org with id {}",
-            result.not_found.join(", ")
-        )))
-    }
-}
-
-fn print_outcomes(context: &mut Context, result: &BulkRevokeResult) -> CommandResult {
-    if context.ui.format() == OutputFormat::Json && !context.ui.quiet() {
-        return Ok(context.ui.json(result)?);
-    }
-    if context.ui.quiet() {
-        for id in &result.revoked {
-            context.ui.line(id)?;
-        }
-        return Ok(());
-    }
-    if context.ui.format() == OutputFormat::Table {
-        // The summary lines on stderr say it all on a terminal.
-        return Ok(());
-    }
-    let outcomes: Vec<RevokeOutcome> = outcomes(result, "revoked");
-    Ok(context.ui.list(&outcomes)?)
-}
-
-fn outcomes(result: &BulkRevokeResult, revoked: &'static str) -> Vec<RevokeOutcome> {
-    let tag = |ids: &[String], outcome: &'static str| {
-        ids.iter()
-            .map(|id| RevokeOutcome {
-                id: id.clone(),
-                outcome,
-            })
-            .collect::<Vec<_>>()
-    };
-    let mut all = tag(&result.revoked, revoked);
-    all.extend(tag(&result.already_inactive, "already_inactive"));
-    all.extend(tag(&result.not_found, "not_found"));
-    all
-}
-
-fn dry_run_revoke(
-    context: &mut Context,
-    connection: &mut Connection,
-    org: &str,
-    args: &RevokeArgs,
-    ids: &[String],
-) -> CommandResult {
-    let mut result = BulkRevokeResult::default();
-    if args.all {
-        let active = active_grants(&connection.client, org)?;
-        result.revoked = active.into_iter().map(|grant| grant.id).collect();
-    } else {
-        let bar = context.ui.spinner_or_bar(ids.len() as u64, "Checking");
-        for id in ids {
-            match connection.client.get_grant(org, id) {
-                Ok(grant) if grant.status == crate::api::GrantStatus::Active => {
-                    result.revoked.push(grant.id)
-                }
-                Ok(grant) => result.already_inactive.push(grant.id),
-                Err(ClientError::Api { status: 404, .. }) => result.not_found.push(id.clone()),
-                Err(error) => return Err(error.into()),
-            }
-            bar.inc(1);
-        }
-        bar.finish_and_clear();
-    }
-    context.ui.note(&format!(
-        "Dry run: would revoke {} grant(s); {} already inactive, {} not found. Nothing was changed.",
-        result.revoked.len(),
-        result.already_inactive.len(),
-        result.not_found.len()
-    ));
-    if context.ui.format() == OutputFormat::Json || context.ui.quiet() {
-        print_outcomes(context, &result)?;
-    } else {
-        let outcomes = outcomes(&result, "would_revoke");
-        context.ui.list(&outcomes)?;
-    }
-    // The exit code the real run would have.
-    unknown_ids(&result)
-}
-
-/// Every active grant of `org`, all pages.
-fn active_grants(client: &ApiClient, org: &str) -> CommandResult<Vec<Grant>> {
-    Ok(client.list_grants(GrantList::Org(org), GrantStatusFilter::Active, None)?)
 }

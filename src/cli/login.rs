@@ -10,7 +10,7 @@ use super::context::{Context, TokenSource, credential_error};
 use super::error::{CommandError, CommandResult, ErrorKind};
 use crate::api::{Account, Health, Role};
 use crate::cli::client::ApiClient;
-use crate::cli::credentials::TokenStore;
+use crate::cli::credentials::{TokenKey, TokenStore};
 use crate::cli::ui::{OutputFormat, prompt};
 
 #[derive(Debug, Args)]
@@ -68,20 +68,33 @@ pub fn login(context: &mut Context, args: LoginArgs) -> CommandResult {
         TokenStorage::Keyring
     };
     let store = TokenStore::new(storage, &dir);
-    store
-        .save(&name, &server, &token)
-        .map_err(credential_error)?;
-    // The token of an earlier login must not linger: in the keyring under another server, or
-    // in the keyring when it now goes to the file, or in the file when it now goes to the keyring.
-    if let Some(old) = existing.as_ref().filter(|old| {
-        old.token_storage == TokenStorage::Keyring
-            && (storage == TokenStorage::File || old.server != server)
-    }) {
-        let _ = TokenStore::Keyring.delete(&name, &old.server);
+    let key = TokenKey::new(&name, &server, Some(&account.email));
+    store.save(&key, &token).map_err(credential_error)?;
+    // The token of an earlier login must not linger: in the keyring under another server or
+    // account, or in the keyring when it now goes to the file, or in the file when it now goes
+    // to the keyring.
+    if let Some(old) = existing.as_ref() {
+        let old_key = TokenKey::new(&name, &old.server, old.email.as_deref());
+        if old.token_storage == TokenStorage::Keyring
+            && (storage == TokenStorage::File || old_key != key)
+        {
+            let _ = TokenStore::Keyring.delete(&old_key);
+        }
+        if old
+            .email
+            .as_deref()
+            .is_some_and(|email| email != account.email)
+        {
+            context.ui.warn(&format!(
+                "profile '{name}' was {} and is now {}; use --profile NAME to keep both",
+                old.email.as_deref().unwrap_or("another account"),
+                account.email
+            ));
+        }
     }
     if storage == TokenStorage::Keyring {
         TokenStore::new(TokenStorage::File, &dir)
-            .delete(&name, &server)
+            .delete(&key)
             .map_err(credential_error)?;
     }
     let allow_insecure_http = config.allow_insecure_http && !server.starts_with("https://");
@@ -153,7 +166,11 @@ pub fn logout(context: &mut Context, _args: LogoutArgs) -> CommandResult {
         return Ok(());
     };
     TokenStore::new(profile.token_storage, &dir)
-        .delete(&name, &profile.server)
+        .delete(&TokenKey::new(
+            &name,
+            &profile.server,
+            profile.email.as_deref(),
+        ))
         .map_err(credential_error)?;
     let (_, config) = context.config()?;
     config.profiles.remove(&name);
@@ -221,6 +238,25 @@ pub fn status(context: &mut Context) -> CommandResult {
         context
             .ui
             .hint("SUPPORTCTL_TOKEN overrides the profile's stored token");
+    }
+    // The profile says who it signs in as; the token says who it is. They must agree.
+    if let (Some(saved), Ok(account)) = (context.profile()?, &account)
+        && let Some(email) = saved.email.as_deref()
+        && (email != account.email || saved.role.is_some_and(|role| role != account.role))
+    {
+        let from = match source {
+            TokenSource::Environment => "SUPPORTCTL_TOKEN",
+            _ => "the stored token",
+        };
+        context.ui.warn(&format!(
+            "profile '{profile}' is {email}{}, but {from} is {} ({})",
+            saved.role.map(|r| format!(" ({r})")).unwrap_or_default(),
+            account.email,
+            describe_role(account)
+        ));
+        context.ui.hint(&format!(
+            "run `supportctl login --profile {profile}` again, or unset SUPPORTCTL_TOKEN"
+        ));
     }
     match (health, account) {
         (Err(error), _) => Err(error.into()),

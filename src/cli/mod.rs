@@ -14,15 +14,19 @@ pub mod credentials;
 pub mod demo;
 pub mod error;
 pub mod grant;
+pub mod grant_revoke;
 pub mod logging;
 pub mod login;
 pub mod org;
 pub mod policy;
+pub mod profile;
 pub mod render;
 pub mod request;
 pub mod review;
 pub mod server;
 pub mod session;
+pub mod session_exec;
+pub mod table;
 pub mod time;
 pub mod ui;
 
@@ -32,7 +36,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use self::context::Context;
 use self::error::{CommandError, CommandResult, EXIT_CODES_HELP, ErrorKind};
-use crate::cli::ui::{ColorChoice, OutputFormat, Ui, UiSettings};
+use crate::cli::ui::{ColorChoice, OutputArg, OutputFormat, Ui, UiSettings};
 
 const ABOUT: &str = "Grant, scope, audit and revoke vendor support access to your org";
 
@@ -83,9 +87,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "SUPPORTCTL_SERVER", value_name = "URL")]
     pub server: Option<String>,
 
-    /// Output format [default: table on a terminal, tsv otherwise]
+    /// Output format; `wide` is a table with more columns [default: table on a terminal, tsv
+    /// otherwise]
     #[arg(short = 'o', long, global = true, value_enum, value_name = "FORMAT")]
-    pub output: Option<OutputFormat>,
+    pub output: Option<OutputArg>,
 
     /// Same as `-o json`.
     #[arg(long, global = true, conflicts_with = "output")]
@@ -153,6 +158,9 @@ pub enum Command {
     /// Create, list and disable accounts (operators).
     #[command(subcommand)]
     Account(account::AccountCommand),
+    /// List profiles, switch the default one, show the one in use.
+    #[command(subcommand)]
+    Profile(profile::ProfileCommand),
     /// Print a shell completion script.
     Completion(completion::CompletionArgs),
     /// Run the support-access API server.
@@ -172,6 +180,7 @@ pub fn command() -> clap::Command {
 fn usage_error(error: &clap::Error) -> ExitCode {
     let ui = Ui::new(UiSettings {
         format: None,
+        wide: false,
         quiet: false,
         color: ColorChoice::Auto,
         assume_yes: false,
@@ -179,10 +188,16 @@ fn usage_error(error: &clap::Error) -> ExitCode {
         verbosity: 0,
     });
     let words: Vec<String> = std::env::args().skip(1).collect();
-    ui.error(&condense_clap_error(
-        &error.render().to_string(),
-        &command_path(&words),
-    ));
+    let path = command_path(&words);
+    let mut condensed = condense_clap_error(&error.render().to_string(), &path);
+    // `session exec acme env`: the command goes after `--`.
+    if path == "supportctl session exec" && condensed.message.contains("unexpected argument") {
+        condensed.hint = Some(
+            "put the command after `--`: supportctl session exec ORG --reason TEXT -- COMMAND [ARGS...]"
+                .to_owned(),
+        );
+    }
+    ui.error(&condensed);
     ExitCode::from(ErrorKind::Usage.exit_code())
 }
 
@@ -261,8 +276,9 @@ pub fn main() -> ExitCode {
         format: if cli.global.json {
             Some(OutputFormat::Json)
         } else {
-            cli.global.output
+            cli.global.output.map(OutputArg::format)
         },
+        wide: cli.global.output == Some(OutputArg::Wide),
         quiet: cli.global.quiet,
         color: cli.global.color,
         assume_yes: cli.global.yes,
@@ -286,7 +302,20 @@ pub fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if error.kind == ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(error) => {
+        Err(mut error) => {
+            if error.kind == ErrorKind::Unauthenticated
+                && std::env::var("SUPPORTCTL_TOKEN").is_ok_and(|token| !token.is_empty())
+                && error
+                    .hint
+                    .as_deref()
+                    .is_some_and(|hint| hint.starts_with("log in again"))
+            {
+                error.hint = Some(
+                    "SUPPORTCTL_TOKEN is set and overrides your login: fix or unset it \
+                     (`unset SUPPORTCTL_TOKEN`) to use the stored token"
+                        .to_owned(),
+                );
+            }
             if !error.is_silent() {
                 context.ui.error(&error);
             }
@@ -331,6 +360,7 @@ fn run(context: &mut Context, command: Command) -> CommandResult {
         Command::Audit(command) => audit::run(context, command),
         Command::Org(command) => org::run(context, command),
         Command::Account(command) => account::run(context, command),
+        Command::Profile(command) => profile::run(context, command),
         Command::Completion(args) => completion::completion(context, args),
         Command::Server(args) => server::run(&mut context.ui, args),
         Command::Demo(args) => demo::run(context, args),

@@ -14,6 +14,7 @@ pub enum OrgCommand {
   supportctl org create acme --name 'Acme Corporation'")]
     Create(CreateArgs),
     /// List orgs.
+    #[command(visible_alias = "ls")]
     List(ListArgs),
     /// Disable an org: its admins are locked out and its open sessions end at once.
     Disable(DisableArgs),
@@ -68,7 +69,7 @@ pub fn run(context: &mut Context, command: OrgCommand) -> CommandResult {
                 "Disable org {}? Its admins are locked out and its open sessions end at once.",
                 args.slug
             ))? {
-                return Err(CommandError::usage("not confirmed; nothing was changed"));
+                return Err(CommandError::cancelled());
             }
             let org = connection.client.disable_org(&args.slug)?;
             Ok(context

@@ -1,7 +1,17 @@
 //! How each API resource prints as a row. Columns are the same on a terminal and in TSV.
 
-use crate::api::{Account, AuditEvent, Grant, Org, Session, join_areas};
+use crate::api::{Account, Area, AuditEvent, Grant, Org, Session, SessionStatus, join_areas};
 use crate::cli::ui::{Cell, Tabular};
+
+/// "all" on a terminal when every area is given; the list itself in TSV.
+fn areas(areas: &[Area]) -> Cell {
+    let list = join_areas(areas);
+    let all = Area::ALL.iter().all(|area| areas.contains(area));
+    Cell::Shown {
+        table: if all { "all".to_owned() } else { list.clone() },
+        tsv: list,
+    }
+}
 
 impl Tabular for Grant {
     fn headers() -> &'static [&'static str] {
@@ -23,17 +33,24 @@ impl Tabular for Grant {
 
     fn cells(&self) -> Vec<Cell> {
         vec![
-            Cell::text(&self.id),
-            Cell::text(&self.org),
+            Cell::fixed(&self.id),
+            Cell::fixed(&self.org),
             Cell::Status(self.status.to_string()),
-            Cell::text(self.level),
-            Cell::Text(join_areas(&self.areas)),
+            Cell::fixed(self.level),
+            areas(&self.areas),
             if self.engineers.is_empty() {
                 Cell::Placeholder("(all support)")
             } else {
                 Cell::Text(self.engineers.join(","))
             },
-            Cell::Time(Some(self.revoked_at.unwrap_or(self.expires_at))),
+            match self.revoked_at {
+                Some(at) => Cell::Ended {
+                    verb: "revoked",
+                    at: Some(at),
+                    by: self.revoked_by.clone(),
+                },
+                None => Cell::Time(Some(self.expires_at)),
+            },
             Cell::Time(Some(self.created_at)),
             Cell::text(&self.created_by),
             Cell::opt(self.ticket.as_ref()),
@@ -43,6 +60,21 @@ impl Tabular for Grant {
 
     fn id(&self) -> &str {
         &self.id
+    }
+
+    fn wide_only() -> &'static [&'static str] {
+        &["engineers", "created", "created by", "ticket"]
+    }
+
+    fn details(&self) -> Vec<(&'static str, Cell)> {
+        match self.revoked_at {
+            Some(at) => vec![
+                ("revoked", Cell::Time(Some(at))),
+                ("revoked by", Cell::opt(self.revoked_by.as_ref())),
+                ("revoke reason", Cell::opt(self.revoke_reason.as_ref())),
+            ],
+            None => Vec::new(),
+        }
     }
 }
 
@@ -56,21 +88,45 @@ impl Tabular for Session {
 
     fn cells(&self) -> Vec<Cell> {
         vec![
-            Cell::text(&self.id),
-            Cell::text(&self.org),
+            Cell::fixed(&self.id),
+            Cell::fixed(&self.org),
             Cell::Status(self.status.to_string()),
             Cell::text(&self.engineer),
-            Cell::text(self.level),
-            Cell::Text(join_areas(&self.areas)),
-            Cell::Time(Some(self.closed_at.unwrap_or(self.expires_at))),
+            Cell::fixed(self.level),
+            areas(&self.areas),
+            // A session that ended early says so: never "in 9m" for one already over.
+            match self.status {
+                SessionStatus::Revoked => Cell::Ended {
+                    verb: "revoked",
+                    at: self.closed_at,
+                    by: None,
+                },
+                SessionStatus::Closed => Cell::Ended {
+                    verb: "closed",
+                    at: self.closed_at,
+                    by: None,
+                },
+                _ => Cell::Time(Some(self.closed_at.unwrap_or(self.expires_at))),
+            },
             Cell::Time(Some(self.opened_at)),
-            Cell::text(&self.grant_id),
+            Cell::fixed(&self.grant_id),
             Cell::text(&self.reason),
         ]
     }
 
     fn id(&self) -> &str {
         &self.id
+    }
+
+    fn wide_only() -> &'static [&'static str] {
+        &["opened", "grant"]
+    }
+
+    fn details(&self) -> Vec<(&'static str, Cell)> {
+        match &self.close_reason {
+            Some(reason) => vec![("close reason", Cell::text(reason))],
+            None => Vec::new(),
+        }
     }
 }
 
@@ -81,7 +137,7 @@ impl Tabular for Org {
 
     fn cells(&self) -> Vec<Cell> {
         vec![
-            Cell::text(&self.slug),
+            Cell::fixed(&self.slug),
             Cell::text(&self.name),
             Cell::Status(self.status.to_string()),
             Cell::Time(Some(self.created_at)),
@@ -100,9 +156,9 @@ impl Tabular for Account {
 
     fn cells(&self) -> Vec<Cell> {
         vec![
-            Cell::text(&self.id),
+            Cell::fixed(&self.id),
             Cell::text(&self.email),
-            Cell::text(self.role),
+            Cell::fixed(self.role),
             Cell::opt(self.org.as_ref()),
             Cell::Status(self.status.to_string()),
             Cell::Time(Some(self.created_at)),
@@ -121,7 +177,7 @@ impl Tabular for AuditEvent {
 
     fn cells(&self) -> Vec<Cell> {
         vec![
-            Cell::text(self.seq),
+            Cell::fixed(self.seq),
             Cell::Time(Some(self.at)),
             Cell::Status(self.action.clone()),
             Cell::text(&self.actor.email),
@@ -136,7 +192,7 @@ impl Tabular for AuditEvent {
 }
 
 /// `key=value` pairs of an event's details, skipping nulls.
-fn summarize(details: &serde_json::Value) -> String {
+pub fn summarize(details: &serde_json::Value) -> String {
     let Some(map) = details.as_object() else {
         return details.to_string();
     };

@@ -1,21 +1,18 @@
 //! `supportctl session`: what support engineers do (and admins, to see and end sessions).
 
-use std::process::Command as Process;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
-
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::args::ListLimit;
 use super::context::Context;
 use super::error::{CommandError, CommandResult, ErrorKind};
+use super::session_exec::OnEnd;
 use super::time::parse_duration;
 use crate::api::{
     Action, Area, Level, OpenSession, Role, SESSION_TOKEN_PREFIX, Session, SessionStatusFilter,
-    SessionWithToken, join_areas,
+    join_areas,
 };
-use crate::api::{CreateRequest, ErrorCode};
+use crate::api::{CreateRequest, ErrorCode, SessionWithToken};
 use crate::cli::client::{ApiClient, ClientError, SessionList};
 use crate::cli::context::Connection;
 use crate::cli::ui::{OutputFormat, Tabular, tsv_cells};
@@ -33,14 +30,20 @@ pub enum SessionCommand {
   supportctl session exec acme --reason 'Ticket 4821' -- ./inspect-chats.sh
   supportctl session exec acme --level read-only --ttl 15m --reason 'SUP-4821' -- sh -c 'curl -H \"Authorization: Bearer $SUPPORTCTL_SESSION_TOKEN\" ...'
 
-The command's exit code becomes supportctl's (127 if it cannot be found, 126 if it cannot be
-run, 128+N if a signal ended it). The session is closed however the command ends.")]
+The command must exist before a session is opened (127 if it cannot be found, 126 if it cannot
+be run). The session is watched while the command runs: when it is revoked, closed or expires,
+the command gets SIGTERM (SIGKILL 10 s later) and supportctl exits 6 saying why and by whom
+(`--on-end warn` only warns). A warning comes 5 minutes before the session expires. Otherwise
+the command's exit code becomes supportctl's (128+N if a signal ended it), and the session is
+closed however the command ends.")]
     Exec(ExecArgs),
     /// List sessions: your own as a support engineer, the org's as an admin.
+    #[command(visible_alias = "ls")]
     List(ListArgs),
     /// Show one session.
     Show(ShowArgs),
     /// Close sessions at once.
+    #[command(visible_alias = "rm")]
     Close(CloseArgs),
     /// Is a session token active, and what may it do? Exit 4 if it is not active.
     #[command(after_long_help = "Examples:
@@ -89,6 +92,10 @@ pub struct ExecArgs {
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+    /// When the session is revoked, closed or expires: stop the command (SIGTERM, SIGKILL 10 s
+    /// later, exit 6) or only warn.
+    #[arg(long, value_enum, default_value_t = OnEnd::Stop)]
+    pub on_end: OnEnd,
 }
 
 #[derive(Debug, Args)]
@@ -128,7 +135,7 @@ pub struct CheckArgs {
 pub fn run(context: &mut Context, command: SessionCommand) -> CommandResult {
     match command {
         SessionCommand::Open(args) => open(context, args),
-        SessionCommand::Exec(args) => exec(context, args),
+        SessionCommand::Exec(args) => super::session_exec::exec(context, args),
         SessionCommand::List(args) => list(context, args),
         SessionCommand::Show(args) => show(context, args),
         SessionCommand::Close(args) => close(context, args),
@@ -136,7 +143,7 @@ pub fn run(context: &mut Context, command: SessionCommand) -> CommandResult {
     }
 }
 
-fn open_request(args: &OpenArgs) -> CommandResult<OpenSession> {
+pub(crate) fn open_request(args: &OpenArgs) -> CommandResult<OpenSession> {
     let reason = match &args.reason {
         Some(reason) if !reason.trim().is_empty() => reason.clone(),
         _ => {
@@ -156,7 +163,7 @@ fn open_request(args: &OpenArgs) -> CommandResult<OpenSession> {
 /// Opens the session; when no usable grant covers it, files an access request for what was
 /// asked (with `--request`, or when the person at the terminal agrees), waits for the
 /// decision, and opens the session from the grant the approval created.
-fn open_or_request(
+pub(super) fn open_or_request(
     context: &mut Context,
     connection: &mut Connection,
     args: &OpenArgs,
@@ -253,95 +260,17 @@ fn open(context: &mut Context, args: OpenArgs) -> CommandResult {
     }
 }
 
-/// An environment variable that may carry an account token: `SUPPORTCTL_TOKEN`, and the
-/// `SUPPORTCTL_<ROLE>_TOKEN` lines that `server --dev` prints. A command run in a session gets
-/// none of them.
-fn is_account_credential(name: &str) -> bool {
-    name.starts_with("SUPPORTCTL_") && name.ends_with("TOKEN") && name != "SUPPORTCTL_SESSION_TOKEN"
-}
-
-fn exec(context: &mut Context, args: ExecArgs) -> CommandResult {
-    let request = open_request(&args.open)?;
-    let mut connection = context.connect()?;
-    let SessionWithToken { session, token } =
-        open_or_request(context, &mut connection, &args.open, &request)?;
-    context.ui.note(&format!(
-        "Opened session {} in {} ({} on {}), ends {}; running {}",
-        session.id,
-        session.org,
-        session.level,
-        join_areas(&session.areas),
-        session.expires_at,
-        args.command[0]
-    ));
-    // The terminal's Ctrl-C goes to the command; we stay to close the session after it.
-    let interrupted = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        let _ = signal_hook::flag::register(signal, interrupted.clone());
-    }
-    let mut command = Process::new(&args.command[0]);
-    command.args(&args.command[1..]);
-    // The command acts as the session and nothing more: no account token reaches it.
-    for (name, _) in std::env::vars_os() {
-        if is_account_credential(&name.to_string_lossy()) {
-            command.env_remove(name);
-        }
-    }
-    let outcome = command
-        .env("SUPPORTCTL_SESSION_TOKEN", &token)
-        .env("SUPPORTCTL_SESSION_ID", &session.id)
-        .env("SUPPORTCTL_SESSION_ORG", &session.org)
-        .env("SUPPORTCTL_SESSION_LEVEL", session.level.to_string())
-        .env("SUPPORTCTL_SESSION_AREAS", join_areas(&session.areas))
-        .env(
-            "SUPPORTCTL_SESSION_EXPIRES_AT",
-            session.expires_at.to_string(),
-        )
-        .status();
-    let closed = connection
-        .client
-        .close_session(&session.id, Some("exec finished".to_owned()));
-    match &closed {
-        Ok(_) => context.ui.note(&format!("Closed session {}", session.id)),
-        Err(error) => context.ui.warn(&format!(
-            "could not close session {}: {error}; it ends on its own {}",
-            session.id, session.expires_at
-        )),
-    }
-    let status = match outcome {
-        Ok(status) => status,
-        Err(error) => {
-            let code = if error.kind() == std::io::ErrorKind::NotFound {
-                127
-            } else {
-                126
-            };
-            return Err(
-                CommandError::general(format!("cannot run {}: {error}", args.command[0]))
-                    .with_exit(code),
-            );
-        }
-    };
-    if let Some(code) = status.code() {
-        if code == 0 {
-            return Ok(());
-        }
-        return Err(CommandError::silent(code));
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        if let Some(signal) = status.signal() {
-            return Err(CommandError::silent(128 + signal));
-        }
-    }
-    Err(CommandError::silent(1))
-}
-
 fn list(context: &mut Context, args: ListArgs) -> CommandResult {
     let mut connection = context.connect()?;
     let max = args.limit.max();
     let admin = connection.role()? == Role::Admin;
+    if admin {
+        // An admin's sessions are all in one org: its name on every row says nothing.
+        context.ui.hide_column("org");
+    } else {
+        // A support engineer's own sessions: the engineer is always you.
+        context.ui.hide_column("engineer");
+    }
     let sessions = match &args.org {
         Some(org) if admin => {
             connection
@@ -372,14 +301,16 @@ fn show(context: &mut Context, args: ShowArgs) -> CommandResult {
 }
 
 fn close(context: &mut Context, args: CloseArgs) -> CommandResult {
-    let connection = context.connect()?;
+    let mut connection = context.connect()?;
     let question = if args.ids.len() == 1 {
         format!("Close session {}? It ends at once.", args.ids[0])
     } else {
         format!("Close {} sessions? They end at once.", args.ids.len())
     };
-    if !context.ui.confirm(&question)? {
-        return Err(CommandError::usage("not confirmed; nothing was closed"));
+    // A support engineer may close only their own sessions: nothing to confirm.
+    let own = connection.role()? == Role::Support;
+    if !own && !context.ui.confirm(&question)? {
+        return Err(CommandError::cancelled());
     }
     let mut closed = Vec::new();
     for id in &args.ids {

@@ -6,7 +6,6 @@ use std::io::{self, IsTerminal, Write};
 
 use anstyle::{AnsiColor, Style};
 use clap::ValueEnum;
-use comfy_table::{Attribute, Cell as TableCell, Color, ContentArrangement, Table};
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -20,6 +19,29 @@ pub enum OutputFormat {
     Json,
     /// Tab-separated values, no header, RFC 3339 times (the default when piped).
     Tsv,
+}
+
+/// `-o`: an output format, or the wide table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputArg {
+    /// Aligned columns with local, relative times (the default on a terminal).
+    Table,
+    /// The table with the rarer columns too (created by, engineers, ticket, ...).
+    Wide,
+    /// The API's JSON objects; a list is a JSON array (the stable contract for scripts).
+    Json,
+    /// Tab-separated values, no header, RFC 3339 times (the default when piped).
+    Tsv,
+}
+
+impl OutputArg {
+    pub fn format(self) -> OutputFormat {
+        match self {
+            OutputArg::Table | OutputArg::Wide => OutputFormat::Table,
+            OutputArg::Json => OutputFormat::Json,
+            OutputArg::Tsv => OutputFormat::Tsv,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -39,6 +61,19 @@ pub enum Cell {
     Status(String),
     /// Words for a person where there is no value ("(all support)"); empty in TSV.
     Placeholder(&'static str),
+    /// Text never broken across lines on a terminal: an ID, a level, a slug.
+    Fixed(String),
+    /// Free text shown one way on a terminal ("all") and another in TSV (the full list).
+    Shown {
+        table: String,
+        tsv: String,
+    },
+    /// How something ended, on a terminal "revoked 3m ago by admin@acme.test"; in TSV the time.
+    Ended {
+        verb: &'static str,
+        at: Option<Timestamp>,
+        by: Option<String>,
+    },
 }
 
 impl Cell {
@@ -49,6 +84,10 @@ impl Cell {
     pub fn opt(value: Option<impl ToString>) -> Cell {
         Cell::Text(value.map(|v| v.to_string()).unwrap_or_default())
     }
+
+    pub fn fixed(value: impl ToString) -> Cell {
+        Cell::Fixed(value.to_string())
+    }
 }
 
 /// A resource that prints as a row.
@@ -57,10 +96,20 @@ pub trait Tabular: Serialize {
     fn cells(&self) -> Vec<Cell>;
     /// What `-q` prints.
     fn id(&self) -> &str;
+    /// Columns a terminal shows only with `-o wide` (TSV always has them all).
+    fn wide_only() -> &'static [&'static str] {
+        &[]
+    }
+    /// More fields for `show` on a terminal, where they apply (who revoked, and why).
+    fn details(&self) -> Vec<(&'static str, Cell)> {
+        Vec::new()
+    }
 }
 
 pub struct UiSettings {
     pub format: Option<OutputFormat>,
+    /// `-o wide`: a table with the rarer columns too.
+    pub wide: bool,
     pub quiet: bool,
     pub color: ColorChoice,
     pub assume_yes: bool,
@@ -77,6 +126,11 @@ pub struct Ui {
     assume_yes: bool,
     verbosity: u8,
     now: Timestamp,
+    wide: bool,
+    hidden: Vec<&'static str>,
+    /// Confirmations may be asked on the terminal (`/dev/tty`) even when stdin is a pipe, like
+    /// `xargs -o`: stderr is a terminal, `--no-input` is absent, and there is a terminal.
+    can_confirm: bool,
 }
 
 impl Ui {
@@ -108,11 +162,19 @@ impl Ui {
             assume_yes: settings.assume_yes,
             verbosity: settings.verbosity,
             now: Timestamp::now(),
+            wide: settings.wide,
+            hidden: Vec::new(),
+            can_confirm: !settings.no_input && io::stderr().is_terminal() && has_tty(),
         }
     }
 
     pub fn format(&self) -> OutputFormat {
         self.format
+    }
+
+    /// Leaves a column out of tables (not of TSV): the org, in an admin's own org's lists.
+    pub fn hide_column(&mut self, header: &'static str) {
+        self.hidden.push(header);
     }
 
     pub fn quiet(&self) -> bool {
@@ -169,22 +231,24 @@ impl Ui {
                     self.note("Nothing to show.");
                     return Ok(());
                 }
-                let mut table = self.table();
-                table.set_header(
-                    T::headers()
-                        .iter()
-                        .map(|h| self.header_cell(h))
-                        .collect::<Vec<_>>(),
-                );
-                for item in items {
-                    table.add_row(
-                        item.cells()
-                            .iter()
-                            .map(|cell| self.table_cell(cell))
-                            .collect::<Vec<_>>(),
-                    );
-                }
-                self.line(&table.to_string())
+                let shown: Vec<usize> = T::headers()
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, h)| {
+                        !self.hidden.contains(h) && (self.wide || !T::wide_only().contains(h))
+                    })
+                    .map(|(index, _)| index)
+                    .collect();
+                let headers: Vec<&str> = shown.iter().map(|&i| T::headers()[i]).collect();
+                let rows: Vec<Vec<Cell>> = items
+                    .iter()
+                    .map(|item| {
+                        let mut cells: Vec<Option<Cell>> =
+                            item.cells().into_iter().map(Some).collect();
+                        shown.iter().filter_map(|&i| cells[i].take()).collect()
+                    })
+                    .collect();
+                self.line(&self.style().list(&headers, &rows))
             }
         }
     }
@@ -198,56 +262,31 @@ impl Ui {
             OutputFormat::Json => self.json(item),
             OutputFormat::Tsv => self.list(std::slice::from_ref(item)),
             OutputFormat::Table => {
-                let mut table = self.table();
-                for (header, cell) in T::headers().iter().zip(item.cells()) {
-                    table.add_row(vec![self.header_cell(header), self.table_cell(&cell)]);
+                let style = self.style();
+                let mut table = style.table();
+                let fields = T::headers().iter().copied().zip(item.cells());
+                for (header, cell) in fields.chain(item.details()) {
+                    let cell = match cell {
+                        // Read in full here: the whole list of areas, the local time too.
+                        Cell::Shown { tsv, .. } => Cell::Text(tsv),
+                        Cell::Time(Some(at)) => Cell::Text(format!(
+                            "{} ({})",
+                            crate::cli::table::local_full(at),
+                            relative_time(at, self.now)
+                        )),
+                        other => other,
+                    };
+                    table.add_row(vec![style.header(header), style.cell(&cell)]);
                 }
                 self.line(&table.to_string())
             }
         }
     }
 
-    fn table(&self) -> Table {
-        let mut table = Table::new();
-        table
-            .load_style(comfy_table::presets::NOTHING)
-            .set_content_arrangement(ContentArrangement::Dynamic);
-        // comfy-table ignores NO_COLOR; it styles only when we say so.
-        if self.color {
-            table.enforce_styling();
-        } else {
-            table.force_no_tty();
-        }
-        table
-    }
-
-    fn header_cell(&self, header: &str) -> TableCell {
-        let cell = TableCell::new(header.to_uppercase());
-        if self.color {
-            cell.add_attribute(Attribute::Bold)
-        } else {
-            cell
-        }
-    }
-
-    fn table_cell(&self, cell: &Cell) -> TableCell {
-        match cell {
-            Cell::Text(text) => TableCell::new(text),
-            Cell::Placeholder(words) => TableCell::new(words),
-            Cell::Time(None) => TableCell::new(""),
-            Cell::Time(Some(at)) => TableCell::new(relative_time(*at, self.now)),
-            Cell::Status(status) => {
-                let table_cell = TableCell::new(status);
-                if !self.color {
-                    return table_cell;
-                }
-                match status.as_str() {
-                    "active" | "enabled" | "allowed" => table_cell.fg(Color::Green),
-                    "revoked" | "disabled" | "denied" => table_cell.fg(Color::Red),
-                    "expired" | "closed" => table_cell.fg(Color::DarkGrey),
-                    _ => table_cell,
-                }
-            }
+    fn style(&self) -> crate::cli::table::Style {
+        crate::cli::table::Style {
+            color: self.color,
+            now: self.now,
         }
     }
 
@@ -332,22 +371,29 @@ impl Ui {
     // Prompts (stderr) ------------------------------------------------------------------------
 
     /// Asks before a destructive step. Without a terminal, `--yes` is required (exit 2).
+    /// Asks on the terminal (even when stdin is a pipe). A "no" prints `Cancelled.`; the
+    /// caller then ends with [`CommandError::cancelled`].
     pub fn confirm(&self, question: &str) -> CommandResult<bool> {
         if self.assume_yes {
             return Ok(true);
         }
-        if !self.interactive {
+        if !self.can_confirm {
             return Err(
                 CommandError::usage(format!("confirmation required: {question}"))
                     .with_hint("there is no terminal to ask; pass --yes to confirm"),
             );
         }
-        prompt(|| {
+        // dialoguer (console) reads keys from /dev/tty when stdin is not a terminal.
+        let yes = prompt(|| {
             dialoguer::Confirm::new()
                 .with_prompt(question)
                 .default(false)
                 .interact()
-        })
+        })?;
+        if !yes {
+            self.note("Cancelled.");
+        }
+        Ok(yes)
     }
 
     pub fn spinner_or_bar(&self, len: u64, message: &str) -> indicatif::ProgressBar {
@@ -394,6 +440,15 @@ pub fn prompt<T>(ask: impl FnOnce() -> dialoguer::Result<T>) -> CommandResult<T>
     answer.map_err(prompt_error)
 }
 
+/// Whether this process has a terminal to ask on.
+fn has_tty() -> bool {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .is_ok()
+}
+
 /// Whether a prompt is on the terminal (read by the SIGINT action).
 static PROMPTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
@@ -423,10 +478,11 @@ pub fn tsv_cells(cells: &[Cell]) -> Vec<String> {
     cells
         .iter()
         .map(|cell| match cell {
-            Cell::Text(text) | Cell::Status(text) => tsv_escape(text),
+            Cell::Text(text) | Cell::Status(text) | Cell::Fixed(text) => tsv_escape(text),
+            Cell::Shown { tsv, .. } => tsv_escape(tsv),
             Cell::Placeholder(_) => String::new(),
-            Cell::Time(None) => String::new(),
-            Cell::Time(Some(at)) => at.to_string(),
+            Cell::Time(None) | Cell::Ended { at: None, .. } => String::new(),
+            Cell::Time(Some(at)) | Cell::Ended { at: Some(at), .. } => at.to_string(),
         })
         .collect()
 }

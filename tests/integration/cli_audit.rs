@@ -192,7 +192,7 @@ fn only_admins_read_the_audit_log() {
 }
 
 #[test]
-fn follow_prints_the_log_then_each_new_event_as_it_happens() {
+fn follow_starts_at_the_end_with_tail_n_then_prints_each_new_event() {
     let server = TestServer::start();
     busy_log(&server);
     let existing = audit_events(&server);
@@ -209,6 +209,8 @@ fn follow_prints_the_log_then_each_new_event_as_it_happens() {
         "json",
         "--interval",
         "50ms",
+        "--tail",
+        "2",
     ])
     .stdout(Stdio::piped())
     .stderr(Stdio::null())
@@ -232,8 +234,9 @@ fn follow_prints_the_log_then_each_new_event_as_it_happens() {
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("not one JSON event: {line}: {e}"))
     };
 
-    // The log so far, one event a line, exactly as the API has it...
-    for event in &existing {
+    // The last two events for context, one a line, exactly as the API has it (not the
+    // whole history)...
+    for event in &existing[existing.len() - 2..] {
         assert_eq!(&next_event(), event);
     }
     // ...then a change made elsewhere shows up without restarting.
@@ -250,4 +253,32 @@ fn follow_prints_the_log_then_each_new_event_as_it_happens() {
     );
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+#[test]
+fn list_shows_the_newest_events_and_says_how_many_there_are() {
+    let server = TestServer::start();
+    busy_log(&server);
+    let existing = audit_events(&server);
+    assert!(existing.len() > 3);
+    let out = server
+        .as_admin()
+        .args(["audit", "list", "--limit", "3", "-o", "json"])
+        .ok();
+    let shown = out.json();
+    assert_eq!(
+        shown.as_array().unwrap().as_slice(),
+        &existing[existing.len() - 3..]
+    );
+    out.stderr_has(&format!(
+        "showing the newest 3 of {} events",
+        existing.len()
+    ))
+    .stderr_has("--all");
+    let all = server
+        .as_admin()
+        .args(["audit", "list", "--all", "-o", "json"])
+        .ok();
+    assert_eq!(all.json().as_array().unwrap().len(), existing.len());
+    assert!(!all.stderr.contains("showing"), "{all}");
 }

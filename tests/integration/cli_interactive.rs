@@ -139,16 +139,24 @@ fn revoke_asks_for_confirmation_on_a_terminal() {
     let server = TestServer::start();
     let ids = grants(&server, 3);
 
-    // No: nothing is revoked.
+    // An active session under the grant: the question says what revoking ends.
+    server
+        .support()
+        .open(json!({"grant_id": ids[0], "reason": "Look"}));
+    // No: `Cancelled.`, exit 1, no error; nothing is revoked.
     let mut session = on_terminal(&server, &["grant", "revoke", &ids[0]]);
     session
-        .exp_string(&format!("Revoke grant {} of org acme?", ids[0]))
+        .exp_string(&format!("Revoke grant {} (", ids[0]))
+        .unwrap();
+    session
+        .exp_string("org acme)? This ends 1 active session at once.")
         .unwrap();
     keys(&mut session, "n");
     let (code, rest) = finish(session);
     assert_no_crash(&rest);
-    assert_eq!(code, 2, "declining is not a success: {rest}");
-    assert!(rest.contains("nothing was revoked"), "{rest}");
+    assert_eq!(code, 1, "declining is not a success: {rest}");
+    assert!(rest.contains("Cancelled."), "{rest}");
+    assert!(!rest.contains("error:"), "{rest}");
     assert_eq!(grant_status(&server, &ids[0]), "active");
 
     // Yes: revoked.
@@ -193,4 +201,75 @@ fn grant_create_wizard_leaves_the_duration_to_the_server_when_left_empty() {
     assert_eq!(code, 0, "{rest}");
     let grant = &server.admin().all("/v1/orgs/acme/grants")[0];
     assert_eq!(lifetime_seconds(grant), 3 * 3600);
+}
+
+/// A support engineer at a terminal is told at once that only admins grant, before any
+/// question is asked.
+#[test]
+fn grant_create_wizard_checks_the_role_before_asking_anything() {
+    let server = TestServer::start();
+    let mut command = std_command(
+        &server.url,
+        &server.tokens.support,
+        &server.dir.path().join("config"),
+    );
+    command
+        .args(["grant", "create", "--org", "acme"])
+        .env("TERM", "xterm-256color")
+        .env("NO_COLOR", "1");
+    let session = spawn_with_options(
+        command,
+        Options::new()
+            .timeout_ms(Some(20_000))
+            .strip_ansi_escape_codes(true),
+    )
+    .unwrap();
+    let (code, rest) = finish(session);
+    assert_eq!(code, 5, "{rest}");
+    assert!(rest.contains("only an org's admins grant access"), "{rest}");
+    assert!(
+        !rest.contains("Access level"),
+        "asked before checking: {rest}"
+    );
+}
+
+/// `... | supportctl grant revoke -` at a terminal: stdin is the pipe, the question goes to
+/// the terminal (like `xargs -o`).
+#[test]
+fn revoke_from_a_pipe_asks_on_the_terminal() {
+    let server = TestServer::start();
+    let ids = grants(&server, 2);
+    let line = format!(
+        "printf '%s\\n' {} {} | {} grant revoke -",
+        ids[0],
+        ids[1],
+        env!("CARGO_BIN_EXE_supportctl")
+    );
+    let mut command = std_command(
+        &server.url,
+        &server.tokens.admin,
+        &server.dir.path().join("config"),
+    );
+    command.env("TERM", "xterm-256color").env("NO_COLOR", "1");
+    let mut shell = std::process::Command::new("sh");
+    shell.arg("-c").arg(&line);
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => shell.env(key, value),
+            None => shell.env_remove(key),
+        };
+    }
+    let mut session = spawn_with_options(
+        shell,
+        Options::new()
+            .timeout_ms(Some(20_000))
+            .strip_ansi_escape_codes(true),
+    )
+    .unwrap();
+    session.exp_string("Revoke 2 grants of org acme?").unwrap();
+    keys(&mut session, "y");
+    let (code, rest) = finish(session);
+    assert_eq!(code, 0, "{rest}");
+    assert_eq!(grant_status(&server, &ids[0]), "revoked");
+    assert_eq!(grant_status(&server, &ids[1]), "revoked");
 }

@@ -6,7 +6,7 @@ use crate::common::cli::{Cli, Run, dead_server_url};
 use crate::common::harness::TestServer;
 
 #[test]
-fn each_exit_code_of_the_spec() {
+fn each_documented_exit_code() {
     let server = TestServer::start();
     let grant = server
         .admin()
@@ -48,13 +48,30 @@ fn each_exit_code_of_the_spec() {
             "grant", "create", "--level", "member", "--for", "31d", "--reason", "x",
         ])
         .fails(6);
-    // 7 server unreachable
+    // 7 server unreachable: said in a few words; the chain of causes under -v.
+    let dead = dead_server_url();
     let out = server
         .as_admin()
-        .env("SUPPORTCTL_SERVER", dead_server_url())
+        .env("SUPPORTCTL_SERVER", &dead)
         .args(["grant", "list"])
         .fails(7);
-    out.assert_error_shape().stderr_has("cannot reach");
+    out.assert_error_shape().stderr_has(&format!(
+        "error: cannot reach {}: connection refused",
+        dead.trim_end_matches('/')
+    ));
+    assert!(!out.stderr.contains("tcp connect"), "{out}");
+    server
+        .as_admin()
+        .env("SUPPORTCTL_SERVER", &dead)
+        .args(["grant", "list", "-v"])
+        .fails(7)
+        .stderr_has("error sending request");
+    // A bad SUPPORTCTL_TOKEN says that it overrides the login.
+    server
+        .run_with("sat_0000000000000000000000000000000000000000000000000")
+        .args(["grant", "list"])
+        .fails(4)
+        .stderr_has("SUPPORTCTL_TOKEN is set and overrides your login");
     // -h and --help succeed, and --help documents the exit codes.
     server.as_nobody().arg("-h").ok();
     server
@@ -272,4 +289,23 @@ fn verbose_traces_http_with_the_token_redacted() {
         !out.stderr.contains(&server.tokens.admin),
         "the token leaked into the trace:\n{out}"
     );
+}
+
+/// `ls` and `rm` aliases; the `--` hint for `session exec ORG COMMAND`; revoking only unknown
+/// IDs announces no "Revoked 0".
+#[test]
+fn aliases_the_exec_hint_and_no_empty_success() {
+    let server = TestServer::start();
+    server.as_admin().args(["grant", "ls"]).ok();
+    server.as_support().args(["session", "ls"]).ok();
+    server
+        .as_support()
+        .args(["session", "exec", "acme", "--reason", "x", "env"])
+        .fails(2)
+        .stderr_has("put the command after `--`");
+    let out = server
+        .as_admin()
+        .args(["grant", "rm", "gr_00000000000000000000000000", "--yes"])
+        .fails(3);
+    assert!(!out.stderr.contains("Revoked 0"), "{out}");
 }

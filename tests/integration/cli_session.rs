@@ -159,6 +159,14 @@ fn list_show_check_and_close() {
         .stderr_has("already ended");
     assert_eq!(session(&server, &id)["close_reason"], "Done");
 
+    // Closing your own session asks nothing, terminal or not.
+    let (own_id, _) = server.support().open(json!({"reason": "Mine"}));
+    server
+        .as_support()
+        .args(["session", "close", &own_id])
+        .ok()
+        .stderr_has("Closed session");
+
     // The token is dead: check exits 4.
     server
         .as_nobody()
@@ -213,7 +221,7 @@ fn exec_returns_the_commands_exit_code_and_closes_the_session() {
         .collect();
     assert_eq!(about, ["session.opened", "session.closed"]);
 
-    // Success passes through as 0; a missing program is 127, and its session is closed too.
+    // Success passes through as 0; a missing program is 127, found before any session opens.
     server
         .as_support()
         .args(["session", "exec", "acme", "--reason", "Ok", "--", "true"])
@@ -223,9 +231,10 @@ fn exec_returns_the_commands_exit_code_and_closes_the_session() {
         .args(["session", "exec", "acme", "--reason", "Typo", "--"])
         .arg("supportctl-test-no-such-program")
         .code(127)
-        .stderr_has("cannot run");
+        .stderr_has("cannot run")
+        .stderr_has("no session was opened");
     let sessions = server.support().all("/v1/sessions?status=all");
-    assert_eq!(sessions.len(), 3);
+    assert_eq!(sessions.len(), 2, "a missing program opens no session");
     assert!(
         sessions.iter().all(|s| s["status"] == "closed"),
         "every exec session is closed: {sessions:?}"

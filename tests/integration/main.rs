@@ -44,9 +44,12 @@ mod cli_grant;
 mod cli_interactive;
 mod cli_operator;
 mod cli_output;
+mod cli_profiles;
 mod cli_request;
 mod cli_secret_service;
 mod cli_session;
+mod cli_session_exec;
+mod cli_tables;
 
 // Hostile input, faults and attack.
 mod abuse;

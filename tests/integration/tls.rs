@@ -107,7 +107,7 @@ fn a_client_refuses_a_certificate_it_cannot_verify() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(7), "{stderr}");
     assert!(
-        stderr.starts_with("error: cannot reach the server"),
+        stderr.starts_with("error: cannot reach https://"),
         "{stderr}"
     );
     assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");

@@ -1,0 +1,282 @@
+//! `supportctl grant revoke`: one, many (from stdin), or all of an org's active grants, in
+//! bulk requests; `--dry-run` says what would change.
+
+use std::io::BufRead;
+
+use serde::Serialize;
+
+use super::context::{Connection, Context};
+use super::error::{CommandError, CommandResult};
+use super::grant::RevokeArgs;
+use crate::api::{
+    Area, BulkRevoke, BulkRevokeResult, Grant, GrantStatusFilter, SessionStatusFilter, join_areas,
+};
+use crate::cli::client::{ApiClient, ClientError, GrantList, SessionList};
+use crate::cli::ui::{Cell, OutputFormat, Tabular};
+
+/// Ids per bulk request: the most the server takes in one, so that up to this many are
+/// revoked in one transaction (all or none).
+const REVOKE_CHUNK: usize = 10_000;
+
+/// One id's fate, for printing.
+#[derive(Serialize)]
+struct RevokeOutcome {
+    id: String,
+    outcome: &'static str,
+}
+
+impl Tabular for RevokeOutcome {
+    fn headers() -> &'static [&'static str] {
+        &["id", "outcome"]
+    }
+
+    fn cells(&self) -> Vec<Cell> {
+        vec![Cell::text(&self.id), Cell::text(self.outcome)]
+    }
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+fn read_ids(args: &RevokeArgs) -> CommandResult<Vec<String>> {
+    let mut ids = Vec::new();
+    for id in &args.ids {
+        if id == "-" {
+            for line in std::io::stdin().lock().lines() {
+                let line = line?;
+                let line = line.trim();
+                if !line.is_empty() && !line.starts_with('#') {
+                    ids.push(line.to_owned());
+                }
+            }
+        } else {
+            ids.push(id.clone());
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(id.clone()));
+    Ok(ids)
+}
+
+pub fn revoke(context: &mut Context, args: RevokeArgs) -> CommandResult {
+    let ids = if args.all {
+        Vec::new()
+    } else {
+        read_ids(&args)?
+    };
+    if !args.all && ids.is_empty() {
+        // `grant list -q | grant revoke - --yes` with nothing listed: nothing to do is success.
+        context.ui.note("No grant ids on stdin; nothing to revoke.");
+        return print_outcomes(context, &BulkRevokeResult::default());
+    }
+    let mut connection = context.connect()?;
+    let org = args.org.resolve(&mut connection)?;
+    if args.dry_run {
+        return dry_run_revoke(context, &mut connection, &org, &args, &ids);
+    }
+    if args.all {
+        // The count is for the person confirming; with --yes nobody reads it, so the
+        // server's one transaction is the whole job.
+        if !context.ui.assume_yes() {
+            let active = active_grants(&connection.client, &org)?;
+            if active.is_empty() {
+                context.ui.note(&format!(
+                    "Org {org} has no active grants; nothing to revoke."
+                ));
+                return print_outcomes(context, &BulkRevokeResult::default());
+            }
+            if !context.ui.confirm(&format!(
+                "Revoke all {} active grants of org {org}? Their sessions end at once.",
+                active.len()
+            ))? {
+                return Err(CommandError::cancelled());
+            }
+        }
+        let result = connection.client.bulk_revoke(
+            &org,
+            &BulkRevoke {
+                ids: None,
+                all: Some(true),
+                reason: args.reason.clone(),
+            },
+        )?;
+        if result.revoked.is_empty() {
+            context.ui.note(&format!(
+                "Org {org} has no active grants; nothing to revoke."
+            ));
+            return print_outcomes(context, &result);
+        }
+        return finish_revoke(context, result);
+    }
+    if !context.ui.assume_yes()
+        && !context
+            .ui
+            .confirm(&revoke_question(&connection, &org, &ids))?
+    {
+        return Err(CommandError::cancelled());
+    }
+    let bar = context.ui.spinner_or_bar(ids.len() as u64, "Revoking");
+    let mut result = BulkRevokeResult::default();
+    for chunk in ids.chunks(REVOKE_CHUNK) {
+        let part = connection.client.bulk_revoke(
+            &org,
+            &BulkRevoke {
+                ids: Some(chunk.to_vec()),
+                all: None,
+                reason: args.reason.clone(),
+            },
+        )?;
+        result.revoked.extend(part.revoked);
+        result.already_inactive.extend(part.already_inactive);
+        result.not_found.extend(part.not_found);
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    finish_revoke(context, result)
+}
+
+fn finish_revoke(context: &mut Context, result: BulkRevokeResult) -> CommandResult {
+    let revoked = result.revoked.len();
+    // Nothing revoked (only unknown or inactive ids) is no success to announce.
+    if revoked > 0 {
+        context.ui.success(&format!(
+            "Revoked {revoked} grant{}",
+            if revoked == 1 { "" } else { "s" }
+        ));
+    }
+    for id in &result.already_inactive {
+        context
+            .ui
+            .note(&format!("{id} was already inactive; nothing to do"));
+    }
+    print_outcomes(context, &result)?;
+    unknown_ids(&result)
+}
+
+/// Exit 3 when some ids named no grant of the org (after the others were dealt with).
+fn unknown_ids(result: &BulkRevokeResult) -> CommandResult {
+    if result.not_found.is_empty() {
+        Ok(())
+    } else {
+        Err(CommandError::not_found(format!(
+            "no grant of this org with id {}",
+            result.not_found.join(", ")
+        )))
+    }
+}
+
+fn print_outcomes(context: &mut Context, result: &BulkRevokeResult) -> CommandResult {
+    if context.ui.format() == OutputFormat::Json && !context.ui.quiet() {
+        return Ok(context.ui.json(result)?);
+    }
+    if context.ui.quiet() {
+        for id in &result.revoked {
+            context.ui.line(id)?;
+        }
+        return Ok(());
+    }
+    if context.ui.format() == OutputFormat::Table {
+        // The summary lines on stderr say it all on a terminal.
+        return Ok(());
+    }
+    let outcomes: Vec<RevokeOutcome> = outcomes(result, "revoked");
+    Ok(context.ui.list(&outcomes)?)
+}
+
+fn outcomes(result: &BulkRevokeResult, revoked: &'static str) -> Vec<RevokeOutcome> {
+    let tag = |ids: &[String], outcome: &'static str| {
+        ids.iter()
+            .map(|id| RevokeOutcome {
+                id: id.clone(),
+                outcome,
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut all = tag(&result.revoked, revoked);
+    all.extend(tag(&result.already_inactive, "already_inactive"));
+    all.extend(tag(&result.not_found, "not_found"));
+    all
+}
+
+fn dry_run_revoke(
+    context: &mut Context,
+    connection: &mut Connection,
+    org: &str,
+    args: &RevokeArgs,
+    ids: &[String],
+) -> CommandResult {
+    let mut result = BulkRevokeResult::default();
+    if args.all {
+        let active = active_grants(&connection.client, org)?;
+        result.revoked = active.into_iter().map(|grant| grant.id).collect();
+    } else {
+        let bar = context.ui.spinner_or_bar(ids.len() as u64, "Checking");
+        for id in ids {
+            match connection.client.get_grant(org, id) {
+                Ok(grant) if grant.status == crate::api::GrantStatus::Active => {
+                    result.revoked.push(grant.id)
+                }
+                Ok(grant) => result.already_inactive.push(grant.id),
+                Err(ClientError::Api { status: 404, .. }) => result.not_found.push(id.clone()),
+                Err(error) => return Err(error.into()),
+            }
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+    }
+    context.ui.note(&format!(
+        "Dry run: would revoke {} grant(s); {} already inactive, {} not found. Nothing was changed.",
+        result.revoked.len(),
+        result.already_inactive.len(),
+        result.not_found.len()
+    ));
+    if context.ui.format() == OutputFormat::Json || context.ui.quiet() {
+        print_outcomes(context, &result)?;
+    } else {
+        let outcomes = outcomes(&result, "would_revoke");
+        context.ui.list(&outcomes)?;
+    }
+    // The exit code the real run would have.
+    unknown_ids(&result)
+}
+
+/// Every active grant of `org`, all pages.
+fn active_grants(client: &ApiClient, org: &str) -> CommandResult<Vec<Grant>> {
+    Ok(client.list_grants(GrantList::Org(org), GrantStatusFilter::Active, None)?)
+}
+
+/// What revoking `ids` does, for the person confirming: the grant's level and areas, and the
+/// sessions it ends ("ends 2 active sessions"). Lookups that fail leave the details out.
+fn revoke_question(connection: &Connection, org: &str, ids: &[String]) -> String {
+    let sessions = connection
+        .client
+        .list_sessions(SessionList::Org(org), SessionStatusFilter::Active, None)
+        .unwrap_or_default();
+    let ending = sessions
+        .iter()
+        .filter(|session| ids.contains(&session.grant_id))
+        .count();
+    let ends = match ending {
+        0 => "ends no active session".to_owned(),
+        1 => "ends 1 active session at once".to_owned(),
+        n => format!("ends {n} active sessions at once"),
+    };
+    if let [id] = ids
+        && let Ok(grant) = connection.client.get_grant(org, id)
+    {
+        let areas = if Area::ALL.iter().all(|a| grant.areas.contains(a)) {
+            "all areas".to_owned()
+        } else {
+            join_areas(&grant.areas)
+        };
+        return format!(
+            "Revoke grant {id} ({} on {areas}, org {org})? This {ends}.",
+            grant.level
+        );
+    }
+    if let [id] = ids {
+        return format!("Revoke grant {id} of org {org}? This {ends}.");
+    }
+    format!("Revoke {} grants of org {org}? This {ends}.", ids.len())
+}
