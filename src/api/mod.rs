@@ -8,8 +8,10 @@ mod errors;
 mod requests;
 mod resources;
 mod vocabulary;
+mod webhooks;
 
 pub use errors::*;
 pub use requests::*;
 pub use resources::*;
 pub use vocabulary::*;
+pub use webhooks::*;

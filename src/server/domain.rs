@@ -3,6 +3,8 @@
 //! and the words a caller is told when the answer is no. Pure functions, tested here; the
 //! store reads the rows and applies them.
 
+pub mod webhooks;
+
 use std::borrow::Borrow;
 
 use jiff::Timestamp;

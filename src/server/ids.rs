@@ -5,6 +5,9 @@ pub const ACCOUNT: &str = "acc";
 pub const GRANT: &str = "gr";
 pub const SESSION: &str = "ses";
 pub const EVENT: &str = "ev";
+pub const WEBHOOK: &str = "wh";
+pub const DELIVERY: &str = "dlv";
+pub const MESSAGE: &str = "msg";
 
 pub fn new_id(prefix: &str) -> String {
     format!(

@@ -9,6 +9,7 @@ use super::clock::Clock;
 use super::limiter::AuthLimiter;
 use super::policy::Policy;
 use super::store::DynStore;
+use super::webhooks::{OutboxStats, WebhookSettings};
 
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
@@ -18,6 +19,8 @@ pub struct Shared {
     pub policy: Policy,
     pub clock: Arc<dyn Clock>,
     pub auth_limiter: AuthLimiter,
+    pub webhooks: WebhookSettings,
+    pub outbox: OutboxStats,
 }
 
 impl AppState {
@@ -26,12 +29,15 @@ impl AppState {
         policy: Policy,
         clock: Arc<dyn Clock>,
         auth_limiter: AuthLimiter,
+        webhooks: WebhookSettings,
     ) -> Self {
         AppState(Arc::new(Shared {
             store,
             policy,
             clock,
             auth_limiter,
+            webhooks,
+            outbox: OutboxStats::default(),
         }))
     }
 

@@ -9,6 +9,7 @@ mod introspect;
 mod meta;
 mod orgs;
 mod sessions;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -78,6 +79,12 @@ fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(checkpoint::list_vendor_audit))
         .routes(routes!(checkpoint::vendor_checkpoint))
         .routes(routes!(checkpoint::verifier_key))
+        .routes(routes!(webhooks::create_webhook, webhooks::list_webhooks))
+        .routes(routes!(webhooks::get_webhook, webhooks::delete_webhook))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::test_webhook))
+        .routes(routes!(webhooks::list_deliveries))
+        .routes(routes!(webhooks::redeliver))
         .split_for_parts();
     describe(&mut openapi);
     (router, openapi)

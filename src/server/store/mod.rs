@@ -6,6 +6,7 @@ mod backend;
 pub mod cache;
 mod chain;
 pub mod cursor;
+pub mod outbox;
 pub mod postgres;
 mod sql;
 pub mod sqlite;
@@ -19,6 +20,7 @@ use crate::api::{
     Account, Area, AuditEvent, BulkRevokeResult, Grant, GrantStatusFilter, Level, Org, Page, Role,
     Session, SessionStatusFilter,
 };
+use crate::api::{Delivery, DeliveryStatus, Webhook, WebhookFormat};
 
 pub use crate::server::domain::{SessionAuth, SessionRecord};
 pub use sql::SqlStore;
@@ -180,6 +182,52 @@ pub struct AccessRequest {
     pub resource: Option<String>,
 }
 
+#[derive(Debug, Clone)]
+pub struct NewWebhook {
+    pub url: String,
+    pub events: Vec<String>,
+    pub format: WebhookFormat,
+    pub description: Option<String>,
+    pub secret: String,
+}
+
+/// A delivery claimed by a worker, with what it needs to make the attempt.
+#[derive(Debug, Clone)]
+pub struct ClaimedDelivery {
+    pub pk: i64,
+    pub id: String,
+    pub webhook_pk: i64,
+    pub webhook_id: String,
+    pub url: String,
+    pub format: WebhookFormat,
+    /// The secrets that sign this attempt: the current one, and the previous during a rotation.
+    pub secrets: Vec<String>,
+    pub msg_id: String,
+    pub event_type: String,
+    pub event_at: Timestamp,
+    /// The message's `data`, as JSON text.
+    pub payload: String,
+    /// Attempts made, this one included.
+    pub attempts: i64,
+    pub created_at: Timestamp,
+}
+
+/// How one attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    Delivered {
+        status: u16,
+    },
+    /// Retried at `retry_at` if still within the retry window, else `failed`.
+    Failed {
+        status: Option<u16>,
+        error: Option<String>,
+        retry_at: Timestamp,
+    },
+    /// 410 Gone: the delivery fails and the webhook is disabled.
+    Gone,
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SweepReport {
     pub grants_expired: usize,
@@ -321,6 +369,77 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<(i64, String)>>;
     /// Stores `candidate` as the signing key unless there is one; returns the one stored.
     async fn signing_key(&self, candidate: &str, now: Timestamp) -> StoreResult<String>;
+
+    // Webhooks (`webhooks.rs`) and their outbox (`deliveries.rs`).
+    async fn create_webhook(
+        &self,
+        actor: &Principal,
+        org: &str,
+        webhook: &NewWebhook,
+        now: Timestamp,
+    ) -> StoreResult<Webhook>;
+    async fn list_webhooks(&self, org: &str) -> StoreResult<Vec<Webhook>>;
+    async fn get_webhook(&self, org: &str, id: &str) -> StoreResult<Option<Webhook>>;
+    async fn delete_webhook(
+        &self,
+        actor: &Principal,
+        org: &str,
+        id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Webhook>;
+    /// Replaces the secret; the previous one keeps signing until `previous_until`.
+    async fn rotate_webhook_secret(
+        &self,
+        actor: &Principal,
+        org: &str,
+        id: &str,
+        secret: &str,
+        previous_until: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<Webhook>;
+    /// Enqueues a `webhook.test` message to one webhook.
+    async fn enqueue_test_delivery(
+        &self,
+        org: &str,
+        id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Delivery>;
+    async fn list_deliveries(
+        &self,
+        org: &str,
+        webhook_id: &str,
+        status: Option<DeliveryStatus>,
+        page: PageRequest,
+    ) -> StoreResult<Page<Delivery>>;
+    /// Enqueues the message of a delivery again (same `webhook-id`), as a new delivery.
+    async fn redeliver(
+        &self,
+        org: &str,
+        webhook_id: &str,
+        delivery_id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Delivery>;
+    /// Leases up to `limit` due deliveries until `lease_until`: no other worker, on any
+    /// replica, claims them before then.
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> StoreResult<Vec<ClaimedDelivery>>;
+    async fn finish_delivery(
+        &self,
+        delivery: &ClaimedDelivery,
+        outcome: &AttemptOutcome,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// Ends every lease (a SQLite server at start: no other process can hold one).
+    async fn release_delivery_leases(&self) -> StoreResult<()>;
+    /// Pending deliveries, and the oldest one's creation time.
+    async fn delivery_backlog(&self) -> StoreResult<(i64, Option<Timestamp>)>;
+    /// Enqueues `grant.expiring` for active grants expiring within `warning_seconds` that
+    /// have not had one for their current expiry; returns how many grants.
+    async fn enqueue_expiring(&self, now: Timestamp, warning_seconds: i64) -> StoreResult<usize>;
 }
 
 pub type DynStore = Arc<dyn Store>;

@@ -29,6 +29,14 @@ fn migrator() -> Migrator {
             include_str!("migrations/postgres/0002_checkpoints.sql").into_sql_str(),
             false,
         ),
+        // 3 belongs to access requests and org policy.
+        Migration::new(
+            4,
+            Cow::Borrowed("webhooks"),
+            MigrationType::Simple,
+            include_str!("migrations/postgres/0004_webhooks.sql").into_sql_str(),
+            false,
+        ),
     ])
 }
 
