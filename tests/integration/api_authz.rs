@@ -125,6 +125,9 @@ struct World {
     spare_session: String,
     account_to_disable: String,
     account_to_rotate: String,
+    webhook: String,
+    spare_webhook: String,
+    delivery: String,
 }
 
 fn world(server: &TestServer) -> World {
@@ -155,6 +158,22 @@ fn world(server: &TestServer) -> World {
     let (_, expired_token) =
         engineer.open(json!({"grant_id": grant, "ttl_seconds": 60, "reason": "short"}));
     server.advance(61);
+    let add_webhook = || {
+        let reply = acme_admin.post(
+            "/v1/orgs/acme/webhooks",
+            json!({"url": "http://127.0.0.1:9/hook"}),
+        );
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.body["webhook"]["id"].as_str().unwrap().to_owned()
+    };
+    let webhook = add_webhook();
+    let spare_webhook = add_webhook();
+    let delivery = acme_admin
+        .get(&format!("/v1/orgs/acme/webhooks/{webhook}/deliveries"))
+        .body["items"][0]["id"]
+        .as_str()
+        .expect("the webhook.created event has a delivery")
+        .to_owned();
 
     let callers = CALLERS
         .iter()
@@ -186,6 +205,9 @@ fn world(server: &TestServer) -> World {
         spare_session,
         account_to_disable,
         account_to_rotate,
+        webhook,
+        spare_webhook,
+        delivery,
     }
 }
 
@@ -397,6 +419,65 @@ fn routes(w: &World) -> Vec<Route> {
             None,
             account_route([200, 403, 403, 403, 403, 403]),
         ),
+        route(
+            "post",
+            "/v1/orgs/{org}/webhooks",
+            "/v1/orgs/acme/webhooks".into(),
+            Some(json!({"url": "http://127.0.0.1:9/matrix"})),
+            account_route([403, 201, 404, 403, 403, 403]),
+        ),
+        route(
+            "get",
+            "/v1/orgs/{org}/webhooks",
+            "/v1/orgs/acme/webhooks".into(),
+            None,
+            account_route([403, 200, 404, 403, 403, 403]),
+        ),
+        route(
+            "get",
+            "/v1/orgs/{org}/webhooks/{id}",
+            format!("/v1/orgs/acme/webhooks/{}", w.webhook),
+            None,
+            account_route([403, 200, 404, 403, 403, 403]),
+        ),
+        route(
+            "delete",
+            "/v1/orgs/{org}/webhooks/{id}",
+            format!("/v1/orgs/acme/webhooks/{}", w.spare_webhook),
+            None,
+            account_route([403, 200, 404, 403, 403, 403]),
+        ),
+        route(
+            "post",
+            "/v1/orgs/{org}/webhooks/{id}/rotate-secret",
+            format!("/v1/orgs/acme/webhooks/{}/rotate-secret", w.webhook),
+            None,
+            account_route([403, 200, 404, 403, 403, 403]),
+        ),
+        route(
+            "post",
+            "/v1/orgs/{org}/webhooks/{id}/test",
+            format!("/v1/orgs/acme/webhooks/{}/test", w.webhook),
+            None,
+            account_route([403, 202, 404, 403, 403, 403]),
+        ),
+        route(
+            "get",
+            "/v1/orgs/{org}/webhooks/{id}/deliveries",
+            format!("/v1/orgs/acme/webhooks/{}/deliveries", w.webhook),
+            None,
+            account_route([403, 200, 404, 403, 403, 403]),
+        ),
+        route(
+            "post",
+            "/v1/orgs/{org}/webhooks/{id}/deliveries/{delivery}/redeliver",
+            format!(
+                "/v1/orgs/acme/webhooks/{}/deliveries/{}/redeliver",
+                w.webhook, w.delivery
+            ),
+            None,
+            account_route([403, 202, 404, 403, 403, 403]),
+        ),
     ]
 }
 
@@ -405,6 +486,7 @@ fn call(api: &Api, method: &str, path: &str, body: Option<&Value>) -> Reply {
         ("get", _) => api.get(path),
         ("post", Some(body)) => api.post(path, body),
         ("post", None) => api.post_empty(path),
+        ("delete", _) => api.delete(path),
         _ => unreachable!("{method}"),
     }
 }
@@ -459,6 +541,9 @@ fn every_route_answers_every_kind_of_caller_as_the_spec_says(backend: Backend) {
         (w.bulk_grant.clone(), unknown_id("gr")),
         (w.session.clone(), unknown_id("ses")),
         (w.spare_session.clone(), unknown_id("ses")),
+        (w.webhook.clone(), unknown_id("wh")),
+        (w.spare_webhook.clone(), unknown_id("wh")),
+        (w.delivery.clone(), unknown_id("dlv")),
     ];
     let back: Vec<(String, String)> = fakes
         .iter()

@@ -32,6 +32,7 @@ mod api_pagination;
 mod api_revocation;
 mod api_session_cap;
 mod api_sessions;
+mod api_webhooks;
 
 mod cli_assets;
 mod cli_audit;

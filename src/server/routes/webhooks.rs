@@ -38,15 +38,16 @@ pub async fn create_webhook(
     ApiJson(body): ApiJson<CreateWebhook>,
 ) -> ApiResult<(StatusCode, Json<WebhookWithSecret>)> {
     let admin = caller.require_admin_of(&org)?;
-    let url =
-        check_url(body.url.trim(), state.webhooks.allow_http).map_err(ApiError::unprocessable)?;
+    url::Url::parse(body.url.trim())
+        .map_err(|e| ApiError::invalid(format!("url: '{}' is not a URL: {e}", body.url)))?;
+    let url = check_url(body.url.trim(), state.webhooks.allow_http).map_err(ApiError::policy)?;
     let literal = match url.host() {
         Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
         Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
         _ => None,
     };
     if let Some(ip) = literal.filter(|ip| is_private(*ip) && !state.webhooks.allow_private) {
-        return Err(ApiError::unprocessable(format!(
+        return Err(ApiError::policy(format!(
             "{ip} is a private address (the server allows those only with --allow-private-webhooks)"
         )));
     }

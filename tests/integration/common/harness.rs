@@ -500,6 +500,10 @@ impl Api {
         self.send(self.http.post(format!("{}{path}", self.base)))
     }
 
+    pub fn delete(&self, path: &str) -> Reply {
+        self.send(self.http.delete(format!("{}{path}", self.base)))
+    }
+
     // Shortcuts for the common steps of a scenario.
 
     /// Creates a grant in `acme` and returns its id.
