@@ -16,6 +16,7 @@ use crate::api::{
     GrantStatusFilter, Health, IntrospectRequest, Introspection, OpenSession, Org,
     PROBLEM_CONTENT_TYPE, Page, Problem, Session, SessionStatusFilter, SessionWithToken,
 };
+use crate::api::{CreateWebhook, Delivery, DeliveryStatus, Webhook, WebhookWithSecret};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -462,6 +463,75 @@ impl ApiClient {
     }
 
     /// A `text/plain` answer, exactly as sent.
+    pub fn create_webhook(
+        &self,
+        org: &str,
+        body: &CreateWebhook,
+    ) -> ClientResult<WebhookWithSecret> {
+        self.post(&format!("v1/orgs/{}/webhooks", seg(org)), body)
+    }
+
+    pub fn list_webhooks(&self, org: &str) -> ClientResult<Vec<Webhook>> {
+        self.get(&format!("v1/orgs/{}/webhooks", seg(org)), &())
+    }
+
+    pub fn get_webhook(&self, org: &str, id: &str) -> ClientResult<Webhook> {
+        self.get(&format!("v1/orgs/{}/webhooks/{}", seg(org), seg(id)), &())
+    }
+
+    pub fn delete_webhook(&self, org: &str, id: &str) -> ClientResult<Webhook> {
+        let (builder, url) = self.request(
+            Method::DELETE,
+            &format!("v1/orgs/{}/webhooks/{}", seg(org), seg(id)),
+        )?;
+        let response = self.send(builder, &url)?;
+        self.decode(response, &url)
+    }
+
+    pub fn rotate_webhook_secret(&self, org: &str, id: &str) -> ClientResult<WebhookWithSecret> {
+        self.post(
+            &format!("v1/orgs/{}/webhooks/{}/rotate-secret", seg(org), seg(id)),
+            &serde_json::json!({}),
+        )
+    }
+
+    pub fn test_webhook(&self, org: &str, id: &str) -> ClientResult<Delivery> {
+        self.post(
+            &format!("v1/orgs/{}/webhooks/{}/test", seg(org), seg(id)),
+            &serde_json::json!({}),
+        )
+    }
+
+    pub fn list_deliveries(
+        &self,
+        org: &str,
+        id: &str,
+        status: Option<DeliveryStatus>,
+        max: Option<usize>,
+    ) -> ClientResult<Vec<Delivery>> {
+        let query: Vec<(&str, String)> = status
+            .map(|status| ("status", status.to_string()))
+            .into_iter()
+            .collect();
+        self.list_all(
+            &format!("v1/orgs/{}/webhooks/{}/deliveries", seg(org), seg(id)),
+            &query,
+            max,
+        )
+    }
+
+    pub fn redeliver(&self, org: &str, id: &str, delivery: &str) -> ClientResult<Delivery> {
+        self.post(
+            &format!(
+                "v1/orgs/{}/webhooks/{}/deliveries/{}/redeliver",
+                seg(org),
+                seg(id),
+                seg(delivery)
+            ),
+            &serde_json::json!({}),
+        )
+    }
+
     fn get_text(&self, path: &str) -> ClientResult<String> {
         let (builder, url) = self.request(Method::GET, path)?;
         let response = self.send(builder, &url)?;

@@ -22,6 +22,7 @@ pub mod server;
 pub mod session;
 pub mod time;
 pub mod ui;
+pub mod webhook;
 
 use std::process::ExitCode;
 
@@ -139,6 +140,10 @@ pub enum Command {
     /// vendor's own log, operators).
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Send the org's events to your endpoints, signed; see and replay deliveries (org
+    /// admins).
+    #[command(subcommand)]
+    Webhook(webhook::WebhookCommand),
     /// Create, list and disable orgs (operators).
     #[command(subcommand)]
     Org(org::OrgCommand),
@@ -320,6 +325,7 @@ fn run(context: &mut Context, command: Command) -> CommandResult {
         Command::Grant(command) => grant::run(context, command),
         Command::Session(command) => session::run(context, command),
         Command::Audit(command) => audit::run(context, command),
+        Command::Webhook(command) => webhook::run(context, command),
         Command::Org(command) => org::run(context, command),
         Command::Account(command) => account::run(context, command),
         Command::Completion(args) => completion::completion(context, args),

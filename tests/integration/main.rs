@@ -44,6 +44,7 @@ mod cli_operator;
 mod cli_output;
 mod cli_secret_service;
 mod cli_session;
+mod cli_webhook;
 
 // Hostile input, faults and attack.
 mod abuse;
