@@ -476,30 +476,24 @@ impl ApiClient {
     }
 
     pub fn get_webhook(&self, org: &str, id: &str) -> ClientResult<Webhook> {
-        self.get(&format!("v1/orgs/{}/webhooks/{}", seg(org), seg(id)), &())
+        self.get(&webhook_path(org, id, ""), &())
     }
 
     pub fn delete_webhook(&self, org: &str, id: &str) -> ClientResult<Webhook> {
-        let (builder, url) = self.request(
-            Method::DELETE,
-            &format!("v1/orgs/{}/webhooks/{}", seg(org), seg(id)),
-        )?;
+        let (builder, url) = self.request(Method::DELETE, &webhook_path(org, id, ""))?;
         let response = self.send(builder, &url)?;
         self.decode(response, &url)
     }
 
     pub fn rotate_webhook_secret(&self, org: &str, id: &str) -> ClientResult<WebhookWithSecret> {
         self.post(
-            &format!("v1/orgs/{}/webhooks/{}/rotate-secret", seg(org), seg(id)),
+            &webhook_path(org, id, "/rotate-secret"),
             &serde_json::json!({}),
         )
     }
 
     pub fn test_webhook(&self, org: &str, id: &str) -> ClientResult<Delivery> {
-        self.post(
-            &format!("v1/orgs/{}/webhooks/{}/test", seg(org), seg(id)),
-            &serde_json::json!({}),
-        )
+        self.post(&webhook_path(org, id, "/test"), &serde_json::json!({}))
     }
 
     pub fn list_deliveries(
@@ -513,23 +507,12 @@ impl ApiClient {
             .map(|status| ("status", status.to_string()))
             .into_iter()
             .collect();
-        self.list_all(
-            &format!("v1/orgs/{}/webhooks/{}/deliveries", seg(org), seg(id)),
-            &query,
-            max,
-        )
+        self.list_all(&webhook_path(org, id, "/deliveries"), &query, max)
     }
 
     pub fn redeliver(&self, org: &str, id: &str, delivery: &str) -> ClientResult<Delivery> {
-        self.post(
-            &format!(
-                "v1/orgs/{}/webhooks/{}/deliveries/{}/redeliver",
-                seg(org),
-                seg(id),
-                seg(delivery)
-            ),
-            &serde_json::json!({}),
-        )
+        let rest = format!("/deliveries/{}/redeliver", seg(delivery));
+        self.post(&webhook_path(org, id, &rest), &serde_json::json!({}))
     }
 
     fn get_text(&self, path: &str) -> ClientResult<String> {
@@ -572,6 +555,11 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     message
+}
+
+/// `v1/orgs/{org}/webhooks/{id}` and then `rest`.
+fn webhook_path(org: &str, id: &str, rest: &str) -> String {
+    format!("v1/orgs/{}/webhooks/{}{rest}", seg(org), seg(id))
 }
 
 #[cfg(test)]

@@ -52,3 +52,4 @@ mod api_decoding;
 mod crash;
 mod exclusive;
 mod secrets;
+mod webhook_processes;

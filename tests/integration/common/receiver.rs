@@ -33,6 +33,8 @@ impl Received {
 struct Shared {
     received: Vec<Received>,
     script: VecDeque<u16>,
+    /// How long each answer takes.
+    delay: Duration,
 }
 
 pub struct Receiver {
@@ -68,6 +70,10 @@ impl Receiver {
                                     .unwrap_or_default()
                                     .to_owned()
                             };
+                            let delay = state.lock().unwrap().delay;
+                            if !delay.is_zero() {
+                                tokio::time::sleep(delay).await;
+                            }
                             let mut shared = state.lock().unwrap();
                             let status = shared.script.pop_front().unwrap_or(200);
                             shared.received.push(Received {
@@ -98,6 +104,11 @@ impl Receiver {
             stop: Some(stop_tx),
             thread: Some(thread),
         }
+    }
+
+    /// Takes `delay` to answer each request.
+    pub fn slow(&self, delay: Duration) {
+        self.shared.lock().unwrap().delay = delay;
     }
 
     /// Answers the next requests with these statuses, in order.

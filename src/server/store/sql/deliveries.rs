@@ -200,7 +200,7 @@ impl SqlStore {
         let mut claimed = Vec::with_capacity(rows.len());
         for row in rows {
             let webhook_pk: i64 = row.try_get("webhook_pk")?;
-            if !hooks.contains_key(&webhook_pk) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = hooks.entry(webhook_pk) {
                 let hook = sqlx::query(
                     "SELECT id, url, format, secret, previous_secret, previous_secret_until \
                      FROM webhooks WHERE pk = $1",
@@ -222,10 +222,7 @@ impl SqlStore {
                 } else {
                     WebhookFormat::Standard
                 };
-                hooks.insert(
-                    webhook_pk,
-                    (hook.try_get("id")?, hook.try_get("url")?, format, secrets),
-                );
+                slot.insert((hook.try_get("id")?, hook.try_get("url")?, format, secrets));
             }
             let (webhook_id, url, format, secrets) = hooks[&webhook_pk].clone();
             claimed.push(ClaimedDelivery {
