@@ -63,7 +63,7 @@ const PUBLIC: [u16; 12] = [200; 12];
 
 /// An account route: the unauthenticated kinds get 401; the others, in the order
 /// operator, admin, other org's admin, support, support without a grant, service.
-fn account_route(expected: [u16; 6]) -> [u16; 12] {
+pub(crate) fn account_route(expected: [u16; 6]) -> [u16; 12] {
     let [
         operator,
         admin,
@@ -88,7 +88,7 @@ fn account_route(expected: [u16; 6]) -> [u16; 12] {
     ]
 }
 
-struct Route {
+pub(crate) struct Route {
     method: &'static str,
     /// The path as the OpenAPI document names it.
     template: &'static str,
@@ -97,7 +97,7 @@ struct Route {
     expected: [u16; 12],
 }
 
-fn route(
+pub(crate) fn route(
     method: &'static str,
     template: &'static str,
     path: String,
@@ -158,22 +158,7 @@ fn world(server: &TestServer) -> World {
     let (_, expired_token) =
         engineer.open(json!({"grant_id": grant, "ttl_seconds": 60, "reason": "short"}));
     server.advance(61);
-    let add_webhook = || {
-        let reply = acme_admin.post(
-            "/v1/orgs/acme/webhooks",
-            json!({"url": "http://127.0.0.1:9/hook"}),
-        );
-        assert_eq!(reply.status, 201, "{}", reply.body);
-        reply.body["webhook"]["id"].as_str().unwrap().to_owned()
-    };
-    let webhook = add_webhook();
-    let spare_webhook = add_webhook();
-    let delivery = acme_admin
-        .get(&format!("/v1/orgs/acme/webhooks/{webhook}/deliveries"))
-        .body["items"][0]["id"]
-        .as_str()
-        .expect("the webhook.created event has a delivery")
-        .to_owned();
+    let (webhook, spare_webhook, delivery) = crate::api_authz_webhooks::world(&acme_admin);
 
     let callers = CALLERS
         .iter()
@@ -213,7 +198,7 @@ fn world(server: &TestServer) -> World {
 
 fn routes(w: &World) -> Vec<Route> {
     let session_only = [401, 401, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401];
-    vec![
+    let mut routes = vec![
         route("get", "/healthz", "/healthz".into(), None, PUBLIC),
         route(
             "get",
@@ -419,66 +404,13 @@ fn routes(w: &World) -> Vec<Route> {
             None,
             account_route([200, 403, 403, 403, 403, 403]),
         ),
-        route(
-            "post",
-            "/v1/orgs/{org}/webhooks",
-            "/v1/orgs/acme/webhooks".into(),
-            Some(json!({"url": "http://127.0.0.1:9/matrix"})),
-            account_route([403, 201, 404, 403, 403, 403]),
-        ),
-        route(
-            "get",
-            "/v1/orgs/{org}/webhooks",
-            "/v1/orgs/acme/webhooks".into(),
-            None,
-            account_route([403, 200, 404, 403, 403, 403]),
-        ),
-        route(
-            "get",
-            "/v1/orgs/{org}/webhooks/{id}",
-            format!("/v1/orgs/acme/webhooks/{}", w.webhook),
-            None,
-            account_route([403, 200, 404, 403, 403, 403]),
-        ),
-        route(
-            "delete",
-            "/v1/orgs/{org}/webhooks/{id}",
-            format!("/v1/orgs/acme/webhooks/{}", w.spare_webhook),
-            None,
-            account_route([403, 200, 404, 403, 403, 403]),
-        ),
-        route(
-            "post",
-            "/v1/orgs/{org}/webhooks/{id}/rotate-secret",
-            format!("/v1/orgs/acme/webhooks/{}/rotate-secret", w.webhook),
-            None,
-            account_route([403, 200, 404, 403, 403, 403]),
-        ),
-        route(
-            "post",
-            "/v1/orgs/{org}/webhooks/{id}/test",
-            format!("/v1/orgs/acme/webhooks/{}/test", w.webhook),
-            None,
-            account_route([403, 202, 404, 403, 403, 403]),
-        ),
-        route(
-            "get",
-            "/v1/orgs/{org}/webhooks/{id}/deliveries",
-            format!("/v1/orgs/acme/webhooks/{}/deliveries", w.webhook),
-            None,
-            account_route([403, 200, 404, 403, 403, 403]),
-        ),
-        route(
-            "post",
-            "/v1/orgs/{org}/webhooks/{id}/deliveries/{delivery}/redeliver",
-            format!(
-                "/v1/orgs/acme/webhooks/{}/deliveries/{}/redeliver",
-                w.webhook, w.delivery
-            ),
-            None,
-            account_route([403, 202, 404, 403, 403, 403]),
-        ),
-    ]
+    ];
+    routes.extend(crate::api_authz_webhooks::routes(
+        &w.webhook,
+        &w.spare_webhook,
+        &w.delivery,
+    ));
+    routes
 }
 
 fn call(api: &Api, method: &str, path: &str, body: Option<&Value>) -> Reply {

@@ -21,6 +21,7 @@ mod rate_limit;
 // The API conformance suite: every test runs on SQLite and on PostgreSQL.
 mod api_audit_chain;
 mod api_authz;
+mod api_authz_webhooks;
 mod api_bad_inputs;
 mod api_bad_inputs_accounts_sessions;
 mod api_bulk_revoke;
