@@ -5,6 +5,8 @@
 //!   cargo bench --bench perf -- --quick    small sizes, a minute or so
 //!   cargo test --bench perf                quick mode in the test profile (what CI runs)
 //!
+//! The webhook rows come from `webhooks.rs`.
+//!
 //! Needs `curl` and `wrk` (Debian packages) on PATH. Prints one table; timings are reported,
 //! never asserted, so that a loaded machine cannot fail a build.
 
@@ -15,6 +17,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+
+mod webhooks;
 
 struct Sizes {
     list_grants: usize,
@@ -71,6 +75,11 @@ fn main() {
     }
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_supportctl"));
     let dir = tempfile::tempdir().expect("a temporary folder");
+    // `PERF_ONLY=webhooks`: the webhook rows alone.
+    if std::env::var("PERF_ONLY").as_deref() == Ok("webhooks") {
+        print_table(&webhooks::rows(&exe, dir.path(), quick), quick);
+        return;
+    }
     eprintln!(
         "perf: {} mode, binary {}",
         if quick { "quick" } else { "full" },
@@ -84,6 +93,7 @@ fn main() {
     rows.push(bench.list_scaling());
     rows.extend(bench.client_footprint());
     bench.stop();
+    rows.extend(webhooks::rows(&exe, dir.path(), quick));
     match postgres_admin_url() {
         Some(url) => rows.extend(introspect_on_postgres(&exe, dir.path(), &url, sizes)),
         None => eprintln!(
