@@ -66,11 +66,17 @@ fn client() -> reqwest::blocking::Client {
         .unwrap()
 }
 
-fn add_webhook(http: &reqwest::blocking::Client, url: &str, token: &str, target: &str) {
+fn add_webhook(
+    http: &reqwest::blocking::Client,
+    url: &str,
+    token: &str,
+    target: &str,
+    events: &str,
+) {
     let reply = http
         .post(format!("{url}/v1/orgs/acme/webhooks"))
         .bearer_auth(token)
-        .json(&json!({"url": target, "events": ["grant.created"]}))
+        .json(&json!({"url": target, "events": [events]}))
         .send()
         .unwrap();
     assert_eq!(reply.status(), 201);
@@ -103,9 +109,18 @@ pub fn rows(exe: &Path, dir: &Path, quick: bool) -> Vec<Row> {
     let http = client();
     let (target, seen) = receiver();
 
+    let introspect =
+        introspect_with_and_without_webhooks(&http, &url, &tokens, &target, dir, quick);
+
     // Latency: one endpoint; from the request that commits the event to the receiver's 2xx
     // (measured from the request's start: an upper bound on commit → 2xx).
-    add_webhook(&http, &url, &admin, &format!("{target}/latency"));
+    add_webhook(
+        &http,
+        &url,
+        &admin,
+        &format!("{target}/latency"),
+        "grant.created",
+    );
     let samples = if quick { 30 } else { 200 };
     let mut latencies = Vec::new();
     let mut requests = Vec::new();
@@ -143,9 +158,7 @@ pub fn rows(exe: &Path, dir: &Path, quick: bool) -> Vec<Row> {
 
     // Burst: events to three endpoints, from 8 writers; all delivered, none twice.
     let events = if quick { 300 } else { 10_000 };
-    for path in ["/a", "/b", "/c"] {
-        add_webhook(&http, &url, &admin, &format!("{target}{path}"));
-    }
+    // (The three endpoints, subscribed to `*`, were added by the introspection comparison.)
     let started = Instant::now();
     let writers: Vec<_> = (0..8)
         .map(|n| {
@@ -202,6 +215,7 @@ pub fn rows(exe: &Path, dir: &Path, quick: bool) -> Vec<Row> {
     let _ = child.kill();
     let _ = child.wait();
     vec![
+        introspect,
         Row {
             target: "webhook: commit → receiver 2xx p50 (p99), loopback",
             measured: format!("{} ({})", super::ms(p50), super::ms(p99)),
@@ -226,6 +240,77 @@ pub fn rows(exe: &Path, dir: &Path, quick: bool) -> Vec<Row> {
             met: lost == 0 && twice == 0 && all_delivered <= Duration::from_secs(60),
         },
     ]
+}
+
+/// Introspection throughput (wrk, 64 connections) while an admin writes 50 grants a second,
+/// first with no webhook, then with three subscribed to `*` (at `/a`, `/b`, `/c`).
+fn introspect_with_and_without_webhooks(
+    http: &reqwest::blocking::Client,
+    url: &str,
+    tokens: &HashMap<String, String>,
+    target: &str,
+    dir: &Path,
+    quick: bool,
+) -> Row {
+    let admin = &tokens["SUPPORTCTL_ADMIN_TOKEN"];
+    let support = &tokens["SUPPORTCTL_SUPPORT_TOKEN"];
+    let grant = create_grant(http, url, admin);
+    let sessions: Vec<String> = (0..100)
+        .map(|_| {
+            let reply: serde_json::Value = http
+                .post(format!("{url}/v1/orgs/acme/sessions"))
+                .bearer_auth(support)
+                .json(&json!({"grant_id": grant, "reason": "bench", "level": "read-only"}))
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            reply["token"].as_str().expect("a session").to_owned()
+        })
+        .collect();
+    let tokens_file = dir.join("webhook-bench-sessions.txt");
+    std::fs::write(&tokens_file, sessions.join("\n")).unwrap();
+    let script = dir.join("webhook-bench-introspect.lua");
+    std::fs::write(
+        &script,
+        super::introspect_script(&tokens_file, &tokens["SUPPORTCTL_SERVICE_TOKEN"]),
+    )
+    .unwrap();
+    let seconds = if quick { 2 } else { 10 };
+    let under_writes = || {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = {
+            let (url, admin, stop) = (url.to_owned(), admin.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let http = client();
+                let mut next = Instant::now();
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    create_grant(&http, &url, &admin);
+                    next += Duration::from_millis(20);
+                    std::thread::sleep(next.saturating_duration_since(Instant::now()));
+                }
+            })
+        };
+        super::wrk(url, "/v1/introspect", Some(&script), 1);
+        let load = super::wrk(url, "/v1/introspect", Some(&script), seconds);
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        writer.join().unwrap();
+        load.rps
+    };
+    let without = under_writes();
+    for path in ["/a", "/b", "/c"] {
+        add_webhook(http, url, admin, &format!("{target}{path}"), "*");
+    }
+    let with = under_writes();
+    let ratio = with / without;
+    Row {
+        target: "introspect throughput with 3 webhooks on `*`, 50 writes/s",
+        measured: format!("{with:.0} req/s"),
+        baseline: format!("{without:.0} req/s (no webhooks, same writes)"),
+        ratio: format!("{:.1}%", ratio * 100.0),
+        goal: "within ±5%",
+        met: (0.95..=1.05).contains(&ratio),
+    }
 }
 
 /// The `grant.created` event ids of the grants `ids`, from the audit log (read once).
