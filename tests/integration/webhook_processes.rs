@@ -53,7 +53,7 @@ fn a_kill_9_in_the_middle_of_a_burst_loses_no_delivery() {
     let tokens = server.tokens.clone().unwrap();
     let receiver = Receiver::start();
     // Slow enough that deliveries queue up behind the burst.
-    receiver.slow(Duration::from_millis(30));
+    receiver.slow(Duration::from_millis(200));
     add_webhook(&server.api(&tokens.admin), &receiver.url);
 
     let acknowledged = Arc::new(AtomicUsize::new(0));

@@ -171,13 +171,17 @@ pub async fn rotate_secret(
 /// Send a `webhook.test` message.
 #[utoipa::path(post, path = "/v1/orgs/{org}/webhooks/{id}/test", tag = "webhooks", security(("bearer" = [])),
     params(("org" = String, Path, description = "The org's slug"), ("id" = String, Path, description = "The webhook's id")),
-    responses((status = 202, description = "The test message's delivery, enqueued", body = Delivery)))]
+    responses(
+        (status = 202, description = "The test message's delivery, enqueued", body = Delivery),
+        (status = 409, description = "The webhook is disabled", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn test_webhook(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((org, id)): ApiPath<(String, String)>,
 ) -> ApiResult<(StatusCode, Json<Delivery>)> {
     caller.require_admin_of(&org)?;
+    refuse_disabled(&state, &org, &id).await?;
     let delivery = state
         .store
         .enqueue_test_delivery(&org, &id, state.now())
@@ -208,16 +212,37 @@ pub async fn list_deliveries(
 /// Send a delivery's message again, with the same `webhook-id`.
 #[utoipa::path(post, path = "/v1/orgs/{org}/webhooks/{id}/deliveries/{delivery}/redeliver", tag = "webhooks", security(("bearer" = [])),
     params(("org" = String, Path, description = "The org's slug"), ("id" = String, Path, description = "The webhook's id"), ("delivery" = String, Path, description = "The delivery's id")),
-    responses((status = 202, description = "The new delivery, enqueued", body = Delivery)))]
+    responses(
+        (status = 202, description = "The new delivery, enqueued", body = Delivery),
+        (status = 409, description = "The webhook is disabled", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn redeliver(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((org, id, delivery)): ApiPath<(String, String, String)>,
 ) -> ApiResult<(StatusCode, Json<Delivery>)> {
     caller.require_admin_of(&org)?;
+    refuse_disabled(&state, &org, &id).await?;
     let delivery = state
         .store
         .redeliver(&org, &id, &delivery, state.now())
         .await?;
     Ok((StatusCode::ACCEPTED, Json(delivery)))
+}
+
+/// A disabled webhook (its receiver answered 410) gets no more messages: 409 rather than a
+/// delivery that would stay pending.
+async fn refuse_disabled(state: &AppState, org: &str, id: &str) -> ApiResult<()> {
+    let webhook = state
+        .store
+        .get_webhook(org, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no webhook '{id}' in org '{org}'")))?;
+    match webhook.disabled_at {
+        Some(at) => Err(ApiError::conflict(format!(
+            "webhook '{id}' was disabled at {at} ({}); remove it and add it again",
+            webhook.disabled_reason.as_deref().unwrap_or("disabled")
+        ))),
+        None => Ok(()),
+    }
 }
