@@ -4,6 +4,7 @@
 //!   cargo bench --bench perf               full sizes (10,000 sessions, 1,000,000 grants)
 //!   cargo bench --bench perf -- --quick    small sizes, a minute or so
 //!   cargo bench --bench perf -- --requests only the access-request rows
+//!   PERF_ONLY=postgres | webhooks          only the PostgreSQL rows, or the webhook rows
 //!   cargo test --bench perf                quick mode in the test profile (what CI runs)
 //!
 //! Needs `curl` and `wrk` (Debian packages) on PATH. Prints one table; timings are reported,
@@ -20,6 +21,7 @@ mod load;
 mod postgres;
 mod requests;
 mod server;
+mod webhooks;
 
 use load::{
     AUTHORIZE_BODY, introspect_requests, introspect_script, load_script, paced_load, wrk, wrk_with,
@@ -87,12 +89,18 @@ fn main() {
         if quick { "quick" } else { "full" },
         exe.display()
     );
+    // `PERF_ONLY=webhooks`: the webhook rows alone.
+    if std::env::var("PERF_ONLY").as_deref() == Ok("webhooks") {
+        print_table(&webhooks::rows(&exe, dir.path(), quick), quick);
+        return;
+    }
     let mut rows = Vec::new();
     // `--requests`: only the access-request rows; PERF_ONLY=postgres: only the PostgreSQL rows.
     let only_requests = args.iter().any(|a| a == "--requests");
     let only_postgres = std::env::var("PERF_ONLY").as_deref() == Ok("postgres");
     if !only_requests && !only_postgres {
         sqlite_rows(&exe, dir.path(), sizes, &mut rows);
+        rows.extend(webhooks::rows(&exe, dir.path(), quick));
     }
     if !only_postgres {
         rows.push(requests::pending_list_scaling(

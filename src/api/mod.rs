@@ -9,9 +9,11 @@ mod errors;
 mod requests;
 mod resources;
 mod vocabulary;
+mod webhooks;
 
 pub use access::*;
 pub use errors::*;
 pub use requests::*;
 pub use resources::*;
 pub use vocabulary::*;
+pub use webhooks::*;

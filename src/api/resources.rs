@@ -14,6 +14,16 @@ pub struct Health {
     pub version: String,
     /// `ok`, or what is wrong with the database.
     pub database: String,
+    /// Webhook deliveries not yet delivered nor failed, as of the delivery worker's last look.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_backlog: Option<WebhookBacklog>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct WebhookBacklog {
+    pub pending: i64,
+    /// When the oldest pending delivery was enqueued.
+    pub oldest_pending_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -1,6 +1,9 @@
 //! A blocking HTTP client for the API. Blocking on purpose: the CLI does one thing at a time,
 //! and must never run inside the server's tokio runtime.
 
+mod requests;
+mod webhooks;
+
 use std::io::Write;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -17,6 +20,7 @@ use crate::api::{
     IntrospectRequest, Introspection, OpenSession, Org, OrgPolicy, PROBLEM_CONTENT_TYPE, Page,
     Problem, PutOrgPolicy, RequestStatusFilter, Session, SessionStatusFilter, SessionWithToken,
 };
+use crate::api::{CreateWebhook, Delivery, DeliveryStatus, Webhook, WebhookWithSecret};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -441,76 +445,6 @@ impl ApiClient {
         self.post("v1/authorize", body)
     }
 
-    /// One page of the org's audit log, as the server sent the events (so that their hashes
-    /// can be checked against exactly what was served).
-    pub fn org_policy(&self, org: &str) -> ClientResult<OrgPolicy> {
-        self.get(&format!("v1/orgs/{}/policy", seg(org)), &())
-    }
-
-    pub fn put_org_policy(&self, org: &str, body: &PutOrgPolicy) -> ClientResult<OrgPolicy> {
-        self.put(&format!("v1/orgs/{}/policy", seg(org)), body)
-    }
-
-    pub fn create_request(&self, org: &str, body: &CreateRequest) -> ClientResult<AccessRequest> {
-        self.post(&format!("v1/orgs/{}/requests", seg(org)), body)
-    }
-
-    /// An org's requests (`Some(org)`, for its admins) or the caller's own (`None`, a support
-    /// engineer), newest first: all of them, or the first `max`.
-    pub fn list_requests(
-        &self,
-        org: Option<&str>,
-        status: RequestStatusFilter,
-        max: Option<usize>,
-    ) -> ClientResult<Vec<AccessRequest>> {
-        self.list_all(&requests_path(org), &[("status", status.to_string())], max)
-    }
-
-    /// One request (an admin's through its org, an engineer's own otherwise), waiting up to
-    /// `wait_seconds` for its decision.
-    pub fn get_request(
-        &self,
-        org: Option<&str>,
-        id: &str,
-        wait_seconds: u64,
-    ) -> ClientResult<AccessRequest> {
-        let path = format!("{}/{}", requests_path(org), seg(id));
-        let (builder, url) = self.request(Method::GET, &path)?;
-        let builder = builder
-            .query(&[("wait_seconds", wait_seconds)])
-            .timeout(Duration::from_secs(wait_seconds + 30));
-        let response = self.send(builder, &url)?;
-        self.decode(response, &url)
-    }
-
-    pub fn approve_request(
-        &self,
-        org: &str,
-        id: &str,
-        body: &ApproveRequest,
-    ) -> ClientResult<AccessRequest> {
-        self.post(
-            &format!("v1/orgs/{}/requests/{}/approve", seg(org), seg(id)),
-            body,
-        )
-    }
-
-    pub fn deny_request(&self, org: &str, id: &str, comment: &str) -> ClientResult<AccessRequest> {
-        self.post(
-            &format!("v1/orgs/{}/requests/{}/deny", seg(org), seg(id)),
-            &DenyRequest {
-                comment: comment.to_owned(),
-            },
-        )
-    }
-
-    pub fn cancel_request(&self, id: &str) -> ClientResult<AccessRequest> {
-        self.post(
-            &format!("v1/requests/{}/cancel", seg(id)),
-            &serde_json::json!({}),
-        )
-    }
-
     pub fn audit_page(
         &self,
         org: &str,
@@ -540,7 +474,6 @@ impl ApiClient {
         }
     }
 
-    /// A `text/plain` answer, exactly as sent.
     fn get_text(&self, path: &str) -> ClientResult<String> {
         let (builder, url) = self.request(Method::GET, path)?;
         let response = self.send(builder, &url)?;
@@ -607,6 +540,11 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     message
+}
+
+/// `v1/orgs/{org}/webhooks/{id}` and then `rest`.
+fn webhook_path(org: &str, id: &str, rest: &str) -> String {
+    format!("v1/orgs/{}/webhooks/{}{rest}", seg(org), seg(id))
 }
 
 #[cfg(test)]

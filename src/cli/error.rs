@@ -188,11 +188,11 @@ impl From<ClientError> for CommandError {
 }
 
 /// The server's words for a duration over its maximum ("duration_seconds of 3888000s exceeds
-/// the server's maximum of 2592000s (30days)"), said with the flag people typed: "--for 45d
-/// is over this server's 30d maximum".
+/// the maximum of 2592000s (30days; ...)"), said with the flag people typed: "--for 45d is
+/// over the 30d maximum (the org's policy or this server's)".
 fn in_cli_terms(detail: &str) -> Option<String> {
     let (field, rest) = detail.split_once(" of ")?;
-    let (given, rest) = rest.split_once("s exceeds the server's maximum of ")?;
+    let (given, rest) = rest.split_once("s exceeds the maximum of ")?;
     let (max, _) = rest.split_once('s')?;
     let (given, max): (u64, u64) = (given.parse().ok()?, max.parse().ok()?);
     let flag = match field {
@@ -204,12 +204,12 @@ fn in_cli_terms(detail: &str) -> Option<String> {
     let spoken = crate::cli::ui::spoken_duration;
     Some(match flag {
         "--until" => format!(
-            "--until is {} away, over this server's {} maximum",
+            "--until is {} away, over the {} maximum (the org's policy or this server's)",
             spoken(given),
             spoken(max)
         ),
         _ => format!(
-            "{flag} {} is over this server's {} maximum",
+            "{flag} {} is over the {} maximum (the org's policy or this server's)",
             spoken(given),
             spoken(max)
         ),
@@ -241,15 +241,15 @@ mod tests {
     fn durations_over_the_maximum_are_said_with_the_flag() {
         assert_eq!(
             in_cli_terms(
-                "duration_seconds of 3888000s exceeds the server's maximum of 2592000s (30days)"
+                "duration_seconds of 3888000s exceeds the maximum of 2592000s (30days; the org's \
+                 policy or the server's limit, whichever is shorter)"
             )
             .as_deref(),
-            Some("--for 45d is over this server's 30d maximum")
+            Some("--for 45d is over the 30d maximum (the org's policy or this server's)")
         );
         assert_eq!(
-            in_cli_terms("ttl_seconds of 10800s exceeds the server's maximum of 7200s (2h)")
-                .as_deref(),
-            Some("--ttl 3h is over this server's 2h maximum")
+            in_cli_terms("ttl_seconds of 10800s exceeds the maximum of 7200s (2h; ...)").as_deref(),
+            Some("--ttl 3h is over the 2h maximum (the org's policy or this server's)")
         );
         assert_eq!(in_cli_terms("no such grant"), None);
     }

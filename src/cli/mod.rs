@@ -29,6 +29,7 @@ pub mod session_exec;
 pub mod table;
 pub mod time;
 pub mod ui;
+pub mod webhook;
 
 use std::process::ExitCode;
 
@@ -152,6 +153,10 @@ pub enum Command {
     /// vendor's own log, operators).
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Send the org's events to your endpoints, signed; see and replay deliveries (org
+    /// admins).
+    #[command(subcommand)]
+    Webhook(webhook::WebhookCommand),
     /// Create, list and disable orgs (operators); show and set an org's policy (admins).
     #[command(subcommand)]
     Org(org::OrgCommand),
@@ -358,6 +363,7 @@ fn run(context: &mut Context, command: Command) -> CommandResult {
         Command::Request(command) => request::run(context, command),
         Command::Session(command) => session::run(context, command),
         Command::Audit(command) => audit::run(context, command),
+        Command::Webhook(command) => webhook::run(context, command),
         Command::Org(command) => org::run(context, command),
         Command::Account(command) => account::run(context, command),
         Command::Profile(command) => profile::run(context, command),

@@ -118,6 +118,19 @@ pub struct ServerArgs {
     )]
     pub signing_key: Option<PathBuf>,
 
+    /// Let webhooks use http:// URLs (implied by --dev).
+    #[arg(long, env = "SUPPORTCTL_ALLOW_HTTP_WEBHOOKS")]
+    pub allow_http_webhooks: bool,
+
+    /// Let webhooks reach loopback, private, link-local and unique-local addresses (implied
+    /// by --dev). Without it, each attempt checks the address the URL's host resolves to.
+    #[arg(long, env = "SUPPORTCTL_ALLOW_PRIVATE_WEBHOOKS")]
+    pub allow_private_webhooks: bool,
+
+    /// How long before a grant expires its `grant.expiring` webhook notification goes out.
+    #[arg(long, default_value = "1h", value_name = "DURATION")]
+    pub expiry_warning: humantime::Duration,
+
     /// How often expiries are recorded in the audit log.
     #[arg(long, default_value = "5s", value_name = "DURATION", hide = true)]
     pub sweep_interval: humantime::Duration,
@@ -209,6 +222,12 @@ pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
         max_connections: args.max_connections,
         idle_timeout: crate::server::IDLE_TIMEOUT,
         signing: args.signing(),
+        webhooks: crate::server::webhooks::WebhookSettings {
+            allow_http: args.allow_http_webhooks || args.dev,
+            allow_private: args.allow_private_webhooks || args.dev,
+            expiry_warning: *args.expiry_warning,
+            ..Default::default()
+        },
     };
     server::run(config, args.dev)?;
     drop(db);

@@ -18,6 +18,7 @@ pub mod state;
 pub mod store;
 pub mod tokens;
 pub mod validate;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -59,6 +60,8 @@ pub struct ServerConfig {
     pub idle_timeout: Duration,
     /// The key that signs audit checkpoints.
     pub signing: signing::SigningConfig,
+    /// What webhooks may call, and when `grant.expiring` goes out.
+    pub webhooks: webhooks::WebhookSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -106,6 +109,7 @@ impl Server {
                 .request_timeout
                 .saturating_sub(Duration::from_secs(1))
                 .max(Duration::from_millis(100)),
+            config.webhooks,
         );
         let (router, _) = routes::build(state.clone());
         let router = router
@@ -170,7 +174,12 @@ impl Server {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop_sweeper, stopped) = watch::channel(false);
-        let sweeper = tokio::spawn(sweep(self.state.clone(), self.sweep_interval, stopped));
+        let sweeper = tokio::spawn(sweep(
+            self.state.clone(),
+            self.sweep_interval,
+            stopped.clone(),
+        ));
+        let deliveries = tokio::spawn(webhooks::run(self.state.clone(), stopped));
         tracing::info!(
             addr = %self.local_addr(),
             url = %self.url(),
@@ -180,6 +189,7 @@ impl Server {
         listener::serve(self.listener, self.tls, self.router, self.limits, shutdown).await;
         let _ = stop_sweeper.send(true);
         let _ = sweeper.await;
+        let _ = deliveries.await;
         self.state.store.close().await;
         tracing::info!("stopped");
         Ok(())
@@ -257,6 +267,12 @@ async fn sweep(state: AppState, every: Duration, mut stop: watch::Receiver<bool>
             }
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "sweeping expiries failed; will retry"),
+        }
+        let warning = webhooks::expiry_warning_seconds(&state);
+        match state.store.enqueue_expiring(state.now(), warning).await {
+            Ok(0) => {}
+            Ok(grants) => tracing::info!(grants, "enqueued grant.expiring notifications"),
+            Err(error) => tracing::warn!(%error, "enqueuing grant.expiring failed; will retry"),
         }
     }
 }

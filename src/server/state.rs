@@ -10,6 +10,7 @@ use super::health::DatabaseHealth;
 use super::limiter::AuthLimiter;
 use super::policy::Policy;
 use super::store::DynStore;
+use super::webhooks::{OutboxStats, WebhookSettings};
 
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
@@ -23,6 +24,8 @@ pub struct Shared {
     pub max_wait: std::time::Duration,
     /// The database status `/healthz` reports, refreshed in the background.
     pub health: DatabaseHealth,
+    pub webhooks: WebhookSettings,
+    pub outbox: OutboxStats,
 }
 
 impl AppState {
@@ -32,6 +35,7 @@ impl AppState {
         clock: Arc<dyn Clock>,
         auth_limiter: AuthLimiter,
         max_wait: std::time::Duration,
+        webhooks: WebhookSettings,
     ) -> Self {
         AppState(Arc::new(Shared {
             store,
@@ -40,6 +44,8 @@ impl AppState {
             auth_limiter,
             max_wait,
             health: DatabaseHealth::default(),
+            webhooks,
+            outbox: OutboxStats::default(),
         }))
     }
 

@@ -16,7 +16,7 @@ const GENESIS: &str = "000000000000000000000000000000000000000000000000000000000
 
 /// The event's hash by the documented rule: lowercase hex SHA-256 of the RFC 8785 canonical JSON of the
 /// event as returned, minus its `hash` member.
-fn spec_hash(event: &Value) -> String {
+fn independent_hash(event: &Value) -> String {
     let mut without_hash = event.as_object().expect("an event is an object").clone();
     without_hash.remove("hash");
     let canonical = serde_json_canonicalizer::to_vec(&Value::Object(without_hash)).unwrap();
@@ -40,7 +40,7 @@ fn check_chain(events: &[Value]) -> Result<(), String> {
             ));
         }
         let stated = event["hash"].as_str().unwrap_or_default();
-        let computed = spec_hash(event);
+        let computed = independent_hash(event);
         if stated != computed {
             return Err(format!(
                 "seq {expected_seq}: hash {stated} but content hashes to {computed}"
@@ -215,7 +215,7 @@ fn the_audit_chain_recomputes_from_the_api_output(backend: Backend) {
     assert!(check_chain(&edited).unwrap_err().starts_with("seq 5: hash"));
     let mut rehashed = events.clone();
     rehashed[4]["actor"]["email"] = json!("someone-else@acme.test");
-    let forged = spec_hash(&rehashed[4]);
+    let forged = independent_hash(&rehashed[4]);
     rehashed[4]["hash"] = json!(forged);
     assert!(
         check_chain(&rehashed)

@@ -359,6 +359,7 @@ fn bind_error(options: ServerOptions) -> String {
         max_connections: options.max_connections,
         idle_timeout: options.idle_timeout,
         signing: options.signing,
+        webhooks: options.webhooks,
     };
     let runtime = supportctl::server::runtime().unwrap();
     let clock = std::sync::Arc::new(supportctl::server::clock::SystemClock);

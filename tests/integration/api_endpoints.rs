@@ -25,8 +25,9 @@ fn healthz_reports_status_version_and_database(backend: Backend) {
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(
         keys(&reply.body),
-        key_set(&["status", "version", "database"])
+        key_set(&["status", "version", "database", "webhook_backlog"])
     );
+    assert_eq!(reply.body["webhook_backlog"]["pending"], 0);
     assert_eq!(reply.body["status"], "ok");
     assert_eq!(reply.body["version"], env!("CARGO_PKG_VERSION"));
     let database = reply.body["database"].as_str().unwrap();
@@ -41,7 +42,7 @@ fn healthz_reports_status_version_and_database(backend: Backend) {
 }
 
 /// Every route of the API, as the OpenAPI document names it.
-pub const ROUTES: [(&str, &str); 41] = [
+pub const ROUTES: [(&str, &str); 49] = [
     ("get", "/healthz"),
     ("get", "/v1/openapi.json"),
     ("get", "/v1/me"),
@@ -83,6 +84,17 @@ pub const ROUTES: [(&str, &str); 41] = [
     ("get", "/v1/requests"),
     ("get", "/v1/requests/{id}"),
     ("post", "/v1/requests/{id}/cancel"),
+    ("post", "/v1/orgs/{org}/webhooks"),
+    ("get", "/v1/orgs/{org}/webhooks"),
+    ("get", "/v1/orgs/{org}/webhooks/{id}"),
+    ("delete", "/v1/orgs/{org}/webhooks/{id}"),
+    ("post", "/v1/orgs/{org}/webhooks/{id}/rotate-secret"),
+    ("post", "/v1/orgs/{org}/webhooks/{id}/test"),
+    ("get", "/v1/orgs/{org}/webhooks/{id}/deliveries"),
+    (
+        "post",
+        "/v1/orgs/{org}/webhooks/{id}/deliveries/{delivery}/redeliver",
+    ),
 ];
 
 fn openapi_document_describes_every_route(backend: Backend) {

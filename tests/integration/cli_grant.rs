@@ -255,7 +255,7 @@ fn policy_refusals_exit_6() {
             "grant", "create", "--level", "member", "--for", "90d", "--reason", "Long",
         ])
         .fails(6)
-        .stderr_has("error: --for 90d is over this server's 30d maximum");
+        .stderr_has("error: --for 90d is over the 30d maximum (the org's policy or this server's)");
     let id = &grants(&server, 1)[0];
     server
         .as_admin()

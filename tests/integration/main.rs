@@ -22,6 +22,7 @@ mod rate_limit;
 mod api_audit_chain;
 mod api_authorize_batches;
 mod api_authz;
+mod api_authz_webhooks;
 mod api_bad_inputs;
 mod api_bad_inputs_accounts_sessions;
 mod api_bulk_revoke;
@@ -34,7 +35,9 @@ mod api_policy;
 mod api_requests;
 mod api_revocation;
 mod api_session_cap;
+mod api_session_token;
 mod api_sessions;
+mod api_webhooks;
 
 mod cli_assets;
 mod cli_audit;
@@ -50,6 +53,7 @@ mod cli_secret_service;
 mod cli_session;
 mod cli_session_exec;
 mod cli_tables;
+mod cli_webhook;
 
 // Hostile input, faults and attack.
 mod abuse;
@@ -58,3 +62,4 @@ mod crash;
 mod crash_authorize;
 mod exclusive;
 mod secrets;
+mod webhook_processes;

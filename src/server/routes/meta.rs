@@ -35,6 +35,20 @@ pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>
         } else {
             database
         },
+        webhook_backlog: Some(crate::api::WebhookBacklog {
+            pending: state
+                .outbox
+                .pending
+                .load(std::sync::atomic::Ordering::Relaxed),
+            oldest_pending_at: match state
+                .outbox
+                .oldest
+                .load(std::sync::atomic::Ordering::Relaxed)
+            {
+                0 => None,
+                oldest => jiff::Timestamp::from_second(oldest).ok(),
+            },
+        }),
     };
     (status, Json(health))
 }

@@ -11,6 +11,7 @@ mod orgs;
 pub mod policy;
 mod requests;
 mod sessions;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -91,6 +92,12 @@ fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(requests::list_own_requests))
         .routes(routes!(requests::get_own_request))
         .routes(routes!(requests::cancel_request))
+        .routes(routes!(webhooks::create_webhook, webhooks::list_webhooks))
+        .routes(routes!(webhooks::get_webhook, webhooks::delete_webhook))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::test_webhook))
+        .routes(routes!(webhooks::list_deliveries))
+        .routes(routes!(webhooks::redeliver))
         .split_for_parts();
     describe(&mut openapi);
     (router, openapi)

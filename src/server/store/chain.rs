@@ -126,6 +126,9 @@ impl ChainHead {
             }
             query.execute(&mut *tx).await?;
         }
+        if !self.vendor {
+            super::outbox::enqueue_events(tx, self.backend, self.org_pk, &self.pending).await?;
+        }
         let (key, pk) = if self.vendor {
             ("id", 1)
         } else {

@@ -7,9 +7,11 @@ pub mod cache;
 mod chain;
 pub mod cursor;
 pub mod notify;
+pub mod outbox;
 pub mod postgres;
 mod sql;
 pub mod sqlite;
+mod webhook_rows;
 
 use std::sync::Arc;
 
@@ -20,11 +22,13 @@ use crate::api::{
     Account, Area, AuditEvent, BulkRevokeResult, Grant, GrantStatusFilter, Level, Org, OrgPolicy,
     Page, PutOrgPolicy, RequestStatusFilter, Role, Session, SessionStatusFilter,
 };
+use crate::api::{Delivery, DeliveryStatus, Webhook};
 use crate::server::domain::policy::Effective;
 use crate::server::domain::requests::Narrowing;
 
 pub use crate::server::domain::{SessionAuth, SessionRecord};
 pub use sql::SqlStore;
+pub use webhook_rows::{AttemptOutcome, ClaimedDelivery, NewWebhook};
 
 /// What went wrong in the store, in terms a handler can answer with.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -425,6 +429,77 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<crate::api::AccessRequest>;
     /// Decisions on requests, as they commit on any replica (ids; `*`: re-read everything).
     fn request_events(&self) -> &notify::RequestEvents;
+
+    // Webhooks (`webhooks.rs`) and their outbox (`deliveries.rs`).
+    async fn create_webhook(
+        &self,
+        actor: &Principal,
+        org: &str,
+        webhook: &NewWebhook,
+        now: Timestamp,
+    ) -> StoreResult<Webhook>;
+    async fn list_webhooks(&self, org: &str) -> StoreResult<Vec<Webhook>>;
+    async fn get_webhook(&self, org: &str, id: &str) -> StoreResult<Option<Webhook>>;
+    async fn delete_webhook(
+        &self,
+        actor: &Principal,
+        org: &str,
+        id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Webhook>;
+    /// Replaces the secret; the previous one keeps signing until `previous_until`.
+    async fn rotate_webhook_secret(
+        &self,
+        actor: &Principal,
+        org: &str,
+        id: &str,
+        secret: &str,
+        previous_until: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<Webhook>;
+    /// Enqueues a `webhook.test` message to one webhook.
+    async fn enqueue_test_delivery(
+        &self,
+        org: &str,
+        id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Delivery>;
+    async fn list_deliveries(
+        &self,
+        org: &str,
+        webhook_id: &str,
+        status: Option<DeliveryStatus>,
+        page: PageRequest,
+    ) -> StoreResult<Page<Delivery>>;
+    /// Enqueues the message of a delivery again (same `webhook-id`), as a new delivery.
+    async fn redeliver(
+        &self,
+        org: &str,
+        webhook_id: &str,
+        delivery_id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Delivery>;
+    /// Leases up to `limit` due deliveries until `lease_until`: no other worker, on any
+    /// replica, claims them before then.
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> StoreResult<Vec<ClaimedDelivery>>;
+    async fn finish_delivery(
+        &self,
+        delivery: &ClaimedDelivery,
+        outcome: &AttemptOutcome,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// Ends every lease (a SQLite server at start: no other process can hold one).
+    async fn release_delivery_leases(&self) -> StoreResult<()>;
+    /// Pending deliveries, and the oldest one's creation time.
+    async fn delivery_backlog(&self) -> StoreResult<(i64, Option<Timestamp>)>;
+    /// Enqueues `grant.expiring` for active grants expiring within `warning_seconds` that
+    /// have not had one for their current expiry; returns how many grants.
+    async fn enqueue_expiring(&self, now: Timestamp, warning_seconds: i64) -> StoreResult<usize>;
 }
 
 pub type DynStore = Arc<dyn Store>;

@@ -39,6 +39,13 @@ fn migrator() -> Migrator {
             include_str!("migrations/postgres/0003_requests_policy.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            4,
+            Cow::Borrowed("webhooks"),
+            MigrationType::Simple,
+            include_str!("migrations/postgres/0004_webhooks.sql").into_sql_str(),
+            false,
+        ),
     ])
 }
 

@@ -47,6 +47,13 @@ fn migrator() -> Migrator {
             include_str!("migrations/sqlite/0003_requests_policy.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            4,
+            Cow::Borrowed("webhooks"),
+            MigrationType::Simple,
+            include_str!("migrations/sqlite/0004_webhooks.sql").into_sql_str(),
+            false,
+        ),
     ])
 }
 
@@ -86,10 +93,18 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore
         .connect(&connect_url)
         .await
         .with_context(|| format!("cannot open SQLite database {}", path.display()))?;
-    migrator()
-        .run(&write)
-        .await
-        .with_context(|| format!("cannot migrate SQLite database {}", path.display()))?;
+    // Two processes migrating a fresh file at once both find nothing applied, and the second
+    // fails on a table the first just made (SQLite has no migration lock; a failed migration
+    // rolls back whole): look again, and the first one's work counts as applied.
+    let mut migrated = migrator().run(&write).await;
+    for _ in 0..3 {
+        if migrated.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        migrated = migrator().run(&write).await;
+    }
+    migrated.with_context(|| format!("cannot migrate SQLite database {}", path.display()))?;
     let read = options()
         .max_connections(settings.max_connections.max(1))
         .min_connections(settings.min_connections)

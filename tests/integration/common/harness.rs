@@ -149,6 +149,7 @@ pub struct ServerOptions {
     pub max_connections: u32,
     pub idle_timeout: Duration,
     pub signing: supportctl::server::signing::SigningConfig,
+    pub webhooks: supportctl::server::webhooks::WebhookSettings,
 }
 
 impl Default for ServerOptions {
@@ -166,6 +167,13 @@ impl Default for ServerOptions {
             max_connections: supportctl::server::DEFAULT_MAX_CONNECTIONS,
             idle_timeout: supportctl::server::IDLE_TIMEOUT,
             signing: Default::default(),
+            // Test receivers listen on loopback over plain HTTP.
+            webhooks: supportctl::server::webhooks::WebhookSettings {
+                allow_http: true,
+                allow_private: true,
+                poll_interval: Duration::from_millis(50),
+                ..Default::default()
+            },
         }
     }
 }
@@ -232,6 +240,7 @@ impl TestServer {
             max_connections: options.max_connections,
             idle_timeout: options.idle_timeout,
             signing: options.signing.clone(),
+            webhooks: options.webhooks,
         };
         let server_clock = clock.clone();
         let seed = options.seed;
@@ -489,6 +498,10 @@ impl Api {
 
     pub fn post_empty(&self, path: &str) -> Reply {
         self.send(self.http.post(format!("{}{path}", self.base)))
+    }
+
+    pub fn delete(&self, path: &str) -> Reply {
+        self.send(self.http.delete(format!("{}{path}", self.base)))
     }
 
     // Shortcuts for the common steps of a scenario.

@@ -9,4 +9,5 @@ pub mod fixtures;
 pub mod go_note;
 pub mod harness;
 pub mod keyutils;
+pub mod receiver;
 pub mod server_process;

@@ -11,6 +11,7 @@
 mod accounts;
 mod audit;
 mod authorize;
+mod deliveries;
 mod grants;
 mod orgs;
 mod policy;
@@ -19,6 +20,7 @@ mod requests;
 mod rows;
 mod sessions;
 mod vendor;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -36,15 +38,16 @@ use super::cache::{AuthCache, through_cache};
 use super::cursor::encode_cursor;
 use super::notify::RequestEvents;
 use super::{
-    AccessRequest as AccessQuestion, AccountAuth, ApprovalAsk, AuditFilter, GrantScope, NewAccount,
-    NewGrant, NewRequest, NewSession, PageRequest, Principal, RequestRecord, RequestScope,
-    RevokeSelection, SessionAuth, SessionScope, Store, StoreError, StoreResult, SweepReport,
-    TokenHash,
+    AccessRequest as AccessQuestion, AccountAuth, ApprovalAsk, AttemptOutcome, AuditFilter,
+    ClaimedDelivery, GrantScope, NewAccount, NewGrant, NewRequest, NewSession, NewWebhook,
+    PageRequest, Principal, RequestRecord, RequestScope, RevokeSelection, SessionAuth,
+    SessionScope, Store, StoreError, StoreResult, SweepReport, TokenHash,
 };
 use crate::api::{
     AccessRequest, Account, AuditEvent, BulkRevokeResult, Grant, GrantStatusFilter, Org, OrgPolicy,
     Page, PutOrgPolicy, RequestStatusFilter, Session, SessionStatusFilter,
 };
+use crate::api::{Delivery, DeliveryStatus, Webhook};
 
 /// Ids per `IN (...)` list.
 const ID_CHUNK: usize = 500;
@@ -439,6 +442,105 @@ impl Store for SqlStore {
 
     async fn signing_key(&self, candidate: &str, now: Timestamp) -> StoreResult<String> {
         SqlStore::signing_key(self, candidate, now).await
+    }
+
+    async fn create_webhook(
+        &self,
+        actor: &Principal,
+        org: &str,
+        webhook: &NewWebhook,
+        now: Timestamp,
+    ) -> StoreResult<Webhook> {
+        SqlStore::create_webhook(self, actor, org, webhook, now).await
+    }
+
+    async fn list_webhooks(&self, org: &str) -> StoreResult<Vec<Webhook>> {
+        SqlStore::list_webhooks(self, org).await
+    }
+
+    async fn get_webhook(&self, org: &str, id: &str) -> StoreResult<Option<Webhook>> {
+        SqlStore::get_webhook(self, org, id).await
+    }
+
+    async fn delete_webhook(
+        &self,
+        actor: &Principal,
+        org: &str,
+        id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Webhook> {
+        SqlStore::delete_webhook(self, actor, org, id, now).await
+    }
+
+    async fn rotate_webhook_secret(
+        &self,
+        actor: &Principal,
+        org: &str,
+        id: &str,
+        secret: &str,
+        previous_until: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<Webhook> {
+        SqlStore::rotate_webhook_secret(self, actor, org, id, secret, previous_until, now).await
+    }
+
+    async fn enqueue_test_delivery(
+        &self,
+        org: &str,
+        id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Delivery> {
+        SqlStore::enqueue_test_delivery(self, org, id, now).await
+    }
+
+    async fn list_deliveries(
+        &self,
+        org: &str,
+        webhook_id: &str,
+        status: Option<DeliveryStatus>,
+        page: PageRequest,
+    ) -> StoreResult<Page<Delivery>> {
+        SqlStore::list_deliveries(self, org, webhook_id, status, page).await
+    }
+
+    async fn redeliver(
+        &self,
+        org: &str,
+        webhook_id: &str,
+        delivery_id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Delivery> {
+        SqlStore::redeliver(self, org, webhook_id, delivery_id, now).await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> StoreResult<Vec<ClaimedDelivery>> {
+        SqlStore::claim_deliveries(self, now, lease_until, limit).await
+    }
+
+    async fn finish_delivery(
+        &self,
+        delivery: &ClaimedDelivery,
+        outcome: &AttemptOutcome,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        SqlStore::finish_delivery(self, delivery, outcome, now).await
+    }
+
+    async fn release_delivery_leases(&self) -> StoreResult<()> {
+        SqlStore::release_delivery_leases(self).await
+    }
+
+    async fn delivery_backlog(&self) -> StoreResult<(i64, Option<Timestamp>)> {
+        SqlStore::delivery_backlog(self).await
+    }
+
+    async fn enqueue_expiring(&self, now: Timestamp, warning_seconds: i64) -> StoreResult<usize> {
+        SqlStore::enqueue_expiring(self, now, warning_seconds).await
     }
 }
 

@@ -1,0 +1,75 @@
+//! The typed client's calls about org policy and access requests.
+
+use super::*;
+
+impl ApiClient {
+    /// One page of the org's audit log, as the server sent the events (so that their hashes
+    /// can be checked against exactly what was served).
+    pub fn org_policy(&self, org: &str) -> ClientResult<OrgPolicy> {
+        self.get(&format!("v1/orgs/{}/policy", seg(org)), &())
+    }
+
+    pub fn put_org_policy(&self, org: &str, body: &PutOrgPolicy) -> ClientResult<OrgPolicy> {
+        self.put(&format!("v1/orgs/{}/policy", seg(org)), body)
+    }
+
+    pub fn create_request(&self, org: &str, body: &CreateRequest) -> ClientResult<AccessRequest> {
+        self.post(&format!("v1/orgs/{}/requests", seg(org)), body)
+    }
+
+    /// An org's requests (`Some(org)`, for its admins) or the caller's own (`None`, a support
+    /// engineer), newest first: all of them, or the first `max`.
+    pub fn list_requests(
+        &self,
+        org: Option<&str>,
+        status: RequestStatusFilter,
+        max: Option<usize>,
+    ) -> ClientResult<Vec<AccessRequest>> {
+        self.list_all(&requests_path(org), &[("status", status.to_string())], max)
+    }
+
+    /// One request (an admin's through its org, an engineer's own otherwise), waiting up to
+    /// `wait_seconds` for its decision.
+    pub fn get_request(
+        &self,
+        org: Option<&str>,
+        id: &str,
+        wait_seconds: u64,
+    ) -> ClientResult<AccessRequest> {
+        let path = format!("{}/{}", requests_path(org), seg(id));
+        let (builder, url) = self.request(Method::GET, &path)?;
+        let builder = builder
+            .query(&[("wait_seconds", wait_seconds)])
+            .timeout(Duration::from_secs(wait_seconds + 30));
+        let response = self.send(builder, &url)?;
+        self.decode(response, &url)
+    }
+
+    pub fn approve_request(
+        &self,
+        org: &str,
+        id: &str,
+        body: &ApproveRequest,
+    ) -> ClientResult<AccessRequest> {
+        self.post(
+            &format!("v1/orgs/{}/requests/{}/approve", seg(org), seg(id)),
+            body,
+        )
+    }
+
+    pub fn deny_request(&self, org: &str, id: &str, comment: &str) -> ClientResult<AccessRequest> {
+        self.post(
+            &format!("v1/orgs/{}/requests/{}/deny", seg(org), seg(id)),
+            &DenyRequest {
+                comment: comment.to_owned(),
+            },
+        )
+    }
+
+    pub fn cancel_request(&self, id: &str) -> ClientResult<AccessRequest> {
+        self.post(
+            &format!("v1/requests/{}/cancel", seg(id)),
+            &serde_json::json!({}),
+        )
+    }
+}

@@ -1,0 +1,418 @@
+//! The webhook outbox: deliveries listed and redelivered by admins, claimed and finished by
+//! the delivery worker, and the `grant.expiring` notifications the sweeper enqueues.
+//!
+//! A claim leases rows (`locked_until`) and counts the attempt in one statement; on PostgreSQL
+//! the rows are picked `FOR UPDATE SKIP LOCKED`, so replicas claiming at once never take the
+//! same row, and a lease keeps it from a second claim while its attempt is in flight.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use super::SqlStore;
+use crate::api::{Delivery, DeliveryStatus, Page, WebhookFormat};
+use crate::server::domain::webhooks::within_retry_window;
+use crate::server::ids;
+use crate::server::store::backend::Backend;
+use crate::server::store::outbox::{NewDelivery, insert_deliveries};
+use crate::server::store::{AttemptOutcome, ClaimedDelivery, PageRequest, StoreError, StoreResult};
+
+const DELIVERY_SELECT: &str = "SELECT d.pk, d.id, w.id AS webhook_id, d.msg_id, d.event_type, \
+     d.event_seq, d.status, d.attempts, d.created_at, d.next_attempt_at, d.delivered_at, \
+     d.last_status, d.last_error FROM webhook_deliveries d JOIN webhooks w ON w.pk = d.webhook_pk";
+
+/// Grants per `grant.expiring` sweep.
+const EXPIRING_BATCH: i64 = 500;
+
+fn time(row: &AnyRow, column: &str) -> StoreResult<Option<Timestamp>> {
+    let value: Option<i64> = row.try_get(column)?;
+    value
+        .map(|s| {
+            Timestamp::from_second(s)
+                .map_err(|e| StoreError::Database(format!("bad {column}: {e}")))
+        })
+        .transpose()
+}
+
+fn delivery_row(row: &AnyRow) -> StoreResult<(i64, Delivery)> {
+    let status: String = row.try_get("status")?;
+    let status = DeliveryStatus::parse(&status)
+        .ok_or_else(|| StoreError::Database(format!("bad delivery status '{status}'")))?;
+    Ok((
+        row.try_get("pk")?,
+        Delivery {
+            id: row.try_get("id")?,
+            webhook_id: row.try_get("webhook_id")?,
+            message_id: row.try_get("msg_id")?,
+            event_type: row.try_get("event_type")?,
+            event_seq: row.try_get("event_seq")?,
+            status,
+            attempts: row.try_get("attempts")?,
+            created_at: time(row, "created_at")?.unwrap_or_default(),
+            next_attempt_at: if status == DeliveryStatus::Pending {
+                time(row, "next_attempt_at")?
+            } else {
+                None
+            },
+            delivered_at: time(row, "delivered_at")?,
+            last_status: row.try_get("last_status")?,
+            last_error: row.try_get("last_error")?,
+        },
+    ))
+}
+
+impl SqlStore {
+    async fn delivery_by_id(&self, id: &str) -> StoreResult<Delivery> {
+        let sql = format!("{DELIVERY_SELECT} WHERE d.id = $1");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_one(&self.write)
+            .await?;
+        Ok(delivery_row(&row)?.1)
+    }
+
+    /// Enqueues one message to one webhook (by pk) in a transaction of its own.
+    async fn enqueue_one(&self, delivery: NewDelivery, now: Timestamp) -> StoreResult<Delivery> {
+        let mut tx = self.begin_write().await?;
+        let ids = insert_deliveries(&mut tx, self.backend, &[delivery], now.as_second()).await?;
+        tx.commit().await?;
+        self.delivery_by_id(&ids[0]).await
+    }
+
+    async fn webhook_pk(&self, org: &str, id: &str) -> StoreResult<i64> {
+        let org_pk = self.org_pk(org).await?;
+        let mut conn = self.read.acquire().await?;
+        Ok(self.webhook_in_org(&mut conn, org_pk, id).await?.0)
+    }
+
+    pub(super) async fn enqueue_test_delivery(
+        &self,
+        org: &str,
+        id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Delivery> {
+        let webhook_pk = self.webhook_pk(org, id).await?;
+        let payload = json!({
+            "org": org,
+            "webhook_id": id,
+            "message": "a test message from supportctl",
+            "at": now,
+        });
+        let delivery = NewDelivery {
+            webhook_pk,
+            msg_id: ids::new_id(ids::MESSAGE),
+            event_type: "webhook.test".into(),
+            event_seq: None,
+            event_at: now.as_second(),
+            payload: payload.to_string(),
+        };
+        self.enqueue_one(delivery, now).await
+    }
+
+    pub(super) async fn list_deliveries(
+        &self,
+        org: &str,
+        webhook_id: &str,
+        status: Option<DeliveryStatus>,
+        page: PageRequest,
+    ) -> StoreResult<Page<Delivery>> {
+        let webhook_pk = self.webhook_pk(org, webhook_id).await?;
+        let status_sql = if status.is_some() {
+            "d.status = $3"
+        } else {
+            "$3 = $3"
+        };
+        let sql = format!(
+            "{DELIVERY_SELECT} WHERE d.webhook_pk = $1 AND d.pk > $2 AND {status_sql} \
+             ORDER BY d.pk LIMIT $4"
+        );
+        let query = sqlx::query(AssertSqlSafe(sql))
+            .bind(webhook_pk)
+            .bind(page.after.unwrap_or(0))
+            .bind(status.map_or("", DeliveryStatus::as_str))
+            .bind(page.limit + 1);
+        self.fetch_page(query, page.limit, delivery_row).await
+    }
+
+    pub(super) async fn redeliver(
+        &self,
+        org: &str,
+        webhook_id: &str,
+        delivery_id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Delivery> {
+        let webhook_pk = self.webhook_pk(org, webhook_id).await?;
+        let row = sqlx::query(
+            "SELECT msg_id, event_type, event_seq, event_at, payload FROM webhook_deliveries \
+             WHERE webhook_pk = $1 AND id = $2",
+        )
+        .bind(webhook_pk)
+        .bind(delivery_id)
+        .fetch_optional(&self.read)
+        .await?
+        .ok_or_else(|| {
+            StoreError::NotFound(format!(
+                "no delivery '{delivery_id}' of webhook '{webhook_id}'"
+            ))
+        })?;
+        let delivery = NewDelivery {
+            webhook_pk,
+            msg_id: row.try_get("msg_id")?,
+            event_type: row.try_get("event_type")?,
+            event_seq: row.try_get("event_seq")?,
+            event_at: row.try_get("event_at")?,
+            payload: row.try_get("payload")?,
+        };
+        self.enqueue_one(delivery, now).await
+    }
+
+    pub(super) async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> StoreResult<Vec<ClaimedDelivery>> {
+        let lock = match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => "FOR UPDATE OF d SKIP LOCKED",
+        };
+        let sql = format!(
+            "UPDATE webhook_deliveries SET locked_until = $2, attempts = attempts + 1 \
+             WHERE pk IN (SELECT d.pk FROM webhook_deliveries d \
+             JOIN webhooks w ON w.pk = d.webhook_pk \
+             WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND d.locked_until <= $1 \
+             AND w.disabled_at IS NULL ORDER BY d.next_attempt_at, d.pk LIMIT $3 {lock}) \
+             RETURNING pk, id, webhook_pk, msg_id, event_type, event_at, payload, attempts, created_at"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(now.as_second())
+            .bind(lease_until.as_second())
+            .bind(limit)
+            .fetch_all(&self.write)
+            .await?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut hooks: HashMap<i64, (String, String, WebhookFormat, Vec<String>)> = HashMap::new();
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in rows {
+            let webhook_pk: i64 = row.try_get("webhook_pk")?;
+            if let std::collections::hash_map::Entry::Vacant(slot) = hooks.entry(webhook_pk) {
+                let hook = sqlx::query(
+                    "SELECT id, url, format, secret, previous_secret, previous_secret_until \
+                     FROM webhooks WHERE pk = $1",
+                )
+                .bind(webhook_pk)
+                .fetch_one(&self.read)
+                .await?;
+                let mut secrets = vec![hook.try_get::<String, _>("secret")?];
+                let previous: Option<String> = hook.try_get("previous_secret")?;
+                let until: Option<i64> = hook.try_get("previous_secret_until")?;
+                if let (Some(previous), Some(until)) = (previous, until)
+                    && until > now.as_second()
+                {
+                    secrets.push(previous);
+                }
+                let format: String = hook.try_get("format")?;
+                let format = if format == "slack" {
+                    WebhookFormat::Slack
+                } else {
+                    WebhookFormat::Standard
+                };
+                slot.insert((hook.try_get("id")?, hook.try_get("url")?, format, secrets));
+            }
+            let (webhook_id, url, format, secrets) = hooks[&webhook_pk].clone();
+            claimed.push(ClaimedDelivery {
+                pk: row.try_get("pk")?,
+                id: row.try_get("id")?,
+                webhook_pk,
+                webhook_id,
+                url,
+                format,
+                secrets,
+                msg_id: row.try_get("msg_id")?,
+                event_type: row.try_get("event_type")?,
+                event_at: time(&row, "event_at")?.unwrap_or_default(),
+                payload: row.try_get("payload")?,
+                attempts: row.try_get("attempts")?,
+                created_at: time(&row, "created_at")?.unwrap_or_default(),
+            });
+        }
+        Ok(claimed)
+    }
+
+    pub(super) async fn finish_delivery(
+        &self,
+        delivery: &ClaimedDelivery,
+        outcome: &AttemptOutcome,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        // `attempts` guards against a late finish of an attempt whose lease ran out and whose
+        // delivery another worker has claimed since.
+        let guard = "WHERE pk = $1 AND attempts = $2";
+        let run = |sql: String| {
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(delivery.pk)
+                .bind(delivery.attempts)
+        };
+        match outcome {
+            AttemptOutcome::Delivered { status } => {
+                run(format!(
+                    "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = $3, \
+                     last_status = $4, last_error = NULL, locked_until = 0 {guard}"
+                ))
+                .bind(now.as_second())
+                .bind(i64::from(*status))
+                .execute(&self.write)
+                .await?;
+            }
+            AttemptOutcome::Failed {
+                status,
+                error,
+                retry_at,
+            } => {
+                let status_text =
+                    if within_retry_window(delivery.created_at.as_second(), retry_at.as_second()) {
+                        "pending"
+                    } else {
+                        "failed"
+                    };
+                run(format!(
+                    "UPDATE webhook_deliveries SET status = $3, next_attempt_at = $4, \
+                     last_status = $5, last_error = $6, locked_until = 0 {guard}"
+                ))
+                .bind(status_text)
+                .bind(retry_at.as_second())
+                .bind(status.map(i64::from))
+                .bind(error.clone())
+                .execute(&self.write)
+                .await?;
+            }
+            AttemptOutcome::Gone => {
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "UPDATE webhooks SET disabled_at = $1, disabled_reason = $2 \
+                     WHERE pk = $3 AND disabled_at IS NULL",
+                )
+                .bind(now.as_second())
+                .bind("the receiver answered 410 Gone")
+                .bind(delivery.webhook_pk)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE webhook_deliveries SET status = 'failed', locked_until = 0, \
+                     last_error = COALESCE(last_error, 'webhook disabled: the receiver answered 410 Gone') \
+                     WHERE webhook_pk = $1 AND status = 'pending'",
+                )
+                .bind(delivery.webhook_pk)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("UPDATE webhook_deliveries SET last_status = 410 WHERE pk = $1")
+                    .bind(delivery.pk)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) async fn release_delivery_leases(&self) -> StoreResult<()> {
+        sqlx::query("UPDATE webhook_deliveries SET locked_until = 0 WHERE status = 'pending' AND locked_until <> 0")
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn delivery_backlog(&self) -> StoreResult<(i64, Option<Timestamp>)> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS pending, MIN(created_at) AS oldest FROM webhook_deliveries \
+             WHERE status = 'pending'",
+        )
+        .fetch_one(&self.read)
+        .await?;
+        Ok((row.try_get("pending")?, time(&row, "oldest")?))
+    }
+
+    pub(super) async fn enqueue_expiring(
+        &self,
+        now: Timestamp,
+        warning_seconds: i64,
+    ) -> StoreResult<usize> {
+        let grants = sqlx::query(
+            "SELECT g.pk, g.id, o.slug, g.level, g.areas, g.reason, g.ticket, g.expires_at \
+             FROM grants g JOIN orgs o ON o.pk = g.org_pk \
+             WHERE g.revoked_at IS NULL AND g.expires_at > $1 AND g.expires_at <= $2 \
+             AND (g.expiring_sent_for IS NULL OR g.expiring_sent_for <> g.expires_at) \
+             AND EXISTS (SELECT 1 FROM webhooks w WHERE w.org_pk = g.org_pk AND w.disabled_at IS NULL) \
+             ORDER BY g.pk LIMIT $3",
+        )
+        .bind(now.as_second())
+        .bind(now.as_second().saturating_add(warning_seconds))
+        .bind(EXPIRING_BATCH)
+        .fetch_all(&self.read)
+        .await?;
+        if grants.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.begin_write().await?;
+        let mut sent = 0;
+        for grant in &grants {
+            let pk: i64 = grant.try_get("pk")?;
+            let expires_at: i64 = grant.try_get("expires_at")?;
+            // Claims the notice: on another replica, or after a concurrent extend, this
+            // matches nothing and no second notice goes out.
+            let claimed = sqlx::query(
+                "UPDATE grants SET expiring_sent_for = $1 WHERE pk = $2 AND expires_at = $1 \
+                 AND revoked_at IS NULL AND (expiring_sent_for IS NULL OR expiring_sent_for <> $1)",
+            )
+            .bind(expires_at)
+            .bind(pk)
+            .execute(&mut *tx)
+            .await?;
+            if claimed.rows_affected() != 1 {
+                continue;
+            }
+            let slug: String = grant.try_get("slug")?;
+            let areas: String = grant.try_get("areas")?;
+            let data = json!({
+                "id": grant.try_get::<String, _>("id")?,
+                "org": slug,
+                "level": grant.try_get::<String, _>("level")?,
+                "areas": areas.split(',').filter(|a| !a.is_empty()).collect::<Vec<_>>(),
+                "reason": grant.try_get::<String, _>("reason")?,
+                "ticket": grant.try_get::<Option<String>, _>("ticket")?,
+                "expires_at": Timestamp::from_second(expires_at).unwrap_or_default(),
+            });
+            let hooks = sqlx::query(
+                "SELECT w.pk, w.events FROM webhooks w JOIN grants g ON g.org_pk = w.org_pk \
+                 WHERE g.pk = $1 AND w.disabled_at IS NULL",
+            )
+            .bind(pk)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut rows = Vec::new();
+            for hook in hooks {
+                let events: String = hook.try_get("events")?;
+                let events: Vec<String> = serde_json::from_str(&events).unwrap_or_default();
+                if crate::server::domain::webhooks::matches(&events, "grant.expiring") {
+                    rows.push(NewDelivery {
+                        webhook_pk: hook.try_get("pk")?,
+                        msg_id: ids::new_id(ids::MESSAGE),
+                        event_type: "grant.expiring".into(),
+                        event_seq: None,
+                        event_at: now.as_second(),
+                        payload: data.to_string(),
+                    });
+                }
+            }
+            insert_deliveries(&mut tx, self.backend, &rows, now.as_second()).await?;
+            sent += 1;
+        }
+        tx.commit().await?;
+        Ok(sent)
+    }
+}

@@ -1,0 +1,408 @@
+//! Webhooks: management, Standard Webhooks signatures checked by an independent verifier,
+//! bodies that carry the audit event exactly, retries on the test's clock, 410, rotation,
+//! private addresses, Slack text and `grant.expiring`.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::common::fixtures::*;
+use crate::common::harness::{Api, Backend, ServerOptions, TestServer};
+use crate::common::receiver::{Receiver, verify_with_svix};
+
+crate::common::conformance::conformance! {
+    deliveries_are_signed_and_carry_the_audit_event_exactly,
+    failed_attempts_are_retried_on_the_schedule_then_fail,
+    gone_disables_the_webhook,
+    rotation_signs_with_both_secrets_for_a_day,
+    private_addresses_are_refused_at_each_attempt,
+    slack_format_posts_one_sentence,
+    grant_expiring_is_sent_once_and_rearmed_by_extend,
+    webhooks_are_managed_by_their_org_admins,
+}
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// Adds a webhook to acme; returns its id and secret.
+pub fn add_webhook(admin: &Api, url: &str, extra: Value) -> (String, String) {
+    let mut body = json!({"url": url});
+    body.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().cloned().unwrap_or_default());
+    let reply = admin.post("/v1/orgs/acme/webhooks", body);
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    (
+        reply.body["webhook"]["id"].as_str().unwrap().to_owned(),
+        reply.body["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn deliveries(admin: &Api, webhook: &str) -> Vec<Value> {
+    admin.all(&format!("/v1/orgs/acme/webhooks/{webhook}/deliveries"))
+}
+
+/// Waits until the delivery of `event_type` satisfies `done`.
+fn wait_delivery(
+    admin: &Api,
+    webhook: &str,
+    event_type: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let found = deliveries(admin, webhook)
+            .into_iter()
+            .find(|d| d["event_type"] == event_type);
+        if let Some(delivery) = &found
+            && done(delivery)
+        {
+            return delivery.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "delivery of {event_type} never got there: {found:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn deliveries_are_signed_and_carry_the_audit_event_exactly(backend: Backend) {
+    let server = TestServer::on(backend);
+    let receiver = Receiver::start();
+    let admin = admin(&server);
+    let (webhook, secret) = add_webhook(&admin, &format!("{}/hook", receiver.url), json!({}));
+    let grant = admin.grant(json!({"level": "member", "reason": "case 7", "ticket": "T-7"}));
+    revoke(&admin, ACME, &grant).assert_ok();
+    let mut received = receiver.wait_for(WAIT, |r| r.len() >= 3);
+    // Attempts run concurrently: receivers order by the event's seq.
+    received.sort_by_key(|r| r.json()["data"]["seq"].as_i64());
+    let types: Vec<Value> = received.iter().map(|r| r.json()["type"].clone()).collect();
+    assert_eq!(
+        types,
+        [
+            json!("webhook.created"),
+            json!("grant.created"),
+            json!("grant.revoked")
+        ]
+    );
+    // `data` is the event exactly as the audit API returns it.
+    let events = audit(&admin, ACME);
+    for request in &received {
+        let body = request.json();
+        let data = &body["data"];
+        let event = events
+            .iter()
+            .find(|e| e["id"] == data["id"])
+            .expect("the event is in the audit log");
+        assert_eq!(data, event);
+        assert_eq!(body["timestamp"], event["at"]);
+        assert_eq!(request.id, event["id"].as_str().unwrap(), "webhook-id");
+        assert_eq!(request.path, "/hook");
+    }
+    let hashed = verify_with_svix(
+        &received,
+        &[&secret],
+        &["whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="],
+    );
+    assert_eq!(hashed, 3, "every audit event's hash was recomputed");
+    let list = deliveries(&admin, &webhook);
+    assert!(
+        list.iter()
+            .all(|d| d["status"] == "delivered" || d["status"] == "pending")
+    );
+    wait_delivery(&admin, &webhook, "grant.revoked", |d| {
+        d["status"] == "delivered" && d["attempts"] == 1 && d["last_status"] == 200
+    });
+}
+
+fn failed_attempts_are_retried_on_the_schedule_then_fail(backend: Backend) {
+    let server = TestServer::on(backend);
+    let receiver = Receiver::start();
+    let admin = admin(&server);
+    receiver.script(&[500, 503]);
+    let (webhook, secret) = add_webhook(&admin, &receiver.url, json!({"events": ["webhook.*"]}));
+    let first = wait_delivery(&admin, &webhook, "webhook.created", |d| {
+        d["attempts"] == 1 && d["status"] == "pending" && d["last_status"] == 500
+    });
+    assert_eq!(first["last_status"], 500);
+    let next = ts(&first["next_attempt_at"]).as_second() - now(&server).as_second();
+    assert!(
+        (4..=6).contains(&next),
+        "first retry after about 5 s, not {next}"
+    );
+    // Nothing happens until the clock gets there.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(receiver.received().len(), 1);
+    server.advance(next);
+    let second = wait_delivery(&admin, &webhook, "webhook.created", |d| {
+        d["attempts"] == 2 && d["status"] == "pending" && d["last_status"] == 503
+    });
+    assert_eq!(second["last_status"], 503);
+    let next = ts(&second["next_attempt_at"]).as_second() - now(&server).as_second();
+    assert!(
+        (24..=36).contains(&next),
+        "second retry after about 30 s, not {next}"
+    );
+    server.advance(next);
+    wait_delivery(&admin, &webhook, "webhook.created", |d| {
+        d["status"] == "delivered" && d["attempts"] == 3
+    });
+    let received = receiver.received();
+    assert_eq!(received.len(), 3);
+    assert!(
+        received.iter().all(|r| r.id == received[0].id),
+        "webhook-id is the same on every attempt"
+    );
+    verify_with_svix(&received, &[&secret], &[]);
+
+    // A receiver that never answers 2xx: tried for 24 hours, then failed.
+    let (failing, _) = add_webhook(
+        &admin,
+        &format!("{}/down", receiver.url),
+        json!({"events": ["webhook.test"]}),
+    );
+    receiver.script(&[500; 40]);
+    admin
+        .post_empty(&format!("/v1/orgs/acme/webhooks/{failing}/test"))
+        .assert_ok();
+    let mut attempts = 0;
+    loop {
+        let delivery = wait_delivery(&admin, &failing, "webhook.test", |d| {
+            // Finished: failed, or pending with its next attempt ahead.
+            d["attempts"].as_i64() > Some(attempts)
+                && (d["status"] == "failed"
+                    || ts(&d["next_attempt_at"]).as_second() > now(&server).as_second())
+        });
+        attempts = delivery["attempts"].as_i64().unwrap();
+        if delivery["status"] == "failed" {
+            break;
+        }
+        assert_eq!(delivery["status"], "pending");
+        let wait = ts(&delivery["next_attempt_at"]).as_second() - now(&server).as_second();
+        assert!(
+            wait <= 2 * 3600 + 1440,
+            "at most every 2 hours (with jitter), not {wait} s"
+        );
+        server.advance(wait.max(1));
+    }
+    // 5 s, 30 s, 2 m, 10 m, 30 m, 1 h, then every 2 h: about 17 attempts in 24 hours.
+    assert!((14..=20).contains(&attempts), "{attempts} attempts");
+    let failed = deliveries(&admin, &failing);
+    assert_eq!(failed[0]["next_attempt_at"], Value::Null);
+    let listed = admin.get(&format!(
+        "/v1/orgs/acme/webhooks/{failing}/deliveries?status=failed"
+    ));
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
+}
+
+fn gone_disables_the_webhook(backend: Backend) {
+    let server = TestServer::on(backend);
+    let receiver = Receiver::start();
+    let admin = admin(&server);
+    receiver.script(&[410]);
+    let (webhook, _) = add_webhook(&admin, &receiver.url, json!({}));
+    wait_delivery(&admin, &webhook, "webhook.created", |d| {
+        d["status"] == "failed"
+    });
+    let shown = admin.get(&format!("/v1/orgs/acme/webhooks/{webhook}"));
+    assert!(shown.body["disabled_at"].is_string(), "{}", shown.body);
+    admin
+        .post_empty(&format!("/v1/orgs/acme/webhooks/{webhook}/test"))
+        .assert_problem(409, "conflict");
+    // Disabled: later events are not delivered.
+    admin.grant(json!({"level": "member", "reason": "after 410"}));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(receiver.received().len(), 1);
+}
+
+fn rotation_signs_with_both_secrets_for_a_day(backend: Backend) {
+    let server = TestServer::on(backend);
+    let receiver = Receiver::start();
+    let admin = admin(&server);
+    let (webhook, old) = add_webhook(&admin, &receiver.url, json!({"events": ["webhook.test"]}));
+    let rotated = admin.post_empty(&format!("/v1/orgs/acme/webhooks/{webhook}/rotate-secret"));
+    rotated.assert_ok();
+    let new = rotated.body["secret"].as_str().unwrap().to_owned();
+    assert_ne!(new, old);
+    assert!(new.starts_with("whsec_"));
+    admin
+        .post_empty(&format!("/v1/orgs/acme/webhooks/{webhook}/test"))
+        .assert_ok();
+    let during = receiver.wait_for(WAIT, |r| !r.is_empty());
+    assert_eq!(
+        during[0].signature.split(' ').count(),
+        2,
+        "{}",
+        during[0].signature
+    );
+    assert_eq!(during[0].json()["type"], "webhook.test");
+    verify_with_svix(&during, &[&old, &new], &[]);
+    // After 24 hours only the new secret signs.
+    server.advance(24 * 3600 + 1);
+    admin
+        .post_empty(&format!("/v1/orgs/acme/webhooks/{webhook}/test"))
+        .assert_ok();
+    let after = receiver.wait_for(WAIT, |r| r.len() >= 2);
+    assert_eq!(after[1].signature.split(' ').count(), 1);
+    // (svix checks the timestamp against the real clock: check the signature count only.)
+    // Secrets are shown only when made.
+    let shown = admin.get(&format!("/v1/orgs/acme/webhooks/{webhook}"));
+    assert!(!shown.body.to_string().contains("whsec_"), "{}", shown.body);
+    let listed = admin.get("/v1/orgs/acme/webhooks");
+    assert!(!listed.body.to_string().contains("whsec_"));
+}
+
+fn private_addresses_are_refused_at_each_attempt(backend: Backend) {
+    let server = TestServer::with(ServerOptions {
+        backend,
+        webhooks: supportctl::server::webhooks::WebhookSettings {
+            allow_http: true,
+            allow_private: false,
+            poll_interval: Duration::from_millis(50),
+            ..Default::default()
+        },
+        ..ServerOptions::default()
+    });
+    let receiver = Receiver::start();
+    let admin = admin(&server);
+    // A literal private address is refused at once.
+    let refused = admin.post("/v1/orgs/acme/webhooks", json!({"url": receiver.url}));
+    refused.assert_problem(422, "policy_violation");
+    for url in [
+        "http://10.0.0.1/x",
+        "http://[::1]/x",
+        "http://169.254.169.254/latest",
+    ] {
+        admin
+            .post("/v1/orgs/acme/webhooks", json!({"url": url}))
+            .assert_problem(422, "policy_violation");
+    }
+    // A name is checked where it resolves, at each attempt.
+    let port = receiver.url.rsplit(':').next().unwrap();
+    let (webhook, _) = add_webhook(&admin, &format!("http://localhost:{port}/x"), json!({}));
+    let delivery = wait_delivery(&admin, &webhook, "webhook.created", |d| {
+        d["last_error"].is_string()
+    });
+    assert!(
+        delivery["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("private address"),
+        "{delivery}"
+    );
+    assert_eq!(delivery["status"], "pending");
+    assert!(receiver.received().is_empty());
+    // And https is required without --allow-http-webhooks.
+    let strict = TestServer::with(ServerOptions {
+        backend,
+        webhooks: Default::default(),
+        ..ServerOptions::default()
+    });
+    crate::common::fixtures::admin(&strict)
+        .post(
+            "/v1/orgs/acme/webhooks",
+            json!({"url": "http://hooks.example.com/x"}),
+        )
+        .assert_problem(422, "policy_violation");
+}
+
+fn slack_format_posts_one_sentence(backend: Backend) {
+    let server = TestServer::on(backend);
+    let receiver = Receiver::start();
+    let admin = admin(&server);
+    add_webhook(
+        &admin,
+        &receiver.url,
+        json!({"format": "slack", "events": ["grant.*"]}),
+    );
+    admin.grant(
+        json!({"level": "member", "areas": ["chats"], "reason": "outage 12", "ticket": "INC-12"}),
+    );
+    let received = receiver.wait_for(WAIT, |r| !r.is_empty());
+    let body = received[0].json();
+    assert_eq!(body.as_object().unwrap().len(), 1, "{body}");
+    let text = body["text"].as_str().unwrap();
+    for part in [
+        "admin@acme",
+        "grant created",
+        "acme",
+        "member",
+        "chats",
+        "INC-12",
+        "outage 12",
+    ] {
+        assert!(text.contains(part), "{part} missing from {text}");
+    }
+}
+
+fn grant_expiring_is_sent_once_and_rearmed_by_extend(backend: Backend) {
+    let server = TestServer::on(backend);
+    let receiver = Receiver::start();
+    let admin = admin(&server);
+    add_webhook(&admin, &receiver.url, json!({"events": ["grant.expiring"]}));
+    let grant = admin.grant(json!({"level": "member", "reason": "x", "duration_seconds": 7200}));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        receiver.received().is_empty(),
+        "not yet: 2 h left, warning at 1 h"
+    );
+    server.advance(3600 + 1);
+    let first = receiver.wait_for(WAIT, |r| !r.is_empty());
+    let data = &first[0].json()["data"];
+    assert_eq!(data["id"], grant.as_str());
+    assert_eq!(first[0].json()["type"], "grant.expiring");
+    // Once: later sweeps send nothing more.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(receiver.received().len(), 1);
+    // Extend re-arms it.
+    admin
+        .post(
+            &format!("/v1/orgs/acme/grants/{grant}/extend"),
+            json!({"duration_seconds": 7200}),
+        )
+        .assert_ok();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(receiver.received().len(), 1);
+    server.advance(7200);
+    receiver.wait_for(WAIT, |r| r.len() == 2);
+}
+
+fn webhooks_are_managed_by_their_org_admins(backend: Backend) {
+    let server = TestServer::on(backend);
+    let admin = admin(&server);
+    let mut ids = Vec::new();
+    for n in 0..10 {
+        ids.push(
+            add_webhook(
+                &admin,
+                &format!("https://hooks.example.com/{n}"),
+                json!({"description": format!("hook {n}")}),
+            )
+            .0,
+        );
+    }
+    admin
+        .post(
+            "/v1/orgs/acme/webhooks",
+            json!({"url": "https://hooks.example.com/11"}),
+        )
+        .assert_problem(422, "policy_violation");
+    let listed = admin.get("/v1/orgs/acme/webhooks");
+    assert_eq!(listed.body.as_array().unwrap().len(), 10);
+    assert_eq!(listed.body[0]["events"], json!(["*"]));
+    assert_eq!(listed.body[0]["format"], "standard");
+    admin
+        .post(
+            "/v1/orgs/acme/webhooks",
+            json!({"url": "https://hooks.example.com/x", "events": ["grant"]}),
+        )
+        .assert_problem(400, "invalid_request");
+    let removed = admin.delete(&format!("/v1/orgs/acme/webhooks/{}", ids[0]));
+    removed.assert_ok();
+    admin
+        .get(&format!("/v1/orgs/acme/webhooks/{}", ids[0]))
+        .assert_problem(404, "not_found");
+    let events = audit(&admin, ACME);
+    assert!(with_action(&events, "webhook.created").len() == 10);
+    assert!(with_action(&events, "webhook.removed").len() == 1);
+}
