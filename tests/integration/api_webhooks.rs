@@ -396,7 +396,11 @@ fn webhooks_are_managed_by_their_org_admins(backend: Backend) {
             "/v1/orgs/acme/webhooks",
             json!({"url": "https://hooks.example.com/x", "events": ["grant"]}),
         )
-        .assert_problem(400, "invalid_request");
+        .assert_problem(422, "invalid_request");
+    // A string that is not a URL is valid JSON of the right type, but unprocessable.
+    admin
+        .post("/v1/orgs/acme/webhooks", json!({"url": ""}))
+        .assert_problem(422, "invalid_request");
     let removed = admin.delete(&format!("/v1/orgs/acme/webhooks/{}", ids[0]));
     removed.assert_ok();
     admin

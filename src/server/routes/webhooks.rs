@@ -38,8 +38,9 @@ pub async fn create_webhook(
     ApiJson(body): ApiJson<CreateWebhook>,
 ) -> ApiResult<(StatusCode, Json<WebhookWithSecret>)> {
     let admin = caller.require_admin_of(&org)?;
+    // Schema-valid strings that are not URLs are unprocessable (422), like every refused value.
     url::Url::parse(body.url.trim())
-        .map_err(|e| ApiError::invalid(format!("url: '{}' is not a URL: {e}", body.url)))?;
+        .map_err(|e| ApiError::unprocessable(format!("url: '{}' is not a URL: {e}", body.url)))?;
     let url = check_url(body.url.trim(), state.webhooks.allow_http).map_err(ApiError::policy)?;
     let literal = match url.host() {
         Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
@@ -53,12 +54,12 @@ pub async fn create_webhook(
     }
     let mut events = body.events.unwrap_or_else(|| vec!["*".into()]);
     if events.is_empty() || events.len() > MAX_PATTERNS {
-        return Err(ApiError::invalid(format!(
+        return Err(ApiError::unprocessable(format!(
             "events: give 1 to {MAX_PATTERNS} patterns"
         )));
     }
     if let Some(bad) = events.iter().find(|p| !valid_pattern(p)) {
-        return Err(ApiError::invalid(format!(
+        return Err(ApiError::unprocessable(format!(
             "events: '{bad}' is not a pattern like *, grant.* or request.created"
         )));
     }
