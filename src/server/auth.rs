@@ -14,7 +14,13 @@ use super::store::{AccountAuth, Principal, SessionAuth};
 use super::tokens::hash_token;
 use crate::api::{ACCOUNT_TOKEN_PREFIX, Role, SESSION_TOKEN_PREFIX};
 
-fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+/// The token the request presents: `Authorization: Bearer TOKEN`, or HTTP Basic with the token
+/// as the password (the user name is not checked). Basic is how most RFC 7662 clients
+/// authenticate to an introspection endpoint (`client_secret_basic`), so a platform can point
+/// one at `/v1/introspect` with a service token as its client secret.
+fn bearer(parts: &Parts) -> Result<String, ApiError> {
+    const EXPECTED: &str =
+        "the Authorization header must be 'Bearer <token>' or Basic with the token as password";
     let value = parts
         .headers
         .get(header::AUTHORIZATION)
@@ -22,16 +28,32 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
     let value = value
         .to_str()
         .map_err(|_| ApiError::unauthenticated("malformed Authorization header"))?;
-    match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(token.trim())
-        }
-        _ => Err(ApiError::unauthenticated(
-            "the Authorization header must be 'Bearer <token>'",
-        )),
+    let Some((scheme, credentials)) = value.split_once(' ') else {
+        return Err(ApiError::unauthenticated(EXPECTED));
+    };
+    let token = if scheme.eq_ignore_ascii_case("bearer") {
+        credentials.trim().to_owned()
+    } else if scheme.eq_ignore_ascii_case("basic") {
+        basic_password(credentials.trim()).ok_or_else(|| ApiError::unauthenticated(EXPECTED))?
+    } else {
+        return Err(ApiError::unauthenticated(EXPECTED));
+    };
+    if token.is_empty() {
+        return Err(ApiError::unauthenticated(EXPECTED));
     }
+    Ok(token)
+}
+
+/// The password of HTTP Basic credentials (`base64(user:password)`, RFC 7617). RFC 6749 clients
+/// form-urlencode both parts before encoding, which leaves a token's characters unchanged.
+fn basic_password(credentials: &str) -> Option<String> {
+    use base64::Engine as _;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(credentials)
+        .ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (_user, password) = decoded.split_once(':')?;
+    Some(password.trim().to_owned())
 }
 
 /// The client's address, when the server knows it.
@@ -81,7 +103,10 @@ impl FromRequestParts<AppState> for Caller {
                 ApiError::unauthenticated("invalid or revoked token"),
             ));
         }
-        let auth = state.store.authenticate_account(&hash_token(token)).await?;
+        let auth = state
+            .store
+            .authenticate_account(&hash_token(&token))
+            .await?;
         let refusal = match &auth {
             None => Some("invalid or revoked token"),
             Some(auth) if auth.disabled => Some("this account is disabled"),
@@ -145,7 +170,11 @@ impl FromRequestParts<AppState> for SessionBearer {
                 ApiError::unauthenticated("this endpoint needs a session token (sst_...)"),
             ));
         }
-        match state.store.authenticate_session(&hash_token(token)).await? {
+        match state
+            .store
+            .authenticate_session(&hash_token(&token))
+            .await?
+        {
             Some(session) => Ok(SessionBearer(session)),
             None => Err(failed(
                 state,

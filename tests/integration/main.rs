@@ -30,6 +30,7 @@ mod api_checkpoints;
 mod api_endpoints;
 mod api_expiry;
 mod api_hangups;
+mod api_introspection_clients;
 mod api_pagination;
 mod api_policy;
 mod api_requests;

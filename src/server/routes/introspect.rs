@@ -18,7 +18,7 @@ use crate::server::tokens::hash_token;
 use crate::server::validate;
 
 /// RFC 7662 token introspection. An inactive or unknown token gets exactly `{"active": false}`.
-#[utoipa::path(post, path = "/v1/introspect", tag = "platform", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/introspect", tag = "platform", security(("bearer" = []), ("basic" = [])),
     request_body(content((IntrospectRequest = "application/json"), (IntrospectRequest = "application/x-www-form-urlencoded"))),
     responses((status = 200, description = "The token's state", body = Introspection)))]
 pub async fn introspect(
@@ -70,7 +70,7 @@ pub async fn introspect(
 
 /// May this session token perform `action` on `area`? Every answer about a known session is
 /// written to its org's audit log.
-#[utoipa::path(post, path = "/v1/authorize", tag = "platform", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/authorize", tag = "platform", security(("bearer" = []), ("basic" = [])),
     request_body = AuthorizeRequest,
     responses((status = 200, description = "The decision", body = AuthorizeResponse)))]
 pub async fn authorize(

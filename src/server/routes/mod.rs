@@ -104,7 +104,7 @@ fn api() -> (Router<AppState>, OpenApi) {
 }
 
 /// Fills in what the per-handler declarations leave out: the document's identity, the bearer
-/// scheme, and the problem responses that any operation of a kind can give.
+/// and basic schemes, and the problem responses that any operation of a kind can give.
 fn describe(openapi: &mut OpenApi) {
     openapi.info.title = "supportctl".into();
     openapi.info.version = env!("CARGO_PKG_VERSION").into();
@@ -119,6 +119,18 @@ fn describe(openapi: &mut OpenApi) {
     components.add_security_scheme(
         "bearer",
         SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+    );
+    components.add_security_scheme(
+        "basic",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Basic)
+                .description(Some(
+                    "An account token as the password (the user name is not checked): how \
+                     RFC 7662 clients authenticate with `client_secret_basic`.",
+                ))
+                .build(),
+        ),
     );
     let problem = |description: &str| -> RefOr<Response> {
         RefOr::T(

@@ -67,13 +67,14 @@ pub struct SqlStore {
 }
 
 impl SqlStore {
-    /// Commits a change that can end access, then invalidates cached token lookups: in this
-    /// order, before the caller answers (see [`AuthCache`] for why that is enough).
+    /// Commits a change that can end access while the token cache answers nothing: from before
+    /// the commit starts until after it ends (see [`AuthCache::ending`]), so no reader who can
+    /// already see the change is answered from before it.
     ///
-    /// Both run in a task of their own: the caller's future is dropped when its client hangs
-    /// up or its request times out, and a drop between a finished commit and the invalidation
-    /// would leave lookups from before the change answering "active". A spawned task runs to
-    /// its end whatever happens to the future that awaits it.
+    /// The commit runs in a task of its own: the caller's future is dropped when its client
+    /// hangs up or its request times out, and a drop between a finished commit and the end of
+    /// the guard would leave lookups from before the change answering "active". A spawned task
+    /// runs to its end whatever happens to the future that awaits it.
     async fn commit_ending_access(
         &self,
         tx: sqlx::Transaction<'static, sqlx::Any>,
