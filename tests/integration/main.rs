@@ -42,6 +42,7 @@ mod api_webhooks;
 
 mod cli_assets;
 mod cli_audit;
+mod cli_audit_follow;
 mod cli_checkpoint;
 mod cli_credentials;
 mod cli_grant;

@@ -56,8 +56,13 @@ impl ServerProcess {
                 command.env_remove(key);
             }
         }
+        command.arg("server");
+        // Any free port, unless the launch names its own address.
+        if !launch.extra_args.contains(&"--listen") {
+            command.args(["--listen", "127.0.0.1:0"]);
+        }
         command
-            .args(["server", "--listen", "127.0.0.1:0", "--db", launch.db])
+            .args(["--db", launch.db])
             .args(launch.extra_args)
             .env("SUPPORTCTL_LOG", launch.log_filter)
             .env("NO_COLOR", "1")
