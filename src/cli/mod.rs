@@ -15,6 +15,7 @@ pub mod demo;
 pub mod error;
 pub mod grant;
 pub mod grant_revoke;
+pub mod grant_wizard;
 pub mod logging;
 pub mod login;
 pub mod org;

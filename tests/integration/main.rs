@@ -54,6 +54,7 @@ mod cli_session;
 mod cli_session_exec;
 mod cli_tables;
 mod cli_webhook;
+mod cli_wizard;
 
 // Hostile input, faults and attack.
 mod abuse;
