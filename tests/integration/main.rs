@@ -42,6 +42,7 @@ mod api_webhooks;
 mod cli_assets;
 mod cli_audit;
 mod cli_checkpoint;
+mod cli_consistency;
 mod cli_credentials;
 mod cli_grant;
 mod cli_interactive;
