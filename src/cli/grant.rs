@@ -155,7 +155,8 @@ fn create(context: &mut Context, args: CreateArgs) -> CommandResult {
         .with_hint("check `supportctl status`, or pass --profile for an admin's profile"));
     }
     let org = args.org.resolve(&mut connection)?;
-    let request = if context.ui.interactive() && super::grant_wizard::needed(&args) {
+    let asked = context.ui.interactive() && super::grant_wizard::needed(&args);
+    let mut request = if asked {
         super::grant_wizard::ask(&context.ui, &connection, &org, &args)?
             .ok_or_else(CommandError::cancelled)?
     } else {
@@ -180,7 +181,23 @@ fn create(context: &mut Context, args: CreateArgs) -> CommandResult {
         }
         return Ok(());
     }
-    let grant = connection.client.create_grant(&org, &request)?;
+    let grant = loop {
+        match connection.client.create_grant(&org, &request) {
+            Ok(grant) => break grant,
+            // Only the server knows who the support engineers are: asked again, not lost.
+            Err(error) if asked => {
+                request = super::grant_wizard::after_refusal(
+                    &context.ui,
+                    &connection,
+                    &org,
+                    request,
+                    error.into(),
+                )?
+                .ok_or_else(CommandError::cancelled)?;
+            }
+            Err(error) => return Err(error.into()),
+        }
+    };
     let seconds = grant.expires_at.as_second() - grant.created_at.as_second();
     context.ui.created(
         &format!(

@@ -64,18 +64,48 @@ pub(super) fn ask(
         reason,
         ticket,
     };
-    ui.prompt_text(&summary(org, &request, policy.as_ref(), Timestamp::now()));
+    // A dry run changes nothing: there is nothing to agree to.
+    show_and_confirm(ui, org, request, policy.as_ref(), !args.dry_run)
+}
+
+/// The summary and the command line; then, when `confirm`, the final question.
+fn show_and_confirm(
+    ui: &Ui,
+    org: &str,
+    request: CreateGrant,
+    policy: Option<&OrgPolicy>,
+    confirm: bool,
+) -> CommandResult<Option<CreateGrant>> {
+    ui.prompt_text(&summary(org, &request, policy, Timestamp::now()));
     let width = crate::cli::table::terminal_width().map_or(80, usize::from);
     ui.prompt_text(&format!(
         "The same without questions:\n{}\n",
         command_line(org, &request, width)
     ));
-    // A dry run changes nothing: there is nothing to agree to.
-    if args.dry_run || ui.confirm("Create this grant?")? {
+    if !confirm || ui.confirm("Create this grant?")? {
         Ok(Some(request))
     } else {
         Ok(None)
     }
+}
+
+/// The server refused the wizard's grant. An engineer it does not know (which only it can
+/// tell) is asked for again, keeping every other answer; anything else is the error it is.
+pub(super) fn after_refusal(
+    ui: &Ui,
+    connection: &Connection,
+    org: &str,
+    mut request: CreateGrant,
+    error: CommandError,
+) -> CommandResult<Option<CreateGrant>> {
+    if !error.message.contains("support engineer") {
+        return Err(error);
+    }
+    ui.warn(&error.message);
+    let engineers = ask_engineers()?;
+    request.engineers = (!engineers.is_empty()).then_some(engineers);
+    let policy = connection.client.org_policy(org).ok();
+    show_and_confirm(ui, org, request, policy.as_ref(), true)
 }
 
 /// An answer refused: one line saying why, then the question again.

@@ -218,3 +218,45 @@ fn session_open_asks_for_its_reason_on_a_terminal() {
         .fails(2)
         .stderr_has("--reason");
 }
+
+/// An engineer only the server can refuse (no such support account): asked for again, every
+/// other answer kept.
+#[test]
+fn an_engineer_the_server_does_not_know_is_asked_again() {
+    let server = TestServer::start();
+    let args = [
+        "grant",
+        "create",
+        "--level",
+        "read-only",
+        "--areas",
+        "chats",
+        "--for",
+        "1h",
+    ];
+    let mut session = sized(&server, &server.tokens.admin, &args, 100, 30);
+    session.exp_string("Engineers").unwrap();
+    keys(&mut session, "nobody@vendor.example\r");
+    session.exp_string("Ticket").unwrap();
+    keys(&mut session, "\r");
+    session.exp_string("Reason").unwrap();
+    keys(&mut session, "Kept\r");
+    session.exp_string("Create this grant?").unwrap();
+    keys(&mut session, "y");
+    session
+        .exp_string("'nobody@vendor.example' is not an enabled support engineer")
+        .unwrap();
+    session.exp_string("Engineers").unwrap();
+    keys(&mut session, &format!("{SUPPORT_EMAIL}\r"));
+    let shown = session.exp_string("Create this grant?").unwrap();
+    assert!(shown.contains("Reason     Kept"), "{shown}");
+    keys(&mut session, "y");
+    session
+        .exp_string("Granted read-only access to acme")
+        .unwrap();
+    let (code, rest) = finish(session);
+    assert_eq!(code, 0, "{rest}");
+    let grant = &server.admin().all("/v1/orgs/acme/grants")[0];
+    assert_eq!(grant["engineers"], serde_json::json!([SUPPORT_EMAIL]));
+    assert_eq!(grant["reason"], "Kept");
+}
