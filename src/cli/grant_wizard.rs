@@ -89,8 +89,9 @@ fn show_and_confirm(
     }
 }
 
-/// The server refused the wizard's grant. An engineer it does not know (which only it can
-/// tell) is asked for again, keeping every other answer; anything else is the error it is.
+/// The server refused the wizard's grant. What only it can tell (an engineer it does not
+/// know, a duration over its own limit, below the org's) is asked for again, keeping every
+/// other answer; anything else is the error it is.
 pub(super) fn after_refusal(
     ui: &Ui,
     connection: &Connection,
@@ -98,13 +99,17 @@ pub(super) fn after_refusal(
     mut request: CreateGrant,
     error: CommandError,
 ) -> CommandResult<Option<CreateGrant>> {
-    if !error.message.contains("support engineer") {
+    let policy = connection.client.org_policy(org).ok();
+    if error.message.contains("support engineer") {
+        ui.warn(&error.message);
+        let engineers = ask_engineers()?;
+        request.engineers = (!engineers.is_empty()).then_some(engineers);
+    } else if error.message.contains("maximum") && request.expires_at.is_none() {
+        ui.warn(&error.message);
+        request.duration_seconds = ask_duration(policy.as_ref())?;
+    } else {
         return Err(error);
     }
-    ui.warn(&error.message);
-    let engineers = ask_engineers()?;
-    request.engineers = (!engineers.is_empty()).then_some(engineers);
-    let policy = connection.client.org_policy(org).ok();
     show_and_confirm(ui, org, request, policy.as_ref(), true)
 }
 

@@ -260,3 +260,44 @@ fn an_engineer_the_server_does_not_know_is_asked_again() {
     assert_eq!(grant["engineers"], serde_json::json!([SUPPORT_EMAIL]));
     assert_eq!(grant["reason"], "Kept");
 }
+
+/// A duration within the org's policy but over the server's own limit (which only the server
+/// knows): asked for again after the server says so, every other answer kept.
+#[test]
+fn a_duration_over_the_servers_limit_is_asked_again() {
+    let server = TestServer::with(crate::common::harness::ServerOptions {
+        policy: supportctl::server::policy::Policy {
+            max_grant: std::time::Duration::from_secs(2 * 3600),
+            default_grant: std::time::Duration::from_secs(3600),
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    server
+        .as_admin()
+        .args(["org", "policy", "set", "--max-grant", "7d"])
+        .ok();
+    let args = ["grant", "create", "--level", "member", "--areas", "chats"];
+    let mut session = sized(&server, &server.tokens.admin, &args, 80, 24);
+    session.exp_string("For how long").unwrap();
+    keys(&mut session, "5h\r");
+    session.exp_string("Engineers").unwrap();
+    keys(&mut session, "\r");
+    session.exp_string("Ticket").unwrap();
+    keys(&mut session, "\r");
+    session.exp_string("Reason").unwrap();
+    keys(&mut session, "Long one\r");
+    session.exp_string("Create this grant?").unwrap();
+    keys(&mut session, "y");
+    session.exp_string("maximum").unwrap();
+    session.exp_string("For how long").unwrap();
+    keys(&mut session, "90m\r");
+    let shown = session.exp_string("Create this grant?").unwrap();
+    assert!(shown.contains("Reason     Long one"), "{shown}");
+    keys(&mut session, "y");
+    session.exp_string("Granted member access to acme").unwrap();
+    let (code, rest) = finish(session);
+    assert_eq!(code, 0, "{rest}");
+    let grant = &server.admin().all("/v1/orgs/acme/grants")[0];
+    assert_eq!(lifetime_seconds(grant), 5400);
+}
