@@ -263,7 +263,8 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
         }
         'supportctl;grant;extend' {
             [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]')
-            [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'How much later the grant should end, e.g. 4h')
+            [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'How much later the grant should end, e.g. 4h (`--by` is the same)')
+            [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'How much later the grant should end, e.g. 4h (`--by` is the same)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile in config.toml to use')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server URL, overriding the profile''s')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]')
@@ -386,6 +387,7 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Ask an org''s admins for access (support engineers)')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List requests: an admin sees the org''s (pending first), an engineer their own')
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List requests: an admin sees the org''s (pending first), an engineer their own')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one request')
             [CompletionResult]::new('approve', 'approve', [CompletionResultType]::ParameterValue, 'Approve a pending request (org admins); options may narrow it, never widen it')
             [CompletionResult]::new('deny', 'deny', [CompletionResultType]::ParameterValue, 'Deny a pending request (org admins); the engineer reads the comment')
@@ -425,6 +427,32 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             break
         }
         'supportctl;request;list' {
+            [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]')
+            [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Which requests')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Show at most N')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile in config.toml to use')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server URL, overriding the profile''s')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)')
+            [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file (for a server with a private CA)')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Show all, however many')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as `-o json`')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only IDs (or only the token, for `session open`)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only IDs (or only the token, for `session open`)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Assume yes at every confirmation')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Assume yes at every confirmation')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail instead when something is missing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)')
+            [CompletionResult]::new('--allow-insecure-http', '--allow-insecure-http', [CompletionResultType]::ParameterName, 'Allow sending tokens over plain http:// to hosts other than this machine')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'supportctl;request;ls' {
             [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]')
             [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Which requests')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Show at most N')
@@ -664,12 +692,14 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             break
         }
         'supportctl;session;open' {
+            [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]')
             [CompletionResult]::new('--grant', '--grant', [CompletionResultType]::ParameterName, 'The grant to use [default: the narrowest usable grant that covers the request]')
             [CompletionResult]::new('--level', '--level', [CompletionResultType]::ParameterName, 'Access level, at most the grant''s [default: the grant''s]')
             [CompletionResult]::new('--areas', '--areas', [CompletionResultType]::ParameterName, 'Data areas, a subset of the grant''s [default: the grant''s]')
+            [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'Session lifetime, capped by the grant''s expiry [default: the server''s, 1h]')
             [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'Session lifetime, capped by the grant''s expiry [default: the server''s, 1h]')
-            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why you open it (required; in the org''s audit log)')
-            [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'With --request: how long the grant asked for should last [default: the org''s]')
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why you open it (required; in the org''s audit log; asked for on a terminal)')
+            [CompletionResult]::new('--request-for', '--request-for', [CompletionResultType]::ParameterName, 'With --request: how long the grant asked for should last [default: the org''s]')
             [CompletionResult]::new('--ticket', '--ticket', [CompletionResultType]::ParameterName, 'With --request: your support case reference')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'With --request: how long to wait for the decision before exiting 8')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile in config.toml to use')
@@ -695,12 +725,14 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             break
         }
         'supportctl;session;exec' {
+            [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]')
             [CompletionResult]::new('--grant', '--grant', [CompletionResultType]::ParameterName, 'The grant to use [default: the narrowest usable grant that covers the request]')
             [CompletionResult]::new('--level', '--level', [CompletionResultType]::ParameterName, 'Access level, at most the grant''s [default: the grant''s]')
             [CompletionResult]::new('--areas', '--areas', [CompletionResultType]::ParameterName, 'Data areas, a subset of the grant''s [default: the grant''s]')
+            [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'Session lifetime, capped by the grant''s expiry [default: the server''s, 1h]')
             [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'Session lifetime, capped by the grant''s expiry [default: the server''s, 1h]')
-            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why you open it (required; in the org''s audit log)')
-            [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'With --request: how long the grant asked for should last [default: the org''s]')
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why you open it (required; in the org''s audit log; asked for on a terminal)')
+            [CompletionResult]::new('--request-for', '--request-for', [CompletionResultType]::ParameterName, 'With --request: how long the grant asked for should last [default: the org''s]')
             [CompletionResult]::new('--ticket', '--ticket', [CompletionResultType]::ParameterName, 'With --request: your support case reference')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'With --request: how long to wait for the decision before exiting 8')
             [CompletionResult]::new('--on-end', '--on-end', [CompletionResultType]::ParameterName, 'When the session is revoked, closed or expires: stop the command (SIGTERM, SIGKILL 10 s later, exit 6) or only warn')
@@ -847,7 +879,7 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             break
         }
         'supportctl;session;check' {
-            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'The session token [default: $SUPPORTCTL_SESSION_TOKEN]')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'The session token (prefer stdin or SUPPORTCTL_SESSION_TOKEN: a command line is seen by other users and kept in shell history); `-` reads it from stdin')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile in config.toml to use')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server URL, overriding the profile''s')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]')
@@ -1110,8 +1142,10 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Send the org''s events to a URL; prints the signing secret once')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the org''s webhooks')
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List the org''s webhooks')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one webhook (its secret is never shown again)')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a webhook and its pending deliveries')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove a webhook and its pending deliveries')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send a `webhook.test` message now')
             [CompletionResult]::new('deliveries', 'deliveries', [CompletionResultType]::ParameterValue, 'A webhook''s deliveries: status, attempts, last HTTP status or error, next attempt')
             [CompletionResult]::new('redeliver', 'redeliver', [CompletionResultType]::ParameterValue, 'Send a delivery''s message again (same webhook-id)')
@@ -1168,6 +1202,29 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'supportctl;webhook;ls' {
+            [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile in config.toml to use')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server URL, overriding the profile''s')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)')
+            [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file (for a server with a private CA)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as `-o json`')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only IDs (or only the token, for `session open`)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only IDs (or only the token, for `session open`)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Assume yes at every confirmation')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Assume yes at every confirmation')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail instead when something is missing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)')
+            [CompletionResult]::new('--allow-insecure-http', '--allow-insecure-http', [CompletionResultType]::ParameterName, 'Allow sending tokens over plain http:// to hosts other than this machine')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'supportctl;webhook;show' {
             [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile in config.toml to use')
@@ -1192,6 +1249,29 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             break
         }
         'supportctl;webhook;remove' {
+            [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile in config.toml to use')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server URL, overriding the profile''s')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)')
+            [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file (for a server with a private CA)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as `-o json`')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only IDs (or only the token, for `session open`)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only IDs (or only the token, for `session open`)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Assume yes at every confirmation')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Assume yes at every confirmation')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail instead when something is missing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)')
+            [CompletionResult]::new('--allow-insecure-http', '--allow-insecure-http', [CompletionResultType]::ParameterName, 'Allow sending tokens over plain http:// to hosts other than this machine')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'supportctl;webhook;rm' {
             [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile in config.toml to use')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server URL, overriding the profile''s')

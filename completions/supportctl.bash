@@ -439,6 +439,9 @@ _supportctl() {
             supportctl__subcmd__request,list)
                 cmd="supportctl__subcmd__request__subcmd__list"
                 ;;
+            supportctl__subcmd__request,ls)
+                cmd="supportctl__subcmd__request__subcmd__list"
+                ;;
             supportctl__subcmd__request,review)
                 cmd="supportctl__subcmd__request__subcmd__review"
                 ;;
@@ -547,10 +550,16 @@ _supportctl() {
             supportctl__subcmd__webhook,list)
                 cmd="supportctl__subcmd__webhook__subcmd__list"
                 ;;
+            supportctl__subcmd__webhook,ls)
+                cmd="supportctl__subcmd__webhook__subcmd__list"
+                ;;
             supportctl__subcmd__webhook,redeliver)
                 cmd="supportctl__subcmd__webhook__subcmd__redeliver"
                 ;;
             supportctl__subcmd__webhook,remove)
+                cmd="supportctl__subcmd__webhook__subcmd__remove"
+                ;;
+            supportctl__subcmd__webhook,rm)
                 cmd="supportctl__subcmd__webhook__subcmd__remove"
                 ;;
             supportctl__subcmd__webhook,rotate-secret)
@@ -1422,13 +1431,17 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__grant__subcmd__extend)
-            opts="-o -q -y -v -h -V --org --by --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-o -q -y -v -h -V --org --by --for --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --for)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3274,7 +3287,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__request)
-            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version create list show approve deny cancel wait review help"
+            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version create list ls show approve deny cancel wait review help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4088,7 +4101,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__session__subcmd__check)
-            opts="-o -q -y -v -h -V --token --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-o -q -y -v -h -V --token --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version -"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4172,12 +4185,16 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__session__subcmd__exec)
-            opts="-o -q -y -v -h -V --grant --level --areas --ttl --reason --request --for --ticket --timeout --on-end --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-o -q -y -v -h -V --org --grant --level --areas --ttl --for --reason --request --request-for --ticket --timeout --on-end --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --grant)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -4190,6 +4207,10 @@ _supportctl() {
                     COMPREPLY=($(compgen -W "chats source-code employee-data issues documents checklists" -- "${cur}"))
                     return 0
                     ;;
+                --for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -4198,7 +4219,7 @@ _supportctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --for)
+                --request-for)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -4408,12 +4429,16 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__session__subcmd__open)
-            opts="-o -q -y -v -h -V --grant --level --areas --ttl --reason --request --for --ticket --timeout --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-o -q -y -v -h -V --org --grant --level --areas --ttl --for --reason --request --request-for --ticket --timeout --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --grant)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -4426,6 +4451,10 @@ _supportctl() {
                     COMPREPLY=($(compgen -W "chats source-code employee-data issues documents checklists" -- "${cur}"))
                     return 0
                     ;;
+                --for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -4434,7 +4463,7 @@ _supportctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --for)
+                --request-for)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -4554,7 +4583,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__webhook)
-            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version add list show remove test deliveries redeliver rotate-secret help"
+            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version add list ls show remove rm test deliveries redeliver rotate-secret help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

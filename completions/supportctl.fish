@@ -243,7 +243,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from extend" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from extend" -l by -d 'How much later the grant should end, e.g. 4h' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from extend" -l for -l by -d 'How much later the grant should end, e.g. 4h (`--by` is the same)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from extend" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from extend" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from extend" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
@@ -312,33 +312,34 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from help" -f -a "extend" -d 'Move an active grant\'s expiry later'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke grants: their sessions end at once'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -l profile -d 'Profile in config.toml to use' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -l json -d 'Same as `-o json`'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -s y -l yes -d 'Assume yes at every confirmation'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -l no-input -d 'Never prompt; fail instead when something is missing'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -s V -l version -d 'Print version'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -f -a "create" -d 'Ask an org\'s admins for access (support engineers)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -f -a "list" -d 'List requests: an admin sees the org\'s (pending first), an engineer their own'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -f -a "show" -d 'Show one request'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -f -a "approve" -d 'Approve a pending request (org admins); options may narrow it, never widen it'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -f -a "deny" -d 'Deny a pending request (org admins); the engineer reads the comment'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -f -a "cancel" -d 'Cancel one of your own pending requests (support engineers)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -f -a "wait" -d 'Wait for a request\'s decision: exit 0 approved, 6 refused, 8 still pending'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -f -a "review" -d 'On a terminal, go through the org\'s pending requests: approve, deny or skip each'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list show approve deny cancel wait review help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -f -a "create" -d 'Ask an org\'s admins for access (support engineers)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -f -a "list" -d 'List requests: an admin sees the org\'s (pending first), an engineer their own'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -f -a "ls" -d 'List requests: an admin sees the org\'s (pending first), an engineer their own'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -f -a "show" -d 'Show one request'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -f -a "approve" -d 'Approve a pending request (org admins); options may narrow it, never widen it'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -f -a "deny" -d 'Deny a pending request (org admins); the engineer reads the comment'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -f -a "cancel" -d 'Cancel one of your own pending requests (support engineers)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -f -a "wait" -d 'Wait for a request\'s decision: exit 0 approved, 6 refused, 8 still pending'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -f -a "review" -d 'On a terminal, go through the org\'s pending requests: approve, deny or skip each'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -l level -d 'Access level asked: read-only, member or admin' -r -f -a "read-only\t'May read, never change anything'
 member\t'Acts as a regular member of the org'
 admin\t'Acts as a system administrator of the org'"
@@ -398,6 +399,33 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from list" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from ls" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from ls" -l status -d 'Which requests' -r -f -a "pending\t''
+approved\t''
+denied\t''
+cancelled\t''
+expired\t''
+all\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from ls" -l limit -d 'Show at most N' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from ls" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from ls" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from ls" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from ls" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from ls" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from ls" -l all -d 'Show all, however many'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from ls" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from ls" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from ls" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from ls" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from ls" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from ls" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from show" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from show" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from show" -l server -d 'Server URL, overriding the profile\'s' -r
@@ -560,6 +588,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not _
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -f -a "rm" -d 'Close sessions at once'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -f -a "check" -d 'Is a session token active, and what may it do? Exit 4 if it is not active'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l grant -d 'The grant to use [default: the narrowest usable grant that covers the request]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l level -d 'Access level, at most the grant\'s [default: the grant\'s]' -r -f -a "read-only\t'May read, never change anything'
 member\t'Acts as a regular member of the org'
@@ -570,9 +599,9 @@ employee-data\t''
 issues\t''
 documents\t''
 checklists\t''"
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l ttl -d 'Session lifetime, capped by the grant\'s expiry [default: the server\'s, 1h]' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l reason -d 'Why you open it (required; in the org\'s audit log)' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l for -d 'With --request: how long the grant asked for should last [default: the org\'s]' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l for -l ttl -d 'Session lifetime, capped by the grant\'s expiry [default: the server\'s, 1h]' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l reason -d 'Why you open it (required; in the org\'s audit log; asked for on a terminal)' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l request-for -d 'With --request: how long the grant asked for should last [default: the org\'s]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l ticket -d 'With --request: your support case reference' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l timeout -d 'With --request: how long to wait for the decision before exiting 8' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l profile -d 'Profile in config.toml to use' -r
@@ -594,6 +623,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l grant -d 'The grant to use [default: the narrowest usable grant that covers the request]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l level -d 'Access level, at most the grant\'s [default: the grant\'s]' -r -f -a "read-only\t'May read, never change anything'
 member\t'Acts as a regular member of the org'
@@ -604,9 +634,9 @@ employee-data\t''
 issues\t''
 documents\t''
 checklists\t''"
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l ttl -d 'Session lifetime, capped by the grant\'s expiry [default: the server\'s, 1h]' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l reason -d 'Why you open it (required; in the org\'s audit log)' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l for -d 'With --request: how long the grant asked for should last [default: the org\'s]' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l for -l ttl -d 'Session lifetime, capped by the grant\'s expiry [default: the server\'s, 1h]' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l reason -d 'Why you open it (required; in the org\'s audit log; asked for on a terminal)' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l request-for -d 'With --request: how long the grant asked for should last [default: the org\'s]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l ticket -d 'With --request: your support case reference' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l timeout -d 'With --request: how long to wait for the decision before exiting 8' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l on-end -d 'When the session is revoked, closed or expires: stop the command (SIGTERM, SIGKILL 10 s later, exit 6) or only warn' -r -f -a "stop\t'SIGTERM, then SIGKILL 10 s later; supportctl exits 6'
@@ -738,7 +768,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from rm" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from check" -l token -d 'The session token [default: $SUPPORTCTL_SESSION_TOKEN]' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from check" -l token -d 'The session token (prefer stdin or SUPPORTCTL_SESSION_TOKEN: a command line is seen by other users and kept in shell history); `-` reads it from stdin' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from check" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from check" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from check" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
@@ -908,33 +938,35 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "checkpoint" -d 'Print a checkpoint of the log, signed by the server'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "key" -d 'Print the server\'s verifier key, which checks its checkpoints (no login needed)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list show remove test deliveries redeliver rotate-secret help" -l profile -d 'Profile in config.toml to use' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list show remove test deliveries redeliver rotate-secret help" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list show remove test deliveries redeliver rotate-secret help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
-complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list show remove test deliveries redeliver rotate-secret help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list show remove test deliveries redeliver rotate-secret help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
-complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list show remove test deliveries redeliver rotate-secret help" -l json -d 'Same as `-o json`'
-complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list show remove test deliveries redeliver rotate-secret help" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list show remove test deliveries redeliver rotate-secret help" -s y -l yes -d 'Assume yes at every confirmation'
-complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list show remove test deliveries redeliver rotate-secret help" -l no-input -d 'Never prompt; fail instead when something is missing'
-complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list show remove test deliveries redeliver rotate-secret help" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list show remove test deliveries redeliver rotate-secret help" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
-complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list show remove test deliveries redeliver rotate-secret help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list show remove test deliveries redeliver rotate-secret help" -s V -l version -d 'Print version'
-complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list show remove test deliveries redeliver rotate-secret help" -f -a "add" -d 'Send the org\'s events to a URL; prints the signing secret once'
-complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list show remove test deliveries redeliver rotate-secret help" -f -a "list" -d 'List the org\'s webhooks'
-complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list show remove test deliveries redeliver rotate-secret help" -f -a "show" -d 'Show one webhook (its secret is never shown again)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list show remove test deliveries redeliver rotate-secret help" -f -a "remove" -d 'Remove a webhook and its pending deliveries'
-complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list show remove test deliveries redeliver rotate-secret help" -f -a "test" -d 'Send a `webhook.test` message now'
-complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list show remove test deliveries redeliver rotate-secret help" -f -a "deliveries" -d 'A webhook\'s deliveries: status, attempts, last HTTP status or error, next attempt'
-complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list show remove test deliveries redeliver rotate-secret help" -f -a "redeliver" -d 'Send a delivery\'s message again (same webhook-id)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list show remove test deliveries redeliver rotate-secret help" -f -a "rotate-secret" -d 'A new signing secret; the old one also signs for 24 hours'
-complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list show remove test deliveries redeliver rotate-secret help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -f -a "add" -d 'Send the org\'s events to a URL; prints the signing secret once'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -f -a "list" -d 'List the org\'s webhooks'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -f -a "ls" -d 'List the org\'s webhooks'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -f -a "show" -d 'Show one webhook (its secret is never shown again)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -f -a "remove" -d 'Remove a webhook and its pending deliveries'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -f -a "rm" -d 'Remove a webhook and its pending deliveries'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -f -a "test" -d 'Send a `webhook.test` message now'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -f -a "deliveries" -d 'A webhook\'s deliveries: status, attempts, last HTTP status or error, next attempt'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -f -a "redeliver" -d 'Send a delivery\'s message again (same webhook-id)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -f -a "rotate-secret" -d 'A new signing secret; the old one also signs for 24 hours'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from add" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from add" -l events -d 'Comma-separated event patterns: `*`, `grant.*`, `request.created`, ... [default: *]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from add" -l format -d '`standard` (signed Standard Webhooks JSON) or `slack` (text for Slack and Teams)' -r -f -a "standard\t'Standard Webhooks: signed `{"type", "timestamp", "data"}`'
@@ -977,6 +1009,25 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from list" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from ls" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from ls" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from ls" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from ls" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from ls" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from ls" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from ls" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from ls" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from ls" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from ls" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from ls" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from ls" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from show" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from show" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from show" -l server -d 'Server URL, overriding the profile\'s' -r
@@ -1015,6 +1066,25 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from remove" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from rm" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from rm" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from rm" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from rm" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from rm" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from rm" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from rm" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from rm" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from rm" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from rm" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from rm" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from rm" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from test" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from test" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from test" -l server -d 'Server URL, overriding the profile\'s' -r

@@ -361,6 +361,8 @@ fn verify(context: &mut Context, args: VerifyArgs) -> CommandResult {
         hash_at_wanted: None,
     };
     let broken;
+    // An export of part of the log (`audit list --action/--since`) is not a broken chain.
+    let mut filtered = None;
     let chain = match &args.file {
         Some(path) => {
             let events = read_export(path)?;
@@ -380,6 +382,9 @@ fn verify(context: &mut Context, args: VerifyArgs) -> CommandResult {
                 )));
             }
             broken = tracker.push_all(&events);
+            if broken.is_some() {
+                filtered = looks_filtered(&events);
+            }
             org.map(|o| {
                 if o.is_empty() {
                     ChainId::Vendor
@@ -431,18 +436,33 @@ fn verify(context: &mut Context, args: VerifyArgs) -> CommandResult {
             last_seq: summary.last_seq,
             last_hash: summary.last_hash.clone(),
             broken_at_seq: broken.as_ref().and_then(|b| b.seq),
-            problem: broken.as_ref().map(|b| b.problem.clone()).or_else(|| {
-                judged
-                    .as_ref()
-                    .and_then(|j| j.as_ref().err())
-                    .map(|e| e.message.clone())
-            }),
+            problem: broken
+                .as_ref()
+                .map(|b| filtered.clone().unwrap_or_else(|| b.problem.clone()))
+                .or_else(|| {
+                    judged
+                        .as_ref()
+                        .and_then(|j| j.as_ref().err())
+                        .map(|e| e.message.clone())
+                }),
             checkpoint: signed.as_ref().map(|s| CheckpointVerdict {
                 seq: s.checkpoint.seq,
                 hash: s.checkpoint.hash.clone(),
                 extended,
             }),
         })?;
+    }
+    if let (Some(what), Some(path), Some(broken)) = (&filtered, &args.file, &broken) {
+        return Err(CommandError::general(format!(
+            "{} looks filtered rather than broken: {what} (the chain breaks at seq {})",
+            path.display(),
+            broken.seq.unwrap_or_default()
+        ))
+        .with_hint(
+            "`audit list` with --action, --since or --limit exports part of the log; verify all \
+             of it (`supportctl audit list --all -o json > audit.json`) or the server's copy \
+             (`supportctl audit verify`)",
+        ));
     }
     if let Some(broken) = broken {
         return Err(chain_error(broken));
@@ -501,6 +521,50 @@ fn read_export(path: &std::path::Path) -> CommandResult<Vec<Value>> {
             "{} is not a JSON array of audit events: {e}",
             path.display()
         ))
+    })
+}
+
+/// How an export that fails to chain reads as part of the log: every event intact (its content
+/// matches its own hash) and in order, but not starting at seq 1 or with seqs left out.
+fn looks_filtered(events: &[Value]) -> Option<String> {
+    let seqs: Vec<i64> = events
+        .iter()
+        .map(|event| event.get("seq").and_then(Value::as_i64))
+        .collect::<Option<_>>()?;
+    let intact = events.iter().all(|event| {
+        event
+            .get("hash")
+            .and_then(Value::as_str)
+            .is_some_and(|stated| {
+                crate::api::chain::event_hash(event).is_ok_and(|computed| computed == stated)
+            })
+    });
+    if !intact || seqs.windows(2).any(|pair| pair[1] <= pair[0]) {
+        return None;
+    }
+    let first = *seqs.first()?;
+    let gaps = seqs
+        .windows(2)
+        .filter(|pair| pair[1] != pair[0] + 1)
+        .count();
+    let skipped: i64 = seqs.windows(2).map(|pair| pair[1] - pair[0] - 1).sum();
+    let mut what = Vec::new();
+    if first != 1 {
+        what.push(format!("it starts at seq {first}"));
+    }
+    if gaps > 0 {
+        what.push(format!(
+            "it leaves out {skipped} event{} in {gaps} place{}",
+            if skipped == 1 { "" } else { "s" },
+            if gaps == 1 { "" } else { "s" }
+        ));
+    }
+    (!what.is_empty()).then(|| {
+        format!(
+            "{}, each of its {} events intact",
+            what.join(" and "),
+            events.len()
+        )
     })
 }
 

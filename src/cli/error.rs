@@ -197,7 +197,7 @@ fn in_cli_terms(detail: &str) -> Option<String> {
     let (given, max): (u64, u64) = (given.parse().ok()?, max.parse().ok()?);
     let flag = match field {
         "duration_seconds" => "--for",
-        "ttl_seconds" => "--ttl",
+        "ttl_seconds" => "--for",
         "expires_at - now" => "--until",
         _ => return None,
     };
@@ -249,7 +249,7 @@ mod tests {
         );
         assert_eq!(
             in_cli_terms("ttl_seconds of 10800s exceeds the maximum of 7200s (2h; ...)").as_deref(),
-            Some("--ttl 3h is over the 2h maximum (the org's policy or this server's)")
+            Some("--for 3h is over the 2h maximum (the org's policy or this server's)")
         );
         assert_eq!(in_cli_terms("no such grant"), None);
     }

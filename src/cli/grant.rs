@@ -9,7 +9,7 @@ use super::error::{CommandError, CommandResult, ErrorKind};
 use super::time::{parse_duration, parse_time};
 use crate::api::{Area, CreateGrant, Grant, GrantStatusFilter, Level, Role, join_areas};
 use crate::cli::client::GrantList;
-use crate::cli::ui::{OutputFormat, prompt};
+use crate::cli::ui::OutputFormat;
 
 #[derive(Debug, Subcommand)]
 pub enum GrantCommand {
@@ -18,7 +18,11 @@ pub enum GrantCommand {
   supportctl grant create --level member --for 4h --reason 'Ticket 4821: sync fails'
   supportctl grant create --level read-only --areas chats,issues --until 2026-11-28T17:00:00Z \\
       --engineer sam@vendor.example --ticket SUP-4821 --reason 'Sync issue'
-  supportctl grant create            # on a terminal: asks for level, areas, duration, reason")]
+  supportctl grant create      # on a terminal: asks for what is missing, shows the command line
+
+On a terminal, without --level or --reason, asks for what the options leave out (each answer
+is checked at once), shows the grant and the same command without questions, and asks before
+creating it.")]
     Create(CreateArgs),
     /// List grants: an admin sees the org's, a support engineer those usable by them.
     #[command(after_long_help = "Examples:
@@ -31,7 +35,7 @@ pub enum GrantCommand {
     Show(ShowArgs),
     /// Move an active grant's expiry later.
     #[command(after_long_help = "Examples:
-  supportctl grant extend gr_01j... --by 4h")]
+  supportctl grant extend gr_01j... --for 4h      # ends 4 hours later than it would have")]
     Extend(ExtendArgs),
     /// Revoke grants: their sessions end at once.
     #[command(after_long_help = "Examples:
@@ -102,8 +106,8 @@ pub struct ExtendArgs {
     pub org: OrgArg,
     /// Grant id.
     pub id: String,
-    /// How much later the grant should end, e.g. 4h.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    /// How much later the grant should end, e.g. 4h (`--by` is the same).
+    #[arg(long = "for", visible_alias = "by", value_name = "DURATION", value_parser = parse_duration)]
     pub by: i64,
 }
 
@@ -151,7 +155,13 @@ fn create(context: &mut Context, args: CreateArgs) -> CommandResult {
         .with_hint("check `supportctl status`, or pass --profile for an admin's profile"));
     }
     let org = args.org.resolve(&mut connection)?;
-    let request = complete_create(context, &args)?;
+    let asked = context.ui.interactive() && super::grant_wizard::needed(&args);
+    let mut request = if asked {
+        super::grant_wizard::ask(&context.ui, &connection, &org, &args)?
+            .ok_or_else(CommandError::cancelled)?
+    } else {
+        complete_create(&args)?
+    };
     if args.dry_run {
         context.ui.note(&format!(
             "Dry run: would grant {} access to org {org} ({}) {}; nothing was changed.",
@@ -171,7 +181,23 @@ fn create(context: &mut Context, args: CreateArgs) -> CommandResult {
         }
         return Ok(());
     }
-    let grant = connection.client.create_grant(&org, &request)?;
+    let grant = loop {
+        match connection.client.create_grant(&org, &request) {
+            Ok(grant) => break grant,
+            // Only the server knows who the support engineers are: asked again, not lost.
+            Err(error) if asked => {
+                request = super::grant_wizard::after_refusal(
+                    &context.ui,
+                    &connection,
+                    &org,
+                    request,
+                    error.into(),
+                )?
+                .ok_or_else(CommandError::cancelled)?;
+            }
+            Err(error) => return Err(error.into()),
+        }
+    };
     let seconds = grant.expires_at.as_second() - grant.created_at.as_second();
     context.ui.created(
         &format!(
@@ -193,105 +219,23 @@ fn create(context: &mut Context, args: CreateArgs) -> CommandResult {
     Ok(())
 }
 
-/// The create request, asking on a terminal for what the flags leave out.
-fn complete_create(context: &mut Context, args: &CreateArgs) -> CommandResult<CreateGrant> {
-    let interactive = context.ui.interactive();
+/// The create request from the flags alone (no terminal, or nothing left to ask).
+fn complete_create(args: &CreateArgs) -> CommandResult<CreateGrant> {
     let missing = |flag: &str| {
         CommandError::usage(format!("missing {flag}"))
             .with_hint(format!("pass {flag} (no terminal to ask for it)"))
     };
-    let level = match args.level {
-        Some(level) => level,
-        None if interactive => {
-            let levels = [Level::ReadOnly, Level::Member, Level::Admin];
-            let labels = [
-                "read-only  may read, never change",
-                "member     acts as a regular member",
-                "admin      acts as a system administrator",
-            ];
-            let index = prompt(|| {
-                dialoguer::Select::new()
-                    .with_prompt("Access level")
-                    .items(labels)
-                    .default(0)
-                    .interact()
-            })?;
-            levels[index]
-        }
-        None => return Err(missing("--level")),
-    };
-    let areas = match &args.areas {
-        Some(areas) => Some(areas.clone()),
-        None if interactive => {
-            let names: Vec<String> = Area::ALL.iter().map(Area::to_string).collect();
-            let chosen = prompt(|| {
-                dialoguer::MultiSelect::new()
-                    .with_prompt("Data areas (space toggles, enter accepts)")
-                    .items(&names)
-                    .defaults(&[true; 6])
-                    .interact()
-            })?;
-            if chosen.is_empty() {
-                return Err(CommandError::usage(
-                    "no data area chosen; nothing was created",
-                ));
-            }
-            if chosen.len() == Area::ALL.len() {
-                None
-            } else {
-                Some(chosen.into_iter().map(|i| Area::ALL[i]).collect())
-            }
-        }
-        None => None,
-    };
-    let duration_seconds = match (args.duration, args.until) {
-        (Some(seconds), _) => Some(seconds),
-        (None, Some(_)) => None,
-        (None, None) if interactive => {
-            // Empty keeps the server's default, which only the server knows.
-            let text: String = prompt(|| {
-                dialoguer::Input::new()
-                    .with_prompt("For how long (e.g. 30m, 8h, 2d; empty: the server's default)")
-                    .allow_empty(true)
-                    .validate_with(|text: &String| {
-                        if text.trim().is_empty() {
-                            Ok(())
-                        } else {
-                            parse_duration(text).map(|_| ())
-                        }
-                    })
-                    .interact_text()
-            })?;
-            if text.trim().is_empty() {
-                None
-            } else {
-                Some(parse_duration(&text).map_err(CommandError::usage)?)
-            }
-        }
-        (None, None) => None,
-    };
+    let level = args.level.ok_or_else(|| missing("--level"))?;
     let reason = match &args.reason {
         Some(reason) if !reason.trim().is_empty() => reason.clone(),
         Some(_) => return Err(CommandError::usage("--reason must not be empty")),
-        None if interactive => prompt(|| {
-            dialoguer::Input::<String>::new()
-                .with_prompt("Reason (shown to support and in the audit log)")
-                .validate_with(|text: &String| {
-                    if text.trim().is_empty() {
-                        Err("a reason is required")
-                    } else {
-                        Ok(())
-                    }
-                })
-                .interact_text()
-        })?,
         None => return Err(missing("--reason")),
     };
     Ok(CreateGrant {
         level,
-        areas,
+        areas: args.areas.clone(),
         engineers: (!args.engineers.is_empty()).then(|| args.engineers.clone()),
-        duration_seconds,
+        duration_seconds: args.duration,
         expires_at: args.until,
         reason,
         ticket: args.ticket.clone(),
@@ -359,16 +303,7 @@ fn show(context: &mut Context, args: ShowArgs) -> CommandResult {
 fn extend(context: &mut Context, args: ExtendArgs) -> CommandResult {
     let mut connection = context.connect()?;
     let org = args.org.resolve(&mut connection)?;
-    let grant = connection
-        .client
-        .extend_grant(&org, &args.id, args.by)
-        .map_err(|error| {
-            let mut error = CommandError::from(error);
-            if let Some(rest) = error.message.strip_prefix("--for ") {
-                error.message = format!("--by {rest}");
-            }
-            error
-        })?;
+    let grant = connection.client.extend_grant(&org, &args.id, args.by)?;
     context.ui.success(&format!(
         "Grant {} now ends {}",
         grant.id,

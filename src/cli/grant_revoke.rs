@@ -112,7 +112,7 @@ pub fn revoke(context: &mut Context, args: RevokeArgs) -> CommandResult {
     if !context.ui.assume_yes()
         && !context
             .ui
-            .confirm(&revoke_question(&connection, &org, &ids))?
+            .confirm(&revoke_question(&connection, &org, &ids)?)?
     {
         return Err(CommandError::cancelled());
     }
@@ -156,14 +156,19 @@ fn finish_revoke(context: &mut Context, result: BulkRevokeResult) -> CommandResu
 
 /// Exit 3 when some ids named no grant of the org (after the others were dealt with).
 fn unknown_ids(result: &BulkRevokeResult) -> CommandResult {
-    if result.not_found.is_empty() {
-        Ok(())
-    } else {
-        Err(CommandError::not_found(format!(
-            "no grant of this org with id {}",
-            result.not_found.join(", ")
-        )))
+    match result.not_found.as_slice() {
+        [] => Ok(()),
+        [id] => Err(not_found(id)),
+        ids => Err(CommandError::not_found(format!(
+            "grants not found in this org: {}",
+            ids.join(", ")
+        ))),
     }
+}
+
+fn not_found(id: &str) -> CommandError {
+    CommandError::not_found(format!("grant {id} not found in this org"))
+        .with_hint("`supportctl grant list --status all` shows the org's grants")
 }
 
 fn print_outcomes(context: &mut Context, result: &BulkRevokeResult) -> CommandResult {
@@ -247,8 +252,9 @@ fn active_grants(client: &ApiClient, org: &str) -> CommandResult<Vec<Grant>> {
 }
 
 /// What revoking `ids` does, for the person confirming: the grant's level and areas, and the
-/// sessions it ends ("ends 2 active sessions"). Lookups that fail leave the details out.
-fn revoke_question(connection: &Connection, org: &str, ids: &[String]) -> String {
+/// sessions it ends ("ends 2 active sessions"). Lookups that fail leave the details out, but
+/// one id that names no grant is not found at once: there is nothing to ask about.
+fn revoke_question(connection: &Connection, org: &str, ids: &[String]) -> CommandResult<String> {
     let sessions = connection
         .client
         .list_sessions(SessionList::Org(org), SessionStatusFilter::Active, None)
@@ -262,21 +268,29 @@ fn revoke_question(connection: &Connection, org: &str, ids: &[String]) -> String
         1 => "ends 1 active session at once".to_owned(),
         n => format!("ends {n} active sessions at once"),
     };
-    if let [id] = ids
-        && let Ok(grant) = connection.client.get_grant(org, id)
-    {
+    let one = match ids {
+        [id] => match connection.client.get_grant(org, id) {
+            Err(ClientError::Api { status: 404, .. }) => return Err(not_found(id)),
+            found => found.ok(),
+        },
+        _ => None,
+    };
+    if let (Some(grant), [id]) = (one, ids) {
         let areas = if Area::ALL.iter().all(|a| grant.areas.contains(a)) {
             "all areas".to_owned()
         } else {
             join_areas(&grant.areas)
         };
-        return format!(
+        return Ok(format!(
             "Revoke grant {id} ({} on {areas}, org {org})? This {ends}.",
             grant.level
-        );
+        ));
     }
     if let [id] = ids {
-        return format!("Revoke grant {id} of org {org}? This {ends}.");
+        return Ok(format!("Revoke grant {id} of org {org}? This {ends}."));
     }
-    format!("Revoke {} grants of org {org}? This {ends}.", ids.len())
+    Ok(format!(
+        "Revoke {} grants of org {org}? This {ends}.",
+        ids.len()
+    ))
 }

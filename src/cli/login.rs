@@ -46,7 +46,11 @@ pub fn login(context: &mut Context, args: LoginArgs) -> CommandResult {
                 .with_hint("pass --server URL (or set SUPPORTCTL_SERVER)"));
         }
     };
-    let token = read_token(context, &args)?;
+    // Said before the token is asked for: pasting it would be wasted where it cannot be kept.
+    if !args.insecure_storage {
+        crate::cli::credentials::keyring_ready().map_err(credential_error)?;
+    }
+    let token = read_token(context, &args, &server)?;
     let config = context.client_config(server.clone(), Some(token.clone()))?;
     let client = ApiClient::new(&config)?;
     let account = client.me().map_err(|error| {
@@ -129,7 +133,7 @@ pub fn login(context: &mut Context, args: LoginArgs) -> CommandResult {
     Ok(())
 }
 
-fn read_token(context: &mut Context, args: &LoginArgs) -> CommandResult<String> {
+fn read_token(context: &mut Context, args: &LoginArgs, server: &str) -> CommandResult<String> {
     let token = if args.with_token {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
@@ -137,7 +141,7 @@ fn read_token(context: &mut Context, args: &LoginArgs) -> CommandResult<String> 
     } else if context.ui.interactive() {
         prompt(|| {
             dialoguer::Password::new()
-                .with_prompt("Paste your supportctl token")
+                .with_prompt(format!("Paste your supportctl token for {server}"))
                 .interact()
         })?
     } else if !std::io::stdin().is_terminal() {

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod error;
 pub mod grant;
 pub mod grant_revoke;
+pub mod grant_wizard;
 pub mod logging;
 pub mod login;
 pub mod org;
@@ -195,8 +196,12 @@ fn usage_error(error: &clap::Error) -> ExitCode {
     let words: Vec<String> = std::env::args().skip(1).collect();
     let path = command_path(&words);
     let mut condensed = condense_clap_error(&error.render().to_string(), &path);
-    // `session exec acme env`: the command goes after `--`.
-    if path == "supportctl session exec" && condensed.message.contains("unexpected argument") {
+    // `session exec acme env`: the command goes after `--` (with `--org acme`, clap takes
+    // `env` for the org).
+    if path == "supportctl session exec"
+        && (condensed.message.contains("unexpected argument")
+            || condensed.message.contains("cannot be used with '[ORG]'"))
+    {
         condensed.hint = Some(
             "put the command after `--`: supportctl session exec ORG --reason TEXT -- COMMAND [ARGS...]"
                 .to_owned(),

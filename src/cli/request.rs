@@ -37,6 +37,7 @@ With --wait: exit 0 once approved (printing the grant), 6 when denied, cancelled
     #[command(after_long_help = "Examples:
   supportctl request list                     # pending requests, with how long each has left
   supportctl request list --status all -o json | jq '.[] | select(.status == \"approved\")'")]
+    #[command(visible_alias = "ls")]
     List(ListArgs),
     /// Show one request.
     Show(ShowArgs),

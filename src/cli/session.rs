@@ -3,7 +3,9 @@
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
-use super::args::ListLimit;
+use std::io::{IsTerminal, Read};
+
+use super::args::{ListLimit, OrgArg};
 use super::context::Context;
 use super::error::{CommandError, CommandResult, ErrorKind};
 use super::session_exec::OnEnd;
@@ -15,20 +17,24 @@ use crate::api::{
 use crate::api::{CreateRequest, ErrorCode, SessionWithToken};
 use crate::cli::client::{ApiClient, ClientError, SessionList};
 use crate::cli::context::Connection;
-use crate::cli::ui::{OutputFormat, Tabular, tsv_cells};
+use crate::cli::ui::{OutputFormat, Tabular, Ui, prompt, tsv_cells};
 
 #[derive(Debug, Subcommand)]
 pub enum SessionCommand {
     /// Open a session in an org; prints its token once.
     #[command(after_long_help = "Examples:
   supportctl session open acme --reason 'Ticket 4821'
+  supportctl session open --org acme --for 30m     # on a terminal: asks for the reason
   supportctl session open acme --level member --areas chats --reason 'Ticket 4821' --request --timeout 10m
-  TOKEN=$(supportctl session open acme --level read-only --areas chats --ttl 30m --reason 'SUP-4821' -q)")]
+  TOKEN=$(supportctl session open acme --level read-only --areas chats --for 30m --reason 'SUP-4821' -q)
+
+The org is ORG, --org, SUPPORTCTL_ORG or the profile's. --for is the session's lifetime (--ttl
+is the same); with --request, --request-for is how long the grant asked for should last.")]
     Open(OpenArgs),
     /// Open a session, run a command with SUPPORTCTL_SESSION_TOKEN set, close the session.
     #[command(after_long_help = "Examples:
   supportctl session exec acme --reason 'Ticket 4821' -- ./inspect-chats.sh
-  supportctl session exec acme --level read-only --ttl 15m --reason 'SUP-4821' -- sh -c 'curl -H \"Authorization: Bearer $SUPPORTCTL_SESSION_TOKEN\" ...'
+  supportctl session exec acme --level read-only --for 15m --reason 'SUP-4821' -- sh -c 'curl -H \"Authorization: Bearer $SUPPORTCTL_SESSION_TOKEN\" ...'
 
 The command must exist before a session is opened (127 if it cannot be found, 126 if it cannot
 be run). The session is watched while the command runs: when it is revoked, closed or expires,
@@ -47,15 +53,23 @@ closed however the command ends.")]
     Close(CloseArgs),
     /// Is a session token active, and what may it do? Exit 4 if it is not active.
     #[command(after_long_help = "Examples:
-  supportctl session check --token \"$SUPPORTCTL_SESSION_TOKEN\"
-  supportctl session check            # reads SUPPORTCTL_SESSION_TOKEN")]
+  supportctl session check                        # reads SUPPORTCTL_SESSION_TOKEN
+  supportctl session open acme --reason x -q | supportctl session check
+  supportctl session check - < token.txt
+
+The token is read from stdin (`-`, or when stdin is a pipe and SUPPORTCTL_SESSION_TOKEN is
+unset) or from SUPPORTCTL_SESSION_TOKEN; --token works too, but leaves the token in the
+shell's history and the process list.")]
     Check(CheckArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct OpenArgs {
-    /// The org to open the session in.
-    pub org: String,
+    /// The org to open the session in (or --org).
+    #[arg(value_name = "ORG", conflicts_with = "org")]
+    pub org_name: Option<String>,
+    #[command(flatten)]
+    pub org: OrgArg,
     /// The grant to use [default: the narrowest usable grant that covers the request]
     #[arg(long = "grant", value_name = "ID")]
     pub grant: Option<String>,
@@ -66,16 +80,16 @@ pub struct OpenArgs {
     #[arg(long, value_enum, value_delimiter = ',')]
     pub areas: Option<Vec<Area>>,
     /// Session lifetime, capped by the grant's expiry [default: the server's, 1h]
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long = "for", visible_alias = "ttl", value_name = "DURATION", value_parser = parse_duration)]
     pub ttl: Option<i64>,
-    /// Why you open it (required; in the org's audit log).
+    /// Why you open it (required; in the org's audit log; asked for on a terminal).
     #[arg(long)]
     pub reason: Option<String>,
     /// When no usable grant covers the session, ask the org's admins for one and wait.
     #[arg(long)]
     pub request: bool,
     /// With --request: how long the grant asked for should last [default: the org's]
-    #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration, requires = "request")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "request")]
     pub request_for: Option<i64>,
     /// With --request: your support case reference.
     #[arg(long, value_name = "REF", requires = "request")]
@@ -127,8 +141,13 @@ pub struct CloseArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The session token [default: $SUPPORTCTL_SESSION_TOKEN]
-    #[arg(long, env = "SUPPORTCTL_SESSION_TOKEN", hide_env_values = true)]
+    /// `-`: read the token from stdin [default: SUPPORTCTL_SESSION_TOKEN, else stdin when it
+    /// is a pipe]
+    #[arg(value_name = "-", value_parser = ["-"], conflicts_with = "token")]
+    pub stdin: Option<String>,
+    /// The session token (prefer stdin or SUPPORTCTL_SESSION_TOKEN: a command line is seen by
+    /// other users and kept in shell history); `-` reads it from stdin.
+    #[arg(long, value_name = "TOKEN")]
     pub token: Option<String>,
 }
 
@@ -143,9 +162,37 @@ pub fn run(context: &mut Context, command: SessionCommand) -> CommandResult {
     }
 }
 
-pub(crate) fn open_request(args: &OpenArgs) -> CommandResult<OpenSession> {
+impl OpenArgs {
+    /// ORG, `--org`, `SUPPORTCTL_ORG` or the profile's: a support engineer has no org of their
+    /// own to fall back on.
+    pub(crate) fn resolve_org(&self, connection: &mut Connection) -> CommandResult<String> {
+        let given = self.org_name.as_deref().or(self.org.org.as_deref());
+        connection.org(given).map_err(|error| {
+            if !matches!(error.kind, ErrorKind::Forbidden | ErrorKind::Usage) {
+                return error;
+            }
+            CommandError::usage("no org to open the session in")
+                .with_hint("name it: `supportctl session open ORG`, --org ORG or SUPPORTCTL_ORG")
+        })
+    }
+}
+
+/// The session asked for; on a terminal, asks for the reason when `--reason` is missing.
+pub(crate) fn open_request(ui: &Ui, args: &OpenArgs) -> CommandResult<OpenSession> {
     let reason = match &args.reason {
         Some(reason) if !reason.trim().is_empty() => reason.clone(),
+        None if ui.interactive() => prompt(|| {
+            dialoguer::Input::<String>::new()
+                .with_prompt("Reason (goes into the org's audit log)")
+                .validate_with(|text: &String| {
+                    if text.trim().is_empty() {
+                        Err("a reason is required")
+                    } else {
+                        Ok(())
+                    }
+                })
+                .interact_text()
+        })?,
         _ => {
             return Err(CommandError::usage("missing --reason")
                 .with_hint("say why you need the session: it goes into the org's audit log"));
@@ -167,9 +214,10 @@ pub(super) fn open_or_request(
     context: &mut Context,
     connection: &mut Connection,
     args: &OpenArgs,
+    org: &str,
     request: &OpenSession,
 ) -> CommandResult<SessionWithToken> {
-    let error = match connection.client.open_session(&args.org, request) {
+    let error = match connection.client.open_session(org, request) {
         Ok(opened) => return Ok(opened),
         Err(error) => error,
     };
@@ -191,8 +239,7 @@ pub(super) fn open_or_request(
     let ask = args.request
         || (context.ui.interactive()
             && context.ui.confirm(&format!(
-                "{refusal}. Ask org {}'s admins for {level} access on {areas}?",
-                args.org
+                "{refusal}. Ask org {org}'s admins for {level} access on {areas}?"
             ))?);
     if !ask {
         return Err(CommandError::from(error).with_hint(
@@ -200,7 +247,7 @@ pub(super) fn open_or_request(
         ));
     }
     let filed = connection.client.create_request(
-        &args.org,
+        org,
         &CreateRequest {
             level,
             areas: args.areas.clone(),
@@ -227,13 +274,14 @@ pub(super) fn open_or_request(
         areas: None,
         ..request.clone()
     };
-    Ok(connection.client.open_session(&args.org, &from_grant)?)
+    Ok(connection.client.open_session(org, &from_grant)?)
 }
 
 fn open(context: &mut Context, args: OpenArgs) -> CommandResult {
-    let request = open_request(&args)?;
     let mut connection = context.connect()?;
-    let opened = open_or_request(context, &mut connection, &args, &request)?;
+    let org = args.resolve_org(&mut connection)?;
+    let request = open_request(&context.ui, &args)?;
+    let opened = open_or_request(context, &mut connection, &args, &org, &request)?;
     if context.ui.quiet() {
         return Ok(context.ui.line(&opened.token)?);
     }
@@ -343,11 +391,35 @@ struct Check<'a> {
     allowed: Vec<String>,
 }
 
+/// `-` (or `--token -`): stdin; `--token T`; SUPPORTCTL_SESSION_TOKEN; else stdin when it is
+/// not a terminal. The variable comes before a pipe, so that a script whose stdin stays open
+/// never waits on it.
+fn check_token(args: CheckArgs) -> CommandResult<String> {
+    let from_stdin = || -> CommandResult<String> {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text)?;
+        Ok(text.trim().to_owned())
+    };
+    let token = match (args.stdin, args.token) {
+        (Some(_), _) => from_stdin()?,
+        (None, Some(token)) if token == "-" => from_stdin()?,
+        (None, Some(token)) => token,
+        (None, None) => match std::env::var("SUPPORTCTL_SESSION_TOKEN") {
+            Ok(token) if !token.is_empty() => token,
+            _ if !std::io::stdin().is_terminal() => from_stdin()?,
+            _ => String::new(),
+        },
+    };
+    if token.is_empty() {
+        return Err(CommandError::usage("no session token given").with_hint(
+            "pipe it in (`... | supportctl session check`) or set SUPPORTCTL_SESSION_TOKEN",
+        ));
+    }
+    Ok(token)
+}
+
 fn check(context: &mut Context, args: CheckArgs) -> CommandResult {
-    let token = args.token.filter(|t| !t.is_empty()).ok_or_else(|| {
-        CommandError::usage("no session token given")
-            .with_hint("pass --token or set SUPPORTCTL_SESSION_TOKEN")
-    })?;
+    let token = check_token(args)?;
     if !token.starts_with(SESSION_TOKEN_PREFIX) {
         return Err(CommandError::usage(format!(
             "that is not a session token (they start with {SESSION_TOKEN_PREFIX})"

@@ -39,12 +39,13 @@ pub enum OnEnd {
 }
 
 pub fn exec(context: &mut Context, args: ExecArgs) -> CommandResult {
-    let request = open_request(&args.open)?;
     // Before a session exists: a typo must not open (and audit) one.
     check_program(&args.command[0])?;
     let mut connection = context.connect()?;
+    let org = args.open.resolve_org(&mut connection)?;
+    let request = open_request(&context.ui, &args.open)?;
     let SessionWithToken { session, token } =
-        super::session::open_or_request(context, &mut connection, &args.open, &request)?;
+        super::session::open_or_request(context, &mut connection, &args.open, &org, &request)?;
     context.ui.note(&format!(
         "Opened session {} in {} ({} on {}), ends {}; running {}",
         session.id,

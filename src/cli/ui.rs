@@ -331,6 +331,13 @@ impl Ui {
         }
     }
 
+    /// What a question is about (a summary before "Create this grant?"): shown even with
+    /// `-q`, since the person answering needs it.
+    pub fn prompt_text(&self, text: &str) {
+        let mut err = io::stderr().lock();
+        let _ = writeln!(err, "{text}");
+    }
+
     pub fn success(&self, text: &str) {
         if !self.quiet {
             self.message(

@@ -19,12 +19,14 @@ pub enum WebhookCommand {
   supportctl webhook add https://approvals.example.com/hook --events 'grant.*,request.*' --description 'approvals bot'")]
     Add(AddArgs),
     /// List the org's webhooks.
+    #[command(visible_alias = "ls")]
     List(ListArgs),
     /// Show one webhook (its secret is never shown again).
     Show(IdArgs),
     /// Remove a webhook and its pending deliveries.
     #[command(after_long_help = "Examples:
   supportctl webhook remove wh_01j9... --yes")]
+    #[command(visible_alias = "rm")]
     Remove(IdArgs),
     /// Send a `webhook.test` message now.
     Test(IdArgs),

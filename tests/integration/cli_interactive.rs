@@ -10,7 +10,7 @@ use crate::common::fixtures::lifetime_seconds;
 use crate::common::harness::{ServerOptions, TestServer};
 
 /// `supportctl ARGS` as the org admin, with stdin, stdout and stderr on a new terminal.
-fn on_terminal(server: &TestServer, args: &[&str]) -> PtySession {
+pub(crate) fn on_terminal(server: &TestServer, args: &[&str]) -> PtySession {
     terminal(server, args, true)
 }
 
@@ -35,13 +35,13 @@ fn terminal(server: &TestServer, args: &[&str], strip_escape_codes: bool) -> Pty
 }
 
 /// Sends keys as typed (no newline).
-fn keys(session: &mut PtySession, keys: &str) {
+pub(crate) fn keys(session: &mut PtySession, keys: &str) {
     session.send(keys).unwrap();
     session.flush().unwrap();
 }
 
 /// Reads to the end and returns the exit code, with everything printed (for messages).
-fn finish(mut session: PtySession) -> (i32, String) {
+pub(crate) fn finish(mut session: PtySession) -> (i32, String) {
     let rest = session.exp_eof().unwrap_or_default();
     match session.process().wait().unwrap() {
         WaitStatus::Exited(_, code) => (code, rest),
@@ -49,7 +49,7 @@ fn finish(mut session: PtySession) -> (i32, String) {
     }
 }
 
-fn assert_no_crash(text: &str) {
+pub(crate) fn assert_no_crash(text: &str) {
     assert!(
         !text.contains("panicked") && !text.contains("stack backtrace"),
         "{text}"
@@ -71,8 +71,12 @@ fn grant_create_wizard_asks_for_what_the_flags_leave_out() {
     keys(&mut session, "j j jj j \r");
     session.exp_string("For how long").unwrap();
     keys(&mut session, "2h\r");
+    session.exp_string("Engineers").unwrap();
+    keys(&mut session, "\r");
     session.exp_string("Reason").unwrap();
     keys(&mut session, "Wizard: sync fails\r");
+    session.exp_string("Create this grant?").unwrap();
+    keys(&mut session, "y");
     session.exp_string("Granted member access to acme").unwrap();
     let (code, rest) = finish(session);
     assert_no_crash(&rest);
@@ -91,7 +95,7 @@ fn grant_create_wizard_asks_for_what_the_flags_leave_out() {
 #[test]
 fn grant_create_wizard_keeps_the_flags_given_and_ctrl_c_creates_nothing() {
     let server = TestServer::start();
-    // Level and duration given: only areas and reason are asked.
+    // Level and duration given: neither is asked again.
     let mut session = on_terminal(
         &server,
         &["grant", "create", "--level", "admin", "--for", "45m"],
@@ -99,8 +103,15 @@ fn grant_create_wizard_keeps_the_flags_given_and_ctrl_c_creates_nothing() {
     session.exp_string("Data areas").unwrap();
     session.exp_string("checklists").unwrap();
     keys(&mut session, "\r");
+    session.exp_string("Engineers").unwrap();
+    keys(&mut session, "\r");
+    session.exp_string("Ticket").unwrap();
+    keys(&mut session, "\r");
     session.exp_string("Reason").unwrap();
     keys(&mut session, "All areas\r");
+    let summary = session.exp_string("Create this grant?").unwrap();
+    assert!(!summary.contains("Access level") && !summary.contains("For how long"));
+    keys(&mut session, "y");
     let (code, rest) = finish(session);
     assert_eq!(code, 0, "{rest}");
     let created = server.admin().all("/v1/orgs/acme/grants");
@@ -195,8 +206,15 @@ fn grant_create_wizard_leaves_the_duration_to_the_server_when_left_empty() {
     );
     session.exp_string("empty: the server's default").unwrap();
     keys(&mut session, "\r");
+    session.exp_string("Engineers").unwrap();
+    keys(&mut session, "\r");
+    session.exp_string("Ticket").unwrap();
+    keys(&mut session, "\r");
     session.exp_string("Reason").unwrap();
     keys(&mut session, "Default length\r");
+    // The org's default, as its policy says, in the summary.
+    session.exp_string("3h (the default), until about").unwrap();
+    keys(&mut session, "y");
     let (code, rest) = finish(session);
     assert_eq!(code, 0, "{rest}");
     let grant = &server.admin().all("/v1/orgs/acme/grants")[0];

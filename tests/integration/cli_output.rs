@@ -144,8 +144,8 @@ fn errors_are_one_line_with_an_optional_hint_and_never_a_backtrace() {
             "see `supportctl grant list --help`",
         ),
         (
-            &["session", "open"],
-            "not provided: <ORG>",
+            &["session", "open", "--for", "soon"],
+            "invalid value 'soon' for '--for <DURATION>'",
             "see `supportctl session open --help`",
         ),
         (
@@ -229,7 +229,7 @@ fn no_color_and_color_never_print_no_escape_codes() {
     let out = server
         .as_admin()
         .args(["grant", "revoke", "gr_x", "--color", "always"])
-        .code(2);
+        .code(3);
     assert!(
         has_escape(&out.stderr),
         "--color always colours errors:\n{out}"

@@ -272,7 +272,14 @@ fn session_open_with_request_asks_waits_and_opens() {
             "--areas",
             "chats",
         ])
-        .args(["--reason", "Ticket 7", "--request", "--for", "1h", "-q"])
+        .args([
+            "--reason",
+            "Ticket 7",
+            "--request",
+            "--request-for",
+            "1h",
+            "-q",
+        ])
         .ok();
     approver.join().unwrap();
     assert!(out.lines()[0].starts_with("sst_"));

@@ -44,6 +44,7 @@ mod cli_assets;
 mod cli_audit;
 mod cli_audit_follow;
 mod cli_checkpoint;
+mod cli_consistency;
 mod cli_credentials;
 mod cli_grant;
 mod cli_interactive;
@@ -56,6 +57,7 @@ mod cli_session;
 mod cli_session_exec;
 mod cli_tables;
 mod cli_webhook;
+mod cli_wizard;
 
 // Hostile input, faults and attack.
 mod abuse;
