@@ -61,7 +61,9 @@ pub struct ListArgs {
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
     /// Only events with this action, e.g. grant.revoked or access.denied.
-    #[arg(long, value_name = "ACTION")]
+    #[arg(long, value_name = "ACTION", add = super::complete::actions(),
+          value_parser = clap::builder::PossibleValuesParser::new(crate::api::AUDIT_ACTIONS),
+          hide_possible_values = true)]
     pub action: Option<String>,
     #[command(flatten)]
     pub limit: ListLimit,

@@ -396,6 +396,7 @@ fn authorize_step(demo: &Demo, token: &str) -> CommandResult {
         allow_insecure_http: false,
         verbose: 0,
         ca_cert: None,
+        timeout: None,
     })?;
     let answer = client.authorize(&AuthorizeRequest {
         token: token.to_owned(),

@@ -93,6 +93,7 @@ pub struct ShowArgs {
     #[command(flatten)]
     pub org: OrgArg,
     /// Grant id.
+    #[arg(add = super::complete::grant_ids())]
     pub id: String,
 }
 
@@ -101,6 +102,7 @@ pub struct ExtendArgs {
     #[command(flatten)]
     pub org: OrgArg,
     /// Grant id.
+    #[arg(add = super::complete::grant_ids())]
     pub id: String,
     /// How much later the grant should end, e.g. 4h.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
@@ -114,6 +116,7 @@ pub struct RevokeArgs {
     /// Grant ids; `-` reads them from stdin, one per line.
     #[arg(
         value_name = "ID",
+        add = super::complete::grant_ids(),
         required_unless_present = "all",
         conflicts_with = "all"
     )]

@@ -7,11 +7,13 @@ pub mod args;
 pub mod audit;
 pub mod checkpoint;
 pub mod client;
+pub mod complete;
 pub mod completion;
 pub mod config;
 pub mod context;
 pub mod credentials;
 pub mod demo;
+pub mod dev_profiles;
 pub mod error;
 pub mod grant;
 pub mod grant_revoke;
@@ -78,10 +80,13 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Options every command takes, under their own heading in each command's help.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Profile in config.toml to use.
-    #[arg(long, global = true, env = "SUPPORTCTL_PROFILE", value_name = "NAME")]
+    #[arg(long, global = true, env = "SUPPORTCTL_PROFILE", value_name = "NAME",
+          add = complete::profiles())]
     pub profile: Option<String>,
 
     /// Server URL, overriding the profile's.
@@ -178,7 +183,7 @@ pub enum Command {
 }
 
 pub fn command() -> clap::Command {
-    Cli::command()
+    server::narrow_global_options(Cli::command())
 }
 
 /// A command line clap refused, said like every other error: one `error:` line and a `hint:`.
@@ -259,6 +264,8 @@ fn condense_clap_error(report: &str, command_path: &str) -> CommandError {
 
 /// Parses, runs, and turns the outcome into an exit code.
 pub fn main() -> ExitCode {
+    // `COMPLETE=bash supportctl`: the shell asks for candidates; nothing else runs.
+    clap_complete::CompleteEnv::with_factory(command).complete();
     let matches = match command().try_get_matches() {
         Ok(matches) => matches,
         Err(error) => {

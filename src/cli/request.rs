@@ -68,6 +68,7 @@ different admins have approved it; the last approval creates the grant.")]
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     /// The org to ask.
+    #[arg(add = super::complete::orgs())]
     pub org: String,
     /// Access level asked: read-only, member or admin.
     #[arg(long, value_enum)]
@@ -108,6 +109,7 @@ pub struct ShowArgs {
     #[command(flatten)]
     pub org: OrgArg,
     /// Request id.
+    #[arg(add = super::complete::request_ids())]
     pub id: String,
 }
 
@@ -116,6 +118,7 @@ pub struct ApproveArgs {
     #[command(flatten)]
     pub org: OrgArg,
     /// Request id.
+    #[arg(add = super::complete::request_ids())]
     pub id: String,
     /// Grant a lower level than asked.
     #[arg(long, value_enum)]
@@ -136,6 +139,7 @@ pub struct DenyArgs {
     #[command(flatten)]
     pub org: OrgArg,
     /// Request id.
+    #[arg(add = super::complete::request_ids())]
     pub id: String,
     /// Why (required: the engineer reads it).
     #[arg(long)]
@@ -145,6 +149,7 @@ pub struct DenyArgs {
 #[derive(Debug, Args)]
 pub struct CancelArgs {
     /// Request id.
+    #[arg(add = super::complete::request_ids())]
     pub id: String,
 }
 
@@ -153,6 +158,7 @@ pub struct WaitArgs {
     #[command(flatten)]
     pub org: OrgArg,
     /// Request id.
+    #[arg(add = super::complete::request_ids())]
     pub id: String,
     /// How long to wait before exiting 8.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = DEFAULT_TIMEOUT)]

@@ -101,7 +101,7 @@ pub struct ExecArgs {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Only this org's sessions (admins: default your org).
-    #[arg(long, value_name = "ORG")]
+    #[arg(long, value_name = "ORG", add = super::complete::orgs())]
     pub org: Option<String>,
     #[arg(long, value_enum, default_value = "active")]
     pub status: SessionStatusFilter,
@@ -112,13 +112,14 @@ pub struct ListArgs {
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// Session id.
+    #[arg(add = super::complete::session_ids())]
     pub id: String,
 }
 
 #[derive(Debug, Args)]
 pub struct CloseArgs {
     /// Session ids.
-    #[arg(required = true, value_name = "ID")]
+    #[arg(required = true, value_name = "ID", add = super::complete::session_ids())]
     pub ids: Vec<String>,
     /// Why (recorded in the audit log).
     #[arg(long)]
