@@ -396,7 +396,8 @@ fn verify(context: &mut Context, args: VerifyArgs) -> CommandResult {
                 Some(chain) => chain,
                 None => chain_of(&mut connection, args.org.org.as_deref(), args.vendor)?,
             };
-            let bar = context.ui.spinner_or_bar(0, "Verifying");
+            // How long the chain is shows only at its end: count, do not pretend a total.
+            let bar = context.ui.spinner("Verifying", "events");
             loop {
                 let after = tracker.verifier.summary().last_seq;
                 let query = AuditQuery {

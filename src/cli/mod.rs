@@ -188,18 +188,12 @@ pub fn command() -> clap::Command {
 
 /// A command line clap refused, said like every other error: one `error:` line and a `hint:`.
 fn usage_error(error: &clap::Error) -> ExitCode {
-    let ui = Ui::new(UiSettings {
-        format: None,
-        wide: false,
-        quiet: false,
-        color: ColorChoice::Auto,
-        assume_yes: false,
-        no_input: true,
-        verbosity: 0,
-    });
+    let ui = plain_ui();
     let words: Vec<String> = std::env::args().skip(1).collect();
     let path = command_path(&words);
-    let mut condensed = condense_clap_error(&error.render().to_string(), &path);
+    // clap names hidden subcommands too when one is missing.
+    let report = error.render().to_string().replace(", generate-assets", "");
+    let mut condensed = condense_clap_error(&report, &path);
     // `session exec acme env`: the command goes after `--`.
     if path == "supportctl session exec" && condensed.message.contains("unexpected argument") {
         condensed.hint = Some(
@@ -209,6 +203,19 @@ fn usage_error(error: &clap::Error) -> ExitCode {
     }
     ui.error(&condensed);
     ExitCode::from(ErrorKind::Usage.exit_code())
+}
+
+/// A Ui for before the command line is understood: defaults, never prompting.
+fn plain_ui() -> Ui {
+    Ui::new(UiSettings {
+        format: None,
+        wide: false,
+        quiet: false,
+        color: ColorChoice::Auto,
+        assume_yes: false,
+        no_input: true,
+        verbosity: 0,
+    })
 }
 
 /// `supportctl grant create` for `grant create --level x`: the command whose help applies.
@@ -266,6 +273,16 @@ fn condense_clap_error(report: &str, command_path: &str) -> CommandError {
 pub fn main() -> ExitCode {
     // `COMPLETE=bash supportctl`: the shell asks for candidates; nothing else runs.
     clap_complete::CompleteEnv::with_factory(command).complete();
+    // `supportctl` alone: the overview. Checked before parsing, because clap counts a value
+    // from the environment (SUPPORTCTL_SERVER) as an argument given, and would then ask for a
+    // subcommand instead.
+    if std::env::args_os().len() <= 1 {
+        let help = command().render_help().to_string();
+        return match plain_ui().line(help.trim_end()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::from(ErrorKind::General.exit_code()),
+        };
+    }
     let matches = match command().try_get_matches() {
         Ok(matches) => matches,
         Err(error) => {

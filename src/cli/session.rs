@@ -57,7 +57,7 @@ pub struct OpenArgs {
     /// The org to open the session in.
     pub org: String,
     /// The grant to use [default: the narrowest usable grant that covers the request]
-    #[arg(long = "grant", value_name = "ID")]
+    #[arg(long = "grant", value_name = "ID", add = super::complete::grant_ids())]
     pub grant: Option<String>,
     /// Access level, at most the grant's [default: the grant's]
     #[arg(long, value_enum)]
