@@ -231,3 +231,31 @@ fn server_help_shows_the_server_options_only() {
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     assert!(readme.contains("postgres://USER:PASS@HOST/DB"));
 }
+
+/// A second plain `login` as someone else replaces the profile: it says which one, and how
+/// to keep both.
+#[test]
+fn a_second_login_as_someone_else_names_the_profile_it_replaces() {
+    let server = crate::common::harness::TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let login_to = |url: &str, token: &str| {
+        cli(std_command(url, "", dir.path()))
+            .env("SUPPORTCTL_SERVER", url)
+            .args(["login", "--with-token", "--insecure-storage"])
+            .stdin(format!("{token}\n"))
+            .ok()
+    };
+    let login = |token: &str| login_to(&server.url, token);
+    let first = login(&server.tokens.admin);
+    assert!(!first.stderr.contains("warning"), "{first}");
+    login(&server.tokens.support)
+        .stderr_has("profile 'default' was admin@acme.test")
+        .stderr_has("is now support@supportctl.test")
+        .stderr_has("--profile NAME to keep both");
+    // The same account on another server is another identity too.
+    let elsewhere = server.url.replace("127.0.0.1", "localhost");
+    login_to(&elsewhere, &server.tokens.support).stderr_has(&format!(
+        "on {} and is now support@supportctl.test on {elsewhere}",
+        server.url
+    ));
+}
