@@ -51,7 +51,8 @@ the org's hash-chained audit log, which `supportctl audit verify` re-checks.";
 
 const EXAMPLES: &str = "Examples:
   supportctl demo                                   # the whole workflow on a throwaway server
-  supportctl server --dev > dev.env &               # a local dev server; `. ./dev.env` once it prints
+  supportctl server --dev                           # a local dev server, and profiles dev-admin, ...
+  supportctl --profile dev-admin grant list         # (in another terminal) as its org admin
   supportctl login --server http://127.0.0.1:8420
   supportctl grant create --level member --for 4h --reason 'Ticket 4821: sync fails'
   supportctl grant list
