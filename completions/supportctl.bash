@@ -605,7 +605,7 @@ _supportctl() {
 
     case "${cmd}" in
         supportctl)
-            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version login logout status grant request session audit webhook org account profile completion server demo help"
+            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version login logout status grant request session audit webhook org account profile completion demo server help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1146,7 +1146,7 @@ _supportctl() {
                     return 0
                     ;;
                 --action)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "access.allowed access.denied account.created account.disabled account.token_rotated grant.created grant.expired grant.extended grant.revoked org.created org.disabled policy.updated request.approval_added request.approved request.cancelled request.created request.denied request.expired session.closed session.expired session.opened webhook.created webhook.removed webhook.secret_rotated" -- "${cur}"))
                     return 0
                     ;;
                 --limit)
@@ -1717,7 +1717,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__help)
-            opts="login logout status grant request session audit webhook org account profile completion server demo help"
+            opts="login logout status grant request session audit webhook org account profile completion demo server help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3849,7 +3849,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__server)
-            opts="-o -q -y -v -h -V --listen --db --dev --max-grant-duration --default-grant-duration --max-session-ttl --default-session-ttl --max-sessions-per-engineer --db-max-connections --db-min-connections --db-acquire-timeout --request-timeout --tls-cert --tls-key --auth-failures-per-minute --client-address-header --max-connections --name --signing-key --allow-http-webhooks --allow-private-webhooks --expiry-warning --sweep-interval --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version init help"
+            opts="-o -q -y -v -h -V --listen --db --dev --insecure-storage --max-grant-duration --default-grant-duration --max-session-ttl --default-session-ttl --max-sessions-per-engineer --db-max-connections --db-min-connections --db-acquire-timeout --request-timeout --tls-cert --tls-key --auth-failures-per-minute --client-address-header --max-connections --name --signing-key --allow-http-webhooks --allow-private-webhooks --expiry-warning --sweep-interval --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

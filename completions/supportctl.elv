@@ -49,8 +49,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand account 'Create, list and disable accounts (operators)'
             cand profile 'List profiles, switch the default one, show the one in use'
             cand completion 'Print a shell completion script'
-            cand server 'Run the support-access API server'
             cand demo 'Walk through the whole workflow on a throwaway local server'
+            cand server 'Run the support-access API server'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'supportctl;login'= {
@@ -1838,9 +1838,30 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'supportctl;demo'= {
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'supportctl;server'= {
             cand --listen 'Address to listen on; port 0 picks a free port (the bound address is logged)'
-            cand --db 'Database: sqlite://PATH or postgres://USER@HOST/DB [default: SQLite in the XDG data dir]'
+            cand --db 'Database: sqlite://PATH or postgres://USER:PASS@HOST/DB [default: SQLite in the XDG data dir]'
             cand --max-grant-duration 'Longest grant an admin may create or extend to'
             cand --default-grant-duration 'Grant duration when the admin gives none'
             cand --max-session-ttl 'Longest session a support engineer may open'
@@ -1865,7 +1886,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
             cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
-            cand --dev 'Start a throwaway local server with org `acme` and one account per role, and print `export` lines for their tokens on stdout'
+            cand --dev 'Start a throwaway local server with org `acme` and one account per role, print `export` lines for their tokens on stdout, and leave profiles dev-admin, dev-support, dev-operator and dev-service (tokens in the OS keyring)'
+            cand --insecure-storage 'With --dev: keep the dev profiles'' tokens in a file readable only by you, not in the OS keyring (where there is none)'
             cand --allow-http-webhooks 'Let webhooks use http:// URLs (implied by --dev)'
             cand --allow-private-webhooks 'Let webhooks reach loopback, private, link-local and unique-local addresses (implied by --dev). Without it, each attempt checks the address the URL''s host resolves to'
             cand --json 'Same as `-o json`'
@@ -1874,8 +1896,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand -y 'Assume yes at every confirmation'
             cand --yes 'Assume yes at every confirmation'
             cand --no-input 'Never prompt; fail instead when something is missing'
-            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
-            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand -v 'More log detail on stderr: -v debug (each request''s method and path, never headers or bodies), -vv trace'
+            cand --verbose 'More log detail on stderr: -v debug (each request''s method and path, never headers or bodies), -vv trace'
             cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -1886,7 +1908,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;server;init'= {
             cand --email 'Email of the first operator'
-            cand --db 'Database: sqlite://PATH or postgres://USER@HOST/DB [default: SQLite in the XDG data dir]'
+            cand --db 'Database: sqlite://PATH or postgres://USER:PASS@HOST/DB [default: SQLite in the XDG data dir]'
             cand --name 'Names the key that signs audit checkpoints when this server creates it [default: the host name]. A server whose key exists already must be given its name, or none'
             cand --signing-key 'Keep the checkpoint signing key in this file (created, readable by you only, when missing; signed-note private key format) instead of in the database'
             cand --profile 'Profile in config.toml to use'
@@ -1901,11 +1923,11 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand -y 'Assume yes at every confirmation'
             cand --yes 'Assume yes at every confirmation'
             cand --no-input 'Never prompt; fail instead when something is missing'
-            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
-            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand -v 'More log detail on stderr: -v debug (each request''s method and path, never headers or bodies), -vv trace'
+            cand --verbose 'More log detail on stderr: -v debug (each request''s method and path, never headers or bodies), -vv trace'
             cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
+            cand -h 'Print help'
+            cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -1916,27 +1938,6 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;server;help;init'= {
         }
         &'supportctl;server;help;help'= {
-        }
-        &'supportctl;demo'= {
-            cand --profile 'Profile in config.toml to use'
-            cand --server 'Server URL, overriding the profile''s'
-            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
-            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
-            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
-            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
-            cand --json 'Same as `-o json`'
-            cand -q 'Print only IDs (or only the token, for `session open`)'
-            cand --quiet 'Print only IDs (or only the token, for `session open`)'
-            cand -y 'Assume yes at every confirmation'
-            cand --yes 'Assume yes at every confirmation'
-            cand --no-input 'Never prompt; fail instead when something is missing'
-            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
-            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
-            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'supportctl;help'= {
             cand login 'Sign in: check a token with the server and store it in the OS keyring'
@@ -1951,8 +1952,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand account 'Create, list and disable accounts (operators)'
             cand profile 'List profiles, switch the default one, show the one in use'
             cand completion 'Print a shell completion script'
-            cand server 'Run the support-access API server'
             cand demo 'Walk through the whole workflow on a throwaway local server'
+            cand server 'Run the support-access API server'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'supportctl;help;login'= {
@@ -2108,12 +2109,12 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;help;completion'= {
         }
+        &'supportctl;help;demo'= {
+        }
         &'supportctl;help;server'= {
             cand init 'Create the schema and the first operator account; prints its token once'
         }
         &'supportctl;help;server;init'= {
-        }
-        &'supportctl;help;demo'= {
         }
         &'supportctl;help;help'= {
         }

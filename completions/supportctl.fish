@@ -54,8 +54,8 @@ complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "org" -d 'Crea
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "account" -d 'Create, list and disable accounts (operators)'
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "profile" -d 'List profiles, switch the default one, show the one in use'
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "completion" -d 'Print a shell completion script'
-complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "server" -d 'Run the support-access API server'
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "demo" -d 'Walk through the whole workflow on a throwaway local server'
+complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "server" -d 'Run the support-access API server'
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand login" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand login" -l server -d 'Server URL, overriding the profile\'s' -r
@@ -820,7 +820,30 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __f
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l since -d 'Only events since a duration ago (24h) or a time (RFC 3339)' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l action -d 'Only events with this action, e.g. grant.revoked or access.denied' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l action -d 'Only events with this action, e.g. grant.revoked or access.denied' -r -f -a "access.allowed\t''
+access.denied\t''
+account.created\t''
+account.disabled\t''
+account.token_rotated\t''
+grant.created\t''
+grant.expired\t''
+grant.extended\t''
+grant.revoked\t''
+org.created\t''
+org.disabled\t''
+policy.updated\t''
+request.approval_added\t''
+request.approved\t''
+request.cancelled\t''
+request.created\t''
+request.denied\t''
+request.expired\t''
+session.closed\t''
+session.expired\t''
+session.opened\t''
+webhook.created\t''
+webhook.removed\t''
+webhook.secret_rotated\t''"
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l limit -d 'Show at most N' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l tail -d 'With --follow: first print the last N events, for context' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l interval -d 'How often --follow asks for new events' -r
@@ -847,7 +870,30 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l since -d 'Only events since a duration ago (24h) or a time (RFC 3339)' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l action -d 'Only events with this action, e.g. grant.revoked or access.denied' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l action -d 'Only events with this action, e.g. grant.revoked or access.denied' -r -f -a "access.allowed\t''
+access.denied\t''
+account.created\t''
+account.disabled\t''
+account.token_rotated\t''
+grant.created\t''
+grant.expired\t''
+grant.extended\t''
+grant.revoked\t''
+org.created\t''
+org.disabled\t''
+policy.updated\t''
+request.approval_added\t''
+request.approved\t''
+request.cancelled\t''
+request.created\t''
+request.denied\t''
+request.expired\t''
+session.closed\t''
+session.expired\t''
+session.opened\t''
+webhook.created\t''
+webhook.removed\t''
+webhook.secret_rotated\t''"
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l limit -d 'Show at most N' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l tail -d 'With --follow: first print the last N events, for context' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l interval -d 'How often --follow asks for new events' -r
@@ -1548,8 +1594,26 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand completion" -s v -
 complete -c supportctl -n "__fish_supportctl_using_subcommand completion" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
 complete -c supportctl -n "__fish_supportctl_using_subcommand completion" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand completion" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l listen -d 'Address to listen on; port 0 picks a free port (the bound address is logged)' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l db -d 'Database: sqlite://PATH or postgres://USER@HOST/DB [default: SQLite in the XDG data dir]' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l db -d 'Database: sqlite://PATH or postgres://USER:PASS@HOST/DB [default: SQLite in the XDG data dir]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l max-grant-duration -d 'Longest grant an admin may create or extend to' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l default-grant-duration -d 'Grant duration when the admin gives none' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l max-session-ttl -d 'Longest session a support engineer may open' -r
@@ -1578,21 +1642,22 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __
 always\t''
 never\t''"
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
-complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l dev -d 'Start a throwaway local server with org `acme` and one account per role, and print `export` lines for their tokens on stdout'
+complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l dev -d 'Start a throwaway local server with org `acme` and one account per role, print `export` lines for their tokens on stdout, and leave profiles dev-admin, dev-support, dev-operator and dev-service (tokens in the OS keyring)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l insecure-storage -d 'With --dev: keep the dev profiles\' tokens in a file readable only by you, not in the OS keyring (where there is none)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l allow-http-webhooks -d 'Let webhooks use http:// URLs (implied by --dev)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l allow-private-webhooks -d 'Let webhooks reach loopback, private, link-local and unique-local addresses (implied by --dev). Without it, each attempt checks the address the URL\'s host resolves to'
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l json -d 'Same as `-o json`'
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -s y -l yes -d 'Assume yes at every confirmation'
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l no-input -d 'Never prompt; fail instead when something is missing'
-complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -s v -l verbose -d 'More log detail on stderr: -v debug (each request\'s method and path, never headers or bodies), -vv trace'
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -f -a "init" -d 'Create the schema and the first operator account; prints its token once'
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from init" -l email -d 'Email of the first operator' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from init" -l db -d 'Database: sqlite://PATH or postgres://USER@HOST/DB [default: SQLite in the XDG data dir]' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from init" -l db -d 'Database: sqlite://PATH or postgres://USER:PASS@HOST/DB [default: SQLite in the XDG data dir]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from init" -l name -d 'Names the key that signs audit checkpoints when this server creates it [default: the host name]. A server whose key exists already must be given its name, or none' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from init" -l signing-key -d 'Keep the checkpoint signing key in this file (created, readable by you only, when missing; signed-note private key format) instead of in the database' -r -F
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from init" -l profile -d 'Profile in config.toml to use' -r
@@ -1609,45 +1674,27 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from init" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from init" -s y -l yes -d 'Assume yes at every confirmation'
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from init" -l no-input -d 'Never prompt; fail instead when something is missing'
-complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from init" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from init" -s v -l verbose -d 'More log detail on stderr: -v debug (each request\'s method and path, never headers or bodies), -vv trace'
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from init" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
-complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help'
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "init" -d 'Create the schema and the first operator account; prints its token once'
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -l profile -d 'Profile in config.toml to use' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
-wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
-json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
-tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
-complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
-complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -l json -d 'Same as `-o json`'
-complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -s y -l yes -d 'Assume yes at every confirmation'
-complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -l no-input -d 'Never prompt; fail instead when something is missing'
-complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
-complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -s V -l version -d 'Print version'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion server demo help" -f -a "login" -d 'Sign in: check a token with the server and store it in the OS keyring'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion server demo help" -f -a "logout" -d 'Forget a profile\'s stored token'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion server demo help" -f -a "status" -d 'Who am I, on which server, with which token; exit 4 if not usable'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion server demo help" -f -a "grant" -d 'Grant, list, extend and revoke support access (org admins)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion server demo help" -f -a "request" -d 'Ask for access and wait (support engineers); approve, deny, review (org admins)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion server demo help" -f -a "session" -d 'Open, use, list and close support sessions (support engineers)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion server demo help" -f -a "audit" -d 'Read, follow, verify and checkpoint the org\'s audit log (org admins; --vendor: the vendor\'s own log, operators)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion server demo help" -f -a "webhook" -d 'Send the org\'s events to your endpoints, signed; see and replay deliveries (org admins)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion server demo help" -f -a "org" -d 'Create, list and disable orgs (operators); show and set an org\'s policy (admins)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion server demo help" -f -a "account" -d 'Create, list and disable accounts (operators)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion server demo help" -f -a "profile" -d 'List profiles, switch the default one, show the one in use'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion server demo help" -f -a "completion" -d 'Print a shell completion script'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion server demo help" -f -a "server" -d 'Run the support-access API server'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion server demo help" -f -a "demo" -d 'Walk through the whole workflow on a throwaway local server'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion server demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion demo server help" -f -a "login" -d 'Sign in: check a token with the server and store it in the OS keyring'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion demo server help" -f -a "logout" -d 'Forget a profile\'s stored token'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion demo server help" -f -a "status" -d 'Who am I, on which server, with which token; exit 4 if not usable'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion demo server help" -f -a "grant" -d 'Grant, list, extend and revoke support access (org admins)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion demo server help" -f -a "request" -d 'Ask for access and wait (support engineers); approve, deny, review (org admins)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion demo server help" -f -a "session" -d 'Open, use, list and close support sessions (support engineers)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion demo server help" -f -a "audit" -d 'Read, follow, verify and checkpoint the org\'s audit log (org admins; --vendor: the vendor\'s own log, operators)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion demo server help" -f -a "webhook" -d 'Send the org\'s events to your endpoints, signed; see and replay deliveries (org admins)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion demo server help" -f -a "org" -d 'Create, list and disable orgs (operators); show and set an org\'s policy (admins)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion demo server help" -f -a "account" -d 'Create, list and disable accounts (operators)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion demo server help" -f -a "profile" -d 'List profiles, switch the default one, show the one in use'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion demo server help" -f -a "completion" -d 'Print a shell completion script'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion demo server help" -f -a "demo" -d 'Walk through the whole workflow on a throwaway local server'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion demo server help" -f -a "server" -d 'Run the support-access API server'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook org account profile completion demo server help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from grant" -f -a "create" -d 'Grant the support team access to your org'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from grant" -f -a "list" -d 'List grants: an admin sees the org\'s, a support engineer those usable by them'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from grant" -f -a "show" -d 'Show one grant'

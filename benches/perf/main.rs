@@ -156,7 +156,12 @@ fn print_table(rows: &[Row], quick: bool) {
             row.baseline,
             row.ratio,
             row.goal,
-            if row.met { "yes" } else { "NO" }
+            // Quick mode's sizes and debug build are not what the goals are set for.
+            match (quick, row.met) {
+                (true, _) => "n/a (quick)",
+                (false, true) => "yes",
+                (false, false) => "NO",
+            }
         );
     }
     if quick {
@@ -367,7 +372,12 @@ impl<'a> Bench<'a> {
                 met: introspect.rps >= 20_000.0 && share >= 0.4,
             },
             Row {
-                target: "introspect p99 at 20,000 req/s offered, 64 conns (open loop)",
+                // Named after the rate actually offered.
+                target: if rate == 20_000 {
+                    "introspect p99 at 20,000 req/s offered, 64 conns (open loop)"
+                } else {
+                    "introspect p99 at 2,000 req/s offered, 64 conns (open loop; the goal is at 20,000)"
+                },
                 measured: format!(
                     "{:.2} ms (p50 {:.2} ms, {:.0} req/s served)",
                     paced.p99_ms, paced.p50_ms, paced.achieved_rps

@@ -95,6 +95,34 @@ impl Area {
     ];
 }
 
+/// Every `action` an audit event can have, for `audit list --action` and its completion.
+pub const AUDIT_ACTIONS: [&str; 24] = [
+    "access.allowed",
+    "access.denied",
+    "account.created",
+    "account.disabled",
+    "account.token_rotated",
+    "grant.created",
+    "grant.expired",
+    "grant.extended",
+    "grant.revoked",
+    "org.created",
+    "org.disabled",
+    "policy.updated",
+    "request.approval_added",
+    "request.approved",
+    "request.cancelled",
+    "request.created",
+    "request.denied",
+    "request.expired",
+    "session.closed",
+    "session.expired",
+    "session.opened",
+    "webhook.created",
+    "webhook.removed",
+    "webhook.secret_rotated",
+];
+
 /// What a session wants to do to an area; checked by `POST /v1/authorize`.
 #[derive(
     Debug,
@@ -308,4 +336,40 @@ pub fn join_areas(areas: &[Area]) -> String {
         .map(Area::to_string)
         .collect::<Vec<_>>()
         .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    /// The store writes audit actions as string literals: every `"word.word"` literal in its
+    /// SQL code is an action (the webhook-only event types aside) and must be listed.
+    #[test]
+    fn audit_actions_list_every_action_the_store_writes() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/server/store/sql");
+        let literal = |text: &str| {
+            let word =
+                |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+            text.split('"')
+                .skip(1)
+                .step_by(2)
+                .filter(|s| {
+                    // `r.org_pk` is a column of an SQL alias, not an action.
+                    s.split_once('.')
+                        .is_some_and(|(a, b)| a.len() > 2 && word(a) && word(b))
+                })
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for action in literal(&text) {
+                if ["grant.expiring", "webhook.test"].contains(&action.as_str()) {
+                    continue;
+                }
+                assert!(
+                    super::AUDIT_ACTIONS.contains(&action.as_str()),
+                    "{action} is not in AUDIT_ACTIONS"
+                );
+            }
+        }
+    }
 }

@@ -31,7 +31,7 @@ pub struct CreateArgs {
     #[arg(long, value_enum)]
     pub role: Role,
     /// The org an admin administers (admins only).
-    #[arg(long, value_name = "ORG")]
+    #[arg(long, value_name = "ORG", add = super::complete::orgs())]
     pub org: Option<String>,
 }
 

@@ -9,7 +9,7 @@ use super::error::CommandResult;
 #[derive(Debug, Args)]
 pub struct OrgArg {
     /// The org [default: SUPPORTCTL_ORG, the profile's, or your own as an admin]
-    #[arg(long, value_name = "ORG")]
+    #[arg(long, value_name = "ORG", add = super::complete::orgs())]
     pub org: Option<String>,
 }
 

@@ -61,7 +61,9 @@ pub struct ListArgs {
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
     /// Only events with this action, e.g. grant.revoked or access.denied.
-    #[arg(long, value_name = "ACTION")]
+    #[arg(long, value_name = "ACTION", add = super::complete::actions(),
+          value_parser = clap::builder::PossibleValuesParser::new(crate::api::AUDIT_ACTIONS),
+          hide_possible_values = true)]
     pub action: Option<String>,
     #[command(flatten)]
     pub limit: ListLimit,
@@ -399,7 +401,8 @@ fn verify(context: &mut Context, args: VerifyArgs) -> CommandResult {
                 Some(chain) => chain,
                 None => chain_of(&mut connection, args.org.org.as_deref(), args.vendor)?,
             };
-            let bar = context.ui.spinner_or_bar(0, "Verifying");
+            // How long the chain is shows only at its end: count, do not pretend a total.
+            let bar = context.ui.spinner("Verifying", "events");
             loop {
                 let after = tracker.verifier.summary().last_seq;
                 let query = AuditQuery {

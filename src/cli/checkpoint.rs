@@ -15,7 +15,7 @@ use crate::cli::client::ApiClient;
 #[derive(Debug, Args)]
 pub struct CheckpointArgs {
     /// The org [default: SUPPORTCTL_ORG, the profile's, or your own]
-    #[arg(long, value_name = "ORG", conflicts_with = "vendor")]
+    #[arg(long, value_name = "ORG", conflicts_with = "vendor", add = super::complete::orgs())]
     pub org: Option<String>,
     /// The vendor's own chain (operators).
     #[arg(long)]

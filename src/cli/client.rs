@@ -68,6 +68,8 @@ pub struct ClientConfig {
     pub verbose: u8,
     /// A PEM file of extra CA certificates to trust, beside the system's.
     pub ca_cert: Option<std::path::PathBuf>,
+    /// How long one request may take [default: 60 s]; shell completion waits less.
+    pub timeout: Option<Duration>,
 }
 
 pub struct ApiClient {
@@ -116,12 +118,13 @@ pub fn server_url(server: &str, allow_insecure_http: bool) -> ClientResult<Url> 
 impl ApiClient {
     pub fn new(config: &ClientConfig) -> ClientResult<Self> {
         let base = server_url(&config.server, config.allow_insecure_http)?;
+        let timeout = config.timeout.unwrap_or(Duration::from_secs(60));
         // reqwest is built without a default crypto provider; ring is the one we ship.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = Client::builder()
             .user_agent(concat!("supportctl/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(60));
+            .connect_timeout(Duration::from_secs(5).min(timeout))
+            .timeout(timeout);
         if let Some(path) = &config.ca_cert {
             let invalid = |reason: String| ClientError::InvalidUrl {
                 url: config.server.clone(),

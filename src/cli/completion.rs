@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use clap_complete::Shell;
 
 use super::context::Context;
-use super::error::{CommandError, CommandResult};
+use super::error::{CommandError, CommandResult, EXIT_CODES_HELP};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum CompletionShell {
@@ -127,15 +127,51 @@ fn collect_man_pages(command: &clap::Command, files: &mut Vec<(PathBuf, Vec<u8>)
     man.render(&mut buffer)
         .expect("rendering to memory cannot fail");
     let mut page = String::from_utf8(buffer).expect("clap_mangen writes UTF-8");
-    if let Some(text) = after_help {
-        let sections = roff_sections(&text);
-        match page.find("\n.SH VERSION") {
-            Some(at) => page.insert_str(at + 1, &sections),
-            None => page.push_str(&sections),
-        }
+    let mut text = after_help.unwrap_or_default();
+    if !text.contains("Exit codes:") {
+        text = format!("{text}\n\n{EXIT_CODES_HELP}");
+    }
+    let sections = roff_sections(&format!("{text}\n\n{ENVIRONMENT}\n\n{FILES}"));
+    match page.find("\n.SH VERSION") {
+        Some(at) => page.insert_str(at + 1, &sections),
+        None => page.push_str(&sections),
     }
     files.push((Path::new("man").join(man.get_filename()), page.into_bytes()));
 }
+
+/// What the program reads from its environment, for every man page.
+const ENVIRONMENT: &str = "Environment:
+  SUPPORTCTL_SERVER         the server URL, as --server
+  SUPPORTCTL_TOKEN          the token to use, instead of the profile's stored one
+  SUPPORTCTL_PROFILE        the profile to use, as --profile
+  SUPPORTCTL_ORG            the org to act on, as --org
+  SUPPORTCTL_CONFIG_DIR     the folder of config.toml [default: $XDG_CONFIG_HOME/supportctl]
+  SUPPORTCTL_CA_CERT        extra CA certificates to trust, as --ca-cert
+  SUPPORTCTL_SESSION_TOKEN  the session token `session check` checks
+  SUPPORTCTL_KEYRING        secret-service or keyutils: the OS keyring tokens are kept in
+                            [default: the Secret Service on a D-Bus session, else keyutils]
+  NO_COLOR                  no colour with --color auto
+  CLICOLOR_FORCE            colour with --color auto, even when not writing to a terminal
+  COLUMNS                   the width tables fit on a terminal
+  COMPLETE                  bash, zsh, fish, elvish or powershell: print the script for
+                            dynamic completion, e.g. source <(COMPLETE=bash supportctl)
+  XDG_CONFIG_HOME           where the config folder is [default: ~/.config]
+  XDG_DATA_HOME             where the server's default database is [default: ~/.local/share]
+  SUPPORTCTL_LOG, RUST_LOG  the server's log filter, e.g. debug
+  SUPPORTCTL_LISTEN, SUPPORTCTL_DB, SUPPORTCTL_SERVER_NAME, SUPPORTCTL_SIGNING_KEY,
+  SUPPORTCTL_CLIENT_ADDRESS_HEADER, SUPPORTCTL_ALLOW_HTTP_WEBHOOKS,
+  SUPPORTCTL_ALLOW_PRIVATE_WEBHOOKS
+                            the server's flags of the same names";
+
+/// Where the program keeps things, for every man page.
+const FILES: &str = "Files:
+  $SUPPORTCTL_CONFIG_DIR/config.toml, else $XDG_CONFIG_HOME/supportctl/config.toml
+      profiles: each one's server, account, role and org; never a token
+  credentials.toml beside it (mode 0600)
+      the tokens of profiles logged in with --insecure-storage (or `server --dev
+      --insecure-storage`); other tokens are in the OS keyring
+  $XDG_DATA_HOME/supportctl/supportctl.db
+      the server's SQLite database when neither --db nor SUPPORTCTL_DB names one";
 
 /// After-help text as man page sections: a paragraph headed `Examples:` or `Exit codes:`
 /// becomes EXAMPLES or EXIT STATUS with its indented lines verbatim (no filling); any other

@@ -14,6 +14,8 @@ use crate::cli::ui::Ui;
 pub struct Context {
     pub ui: Ui,
     pub global: GlobalArgs,
+    /// How long one API request may take; `None`: the client's default.
+    pub request_timeout: Option<std::time::Duration>,
     config: Option<(PathBuf, Config)>,
 }
 
@@ -106,6 +108,7 @@ impl Context {
         Context {
             ui,
             global,
+            request_timeout: None,
             config: None,
         }
     }
@@ -218,6 +221,7 @@ impl Context {
             allow_insecure_http: self.global.allow_insecure_http || profile_allows,
             verbose: self.global.verbose,
             ca_cert: self.global.ca_cert.clone(),
+            timeout: self.request_timeout,
         })
     }
 

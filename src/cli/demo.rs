@@ -253,7 +253,7 @@ pub fn run(context: &mut Context, _args: DemoArgs) -> CommandResult {
             "read-only",
             "--areas",
             "chats",
-            "--ttl",
+            "--for",
             "30m",
             "--reason",
             "Reproduce the sync failure",
@@ -396,6 +396,7 @@ fn authorize_step(demo: &Demo, token: &str) -> CommandResult {
         allow_insecure_http: false,
         verbose: 0,
         ca_cert: None,
+        timeout: None,
     })?;
     let answer = client.authorize(&AuthorizeRequest {
         token: token.to_owned(),

@@ -97,6 +97,7 @@ pub struct ShowArgs {
     #[command(flatten)]
     pub org: OrgArg,
     /// Grant id.
+    #[arg(add = super::complete::grant_ids())]
     pub id: String,
 }
 
@@ -105,6 +106,7 @@ pub struct ExtendArgs {
     #[command(flatten)]
     pub org: OrgArg,
     /// Grant id.
+    #[arg(add = super::complete::grant_ids())]
     pub id: String,
     /// How much later the grant should end, e.g. 4h (`--by` is the same).
     #[arg(long = "for", visible_alias = "by", value_name = "DURATION", value_parser = parse_duration)]
@@ -118,6 +120,7 @@ pub struct RevokeArgs {
     /// Grant ids; `-` reads them from stdin, one per line.
     #[arg(
         value_name = "ID",
+        add = super::complete::grant_ids(),
         required_unless_present = "all",
         conflicts_with = "all"
     )]

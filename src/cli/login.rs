@@ -84,14 +84,18 @@ pub fn login(context: &mut Context, args: LoginArgs) -> CommandResult {
         {
             let _ = TokenStore::Keyring.delete(&old_key);
         }
-        if old
-            .email
-            .as_deref()
-            .is_some_and(|email| email != account.email)
+        let same_server = old.server.trim_end_matches('/') == server.trim_end_matches('/');
+        if !same_server
+            || old
+                .email
+                .as_deref()
+                .is_some_and(|email| email != account.email)
         {
             context.ui.warn(&format!(
-                "profile '{name}' was {} and is now {}; use --profile NAME to keep both",
+                "profile '{name}' was {} on {} and is now {} on {server}; use --profile NAME \
+                 to keep both",
                 old.email.as_deref().unwrap_or("another account"),
+                old.server,
                 account.email
             ));
         }

@@ -7,11 +7,13 @@ pub mod args;
 pub mod audit;
 pub mod checkpoint;
 pub mod client;
+pub mod complete;
 pub mod completion;
 pub mod config;
 pub mod context;
 pub mod credentials;
 pub mod demo;
+pub mod dev_profiles;
 pub mod error;
 pub mod grant;
 pub mod grant_revoke;
@@ -50,7 +52,8 @@ the org's hash-chained audit log, which `supportctl audit verify` re-checks.";
 
 const EXAMPLES: &str = "Examples:
   supportctl demo                                   # the whole workflow on a throwaway server
-  supportctl server --dev > dev.env &               # a local dev server; `. ./dev.env` once it prints
+  supportctl server --dev                           # a local dev server, and profiles dev-admin, ...
+  supportctl --profile dev-admin grant list         # (in another terminal) as its org admin
   supportctl login --server http://127.0.0.1:8420
   supportctl grant create --level member --for 4h --reason 'Ticket 4821: sync fails'
   supportctl grant list
@@ -79,10 +82,13 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Options every command takes, under their own heading in each command's help.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Profile in config.toml to use.
-    #[arg(long, global = true, env = "SUPPORTCTL_PROFILE", value_name = "NAME")]
+    #[arg(long, global = true, env = "SUPPORTCTL_PROFILE", value_name = "NAME",
+          add = complete::profiles())]
     pub profile: Option<String>,
 
     /// Server URL, overriding the profile's.
@@ -179,23 +185,17 @@ pub enum Command {
 }
 
 pub fn command() -> clap::Command {
-    Cli::command()
+    server::narrow_global_options(Cli::command())
 }
 
 /// A command line clap refused, said like every other error: one `error:` line and a `hint:`.
 fn usage_error(error: &clap::Error) -> ExitCode {
-    let ui = Ui::new(UiSettings {
-        format: None,
-        wide: false,
-        quiet: false,
-        color: ColorChoice::Auto,
-        assume_yes: false,
-        no_input: true,
-        verbosity: 0,
-    });
+    let ui = plain_ui();
     let words: Vec<String> = std::env::args().skip(1).collect();
     let path = command_path(&words);
-    let mut condensed = condense_clap_error(&error.render().to_string(), &path);
+    // clap names hidden subcommands too when one is missing.
+    let report = error.render().to_string().replace(", generate-assets", "");
+    let mut condensed = condense_clap_error(&report, &path);
     // `session exec acme env`: the command goes after `--` (with `--org acme`, clap takes
     // `env` for the org).
     if path == "supportctl session exec"
@@ -209,6 +209,19 @@ fn usage_error(error: &clap::Error) -> ExitCode {
     }
     ui.error(&condensed);
     ExitCode::from(ErrorKind::Usage.exit_code())
+}
+
+/// A Ui for before the command line is understood: defaults, never prompting.
+fn plain_ui() -> Ui {
+    Ui::new(UiSettings {
+        format: None,
+        wide: false,
+        quiet: false,
+        color: ColorChoice::Auto,
+        assume_yes: false,
+        no_input: true,
+        verbosity: 0,
+    })
 }
 
 /// `supportctl grant create` for `grant create --level x`: the command whose help applies.
@@ -264,6 +277,18 @@ fn condense_clap_error(report: &str, command_path: &str) -> CommandError {
 
 /// Parses, runs, and turns the outcome into an exit code.
 pub fn main() -> ExitCode {
+    // `COMPLETE=bash supportctl`: the shell asks for candidates; nothing else runs.
+    clap_complete::CompleteEnv::with_factory(command).complete();
+    // `supportctl` alone: the overview. Checked before parsing, because clap counts a value
+    // from the environment (SUPPORTCTL_SERVER) as an argument given, and would then ask for a
+    // subcommand instead.
+    if std::env::args_os().len() <= 1 {
+        let help = command().render_help().to_string();
+        return match plain_ui().line(help.trim_end()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::from(ErrorKind::General.exit_code()),
+        };
+    }
     let matches = match command().try_get_matches() {
         Ok(matches) => matches,
         Err(error) => {

@@ -27,6 +27,7 @@ pub enum ProfileCommand {
 #[derive(Debug, Args)]
 pub struct UseArgs {
     /// The profile (see `supportctl profile list`).
+    #[arg(add = super::complete::profiles())]
     pub name: String,
     /// Also make ORG this profile's default org (an empty value clears it).
     #[arg(long, value_name = "ORG")]

@@ -69,6 +69,7 @@ different admins have approved it; the last approval creates the grant.")]
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     /// The org to ask.
+    #[arg(add = super::complete::orgs())]
     pub org: String,
     /// Access level asked: read-only, member or admin.
     #[arg(long, value_enum)]
@@ -109,6 +110,7 @@ pub struct ShowArgs {
     #[command(flatten)]
     pub org: OrgArg,
     /// Request id.
+    #[arg(add = super::complete::request_ids())]
     pub id: String,
 }
 
@@ -117,6 +119,7 @@ pub struct ApproveArgs {
     #[command(flatten)]
     pub org: OrgArg,
     /// Request id.
+    #[arg(add = super::complete::request_ids())]
     pub id: String,
     /// Grant a lower level than asked.
     #[arg(long, value_enum)]
@@ -137,6 +140,7 @@ pub struct DenyArgs {
     #[command(flatten)]
     pub org: OrgArg,
     /// Request id.
+    #[arg(add = super::complete::request_ids())]
     pub id: String,
     /// Why (required: the engineer reads it).
     #[arg(long)]
@@ -146,6 +150,7 @@ pub struct DenyArgs {
 #[derive(Debug, Args)]
 pub struct CancelArgs {
     /// Request id.
+    #[arg(add = super::complete::request_ids())]
     pub id: String,
 }
 
@@ -154,6 +159,7 @@ pub struct WaitArgs {
     #[command(flatten)]
     pub org: OrgArg,
     /// Request id.
+    #[arg(add = super::complete::request_ids())]
     pub id: String,
     /// How long to wait before exiting 8.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = DEFAULT_TIMEOUT)]

@@ -13,7 +13,8 @@ use crate::server::{self, InitOutcome, ServerConfig};
 
 #[derive(Debug, Args)]
 #[command(after_long_help = "Examples:
-  supportctl server --dev                      # a ready-to-use local server; prints export lines
+  supportctl server --dev                      # a local server, and profiles dev-admin, dev-support, ...
+  supportctl server --dev --listen 127.0.0.1:0 # the same on a free port
   supportctl server --listen 0.0.0.0:8420 --db sqlite:///var/lib/supportctl/db.sqlite
   supportctl server --db postgres://supportctl@db/supportctl   # one of several replicas
   supportctl server init --db sqlite://./supportctl.db         # prints the first operator token
@@ -26,14 +27,21 @@ pub struct ServerArgs {
     #[arg(long, default_value = "127.0.0.1:8420", env = "SUPPORTCTL_LISTEN")]
     pub listen: SocketAddr,
 
-    /// Database: sqlite://PATH or postgres://USER@HOST/DB [default: SQLite in the XDG data dir]
+    /// Database: sqlite://PATH or postgres://USER:PASS@HOST/DB [default: SQLite in the XDG
+    /// data dir]
     #[arg(long, env = "SUPPORTCTL_DB", global = true)]
     pub db: Option<String>,
 
-    /// Start a throwaway local server with org `acme` and one account per role, and print
-    /// `export` lines for their tokens on stdout.
+    /// Start a throwaway local server with org `acme` and one account per role, print
+    /// `export` lines for their tokens on stdout, and leave profiles dev-admin, dev-support,
+    /// dev-operator and dev-service (tokens in the OS keyring).
     #[arg(long)]
     pub dev: bool,
+
+    /// With --dev: keep the dev profiles' tokens in a file readable only by you, not in the
+    /// OS keyring (where there is none).
+    #[arg(long, requires = "dev")]
+    pub insecure_storage: bool,
 
     /// Longest grant an admin may create or extend to.
     #[arg(long, default_value = "30d", value_name = "DURATION")]
@@ -200,8 +208,11 @@ pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
     }
     args.policy().validate().map_err(CommandError::usage)?;
     let db = database_url(args.db.as_deref(), args.dev)?;
+    let database = crate::server::store::redact_url(&db.url);
     if args.dev {
-        tracing::info!(database = %crate::server::store::redact_url(&db.url), "dev server; stop it with Ctrl-C");
+        tracing::info!(%database, "dev server; stop it with Ctrl-C");
+    } else {
+        tracing::info!(%database, "database");
     }
     let config = ServerConfig {
         listen: args.listen,
@@ -229,9 +240,57 @@ pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
             ..Default::default()
         },
     };
-    server::run(config, args.dev)?;
+    let listen = args.listen;
+    let mut on_dev = |url: &str, tokens: &crate::server::dev::DevTokens| {
+        super::dev_profiles::announce(ui, url, tokens, args.insecure_storage)
+            .map_err(|e| anyhow::anyhow!("{}", e.message))
+    };
+    let on_dev: Option<crate::server::OnDev<'_>> = if args.dev { Some(&mut on_dev) } else { None };
+    server::run(config, on_dev).map_err(|error| listen_error(error, listen))?;
     drop(db);
     Ok(())
+}
+
+/// A port another process holds gets a way out; anything else is said as it is.
+fn listen_error(error: anyhow::Error, listen: SocketAddr) -> CommandError {
+    let in_use = error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::AddrInUse)
+    });
+    let error = CommandError::from(error);
+    if in_use {
+        error.with_hint(format!(
+            "another process listens on {listen}: stop it, or pass --listen {}:0 to take a free port",
+            listen.ip()
+        ))
+    } else {
+        error
+    }
+}
+
+/// `server` serves; it calls no server. Its help shows only the global options that apply to
+/// it (log detail and colour); the client's stay accepted, hidden. An argument a subcommand
+/// has already is not propagated to it by clap, so these copies replace the root's.
+pub fn narrow_global_options(root: clap::Command) -> clap::Command {
+    let globals: Vec<clap::Arg> = root
+        .get_arguments()
+        .filter(|arg| arg.is_global_set())
+        .cloned()
+        .collect();
+    root.mut_subcommand("server", |mut server| {
+        for arg in globals {
+            server = server.arg(match arg.get_id().as_str() {
+                "verbose" => arg.help(
+                    "More log detail on stderr: -v debug (each request's method and path, never \
+                     headers or bodies), -vv trace",
+                ),
+                "color" => arg,
+                _ => arg.hide(true),
+            });
+        }
+        server
+    })
 }
 
 /// The database URL to use, and for `--dev` the throwaway folder that holds it.

@@ -66,12 +66,12 @@ shell's history and the process list.")]
 #[derive(Debug, Args)]
 pub struct OpenArgs {
     /// The org to open the session in (or --org).
-    #[arg(value_name = "ORG", conflicts_with = "org")]
+    #[arg(value_name = "ORG", conflicts_with = "org", add = super::complete::orgs())]
     pub org_name: Option<String>,
     #[command(flatten)]
     pub org: OrgArg,
     /// The grant to use [default: the narrowest usable grant that covers the request]
-    #[arg(long = "grant", value_name = "ID")]
+    #[arg(long = "grant", value_name = "ID", add = super::complete::grant_ids())]
     pub grant: Option<String>,
     /// Access level, at most the grant's [default: the grant's]
     #[arg(long, value_enum)]
@@ -115,7 +115,7 @@ pub struct ExecArgs {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Only this org's sessions (admins: default your org).
-    #[arg(long, value_name = "ORG")]
+    #[arg(long, value_name = "ORG", add = super::complete::orgs())]
     pub org: Option<String>,
     #[arg(long, value_enum, default_value = "active")]
     pub status: SessionStatusFilter,
@@ -126,13 +126,14 @@ pub struct ListArgs {
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// Session id.
+    #[arg(add = super::complete::session_ids())]
     pub id: String,
 }
 
 #[derive(Debug, Args)]
 pub struct CloseArgs {
     /// Session ids.
-    #[arg(required = true, value_name = "ID")]
+    #[arg(required = true, value_name = "ID", add = super::complete::session_ids())]
     pub ids: Vec<String>,
     /// Why (recorded in the audit log).
     #[arg(long)]

@@ -403,6 +403,22 @@ impl Ui {
         Ok(yes)
     }
 
+    /// Progress of unknown length (e.g. reading a log to its end): a spinner and a count.
+    pub fn spinner(&self, message: &str, unit: &str) -> indicatif::ProgressBar {
+        let bar = if self.interactive && !self.quiet {
+            indicatif::ProgressBar::new_spinner()
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(&format!("{{spinner}} {{msg}} {{pos}} {unit}"))
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.set_message(message.to_owned());
+        bar.enable_steady_tick(std::time::Duration::from_millis(100));
+        bar
+    }
+
     pub fn spinner_or_bar(&self, len: u64, message: &str) -> indicatif::ProgressBar {
         let bar = if self.interactive && !self.quiet {
             indicatif::ProgressBar::new(len)

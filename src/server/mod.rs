@@ -300,17 +300,28 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Runs the server in the foreground until interrupted. With `dev`, seeds the demo org and
-/// accounts and prints their `export` lines once the port accepts connections.
-pub fn run(config: ServerConfig, dev: bool) -> anyhow::Result<()> {
+/// What `--dev` does with the seeded accounts once the port accepts connections: gets the
+/// server's URL and their tokens (the CLI prints them and writes profiles).
+pub type OnDev<'a> = &'a mut dyn FnMut(&str, &dev::DevTokens) -> anyhow::Result<()>;
+
+/// Runs the server in the foreground until interrupted. With `on_dev`, seeds the demo org and
+/// accounts first and hands their tokens over.
+pub fn run(config: ServerConfig, on_dev: Option<OnDev<'_>>) -> anyhow::Result<()> {
     runtime()?.block_on(async {
         let server = Server::bind(&config, Arc::new(SystemClock)).await?;
-        if dev {
-            let url = server.url();
-            let tokens = seed_dev(server.store().as_ref(), SystemClock.now()).await?;
-            print!("{}", tokens.export_lines(&url));
-            use std::io::Write;
-            std::io::stdout().flush().ok();
+        match on_dev {
+            Some(on_dev) => {
+                let url = server.url();
+                let tokens = seed_dev(server.store().as_ref(), SystemClock.now()).await?;
+                on_dev(&url, &tokens)?;
+            }
+            // A server nobody can sign in to: say how to make the first account.
+            None if server.store().count_operators().await? == 0 => tracing::warn!(
+                database = %store::redact_url(&config.db_url),
+                "this database has no operator yet: stop the server and run `supportctl server init` \
+                 with the same --db to create the first one (it prints its token once)"
+            ),
+            None => {}
         }
         server.serve(shutdown_signal()).await
     })

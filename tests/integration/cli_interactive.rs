@@ -291,3 +291,22 @@ fn revoke_from_a_pipe_asks_on_the_terminal() {
     assert_eq!(grant_status(&server, &ids[0]), "revoked");
     assert_eq!(grant_status(&server, &ids[1]), "revoked");
 }
+
+/// The chain's length is unknown until its end: `audit verify` counts events as it reads them
+/// and never shows a total it does not have (it once read 0/0, then 8/0).
+#[test]
+fn audit_verify_progress_counts_events_without_a_made_up_total() {
+    let server = TestServer::start();
+    grants(&server, 8);
+    let session = terminal(&server, &["audit", "verify"], true);
+    let (code, text) = finish(session);
+    assert_no_crash(&text);
+    assert_eq!(code, 0, "{text}");
+    for line in text.split(['\r', '\n']).filter(|l| l.contains("Verifying")) {
+        assert!(
+            !line.contains("/0"),
+            "a progress bar with no length: {line:?}\n{text}"
+        );
+        assert!(line.contains("events"), "{line:?}\n{text}");
+    }
+}

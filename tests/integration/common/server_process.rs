@@ -70,7 +70,13 @@ impl ServerProcess {
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(launch.log).unwrap());
         if launch.dev {
-            command.arg("--dev");
+            // `--dev` writes profiles and keyring entries: into a config dir of the test's own,
+            // and, with no keyring to be found, none at all.
+            command
+                .arg("--dev")
+                .env("SUPPORTCTL_CONFIG_DIR", launch.log.with_extension("config"))
+                .env("SUPPORTCTL_KEYRING", "secret-service")
+                .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus");
         }
         let mut child = command.spawn().unwrap();
         let mut tokens = None;
@@ -178,7 +184,8 @@ impl Drop for ServerProcess {
 }
 
 /// The address the server logs once it listens.
-fn wait_for_address(log: &Path, child: &mut Child) -> String {
+/// Waits until the server's log names the address it listens on; its URL.
+pub fn wait_for_address(log: &Path, child: &mut Child) -> String {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let text = std::fs::read_to_string(log).unwrap_or_default();
