@@ -1,5 +1,5 @@
 //! `supportctl grant revoke`: one, many (from stdin), or all of an org's active grants, in
-//! bulk requests; `--dry-run` says what would change.
+//! bulk requests; `--dry-run` asks the server what would change.
 
 use std::io::BufRead;
 
@@ -11,7 +11,7 @@ use super::grant::RevokeArgs;
 use crate::api::{
     Area, BulkRevoke, BulkRevokeResult, Grant, GrantStatusFilter, SessionStatusFilter, join_areas,
 };
-use crate::cli::client::{ApiClient, ClientError, GrantList, SessionList};
+use crate::cli::client::{ApiClient, GrantList, SessionList};
 use crate::cli::ui::{Cell, OutputFormat, Tabular};
 
 /// Ids per bulk request: the most the server takes in one, so that up to this many are
@@ -127,9 +127,7 @@ pub fn revoke(context: &mut Context, args: RevokeArgs) -> CommandResult {
                 reason: args.reason.clone(),
             },
         )?;
-        result.revoked.extend(part.revoked);
-        result.already_inactive.extend(part.already_inactive);
-        result.not_found.extend(part.not_found);
+        merge(&mut result, part);
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
@@ -141,8 +139,9 @@ fn finish_revoke(context: &mut Context, result: BulkRevokeResult) -> CommandResu
     // Nothing revoked (only unknown or inactive ids) is no success to announce.
     if revoked > 0 {
         context.ui.success(&format!(
-            "Revoked {revoked} grant{}",
-            if revoked == 1 { "" } else { "s" }
+            "Revoked {}, {}",
+            count(revoked, "grant"),
+            ending(result.sessions_ended)
         ));
     }
     for id in &result.already_inactive {
@@ -199,6 +198,8 @@ fn outcomes(result: &BulkRevokeResult, revoked: &'static str) -> Vec<RevokeOutco
     all
 }
 
+/// The server's answer to the same bulk requests the real run would send, with
+/// `dry_run=true`: the same checks, the same exit code, nothing changed.
 fn dry_run_revoke(
     context: &mut Context,
     connection: &mut Connection,
@@ -206,28 +207,34 @@ fn dry_run_revoke(
     args: &RevokeArgs,
     ids: &[String],
 ) -> CommandResult {
-    let mut result = BulkRevokeResult::default();
-    if args.all {
-        let active = active_grants(&connection.client, org)?;
-        result.revoked = active.into_iter().map(|grant| grant.id).collect();
+    let result = if args.all {
+        connection.client.bulk_revoke_dry_run(
+            org,
+            &BulkRevoke {
+                ids: None,
+                all: Some(true),
+                reason: args.reason.clone(),
+            },
+        )?
     } else {
-        let bar = context.ui.spinner_or_bar(ids.len() as u64, "Checking");
-        for id in ids {
-            match connection.client.get_grant(org, id) {
-                Ok(grant) if grant.status == crate::api::GrantStatus::Active => {
-                    result.revoked.push(grant.id)
-                }
-                Ok(grant) => result.already_inactive.push(grant.id),
-                Err(ClientError::Api { status: 404, .. }) => result.not_found.push(id.clone()),
-                Err(error) => return Err(error.into()),
-            }
-            bar.inc(1);
+        let mut result = BulkRevokeResult::default();
+        for chunk in ids.chunks(REVOKE_CHUNK) {
+            let part = connection.client.bulk_revoke_dry_run(
+                org,
+                &BulkRevoke {
+                    ids: Some(chunk.to_vec()),
+                    all: None,
+                    reason: args.reason.clone(),
+                },
+            )?;
+            merge(&mut result, part);
         }
-        bar.finish_and_clear();
-    }
+        result
+    };
     context.ui.note(&format!(
-        "Dry run: would revoke {} grant(s); {} already inactive, {} not found. Nothing was changed.",
-        result.revoked.len(),
+        "Dry run: would revoke {}, {}; {} already inactive, {} not found. Nothing was changed.",
+        count(result.revoked.len(), "grant"),
+        ending(result.sessions_ended),
         result.already_inactive.len(),
         result.not_found.len()
     ));
@@ -239,6 +246,27 @@ fn dry_run_revoke(
     }
     // The exit code the real run would have.
     unknown_ids(&result)
+}
+
+fn merge(result: &mut BulkRevokeResult, part: BulkRevokeResult) {
+    result.revoked.extend(part.revoked);
+    result.already_inactive.extend(part.already_inactive);
+    result.not_found.extend(part.not_found);
+    result.sessions_ended += part.sessions_ended;
+}
+
+/// "1 grant", "3 grants".
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// What a revocation does to sessions: "ending 2 active sessions".
+fn ending(sessions: i64) -> String {
+    match sessions {
+        0 => "ending no active session".to_owned(),
+        1 => "ending 1 active session".to_owned(),
+        n => format!("ending {n} active sessions"),
+    }
 }
 
 /// Every active grant of `org`, all pages.
