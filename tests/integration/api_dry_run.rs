@@ -122,7 +122,8 @@ fn a_dry_run_grant_is_the_grant_that_would_be_created_and_nothing_more(backend: 
 fn dry_run_extend_and_revoke_show_the_grant_as_it_would_be(backend: Backend) {
     let (server, webhook) = server_with_webhook(backend);
     let admin = admin(&server);
-    let id = admin.grant(json!({"level": "member", "duration_seconds": 3600, "reason": "r"}));
+    // Longer than the expiry warning (1 h): no `grant.expiring` delivery comes meanwhile.
+    let id = admin.grant(json!({"level": "member", "duration_seconds": 4 * 3600, "reason": "r"}));
     let (_, token) = support(&server).open(json!({"grant_id": id, "reason": "work"}));
     let original = get_grant(&admin, ACME, &id);
     let before = state(&server, &webhook);
