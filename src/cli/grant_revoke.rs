@@ -8,10 +8,8 @@ use serde::Serialize;
 use super::context::{Connection, Context};
 use super::error::{CommandError, CommandResult};
 use super::grant::RevokeArgs;
-use crate::api::{
-    Area, BulkRevoke, BulkRevokeResult, Grant, GrantStatusFilter, SessionStatusFilter, join_areas,
-};
-use crate::cli::client::{ApiClient, GrantList, SessionList};
+use crate::api::{Area, BulkRevoke, BulkRevokeResult, join_areas};
+use crate::cli::client::ApiClient;
 use crate::cli::ui::{Cell, OutputFormat, Tabular};
 
 /// Ids per bulk request: the most the server takes in one, so that up to this many are
@@ -79,16 +77,17 @@ pub fn revoke(context: &mut Context, args: RevokeArgs) -> CommandResult {
         // The count is for the person confirming; with --yes nobody reads it, so the
         // server's one transaction is the whole job.
         if !context.ui.assume_yes() {
-            let active = active_grants(&connection.client, &org)?;
-            if active.is_empty() {
+            let would = preview(&connection.client, &org, &args, &ids)?;
+            if would.revoked.is_empty() {
                 context.ui.note(&format!(
                     "Org {org} has no active grants; nothing to revoke."
                 ));
                 return print_outcomes(context, &BulkRevokeResult::default());
             }
             if !context.ui.confirm(&format!(
-                "Revoke all {} active grants of org {org}? Their sessions end at once.",
-                active.len()
+                "Revoke all {} active grants of org {org}? This {}.",
+                would.revoked.len(),
+                ends(Some(would.sessions_ended))
             ))? {
                 return Err(CommandError::cancelled());
             }
@@ -112,7 +111,7 @@ pub fn revoke(context: &mut Context, args: RevokeArgs) -> CommandResult {
     if !context.ui.assume_yes()
         && !context
             .ui
-            .confirm(&revoke_question(&connection, &org, &ids))?
+            .confirm(&revoke_question(&connection, &org, &args, &ids))?
     {
         return Err(CommandError::cancelled());
     }
@@ -200,6 +199,38 @@ fn outcomes(result: &BulkRevokeResult, revoked: &'static str) -> Vec<RevokeOutco
 
 /// The server's answer to the same bulk requests the real run would send, with
 /// `dry_run=true`: the same checks, the same exit code, nothing changed.
+fn preview(
+    client: &ApiClient,
+    org: &str,
+    args: &RevokeArgs,
+    ids: &[String],
+) -> CommandResult<BulkRevokeResult> {
+    if args.all {
+        return Ok(client.bulk_revoke_dry_run(
+            org,
+            &BulkRevoke {
+                ids: None,
+                all: Some(true),
+                reason: args.reason.clone(),
+            },
+        )?);
+    }
+    let mut result = BulkRevokeResult::default();
+    for chunk in ids.chunks(REVOKE_CHUNK) {
+        let part = client.bulk_revoke_dry_run(
+            org,
+            &BulkRevoke {
+                ids: Some(chunk.to_vec()),
+                all: None,
+                reason: args.reason.clone(),
+            },
+        )?;
+        merge(&mut result, part);
+    }
+    Ok(result)
+}
+
+/// `--dry-run`: what [`preview`] says, printed as the real run prints its outcome.
 fn dry_run_revoke(
     context: &mut Context,
     connection: &mut Connection,
@@ -207,30 +238,7 @@ fn dry_run_revoke(
     args: &RevokeArgs,
     ids: &[String],
 ) -> CommandResult {
-    let result = if args.all {
-        connection.client.bulk_revoke_dry_run(
-            org,
-            &BulkRevoke {
-                ids: None,
-                all: Some(true),
-                reason: args.reason.clone(),
-            },
-        )?
-    } else {
-        let mut result = BulkRevokeResult::default();
-        for chunk in ids.chunks(REVOKE_CHUNK) {
-            let part = connection.client.bulk_revoke_dry_run(
-                org,
-                &BulkRevoke {
-                    ids: Some(chunk.to_vec()),
-                    all: None,
-                    reason: args.reason.clone(),
-                },
-            )?;
-            merge(&mut result, part);
-        }
-        result
-    };
+    let result = preview(&connection.client, org, args, ids)?;
     context.ui.note(&format!(
         "Dry run: would revoke {}, {}; {} already inactive, {} not found. Nothing was changed.",
         count(result.revoked.len(), "grant"),
@@ -269,27 +277,30 @@ fn ending(sessions: i64) -> String {
     }
 }
 
-/// Every active grant of `org`, all pages.
-fn active_grants(client: &ApiClient, org: &str) -> CommandResult<Vec<Grant>> {
-    Ok(client.list_grants(GrantList::Org(org), GrantStatusFilter::Active, None)?)
+/// What the confirmed revocation ends, as the server counted it in a dry run ("ends 2
+/// active sessions at once"); `None` when that count could not be had.
+fn ends(sessions: Option<i64>) -> String {
+    match sessions {
+        None => "ends their sessions at once".to_owned(),
+        Some(0) => "ends no active session".to_owned(),
+        Some(1) => "ends 1 active session at once".to_owned(),
+        Some(n) => format!("ends {n} active sessions at once"),
+    }
 }
 
 /// What revoking `ids` does, for the person confirming: the grant's level and areas, and the
-/// sessions it ends ("ends 2 active sessions"). Lookups that fail leave the details out.
-fn revoke_question(connection: &Connection, org: &str, ids: &[String]) -> String {
-    let sessions = connection
-        .client
-        .list_sessions(SessionList::Org(org), SessionStatusFilter::Active, None)
-        .unwrap_or_default();
-    let ending = sessions
-        .iter()
-        .filter(|session| ids.contains(&session.grant_id))
-        .count();
-    let ends = match ending {
-        0 => "ends no active session".to_owned(),
-        1 => "ends 1 active session at once".to_owned(),
-        n => format!("ends {n} active sessions at once"),
-    };
+/// sessions it ends (the server's dry run of the same request). Lookups that fail leave the
+/// details out.
+fn revoke_question(
+    connection: &Connection,
+    org: &str,
+    args: &RevokeArgs,
+    ids: &[String],
+) -> String {
+    let sessions = preview(&connection.client, org, args, ids)
+        .ok()
+        .map(|would| would.sessions_ended);
+    let ends = ends(sessions);
     if let [id] = ids
         && let Ok(grant) = connection.client.get_grant(org, id)
     {
