@@ -1431,7 +1431,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__grant__subcmd__extend)
-            opts="-o -q -y -v -h -V --org --by --for --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-o -q -y -v -h -V --org --by --for --dry-run --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2975,7 +2975,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__org__subcmd__policy__subcmd__set)
-            opts="-o -q -y -v -h -V --org --max-grant --default-grant --max-session-ttl --levels --areas --require-ticket --direct-grants --accept-requests --approvals --request-ttl --expiry-warning --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-o -q -y -v -h -V --org --max-grant --default-grant --max-session-ttl --levels --areas --require-ticket --direct-grants --accept-requests --approvals --request-ttl --expiry-warning --dry-run --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3325,7 +3325,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__request__subcmd__approve)
-            opts="-o -q -y -v -h -V --org --level --areas --for --comment --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-o -q -y -v -h -V --org --level --areas --for --comment --dry-run --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3483,7 +3483,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__request__subcmd__deny)
-            opts="-o -q -y -v -h -V --org --comment --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-o -q -y -v -h -V --org --comment --dry-run --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -164,7 +164,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_
 always\t''
 never\t''"
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from create" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from create" -l dry-run -d 'Show what would be created, and create nothing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from create" -l dry-run -d 'Ask the server what would be created (every check of a real grant), and create nothing'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from create" -l json -d 'Same as `-o json`'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from create" -s y -l yes -d 'Assume yes at every confirmation'
@@ -254,6 +254,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_
 always\t''
 never\t''"
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from extend" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from extend" -l dry-run -d 'Ask the server when the grant would end (every check of a real extension), and change nothing'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from extend" -l json -d 'Same as `-o json`'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from extend" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from extend" -s y -l yes -d 'Assume yes at every confirmation'
@@ -275,7 +276,7 @@ always\t''
 never\t''"
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from revoke" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from revoke" -l all -d 'Revoke every active grant of the org'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from revoke" -l dry-run -d 'Show what would be revoked, and revoke nothing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from revoke" -l dry-run -d 'Ask the server what would be revoked and which sessions would end, and revoke nothing'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from revoke" -l json -d 'Same as `-o json`'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from revoke" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from revoke" -s y -l yes -d 'Assume yes at every confirmation'
@@ -297,7 +298,7 @@ always\t''
 never\t''"
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from rm" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from rm" -l all -d 'Revoke every active grant of the org'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from rm" -l dry-run -d 'Show what would be revoked, and revoke nothing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from rm" -l dry-run -d 'Ask the server what would be revoked and which sessions would end, and revoke nothing'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from rm" -l json -d 'Same as `-o json`'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from rm" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from rm" -s y -l yes -d 'Assume yes at every confirmation'
@@ -467,6 +468,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fis
 always\t''
 never\t''"
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -l dry-run -d 'Ask the server what approving would do (every check of a real approval), and change nothing'
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -l json -d 'Same as `-o json`'
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -s y -l yes -d 'Assume yes at every confirmation'
@@ -487,6 +489,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fis
 always\t''
 never\t''"
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from deny" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from deny" -l dry-run -d 'Ask the server whether the request can be denied, and change nothing'
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from deny" -l json -d 'Same as `-o json`'
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from deny" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from deny" -s y -l yes -d 'Assume yes at every confirmation'

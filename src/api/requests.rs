@@ -154,6 +154,27 @@ pub struct BulkRevokeResult {
     pub already_inactive: Vec<String>,
     /// Ids that name no grant of this org.
     pub not_found: Vec<String>,
+    /// Active sessions that ended with the revoked grants.
+    #[serde(default)]
+    pub sessions_ended: i64,
+}
+
+/// Query of the routes that change something and can preview the change instead.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DryRunQuery {
+    /// `true`: check everything the change would check and answer what it would do, with the
+    /// same refusals, but change nothing (no rows, no audit event, no webhook delivery).
+    /// Identifiers the change would create (a grant's id) name nothing afterwards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+impl DryRunQuery {
+    pub fn is_dry_run(self) -> bool {
+        self.dry_run == Some(true)
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]

@@ -1,6 +1,7 @@
 //! A blocking HTTP client for the API. Blocking on purpose: the CLI does one thing at a time,
 //! and must never run inside the server's tokio runtime.
 
+mod dry_run;
 mod requests;
 mod webhooks;
 
@@ -366,7 +367,7 @@ impl ApiClient {
     }
 
     pub fn create_grant(&self, org: &str, body: &CreateGrant) -> ClientResult<Grant> {
-        self.post(&format!("v1/orgs/{}/grants", seg(org)), body)
+        self.post(&grants_path(org), body)
     }
 
     /// The grants of `scope` with `status`, newest first: all of them, or the first `max`.
@@ -378,7 +379,7 @@ impl ApiClient {
     ) -> ClientResult<Vec<Grant>> {
         let path = match scope {
             GrantList::Usable => "v1/grants".to_owned(),
-            GrantList::Org(org) => format!("v1/orgs/{}/grants", seg(org)),
+            GrantList::Org(org) => grants_path(org),
         };
         self.list_all(&path, &[("status", status.to_string())], max)
     }
@@ -389,7 +390,7 @@ impl ApiClient {
 
     pub fn extend_grant(&self, org: &str, id: &str, seconds: i64) -> ClientResult<Grant> {
         self.post(
-            &format!("v1/orgs/{}/grants/{}/extend", seg(org), seg(id)),
+            &extend_path(org, id),
             &ExtendGrant {
                 duration_seconds: seconds,
             },
@@ -397,7 +398,7 @@ impl ApiClient {
     }
 
     pub fn bulk_revoke(&self, org: &str, body: &BulkRevoke) -> ClientResult<BulkRevokeResult> {
-        self.post(&format!("v1/orgs/{}/grants/revoke", seg(org)), body)
+        self.post(&bulk_revoke_path(org), body)
     }
 
     pub fn open_session(&self, org: &str, body: &OpenSession) -> ClientResult<SessionWithToken> {
@@ -546,6 +547,27 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 }
 
 /// `v1/orgs/{org}/webhooks/{id}` and then `rest`.
+fn grants_path(org: &str) -> String {
+    format!("v1/orgs/{}/grants", seg(org))
+}
+
+fn extend_path(org: &str, id: &str) -> String {
+    format!("v1/orgs/{}/grants/{}/extend", seg(org), seg(id))
+}
+
+fn bulk_revoke_path(org: &str) -> String {
+    format!("v1/orgs/{}/grants/revoke", seg(org))
+}
+
+fn policy_path(org: &str) -> String {
+    format!("v1/orgs/{}/policy", seg(org))
+}
+
+/// `decision`: `approve` or `deny`.
+fn decide_path(org: &str, id: &str, decision: &str) -> String {
+    format!("v1/orgs/{}/requests/{}/{decision}", seg(org), seg(id))
+}
+
 fn webhook_path(org: &str, id: &str, rest: &str) -> String {
     format!("v1/orgs/{}/webhooks/{}{rest}", seg(org), seg(id))
 }

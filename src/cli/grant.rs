@@ -76,7 +76,7 @@ pub struct CreateArgs {
     /// Your support case reference.
     #[arg(long, value_name = "REF")]
     pub ticket: Option<String>,
-    /// Show what would be created, and create nothing.
+    /// Ask the server what would be created (every check of a real grant), and create nothing.
     #[arg(long)]
     pub dry_run: bool,
 }
@@ -111,6 +111,10 @@ pub struct ExtendArgs {
     /// How much later the grant should end, e.g. 4h (`--by` is the same).
     #[arg(long = "for", visible_alias = "by", value_name = "DURATION", value_parser = parse_duration)]
     pub by: i64,
+    /// Ask the server when the grant would end (every check of a real extension), and change
+    /// nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -131,7 +135,7 @@ pub struct RevokeArgs {
     /// Why (recorded in the audit log).
     #[arg(long)]
     pub reason: Option<String>,
-    /// Show what would be revoked, and revoke nothing.
+    /// Ask the server what would be revoked and which sessions would end, and revoke nothing.
     #[arg(long)]
     pub dry_run: bool,
 }
@@ -166,23 +170,17 @@ fn create(context: &mut Context, args: CreateArgs) -> CommandResult {
         complete_create(&args)?
     };
     if args.dry_run {
+        let grant = connection.client.create_grant_dry_run(&org, &request)?;
+        let seconds = grant.expires_at.as_second() - grant.created_at.as_second();
         context.ui.note(&format!(
-            "Dry run: would grant {} access to org {org} ({}) {}; nothing was changed.",
-            request.level,
-            join_areas(request.areas.as_deref().unwrap_or(&Area::ALL)),
-            match (request.duration_seconds, request.expires_at) {
-                (Some(seconds), _) => format!(
-                    "for {}",
-                    crate::cli::ui::spoken_duration(seconds.unsigned_abs())
-                ),
-                (_, Some(until)) => format!("until {}", crate::cli::table::local_full(until)),
-                _ => "for the server's default duration".to_owned(),
-            }
+            "Dry run: would grant {} access to org {} ({}) for {}, until {}; nothing was changed.",
+            grant.level,
+            grant.org,
+            join_areas(&grant.areas),
+            crate::cli::ui::spoken_duration(seconds.unsigned_abs()),
+            crate::cli::table::local_full(grant.expires_at)
         ));
-        if context.ui.format() == OutputFormat::Json {
-            context.ui.json(&request)?;
-        }
-        return Ok(());
+        return Ok(context.ui.preview(&grant)?);
     }
     let grant = loop {
         match connection.client.create_grant(&org, &request) {
@@ -306,7 +304,21 @@ fn show(context: &mut Context, args: ShowArgs) -> CommandResult {
 fn extend(context: &mut Context, args: ExtendArgs) -> CommandResult {
     let mut connection = context.connect()?;
     let org = args.org.resolve(&mut connection)?;
-    let grant = connection.client.extend_grant(&org, &args.id, args.by)?;
+    let grant = if args.dry_run {
+        connection
+            .client
+            .extend_grant_dry_run(&org, &args.id, args.by)?
+    } else {
+        connection.client.extend_grant(&org, &args.id, args.by)?
+    };
+    if args.dry_run {
+        context.ui.note(&format!(
+            "Dry run: grant {} would end {}; nothing was changed.",
+            grant.id,
+            crate::cli::table::local_full(grant.expires_at)
+        ));
+        return Ok(context.ui.preview(&grant)?);
+    }
     context.ui.success(&format!(
         "Grant {} now ends {}",
         grant.id,

@@ -1,5 +1,5 @@
 //! `supportctl grant revoke`: one, many (from stdin), or all of an org's active grants, in
-//! bulk requests; `--dry-run` says what would change.
+//! bulk requests; `--dry-run` asks the server what would change.
 
 use std::io::BufRead;
 
@@ -8,10 +8,8 @@ use serde::Serialize;
 use super::context::{Connection, Context};
 use super::error::{CommandError, CommandResult};
 use super::grant::RevokeArgs;
-use crate::api::{
-    Area, BulkRevoke, BulkRevokeResult, Grant, GrantStatusFilter, SessionStatusFilter, join_areas,
-};
-use crate::cli::client::{ApiClient, ClientError, GrantList, SessionList};
+use crate::api::{Area, BulkRevoke, BulkRevokeResult, join_areas};
+use crate::cli::client::{ApiClient, ClientError};
 use crate::cli::ui::{Cell, OutputFormat, Tabular};
 
 /// Ids per bulk request: the most the server takes in one, so that up to this many are
@@ -79,16 +77,17 @@ pub fn revoke(context: &mut Context, args: RevokeArgs) -> CommandResult {
         // The count is for the person confirming; with --yes nobody reads it, so the
         // server's one transaction is the whole job.
         if !context.ui.assume_yes() {
-            let active = active_grants(&connection.client, &org)?;
-            if active.is_empty() {
+            let would = preview(&connection.client, &org, &args, &ids)?;
+            if would.revoked.is_empty() {
                 context.ui.note(&format!(
                     "Org {org} has no active grants; nothing to revoke."
                 ));
                 return print_outcomes(context, &BulkRevokeResult::default());
             }
             if !context.ui.confirm(&format!(
-                "Revoke all {} active grants of org {org}? Their sessions end at once.",
-                active.len()
+                "Revoke all {} active grants of org {org}? This {}.",
+                would.revoked.len(),
+                ends(Some(would.sessions_ended))
             ))? {
                 return Err(CommandError::cancelled());
             }
@@ -112,7 +111,7 @@ pub fn revoke(context: &mut Context, args: RevokeArgs) -> CommandResult {
     if !context.ui.assume_yes()
         && !context
             .ui
-            .confirm(&revoke_question(&connection, &org, &ids)?)?
+            .confirm(&revoke_question(&connection, &org, &args, &ids)?)?
     {
         return Err(CommandError::cancelled());
     }
@@ -127,9 +126,7 @@ pub fn revoke(context: &mut Context, args: RevokeArgs) -> CommandResult {
                 reason: args.reason.clone(),
             },
         )?;
-        result.revoked.extend(part.revoked);
-        result.already_inactive.extend(part.already_inactive);
-        result.not_found.extend(part.not_found);
+        merge(&mut result, part);
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
@@ -141,8 +138,9 @@ fn finish_revoke(context: &mut Context, result: BulkRevokeResult) -> CommandResu
     // Nothing revoked (only unknown or inactive ids) is no success to announce.
     if revoked > 0 {
         context.ui.success(&format!(
-            "Revoked {revoked} grant{}",
-            if revoked == 1 { "" } else { "s" }
+            "Revoked {}, {}",
+            count(revoked, "grant"),
+            ending(result.sessions_ended)
         ));
     }
     for id in &result.already_inactive {
@@ -204,6 +202,40 @@ fn outcomes(result: &BulkRevokeResult, revoked: &'static str) -> Vec<RevokeOutco
     all
 }
 
+/// The server's answer to the same bulk requests the real run would send, with
+/// `dry_run=true`: the same checks, the same exit code, nothing changed.
+fn preview(
+    client: &ApiClient,
+    org: &str,
+    args: &RevokeArgs,
+    ids: &[String],
+) -> CommandResult<BulkRevokeResult> {
+    if args.all {
+        return Ok(client.bulk_revoke_dry_run(
+            org,
+            &BulkRevoke {
+                ids: None,
+                all: Some(true),
+                reason: args.reason.clone(),
+            },
+        )?);
+    }
+    let mut result = BulkRevokeResult::default();
+    for chunk in ids.chunks(REVOKE_CHUNK) {
+        let part = client.bulk_revoke_dry_run(
+            org,
+            &BulkRevoke {
+                ids: Some(chunk.to_vec()),
+                all: None,
+                reason: args.reason.clone(),
+            },
+        )?;
+        merge(&mut result, part);
+    }
+    Ok(result)
+}
+
+/// `--dry-run`: what [`preview`] says, printed as the real run prints its outcome.
 fn dry_run_revoke(
     context: &mut Context,
     connection: &mut Connection,
@@ -211,28 +243,11 @@ fn dry_run_revoke(
     args: &RevokeArgs,
     ids: &[String],
 ) -> CommandResult {
-    let mut result = BulkRevokeResult::default();
-    if args.all {
-        let active = active_grants(&connection.client, org)?;
-        result.revoked = active.into_iter().map(|grant| grant.id).collect();
-    } else {
-        let bar = context.ui.spinner_or_bar(ids.len() as u64, "Checking");
-        for id in ids {
-            match connection.client.get_grant(org, id) {
-                Ok(grant) if grant.status == crate::api::GrantStatus::Active => {
-                    result.revoked.push(grant.id)
-                }
-                Ok(grant) => result.already_inactive.push(grant.id),
-                Err(ClientError::Api { status: 404, .. }) => result.not_found.push(id.clone()),
-                Err(error) => return Err(error.into()),
-            }
-            bar.inc(1);
-        }
-        bar.finish_and_clear();
-    }
+    let result = preview(&connection.client, org, args, ids)?;
     context.ui.note(&format!(
-        "Dry run: would revoke {} grant(s); {} already inactive, {} not found. Nothing was changed.",
-        result.revoked.len(),
+        "Dry run: would revoke {}, {}; {} already inactive, {} not found. Nothing was changed.",
+        count(result.revoked.len(), "grant"),
+        ending(result.sessions_ended),
         result.already_inactive.len(),
         result.not_found.len()
     ));
@@ -246,28 +261,52 @@ fn dry_run_revoke(
     unknown_ids(&result)
 }
 
-/// Every active grant of `org`, all pages.
-fn active_grants(client: &ApiClient, org: &str) -> CommandResult<Vec<Grant>> {
-    Ok(client.list_grants(GrantList::Org(org), GrantStatusFilter::Active, None)?)
+fn merge(result: &mut BulkRevokeResult, part: BulkRevokeResult) {
+    result.revoked.extend(part.revoked);
+    result.already_inactive.extend(part.already_inactive);
+    result.not_found.extend(part.not_found);
+    result.sessions_ended += part.sessions_ended;
+}
+
+/// "1 grant", "3 grants".
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// What a revocation does to sessions: "ending 2 active sessions".
+fn ending(sessions: i64) -> String {
+    match sessions {
+        0 => "ending no active session".to_owned(),
+        1 => "ending 1 active session".to_owned(),
+        n => format!("ending {n} active sessions"),
+    }
+}
+
+/// What the confirmed revocation ends, as the server counted it in a dry run ("ends 2
+/// active sessions at once"); `None` when that count could not be had.
+fn ends(sessions: Option<i64>) -> String {
+    match sessions {
+        None => "ends their sessions at once".to_owned(),
+        Some(0) => "ends no active session".to_owned(),
+        Some(1) => "ends 1 active session at once".to_owned(),
+        Some(n) => format!("ends {n} active sessions at once"),
+    }
 }
 
 /// What revoking `ids` does, for the person confirming: the grant's level and areas, and the
-/// sessions it ends ("ends 2 active sessions"). Lookups that fail leave the details out, but
-/// one id that names no grant is not found at once: there is nothing to ask about.
-fn revoke_question(connection: &Connection, org: &str, ids: &[String]) -> CommandResult<String> {
-    let sessions = connection
-        .client
-        .list_sessions(SessionList::Org(org), SessionStatusFilter::Active, None)
-        .unwrap_or_default();
-    let ending = sessions
-        .iter()
-        .filter(|session| ids.contains(&session.grant_id))
-        .count();
-    let ends = match ending {
-        0 => "ends no active session".to_owned(),
-        1 => "ends 1 active session at once".to_owned(),
-        n => format!("ends {n} active sessions at once"),
-    };
+/// sessions it ends (the server's dry run of the same request). Lookups that fail leave the
+/// details out, but one id that names no grant is not found at once: there is nothing to ask
+/// about.
+fn revoke_question(
+    connection: &Connection,
+    org: &str,
+    args: &RevokeArgs,
+    ids: &[String],
+) -> CommandResult<String> {
+    let sessions = preview(&connection.client, org, args, ids)
+        .ok()
+        .map(|would| would.sessions_ended);
+    let ends = ends(sessions);
     let one = match ids {
         [id] => match connection.client.get_grant(org, id) {
             Err(ClientError::Api { status: 404, .. }) => return Err(not_found(id)),

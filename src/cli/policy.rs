@@ -70,6 +70,10 @@ pub struct SetArgs {
     /// How long before a grant ends to warn, e.g. 1h (0: never).
     #[arg(long, value_name = "DURATION", value_parser = parse_warning)]
     pub expiry_warning: Option<i64>,
+    /// Ask the server what the policy would become (every check of a real change), and change
+    /// nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 fn parse_approval(text: &str) -> Result<(Level, i64), String> {
@@ -221,7 +225,12 @@ fn change(context: &mut Context, args: SetArgs) -> CommandResult {
         return Err(CommandError::usage("nothing to change")
             .with_hint("name at least one setting; see `supportctl org policy set --help`"));
     }
-    let after = match connection.client.put_org_policy(&org, &put) {
+    let answer = if args.dry_run {
+        connection.client.put_org_policy_dry_run(&org, &put)
+    } else {
+        connection.client.put_org_policy(&org, &put)
+    };
+    let after = match answer {
         Ok(after) => after,
         Err(ClientError::Api {
             status: 409,
@@ -232,6 +241,15 @@ fn change(context: &mut Context, args: SetArgs) -> CommandResult {
         }
         Err(error) => return Err(error.into()),
     };
+    if args.dry_run {
+        context.ui.note(&format!(
+            "Dry run: org {org}'s policy would become version {} (changed: {}); nothing was \
+             changed.",
+            after.version,
+            changed.join(", ")
+        ));
+        return Ok(context.ui.preview(&after)?);
+    }
     context.ui.success(&format!(
         "Org {org}'s policy is now version {} (changed: {})",
         after.version,

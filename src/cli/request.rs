@@ -133,6 +133,10 @@ pub struct ApproveArgs {
     /// A note for the engineer and the audit log.
     #[arg(long)]
     pub comment: Option<String>,
+    /// Ask the server what approving would do (every check of a real approval), and change
+    /// nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -145,6 +149,9 @@ pub struct DenyArgs {
     /// Why (required: the engineer reads it).
     #[arg(long)]
     pub comment: String,
+    /// Ask the server whether the request can be denied, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -287,23 +294,25 @@ fn approve(context: &mut Context, args: ApproveArgs) -> CommandResult {
     let mut connection = context.connect()?;
     let org = connection.org(args.org.org.as_deref())?;
     let request = connection.client.get_request(Some(&org), &args.id, 0)?;
-    if !context.ui.confirm(&format!(
-        "Approve {}'s request {} for {} access on {} for {}{}?",
-        request.requester,
-        request.id,
-        args.level.unwrap_or(request.level),
-        join_areas(args.areas.as_deref().unwrap_or(&request.areas)),
-        spoken_duration(
-            args.duration
-                .unwrap_or(request.duration_seconds)
-                .unsigned_abs()
-        ),
-        request
-            .ticket
-            .as_deref()
-            .map(|t| format!(" (ticket {t})"))
-            .unwrap_or_default()
-    ))? {
+    if !args.dry_run
+        && !context.ui.confirm(&format!(
+            "Approve {}'s request {} for {} access on {} for {}{}?",
+            request.requester,
+            request.id,
+            args.level.unwrap_or(request.level),
+            join_areas(args.areas.as_deref().unwrap_or(&request.areas)),
+            spoken_duration(
+                args.duration
+                    .unwrap_or(request.duration_seconds)
+                    .unsigned_abs()
+            ),
+            request
+                .ticket
+                .as_deref()
+                .map(|t| format!(" (ticket {t})"))
+                .unwrap_or_default()
+        ))?
+    {
         return Err(CommandError::usage("not confirmed; nothing was approved"));
     }
     let body = ApproveRequest {
@@ -312,6 +321,25 @@ fn approve(context: &mut Context, args: ApproveArgs) -> CommandResult {
         areas: args.areas,
         duration_seconds: args.duration,
     };
+    if args.dry_run {
+        let request = connection
+            .client
+            .approve_request_dry_run(&org, &args.id, &body)?;
+        context.ui.note(&match &request.grant_id {
+            Some(_) => format!(
+                "Dry run: would approve request {} of {} and grant the access; nothing was \
+                 changed.",
+                request.id, request.requester
+            ),
+            None => format!(
+                "Dry run: would record approval {} of {} of request {}; nothing was changed.",
+                request.approvals.len(),
+                request.approvals_required,
+                request.id
+            ),
+        });
+        return Ok(context.ui.preview(&request)?);
+    }
     let request = connection.client.approve_request(&org, &args.id, &body)?;
     report_approval(context, &request);
     if context.ui.format() != OutputFormat::Table || context.ui.quiet() {
@@ -342,6 +370,16 @@ fn deny(context: &mut Context, args: DenyArgs) -> CommandResult {
     }
     let mut connection = context.connect()?;
     let org = connection.org(args.org.org.as_deref())?;
+    if args.dry_run {
+        let request = connection
+            .client
+            .deny_request_dry_run(&org, &args.id, &args.comment)?;
+        context.ui.note(&format!(
+            "Dry run: would deny request {} of {}; nothing was changed.",
+            request.id, request.requester
+        ));
+        return Ok(context.ui.preview(&request)?);
+    }
     let request = connection
         .client
         .deny_request(&org, &args.id, &args.comment)?;

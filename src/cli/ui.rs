@@ -316,6 +316,15 @@ impl Ui {
         Ok(())
     }
 
+    /// A dry run's answer, where a script reads stdout (JSON, TSV); on a terminal the "Dry
+    /// run:" note says it, and `--quiet` prints nothing (the ids in a preview name nothing).
+    pub fn preview<T: Tabular>(&mut self, item: &T) -> io::Result<()> {
+        if self.format != OutputFormat::Table && !self.quiet {
+            self.one(item)?;
+        }
+        Ok(())
+    }
+
     /// Something new: on a terminal the success line and then the new row; elsewhere the row.
     pub fn created<T: Tabular>(&mut self, success: &str, item: &T) -> io::Result<()> {
         if self.format == OutputFormat::Table && !self.quiet {

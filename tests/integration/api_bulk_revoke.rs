@@ -111,6 +111,7 @@ fn bulk_revoke_all_revokes_every_active_grant_of_the_org_and_nothing_else(backen
     );
     assert_eq!(reply.body["already_inactive"], json!([]));
     assert_eq!(reply.body["not_found"], json!([]));
+    assert_eq!(reply.body["sessions_ended"], 3);
 
     assert!(admin.all("/v1/orgs/acme/grants").is_empty());
     assert_eq!(
@@ -128,7 +129,7 @@ fn bulk_revoke_all_revokes_every_active_grant_of_the_org_and_nothing_else(backen
     let again = admin.post("/v1/orgs/acme/grants/revoke", json!({"all": true}));
     assert_eq!(
         again.body,
-        json!({"revoked": [], "already_inactive": [], "not_found": []})
+        json!({"revoked": [], "already_inactive": [], "not_found": [], "sessions_ended": 0})
     );
 }
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use supportctl::api::Level;
-use supportctl::server::store::{NewGrant, NewSession, Principal};
+use supportctl::server::store::{NewGrant, NewSession, Principal, WriteMode};
 use supportctl::server::tokens::{hash_token, new_session_token};
 
 use crate::common::fixtures::*;
@@ -55,7 +55,10 @@ fn seed_grants(server: &TestServer, admin: &Principal, n: usize) {
                 // The org keeps the default policy, version 0.
                 policy_version: 0,
             };
-            store.create_grant(admin, ACME, &grant, now).await.unwrap();
+            store
+                .create_grant(admin, ACME, &grant, now, WriteMode::Commit)
+                .await
+                .unwrap();
         }
     });
 }

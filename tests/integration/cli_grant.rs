@@ -274,7 +274,8 @@ fn dry_runs_change_nothing() {
     let ids = grants(&server, 2);
     let events_before = audit_events(&server).len();
 
-    let out = server
+    // The server checks a dry run as it checks the real grant: 90 days is over its 30.
+    server
         .as_admin()
         .args([
             "grant",
@@ -286,10 +287,24 @@ fn dry_runs_change_nothing() {
             "--dry-run",
         ])
         .args(["--for", "90d"])
+        .fails(6)
+        .stderr_has("--for 90d is over the 30d maximum");
+    let out = server
+        .as_admin()
+        .args([
+            "grant",
+            "create",
+            "--level",
+            "member",
+            "--reason",
+            "Try",
+            "--dry-run",
+        ])
+        .args(["--for", "4h", "--areas", "chats"])
         .ok();
-    out.stderr_has("Dry run")
-        .stderr_has("for 90d;")
-        .stdout_empty();
+    // Piped: the preview as a TSV row, as the real grant would be printed.
+    out.stderr_has("Dry run: would grant member access to org acme (chats) for 4h, until")
+        .stdout_has("\tactive\tmember\tchats\t");
     let out = server
         .as_admin()
         .args([

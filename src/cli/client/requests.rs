@@ -6,11 +6,11 @@ impl ApiClient {
     /// One page of the org's audit log, as the server sent the events (so that their hashes
     /// can be checked against exactly what was served).
     pub fn org_policy(&self, org: &str) -> ClientResult<OrgPolicy> {
-        self.get(&format!("v1/orgs/{}/policy", seg(org)), &())
+        self.get(&policy_path(org), &())
     }
 
     pub fn put_org_policy(&self, org: &str, body: &PutOrgPolicy) -> ClientResult<OrgPolicy> {
-        self.put(&format!("v1/orgs/{}/policy", seg(org)), body)
+        self.put(&policy_path(org), body)
     }
 
     pub fn create_request(&self, org: &str, body: &CreateRequest) -> ClientResult<AccessRequest> {
@@ -51,15 +51,12 @@ impl ApiClient {
         id: &str,
         body: &ApproveRequest,
     ) -> ClientResult<AccessRequest> {
-        self.post(
-            &format!("v1/orgs/{}/requests/{}/approve", seg(org), seg(id)),
-            body,
-        )
+        self.post(&decide_path(org, id, "approve"), body)
     }
 
     pub fn deny_request(&self, org: &str, id: &str, comment: &str) -> ClientResult<AccessRequest> {
         self.post(
-            &format!("v1/orgs/{}/requests/{}/deny", seg(org), seg(id)),
+            &decide_path(org, id, "deny"),
             &DenyRequest {
                 comment: comment.to_owned(),
             },

@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use jiff::Timestamp;
 
 use crate::api::{
-    BulkRevoke, BulkRevokeResult, CreateGrant, ExtendGrant, Grant, GrantListQuery, Page, Problem,
-    RevokeGrant, Role,
+    BulkRevoke, BulkRevokeResult, CreateGrant, DryRunQuery, ExtendGrant, Grant, GrantListQuery,
+    GrantStatus, Page, Problem, RevokeGrant, Role,
 };
 use crate::server::auth::Caller;
 use crate::server::error::{ApiError, ApiResult};
@@ -16,7 +16,7 @@ use crate::server::extract::{ApiJson, ApiPath, ApiQuery, OptionalJson};
 use crate::server::pagination::page_request;
 use crate::server::routes::policy::effective_policy;
 use crate::server::state::AppState;
-use crate::server::store::{GrantScope, NewGrant, RevokeSelection};
+use crate::server::store::{GrantScope, NewGrant, RevokeSelection, WriteMode};
 use crate::server::validate;
 
 /// Most ids in one bulk revoke.
@@ -27,10 +27,11 @@ const BULK_BODY_LIMIT: usize = 512 * 1024;
 
 /// Grant support access to the org.
 #[utoipa::path(post, path = "/v1/orgs/{org}/grants", tag = "grants", security(("bearer" = [])),
-    params(("org" = String, Path, description = "The org's slug")),
+    params(("org" = String, Path, description = "The org's slug"), DryRunQuery),
     request_body = CreateGrant,
     responses(
         (status = 201, description = "Created", body = Grant),
+        (status = 200, description = "With `dry_run=true`: the grant as it would be created (its id names no grant)", body = Grant),
         (status = 409, description = "The org is disabled, or its policy changed meanwhile", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Refused by the org's policy or the server's limits", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -38,8 +39,10 @@ pub async fn create_grant(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(org): ApiPath<String>,
+    ApiQuery(query): ApiQuery<DryRunQuery>,
     ApiJson(body): ApiJson<CreateGrant>,
 ) -> ApiResult<(StatusCode, Json<Grant>)> {
+    let mode = super::write_mode(query);
     let admin = caller.require_admin_of(&org)?;
     let now = state.now();
     let reason = validate::required_text("reason", &body.reason)?;
@@ -98,8 +101,12 @@ pub async fn create_grant(
                 policy_version: policy.version,
             },
             now,
+            mode,
         )
         .await?;
+    if mode == WriteMode::DryRun {
+        return Ok((StatusCode::OK, Json(grant)));
+    }
     tracing::info!(grant = %grant.id, org = %org, level = %grant.level, by = %admin.email, "grant created");
     Ok((StatusCode::CREATED, Json(grant)))
 }
@@ -171,10 +178,10 @@ pub async fn get_grant(
 
 /// Move an active grant's expiry later (never past now + the server's maximum).
 #[utoipa::path(post, path = "/v1/orgs/{org}/grants/{id}/extend", tag = "grants", security(("bearer" = [])),
-    params(("org" = String, Path, description = "The org's slug"), ("id" = String, Path, description = "Grant id")),
+    params(("org" = String, Path, description = "The org's slug"), ("id" = String, Path, description = "Grant id"), DryRunQuery),
     request_body = ExtendGrant,
     responses(
-        (status = 200, description = "The grant, extended", body = Grant),
+        (status = 200, description = "The grant, extended (with `dry_run=true`: as it would be)", body = Grant),
         (status = 409, description = "The grant is no longer active, or the org's policy changed meanwhile", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Past the maximum of the org's policy or the server", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -182,8 +189,10 @@ pub async fn extend_grant(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((org, id)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<DryRunQuery>,
     ApiJson(body): ApiJson<ExtendGrant>,
 ) -> ApiResult<Json<Grant>> {
+    let mode = super::write_mode(query);
     let admin = caller.require_admin_of(&org)?;
     let now = state.now();
     let policy = effective_policy(&state, &org).await?;
@@ -193,24 +202,28 @@ pub async fn extend_grant(
         .map_err(|_| ApiError::unprocessable("expiry out of range"))?;
     let grant = state
         .store
-        .extend_grant(admin, &org, &id, by, latest, policy.version, now)
+        .extend_grant(admin, &org, &id, by, latest, policy.version, now, mode)
         .await?;
-    tracing::info!(grant = %grant.id, org = %org, by = %admin.email, "grant extended");
+    if mode == WriteMode::Commit {
+        tracing::info!(grant = %grant.id, org = %org, by = %admin.email, "grant extended");
+    }
     Ok(Json(grant))
 }
 
 /// Revoke a grant: its sessions end at once. Revoking an inactive grant changes nothing and
 /// answers 200 with the grant as it is.
 #[utoipa::path(post, path = "/v1/orgs/{org}/grants/{id}/revoke", tag = "grants", security(("bearer" = [])),
-    params(("org" = String, Path, description = "The org's slug"), ("id" = String, Path, description = "Grant id")),
+    params(("org" = String, Path, description = "The org's slug"), ("id" = String, Path, description = "Grant id"), DryRunQuery),
     request_body(content = Option<RevokeGrant>, description = "Optional reason"),
-    responses((status = 200, description = "The grant, revoked (or as it was)", body = Grant)))]
+    responses((status = 200, description = "The grant, revoked (or as it was); with `dry_run=true`, as it would be", body = Grant)))]
 pub async fn revoke_grant(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((org, id)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<DryRunQuery>,
     OptionalJson(body): OptionalJson<RevokeGrant>,
 ) -> ApiResult<Json<Grant>> {
+    let mode = super::write_mode(query);
     let admin = caller.require_admin_of(&org)?;
     let reason = match &body {
         Some(body) => validate::optional_text("reason", body.reason.as_deref())?,
@@ -225,33 +238,44 @@ pub async fn revoke_grant(
             &RevokeSelection::Ids(vec![id.clone()]),
             reason.as_deref(),
             now,
+            mode,
         )
         .await?;
     if !result.not_found.is_empty() {
         return Err(no_grant(&org, &id));
     }
-    if !result.revoked.is_empty() {
+    let revoked = !result.revoked.is_empty();
+    if revoked && mode == WriteMode::Commit {
         tracing::info!(grant = %id, org = %org, by = %admin.email, "grant revoked");
     }
-    let grant = state
+    let mut grant = state
         .store
         .get_grant(&org, &id, now)
         .await?
         .ok_or_else(|| no_grant(&org, &id))?;
+    if revoked && mode == WriteMode::DryRun {
+        // The rolled-back revocation left the row as it was: show what it would have written.
+        grant.revoked_at = Some(now);
+        grant.revoked_by = Some(admin.email.clone());
+        grant.revoke_reason = reason;
+        grant.status = GrantStatus::Revoked;
+    }
     Ok(Json(grant))
 }
 
 /// Revoke many grants, or every active one, in one transaction.
 #[utoipa::path(post, path = "/v1/orgs/{org}/grants/revoke", tag = "grants", security(("bearer" = [])),
-    params(("org" = String, Path, description = "The org's slug")),
+    params(("org" = String, Path, description = "The org's slug"), DryRunQuery),
     request_body = BulkRevoke,
-    responses((status = 200, description = "What happened to each id", body = BulkRevokeResult)))]
+    responses((status = 200, description = "What happened to each id (with `dry_run=true`: what would)", body = BulkRevokeResult)))]
 pub async fn bulk_revoke(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(org): ApiPath<String>,
+    ApiQuery(query): ApiQuery<DryRunQuery>,
     ApiJson(body): ApiJson<BulkRevoke, BULK_BODY_LIMIT>,
 ) -> ApiResult<Json<BulkRevokeResult>> {
+    let mode = super::write_mode(query);
     let admin = caller.require_admin_of(&org)?;
     let reason = validate::optional_text("reason", body.reason.as_deref())?;
     let selection = match (body.ids, body.all) {
@@ -276,9 +300,17 @@ pub async fn bulk_revoke(
     };
     let result = state
         .store
-        .revoke_grants(admin, &org, &selection, reason.as_deref(), state.now())
+        .revoke_grants(
+            admin,
+            &org,
+            &selection,
+            reason.as_deref(),
+            state.now(),
+            mode,
+        )
         .await?;
     tracing::info!(
+        dry_run = mode == WriteMode::DryRun,
         org = %org,
         revoked = result.revoked.len(),
         already_inactive = result.already_inactive.len(),

@@ -26,7 +26,17 @@ use utoipa_axum::routes;
 use super::error::ApiError;
 use super::extract::BODY_LIMIT;
 use super::state::AppState;
-use crate::api::{PROBLEM_CONTENT_TYPE, Problem};
+use super::store::WriteMode;
+use crate::api::{DryRunQuery, PROBLEM_CONTENT_TYPE, Problem};
+
+/// How a change asked with `?dry_run=` is to end: a dry run runs the same code and rolls back.
+fn write_mode(query: DryRunQuery) -> WriteMode {
+    if query.is_dry_run() {
+        WriteMode::DryRun
+    } else {
+        WriteMode::Commit
+    }
+}
 
 /// The API's router and its OpenAPI document.
 pub fn build(state: AppState) -> (Router, Arc<OpenApi>) {

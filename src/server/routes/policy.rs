@@ -4,13 +4,13 @@
 use axum::Json;
 use axum::extract::State;
 
-use crate::api::{OrgPolicy, Problem, PutOrgPolicy, Role};
+use crate::api::{DryRunQuery, OrgPolicy, Problem, PutOrgPolicy, Role};
 use crate::server::auth::Caller;
 use crate::server::domain::policy::{Effective, default_policy};
 use crate::server::error::{ApiError, ApiResult};
-use crate::server::extract::{ApiJson, ApiPath};
+use crate::server::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::server::state::AppState;
-use crate::server::store::StoreError;
+use crate::server::store::{StoreError, WriteMode};
 
 /// The org's policy as its admins set it (the server's defaults until they change it).
 async fn org_policy(state: &AppState, org: &str) -> Result<OrgPolicy, StoreError> {
@@ -61,10 +61,10 @@ pub async fn get_policy(
 /// Replace the org's policy. `version` must be the one read: a change by someone else since
 /// then answers 409, and nothing is lost.
 #[utoipa::path(put, path = "/v1/orgs/{org}/policy", tag = "policy", security(("bearer" = [])),
-    params(("org" = String, Path, description = "The org's slug")),
+    params(("org" = String, Path, description = "The org's slug"), DryRunQuery),
     request_body = PutOrgPolicy,
     responses(
-        (status = 200, description = "The policy now in force", body = OrgPolicy),
+        (status = 200, description = "The policy now in force (with `dry_run=true`: the one that would be)", body = OrgPolicy),
         (status = 409, description = "The policy changed since `version` was read", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a possible policy (e.g. more approvals than the org has admins)", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -72,16 +72,20 @@ pub async fn put_policy(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(org): ApiPath<String>,
+    ApiQuery(query): ApiQuery<DryRunQuery>,
     ApiJson(body): ApiJson<PutOrgPolicy>,
 ) -> ApiResult<Json<OrgPolicy>> {
+    let mode = super::write_mode(query);
     let admin = caller.require_admin_of(&org)?;
     let now = state.now();
     let current = default_policy(&state.policy);
     let policy = state
         .store
-        .put_org_policy(admin, &org, &body, &current, now)
+        .put_org_policy(admin, &org, &body, &current, now, mode)
         .await
         .map_err(ApiError::from)?;
-    tracing::info!(org = %org, version = policy.version, by = %admin.email, "policy updated");
+    if mode == WriteMode::Commit {
+        tracing::info!(org = %org, version = policy.version, by = %admin.email, "policy updated");
+    }
     Ok(Json(policy))
 }

@@ -11,8 +11,8 @@ use jiff::Timestamp;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::api::{
-    AccessRequest, ApproveRequest, CreateRequest, DenyRequest, Page, Problem, RequestListQuery,
-    RequestStatus, RequestWaitQuery, Role,
+    AccessRequest, ApproveRequest, CreateRequest, DenyRequest, DryRunQuery, Page, Problem,
+    RequestListQuery, RequestStatus, RequestWaitQuery, Role,
 };
 use crate::server::auth::Caller;
 use crate::server::domain::requests::Narrowing;
@@ -22,7 +22,7 @@ use crate::server::pagination::page_request;
 use crate::server::routes::policy::effective_policy;
 use crate::server::state::AppState;
 use crate::server::store::notify::EVERYONE;
-use crate::server::store::{ApprovalAsk, NewRequest, RequestRecord, RequestScope};
+use crate::server::store::{ApprovalAsk, NewRequest, RequestRecord, RequestScope, WriteMode};
 use crate::server::validate;
 
 /// The longest `wait_seconds` a read may ask for.
@@ -177,10 +177,10 @@ pub async fn get_own_request(
 
 /// Approve (possibly narrowing) a pending request. The last approval needed creates the grant.
 #[utoipa::path(post, path = "/v1/orgs/{org}/requests/{id}/approve", tag = "requests", security(("bearer" = [])),
-    params(("org" = String, Path, description = "The org's slug"), ("id" = String, Path, description = "Request id")),
+    params(("org" = String, Path, description = "The org's slug"), ("id" = String, Path, description = "Request id"), DryRunQuery),
     request_body(content = Option<ApproveRequest>, description = "Optional comment and narrowing"),
     responses(
-        (status = 200, description = "The request: approved with its grant, or still pending for more approvals", body = AccessRequest),
+        (status = 200, description = "The request: approved with its grant, or still pending for more approvals (with `dry_run=true`: as it would be; the grant id names no grant)", body = AccessRequest),
         (status = 409, description = "Not pending, approved by you already, or the policy changed meanwhile", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Widens the request, or refused by the org's policy", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -188,8 +188,10 @@ pub async fn approve_request(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((org, id)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<DryRunQuery>,
     OptionalJson(body): OptionalJson<ApproveRequest>,
 ) -> ApiResult<Json<AccessRequest>> {
+    let mode = super::write_mode(query);
     let admin = caller.require_admin_of(&org)?;
     let body = body.unwrap_or_default();
     let comment = validate::optional_text("comment", body.comment.as_deref())?;
@@ -221,33 +223,40 @@ pub async fn approve_request(
                 policy,
             },
             state.now(),
+            mode,
         )
         .await?;
-    tracing::info!(request = %id, org = %org, status = %request.status, by = %admin.email, "request approval");
+    if mode == WriteMode::Commit {
+        tracing::info!(request = %id, org = %org, status = %request.status, by = %admin.email, "request approval");
+    }
     Ok(Json(request))
 }
 
 /// Deny a pending request (a comment is required: the engineer reads it).
 #[utoipa::path(post, path = "/v1/orgs/{org}/requests/{id}/deny", tag = "requests", security(("bearer" = [])),
-    params(("org" = String, Path, description = "The org's slug"), ("id" = String, Path, description = "Request id")),
+    params(("org" = String, Path, description = "The org's slug"), ("id" = String, Path, description = "Request id"), DryRunQuery),
     request_body = DenyRequest,
     responses(
-        (status = 200, description = "The request, denied", body = AccessRequest),
+        (status = 200, description = "The request, denied (with `dry_run=true`: as it would be)", body = AccessRequest),
         (status = 409, description = "The request is no longer pending", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn deny_request(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((org, id)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<DryRunQuery>,
     ApiJson(body): ApiJson<DenyRequest>,
 ) -> ApiResult<Json<AccessRequest>> {
+    let mode = super::write_mode(query);
     let admin = caller.require_admin_of(&org)?;
     let comment = validate::required_text("comment", &body.comment)?;
     let request = state
         .store
-        .deny_request(admin, &org, &id, &comment, state.now())
+        .deny_request(admin, &org, &id, &comment, state.now(), mode)
         .await?;
-    tracing::info!(request = %id, org = %org, by = %admin.email, "request denied");
+    if mode == WriteMode::Commit {
+        tracing::info!(request = %id, org = %org, by = %admin.email, "request denied");
+    }
     Ok(Json(request))
 }
 

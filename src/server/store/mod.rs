@@ -197,6 +197,15 @@ pub enum SessionScope<'a> {
     Engineer(&'a Principal),
 }
 
+/// Whether a change commits, or is a dry run: every check and every statement runs in the
+/// transaction as for the real change, which is then rolled back. One path for both, so a
+/// dry run cannot answer differently from the change it previews.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    Commit,
+    DryRun,
+}
+
 #[derive(Debug, Clone)]
 pub enum RevokeSelection {
     Ids(Vec<String>),
@@ -298,6 +307,7 @@ pub trait Store: Send + Sync + 'static {
         org: &str,
         grant: &NewGrant,
         now: Timestamp,
+        mode: WriteMode,
     ) -> StoreResult<Grant>;
     async fn list_grants(
         &self,
@@ -318,6 +328,7 @@ pub trait Store: Send + Sync + 'static {
         latest: Timestamp,
         policy_version: i64,
         now: Timestamp,
+        mode: WriteMode,
     ) -> StoreResult<Grant>;
     /// Revokes in one transaction; inactive grants are left as they are.
     async fn revoke_grants(
@@ -327,6 +338,7 @@ pub trait Store: Send + Sync + 'static {
         selection: &RevokeSelection,
         reason: Option<&str>,
         now: Timestamp,
+        mode: WriteMode,
     ) -> StoreResult<BulkRevokeResult>;
 
     async fn open_session(
@@ -386,6 +398,7 @@ pub trait Store: Send + Sync + 'static {
         put: &PutOrgPolicy,
         current: &OrgPolicy,
         now: Timestamp,
+        mode: WriteMode,
     ) -> StoreResult<OrgPolicy>;
 
     async fn create_request(
@@ -411,6 +424,7 @@ pub trait Store: Send + Sync + 'static {
         id: &str,
         approval: &ApprovalAsk,
         now: Timestamp,
+        mode: WriteMode,
     ) -> StoreResult<crate::api::AccessRequest>;
     async fn deny_request(
         &self,
@@ -419,6 +433,7 @@ pub trait Store: Send + Sync + 'static {
         id: &str,
         comment: &str,
         now: Timestamp,
+        mode: WriteMode,
     ) -> StoreResult<crate::api::AccessRequest>;
     /// Cancels the caller's own pending request.
     async fn cancel_request(

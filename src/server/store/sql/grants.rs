@@ -13,6 +13,7 @@ use crate::server::domain::grant_status;
 use crate::server::ids;
 use crate::server::store::{
     GrantScope, NewGrant, PageRequest, Principal, RevokeSelection, StoreError, StoreResult,
+    WriteMode,
 };
 
 /// What `grant.created` records about a grant.
@@ -54,6 +55,7 @@ impl SqlStore {
         org_slug: &str,
         grant: &NewGrant,
         now: Timestamp,
+        mode: WriteMode,
     ) -> StoreResult<Grant> {
         let mut tx = self.begin_write().await?;
         let mut org = self
@@ -78,7 +80,7 @@ impl SqlStore {
             grant_created_details(&created),
         )?;
         org.head.save(&mut tx).await?;
-        tx.commit().await?;
+        self.finish(tx, mode).await?;
         Ok(created)
     }
 
@@ -205,6 +207,7 @@ impl SqlStore {
         latest: Timestamp,
         policy_version: i64,
         now: Timestamp,
+        mode: WriteMode,
     ) -> StoreResult<Grant> {
         let mut tx = self.begin_write().await?;
         let mut org = self
@@ -257,7 +260,7 @@ impl SqlStore {
             }),
         )?;
         org.head.save(&mut tx).await?;
-        self.commit_ending_access(tx).await?;
+        self.finish_ending_access(tx, mode).await?;
         row.grant.expires_at = extended;
         Ok(row.grant)
     }
@@ -269,6 +272,7 @@ impl SqlStore {
         selection: &RevokeSelection,
         reason: Option<&str>,
         now: Timestamp,
+        mode: WriteMode,
     ) -> StoreResult<BulkRevokeResult> {
         let mut tx = self.begin_write().await?;
         let mut org = self
@@ -386,7 +390,11 @@ impl SqlStore {
             )?;
         }
         org.head.save(&mut tx).await?;
-        self.commit_ending_access(tx).await?;
+        self.finish_ending_access(tx, mode).await?;
+        result.sessions_ended = to_revoke
+            .iter()
+            .map(|(pk, _)| sessions_per_grant.get(pk).copied().unwrap_or(0))
+            .sum();
         result.revoked = to_revoke.into_iter().map(|(_, id)| id).collect();
         Ok(result)
     }

@@ -41,7 +41,7 @@ use super::{
     AccessRequest as AccessQuestion, AccountAuth, ApprovalAsk, AttemptOutcome, AuditFilter,
     ClaimedDelivery, GrantScope, NewAccount, NewGrant, NewRequest, NewSession, NewWebhook,
     PageRequest, Principal, RequestRecord, RequestScope, RevokeSelection, SessionAuth,
-    SessionScope, Store, StoreError, StoreResult, SweepReport, TokenHash,
+    SessionScope, Store, StoreError, StoreResult, SweepReport, TokenHash, WriteMode,
 };
 use crate::api::{
     AccessRequest, Account, AuditEvent, BulkRevokeResult, Grant, GrantStatusFilter, Org, OrgPolicy,
@@ -89,6 +89,32 @@ impl SqlStore {
         .await
         .map_err(|error| StoreError::Database(format!("the commit task failed: {error}")))?;
         Ok(committed?)
+    }
+
+    /// Ends a write transaction as `mode` says: committed, or rolled back after a dry run.
+    async fn finish(
+        &self,
+        tx: sqlx::Transaction<'static, sqlx::Any>,
+        mode: WriteMode,
+    ) -> StoreResult<()> {
+        match mode {
+            WriteMode::Commit => tx.commit().await?,
+            WriteMode::DryRun => tx.rollback().await?,
+        }
+        Ok(())
+    }
+
+    /// [`SqlStore::commit_ending_access`], or a rollback after a dry run (which ended nothing,
+    /// so no cached lookup needs to go).
+    async fn finish_ending_access(
+        &self,
+        tx: sqlx::Transaction<'static, sqlx::Any>,
+        mode: WriteMode,
+    ) -> StoreResult<()> {
+        match mode {
+            WriteMode::Commit => self.commit_ending_access(tx).await,
+            WriteMode::DryRun => Ok(tx.rollback().await?),
+        }
     }
 
     async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
@@ -252,8 +278,9 @@ impl Store for SqlStore {
         org: &str,
         grant: &NewGrant,
         now: Timestamp,
+        mode: WriteMode,
     ) -> StoreResult<Grant> {
-        SqlStore::create_grant(self, actor, org, grant, now).await
+        SqlStore::create_grant(self, actor, org, grant, now, mode).await
     }
 
     async fn list_grants(
@@ -279,6 +306,7 @@ impl Store for SqlStore {
         latest: Timestamp,
         policy_version: i64,
         now: Timestamp,
+        mode: WriteMode,
     ) -> StoreResult<Grant> {
         SqlStore::extend_grant(
             self,
@@ -289,6 +317,7 @@ impl Store for SqlStore {
             latest,
             policy_version,
             now,
+            mode,
         )
         .await
     }
@@ -300,8 +329,9 @@ impl Store for SqlStore {
         selection: &RevokeSelection,
         reason: Option<&str>,
         now: Timestamp,
+        mode: WriteMode,
     ) -> StoreResult<BulkRevokeResult> {
-        SqlStore::revoke_grants(self, actor, org, selection, reason, now).await
+        SqlStore::revoke_grants(self, actor, org, selection, reason, now, mode).await
     }
 
     async fn open_session(
@@ -367,8 +397,9 @@ impl Store for SqlStore {
         put: &PutOrgPolicy,
         current: &OrgPolicy,
         now: Timestamp,
+        mode: WriteMode,
     ) -> StoreResult<OrgPolicy> {
-        SqlStore::put_org_policy(self, actor, org, put, current, now).await
+        SqlStore::put_org_policy(self, actor, org, put, current, now, mode).await
     }
 
     async fn create_request(
@@ -402,8 +433,9 @@ impl Store for SqlStore {
         id: &str,
         approval: &ApprovalAsk,
         now: Timestamp,
+        mode: WriteMode,
     ) -> StoreResult<AccessRequest> {
-        SqlStore::approve_request(self, actor, org, id, approval, now).await
+        SqlStore::approve_request(self, actor, org, id, approval, now, mode).await
     }
 
     async fn deny_request(
@@ -413,8 +445,9 @@ impl Store for SqlStore {
         id: &str,
         comment: &str,
         now: Timestamp,
+        mode: WriteMode,
     ) -> StoreResult<AccessRequest> {
-        SqlStore::deny_request(self, actor, org, id, comment, now).await
+        SqlStore::deny_request(self, actor, org, id, comment, now, mode).await
     }
 
     async fn cancel_request(

@@ -9,7 +9,7 @@ use super::SqlStore;
 use super::rows::ts;
 use crate::api::{EnabledStatus, OrgPolicy, PutOrgPolicy};
 use crate::server::domain::policy::{changed_fields, normalized, validate_document};
-use crate::server::store::{Principal, StoreError, StoreResult};
+use crate::server::store::{Principal, StoreError, StoreResult, WriteMode};
 
 /// The fields kept in `document` (the rest have columns of their own).
 fn document(policy: &OrgPolicy) -> StoreResult<String> {
@@ -91,6 +91,7 @@ impl SqlStore {
         put: &PutOrgPolicy,
         current: &OrgPolicy,
         now: Timestamp,
+        mode: WriteMode,
     ) -> StoreResult<OrgPolicy> {
         validate_document(put).map_err(StoreError::Invalid)?;
         let mut tx = self.begin_write().await?;
@@ -159,7 +160,7 @@ impl SqlStore {
             json!({ "version": after.version, "changed": changed_fields(&before, &after) }),
         )?;
         org.head.save(&mut tx).await?;
-        tx.commit().await?;
+        self.finish(tx, mode).await?;
         Ok(after)
     }
 }

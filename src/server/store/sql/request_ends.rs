@@ -12,7 +12,7 @@ use super::requests::{OPEN, decided};
 use super::{ID_CHUNK, SqlStore};
 use crate::api::{AccessRequest, RequestStatus};
 use crate::server::domain::requests::not_pending;
-use crate::server::store::{Principal, StoreError, StoreResult};
+use crate::server::store::{Principal, StoreError, StoreResult, WriteMode};
 
 /// Requests swept per org transaction.
 const SWEEP_BATCH: i64 = 1000;
@@ -32,6 +32,7 @@ impl SqlStore {
         id: &str,
         comment: &str,
         now: Timestamp,
+        mode: WriteMode,
     ) -> StoreResult<AccessRequest> {
         let mut tx = self.begin_write().await?;
         let mut org = self
@@ -55,8 +56,10 @@ impl SqlStore {
         )
         .await?;
         org.head.save(&mut tx).await?;
-        tx.commit().await?;
-        self.announce(&[id.to_owned()]);
+        self.finish(tx, mode).await?;
+        if mode == WriteMode::Commit {
+            self.announce(&[id.to_owned()]);
+        }
         Ok(decided(request, RequestStatus::Denied, actor, comment, now))
     }
 

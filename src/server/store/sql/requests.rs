@@ -22,7 +22,7 @@ use crate::server::domain::requests::{
 use crate::server::ids;
 use crate::server::store::{
     ApprovalAsk, NewGrant, NewRequest, PageRequest, Principal, RequestRecord, RequestScope,
-    StoreError, StoreResult,
+    StoreError, StoreResult, WriteMode,
 };
 
 const REQUEST_SELECT: &str = "SELECT r.pk, r.id, o.slug AS org, a.email AS requester, \
@@ -294,6 +294,7 @@ impl SqlStore {
         id: &str,
         ask: &ApprovalAsk,
         now: Timestamp,
+        mode: WriteMode,
     ) -> StoreResult<AccessRequest> {
         let mut tx = self.begin_write().await?;
         let mut org = self
@@ -360,7 +361,7 @@ impl SqlStore {
                 }),
             )?;
             org.head.save(&mut tx).await?;
-            tx.commit().await?;
+            self.finish(tx, mode).await?;
             return Ok(request);
         }
         let expires_at = Timestamp::from_second(now.as_second().saturating_add(seconds))
@@ -419,8 +420,10 @@ impl SqlStore {
         )?;
         org.head.save(&mut tx).await?;
         self.notify(&mut tx, &[id.to_owned()]).await?;
-        tx.commit().await?;
-        self.announce(&[id.to_owned()]);
+        self.finish(tx, mode).await?;
+        if mode == WriteMode::Commit {
+            self.announce(&[id.to_owned()]);
+        }
         request.status = RequestStatus::Approved;
         request.decided_at = Some(now);
         request.decided_by = Some(actor.email.clone());
