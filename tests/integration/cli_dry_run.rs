@@ -46,7 +46,7 @@ fn dry_runs_of_extend_revoke_approve_and_policy_change_nothing() {
             "grant",
             "extend",
             &ids[0],
-            "--by",
+            "--for",
             "4h",
             "--dry-run",
             "-o",
@@ -57,9 +57,9 @@ fn dry_runs_of_extend_revoke_approve_and_policy_change_nothing() {
     assert_eq!(out.json()["id"], ids[0].as_str());
     server
         .as_admin()
-        .args(["grant", "extend", &ids[0], "--by", "45d", "--dry-run"])
+        .args(["grant", "extend", &ids[0], "--for", "45d", "--dry-run"])
         .fails(6)
-        .stderr_has("--by 45d is over the 30d maximum");
+        .stderr_has("--for 45d is over the 30d maximum");
 
     // No --yes needed: nothing is revoked.
     let out = server
