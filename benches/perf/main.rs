@@ -6,6 +6,7 @@
 //!   cargo bench --bench perf -- --requests only the access-request rows
 //!   PERF_ONLY=postgres | webhooks          only the PostgreSQL rows, or the webhook rows
 //!   cargo test --bench perf                quick mode in the test profile (what CI runs)
+//!   PERF_DB_CONNECTIONS=N                  the servers' --db-max-connections
 //!
 //! Needs `curl` and `wrk` (Debian packages) on PATH. Prints one table; timings are reported,
 //! never asserted, so that a loaded machine cannot fail a build.

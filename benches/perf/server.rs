@@ -38,6 +38,10 @@ pub(super) fn start_server(
     if dev {
         command.arg("--dev");
     }
+    // For trying pool sizes: `PERF_DB_CONNECTIONS=8` (the server's default otherwise).
+    if let Ok(connections) = std::env::var("PERF_DB_CONNECTIONS") {
+        command.args(["--db-max-connections", &connections]);
+    }
     let mut child = command.spawn().expect("start the server");
     let mut exports = std::collections::HashMap::new();
     if dev {

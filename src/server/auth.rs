@@ -1,16 +1,16 @@
 //! Who is calling: bearer tokens resolved to accounts or sessions, and the role rules that
 //! decide between 403 (the role may never do this) and 404 (not for your org).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
 
-use super::error::ApiError;
+use super::error::{ApiError, ApiResult};
 use super::state::AppState;
-use super::store::{AccountAuth, Principal, SessionAuth};
+use super::store::{AccountAuth, Principal, SessionAuth, TokenHash};
 use super::tokens::hash_token;
 use crate::api::{ACCOUNT_TOKEN_PREFIX, Role, SESSION_TOKEN_PREFIX};
 
@@ -57,7 +57,7 @@ fn basic_password(credentials: &str) -> Option<String> {
 }
 
 /// The client's address, when the server knows it.
-fn client_address(state: &AppState, parts: &Parts) -> Option<std::net::IpAddr> {
+fn client_address(state: &AppState, parts: &Parts) -> Option<IpAddr> {
     let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
@@ -68,8 +68,8 @@ fn client_address(state: &AppState, parts: &Parts) -> Option<std::net::IpAddr> {
 /// Refuses a token that did not authenticate: 429 once its address has used up its failed
 /// attempts, else `error`, counted against the address. Only failures are ever refused, so a
 /// flood of bad tokens from an address (a NAT, a proxy) never locks out a valid caller there.
-fn failed(state: &AppState, parts: &Parts, error: ApiError) -> ApiError {
-    let Some(address) = client_address(state, parts) else {
+fn failed(state: &AppState, address: Option<IpAddr>, error: ApiError) -> ApiError {
+    let Some(address) = address else {
         return error;
     };
     if let Err(retry_after) = state.auth_limiter.check(address) {
@@ -82,15 +82,25 @@ fn failed(state: &AppState, parts: &Parts, error: ApiError) -> ApiError {
 /// An authenticated, enabled account.
 pub struct Caller(pub Arc<AccountAuth>);
 
-impl FromRequestParts<AppState> for Caller {
+/// An account token of the right shape, not looked up yet: the platform calls look it up in
+/// the same statement as the session token they ask about ([`Store::authenticate_call`]).
+///
+/// [`Store::authenticate_call`]: super::store::Store::authenticate_call
+pub struct CallerToken {
+    pub hash: TokenHash,
+    address: Option<IpAddr>,
+}
+
+impl FromRequestParts<AppState> for CallerToken {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(parts)?;
+        let address = client_address(state, parts);
         if token.starts_with(SESSION_TOKEN_PREFIX) {
             return Err(failed(
                 state,
-                parts,
+                address,
                 ApiError::unauthenticated(
                     "a session token cannot call this endpoint; use an account token",
                 ),
@@ -99,14 +109,20 @@ impl FromRequestParts<AppState> for Caller {
         if !token.starts_with(ACCOUNT_TOKEN_PREFIX) {
             return Err(failed(
                 state,
-                parts,
+                address,
                 ApiError::unauthenticated("invalid or revoked token"),
             ));
         }
-        let auth = state
-            .store
-            .authenticate_account(&hash_token(&token))
-            .await?;
+        Ok(CallerToken {
+            hash: hash_token(&token),
+            address,
+        })
+    }
+}
+
+impl CallerToken {
+    /// The caller, once its lookup is back: refused when unknown or disabled.
+    pub fn accept(&self, state: &AppState, auth: Option<Arc<AccountAuth>>) -> ApiResult<Caller> {
         let refusal = match &auth {
             None => Some("invalid or revoked token"),
             Some(auth) if auth.disabled => Some("this account is disabled"),
@@ -117,10 +133,27 @@ impl FromRequestParts<AppState> for Caller {
             (Some(auth), None) => Ok(Caller(auth)),
             (_, refusal) => Err(failed(
                 state,
-                parts,
+                self.address,
                 ApiError::unauthenticated(refusal.unwrap_or("invalid or revoked token")),
             )),
         }
+    }
+
+    /// Looks the account up alone.
+    pub async fn caller(&self, state: &AppState) -> ApiResult<Caller> {
+        let auth = state.store.authenticate_account(&self.hash).await?;
+        self.accept(state, auth)
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        CallerToken::from_request_parts(parts, state)
+            .await?
+            .caller(state)
+            .await
     }
 }
 
@@ -166,7 +199,7 @@ impl FromRequestParts<AppState> for SessionBearer {
         if !token.starts_with(SESSION_TOKEN_PREFIX) {
             return Err(failed(
                 state,
-                parts,
+                client_address(state, parts),
                 ApiError::unauthenticated("this endpoint needs a session token (sst_...)"),
             ));
         }
@@ -178,7 +211,7 @@ impl FromRequestParts<AppState> for SessionBearer {
             Some(session) => Ok(SessionBearer(session)),
             None => Err(failed(
                 state,
-                parts,
+                client_address(state, parts),
                 ApiError::unauthenticated("invalid session token"),
             )),
         }

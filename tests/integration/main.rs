@@ -33,6 +33,7 @@ mod api_expiry;
 mod api_hangups;
 mod api_introspection_clients;
 mod api_pagination;
+mod api_platform_lookup;
 mod api_policy;
 mod api_requests;
 mod api_revocation;

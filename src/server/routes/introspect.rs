@@ -9,8 +9,8 @@ use crate::api::{
     ActClaim, AuthorizeRequest, AuthorizeResponse, IntrospectRequest, Introspection, Role,
     SESSION_TOKEN_PREFIX,
 };
-use crate::server::auth::Caller;
-use crate::server::error::ApiResult;
+use crate::server::auth::{Caller, CallerToken};
+use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::{ApiJson, JsonOrForm};
 use crate::server::state::AppState;
 use crate::server::store::{AccessRequest, SessionAuth};
@@ -23,12 +23,18 @@ use crate::server::validate;
     responses((status = 200, description = "The token's state", body = Introspection)))]
 pub async fn introspect(
     State(state): State<AppState>,
-    caller: Caller,
-    JsonOrForm(body): JsonOrForm<IntrospectRequest>,
+    token: CallerToken,
+    body: Result<JsonOrForm<IntrospectRequest>, ApiError>,
 ) -> ApiResult<Json<Introspection>> {
+    let asked = body
+        .as_ref()
+        .ok()
+        .map(|JsonOrForm(body)| body.token.as_str());
+    let (caller, session) = lookup(&state, &token, asked).await?;
+    let JsonOrForm(_) = body?;
     caller.require(&[Role::Service, Role::Operator])?;
     let now = state.now();
-    let Some(session) = lookup(&state, &body.token).await? else {
+    let Some(session) = session else {
         return Ok(Json(Introspection::inactive()));
     };
     if session.inactive_reason(now).is_some() {
@@ -75,13 +81,16 @@ pub async fn introspect(
     responses((status = 200, description = "The decision", body = AuthorizeResponse)))]
 pub async fn authorize(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<AuthorizeRequest>,
+    token: CallerToken,
+    body: Result<ApiJson<AuthorizeRequest>, ApiError>,
 ) -> ApiResult<Json<AuthorizeResponse>> {
+    let asked = body.as_ref().ok().map(|ApiJson(body)| body.token.as_str());
+    let (caller, session) = lookup(&state, &token, asked).await?;
+    let ApiJson(body) = body?;
     let service = caller.require(&[Role::Service])?;
     let resource = validate::optional_text("resource", body.resource.as_deref())?;
     let now = state.now();
-    let Some(session) = lookup(&state, &body.token).await? else {
+    let Some(session) = session else {
         return Ok(Json(AuthorizeResponse {
             allow: false,
             session_id: None,
@@ -112,9 +121,22 @@ pub async fn authorize(
     Ok(Json(answer))
 }
 
-async fn lookup(state: &AppState, token: &str) -> ApiResult<Option<Arc<SessionAuth>>> {
-    if !token.starts_with(SESSION_TOKEN_PREFIX) {
-        return Ok(None);
+/// The caller and the session whose token it asks about, read together (one statement where
+/// nothing is cached); the caller is refused before anything else, as by [`Caller`]. No
+/// session for a body that did not parse, or a token that cannot be one.
+async fn lookup(
+    state: &AppState,
+    token: &CallerToken,
+    asked: Option<&str>,
+) -> ApiResult<(Caller, Option<Arc<SessionAuth>>)> {
+    match asked.filter(|asked| asked.starts_with(SESSION_TOKEN_PREFIX)) {
+        Some(asked) => {
+            let (caller, session) = state
+                .store
+                .authenticate_call(&token.hash, &hash_token(asked))
+                .await?;
+            Ok((token.accept(state, caller)?, session))
+        }
+        None => Ok((token.caller(state).await?, None)),
     }
-    Ok(state.store.authenticate_session(&hash_token(token)).await?)
 }

@@ -264,6 +264,12 @@ pub trait Store: Send + Sync + 'static {
         &self,
         token: &TokenHash,
     ) -> StoreResult<Option<Arc<SessionAuth>>>;
+    /// Both lookups of a platform call at once; no session without the account.
+    async fn authenticate_call(
+        &self,
+        account: &TokenHash,
+        session: &TokenHash,
+    ) -> StoreResult<(Option<Arc<AccountAuth>>, Option<Arc<SessionAuth>>)>;
 
     async fn create_org(
         &self,

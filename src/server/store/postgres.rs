@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use sqlx::SqlSafeStr;
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::any::install_default_drivers;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 use super::SqlStore;
-use super::backend::Backend;
+use super::backend::{Backend, pool_options};
 use super::notify::RequestEvents;
 use super::{PoolSettings, redact_url};
 
@@ -51,7 +51,7 @@ fn migrator() -> Migrator {
 
 pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore> {
     install_default_drivers();
-    let pool = AnyPoolOptions::new()
+    let pool = pool_options()
         .max_connections(settings.max_connections.max(1))
         .min_connections(settings.min_connections)
         .acquire_timeout(settings.acquire_timeout)

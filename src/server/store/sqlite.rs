@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::any::install_default_drivers;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Executor, SqlSafeStr};
 
 use super::PoolSettings;
 use super::SqlStore;
-use super::backend::Backend;
+use super::backend::{Backend, pool_options};
 use super::cache::AuthCache;
 
 const PRAGMAS: [&str; 4] = [
@@ -78,7 +78,7 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore
     create_private(&path)?;
     let connect_url = format!("sqlite://{}?mode=rwc", path.display());
     let options = || {
-        AnyPoolOptions::new().after_connect(|conn, _meta| {
+        pool_options().after_connect(|conn, _meta| {
             Box::pin(async move {
                 for pragma in PRAGMAS {
                     conn.execute(pragma).await?;

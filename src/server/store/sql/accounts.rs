@@ -10,7 +10,7 @@ use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use super::super::backend::Backend;
 use super::SqlStore;
 use super::request_ends::OpenRequestsOf;
-use super::rows::{ACCOUNT_SELECT, account_from_row};
+use super::rows::{ACCOUNT_SELECT, account_auth_at, account_from_row};
 use super::sessions::OpenSessionsOf;
 use super::vendor::record_vendor_event;
 use crate::api::{Account, EnabledStatus, Page, RequestStatus};
@@ -29,20 +29,8 @@ impl SqlStore {
             .bind(hex::encode(token))
             .fetch_optional(&self.read)
             .await?;
-        let Some(row) = row else { return Ok(None) };
-        let account = account_from_row(&row)?;
-        let org_disabled: Option<i64> = row.try_get("org_disabled_at")?;
-        Ok(Some(Arc::new(AccountAuth {
-            principal: Principal {
-                pk: row.try_get("pk")?,
-                id: account.id,
-                email: account.email,
-                role: account.role,
-                org: account.org,
-            },
-            disabled: account.status == EnabledStatus::Disabled,
-            org_disabled: org_disabled.is_some(),
-        })))
+        row.map(|row| account_auth_at(&row, 0).map(Arc::new))
+            .transpose()
     }
 
     /// Reads an account to change it, locking its row first on PostgreSQL. Lock order: an

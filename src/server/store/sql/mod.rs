@@ -13,6 +13,7 @@ mod audit;
 mod authorize;
 mod deliveries;
 mod grants;
+mod lookup;
 mod orgs;
 mod policy;
 mod request_ends;
@@ -208,6 +209,23 @@ impl Store for SqlStore {
             || self.read_session_auth(token),
         )
         .await
+    }
+
+    async fn authenticate_call(
+        &self,
+        account: &TokenHash,
+        session: &TokenHash,
+    ) -> StoreResult<(Option<Arc<AccountAuth>>, Option<Arc<SessionAuth>>)> {
+        // The cache answers each lookup on its own; without one, one statement reads both.
+        if self.cache.is_some() {
+            let caller = self.authenticate_account(account).await?;
+            let session = match caller {
+                Some(_) => self.authenticate_session(session).await?,
+                None => None,
+            };
+            return Ok((caller, session));
+        }
+        self.read_account_and_session(account, session).await
     }
 
     async fn create_org(

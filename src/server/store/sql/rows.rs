@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 
 use super::super::backend::Backend;
 use super::super::chain::ChainHead;
-use super::super::{SessionAuth, SessionRecord, StoreError, StoreResult};
+use super::super::{AccountAuth, Principal, SessionAuth, SessionRecord, StoreError, StoreResult};
 use crate::api::{Account, Area, AuditEvent, EnabledStatus, Grant, Level, Org, Role};
 use crate::server::domain::grant_status;
 
@@ -34,6 +34,7 @@ pub(super) const LOCK_ORG_BY_PK_PG: &str = concat!(
 pub(super) const LOCK_ORG_BY_PK_SQLITE: &str =
     concat!("SELECT ", org_columns!(), " FROM orgs WHERE pk = $1");
 
+/// Decoded by position too ([`account_auth_at`]): keep the order.
 pub(super) const ACCOUNT_SELECT: &str = "SELECT a.pk, a.id, a.email, a.role, a.org_pk, o.slug AS org, \
      a.created_at, a.disabled_at, o.disabled_at AS org_disabled_at FROM accounts a \
      LEFT JOIN orgs o ON o.pk = a.org_pk";
@@ -42,6 +43,7 @@ pub(super) const GRANT_SELECT: &str = "SELECT g.pk, g.id, o.slug AS org, g.level
      g.reason, g.ticket, g.created_by, g.created_at, g.expires_at, \
      g.revoked_at, g.revoked_by, g.revoke_reason, g.request_id FROM grants g JOIN orgs o ON o.pk = g.org_pk";
 
+/// Decoded by position ([`session_auth_at`]): keep the order.
 pub(super) const SESSION_SELECT: &str = "SELECT s.pk, s.id, s.org_pk, o.slug AS org, g.id AS grant_id, \
      a.email AS engineer, s.level, s.areas, s.reason, s.opened_at, s.expires_at, s.closed_at, \
      s.close_reason, g.revoked_at AS grant_revoked_at, g.expires_at AS grant_expires_at, \
@@ -176,29 +178,51 @@ pub(super) fn session_row(row: &AnyRow) -> StoreResult<SessionRow> {
 }
 
 pub(super) fn session_auth(row: &AnyRow) -> StoreResult<SessionAuth> {
+    session_auth_at(row, 0)
+}
+
+/// The session of a row whose columns from `base` on are those of [`SESSION_SELECT`], in its
+/// order: by position, so that one row can carry an account and a session (see `lookup`).
+pub(super) fn session_auth_at(row: &AnyRow, base: usize) -> StoreResult<SessionAuth> {
+    let at = |offset: usize| base + offset;
     Ok(SessionAuth {
         session: SessionRecord {
-            id: row.try_get("id")?,
-            org: row.try_get("org")?,
-            grant_id: row.try_get("grant_id")?,
-            engineer: row.try_get("engineer")?,
-            level: parse_wire::<Level>(&row.try_get::<String, _>("level")?)?,
-            areas: parse_areas(&row.try_get::<String, _>("areas")?)?,
-            reason: row.try_get("reason")?,
-            opened_at: ts(row.try_get("opened_at")?)?,
-            expires_at: ts(row.try_get("expires_at")?)?,
-            closed_at: opt_ts(row.try_get("closed_at")?)?,
-            close_reason: row.try_get("close_reason")?,
+            id: row.try_get(at(1))?,
+            org: row.try_get(at(3))?,
+            grant_id: row.try_get(at(4))?,
+            engineer: row.try_get(at(5))?,
+            level: parse_wire::<Level>(&row.try_get::<String, _>(at(6))?)?,
+            areas: parse_areas(&row.try_get::<String, _>(at(7))?)?,
+            reason: row.try_get(at(8))?,
+            opened_at: ts(row.try_get(at(9))?)?,
+            expires_at: ts(row.try_get(at(10))?)?,
+            closed_at: opt_ts(row.try_get(at(11))?)?,
+            close_reason: row.try_get(at(12))?,
         },
-        org_pk: row.try_get("org_pk")?,
-        engineer_pk: row.try_get("engineer_pk")?,
-        engineer_id: row.try_get("engineer_id")?,
-        grant_expires_at: ts(row.try_get("grant_expires_at")?)?,
-        grant_revoked_at: opt_ts(row.try_get("grant_revoked_at")?)?,
-        engineer_disabled: row
-            .try_get::<Option<i64>, _>("engineer_disabled_at")?
-            .is_some(),
-        org_disabled: row.try_get::<Option<i64>, _>("org_disabled_at")?.is_some(),
+        org_pk: row.try_get(at(2))?,
+        engineer_pk: row.try_get(at(15))?,
+        engineer_id: row.try_get(at(16))?,
+        grant_expires_at: ts(row.try_get(at(14))?)?,
+        grant_revoked_at: opt_ts(row.try_get(at(13))?)?,
+        engineer_disabled: row.try_get::<Option<i64>, _>(at(17))?.is_some(),
+        org_disabled: row.try_get::<Option<i64>, _>(at(18))?.is_some(),
+    })
+}
+
+/// The account of a row whose columns from `base` on are those of [`ACCOUNT_SELECT`], in its
+/// order, with what decides whether it may act.
+pub(super) fn account_auth_at(row: &AnyRow, base: usize) -> StoreResult<AccountAuth> {
+    let at = |offset: usize| base + offset;
+    Ok(AccountAuth {
+        principal: Principal {
+            pk: row.try_get(at(0))?,
+            id: row.try_get(at(1))?,
+            email: row.try_get(at(2))?,
+            role: parse_wire::<Role>(&row.try_get::<String, _>(at(3))?)?,
+            org: row.try_get(at(5))?,
+        },
+        disabled: row.try_get::<Option<i64>, _>(at(7))?.is_some(),
+        org_disabled: row.try_get::<Option<i64>, _>(at(8))?.is_some(),
     })
 }
 
