@@ -127,7 +127,8 @@ pub struct ServerArgs {
     #[arg(long, env = "SUPPORTCTL_ALLOW_PRIVATE_WEBHOOKS")]
     pub allow_private_webhooks: bool,
 
-    /// How long before a grant expires its `grant.expiring` webhook notification goes out.
+    /// How long before a grant expires its `grant.expiring` webhook notification goes out, in
+    /// orgs whose policy does not set its own (the default of the policy's expiry warning).
     #[arg(long, default_value = "1h", value_name = "DURATION")]
     pub expiry_warning: humantime::Duration,
 
@@ -173,6 +174,7 @@ impl ServerArgs {
             max_session_ttl: *self.max_session_ttl,
             default_session_ttl: *self.default_session_ttl,
             max_sessions_per_engineer: self.max_sessions_per_engineer,
+            expiry_warning: *self.expiry_warning,
         }
     }
 }
@@ -225,7 +227,6 @@ pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
         webhooks: crate::server::webhooks::WebhookSettings {
             allow_http: args.allow_http_webhooks || args.dev,
             allow_private: args.allow_private_webhooks || args.dev,
-            expiry_warning: *args.expiry_warning,
             ..Default::default()
         },
     };

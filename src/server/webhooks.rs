@@ -34,8 +34,6 @@ pub struct WebhookSettings {
     pub allow_http: bool,
     /// Loopback, private, link-local and unique-local addresses (`--allow-private-webhooks`).
     pub allow_private: bool,
-    /// How long before a grant's expiry `grant.expiring` is sent (`--expiry-warning`).
-    pub expiry_warning: Duration,
     /// How often the outbox is looked at when nothing woke the worker (deliveries enqueued by
     /// another replica, retries coming due).
     pub poll_interval: Duration,
@@ -46,7 +44,6 @@ impl Default for WebhookSettings {
         WebhookSettings {
             allow_http: false,
             allow_private: false,
-            expiry_warning: Duration::from_secs(3600),
             poll_interval: Duration::from_millis(250),
         }
     }
@@ -58,12 +55,6 @@ pub struct OutboxStats {
     pub pending: AtomicI64,
     /// Unix seconds of the oldest pending delivery; 0 when none.
     pub oldest: AtomicI64,
-}
-
-/// How long before expiry an org's grants get `grant.expiring`. The one place that decides
-/// it: the server default now; an org's own policy can take over here.
-pub fn expiry_warning_seconds(state: &AppState) -> i64 {
-    i64::try_from(state.webhooks.expiry_warning.as_secs()).unwrap_or(i64::MAX)
 }
 
 /// Resolves webhook hosts and refuses private addresses, at every connection: a name that

@@ -497,9 +497,14 @@ pub trait Store: Send + Sync + 'static {
     async fn release_delivery_leases(&self) -> StoreResult<()>;
     /// Pending deliveries, and the oldest one's creation time.
     async fn delivery_backlog(&self) -> StoreResult<(i64, Option<Timestamp>)>;
-    /// Enqueues `grant.expiring` for active grants expiring within `warning_seconds` that
-    /// have not had one for their current expiry; returns how many grants.
-    async fn enqueue_expiring(&self, now: Timestamp, warning_seconds: i64) -> StoreResult<usize>;
+    /// Enqueues `grant.expiring` for active grants expiring within their org policy's expiry
+    /// warning (`default_warning_seconds` for orgs without a policy) that have not had one for
+    /// their current expiry; returns how many grants.
+    async fn enqueue_expiring(
+        &self,
+        now: Timestamp,
+        default_warning_seconds: i64,
+    ) -> StoreResult<usize>;
 }
 
 pub type DynStore = Arc<dyn Store>;

@@ -340,21 +340,30 @@ impl SqlStore {
     pub(super) async fn enqueue_expiring(
         &self,
         now: Timestamp,
-        warning_seconds: i64,
+        default_warning_seconds: i64,
     ) -> StoreResult<usize> {
-        let grants = sqlx::query(
+        // The org's policy decides when, read at each sweep: a policy change applies to every
+        // grant not yet warned. The policy document is JSON text (see sql/policy.rs).
+        let warning = match self.backend {
+            Backend::Sqlite => "json_extract(p.document, '$.expiry_warning_seconds')",
+            Backend::Postgres => "(p.document::jsonb ->> 'expiry_warning_seconds')::BIGINT",
+        };
+        let sql = format!(
             "SELECT g.pk, g.id, o.slug, g.level, g.areas, g.reason, g.ticket, g.expires_at \
              FROM grants g JOIN orgs o ON o.pk = g.org_pk \
-             WHERE g.revoked_at IS NULL AND g.expires_at > $1 AND g.expires_at <= $2 \
+             LEFT JOIN org_policies p ON p.org_pk = g.org_pk \
+             WHERE g.revoked_at IS NULL AND g.expires_at > $1 \
+             AND g.expires_at <= $1 + COALESCE({warning}, $2) \
              AND (g.expiring_sent_for IS NULL OR g.expiring_sent_for <> g.expires_at) \
              AND EXISTS (SELECT 1 FROM webhooks w WHERE w.org_pk = g.org_pk AND w.disabled_at IS NULL) \
-             ORDER BY g.pk LIMIT $3",
-        )
-        .bind(now.as_second())
-        .bind(now.as_second().saturating_add(warning_seconds))
-        .bind(EXPIRING_BATCH)
-        .fetch_all(&self.read)
-        .await?;
+             ORDER BY g.pk LIMIT $3"
+        );
+        let grants = sqlx::query(AssertSqlSafe(sql))
+            .bind(now.as_second())
+            .bind(default_warning_seconds)
+            .bind(EXPIRING_BATCH)
+            .fetch_all(&self.read)
+            .await?;
         if grants.is_empty() {
             return Ok(0);
         }

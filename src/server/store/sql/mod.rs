@@ -539,8 +539,12 @@ impl Store for SqlStore {
         SqlStore::delivery_backlog(self).await
     }
 
-    async fn enqueue_expiring(&self, now: Timestamp, warning_seconds: i64) -> StoreResult<usize> {
-        SqlStore::enqueue_expiring(self, now, warning_seconds).await
+    async fn enqueue_expiring(
+        &self,
+        now: Timestamp,
+        default_warning_seconds: i64,
+    ) -> StoreResult<usize> {
+        SqlStore::enqueue_expiring(self, now, default_warning_seconds).await
     }
 }
 
