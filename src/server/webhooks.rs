@@ -22,8 +22,6 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A claimed delivery is leased for this long: well past an attempt's timeout, so that only a
 /// worker that died mid-attempt loses it to another.
 const LEASE_SECONDS: i64 = 30;
-/// Attempts in flight at once per server.
-const MAX_IN_FLIGHT: usize = 64;
 /// A webhook whose delivery failed this many times in a row is logged as failing.
 const WARN_AFTER_ATTEMPTS: i64 = 3;
 
@@ -37,6 +35,9 @@ pub struct WebhookSettings {
     /// How often the outbox is looked at when nothing woke the worker (deliveries enqueued by
     /// another replica, retries coming due).
     pub poll_interval: Duration,
+    /// Attempts in flight at once on this server (`--webhook-concurrency`); 0: this replica
+    /// makes none and leaves the outbox to the others.
+    pub concurrency: usize,
 }
 
 impl Default for WebhookSettings {
@@ -45,6 +46,7 @@ impl Default for WebhookSettings {
             allow_http: false,
             allow_private: false,
             poll_interval: Duration::from_millis(250),
+            concurrency: 64,
         }
     }
 }
@@ -221,8 +223,11 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     {
         tracing::warn!(%error, "releasing webhook delivery leases failed");
     }
+    if state.webhooks.concurrency == 0 {
+        return;
+    }
     let client = client(&state.webhooks);
-    let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    let permits = Arc::new(Semaphore::new(state.webhooks.concurrency));
     let mut tasks = JoinSet::new();
     let mut eager = 0u32;
     let mut last_stats = std::time::Instant::now() - Duration::from_secs(60);

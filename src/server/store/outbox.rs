@@ -1,13 +1,35 @@
 //! Waking the delivery worker: a commit that enqueued deliveries bumps a counter and wakes
 //! the workers of this process, so a delivery starts right after its commit instead of at the
-//! next poll. (Other replicas find it at their next poll.)
+//! next poll. On PostgreSQL the enqueuing statement also sends a `NOTIFY` (delivered at
+//! commit) that wakes the other replicas through their `LISTEN` (see `notify.rs`).
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::Notify;
 
+/// The PostgreSQL channel new deliveries are announced on; the payload names the process that
+/// enqueued them (which woke its own worker already).
+pub const CHANNEL: &str = "supportctl_outbox";
+
 static ENQUEUED: AtomicU64 = AtomicU64::new(0);
 static WAKE: Notify = Notify::const_new();
+
+/// This process, in `NOTIFY` payloads: random hex, so safe to put in SQL text.
+pub fn instance() -> &'static str {
+    static INSTANCE: OnceLock<String> = OnceLock::new();
+    INSTANCE.get_or_init(|| {
+        let mut bytes = [0u8; 8];
+        let _ = getrandom::fill(&mut bytes);
+        hex::encode(bytes)
+    })
+}
+
+/// Another replica committed deliveries (or the listener reconnected and may have missed
+/// some): look at the outbox now.
+pub fn wake_committed() {
+    WAKE.notify_waiters();
+}
 
 /// Called when deliveries have been enqueued (possibly not yet committed: a worker that finds
 /// nothing yet looks again shortly, see [`generation`]).
@@ -98,12 +120,21 @@ pub(super) async fn insert_deliveries(
         .map(|_| crate::server::ids::new_id(crate::server::ids::DELIVERY))
         .collect();
     for (chunk, chunk_ids) in rows.chunks(DELIVERY_CHUNK).zip(ids.chunks(DELIVERY_CHUNK)) {
-        let sql = format!(
+        let mut sql = format!(
             "INSERT INTO webhook_deliveries (id, webhook_pk, msg_id, event_type, event_seq, \
              event_at, payload, created_at, next_attempt_at, status) VALUES {}",
             super::chain::placeholders(backend, chunk.len(), DELIVERY_COLUMNS)
                 .replace(')', ", 'pending')")
         );
+        // The other replicas' wake-up, in the same statement (no extra round trip); PostgreSQL
+        // sends it at commit, and folds repeats within a transaction into one.
+        if backend == super::backend::Backend::Postgres {
+            sql = format!(
+                "WITH inserted AS ({sql}), notified AS (SELECT pg_notify('{CHANNEL}', '{}')) \
+                 SELECT COUNT(*) FROM notified",
+                instance()
+            );
+        }
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (row, id) in chunk.iter().zip(chunk_ids) {
             query = query
