@@ -28,7 +28,7 @@ use crate::server::domain::requests::Narrowing;
 
 pub use crate::server::domain::{SessionAuth, SessionRecord};
 pub use sql::SqlStore;
-pub use webhook_rows::{AttemptOutcome, ClaimedDelivery, NewWebhook};
+pub use webhook_rows::{AttemptOutcome, ClaimedDelivery, FinishedAttempt, NewWebhook};
 
 /// What went wrong in the store, in terms a handler can answer with.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -487,12 +487,8 @@ pub trait Store: Send + Sync + 'static {
         lease_until: Timestamp,
         limit: i64,
     ) -> StoreResult<Vec<ClaimedDelivery>>;
-    async fn finish_delivery(
-        &self,
-        delivery: &ClaimedDelivery,
-        outcome: &AttemptOutcome,
-        now: Timestamp,
-    ) -> StoreResult<()>;
+    /// Records how attempts ended, in one transaction.
+    async fn finish_deliveries(&self, finished: &[FinishedAttempt]) -> StoreResult<()>;
     /// Ends every lease (a SQLite server at start: no other process can hold one).
     async fn release_delivery_leases(&self) -> StoreResult<()>;
     /// Pending deliveries, and the oldest one's creation time.

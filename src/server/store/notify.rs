@@ -52,15 +52,13 @@ impl RequestEvents {
                         } else {
                             // Anything decided or enqueued while no one listened is read now.
                             events.publish(EVERYONE);
-                            outbox::wake_committed();
+                            outbox::wake();
                             loop {
                                 match listener.try_recv().await {
                                     Ok(Some(notification))
                                         if notification.channel() == outbox::CHANNEL =>
                                     {
-                                        if notification.payload() != outbox::instance() {
-                                            outbox::wake_committed();
-                                        }
+                                        outbox::wake()
                                     }
                                     Ok(Some(notification)) => {
                                         events.publish(notification.payload())
@@ -68,7 +66,7 @@ impl RequestEvents {
                                     // The connection was lost; the next call reconnects.
                                     Ok(None) => {
                                         events.publish(EVERYONE);
-                                        outbox::wake_committed();
+                                        outbox::wake();
                                     }
                                     Err(error) => {
                                         tracing::warn!(%error, "request decision listener failed; reconnecting");

@@ -1,49 +1,25 @@
-//! Waking the delivery worker: a commit that enqueued deliveries bumps a counter and wakes
-//! the workers of this process, so a delivery starts right after its commit instead of at the
-//! next poll. On PostgreSQL the enqueuing statement also sends a `NOTIFY` (delivered at
-//! commit) that wakes the other replicas through their `LISTEN` (see `notify.rs`).
-
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+//! Waking the delivery worker once deliveries are committed, so that one starts right after
+//! its commit instead of at the next poll. On SQLite the enqueuing transaction wakes this
+//! process's worker itself: the worker claims on the one write connection, which that
+//! transaction holds until it commits, so the claim sees the commit. On PostgreSQL the
+//! enqueuing statement sends a `NOTIFY`, which the database delivers at commit to every
+//! replica's `LISTEN` (this one's included; see `notify.rs`).
 
 use tokio::sync::Notify;
 
-/// The PostgreSQL channel new deliveries are announced on; the payload names the process that
-/// enqueued them (which woke its own worker already).
+/// The PostgreSQL channel new deliveries are announced on.
 pub const CHANNEL: &str = "supportctl_outbox";
 
-static ENQUEUED: AtomicU64 = AtomicU64::new(0);
 static WAKE: Notify = Notify::const_new();
 
-/// This process, in `NOTIFY` payloads: random hex, so safe to put in SQL text.
-pub fn instance() -> &'static str {
-    static INSTANCE: OnceLock<String> = OnceLock::new();
-    INSTANCE.get_or_init(|| {
-        let mut bytes = [0u8; 8];
-        let _ = getrandom::fill(&mut bytes);
-        hex::encode(bytes)
-    })
-}
-
-/// Another replica committed deliveries (or the listener reconnected and may have missed
-/// some): look at the outbox now.
-pub fn wake_committed() {
-    WAKE.notify_waiters();
-}
-
-/// Called when deliveries have been enqueued (possibly not yet committed: a worker that finds
-/// nothing yet looks again shortly, see [`generation`]).
+/// Deliveries were enqueued (or, after a lost listening connection, may have been): the
+/// worker looks at the outbox now. Wake-ups that come while it is busy fold into one.
 pub fn wake() {
-    ENQUEUED.fetch_add(1, Ordering::SeqCst);
     WAKE.notify_waiters();
 }
 
-/// Changes whenever deliveries are enqueued in this process.
-pub fn generation() -> u64 {
-    ENQUEUED.load(Ordering::SeqCst)
-}
-
-/// Resolves at the next [`wake`].
+/// Resolves at the next [`wake`] once enabled (enable it before looking at the outbox, so a
+/// wake-up during the look is not lost).
 pub fn woken() -> tokio::sync::futures::Notified<'static> {
     WAKE.notified()
 }
@@ -126,13 +102,12 @@ pub(super) async fn insert_deliveries(
             super::chain::placeholders(backend, chunk.len(), DELIVERY_COLUMNS)
                 .replace(')', ", 'pending')")
         );
-        // The other replicas' wake-up, in the same statement (no extra round trip); PostgreSQL
-        // sends it at commit, and folds repeats within a transaction into one.
+        // The wake-up, in the same statement (no extra round trip); PostgreSQL sends it at
+        // commit, and folds repeats within a transaction into one.
         if backend == super::backend::Backend::Postgres {
             sql = format!(
-                "WITH inserted AS ({sql}), notified AS (SELECT pg_notify('{CHANNEL}', '{}')) \
-                 SELECT COUNT(*) FROM notified",
-                instance()
+                "WITH inserted AS ({sql}), notified AS (SELECT pg_notify('{CHANNEL}', '')) \
+                 SELECT COUNT(*) FROM notified"
             );
         }
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -150,7 +125,7 @@ pub(super) async fn insert_deliveries(
         }
         query.execute(&mut *tx).await?;
     }
-    if !rows.is_empty() {
+    if !rows.is_empty() && backend == super::backend::Backend::Sqlite {
         wake();
     }
     Ok(ids)

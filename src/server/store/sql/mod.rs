@@ -38,8 +38,8 @@ use super::cache::{AuthCache, through_cache};
 use super::cursor::encode_cursor;
 use super::notify::RequestEvents;
 use super::{
-    AccessRequest as AccessQuestion, AccountAuth, ApprovalAsk, AttemptOutcome, AuditFilter,
-    ClaimedDelivery, GrantScope, NewAccount, NewGrant, NewRequest, NewSession, NewWebhook,
+    AccessRequest as AccessQuestion, AccountAuth, ApprovalAsk, AuditFilter, ClaimedDelivery,
+    FinishedAttempt, GrantScope, NewAccount, NewGrant, NewRequest, NewSession, NewWebhook,
     PageRequest, Principal, RequestRecord, RequestScope, RevokeSelection, SessionAuth,
     SessionScope, Store, StoreError, StoreResult, SweepReport, TokenHash,
 };
@@ -522,13 +522,8 @@ impl Store for SqlStore {
         SqlStore::claim_deliveries(self, now, lease_until, limit).await
     }
 
-    async fn finish_delivery(
-        &self,
-        delivery: &ClaimedDelivery,
-        outcome: &AttemptOutcome,
-        now: Timestamp,
-    ) -> StoreResult<()> {
-        SqlStore::finish_delivery(self, delivery, outcome, now).await
+    async fn finish_deliveries(&self, finished: &[FinishedAttempt]) -> StoreResult<()> {
+        SqlStore::finish_deliveries(self, finished).await
     }
 
     async fn release_delivery_leases(&self) -> StoreResult<()> {
