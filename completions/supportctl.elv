@@ -1781,6 +1781,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --name 'Names the key that signs audit checkpoints when this server creates it [default: the host name]. A server whose key exists already must be given its name, or none'
             cand --signing-key 'Keep the checkpoint signing key in this file (created, readable by you only, when missing; signed-note private key format) instead of in the database'
             cand --expiry-warning 'How long before a grant expires its `grant.expiring` webhook notification goes out, in orgs whose policy does not set its own (the default of the policy''s expiry warning)'
+            cand --webhook-poll-interval 'How often this server looks at the webhook outbox when nothing woke it (deliveries enqueued on this server, or announced by another PostgreSQL replica, wake it at once)'
+            cand --webhook-concurrency 'Webhook attempts this server makes at once; 0: none (other replicas deliver)'
             cand --sweep-interval 'How often expiries are recorded in the audit log'
             cand --profile 'Profile in config.toml to use'
             cand --server 'Server URL, overriding the profile''s'
