@@ -222,7 +222,8 @@ pub struct OrgPolicy {
     /// How long a request stays pending before it lapses.
     #[schema(minimum = 60)]
     pub request_ttl_seconds: i64,
-    /// How long before a grant ends its engineers are warned (0: never).
+    /// How long before a grant ends its `grant.expiring` webhook notification goes out (0:
+    /// never). An org without a policy has the server's `--expiry-warning`.
     #[schema(minimum = 0)]
     pub expiry_warning_seconds: i64,
     /// Null until the org's admins first change the policy.

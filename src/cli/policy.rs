@@ -67,7 +67,7 @@ pub struct SetArgs {
     /// How long a request stays pending, e.g. 12h.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub request_ttl: Option<i64>,
-    /// How long before a grant ends to warn, e.g. 1h (0: never).
+    /// How long before a grant ends its `grant.expiring` webhooks fire, e.g. 1h (0: never).
     #[arg(long, value_name = "DURATION", value_parser = parse_warning)]
     pub expiry_warning: Option<i64>,
     /// Ask the server what the policy would become (every check of a real change), and change

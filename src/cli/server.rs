@@ -9,6 +9,7 @@ use super::error::{CommandError, CommandResult};
 use crate::cli::ui::Ui;
 use crate::server::policy::Policy;
 use crate::server::store::PoolSettings;
+use crate::server::webhooks::WebhookSettings;
 use crate::server::{self, InitOutcome, ServerConfig};
 
 #[derive(Debug, Args)]
@@ -135,9 +136,19 @@ pub struct ServerArgs {
     #[arg(long, env = "SUPPORTCTL_ALLOW_PRIVATE_WEBHOOKS")]
     pub allow_private_webhooks: bool,
 
-    /// How long before a grant expires its `grant.expiring` webhook notification goes out.
+    /// How long before a grant expires its `grant.expiring` webhook notification goes out, in
+    /// orgs whose policy does not set its own (the default of the policy's expiry warning).
     #[arg(long, default_value = "1h", value_name = "DURATION")]
     pub expiry_warning: humantime::Duration,
+
+    /// How often this server looks at the webhook outbox when nothing woke it (deliveries
+    /// enqueued on this server, or announced by another PostgreSQL replica, wake it at once).
+    #[arg(long, default_value = "250ms", value_name = "DURATION", hide = true)]
+    pub webhook_poll_interval: humantime::Duration,
+
+    /// Webhook attempts this server makes at once; 0: none (other replicas deliver).
+    #[arg(long, default_value_t = WebhookSettings::default().concurrency, value_name = "N", hide = true)]
+    pub webhook_concurrency: usize,
 
     /// How often expiries are recorded in the audit log.
     #[arg(long, default_value = "5s", value_name = "DURATION", hide = true)]
@@ -181,6 +192,7 @@ impl ServerArgs {
             max_session_ttl: *self.max_session_ttl,
             default_session_ttl: *self.default_session_ttl,
             max_sessions_per_engineer: self.max_sessions_per_engineer,
+            expiry_warning: *self.expiry_warning,
         }
     }
 }
@@ -233,11 +245,11 @@ pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
         max_connections: args.max_connections,
         idle_timeout: crate::server::IDLE_TIMEOUT,
         signing: args.signing(),
-        webhooks: crate::server::webhooks::WebhookSettings {
+        webhooks: WebhookSettings {
             allow_http: args.allow_http_webhooks || args.dev,
             allow_private: args.allow_private_webhooks || args.dev,
-            expiry_warning: *args.expiry_warning,
-            ..Default::default()
+            poll_interval: *args.webhook_poll_interval,
+            concurrency: args.webhook_concurrency,
         },
     };
     let listen = args.listen;

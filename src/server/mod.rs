@@ -268,8 +268,13 @@ async fn sweep(state: AppState, every: Duration, mut stop: watch::Receiver<bool>
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "sweeping expiries failed; will retry"),
         }
-        let warning = webhooks::expiry_warning_seconds(&state);
-        match state.store.enqueue_expiring(state.now(), warning).await {
+        // Each org's policy says when; orgs without one get the server's default.
+        let default_warning = state.policy.expiry_warning_seconds();
+        match state
+            .store
+            .enqueue_expiring(state.now(), default_warning)
+            .await
+        {
             Ok(0) => {}
             Ok(grants) => tracing::info!(grants, "enqueued grant.expiring notifications"),
             Err(error) => tracing::warn!(%error, "enqueuing grant.expiring failed; will retry"),

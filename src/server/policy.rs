@@ -15,6 +15,9 @@ pub struct Policy {
     /// Sessions one support engineer may have active at once, across orgs: a stolen
     /// engineer token cannot flood an org with sessions.
     pub max_sessions_per_engineer: u32,
+    /// How long before a grant's expiry `grant.expiring` goes out, for orgs whose policy does
+    /// not say (`--expiry-warning`).
+    pub expiry_warning: Duration,
 }
 
 impl Default for Policy {
@@ -25,6 +28,7 @@ impl Default for Policy {
             max_session_ttl: Duration::from_secs(8 * 3600),
             default_session_ttl: Duration::from_secs(3600),
             max_sessions_per_engineer: 1000,
+            expiry_warning: Duration::from_secs(3600),
         }
     }
 }
@@ -43,6 +47,7 @@ impl Policy {
         for (flag, duration) in [
             ("--max-grant-duration", self.max_grant),
             ("--max-session-ttl", self.max_session_ttl),
+            ("--expiry-warning", self.expiry_warning),
         ] {
             if duration > MAX_POLICY_DURATION {
                 return Err(format!(
@@ -67,6 +72,10 @@ impl Policy {
             ));
         }
         Ok(())
+    }
+
+    pub fn expiry_warning_seconds(&self) -> i64 {
+        seconds(self.expiry_warning)
     }
 
     pub fn max_grant_seconds(&self) -> i64 {

@@ -8,13 +8,13 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use jiff::Timestamp;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::domain::webhooks::{backoff_seconds, is_private, sign, slack_body, standard_body};
 use super::state::AppState;
 use super::store::outbox;
-use super::store::{AttemptOutcome, ClaimedDelivery};
+use super::store::{AttemptOutcome, ClaimedDelivery, FinishedAttempt};
 use crate::api::WebhookFormat;
 
 /// A receiver gets this long to answer.
@@ -22,8 +22,12 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A claimed delivery is leased for this long: well past an attempt's timeout, so that only a
 /// worker that died mid-attempt loses it to another.
 const LEASE_SECONDS: i64 = 30;
-/// Attempts in flight at once per server.
-const MAX_IN_FLIGHT: usize = 64;
+/// How much of a receiver's answer is read to keep its connection for the next attempt.
+const DRAIN_LIMIT: usize = 64 * 1024;
+/// Attempts whose ends are recorded together: one commit for a burst.
+const RECORD_BATCH: usize = 256;
+/// How long the recorder waits for more attempts to end before committing what it has.
+const RECORD_WINDOW: Duration = Duration::from_millis(5);
 /// A webhook whose delivery failed this many times in a row is logged as failing.
 const WARN_AFTER_ATTEMPTS: i64 = 3;
 
@@ -34,11 +38,12 @@ pub struct WebhookSettings {
     pub allow_http: bool,
     /// Loopback, private, link-local and unique-local addresses (`--allow-private-webhooks`).
     pub allow_private: bool,
-    /// How long before a grant's expiry `grant.expiring` is sent (`--expiry-warning`).
-    pub expiry_warning: Duration,
     /// How often the outbox is looked at when nothing woke the worker (deliveries enqueued by
     /// another replica, retries coming due).
     pub poll_interval: Duration,
+    /// Attempts in flight at once on this server (`--webhook-concurrency`); 0: this replica
+    /// makes none and leaves the outbox to the others.
+    pub concurrency: usize,
 }
 
 impl Default for WebhookSettings {
@@ -46,8 +51,8 @@ impl Default for WebhookSettings {
         WebhookSettings {
             allow_http: false,
             allow_private: false,
-            expiry_warning: Duration::from_secs(3600),
             poll_interval: Duration::from_millis(250),
+            concurrency: 16,
         }
     }
 }
@@ -58,12 +63,6 @@ pub struct OutboxStats {
     pub pending: AtomicI64,
     /// Unix seconds of the oldest pending delivery; 0 when none.
     pub oldest: AtomicI64,
-}
-
-/// How long before expiry an org's grants get `grant.expiring`. The one place that decides
-/// it: the server default now; an org's own policy can take over here.
-pub fn expiry_warning_seconds(state: &AppState) -> i64 {
-    i64::try_from(state.webhooks.expiry_warning.as_secs()).unwrap_or(i64::MAX)
 }
 
 /// Resolves webhook hosts and refuses private addresses, at every connection: a name that
@@ -107,13 +106,29 @@ pub fn client(settings: &WebhookSettings) -> reqwest::Client {
 
 /// The request body of one delivery.
 pub fn body_of(delivery: &ClaimedDelivery) -> String {
-    let data: serde_json::Value =
-        serde_json::from_str(&delivery.payload).unwrap_or(serde_json::Value::Null);
     match delivery.format {
-        WebhookFormat::Standard => {
-            standard_body(&delivery.event_type, &delivery.event_at.to_string(), &data)
+        // The stored payload is the `data` as JSON text already: spliced in, not re-encoded.
+        WebhookFormat::Standard
+            if serde_json::from_str::<serde::de::IgnoredAny>(&delivery.payload).is_ok() =>
+        {
+            let text = |s: &str| serde_json::Value::from(s).to_string();
+            format!(
+                r#"{{"type":{},"timestamp":{},"data":{}}}"#,
+                text(&delivery.event_type),
+                text(&delivery.event_at.to_string()),
+                delivery.payload
+            )
         }
-        WebhookFormat::Slack => slack_body(&delivery.event_type, &data),
+        format => {
+            let data: serde_json::Value =
+                serde_json::from_str(&delivery.payload).unwrap_or(serde_json::Value::Null);
+            match format {
+                WebhookFormat::Standard => {
+                    standard_body(&delivery.event_type, &delivery.event_at.to_string(), &data)
+                }
+                WebhookFormat::Slack => slack_body(&delivery.event_type, &data),
+            }
+        }
     }
 }
 
@@ -170,12 +185,28 @@ pub async fn attempt(
         .body(body)
         .send()
         .await;
-    match sent {
-        Ok(response) if response.status().is_success() => AttemptOutcome::Delivered {
-            status: response.status().as_u16(),
+    let status = match sent {
+        Ok(mut response) => {
+            let status = response.status();
+            // Read what little the receiver answered, so its connection is kept for the next
+            // attempt; a long answer closes it instead.
+            let mut read = 0;
+            while let Ok(Some(chunk)) = response.chunk().await {
+                read += chunk.len();
+                if read > DRAIN_LIMIT {
+                    break;
+                }
+            }
+            Ok(status)
+        }
+        Err(error) => Err(error),
+    };
+    match status {
+        Ok(status) if status.is_success() => AttemptOutcome::Delivered {
+            status: status.as_u16(),
         },
-        Ok(response) if response.status() == reqwest::StatusCode::GONE => AttemptOutcome::Gone,
-        Ok(response) => retry(Some(response.status().as_u16()), None),
+        Ok(reqwest::StatusCode::GONE) => AttemptOutcome::Gone,
+        Ok(status) => retry(Some(status.as_u16()), None),
         // Without the URL: a Slack or Teams URL is itself a secret.
         Err(error) => retry(None, Some(describe(&error.without_url()))),
     }
@@ -192,7 +223,12 @@ fn describe(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-async fn deliver(state: AppState, client: reqwest::Client, delivery: ClaimedDelivery) {
+async fn deliver(
+    state: AppState,
+    client: reqwest::Client,
+    delivery: ClaimedDelivery,
+    recorder: mpsc::UnboundedSender<FinishedAttempt>,
+) {
     let outcome = attempt(&client, &state.webhooks, &delivery, state.now()).await;
     match &outcome {
         AttemptOutcome::Gone => tracing::warn!(
@@ -213,27 +249,53 @@ async fn deliver(state: AppState, client: reqwest::Client, delivery: ClaimedDeli
         }
         _ => {}
     }
-    if let Err(error) = state
-        .store
-        .finish_delivery(&delivery, &outcome, state.now())
-        .await
-    {
-        // The lease runs out and another attempt follows: at least once.
-        tracing::warn!(%error, delivery = %delivery.id, "recording a delivery attempt failed");
+    let _ = recorder.send(FinishedAttempt {
+        delivery,
+        outcome,
+        at: state.now(),
+    });
+}
+
+/// Records the attempts that end, a batch per transaction, until every sender is gone.
+async fn record(state: AppState, mut ended: mpsc::UnboundedReceiver<FinishedAttempt>) {
+    let mut batch = Vec::new();
+    while let Some(first) = ended.recv().await {
+        batch.push(first);
+        // Attempts started together end together: wait a moment for the rest.
+        let window = tokio::time::sleep(RECORD_WINDOW);
+        tokio::pin!(window);
+        while batch.len() < RECORD_BATCH {
+            tokio::select! {
+                next = ended.recv() => match next {
+                    Some(next) => batch.push(next),
+                    None => break,
+                },
+                _ = &mut window => break,
+            }
+        }
+        if let Err(error) = state.store.finish_deliveries(&batch).await {
+            // The leases run out and other attempts follow: at least once.
+            tracing::warn!(%error, attempts = batch.len(), "recording delivery attempts failed");
+        }
+        batch.clear();
     }
 }
 
 /// Claims and delivers until `stop` changes.
 pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+    if state.webhooks.concurrency == 0 {
+        return;
+    }
     if state.store.backend() == "sqlite"
         && let Err(error) = state.store.release_delivery_leases().await
     {
         tracing::warn!(%error, "releasing webhook delivery leases failed");
     }
     let client = client(&state.webhooks);
-    let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    let permits = Arc::new(Semaphore::new(state.webhooks.concurrency));
+    let (ended, to_record) = mpsc::unbounded_channel();
+    let recorder = tokio::spawn(record(state.clone(), to_record));
     let mut tasks = JoinSet::new();
-    let mut eager = 0u32;
     let mut last_stats = std::time::Instant::now() - Duration::from_secs(60);
     loop {
         while tasks.try_join_next().is_some() {}
@@ -247,7 +309,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
                     .store(oldest.map_or(0, Timestamp::as_second), Ordering::Relaxed);
             }
         }
-        let seen = outbox::generation();
+        // Enabled before the claim: a commit that wakes us while we claim is not missed.
         let woken = outbox::woken();
         tokio::pin!(woken);
         woken.as_mut().enable();
@@ -272,31 +334,20 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
                 Vec::new()
             }
         };
-        let got = claimed.len();
+        let full = claimed.len() == available;
         for delivery in claimed {
             let Ok(permit) = permits.clone().acquire_owned().await else {
                 break;
             };
-            let state = state.clone();
-            let client = client.clone();
+            let (state, client, ended) = (state.clone(), client.clone(), ended.clone());
             tasks.spawn(async move {
-                deliver(state, client, delivery).await;
+                deliver(state, client, delivery, ended).await;
                 drop(permit);
             });
         }
-        if got > 0 {
-            continue;
-        }
-        // Enqueued in this process, perhaps not committed yet: look again shortly.
-        if outbox::generation() != seen {
-            eager = 10;
-        }
-        if eager > 0 {
-            eager -= 1;
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(10)) => {}
-                _ = stop.changed() => break,
-            }
+        // A full claim may have left due rows behind; otherwise everything due is in hand
+        // until a commit wakes us, or retries come due (the poll).
+        if full {
             continue;
         }
         tokio::select! {
@@ -305,6 +356,10 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             _ = stop.changed() => break,
         }
     }
-    // Attempts in flight are abandoned: their leases run out and they are tried again.
+    // Attempts in flight are abandoned: their leases run out and they are tried again. Those
+    // that ended are recorded first.
     tasks.abort_all();
+    while tasks.join_next().await.is_some() {}
+    drop(ended);
+    let _ = recorder.await;
 }

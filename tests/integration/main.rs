@@ -41,6 +41,7 @@ mod api_session_cap;
 mod api_session_token;
 mod api_sessions;
 mod api_webhooks;
+mod webhook_expiring;
 
 mod cli_assets;
 mod cli_audit;

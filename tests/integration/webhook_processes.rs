@@ -1,6 +1,6 @@
 //! Webhooks across real server processes: a SIGKILL in the middle of a burst loses no
 //! delivery (the outbox row commits with its event), and two PostgreSQL replicas sharing the
-//! outbox never attempt one delivery twice at once.
+//! outbox never attempt one delivery twice at once, and wake each other for new deliveries.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -161,4 +161,48 @@ fn replicas_share_the_outbox_and_attempt_each_delivery_once() {
             .iter()
             .all(|d| d["attempts"] == 1 && d["status"] == "delivered")
     );
+}
+
+/// A replica learns of deliveries another one enqueued from its `NOTIFY`, not from its poll:
+/// A makes no attempts itself, and B polls only hourly, so only the wake-up can bring B to
+/// them within the wait (a bound that is about the test machine, not about the wake-up).
+#[test]
+fn a_replica_is_woken_for_deliveries_another_enqueued() {
+    if skip_postgres("webhook_processes::a_replica_is_woken_for_deliveries_another_enqueued") {
+        return;
+    }
+    let db = PgDatabase::create();
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let a = ServerProcess::start(Launch {
+        db: &db.url,
+        log: &dirs[0].path().join("a.log"),
+        log_filter: "info,sqlx=warn",
+        dev: true,
+        extra_args: &["--webhook-concurrency", "0"],
+    });
+    let mut args = ALLOW.to_vec();
+    args.extend(["--webhook-poll-interval", "1h"]);
+    let _b = ServerProcess::start(Launch {
+        db: &db.url,
+        log: &dirs[1].path().join("b.log"),
+        log_filter: "info,sqlx=warn",
+        dev: false,
+        extra_args: &args,
+    });
+    let tokens = a.tokens.clone().unwrap();
+    let admin = a.api(&tokens.admin);
+    let receiver = Receiver::start();
+    add_webhook(&admin, &receiver.url);
+    let wait = Duration::from_secs(20);
+    let created = receiver.wait_for(wait, |r| !r.is_empty());
+    assert_eq!(created[0].json()["type"], "webhook.created");
+    // And again once B has certainly gone back to waiting.
+    thread::sleep(Duration::from_millis(300));
+    let reply = admin.post(
+        "/v1/orgs/acme/grants",
+        json!({"level": "member", "reason": "wake"}),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let received = receiver.wait_for(wait, |r| r.len() >= 2);
+    assert_eq!(received[1].json()["type"], "grant.created");
 }

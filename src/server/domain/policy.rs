@@ -17,8 +17,6 @@ const MOST_APPROVALS: i64 = 100;
 const SHORTEST_REQUEST_TTL: i64 = 60;
 /// The default time a request stays pending.
 pub const DEFAULT_REQUEST_TTL: i64 = 12 * 3600;
-/// The default warning before a grant ends.
-pub const DEFAULT_EXPIRY_WARNING: i64 = 3600;
 
 /// The policy of an org whose admins never changed it: the server's flags, everything allowed.
 pub fn default_policy(flags: &Policy) -> OrgPolicy {
@@ -34,7 +32,7 @@ pub fn default_policy(flags: &Policy) -> OrgPolicy {
         accept_requests: true,
         approvals_required: ApprovalsRequired::default(),
         request_ttl_seconds: DEFAULT_REQUEST_TTL,
-        expiry_warning_seconds: DEFAULT_EXPIRY_WARNING,
+        expiry_warning_seconds: flags.expiry_warning_seconds(),
         updated_at: None,
         updated_by: None,
     }

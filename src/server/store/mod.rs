@@ -28,7 +28,7 @@ use crate::server::domain::requests::Narrowing;
 
 pub use crate::server::domain::{SessionAuth, SessionRecord};
 pub use sql::SqlStore;
-pub use webhook_rows::{AttemptOutcome, ClaimedDelivery, NewWebhook};
+pub use webhook_rows::{AttemptOutcome, ClaimedDelivery, FinishedAttempt, NewWebhook};
 
 /// What went wrong in the store, in terms a handler can answer with.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -508,19 +508,20 @@ pub trait Store: Send + Sync + 'static {
         lease_until: Timestamp,
         limit: i64,
     ) -> StoreResult<Vec<ClaimedDelivery>>;
-    async fn finish_delivery(
-        &self,
-        delivery: &ClaimedDelivery,
-        outcome: &AttemptOutcome,
-        now: Timestamp,
-    ) -> StoreResult<()>;
+    /// Records how attempts ended, in one transaction.
+    async fn finish_deliveries(&self, finished: &[FinishedAttempt]) -> StoreResult<()>;
     /// Ends every lease (a SQLite server at start: no other process can hold one).
     async fn release_delivery_leases(&self) -> StoreResult<()>;
     /// Pending deliveries, and the oldest one's creation time.
     async fn delivery_backlog(&self) -> StoreResult<(i64, Option<Timestamp>)>;
-    /// Enqueues `grant.expiring` for active grants expiring within `warning_seconds` that
-    /// have not had one for their current expiry; returns how many grants.
-    async fn enqueue_expiring(&self, now: Timestamp, warning_seconds: i64) -> StoreResult<usize>;
+    /// Enqueues `grant.expiring` for active grants expiring within their org policy's expiry
+    /// warning (`default_warning_seconds` for orgs without a policy) that have not had one for
+    /// their current expiry; returns how many grants.
+    async fn enqueue_expiring(
+        &self,
+        now: Timestamp,
+        default_warning_seconds: i64,
+    ) -> StoreResult<usize>;
 }
 
 pub type DynStore = Arc<dyn Store>;

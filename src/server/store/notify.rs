@@ -1,12 +1,15 @@
 //! Decisions on access requests, as they commit, for the long polls waiting on them. In one
 //! process a broadcast channel carries them; between PostgreSQL replicas, `NOTIFY` inside the
 //! deciding transaction (delivered at commit) and a `LISTEN`ing connection per replica that
-//! feeds its own channel. A lost listening connection wakes every waiter to re-read.
+//! feeds its own channel. A lost listening connection wakes every waiter to re-read. The same
+//! connection listens for new webhook deliveries (see `outbox.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::broadcast;
+
+use super::outbox;
 
 /// The PostgreSQL channel decisions are announced on; the payload is the request id.
 pub const CHANNEL: &str = "supportctl_requests";
@@ -44,18 +47,27 @@ impl RequestEvents {
             loop {
                 match sqlx::postgres::PgListener::connect(&url).await {
                     Ok(mut listener) => {
-                        if let Err(error) = listener.listen(CHANNEL).await {
+                        if let Err(error) = listener.listen_all([CHANNEL, outbox::CHANNEL]).await {
                             tracing::warn!(%error, "cannot LISTEN for request decisions; retrying");
                         } else {
-                            // Anything decided while no one listened is re-read now.
+                            // Anything decided or enqueued while no one listened is read now.
                             events.publish(EVERYONE);
+                            outbox::wake();
                             loop {
                                 match listener.try_recv().await {
+                                    Ok(Some(notification))
+                                        if notification.channel() == outbox::CHANNEL =>
+                                    {
+                                        outbox::wake()
+                                    }
                                     Ok(Some(notification)) => {
                                         events.publish(notification.payload())
                                     }
                                     // The connection was lost; the next call reconnects.
-                                    Ok(None) => events.publish(EVERYONE),
+                                    Ok(None) => {
+                                        events.publish(EVERYONE);
+                                        outbox::wake();
+                                    }
                                     Err(error) => {
                                         tracing::warn!(%error, "request decision listener failed; reconnecting");
                                         break;

@@ -1,27 +1,25 @@
-//! Waking the delivery worker: a commit that enqueued deliveries bumps a counter and wakes
-//! the workers of this process, so a delivery starts right after its commit instead of at the
-//! next poll. (Other replicas find it at their next poll.)
-
-use std::sync::atomic::{AtomicU64, Ordering};
+//! Waking the delivery worker once deliveries are committed, so that one starts right after
+//! its commit instead of at the next poll. On SQLite the enqueuing transaction wakes this
+//! process's worker itself: the worker claims on the one write connection, which that
+//! transaction holds until it commits, so the claim sees the commit. On PostgreSQL the
+//! enqueuing statement sends a `NOTIFY`, which the database delivers at commit to every
+//! replica's `LISTEN` (this one's included; see `notify.rs`).
 
 use tokio::sync::Notify;
 
-static ENQUEUED: AtomicU64 = AtomicU64::new(0);
+/// The PostgreSQL channel new deliveries are announced on.
+pub const CHANNEL: &str = "supportctl_outbox";
+
 static WAKE: Notify = Notify::const_new();
 
-/// Called when deliveries have been enqueued (possibly not yet committed: a worker that finds
-/// nothing yet looks again shortly, see [`generation`]).
+/// Deliveries were enqueued (or, after a lost listening connection, may have been): the
+/// worker looks at the outbox now. Wake-ups that come while it is busy fold into one.
 pub fn wake() {
-    ENQUEUED.fetch_add(1, Ordering::SeqCst);
     WAKE.notify_waiters();
 }
 
-/// Changes whenever deliveries are enqueued in this process.
-pub fn generation() -> u64 {
-    ENQUEUED.load(Ordering::SeqCst)
-}
-
-/// Resolves at the next [`wake`].
+/// Resolves at the next [`wake`] once enabled (enable it before looking at the outbox, so a
+/// wake-up during the look is not lost).
 pub fn woken() -> tokio::sync::futures::Notified<'static> {
     WAKE.notified()
 }
@@ -98,12 +96,20 @@ pub(super) async fn insert_deliveries(
         .map(|_| crate::server::ids::new_id(crate::server::ids::DELIVERY))
         .collect();
     for (chunk, chunk_ids) in rows.chunks(DELIVERY_CHUNK).zip(ids.chunks(DELIVERY_CHUNK)) {
-        let sql = format!(
+        let mut sql = format!(
             "INSERT INTO webhook_deliveries (id, webhook_pk, msg_id, event_type, event_seq, \
              event_at, payload, created_at, next_attempt_at, status) VALUES {}",
             super::chain::placeholders(backend, chunk.len(), DELIVERY_COLUMNS)
                 .replace(')', ", 'pending')")
         );
+        // The wake-up, in the same statement (no extra round trip); PostgreSQL sends it at
+        // commit, and folds repeats within a transaction into one.
+        if backend == super::backend::Backend::Postgres {
+            sql = format!(
+                "WITH inserted AS ({sql}), notified AS (SELECT pg_notify('{CHANNEL}', '')) \
+                 SELECT COUNT(*) FROM notified"
+            );
+        }
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (row, id) in chunk.iter().zip(chunk_ids) {
             query = query
@@ -119,7 +125,7 @@ pub(super) async fn insert_deliveries(
         }
         query.execute(&mut *tx).await?;
     }
-    if !rows.is_empty() {
+    if !rows.is_empty() && backend == super::backend::Backend::Sqlite {
         wake();
     }
     Ok(ids)

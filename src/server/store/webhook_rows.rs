@@ -34,6 +34,15 @@ pub struct ClaimedDelivery {
     pub created_at: Timestamp,
 }
 
+/// An attempt that ended, to be recorded.
+#[derive(Debug, Clone)]
+pub struct FinishedAttempt {
+    pub delivery: ClaimedDelivery,
+    pub outcome: AttemptOutcome,
+    /// When it ended.
+    pub at: Timestamp,
+}
+
 /// How one attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttemptOutcome {

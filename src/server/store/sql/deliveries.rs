@@ -18,7 +18,9 @@ use crate::server::domain::webhooks::within_retry_window;
 use crate::server::ids;
 use crate::server::store::backend::Backend;
 use crate::server::store::outbox::{NewDelivery, insert_deliveries};
-use crate::server::store::{AttemptOutcome, ClaimedDelivery, PageRequest, StoreError, StoreResult};
+use crate::server::store::{
+    AttemptOutcome, ClaimedDelivery, FinishedAttempt, PageRequest, StoreError, StoreResult,
+};
 
 const DELIVERY_SELECT: &str = "SELECT d.pk, d.id, w.id AS webhook_id, d.msg_id, d.event_type, \
      d.event_seq, d.status, d.attempts, d.created_at, d.next_attempt_at, d.delivered_at, \
@@ -196,35 +198,54 @@ impl SqlStore {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
+        // The webhooks of the claimed rows, in one query.
+        let mut pks: Vec<i64> = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let pk: i64 = row.try_get("webhook_pk")?;
+            if !pks.contains(&pk) {
+                pks.push(pk);
+            }
+        }
+        let sql = format!(
+            "SELECT pk, id, url, format, secret, previous_secret, previous_secret_until \
+             FROM webhooks WHERE pk IN ({})",
+            (1..=pks.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for pk in &pks {
+            query = query.bind(*pk);
+        }
         let mut hooks: HashMap<i64, (String, String, WebhookFormat, Vec<String>)> = HashMap::new();
+        for hook in query.fetch_all(&self.read).await? {
+            let mut secrets = vec![hook.try_get::<String, _>("secret")?];
+            let previous: Option<String> = hook.try_get("previous_secret")?;
+            let until: Option<i64> = hook.try_get("previous_secret_until")?;
+            if let (Some(previous), Some(until)) = (previous, until)
+                && until > now.as_second()
+            {
+                secrets.push(previous);
+            }
+            let format: String = hook.try_get("format")?;
+            let format = if format == "slack" {
+                WebhookFormat::Slack
+            } else {
+                WebhookFormat::Standard
+            };
+            hooks.insert(
+                hook.try_get("pk")?,
+                (hook.try_get("id")?, hook.try_get("url")?, format, secrets),
+            );
+        }
         let mut claimed = Vec::with_capacity(rows.len());
         for row in rows {
             let webhook_pk: i64 = row.try_get("webhook_pk")?;
-            if let std::collections::hash_map::Entry::Vacant(slot) = hooks.entry(webhook_pk) {
-                let hook = sqlx::query(
-                    "SELECT id, url, format, secret, previous_secret, previous_secret_until \
-                     FROM webhooks WHERE pk = $1",
-                )
-                .bind(webhook_pk)
-                .fetch_one(&self.read)
-                .await?;
-                let mut secrets = vec![hook.try_get::<String, _>("secret")?];
-                let previous: Option<String> = hook.try_get("previous_secret")?;
-                let until: Option<i64> = hook.try_get("previous_secret_until")?;
-                if let (Some(previous), Some(until)) = (previous, until)
-                    && until > now.as_second()
-                {
-                    secrets.push(previous);
-                }
-                let format: String = hook.try_get("format")?;
-                let format = if format == "slack" {
-                    WebhookFormat::Slack
-                } else {
-                    WebhookFormat::Standard
-                };
-                slot.insert((hook.try_get("id")?, hook.try_get("url")?, format, secrets));
-            }
-            let (webhook_id, url, format, secrets) = hooks[&webhook_pk].clone();
+            let (webhook_id, url, format, secrets) = hooks
+                .get(&webhook_pk)
+                .cloned()
+                .ok_or_else(|| StoreError::Database(format!("no webhook {webhook_pk}")))?;
             claimed.push(ClaimedDelivery {
                 pk: row.try_get("pk")?,
                 id: row.try_get("id")?,
@@ -244,78 +265,48 @@ impl SqlStore {
         Ok(claimed)
     }
 
-    pub(super) async fn finish_delivery(
-        &self,
-        delivery: &ClaimedDelivery,
-        outcome: &AttemptOutcome,
-        now: Timestamp,
-    ) -> StoreResult<()> {
-        // `attempts` guards against a late finish of an attempt whose lease ran out and whose
-        // delivery another worker has claimed since.
-        let guard = "WHERE pk = $1 AND attempts = $2";
-        let run = |sql: String| {
-            sqlx::query(AssertSqlSafe(sql))
-                .bind(delivery.pk)
-                .bind(delivery.attempts)
-        };
-        match outcome {
-            AttemptOutcome::Delivered { status } => {
-                run(format!(
-                    "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = $3, \
-                     last_status = $4, last_error = NULL, locked_until = 0 {guard}"
-                ))
-                .bind(now.as_second())
-                .bind(i64::from(*status))
-                .execute(&self.write)
-                .await?;
+    /// Records how attempts ended. The worker hands over the attempts that ended together: the
+    /// delivered ones (nearly all) cost one statement per status code, not one each; the rest
+    /// share a transaction.
+    pub(super) async fn finish_deliveries(&self, finished: &[FinishedAttempt]) -> StoreResult<()> {
+        let mut delivered: HashMap<u16, Vec<&FinishedAttempt>> = HashMap::new();
+        let mut others = Vec::new();
+        for attempt in finished {
+            match attempt.outcome {
+                AttemptOutcome::Delivered { status } => {
+                    delivered.entry(status).or_default().push(attempt)
+                }
+                _ => others.push(attempt),
             }
-            AttemptOutcome::Failed {
-                status,
-                error,
-                retry_at,
-            } => {
-                let status_text =
-                    if within_retry_window(delivery.created_at.as_second(), retry_at.as_second()) {
-                        "pending"
-                    } else {
-                        "failed"
-                    };
-                run(format!(
-                    "UPDATE webhook_deliveries SET status = $3, next_attempt_at = $4, \
-                     last_status = $5, last_error = $6, locked_until = 0 {guard}"
-                ))
-                .bind(status_text)
-                .bind(retry_at.as_second())
-                .bind(status.map(i64::from))
-                .bind(error.clone())
-                .execute(&self.write)
-                .await?;
+        }
+        for (status, attempts) in delivered {
+            // `attempts` guards against a late finish of an attempt whose lease ran out and
+            // whose delivery another worker has claimed since.
+            let guards = (0..attempts.len())
+                .map(|i| format!("(pk = ${} AND attempts = ${})", 3 + 2 * i, 4 + 2 * i))
+                .collect::<Vec<_>>()
+                .join(" OR ");
+            let sql = format!(
+                "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = $1, \
+                 last_status = $2, last_error = NULL, locked_until = 0 WHERE {guards}"
+            );
+            let at = attempts.iter().map(|a| a.at).max().unwrap_or_default();
+            let mut query = sqlx::query(AssertSqlSafe(sql))
+                .bind(at.as_second())
+                .bind(i64::from(status));
+            for attempt in attempts {
+                query = query
+                    .bind(attempt.delivery.pk)
+                    .bind(attempt.delivery.attempts);
             }
-            AttemptOutcome::Gone => {
-                let mut tx = self.begin_write().await?;
-                sqlx::query(
-                    "UPDATE webhooks SET disabled_at = $1, disabled_reason = $2 \
-                     WHERE pk = $3 AND disabled_at IS NULL",
-                )
-                .bind(now.as_second())
-                .bind("the receiver answered 410 Gone")
-                .bind(delivery.webhook_pk)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "UPDATE webhook_deliveries SET status = 'failed', locked_until = 0, \
-                     last_error = COALESCE(last_error, 'webhook disabled: the receiver answered 410 Gone') \
-                     WHERE webhook_pk = $1 AND status = 'pending'",
-                )
-                .bind(delivery.webhook_pk)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query("UPDATE webhook_deliveries SET last_status = 410 WHERE pk = $1")
-                    .bind(delivery.pk)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
+            query.execute(&self.write).await?;
+        }
+        if !others.is_empty() {
+            let mut tx = self.begin_write().await?;
+            for attempt in others {
+                finish_one(&mut tx, attempt).await?;
             }
+            tx.commit().await?;
         }
         Ok(())
     }
@@ -340,21 +331,30 @@ impl SqlStore {
     pub(super) async fn enqueue_expiring(
         &self,
         now: Timestamp,
-        warning_seconds: i64,
+        default_warning_seconds: i64,
     ) -> StoreResult<usize> {
-        let grants = sqlx::query(
+        // The org's policy decides when, read at each sweep: a policy change applies to every
+        // grant not yet warned. The policy document is JSON text (see sql/policy.rs).
+        let warning = match self.backend {
+            Backend::Sqlite => "json_extract(p.document, '$.expiry_warning_seconds')",
+            Backend::Postgres => "(p.document::jsonb ->> 'expiry_warning_seconds')::BIGINT",
+        };
+        let sql = format!(
             "SELECT g.pk, g.id, o.slug, g.level, g.areas, g.reason, g.ticket, g.expires_at \
              FROM grants g JOIN orgs o ON o.pk = g.org_pk \
-             WHERE g.revoked_at IS NULL AND g.expires_at > $1 AND g.expires_at <= $2 \
+             LEFT JOIN org_policies p ON p.org_pk = g.org_pk \
+             WHERE g.revoked_at IS NULL AND g.expires_at > $1 \
+             AND g.expires_at <= $1 + COALESCE({warning}, $2) \
              AND (g.expiring_sent_for IS NULL OR g.expiring_sent_for <> g.expires_at) \
              AND EXISTS (SELECT 1 FROM webhooks w WHERE w.org_pk = g.org_pk AND w.disabled_at IS NULL) \
-             ORDER BY g.pk LIMIT $3",
-        )
-        .bind(now.as_second())
-        .bind(now.as_second().saturating_add(warning_seconds))
-        .bind(EXPIRING_BATCH)
-        .fetch_all(&self.read)
-        .await?;
+             ORDER BY g.pk LIMIT $3"
+        );
+        let grants = sqlx::query(AssertSqlSafe(sql))
+            .bind(now.as_second())
+            .bind(default_warning_seconds)
+            .bind(EXPIRING_BATCH)
+            .fetch_all(&self.read)
+            .await?;
         if grants.is_empty() {
             return Ok(0);
         }
@@ -415,4 +415,79 @@ impl SqlStore {
         tx.commit().await?;
         Ok(sent)
     }
+}
+
+async fn finish_one(tx: &mut sqlx::AnyConnection, attempt: &FinishedAttempt) -> StoreResult<()> {
+    let FinishedAttempt {
+        delivery,
+        outcome,
+        at: now,
+    } = attempt;
+    let now = *now;
+    // `attempts` guards against a late finish of an attempt whose lease ran out and whose
+    // delivery another worker has claimed since.
+    let guard = "WHERE pk = $1 AND attempts = $2";
+    let run = |sql: String| {
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(delivery.pk)
+            .bind(delivery.attempts)
+    };
+    match outcome {
+        AttemptOutcome::Delivered { status } => {
+            run(format!(
+                "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = $3, \
+                     last_status = $4, last_error = NULL, locked_until = 0 {guard}"
+            ))
+            .bind(now.as_second())
+            .bind(i64::from(*status))
+            .execute(&mut *tx)
+            .await?;
+        }
+        AttemptOutcome::Failed {
+            status,
+            error,
+            retry_at,
+        } => {
+            let status_text =
+                if within_retry_window(delivery.created_at.as_second(), retry_at.as_second()) {
+                    "pending"
+                } else {
+                    "failed"
+                };
+            run(format!(
+                "UPDATE webhook_deliveries SET status = $3, next_attempt_at = $4, \
+                     last_status = $5, last_error = $6, locked_until = 0 {guard}"
+            ))
+            .bind(status_text)
+            .bind(retry_at.as_second())
+            .bind(status.map(i64::from))
+            .bind(error.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
+        AttemptOutcome::Gone => {
+            sqlx::query(
+                "UPDATE webhooks SET disabled_at = $1, disabled_reason = $2 \
+                     WHERE pk = $3 AND disabled_at IS NULL",
+            )
+            .bind(now.as_second())
+            .bind("the receiver answered 410 Gone")
+            .bind(delivery.webhook_pk)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                    "UPDATE webhook_deliveries SET status = 'failed', locked_until = 0, \
+                     last_error = COALESCE(last_error, 'webhook disabled: the receiver answered 410 Gone') \
+                     WHERE webhook_pk = $1 AND status = 'pending'",
+                )
+                .bind(delivery.webhook_pk)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE webhook_deliveries SET last_status = 410 WHERE pk = $1")
+                .bind(delivery.pk)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    Ok(())
 }

@@ -39,8 +39,8 @@ use super::cache::{AuthCache, through_cache};
 use super::cursor::encode_cursor;
 use super::notify::RequestEvents;
 use super::{
-    AccessRequest as AccessQuestion, AccountAuth, ApprovalAsk, AttemptOutcome, AuditFilter,
-    ClaimedDelivery, GrantScope, NewAccount, NewGrant, NewRequest, NewSession, NewWebhook,
+    AccessRequest as AccessQuestion, AccountAuth, ApprovalAsk, AuditFilter, ClaimedDelivery,
+    FinishedAttempt, GrantScope, NewAccount, NewGrant, NewRequest, NewSession, NewWebhook,
     PageRequest, Principal, RequestRecord, RequestScope, RevokeSelection, SessionAuth,
     SessionScope, Store, StoreError, StoreResult, SweepReport, TokenHash, WriteMode,
 };
@@ -574,13 +574,8 @@ impl Store for SqlStore {
         SqlStore::claim_deliveries(self, now, lease_until, limit).await
     }
 
-    async fn finish_delivery(
-        &self,
-        delivery: &ClaimedDelivery,
-        outcome: &AttemptOutcome,
-        now: Timestamp,
-    ) -> StoreResult<()> {
-        SqlStore::finish_delivery(self, delivery, outcome, now).await
+    async fn finish_deliveries(&self, finished: &[FinishedAttempt]) -> StoreResult<()> {
+        SqlStore::finish_deliveries(self, finished).await
     }
 
     async fn release_delivery_leases(&self) -> StoreResult<()> {
@@ -591,8 +586,12 @@ impl Store for SqlStore {
         SqlStore::delivery_backlog(self).await
     }
 
-    async fn enqueue_expiring(&self, now: Timestamp, warning_seconds: i64) -> StoreResult<usize> {
-        SqlStore::enqueue_expiring(self, now, warning_seconds).await
+    async fn enqueue_expiring(
+        &self,
+        now: Timestamp,
+        default_warning_seconds: i64,
+    ) -> StoreResult<usize> {
+        SqlStore::enqueue_expiring(self, now, default_warning_seconds).await
     }
 }
 
