@@ -439,6 +439,9 @@ _supportctl() {
             supportctl__subcmd__request,list)
                 cmd="supportctl__subcmd__request__subcmd__list"
                 ;;
+            supportctl__subcmd__request,ls)
+                cmd="supportctl__subcmd__request__subcmd__list"
+                ;;
             supportctl__subcmd__request,review)
                 cmd="supportctl__subcmd__request__subcmd__review"
                 ;;
@@ -547,10 +550,16 @@ _supportctl() {
             supportctl__subcmd__webhook,list)
                 cmd="supportctl__subcmd__webhook__subcmd__list"
                 ;;
+            supportctl__subcmd__webhook,ls)
+                cmd="supportctl__subcmd__webhook__subcmd__list"
+                ;;
             supportctl__subcmd__webhook,redeliver)
                 cmd="supportctl__subcmd__webhook__subcmd__redeliver"
                 ;;
             supportctl__subcmd__webhook,remove)
+                cmd="supportctl__subcmd__webhook__subcmd__remove"
+                ;;
+            supportctl__subcmd__webhook,rm)
                 cmd="supportctl__subcmd__webhook__subcmd__remove"
                 ;;
             supportctl__subcmd__webhook,rotate-secret)
@@ -596,7 +605,7 @@ _supportctl() {
 
     case "${cmd}" in
         supportctl)
-            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version login logout status grant request session audit webhook org account profile completion server demo help"
+            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version login logout status grant request session audit webhook org account profile completion demo server help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1137,7 +1146,7 @@ _supportctl() {
                     return 0
                     ;;
                 --action)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "access.allowed access.denied account.created account.disabled account.token_rotated grant.created grant.expired grant.extended grant.revoked org.created org.disabled policy.updated request.approval_added request.approved request.cancelled request.created request.denied request.expired session.closed session.expired session.opened webhook.created webhook.removed webhook.secret_rotated" -- "${cur}"))
                     return 0
                     ;;
                 --limit)
@@ -1422,13 +1431,17 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__grant__subcmd__extend)
-            opts="-o -q -y -v -h -V --org --by --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-o -q -y -v -h -V --org --by --for --dry-run --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --for)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1704,7 +1717,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__help)
-            opts="login logout status grant request session audit webhook org account profile completion server demo help"
+            opts="login logout status grant request session audit webhook org account profile completion demo server help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2962,7 +2975,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__org__subcmd__policy__subcmd__set)
-            opts="-o -q -y -v -h -V --org --max-grant --default-grant --max-session-ttl --levels --areas --require-ticket --direct-grants --accept-requests --approvals --request-ttl --expiry-warning --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-o -q -y -v -h -V --org --max-grant --default-grant --max-session-ttl --levels --areas --require-ticket --direct-grants --accept-requests --approvals --request-ttl --expiry-warning --dry-run --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3274,7 +3287,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__request)
-            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version create list show approve deny cancel wait review help"
+            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version create list ls show approve deny cancel wait review help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3312,7 +3325,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__request__subcmd__approve)
-            opts="-o -q -y -v -h -V --org --level --areas --for --comment --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-o -q -y -v -h -V --org --level --areas --for --comment --dry-run --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3470,7 +3483,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__request__subcmd__deny)
-            opts="-o -q -y -v -h -V --org --comment --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-o -q -y -v -h -V --org --comment --dry-run --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3836,7 +3849,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__server)
-            opts="-o -q -y -v -h -V --listen --db --dev --max-grant-duration --default-grant-duration --max-session-ttl --default-session-ttl --max-sessions-per-engineer --db-max-connections --db-min-connections --db-acquire-timeout --request-timeout --tls-cert --tls-key --auth-failures-per-minute --client-address-header --max-connections --name --signing-key --allow-http-webhooks --allow-private-webhooks --expiry-warning --webhook-poll-interval --webhook-concurrency --sweep-interval --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version init help"
+            opts="-o -q -y -v -h -V --listen --db --dev --insecure-storage --max-grant-duration --default-grant-duration --max-session-ttl --default-session-ttl --max-sessions-per-engineer --db-max-connections --db-min-connections --db-acquire-timeout --request-timeout --tls-cert --tls-key --auth-failures-per-minute --client-address-header --max-connections --name --signing-key --allow-http-webhooks --allow-private-webhooks --expiry-warning --webhook-poll-interval --webhook-concurrency --sweep-interval --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4096,7 +4109,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__session__subcmd__check)
-            opts="-o -q -y -v -h -V --token --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-o -q -y -v -h -V --token --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version -"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4180,12 +4193,16 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__session__subcmd__exec)
-            opts="-o -q -y -v -h -V --grant --level --areas --ttl --reason --request --for --ticket --timeout --on-end --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-o -q -y -v -h -V --org --grant --level --areas --ttl --for --reason --request --request-for --ticket --timeout --on-end --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --grant)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -4198,6 +4215,10 @@ _supportctl() {
                     COMPREPLY=($(compgen -W "chats source-code employee-data issues documents checklists" -- "${cur}"))
                     return 0
                     ;;
+                --for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -4206,7 +4227,7 @@ _supportctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --for)
+                --request-for)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -4416,12 +4437,16 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__session__subcmd__open)
-            opts="-o -q -y -v -h -V --grant --level --areas --ttl --reason --request --for --ticket --timeout --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-o -q -y -v -h -V --org --grant --level --areas --ttl --for --reason --request --request-for --ticket --timeout --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --grant)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -4434,6 +4459,10 @@ _supportctl() {
                     COMPREPLY=($(compgen -W "chats source-code employee-data issues documents checklists" -- "${cur}"))
                     return 0
                     ;;
+                --for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -4442,7 +4471,7 @@ _supportctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --for)
+                --request-for)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -4562,7 +4591,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__webhook)
-            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version add list show remove test deliveries redeliver rotate-secret help"
+            opts="-o -q -y -v -h -V --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version add list ls show remove rm test deliveries redeliver rotate-secret help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
