@@ -1,0 +1,68 @@
+//! How write transactions begin and end: SQLite's write lock taken up front, a dry run rolled
+//! back, and a change that can end access committed while the token cache answers nothing.
+
+use super::SqlStore;
+use crate::server::store::backend::Backend;
+use crate::server::store::cache::AuthCache;
+use crate::server::store::{StoreError, StoreResult, WriteMode};
+
+impl SqlStore {
+    /// Commits a change that can end access while the token cache answers nothing: from before
+    /// the commit starts until after it ends (see [`AuthCache::ending`]), so no reader who can
+    /// already see the change is answered from before it.
+    ///
+    /// The commit runs in a task of its own: the caller's future is dropped when its client
+    /// hangs up or its request times out, and a drop between a finished commit and the end of
+    /// the guard would leave lookups from before the change answering "active". A spawned task
+    /// runs to its end whatever happens to the future that awaits it.
+    pub(super) async fn commit_ending_access(
+        &self,
+        tx: sqlx::Transaction<'static, sqlx::Any>,
+    ) -> StoreResult<()> {
+        let cache = self.cache.clone();
+        let committed = tokio::spawn(async move {
+            // Dropped after the commit, also a failed one (whether it reached the database is
+            // then unknown).
+            let _ending = cache.as_deref().map(AuthCache::ending);
+            tx.commit().await
+        })
+        .await
+        .map_err(|error| StoreError::Database(format!("the commit task failed: {error}")))?;
+        Ok(committed?)
+    }
+
+    /// Ends a write transaction as `mode` says: committed, or rolled back after a dry run.
+    pub(super) async fn finish(
+        &self,
+        tx: sqlx::Transaction<'static, sqlx::Any>,
+        mode: WriteMode,
+    ) -> StoreResult<()> {
+        match mode {
+            WriteMode::Commit => tx.commit().await?,
+            WriteMode::DryRun => tx.rollback().await?,
+        }
+        Ok(())
+    }
+
+    /// [`SqlStore::commit_ending_access`], or a rollback after a dry run (which ended nothing,
+    /// so no cached lookup needs to go).
+    pub(super) async fn finish_ending_access(
+        &self,
+        tx: sqlx::Transaction<'static, sqlx::Any>,
+        mode: WriteMode,
+    ) -> StoreResult<()> {
+        match mode {
+            WriteMode::Commit => self.commit_ending_access(tx).await,
+            WriteMode::DryRun => Ok(tx.rollback().await?),
+        }
+    }
+
+    pub(super) async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            // IMMEDIATE takes the write lock up front, so a transaction never fails half-way
+            // when another process holds it; the busy timeout makes it wait instead.
+            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.write.begin().await?,
+        })
+    }
+}
