@@ -197,8 +197,10 @@ fn usage_error(error: &clap::Error) -> ExitCode {
     let report = error.render().to_string().replace(", generate-assets", "");
     let mut condensed = condense_clap_error(&report, &path);
     // `session exec acme env`: the command goes after `--` (with `--org acme`, clap takes
-    // `env` for the org).
+    // `env` for the org; with a `--` already there, ORG and `--org` were both given).
+    let has_separator = words.iter().any(|word| word == "--");
     if path == "supportctl session exec"
+        && !has_separator
         && (condensed.message.contains("unexpected argument")
             || condensed.message.contains("cannot be used with '[ORG]'"))
     {

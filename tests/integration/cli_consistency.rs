@@ -120,6 +120,18 @@ fn sessions_take_the_org_like_every_other_command() {
         .as_support()
         .args(["session", "open", "acme", "--org", "other", "--reason", "x"])
         .fails(2);
+    // ...also before a `--`, where the command is already in its place: no hint to move it.
+    let both = server
+        .as_support()
+        .args([
+            "session", "exec", "acme", "--org", "other", "--reason", "x", "--", "true",
+        ])
+        .fails(2);
+    assert!(
+        !both.stderr.contains("put the command after"),
+        "{}",
+        both.stderr
+    );
     // None at all: say how to name it.
     server
         .as_support()
