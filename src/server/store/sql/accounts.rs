@@ -99,11 +99,7 @@ impl SqlStore {
     ) -> StoreResult<Account> {
         let mut tx = self.begin_write().await?;
         let mut org = match &account.org {
-            Some(slug) => Some(
-                self.lock_org(&mut tx, slug)
-                    .await?
-                    .ok_or_else(|| StoreError::NotFound(format!("no org '{slug}'")))?,
-            ),
+            Some(slug) => Some(self.lock_existing_org(&mut tx, slug).await?),
             None => None,
         };
         let id = ids::new_id(ids::ACCOUNT);

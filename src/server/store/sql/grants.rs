@@ -8,7 +8,7 @@ use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::rows::{GRANT_SELECT, GrantRow, areas_text, grant_row};
 use super::{ID_CHUNK, SqlStore};
-use crate::api::{BulkRevokeResult, EnabledStatus, Grant, GrantStatus, GrantStatusFilter, Page};
+use crate::api::{BulkRevokeResult, Grant, GrantStatus, GrantStatusFilter, Page};
 use crate::server::domain::grant_status;
 use crate::server::ids;
 use crate::server::store::{
@@ -58,15 +58,7 @@ impl SqlStore {
         mode: WriteMode,
     ) -> StoreResult<Grant> {
         let mut tx = self.begin_write().await?;
-        let mut org = self
-            .lock_org(&mut tx, org_slug)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("no org '{org_slug}'")))?;
-        if org.org.status == EnabledStatus::Disabled {
-            return Err(StoreError::Conflict(format!(
-                "org '{org_slug}' is disabled"
-            )));
-        }
+        let mut org = self.lock_enabled_org(&mut tx, org_slug).await?;
         self.require_policy_version(&mut tx, org.pk, grant.policy_version)
             .await?;
         let created = self
@@ -210,10 +202,7 @@ impl SqlStore {
         mode: WriteMode,
     ) -> StoreResult<Grant> {
         let mut tx = self.begin_write().await?;
-        let mut org = self
-            .lock_org(&mut tx, org_slug)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("no org '{org_slug}'")))?;
+        let mut org = self.lock_existing_org(&mut tx, org_slug).await?;
         self.require_policy_version(&mut tx, org.pk, policy_version)
             .await?;
         let mut row = self
@@ -275,10 +264,7 @@ impl SqlStore {
         mode: WriteMode,
     ) -> StoreResult<BulkRevokeResult> {
         let mut tx = self.begin_write().await?;
-        let mut org = self
-            .lock_org(&mut tx, org_slug)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("no org '{org_slug}'")))?;
+        let mut org = self.lock_existing_org(&mut tx, org_slug).await?;
         let mut result = BulkRevokeResult::default();
         // (pk, id) of the grants this call revokes, in the order asked.
         let mut to_revoke: Vec<(i64, String)> = Vec::new();

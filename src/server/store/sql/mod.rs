@@ -79,6 +79,22 @@ impl SqlStore {
         row.map(|row| org_row(&row, self.backend)).transpose()
     }
 
+    /// [`SqlStore::lock_org`], for a write to an org that must exist: not found otherwise.
+    async fn lock_existing_org(&self, tx: &mut AnyConnection, slug: &str) -> StoreResult<OrgRow> {
+        self.lock_org(tx, slug)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no org '{slug}'")))
+    }
+
+    /// [`SqlStore::lock_existing_org`], for a change a disabled org refuses (a conflict).
+    async fn lock_enabled_org(&self, tx: &mut AnyConnection, slug: &str) -> StoreResult<OrgRow> {
+        let org = self.lock_existing_org(tx, slug).await?;
+        if org.org.status == crate::api::EnabledStatus::Disabled {
+            return Err(StoreError::Conflict(format!("org '{slug}' is disabled")));
+        }
+        Ok(org)
+    }
+
     async fn lock_org_pk(&self, tx: &mut AnyConnection, pk: i64) -> StoreResult<OrgRow> {
         let sql = match self.backend {
             Backend::Sqlite => LOCK_ORG_BY_PK_SQLITE,

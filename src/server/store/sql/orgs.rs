@@ -97,10 +97,7 @@ impl SqlStore {
         now: Timestamp,
     ) -> StoreResult<Org> {
         let mut tx = self.begin_write().await?;
-        let mut org = self
-            .lock_org(&mut tx, slug)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("no org '{slug}'")))?;
+        let mut org = self.lock_existing_org(&mut tx, slug).await?;
         if org.org.status == EnabledStatus::Disabled {
             return Ok(org.org);
         }

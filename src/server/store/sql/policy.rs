@@ -7,7 +7,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::SqlStore;
 use super::rows::ts;
-use crate::api::{EnabledStatus, OrgPolicy, PutOrgPolicy};
+use crate::api::{OrgPolicy, PutOrgPolicy};
 use crate::server::domain::policy::{changed_fields, normalized, validate_document};
 use crate::server::store::{Principal, StoreError, StoreResult, WriteMode};
 
@@ -95,15 +95,7 @@ impl SqlStore {
     ) -> StoreResult<OrgPolicy> {
         validate_document(put).map_err(StoreError::Invalid)?;
         let mut tx = self.begin_write().await?;
-        let mut org = self
-            .lock_org(&mut tx, org_slug)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("no org '{org_slug}'")))?;
-        if org.org.status == EnabledStatus::Disabled {
-            return Err(StoreError::Conflict(format!(
-                "org '{org_slug}' is disabled"
-            )));
-        }
+        let mut org = self.lock_enabled_org(&mut tx, org_slug).await?;
         let before = match self.policy_of(&mut tx, org.pk).await? {
             Some(stored) => stored,
             None => current.clone(),

@@ -35,10 +35,7 @@ impl SqlStore {
         mode: WriteMode,
     ) -> StoreResult<AccessRequest> {
         let mut tx = self.begin_write().await?;
-        let mut org = self
-            .lock_org(&mut tx, org_slug)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("no org '{org_slug}'")))?;
+        let mut org = self.lock_existing_org(&mut tx, org_slug).await?;
         let (pk, request) = self
             .request_in_org(&mut tx, org.pk, org_slug, id, now)
             .await?;

@@ -136,10 +136,7 @@ impl SqlStore {
     ) -> StoreResult<AccessRequest> {
         let mut tx = self.begin_write().await?;
         self.lock_enabled_engineer(&mut tx, engineer.pk).await?;
-        let mut org = self
-            .lock_org(&mut tx, org_slug)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("no org '{org_slug}'")))?;
+        let mut org = self.lock_existing_org(&mut tx, org_slug).await?;
         if org.org.status == EnabledStatus::Disabled {
             return Err(StoreError::Conflict(format!(
                 "org '{org_slug}' is disabled; it takes no requests"
@@ -297,10 +294,7 @@ impl SqlStore {
         mode: WriteMode,
     ) -> StoreResult<AccessRequest> {
         let mut tx = self.begin_write().await?;
-        let mut org = self
-            .lock_org(&mut tx, org_slug)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("no org '{org_slug}'")))?;
+        let mut org = self.lock_existing_org(&mut tx, org_slug).await?;
         let (pk, mut request) = self
             .request_in_org(&mut tx, org.pk, org_slug, id, now)
             .await?;

@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::SqlStore;
-use crate::api::{EnabledStatus, Webhook, WebhookFormat};
+use crate::api::{Webhook, WebhookFormat};
 use crate::server::domain::webhooks::MAX_PER_ORG;
 use crate::server::ids;
 use crate::server::store::{NewWebhook, Principal, StoreError, StoreResult};
@@ -75,15 +75,7 @@ impl SqlStore {
         now: Timestamp,
     ) -> StoreResult<Webhook> {
         let mut tx = self.begin_write().await?;
-        let mut org = self
-            .lock_org(&mut tx, org_slug)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("no org '{org_slug}'")))?;
-        if org.org.status == EnabledStatus::Disabled {
-            return Err(StoreError::Conflict(format!(
-                "org '{org_slug}' is disabled"
-            )));
-        }
+        let mut org = self.lock_enabled_org(&mut tx, org_slug).await?;
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE org_pk = $1")
             .bind(org.pk)
             .fetch_one(&mut *tx)
@@ -152,10 +144,7 @@ impl SqlStore {
         now: Timestamp,
     ) -> StoreResult<Webhook> {
         let mut tx = self.begin_write().await?;
-        let mut org = self
-            .lock_org(&mut tx, org_slug)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("no org '{org_slug}'")))?;
+        let mut org = self.lock_existing_org(&mut tx, org_slug).await?;
         let (pk, webhook) = self.webhook_in_org(&mut tx, org.pk, id).await?;
         sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_pk = $1")
             .bind(pk)
@@ -187,10 +176,7 @@ impl SqlStore {
         now: Timestamp,
     ) -> StoreResult<Webhook> {
         let mut tx = self.begin_write().await?;
-        let mut org = self
-            .lock_org(&mut tx, org_slug)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("no org '{org_slug}'")))?;
+        let mut org = self.lock_existing_org(&mut tx, org_slug).await?;
         let (pk, webhook) = self.webhook_in_org(&mut tx, org.pk, id).await?;
         sqlx::query(
             "UPDATE webhooks SET previous_secret = secret, previous_secret_until = $1, \
