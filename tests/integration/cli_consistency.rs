@@ -6,16 +6,9 @@ use serde_json::{Value, json};
 
 use crate::cli_interactive::{finish, keys, on_terminal};
 use crate::common::cli::{Cli, std_command};
-use crate::common::fixtures::lifetime_seconds;
+use crate::common::fixtures::{introspect, lifetime_seconds};
 use crate::common::harness::TestServer;
 use crate::common::receiver::Receiver;
-
-fn introspect(server: &TestServer, token: &str) -> Value {
-    server
-        .service()
-        .post("/v1/introspect", json!({ "token": token }))
-        .body
-}
 
 #[test]
 fn for_is_the_duration_everywhere_and_the_old_names_still_work() {

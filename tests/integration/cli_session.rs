@@ -3,19 +3,13 @@
 use serde_json::{Value, json};
 
 use crate::common::cli::{Cli, audit_events};
+use crate::common::fixtures::introspect;
 use crate::common::harness::TestServer;
 
 fn session(server: &TestServer, id: &str) -> Value {
     let reply = server.admin().get(&format!("/v1/sessions/{id}"));
     reply.assert_ok();
     reply.body
-}
-
-fn introspect(server: &TestServer, token: &str) -> Value {
-    server
-        .service()
-        .post("/v1/introspect", json!({ "token": token }))
-        .body
 }
 
 #[test]
