@@ -4,7 +4,9 @@
 //!   cargo bench --bench perf               full sizes (10,000 sessions, 1,000,000 grants)
 //!   cargo bench --bench perf -- --quick    small sizes, a minute or so
 //!   cargo bench --bench perf -- --requests only the access-request rows
-//!   PERF_ONLY=postgres | webhooks          only the PostgreSQL rows, or the webhook rows
+//!   PERF_ONLY=postgres | webhooks | authorize
+//!                                          only the PostgreSQL rows, the webhook rows, or
+//!                                          authorize against introspect on SQLite
 //!   cargo test --bench perf                quick mode in the test profile (what CI runs)
 //!   PERF_DB_CONNECTIONS=N                  the servers' --db-max-connections
 //!
@@ -97,6 +99,16 @@ fn main() {
     }
     let mut rows = Vec::new();
     // `--requests`: only the access-request rows; PERF_ONLY=postgres: only the PostgreSQL rows.
+    if std::env::var("PERF_ONLY").as_deref() == Ok("authorize") {
+        let mut bench = Bench::setup(&exe, dir.path(), sizes);
+        // The warm-up `introspect_vs_healthz` gives in a full run.
+        let script = bench.write_introspect_script();
+        wrk(&bench.url, "/v1/introspect", Some(&script), 3);
+        let rows = bench.authorize_vs_introspect();
+        bench.stop();
+        print_table(&rows, quick);
+        return;
+    }
     let only_requests = args.iter().any(|a| a == "--requests");
     let only_postgres = std::env::var("PERF_ONLY").as_deref() == Ok("postgres");
     if !only_requests && !only_postgres {
@@ -307,8 +319,8 @@ impl<'a> Bench<'a> {
         }
     }
 
-    /// Introspection throughput and p99 at 64 connections versus `GET /healthz`.
-    fn introspect_vs_healthz(&mut self) -> Vec<Row> {
+    /// The session tokens and the wrk script that introspects them, in the bench's folder.
+    fn write_introspect_script(&self) -> PathBuf {
         let tokens_file = self.dir.join("session-tokens.txt");
         std::fs::write(&tokens_file, self.session_tokens.join("\n")).unwrap();
         let script = self.dir.join("introspect.lua");
@@ -317,6 +329,12 @@ impl<'a> Bench<'a> {
             introspect_script(&tokens_file, &self.tokens.service),
         )
         .unwrap();
+        script
+    }
+
+    /// Introspection throughput and p99 at 64 connections versus `GET /healthz`.
+    fn introspect_vs_healthz(&mut self) -> Vec<Row> {
+        let script = self.write_introspect_script();
         // Warm up both paths before measuring: connections, and every session introspected once
         // (a session's first introspection reads the database, about 10,000 a second; the
         // target is the steady state of a platform calling on every request).

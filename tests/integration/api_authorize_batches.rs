@@ -29,16 +29,14 @@ fn callers_that_hang_up_do_not_drop_the_decisions_queued_with_them(backend: Back
     let service = hash_token(&server.tokens.service);
     let answered = server.runtime.block_on(async move {
         let reporter = store.authenticate_account(&service).await.unwrap().unwrap();
-        let session = store
-            .authenticate_session(&hash_token(&token))
-            .await
-            .unwrap()
-            .unwrap();
+        let token = hash_token(&token);
+        let session = store.authenticate_session(&token).await.unwrap().unwrap();
         let calls: Vec<_> = (0..CALLERS)
             .map(|i| {
                 let store = store.clone();
                 let access = AccessRequest {
                     session: session.clone(),
+                    token,
                     reporter: reporter.principal.clone(),
                     area: Area::Chats,
                     action: Action::Read,

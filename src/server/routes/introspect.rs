@@ -107,6 +107,7 @@ pub async fn authorize(
                 action: body.action,
                 resource,
                 reporter: service.clone(),
+                token: hash_token(&body.token),
                 session,
             },
             now,

@@ -3,9 +3,10 @@
 
 use jiff::Timestamp;
 use serde_json::Value;
-use sqlx::{AnyConnection, AssertSqlSafe};
+use sqlx::AnyConnection;
 
 use super::backend::Backend;
+use super::script::Script;
 use super::{Principal, StoreError, StoreResult};
 use crate::api::{Actor, AuditEvent, chain::event_hash};
 use crate::server::ids;
@@ -95,53 +96,76 @@ impl ChainHead {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let (table, org_column, columns, head) = if self.vendor {
-            ("vendor_audit_events", "", COLUMNS - 1, "vendor_audit_head")
+        let hooks = if self.vendor {
+            Vec::new()
         } else {
-            ("audit_events", "org_pk, ", COLUMNS, "orgs")
+            super::outbox::enabled_webhooks(tx, self.org_pk).await?
         };
+        self.save_with(tx, &hooks).await
+    }
+
+    /// [`ChainHead::save`] with the org's enabled webhooks already read in this transaction:
+    /// the events, their deliveries and the head's move go in one call.
+    pub async fn save_with(
+        self,
+        tx: &mut AnyConnection,
+        hooks: &[super::outbox::EnabledWebhook],
+    ) -> StoreResult<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let (table, org_column, head) = if self.vendor {
+            ("vendor_audit_events", "", "vendor_audit_head")
+        } else {
+            ("audit_events", "org_pk, ", "orgs")
+        };
+        let mut script = Script::new(self.backend);
         for chunk in self.pending.chunks(INSERT_CHUNK) {
-            let sql = format!(
+            let mut values = Vec::with_capacity(chunk.len());
+            for event in chunk {
+                let mut columns = Vec::with_capacity(COLUMNS);
+                if !self.vendor {
+                    columns.push(script.bind(self.org_pk)?);
+                }
+                columns.extend([
+                    script.bind(event.seq)?,
+                    script.bind(event.id.clone())?,
+                    script.bind(event.at.as_second())?,
+                    script.bind(event.actor.id.clone())?,
+                    script.bind(event.actor.email.clone())?,
+                    script.bind(event.actor.role.clone())?,
+                    script.bind(event.action.clone())?,
+                    script.bind(event.target.clone())?,
+                    script.bind(event.details.to_string())?,
+                    script.bind(event.prev_hash.clone())?,
+                    script.bind(event.hash.clone())?,
+                ]);
+                values.push(format!("({})", columns.join(", ")));
+            }
+            script.push(format!(
                 "INSERT INTO {table} ({org_column}seq, id, at, actor_id, actor_email, actor_role, \
                  action, target, details, prev_hash, hash) VALUES {}",
-                placeholders(self.backend, chunk.len(), columns)
-            );
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for event in chunk {
-                if !self.vendor {
-                    query = query.bind(self.org_pk);
-                }
-                query = query
-                    .bind(event.seq)
-                    .bind(event.id.clone())
-                    .bind(event.at.as_second())
-                    .bind(event.actor.id.clone())
-                    .bind(event.actor.email.clone())
-                    .bind(event.actor.role.clone())
-                    .bind(event.action.clone())
-                    .bind(event.target.clone())
-                    .bind(event.details.to_string())
-                    .bind(event.prev_hash.clone())
-                    .bind(event.hash.clone());
-            }
-            query.execute(&mut *tx).await?;
+                values.join(", ")
+            ));
+            script.send_if_full(tx).await?;
         }
         if !self.vendor {
-            super::outbox::enqueue_events(tx, self.backend, self.org_pk, &self.pending).await?;
+            super::outbox::enqueue_events(tx, &mut script, hooks, &self.pending).await?;
         }
         let (key, pk) = if self.vendor {
             ("id", 1)
         } else {
             ("pk", self.org_pk)
         };
-        let sql = format!("UPDATE {head} SET audit_seq = $1, audit_hash = $2 WHERE {key} = $3");
-        sqlx::query(AssertSqlSafe(sql))
-            .bind(self.seq)
-            .bind(self.hash)
-            .bind(pk)
-            .execute(&mut *tx)
-            .await?;
-        Ok(())
+        let (seq, hash, pk) = (
+            script.bind(self.seq)?,
+            script.bind(self.hash)?,
+            script.bind(pk)?,
+        );
+        script.push(format!(
+            "UPDATE {head} SET audit_seq = {seq}, audit_hash = {hash} WHERE {key} = {pk}"
+        ));
+        script.send(tx).await
     }
 }
 
@@ -155,14 +179,6 @@ pub(super) fn actor_of(principal: &Principal) -> Actor {
             principal.role.to_string()
         },
     }
-}
-
-/// `($1, $2, ...), ($n+1, ...)` for a multi-row insert (see [`Backend::params`]).
-pub(super) fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
-    (0..rows)
-        .map(|row| format!("({})", backend.params(row * columns + 1, columns)))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[cfg(test)]
@@ -201,15 +217,5 @@ mod tests {
         .unwrap();
         let times: Vec<i64> = head.pending.iter().map(|e| e.at.as_second()).collect();
         assert_eq!(times, [1_000, 1_005, 1_005]);
-    }
-
-    #[test]
-    fn placeholders_number_rows_consecutively() {
-        use super::Backend;
-        assert_eq!(
-            super::placeholders(Backend::Postgres, 2, 3),
-            "($1, $2, $3), ($4, $5, $6)"
-        );
-        assert_eq!(super::placeholders(Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
     }
 }

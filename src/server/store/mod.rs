@@ -9,6 +9,7 @@ pub mod cursor;
 pub mod notify;
 pub mod outbox;
 pub mod postgres;
+mod script;
 mod sql;
 pub mod sqlite;
 mod webhook_rows;
@@ -234,6 +235,8 @@ pub struct AuditFilter {
 pub struct AccessRequest {
     /// The session as looked up (possibly from the cache): which org and session it is.
     pub session: Arc<SessionAuth>,
+    /// The hash of the session's token, the key its lookup is cached under.
+    pub token: TokenHash,
     pub reporter: Principal,
     pub area: Area,
     pub action: crate::api::Action,

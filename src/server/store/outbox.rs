@@ -24,32 +24,49 @@ pub fn woken() -> tokio::sync::futures::Notified<'static> {
     WAKE.notified()
 }
 
-/// Enqueues one delivery per event per enabled webhook of the org that subscribes to it, in
-/// the transaction that writes the events.
-pub(super) async fn enqueue_events(
+/// An enabled webhook of an org: its pk and the event patterns it subscribes to.
+pub(super) struct EnabledWebhook {
+    pub pk: i64,
+    pub patterns: Vec<String>,
+}
+
+/// The org's enabled webhooks, read in the transaction that writes the events.
+pub(super) async fn enabled_webhooks(
     tx: &mut sqlx::AnyConnection,
-    backend: super::backend::Backend,
     org_pk: i64,
-    events: &[crate::api::AuditEvent],
-) -> super::StoreResult<()> {
+) -> super::StoreResult<Vec<EnabledWebhook>> {
     use sqlx::Row;
     let hooks =
         sqlx::query("SELECT pk, events FROM webhooks WHERE org_pk = $1 AND disabled_at IS NULL")
             .bind(org_pk)
             .fetch_all(&mut *tx)
             .await?;
-    if hooks.is_empty() {
-        return Ok(());
-    }
+    hooks
+        .iter()
+        .map(|hook| {
+            let patterns: String = hook.try_get("events")?;
+            Ok(EnabledWebhook {
+                pk: hook.try_get("pk")?,
+                patterns: serde_json::from_str(&patterns).unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// Adds one delivery per event per webhook that subscribes to it to `script`, which writes
+/// the events.
+pub(super) async fn enqueue_events(
+    tx: &mut sqlx::AnyConnection,
+    script: &mut super::script::Script,
+    hooks: &[EnabledWebhook],
+    events: &[crate::api::AuditEvent],
+) -> super::StoreResult<()> {
     let mut rows = Vec::new();
-    for hook in &hooks {
-        let pk: i64 = hook.try_get("pk")?;
-        let patterns: String = hook.try_get("events")?;
-        let patterns: Vec<String> = serde_json::from_str(&patterns).unwrap_or_default();
+    for hook in hooks {
         for event in events {
-            if crate::server::domain::webhooks::matches(&patterns, &event.action) {
+            if crate::server::domain::webhooks::matches(&hook.patterns, &event.action) {
                 rows.push(NewDelivery {
-                    webhook_pk: pk,
+                    webhook_pk: hook.pk,
                     msg_id: event.id.clone(),
                     event_type: event.action.clone(),
                     event_seq: Some(event.seq),
@@ -61,9 +78,9 @@ pub(super) async fn enqueue_events(
             }
         }
     }
-    insert_deliveries(
+    push_deliveries(
         tx,
-        backend,
+        script,
         &rows,
         events.first().map_or(0, |e| e.at.as_second()),
     )
@@ -81,7 +98,6 @@ pub(super) struct NewDelivery {
     pub payload: String,
 }
 
-const DELIVERY_COLUMNS: usize = 9;
 const DELIVERY_CHUNK: usize = 500;
 
 /// Inserts pending deliveries due at `now`; returns their ids.
@@ -91,42 +107,55 @@ pub(super) async fn insert_deliveries(
     rows: &[NewDelivery],
     now: i64,
 ) -> super::StoreResult<Vec<String>> {
+    let mut script = super::script::Script::new(backend);
+    let ids = push_deliveries(tx, &mut script, rows, now).await?;
+    script.send(tx).await?;
+    Ok(ids)
+}
+
+/// Adds the inserts of pending deliveries due at `now` to `script`, with the wake-up of the
+/// delivery workers; returns their ids.
+async fn push_deliveries(
+    tx: &mut sqlx::AnyConnection,
+    script: &mut super::script::Script,
+    rows: &[NewDelivery],
+    now: i64,
+) -> super::StoreResult<Vec<String>> {
     let ids: Vec<String> = rows
         .iter()
         .map(|_| crate::server::ids::new_id(crate::server::ids::DELIVERY))
         .collect();
     for (chunk, chunk_ids) in rows.chunks(DELIVERY_CHUNK).zip(ids.chunks(DELIVERY_CHUNK)) {
-        let mut sql = format!(
+        let mut values = Vec::with_capacity(chunk.len());
+        for (row, id) in chunk.iter().zip(chunk_ids) {
+            let columns = [
+                script.bind(id.clone())?,
+                script.bind(row.webhook_pk)?,
+                script.bind(row.msg_id.clone())?,
+                script.bind(row.event_type.clone())?,
+                script.bind(row.event_seq)?,
+                script.bind(row.event_at)?,
+                script.bind(row.payload.clone())?,
+                script.bind(now)?,
+                script.bind(now)?,
+            ];
+            values.push(format!("({}, 'pending')", columns.join(", ")));
+        }
+        script.push(format!(
             "INSERT INTO webhook_deliveries (id, webhook_pk, msg_id, event_type, event_seq, \
              event_at, payload, created_at, next_attempt_at, status) VALUES {}",
-            super::chain::placeholders(backend, chunk.len(), DELIVERY_COLUMNS)
-                .replace(')', ", 'pending')")
-        );
-        // The wake-up, in the same statement (no extra round trip); PostgreSQL sends it at
-        // commit, and folds repeats within a transaction into one.
-        if backend == super::backend::Backend::Postgres {
-            sql = format!(
-                "WITH inserted AS ({sql}), notified AS (SELECT pg_notify('{CHANNEL}', '')) \
-                 SELECT COUNT(*) FROM notified"
-            );
-        }
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (row, id) in chunk.iter().zip(chunk_ids) {
-            query = query
-                .bind(id.clone())
-                .bind(row.webhook_pk)
-                .bind(row.msg_id.clone())
-                .bind(row.event_type.clone())
-                .bind(row.event_seq)
-                .bind(row.event_at)
-                .bind(row.payload.clone())
-                .bind(now)
-                .bind(now);
-        }
-        query.execute(&mut *tx).await?;
+            values.join(", ")
+        ));
+        script.send_if_full(tx).await?;
     }
-    if !rows.is_empty() && backend == super::backend::Backend::Sqlite {
-        wake();
+    if !rows.is_empty() {
+        // PostgreSQL sends the wake-up at commit, and folds repeats within a transaction into
+        // one. On SQLite the worker's claim waits for the write connection, so it sees the
+        // commit (see the module's comment).
+        script.notify(CHANNEL);
+        if script.backend() == super::backend::Backend::Sqlite {
+            wake();
+        }
     }
     Ok(ids)
 }

@@ -49,6 +49,12 @@ fn migrator() -> Migrator {
     ])
 }
 
+/// The access writers' own connections: one per org writing at once, a quarter of the main
+/// pool (at least one, at most eight).
+fn access_connections(max_connections: u32) -> u32 {
+    (max_connections / 4).clamp(1, 8)
+}
+
 pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore> {
     install_default_drivers();
     let pool = pool_options()
@@ -64,6 +70,13 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore
         .run(&pool)
         .await
         .with_context(|| format!("cannot migrate PostgreSQL database {}", redact_url(url)))?;
+    let access = pool_options()
+        .max_connections(access_connections(settings.max_connections))
+        .acquire_timeout(settings.acquire_timeout)
+        .idle_timeout(settings.idle_timeout)
+        .connect(url)
+        .await
+        .with_context(|| format!("cannot connect to PostgreSQL at {}", redact_url(url)))?;
     let events = Arc::new(RequestEvents::default());
     RequestEvents::listen_postgres(events.clone(), url.to_owned());
     Ok(SqlStore {
@@ -73,5 +86,7 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore
         cache: None,
         events,
         access_queues: Default::default(),
+        access,
+        access_waiters: Default::default(),
     })
 }

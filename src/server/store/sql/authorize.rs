@@ -13,18 +13,32 @@
 //!   same lock before that, so the decision sees it.
 //! - The writer is a task of its own: a caller that hangs up only drops its receiver; the batch
 //!   still commits and the other callers still get their answers.
+//!
+//! What makes a batch cheap: the writer keeps its connection for the next batch while nobody
+//! else waits for one (on SQLite every other write, on PostgreSQL other orgs' writers), so a
+//! revoke waits for one batch at most; the org's lock also reads its webhooks; events,
+//! deliveries and the head's move are one call ([`Script`]); and on SQLite a session whose
+//! cached lookup is still current (checked under the write lock, see [`AuthCache`]) is not
+//! read again.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use jiff::Timestamp;
 use serde_json::json;
-use sqlx::{AnyConnection, AssertSqlSafe};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AssertSqlSafe, Connection};
 use tokio::sync::oneshot;
 
 use super::SqlStore;
-use super::rows::{SESSION_SELECT, session_row};
+use super::rows::{
+    LOCK_ORG_WITH_WEBHOOKS_PG, LOCK_ORG_WITH_WEBHOOKS_SQLITE, OrgRow, SESSION_SELECT,
+};
+use super::rows::{org_row, session_row};
 use crate::api::Role;
+use crate::server::store::backend::Backend;
+use crate::server::store::outbox::EnabledWebhook;
 use crate::server::store::{AccessRequest, Principal, SessionAuth, StoreError, StoreResult};
 
 /// Decisions per transaction at most (each batch also reads its sessions in one statement).
@@ -45,6 +59,30 @@ pub(crate) struct AccessQueues(Mutex<HashMap<i64, Vec<Pending>>>);
 impl AccessQueues {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Vec<Pending>>> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// How many are waiting for a connection of the pool the access writers use.
+#[derive(Default)]
+pub(crate) struct Waiters(AtomicUsize);
+
+/// Counts its holder as waiting until dropped.
+pub(crate) struct Waiting<'a>(&'a Waiters);
+
+impl Waiters {
+    pub fn enter(&self) -> Waiting<'_> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Waiting(self)
+    }
+
+    fn anyone(&self) -> bool {
+        self.0.load(Ordering::SeqCst) > 0
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -102,6 +140,7 @@ impl SqlStore {
             org_pk,
             armed: true,
         };
+        let mut held: Option<PoolConnection<Any>> = None;
         loop {
             let batch: Vec<Pending> = {
                 let mut queues = self.access_queues.lock();
@@ -113,7 +152,25 @@ impl SqlStore {
                 let take = queue.len().min(MAX_BATCH);
                 queue.drain(..take).collect()
             };
-            match self.decide_batch(org_pk, &batch).await {
+            let connection = match held.take() {
+                Some(connection) => Ok(connection),
+                None => {
+                    let _waiting = self.access_waiters.enter();
+                    self.access.acquire().await
+                }
+            };
+            let decided = match connection {
+                Ok(mut connection) => {
+                    let decided = self.decide_batch(&mut connection, org_pk, &batch).await;
+                    // Kept only after a batch that went well, and only while nobody waits.
+                    if decided.is_ok() && !self.access_waiters.anyone() {
+                        held = Some(connection);
+                    }
+                    decided
+                }
+                Err(error) => Err(error.into()),
+            };
+            match decided {
                 Ok(answers) => {
                     for (pending, answer) in batch.into_iter().zip(answers) {
                         let _ = pending.reply.send(answer);
@@ -130,13 +187,21 @@ impl SqlStore {
 
     /// One transaction: lock the org, read the batch's sessions, decide and record each in
     /// order, commit. The answers are in the batch's order.
-    async fn decide_batch(&self, org_pk: i64, batch: &[Pending]) -> StoreResult<Vec<Answer>> {
-        let mut tx = self.begin_write().await?;
-        let mut org = self.lock_org_pk(&mut tx, org_pk).await?;
+    async fn decide_batch(
+        &self,
+        connection: &mut AnyConnection,
+        org_pk: i64,
+        batch: &[Pending],
+    ) -> StoreResult<Vec<Answer>> {
+        let mut tx = match self.backend {
+            Backend::Sqlite => connection.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => connection.begin().await?,
+        };
+        let (mut org, hooks) = self.lock_org_with_webhooks(&mut tx, org_pk).await?;
         // Every change that ends a session (close, revoke, disable) holds this org's lock, so
         // the sessions read now reflect each one committed before; the lookups the callers
         // made before they queued may be older.
-        let sessions = self.sessions_by_ids(&mut tx, batch).await?;
+        let sessions = self.current_sessions(&mut tx, batch).await?;
         let mut answers = Vec::with_capacity(batch.len());
         for Pending { access, now, .. } in batch {
             let Some(session) = sessions.get(&access.session.session.id) else {
@@ -170,21 +235,73 @@ impl SqlStore {
             )?;
             answers.push(Ok(denial));
         }
-        org.head.save(&mut tx).await?;
+        org.head.save_with(&mut tx, &hooks).await?;
         tx.commit().await?;
         Ok(answers)
     }
 
-    /// The batch's distinct sessions, by id, in one statement.
-    async fn sessions_by_ids(
+    /// The org, locked, with its enabled webhooks, in one statement.
+    async fn lock_org_with_webhooks(
+        &self,
+        tx: &mut AnyConnection,
+        org_pk: i64,
+    ) -> StoreResult<(OrgRow, Vec<EnabledWebhook>)> {
+        let sql = match self.backend {
+            Backend::Sqlite => LOCK_ORG_WITH_WEBHOOKS_SQLITE,
+            Backend::Postgres => LOCK_ORG_WITH_WEBHOOKS_PG,
+        };
+        let row = sqlx::query(sql).bind(org_pk).fetch_one(&mut *tx).await?;
+        let hooks: Option<String> = sqlx::Row::try_get(&row, "webhooks")?;
+        let hooks: Vec<(i64, String)> = match hooks {
+            Some(hooks) => serde_json::from_str(&hooks)
+                .map_err(|e| StoreError::Database(format!("reading webhooks: {e}")))?,
+            None => Vec::new(),
+        };
+        let hooks = hooks
+            .into_iter()
+            .map(|(pk, patterns)| EnabledWebhook {
+                pk,
+                patterns: serde_json::from_str(&patterns).unwrap_or_default(),
+            })
+            .collect();
+        Ok((org_row(&row, self.backend)?, hooks))
+    }
+
+    /// The batch's sessions as they are now, under the org's lock: from the cache where its
+    /// entry is current (no change that can end access committed since it was read, and none
+    /// is committing: the write lock held here keeps any from starting), else read.
+    async fn current_sessions(
         &self,
         tx: &mut AnyConnection,
         batch: &[Pending],
-    ) -> StoreResult<HashMap<String, SessionAuth>> {
-        let mut ids: Vec<&str> = batch
-            .iter()
-            .map(|pending| pending.access.session.session.id.as_str())
-            .collect();
+    ) -> StoreResult<HashMap<String, Arc<SessionAuth>>> {
+        let mut sessions = HashMap::new();
+        let mut unread = Vec::new();
+        for pending in batch {
+            let id = &pending.access.session.session.id;
+            let cached = self
+                .cache
+                .as_deref()
+                .and_then(|cache| cache.get(&cache.sessions, &pending.access.token));
+            match cached {
+                Some(session) if session.session.id == *id => {
+                    sessions.insert(id.clone(), session);
+                }
+                _ => unread.push(id.as_str()),
+            }
+        }
+        if !unread.is_empty() {
+            sessions.extend(self.sessions_by_ids(tx, unread).await?);
+        }
+        Ok(sessions)
+    }
+
+    /// These sessions (some may repeat), by id, in one statement.
+    async fn sessions_by_ids(
+        &self,
+        tx: &mut AnyConnection,
+        mut ids: Vec<&str>,
+    ) -> StoreResult<HashMap<String, Arc<SessionAuth>>> {
         ids.sort_unstable();
         ids.dedup();
         let sql = format!(
@@ -199,7 +316,7 @@ impl SqlStore {
         rows.iter()
             .map(|row| {
                 let row = session_row(row)?;
-                Ok((row.auth.session.id.clone(), row.auth))
+                Ok((row.auth.session.id.clone(), Arc::new(row.auth)))
             })
             .collect()
     }

@@ -66,6 +66,12 @@ pub struct SqlStore {
     pub(super) events: Arc<RequestEvents>,
     /// `authorize` decisions waiting for their org's writer (see [`authorize`]).
     pub(super) access_queues: Arc<authorize::AccessQueues>,
+    /// The connections the access writers use: on SQLite the write connection, on PostgreSQL
+    /// a few of their own, so that a batch never queues behind the reads of the callers
+    /// waiting for it.
+    pub(super) access: AnyPool,
+    /// Who waits for a connection of [`SqlStore::access`].
+    pub(super) access_waiters: Arc<authorize::Waiters>,
 }
 
 impl SqlStore {

@@ -34,6 +34,23 @@ pub(super) const LOCK_ORG_BY_PK_PG: &str = concat!(
 pub(super) const LOCK_ORG_BY_PK_SQLITE: &str =
     concat!("SELECT ", org_columns!(), " FROM orgs WHERE pk = $1");
 
+/// [`LOCK_ORG_BY_PK_PG`] with the org's enabled webhooks, `[[pk, events], ...]` as JSON text
+/// (`NULL` for none).
+pub(super) const LOCK_ORG_WITH_WEBHOOKS_PG: &str = concat!(
+    "SELECT ",
+    org_columns!(),
+    ", (SELECT json_agg(json_build_array(w.pk, w.events))::text FROM webhooks w \
+     WHERE w.org_pk = orgs.pk AND w.disabled_at IS NULL) AS webhooks \
+     FROM orgs WHERE pk = $1 FOR UPDATE"
+);
+pub(super) const LOCK_ORG_WITH_WEBHOOKS_SQLITE: &str = concat!(
+    "SELECT ",
+    org_columns!(),
+    ", (SELECT json_group_array(json_array(w.pk, w.events)) FROM webhooks w \
+     WHERE w.org_pk = orgs.pk AND w.disabled_at IS NULL) AS webhooks \
+     FROM orgs WHERE pk = $1"
+);
+
 /// Decoded by position too ([`account_auth_at`]): keep the order.
 pub(super) const ACCOUNT_SELECT: &str = "SELECT a.pk, a.id, a.email, a.role, a.org_pk, o.slug AS org, \
      a.created_at, a.disabled_at, o.disabled_at AS org_disabled_at FROM accounts a \

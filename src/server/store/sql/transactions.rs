@@ -61,7 +61,12 @@ impl SqlStore {
         Ok(match self.backend {
             // IMMEDIATE takes the write lock up front, so a transaction never fails half-way
             // when another process holds it; the busy timeout makes it wait instead.
-            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Sqlite => {
+                // The access writers share this connection: one waiting here makes them
+                // hand it back after their batch.
+                let _waiting = self.access_waiters.enter();
+                self.write.begin_with("BEGIN IMMEDIATE").await?
+            }
             Backend::Postgres => self.write.begin().await?,
         })
     }
