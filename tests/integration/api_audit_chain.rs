@@ -7,9 +7,11 @@ use sha2::{Digest, Sha256};
 
 use crate::common::fixtures::*;
 use crate::common::harness::{Api, Backend, TestServer};
+use crate::common::receiver::Receiver;
 
 crate::common::conformance::conformance! {
     the_audit_chain_recomputes_from_the_api_output,
+    a_write_of_more_events_than_one_statement_carries_stays_one_chain,
 }
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -232,4 +234,40 @@ fn the_audit_chain_recomputes_from_the_api_output(backend: Backend) {
     let mut swapped = events;
     swapped.swap(2, 3);
     assert!(check_chain(&swapped).is_err());
+}
+
+/// A bulk revoke records one event per grant and one delivery per event in one transaction,
+/// sent as several statements when they are many (on PostgreSQL past a few kilobytes): the
+/// chain still has no gap, and every event has its delivery.
+fn a_write_of_more_events_than_one_statement_carries_stays_one_chain(backend: Backend) {
+    const GRANTS: usize = 80;
+    let server = TestServer::on(backend);
+    let admin = admin(&server);
+    let receiver = Receiver::start();
+    let (webhook, _) =
+        crate::api_webhooks::add_webhook(&admin, &format!("{}/hook", receiver.url), json!({}));
+    let ids: Vec<String> = (0..GRANTS)
+        .map(|n| admin.grant(json!({"level": "member", "reason": format!("bulk {n}")})))
+        .collect();
+    let reply = admin.post("/v1/orgs/acme/grants/revoke", json!({"ids": ids}));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+
+    let events = walk(&admin, ACME);
+    check_chain(&events).unwrap_or_else(|e| panic!("{e}"));
+    let revoked: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["action"] == "grant.revoked")
+        .collect();
+    assert_eq!(revoked.len(), GRANTS);
+    let first = revoked[0]["seq"].as_i64().unwrap();
+    let seqs: Vec<i64> = revoked.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, (first..first + GRANTS as i64).collect::<Vec<_>>());
+    let mut delivered: Vec<i64> = admin
+        .all(&format!("/v1/orgs/acme/webhooks/{webhook}/deliveries"))
+        .iter()
+        .filter(|d| d["event_type"] == "grant.revoked")
+        .map(|d| d["event_seq"].as_i64().unwrap())
+        .collect();
+    delivered.sort_unstable();
+    assert_eq!(delivered, seqs);
 }

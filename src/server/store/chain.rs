@@ -11,8 +11,6 @@ use super::{Principal, StoreError, StoreResult};
 use crate::api::{Actor, AuditEvent, chain::event_hash};
 use crate::server::ids;
 
-/// Rows per multi-row insert: well under SQLite's and PostgreSQL's bound-parameter limits.
-const INSERT_CHUNK: usize = 500;
 const COLUMNS: usize = 12;
 
 /// The head of one org's chain, read (and, on PostgreSQL, row-locked) at the start of a
@@ -119,35 +117,42 @@ impl ChainHead {
         } else {
             ("audit_events", "org_pk, ", "orgs")
         };
-        let mut script = Script::new(self.backend);
-        for chunk in self.pending.chunks(INSERT_CHUNK) {
-            let mut values = Vec::with_capacity(chunk.len());
-            for event in chunk {
-                let mut columns = Vec::with_capacity(COLUMNS);
-                if !self.vendor {
-                    columns.push(script.bind(self.org_pk)?);
-                }
-                columns.extend([
-                    script.bind(event.seq)?,
-                    script.bind(event.id.clone())?,
-                    script.bind(event.at.as_second())?,
-                    script.bind(event.actor.id.clone())?,
-                    script.bind(event.actor.email.clone())?,
-                    script.bind(event.actor.role.clone())?,
-                    script.bind(event.action.clone())?,
-                    script.bind(event.target.clone())?,
-                    script.bind(event.details.to_string())?,
-                    script.bind(event.prev_hash.clone())?,
-                    script.bind(event.hash.clone())?,
-                ]);
-                values.push(format!("({})", columns.join(", ")));
-            }
-            script.push(format!(
+        let insert = |values: &[String]| {
+            format!(
                 "INSERT INTO {table} ({org_column}seq, id, at, actor_id, actor_email, actor_role, \
                  action, target, details, prev_hash, hash) VALUES {}",
                 values.join(", ")
-            ));
-            script.send_if_full(tx).await?;
+            )
+        };
+        let mut script = Script::new(self.backend);
+        let mut values = Vec::new();
+        for event in &self.pending {
+            let mut columns = Vec::with_capacity(COLUMNS);
+            if !self.vendor {
+                columns.push(script.bind(self.org_pk)?);
+            }
+            columns.extend([
+                script.bind(event.seq)?,
+                script.bind(event.id.clone())?,
+                script.bind(event.at.as_second())?,
+                script.bind(event.actor.id.clone())?,
+                script.bind(event.actor.email.clone())?,
+                script.bind(event.actor.role.clone())?,
+                script.bind(event.action.clone())?,
+                script.bind(event.target.clone())?,
+                script.bind(event.details.to_string())?,
+                script.bind(event.prev_hash.clone())?,
+                script.bind(event.hash.clone())?,
+            ]);
+            values.push(format!("({})", columns.join(", ")));
+            if script.is_full() {
+                script.push(insert(&values));
+                values.clear();
+                script.flush(tx).await?;
+            }
+        }
+        if !values.is_empty() {
+            script.push(insert(&values));
         }
         if !self.vendor {
             super::outbox::enqueue_events(tx, &mut script, hooks, &self.pending).await?;

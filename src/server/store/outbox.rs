@@ -98,8 +98,6 @@ pub(super) struct NewDelivery {
     pub payload: String,
 }
 
-const DELIVERY_CHUNK: usize = 500;
-
 /// Inserts pending deliveries due at `now`; returns their ids.
 pub(super) async fn insert_deliveries(
     tx: &mut sqlx::AnyConnection,
@@ -125,28 +123,35 @@ async fn push_deliveries(
         .iter()
         .map(|_| crate::server::ids::new_id(crate::server::ids::DELIVERY))
         .collect();
-    for (chunk, chunk_ids) in rows.chunks(DELIVERY_CHUNK).zip(ids.chunks(DELIVERY_CHUNK)) {
-        let mut values = Vec::with_capacity(chunk.len());
-        for (row, id) in chunk.iter().zip(chunk_ids) {
-            let columns = [
-                script.bind(id.clone())?,
-                script.bind(row.webhook_pk)?,
-                script.bind(row.msg_id.clone())?,
-                script.bind(row.event_type.clone())?,
-                script.bind(row.event_seq)?,
-                script.bind(row.event_at)?,
-                script.bind(row.payload.clone())?,
-                script.bind(now)?,
-                script.bind(now)?,
-            ];
-            values.push(format!("({}, 'pending')", columns.join(", ")));
-        }
-        script.push(format!(
+    let insert = |values: &[String]| {
+        format!(
             "INSERT INTO webhook_deliveries (id, webhook_pk, msg_id, event_type, event_seq, \
              event_at, payload, created_at, next_attempt_at, status) VALUES {}",
             values.join(", ")
-        ));
-        script.send_if_full(tx).await?;
+        )
+    };
+    let mut values = Vec::new();
+    for (row, id) in rows.iter().zip(&ids) {
+        let columns = [
+            script.bind(id.clone())?,
+            script.bind(row.webhook_pk)?,
+            script.bind(row.msg_id.clone())?,
+            script.bind(row.event_type.clone())?,
+            script.bind(row.event_seq)?,
+            script.bind(row.event_at)?,
+            script.bind(row.payload.clone())?,
+            script.bind(now)?,
+            script.bind(now)?,
+        ];
+        values.push(format!("({}, 'pending')", columns.join(", ")));
+        if script.is_full() {
+            script.push(insert(&values));
+            values.clear();
+            script.flush(tx).await?;
+        }
+    }
+    if !values.is_empty() {
+        script.push(insert(&values));
     }
     if !rows.is_empty() {
         // PostgreSQL sends the wake-up at commit, and folds repeats within a transaction into

@@ -3,6 +3,11 @@
 //! on SQLite, which has no such clauses, one statement per part (each a hop to the
 //! connection's thread, not a network round trip). Either way the parts run in the caller's
 //! transaction, in order, and an error in one fails the whole.
+//!
+//! On PostgreSQL a statement's values are kept under [`POSTGRES_VALUE_BYTES`]: sqlx 0.9 leaves
+//! Nagle's algorithm on, and over TLS a message longer than one record (16 KiB) goes out as two
+//! writes, the second held back until the server acknowledges the first, which a server waiting
+//! for the rest of the message delays by 40 ms. A bigger script is sent as several statements.
 
 use sqlx::any::AnyArguments;
 use sqlx::{AnyConnection, Arguments, AssertSqlSafe, Encode, Type};
@@ -14,6 +19,33 @@ use super::{StoreError, StoreResult};
 /// 65,535 per statement. A script that grows past it is sent and begun again.
 const MAX_PARAMS: usize = 20_000;
 
+/// The size of a PostgreSQL statement's values at most (see the module's comment), leaving
+/// room in the record for the statement's name and the per-value lengths and formats.
+const POSTGRES_VALUE_BYTES: usize = 12 * 1024;
+
+/// The size a bound value takes in a message (its text, or 8 bytes for an integer).
+pub(super) trait WireLen {
+    fn wire_len(&self) -> usize;
+}
+
+impl WireLen for i64 {
+    fn wire_len(&self) -> usize {
+        8
+    }
+}
+
+impl WireLen for String {
+    fn wire_len(&self) -> usize {
+        self.len()
+    }
+}
+
+impl<T: WireLen> WireLen for Option<T> {
+    fn wire_len(&self) -> usize {
+        self.as_ref().map_or(0, WireLen::wire_len)
+    }
+}
+
 pub(super) struct Script {
     backend: Backend,
     /// Each part with its values (SQLite), or all parts with none (PostgreSQL).
@@ -21,6 +53,8 @@ pub(super) struct Script {
     /// The values bound since the last part (SQLite), or all of them (PostgreSQL).
     args: AnyArguments,
     bound: usize,
+    /// The size of the values bound (see [`WireLen`]), with 6 bytes each for length and format.
+    bytes: usize,
     /// PostgreSQL's `pg_notify` on this channel, sent at commit.
     notify: Option<&'static str>,
 }
@@ -32,6 +66,7 @@ impl Script {
             parts: Vec::new(),
             args: AnyArguments::default(),
             bound: 0,
+            bytes: 0,
             notify: None,
         }
     }
@@ -44,8 +79,9 @@ impl Script {
     /// [`Backend::params`]), so every part must take its parameters in the order they are bound.
     pub fn bind<'t, T>(&mut self, value: T) -> StoreResult<String>
     where
-        T: Encode<'t, sqlx::Any> + Type<sqlx::Any>,
+        T: Encode<'t, sqlx::Any> + Type<sqlx::Any> + WireLen,
     {
+        self.bytes += value.wire_len() + 6;
         self.args
             .add(value)
             .map_err(|error| StoreError::Database(format!("binding a value: {error}")))?;
@@ -72,19 +108,24 @@ impl Script {
         self.notify = Some(channel);
     }
 
-    /// Sends what was pushed if the bound values reached the limit, and begins again.
-    pub async fn send_if_full(&mut self, tx: &mut AnyConnection) -> StoreResult<()> {
-        if self.bound >= MAX_PARAMS {
-            let full = std::mem::replace(self, Script::new(self.backend));
-            self.notify = full.notify;
-            full.send(tx).await?;
-        }
-        Ok(())
+    /// Whether what was bound is as much as one call should carry: the caller pushes the part
+    /// it is building and [`Script::flush`]es, then goes on.
+    pub fn is_full(&self) -> bool {
+        self.bound >= MAX_PARAMS
+            || (self.backend == Backend::Postgres && self.bytes >= POSTGRES_VALUE_BYTES)
+    }
+
+    /// Sends what was pushed and begins again (still notifying, if asked to).
+    pub async fn flush(&mut self, tx: &mut AnyConnection) -> StoreResult<()> {
+        let full = std::mem::replace(self, Script::new(self.backend));
+        self.notify = full.notify;
+        full.send(tx).await
     }
 
     /// Runs every part, in order.
     pub async fn send(self, tx: &mut AnyConnection) -> StoreResult<()> {
-        if self.parts.is_empty() {
+        let notifies = self.backend == Backend::Postgres && self.notify.is_some();
+        if self.parts.is_empty() && !notifies {
             return Ok(());
         }
         match self.backend {
@@ -131,7 +172,10 @@ mod tests {
 
     fn script(backend: Backend) -> Script {
         let mut script = Script::new(backend);
-        let (a, b) = (script.bind(1_i64).unwrap(), script.bind("x").unwrap());
+        let (a, b) = (
+            script.bind(1_i64).unwrap(),
+            script.bind("x".to_owned()).unwrap(),
+        );
         script.push(format!("INSERT INTO t (a, b) VALUES ({a}, {b})"));
         let c = script.bind(2_i64).unwrap();
         script.push(format!("UPDATE u SET c = {c}"));
@@ -151,6 +195,21 @@ mod tests {
             "part1 AS (UPDATE u SET c = $3), notified AS (SELECT pg_notify('chan', '')) \
              SELECT COUNT(*) FROM notified"
         ));
+    }
+
+    #[test]
+    fn postgres_is_full_before_its_values_outgrow_one_tls_record() {
+        let mut script = Script::new(Backend::Postgres);
+        while !script.is_full() {
+            script.bind("x".repeat(500)).unwrap();
+        }
+        assert!(script.bytes < 16 * 1024 - 1024, "{} bytes", script.bytes);
+        // SQLite has no network in between: only the count of values limits it.
+        let mut script = Script::new(Backend::Sqlite);
+        for _ in 0..100 {
+            script.bind("x".repeat(500)).unwrap();
+        }
+        assert!(!script.is_full());
     }
 
     #[test]
