@@ -65,7 +65,8 @@ pub struct ServerArgs {
     #[arg(long, default_value_t = 1000, value_name = "N")]
     pub max_sessions_per_engineer: u32,
 
-    /// Most database connections per server process.
+    /// Most database connections per server process (on PostgreSQL a quarter of them, at most
+    /// 8, record authorize decisions; one more listens for notifications).
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub db_max_connections: u32,
 

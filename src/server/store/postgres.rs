@@ -49,16 +49,19 @@ fn migrator() -> Migrator {
     ])
 }
 
-/// The access writers' own connections: one per org writing at once, a quarter of the main
-/// pool (at least one, at most eight).
-fn access_connections(max_connections: u32) -> u32 {
-    (max_connections / 4).clamp(1, 8)
+/// How `--db-max-connections` is shared: the access writers' own connections (one per org
+/// writing at once; a quarter, at least one, at most eight) and the rest for everything else
+/// (at least one).
+fn split_connections(max_connections: u32) -> (u32, u32) {
+    let access = (max_connections / 4).clamp(1, 8);
+    (max_connections.saturating_sub(access).max(1), access)
 }
 
 pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore> {
     install_default_drivers();
+    let (main_connections, access_connections) = split_connections(settings.max_connections);
     let pool = pool_options()
-        .max_connections(settings.max_connections.max(1))
+        .max_connections(main_connections)
         .min_connections(settings.min_connections)
         .acquire_timeout(settings.acquire_timeout)
         .idle_timeout(settings.idle_timeout)
@@ -71,7 +74,7 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore
         .await
         .with_context(|| format!("cannot migrate PostgreSQL database {}", redact_url(url)))?;
     let access = pool_options()
-        .max_connections(access_connections(settings.max_connections))
+        .max_connections(access_connections)
         .acquire_timeout(settings.acquire_timeout)
         .idle_timeout(settings.idle_timeout)
         .connect(url)
@@ -89,4 +92,17 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore
         access,
         access_waiters: Default::default(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_access_writers_get_a_quarter_of_the_connections_and_the_rest_at_least_one() {
+        use super::split_connections;
+        assert_eq!(split_connections(16), (12, 4));
+        assert_eq!(split_connections(8), (6, 2));
+        assert_eq!(split_connections(64), (56, 8));
+        assert_eq!(split_connections(2), (1, 1));
+        assert_eq!(split_connections(1), (1, 1));
+    }
 }
