@@ -6,7 +6,7 @@ use serde_json::Value;
 use sqlx::AnyConnection;
 
 use super::backend::Backend;
-use super::script::Script;
+use super::script::{Rows, Script};
 use super::{Principal, StoreError, StoreResult};
 use crate::api::{Actor, AuditEvent, chain::event_hash};
 use crate::server::ids;
@@ -103,7 +103,8 @@ impl ChainHead {
     }
 
     /// [`ChainHead::save`] with the org's enabled webhooks already read in this transaction:
-    /// the events, their deliveries and the head's move go in one call.
+    /// the events, their deliveries and the head's move go in as few calls as the database
+    /// allows (see [`Script`]).
     pub async fn save_with(
         self,
         tx: &mut AnyConnection,
@@ -117,15 +118,11 @@ impl ChainHead {
         } else {
             ("audit_events", "org_pk, ", "orgs")
         };
-        let insert = |values: &[String]| {
-            format!(
-                "INSERT INTO {table} ({org_column}seq, id, at, actor_id, actor_email, actor_role, \
-                 action, target, details, prev_hash, hash) VALUES {}",
-                values.join(", ")
-            )
-        };
         let mut script = Script::new(self.backend);
-        let mut values = Vec::new();
+        let mut rows = Rows::new(format!(
+            "INSERT INTO {table} ({org_column}seq, id, at, actor_id, actor_email, actor_role, \
+             action, target, details, prev_hash, hash) VALUES"
+        ));
         for event in &self.pending {
             let mut columns = Vec::with_capacity(COLUMNS);
             if !self.vendor {
@@ -144,16 +141,10 @@ impl ChainHead {
                 script.bind(event.prev_hash.clone())?,
                 script.bind(event.hash.clone())?,
             ]);
-            values.push(format!("({})", columns.join(", ")));
-            if script.is_full() {
-                script.push(insert(&values));
-                values.clear();
-                script.flush(tx).await?;
-            }
+            let row = format!("({})", columns.join(", "));
+            script.add_row(tx, &mut rows, row).await?;
         }
-        if !values.is_empty() {
-            script.push(insert(&values));
-        }
+        script.end_rows(rows);
         if !self.vendor {
             super::outbox::enqueue_events(tx, &mut script, hooks, &self.pending).await?;
         }

@@ -123,14 +123,11 @@ async fn push_deliveries(
         .iter()
         .map(|_| crate::server::ids::new_id(crate::server::ids::DELIVERY))
         .collect();
-    let insert = |values: &[String]| {
-        format!(
-            "INSERT INTO webhook_deliveries (id, webhook_pk, msg_id, event_type, event_seq, \
-             event_at, payload, created_at, next_attempt_at, status) VALUES {}",
-            values.join(", ")
-        )
-    };
-    let mut values = Vec::new();
+    let mut inserts = super::script::Rows::new(
+        "INSERT INTO webhook_deliveries (id, webhook_pk, msg_id, event_type, event_seq, \
+         event_at, payload, created_at, next_attempt_at, status) VALUES"
+            .to_owned(),
+    );
     for (row, id) in rows.iter().zip(&ids) {
         let columns = [
             script.bind(id.clone())?,
@@ -143,16 +140,10 @@ async fn push_deliveries(
             script.bind(now)?,
             script.bind(now)?,
         ];
-        values.push(format!("({}, 'pending')", columns.join(", ")));
-        if script.is_full() {
-            script.push(insert(&values));
-            values.clear();
-            script.flush(tx).await?;
-        }
+        let row = format!("({}, 'pending')", columns.join(", "));
+        script.add_row(tx, &mut inserts, row).await?;
     }
-    if !values.is_empty() {
-        script.push(insert(&values));
-    }
+    script.end_rows(inserts);
     if !rows.is_empty() {
         // PostgreSQL sends the wake-up at commit, and folds repeats within a transaction into
         // one. On SQLite the worker's claim waits for the write connection, so it sees the

@@ -46,6 +46,28 @@ impl<T: WireLen> WireLen for Option<T> {
     }
 }
 
+/// The rows of one multi-row `INSERT`, bound one by one (see [`Script::add_row`]).
+pub(super) struct Rows {
+    /// The statement up to and including `VALUES`.
+    head: String,
+    values: Vec<String>,
+}
+
+impl Rows {
+    pub fn new(head: String) -> Self {
+        Rows {
+            head,
+            values: Vec::new(),
+        }
+    }
+
+    fn take_statement(&mut self) -> String {
+        let statement = format!("{} {}", self.head, self.values.join(", "));
+        self.values.clear();
+        statement
+    }
+}
+
 pub(super) struct Script {
     backend: Backend,
     /// Each part with its values (SQLite), or all parts with none (PostgreSQL).
@@ -113,6 +135,29 @@ impl Script {
     pub fn is_full(&self) -> bool {
         self.bound >= MAX_PARAMS
             || (self.backend == Backend::Postgres && self.bytes >= POSTGRES_VALUE_BYTES)
+    }
+
+    /// Adds a row to `rows`: `row` is its placeholders, bound just before. When the script is
+    /// full, the rows so far become a statement and the script is sent.
+    pub async fn add_row(
+        &mut self,
+        tx: &mut AnyConnection,
+        rows: &mut Rows,
+        row: String,
+    ) -> StoreResult<()> {
+        rows.values.push(row);
+        if self.is_full() {
+            self.push(rows.take_statement());
+            self.flush(tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Adds the rows not sent yet as a statement.
+    pub fn end_rows(&mut self, mut rows: Rows) {
+        if !rows.values.is_empty() {
+            self.push(rows.take_statement());
+        }
     }
 
     /// Sends what was pushed and begins again (still notifying, if asked to).
