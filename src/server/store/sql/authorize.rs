@@ -15,9 +15,10 @@
 //!   still commits and the other callers still get their answers.
 //!
 //! What makes a batch cheap: the writer keeps its connection for the next batch while nobody
-//! else waits for one (on SQLite every other write, on PostgreSQL other orgs' writers), so a
-//! revoke waits for one batch at most; the org's lock also reads its webhooks; events,
-//! deliveries and the head's move are one call ([`Script`]); and on SQLite a session whose
+//! else waits for one (on SQLite every other use of the write connection, see
+//! [`SqlStore::wait_for_write`]; on PostgreSQL other orgs' writers), so a revoke waits for one
+//! batch at most; the org's lock also reads its webhooks; events, deliveries and the head's
+//! move go in as few calls as the database allows ([`Script`]); and on SQLite a session whose
 //! cached lookup is still current (checked under the write lock, see [`AuthCache`]) is not
 //! read again.
 

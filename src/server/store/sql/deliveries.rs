@@ -69,6 +69,7 @@ fn delivery_row(row: &AnyRow) -> StoreResult<(i64, Delivery)> {
 impl SqlStore {
     async fn delivery_by_id(&self, id: &str) -> StoreResult<Delivery> {
         let sql = format!("{DELIVERY_SELECT} WHERE d.id = $1");
+        let _waiting = self.wait_for_write();
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(id)
             .fetch_one(&self.write)
@@ -189,6 +190,7 @@ impl SqlStore {
              AND w.disabled_at IS NULL ORDER BY d.next_attempt_at, d.pk LIMIT $3 {lock}) \
              RETURNING pk, id, webhook_pk, msg_id, event_type, event_at, payload, attempts, created_at"
         );
+        let _waiting = self.wait_for_write();
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(now.as_second())
             .bind(lease_until.as_second())
@@ -299,6 +301,7 @@ impl SqlStore {
                     .bind(attempt.delivery.pk)
                     .bind(attempt.delivery.attempts);
             }
+            let _waiting = self.wait_for_write();
             query.execute(&self.write).await?;
         }
         if !others.is_empty() {
@@ -312,6 +315,7 @@ impl SqlStore {
     }
 
     pub(super) async fn release_delivery_leases(&self) -> StoreResult<()> {
+        let _waiting = self.wait_for_write();
         sqlx::query("UPDATE webhook_deliveries SET locked_until = 0 WHERE status = 'pending' AND locked_until <> 0")
             .execute(&self.write)
             .await?;

@@ -2,6 +2,7 @@
 //! back, and a change that can end access committed while the token cache answers nothing.
 
 use super::SqlStore;
+use super::authorize::Waiting;
 use crate::server::store::backend::Backend;
 use crate::server::store::cache::AuthCache;
 use crate::server::store::{StoreError, StoreResult, WriteMode};
@@ -57,14 +58,20 @@ impl SqlStore {
         }
     }
 
+    /// Counts the caller as waiting for SQLite's one write connection until dropped: the access
+    /// writers, which keep it from batch to batch while nobody waits, hand it back after their
+    /// batch. Every use of [`SqlStore::write`] on SQLite goes through here. (On PostgreSQL the
+    /// access writers have connections of their own.)
+    pub(super) fn wait_for_write(&self) -> Option<Waiting<'_>> {
+        (self.backend == Backend::Sqlite).then(|| self.access_waiters.enter())
+    }
+
     pub(super) async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
         Ok(match self.backend {
             // IMMEDIATE takes the write lock up front, so a transaction never fails half-way
             // when another process holds it; the busy timeout makes it wait instead.
             Backend::Sqlite => {
-                // The access writers share this connection: one waiting here makes them
-                // hand it back after their batch.
-                let _waiting = self.access_waiters.enter();
+                let _waiting = self.wait_for_write();
                 self.write.begin_with("BEGIN IMMEDIATE").await?
             }
             Backend::Postgres => self.write.begin().await?,

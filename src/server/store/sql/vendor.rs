@@ -113,6 +113,7 @@ impl SqlStore {
     /// one: replicas starting at once each offer a key, and all end up with the first.
     pub(super) async fn signing_key(&self, candidate: &str, now: Timestamp) -> StoreResult<String> {
         let store = self;
+        let _waiting = self.wait_for_write();
         sqlx::query(
             "INSERT INTO signing_key (id, signer_key, created_at) VALUES (1, $1, $2) \
          ON CONFLICT (id) DO NOTHING",
