@@ -15,6 +15,7 @@ use crate::crash::assert_chain_valid;
 
 crate::common::conformance::conformance! {
     callers_that_hang_up_do_not_drop_the_decisions_queued_with_them,
+    other_writes_are_not_held_up_by_a_steady_stream_of_decisions,
 }
 
 const CALLERS: usize = 60;
@@ -78,4 +79,66 @@ fn callers_that_hang_up_do_not_drop_the_decisions_queued_with_them(backend: Back
             "no event for {resource}"
         );
     }
+}
+
+/// An org's writer keeps its connection from batch to batch only while nobody else waits for
+/// it: under decisions that never let its queue run dry, a write on the connection it holds
+/// (on SQLite every write shares one) still gets its turn after a batch.
+fn other_writes_are_not_held_up_by_a_steady_stream_of_decisions(backend: Backend) {
+    const IN_FLIGHT: usize = 64;
+    let server = TestServer::on(backend);
+    let admin = admin(&server);
+    let grant = admin.grant(json!({"level": "member", "reason": "load"}));
+    let (_, token) = support(&server).open(json!({"grant_id": grant, "reason": "look"}));
+    let now = now(&server);
+    let store = server.store.clone();
+    let service = hash_token(&server.tokens.service);
+    let (waited, decided) = server.runtime.block_on(async move {
+        let reporter = store.authenticate_account(&service).await.unwrap().unwrap();
+        let token = hash_token(&token);
+        let session = store.authenticate_session(&token).await.unwrap().unwrap();
+        let access = AccessRequest {
+            session,
+            token,
+            reporter: reporter.principal.clone(),
+            area: Area::Chats,
+            action: Action::Read,
+            resource: None,
+        };
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        // Each caller asks again as soon as it is answered, so the queue never runs dry.
+        let callers: Vec<_> = (0..IN_FLIGHT)
+            .map(|_| {
+                let (store, access, stop) = (store.clone(), access.clone(), stop.clone());
+                tokio::spawn(async move {
+                    let mut decided = 0_u64;
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        store.decide_access(&access, now).await.unwrap();
+                        decided += 1;
+                    }
+                    decided
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        // One batch takes milliseconds; a writer that kept its connection regardless made this
+        // wait until its queue happened to run dry (0.8 s and more in the debug build).
+        let started = std::time::Instant::now();
+        let released =
+            tokio::time::timeout(Duration::from_millis(300), store.release_delivery_leases()).await;
+        let waited = started.elapsed();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut decided = 0;
+        for caller in callers {
+            decided += caller.await.unwrap();
+        }
+        assert!(
+            released.is_ok(),
+            "a write waited over 300 ms for the decisions ({decided} decided)"
+        );
+        released.unwrap().unwrap();
+        (waited, decided)
+    });
+    assert!(decided > IN_FLIGHT as u64, "{decided} decisions");
+    eprintln!("a write under {IN_FLIGHT} callers waited {waited:?} ({decided} decisions)");
 }
