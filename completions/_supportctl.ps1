@@ -2004,7 +2004,7 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             [CompletionResult]::new('--max-session-ttl', '--max-session-ttl', [CompletionResultType]::ParameterName, 'Longest session a support engineer may open')
             [CompletionResult]::new('--default-session-ttl', '--default-session-ttl', [CompletionResultType]::ParameterName, 'Session lifetime when the engineer gives none')
             [CompletionResult]::new('--max-sessions-per-engineer', '--max-sessions-per-engineer', [CompletionResultType]::ParameterName, 'Sessions one support engineer may have active at once, across all orgs: a stolen engineer token cannot flood an org with sessions')
-            [CompletionResult]::new('--db-max-connections', '--db-max-connections', [CompletionResultType]::ParameterName, 'Most database connections per server process')
+            [CompletionResult]::new('--db-max-connections', '--db-max-connections', [CompletionResultType]::ParameterName, 'Most database connections per server process (on PostgreSQL a quarter of them, at most 8, record authorize decisions; one more listens for notifications)')
             [CompletionResult]::new('--db-min-connections', '--db-min-connections', [CompletionResultType]::ParameterName, 'Connections kept open when idle')
             [CompletionResult]::new('--db-acquire-timeout', '--db-acquire-timeout', [CompletionResultType]::ParameterName, 'How long a request waits for a free database connection before it fails with 503')
             [CompletionResult]::new('--request-timeout', '--request-timeout', [CompletionResultType]::ParameterName, 'Requests taking longer are cut off with 408')

@@ -1871,7 +1871,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --max-session-ttl 'Longest session a support engineer may open'
             cand --default-session-ttl 'Session lifetime when the engineer gives none'
             cand --max-sessions-per-engineer 'Sessions one support engineer may have active at once, across all orgs: a stolen engineer token cannot flood an org with sessions'
-            cand --db-max-connections 'Most database connections per server process'
+            cand --db-max-connections 'Most database connections per server process (on PostgreSQL a quarter of them, at most 8, record authorize decisions; one more listens for notifications)'
             cand --db-min-connections 'Connections kept open when idle'
             cand --db-acquire-timeout 'How long a request waits for a free database connection before it fails with 503'
             cand --request-timeout 'Requests taking longer are cut off with 408'
