@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 mod load;
+mod measure;
 mod postgres;
 mod requests;
 mod server;
@@ -29,6 +30,7 @@ mod webhooks;
 use load::{
     AUTHORIZE_BODY, introspect_requests, introspect_script, load_script, paced_load, wrk, wrk_with,
 };
+use measure::{median, ms, peak_rss_kib, time_run};
 use postgres::{on_postgres, postgres_admin_url};
 use server::{post, seed, start_server};
 
@@ -565,51 +567,4 @@ impl<'a> Bench<'a> {
             },
         ]
     }
-}
-
-fn time_run(command: &mut Command) -> Duration {
-    let started = Instant::now();
-    let status = command.status().expect("the command runs");
-    let elapsed = started.elapsed();
-    assert!(status.success(), "{command:?} failed");
-    elapsed
-}
-
-fn median(samples: &mut [Duration]) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
-fn ms(duration: Duration) -> String {
-    format!("{:.2} ms", duration.as_secs_f64() * 1000.0)
-}
-
-/// Peak resident memory of a command, as GNU time reports it. (`wait4` on our own child would
-/// count this benchmark's memory too: the child inherits it until it calls exec.)
-fn peak_rss_kib(command: &mut Command) -> i64 {
-    let mut timed = Command::new("/usr/bin/time");
-    timed
-        .arg("-f")
-        .arg("%M")
-        .arg(command.get_program())
-        .args(command.get_args())
-        .envs(
-            command
-                .get_envs()
-                .filter_map(|(key, value)| value.map(|value| (key, value))),
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    for (key, value) in command.get_envs() {
-        if value.is_none() {
-            timed.env_remove(key);
-        }
-    }
-    let output = timed.output().expect("/usr/bin/time runs");
-    assert!(output.status.success(), "{command:?} failed");
-    let text = String::from_utf8_lossy(&output.stderr);
-    text.lines()
-        .last()
-        .and_then(|line| line.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no peak RSS in {text:?}"))
 }
