@@ -147,6 +147,8 @@ impl Store for SqlStore {
     async fn close(&self) {
         self.read.close().await;
         self.write.close().await;
+        // The same pool as `write` on SQLite, where closing it again returns at once.
+        self.access.close().await;
     }
 
     async fn authenticate_account(
