@@ -10,7 +10,7 @@ use super::error::{CommandError, CommandResult};
 use super::grant::CreateArgs;
 use super::time::parse_duration;
 use crate::api::{Area, CreateGrant, Level, OrgPolicy, join_areas};
-use crate::cli::ui::{Ui, prompt, spoken_duration};
+use crate::cli::ui::{Ui, ask_text, prompt, spoken_duration};
 
 /// Whether the flags leave out something the grant needs (the level or the reason): only then
 /// is anything asked. With both given, areas and duration take their defaults unasked.
@@ -278,18 +278,10 @@ fn ask_ticket(required: bool) -> CommandResult<Option<String>> {
 }
 
 fn ask_reason() -> CommandResult<String> {
-    prompt(|| {
-        dialoguer::Input::<String>::new()
-            .with_prompt("Reason (shown to support and in the audit log)")
-            .validate_with(|text: &String| {
-                if text.trim().is_empty() {
-                    Err("a reason is required")
-                } else {
-                    Ok(())
-                }
-            })
-            .interact_text()
-    })
+    ask_text(
+        "Reason (shown to support and in the audit log)",
+        Some("a reason is required"),
+    )
 }
 
 fn names(levels: &[Level]) -> String {

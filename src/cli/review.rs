@@ -6,7 +6,7 @@ use super::error::{CommandError, CommandResult};
 use super::request::{ReviewArgs, report_approval};
 use crate::api::{AccessRequest, ApproveRequest, RequestStatusFilter, join_areas};
 use crate::cli::client::ClientError;
-use crate::cli::ui::{prompt, spoken_duration};
+use crate::cli::ui::{ask_text, prompt, spoken_duration};
 
 pub fn review(context: &mut Context, args: ReviewArgs) -> CommandResult {
     if !context.ui.interactive() {
@@ -56,7 +56,7 @@ pub fn review(context: &mut Context, args: ReviewArgs) -> CommandResult {
         })?;
         let outcome = match choice {
             0 => {
-                let comment = ask_text("Comment (optional)", false)?;
+                let comment = ask_text("Comment (optional)", None)?.trim().to_owned();
                 connection
                     .client
                     .approve_request(
@@ -73,7 +73,10 @@ pub fn review(context: &mut Context, args: ReviewArgs) -> CommandResult {
                     })
             }
             1 => {
-                let comment = ask_text("Why (the engineer reads it)", true)?;
+                let comment =
+                    ask_text("Why (the engineer reads it)", Some("a comment is required"))?
+                        .trim()
+                        .to_owned();
                 connection
                     .client
                     .deny_request(&org, &request.id, &comment)
@@ -104,21 +107,4 @@ pub fn review(context: &mut Context, args: ReviewArgs) -> CommandResult {
         "Reviewed: {approved} approved, {denied} denied, {skipped} skipped."
     ));
     Ok(())
-}
-
-fn ask_text(question: &str, required: bool) -> CommandResult<String> {
-    prompt(|| {
-        dialoguer::Input::<String>::new()
-            .with_prompt(question)
-            .allow_empty(!required)
-            .validate_with(move |text: &String| {
-                if required && text.trim().is_empty() {
-                    Err("a comment is required")
-                } else {
-                    Ok(())
-                }
-            })
-            .interact_text()
-    })
-    .map(|text| text.trim().to_owned())
 }

@@ -17,7 +17,7 @@ use crate::api::{
 use crate::api::{CreateRequest, ErrorCode, SessionWithToken};
 use crate::cli::client::{ApiClient, ClientError, SessionList};
 use crate::cli::context::Connection;
-use crate::cli::ui::{OutputFormat, Tabular, Ui, prompt, tsv_cells};
+use crate::cli::ui::{OutputFormat, Tabular, Ui, ask_text, tsv_cells};
 
 #[derive(Debug, Subcommand)]
 pub enum SessionCommand {
@@ -182,18 +182,10 @@ impl OpenArgs {
 pub(crate) fn open_request(ui: &Ui, args: &OpenArgs) -> CommandResult<OpenSession> {
     let reason = match &args.reason {
         Some(reason) if !reason.trim().is_empty() => reason.clone(),
-        None if ui.interactive() => prompt(|| {
-            dialoguer::Input::<String>::new()
-                .with_prompt("Reason (goes into the org's audit log)")
-                .validate_with(|text: &String| {
-                    if text.trim().is_empty() {
-                        Err("a reason is required")
-                    } else {
-                        Ok(())
-                    }
-                })
-                .interact_text()
-        })?,
+        None if ui.interactive() => ask_text(
+            "Reason (goes into the org's audit log)",
+            Some("a reason is required"),
+        )?,
         _ => {
             return Err(CommandError::usage("missing --reason")
                 .with_hint("say why you need the session: it goes into the org's audit log"));
