@@ -92,14 +92,9 @@ pub fn revoke(context: &mut Context, args: RevokeArgs) -> CommandResult {
                 return Err(CommandError::cancelled());
             }
         }
-        let result = connection.client.bulk_revoke(
-            &org,
-            &BulkRevoke {
-                ids: None,
-                all: Some(true),
-                reason: args.reason.clone(),
-            },
-        )?;
+        let result = connection
+            .client
+            .bulk_revoke(&org, &bulk_requests(&args, &ids)[0])?;
         if result.revoked.is_empty() {
             context.ui.note(&format!(
                 "Org {org} has no active grants; nothing to revoke."
@@ -117,17 +112,9 @@ pub fn revoke(context: &mut Context, args: RevokeArgs) -> CommandResult {
     }
     let bar = context.ui.spinner_or_bar(ids.len() as u64, "Revoking");
     let mut result = BulkRevokeResult::default();
-    for chunk in ids.chunks(REVOKE_CHUNK) {
-        let part = connection.client.bulk_revoke(
-            &org,
-            &BulkRevoke {
-                ids: Some(chunk.to_vec()),
-                all: None,
-                reason: args.reason.clone(),
-            },
-        )?;
-        merge(&mut result, part);
-        bar.inc(chunk.len() as u64);
+    for request in bulk_requests(&args, &ids) {
+        merge(&mut result, connection.client.bulk_revoke(&org, &request)?);
+        bar.inc(request.ids.map_or(0, |ids| ids.len()) as u64);
     }
     bar.finish_and_clear();
     finish_revoke(context, result)
@@ -210,29 +197,26 @@ fn preview(
     args: &RevokeArgs,
     ids: &[String],
 ) -> CommandResult<BulkRevokeResult> {
-    if args.all {
-        return Ok(client.bulk_revoke_dry_run(
-            org,
-            &BulkRevoke {
-                ids: None,
-                all: Some(true),
-                reason: args.reason.clone(),
-            },
-        )?);
-    }
     let mut result = BulkRevokeResult::default();
-    for chunk in ids.chunks(REVOKE_CHUNK) {
-        let part = client.bulk_revoke_dry_run(
-            org,
-            &BulkRevoke {
-                ids: Some(chunk.to_vec()),
-                all: None,
-                reason: args.reason.clone(),
-            },
-        )?;
-        merge(&mut result, part);
+    for request in bulk_requests(args, ids) {
+        merge(&mut result, client.bulk_revoke_dry_run(org, &request)?);
     }
     Ok(result)
+}
+
+/// The bulk requests a revoke sends: one for `--all`, else one per chunk of ids.
+fn bulk_requests(args: &RevokeArgs, ids: &[String]) -> Vec<BulkRevoke> {
+    let request = |ids: Option<&[String]>| BulkRevoke {
+        ids: ids.map(<[String]>::to_vec),
+        all: args.all.then_some(true),
+        reason: args.reason.clone(),
+    };
+    if args.all {
+        return vec![request(None)];
+    }
+    ids.chunks(REVOKE_CHUNK)
+        .map(|chunk| request(Some(chunk)))
+        .collect()
 }
 
 /// `--dry-run`: what [`preview`] says, printed as the real run prints its outcome.
