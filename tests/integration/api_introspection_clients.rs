@@ -2,12 +2,11 @@
 //! code) posts the token as a form with `client_secret_basic` authentication, and its
 //! resource-server validator decides from `active` and `scope` whether a request may go on.
 
-use std::io::Write;
-
 use serde_json::{Value, json};
 
 use crate::common::fixtures::*;
 use crate::common::harness::{Backend, TestServer};
+use crate::common::python;
 
 crate::common::conformance::conformance! {
     an_rfc7662_client_introspects_with_basic_authentication,
@@ -51,41 +50,18 @@ print(json.dumps(results))
 "#;
 
 fn authlib(server: &TestServer, client_secret: &str, cases: Value) -> Value {
-    let available = std::process::Command::new("python3")
-        .args(["-c", "import authlib, requests"])
-        .output()
-        .is_ok_and(|out| out.status.success());
-    assert!(
-        available,
+    python::require(
+        "authlib, requests",
         "the independent RFC 7662 client is missing: \
-         `python3 -m pip install authlib==1.9.10 requests==2.34.2` (.ci/run installs it)"
+         `python3 -m pip install authlib==1.9.10 requests==2.34.2` (.ci/run installs it)",
     );
     let config = json!({
         "url": format!("{}/v1/introspect", server.url),
         "client_secret": client_secret,
         "cases": cases,
     });
-    let mut child = std::process::Command::new("python3")
-        .args(["-c", AUTHLIB_CHECK])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(config.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "authlib failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let out = python::run(AUTHLIB_CHECK, &config.to_string(), "authlib failed");
+    serde_json::from_slice(&out).unwrap()
 }
 
 fn outcomes(results: &Value) -> Vec<(String, String)> {

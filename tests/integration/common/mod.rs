@@ -1,6 +1,6 @@
 //! What the tests share: the in-process server harness and its fixtures, the conformance
-//! macro that runs a test on both databases, the CLI runner, server processes, and the kernel
-//! keyring helpers.
+//! macro that runs a test on both databases, the CLI runner, server processes, the kernel
+//! keyring helpers, and the independent verifiers written in Python.
 
 pub mod bad_requests;
 pub mod cli;
@@ -9,5 +9,6 @@ pub mod fixtures;
 pub mod go_note;
 pub mod harness;
 pub mod keyutils;
+pub mod python;
 pub mod receiver;
 pub mod server_process;

@@ -194,14 +194,9 @@ print("verified", len(cases), "hashes", hashed)
 /// The audit events among them get their hash recomputed (in Python too); returns how many.
 /// Fails clearly when `svix` is not installed (`.ci/run` installs it).
 pub fn verify_with_svix(requests: &[Received], secrets: &[&str], rejected: &[&str]) -> usize {
-    use std::io::Write;
-    let available = std::process::Command::new("python3")
-        .args(["-c", "import svix.webhooks"])
-        .output()
-        .is_ok_and(|out| out.status.success());
-    assert!(
-        available,
-        "the independent webhook verifier is missing: `python3 -m pip install svix==2.9.1` (.ci/run installs it)"
+    super::python::require(
+        "svix.webhooks",
+        "the independent webhook verifier is missing: `python3 -m pip install svix==2.9.1` (.ci/run installs it)",
     );
     let cases: Vec<Value> = requests
         .iter()
@@ -210,27 +205,12 @@ pub fn verify_with_svix(requests: &[Received], secrets: &[&str], rejected: &[&st
                    "body": r.body, "secrets": secrets, "rejected_secrets": rejected})
         })
         .collect();
-    let mut child = std::process::Command::new("python3")
-        .args(["-c", SVIX_CHECK])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(Value::Array(cases).to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "svix refused a delivery: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let out = super::python::run(
+        SVIX_CHECK,
+        &Value::Array(cases).to_string(),
+        "svix refused a delivery",
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = String::from_utf8_lossy(&out);
     let (verified, hashed) = stdout
         .trim()
         .strip_prefix("verified ")
