@@ -1,13 +1,10 @@
 //! `supportctl audit list` and `audit verify`, on a real log and on tampered exports.
 
-use std::io::{BufRead, BufReader};
 use std::process::Stdio;
-use std::sync::mpsc;
-use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::common::cli::{Cli, assert_rfc3339, audit_events, std_command};
+use crate::common::cli::{Cli, JsonLines, assert_rfc3339, audit_events, std_command};
 use crate::common::harness::TestServer;
 
 /// A log with grants, sessions, an access check and a revocation.
@@ -216,23 +213,8 @@ fn follow_starts_at_the_end_with_tail_n_then_prints_each_new_event() {
     .stderr(Stdio::null())
     .spawn()
     .unwrap();
-    // Lines arrive on a channel so that a follower that stops printing fails the test
-    // instead of hanging it.
-    let (sender, lines) = mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            if sender.send(line.unwrap()).is_err() {
-                break;
-            }
-        }
-    });
-    let next_event = || -> Value {
-        let line = lines
-            .recv_timeout(Duration::from_secs(20))
-            .expect("audit list --follow printed nothing new within 20 s");
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not one JSON event: {line}: {e}"))
-    };
+    let lines = JsonLines::of(child.stdout.take().unwrap());
+    let next_event = || lines.next_event();
 
     // The last two events for context, one a line, exactly as the API has it (not the
     // whole history)...

@@ -2,13 +2,12 @@
 //! and once the server is back prints what happened since, after the last event it printed,
 //! with nothing repeated or skipped.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
+use crate::common::cli::JsonLines;
 use crate::common::server_process::{Launch, ServerProcess};
 
 fn start(db: &str, log: &std::path::Path, dev: bool, listen: &str) -> ServerProcess {
@@ -50,21 +49,8 @@ fn follow_reconnects_after_a_restart_and_resumes_after_the_last_event() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let (sender, lines) = mpsc::channel();
-    let stdout = follower.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            if sender.send(line.unwrap()).is_err() {
-                break;
-            }
-        }
-    });
-    let next_event = || -> Value {
-        let line = lines
-            .recv_timeout(Duration::from_secs(20))
-            .expect("audit list --follow printed nothing new within 20 s");
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not one JSON event: {line}: {e}"))
-    };
+    let lines = JsonLines::of(follower.stdout.take().unwrap());
+    let next_event = || lines.next_event();
     let context = next_event();
     assert_eq!(context["action"], "grant.created");
     let before = grant(&first, "while following");

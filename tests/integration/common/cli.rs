@@ -310,3 +310,31 @@ pub fn assert_rfc3339(text: &str) {
         "{text:?} is not an RFC 3339 UTC time"
     );
 }
+
+/// The JSON lines a child prints (`audit list --follow -o json`), read on a thread of their
+/// own so that a child that stops printing fails the test instead of hanging it.
+pub struct JsonLines(std::sync::mpsc::Receiver<String>);
+
+impl JsonLines {
+    pub fn of(stdout: std::process::ChildStdout) -> JsonLines {
+        use std::io::BufRead;
+        let (sender, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                if sender.send(line.unwrap()).is_err() {
+                    break;
+                }
+            }
+        });
+        JsonLines(lines)
+    }
+
+    /// The next line, as one JSON event, within 20 s.
+    pub fn next_event(&self) -> Value {
+        let line = self
+            .0
+            .recv_timeout(Duration::from_secs(20))
+            .expect("audit list --follow printed nothing new within 20 s");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not one JSON event: {line}: {e}"))
+    }
+}
