@@ -30,6 +30,16 @@ pub(super) struct EnabledWebhook {
     pub patterns: Vec<String>,
 }
 
+impl EnabledWebhook {
+    /// From its row: `events` is the stored JSON list of patterns.
+    pub fn from_row(pk: i64, events: &str) -> Self {
+        EnabledWebhook {
+            pk,
+            patterns: serde_json::from_str(events).unwrap_or_default(),
+        }
+    }
+}
+
 /// The org's enabled webhooks, read in the transaction that writes the events.
 pub(super) async fn enabled_webhooks(
     tx: &mut sqlx::AnyConnection,
@@ -44,11 +54,8 @@ pub(super) async fn enabled_webhooks(
     hooks
         .iter()
         .map(|hook| {
-            let patterns: String = hook.try_get("events")?;
-            Ok(EnabledWebhook {
-                pk: hook.try_get("pk")?,
-                patterns: serde_json::from_str(&patterns).unwrap_or_default(),
-            })
+            let events: String = hook.try_get("events")?;
+            Ok(EnabledWebhook::from_row(hook.try_get("pk")?, &events))
         })
         .collect()
 }

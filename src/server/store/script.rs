@@ -130,9 +130,8 @@ impl Script {
         self.notify = Some(channel);
     }
 
-    /// Whether what was bound is as much as one call should carry: the caller pushes the part
-    /// it is building and [`Script::flush`]es, then goes on.
-    pub fn is_full(&self) -> bool {
+    /// Whether what was bound is as much as one call should carry (see [`Script::add_row`]).
+    fn is_full(&self) -> bool {
         self.bound >= MAX_PARAMS
             || (self.backend == Backend::Postgres && self.bytes >= POSTGRES_VALUE_BYTES)
     }
@@ -161,7 +160,7 @@ impl Script {
     }
 
     /// Sends what was pushed and begins again (still notifying, if asked to).
-    pub async fn flush(&mut self, tx: &mut AnyConnection) -> StoreResult<()> {
+    async fn flush(&mut self, tx: &mut AnyConnection) -> StoreResult<()> {
         let full = std::mem::replace(self, Script::new(self.backend));
         self.notify = full.notify;
         full.send(tx).await

@@ -260,10 +260,7 @@ impl SqlStore {
         };
         let hooks = hooks
             .into_iter()
-            .map(|(pk, patterns)| EnabledWebhook {
-                pk,
-                patterns: serde_json::from_str(&patterns).unwrap_or_default(),
-            })
+            .map(|(pk, events)| EnabledWebhook::from_row(pk, &events))
             .collect();
         Ok((org_row(&row, self.backend)?, hooks))
     }
