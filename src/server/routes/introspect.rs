@@ -13,7 +13,7 @@ use crate::server::auth::{Caller, CallerToken};
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::{ApiJson, JsonOrForm};
 use crate::server::state::AppState;
-use crate::server::store::{AccessRequest, SessionAuth};
+use crate::server::store::{AccessRequest, SessionAuth, TokenHash};
 use crate::server::tokens::hash_token;
 use crate::server::validate;
 
@@ -31,6 +31,7 @@ pub async fn introspect(
         .ok()
         .map(|JsonOrForm(body)| body.token.as_str());
     let (caller, session) = lookup(&state, &token, asked).await?;
+    let session = session.map(|(_, session)| session);
     let JsonOrForm(_) = body?;
     caller.require(&[Role::Service, Role::Operator])?;
     let now = state.now();
@@ -90,7 +91,7 @@ pub async fn authorize(
     let service = caller.require(&[Role::Service])?;
     let resource = validate::optional_text("resource", body.resource.as_deref())?;
     let now = state.now();
-    let Some(session) = session else {
+    let Some((session_token, session)) = session else {
         return Ok(Json(AuthorizeResponse {
             allow: false,
             session_id: None,
@@ -107,7 +108,7 @@ pub async fn authorize(
                 action: body.action,
                 resource,
                 reporter: service.clone(),
-                token: hash_token(&body.token),
+                token: session_token,
                 session,
             },
             now,
@@ -122,21 +123,23 @@ pub async fn authorize(
     Ok(Json(answer))
 }
 
-/// The caller and the session whose token it asks about, read together (one statement where
-/// nothing is cached); the caller is refused before anything else, as by [`Caller`]. No
-/// session for a body that did not parse, or a token that cannot be one.
+/// The caller and the session whose token it asks about (with that token's hash), read
+/// together (one statement where nothing is cached); the caller is refused before anything
+/// else, as by [`Caller`]. No session for a body that did not parse, or a token that cannot
+/// be one.
 async fn lookup(
     state: &AppState,
     token: &CallerToken,
     asked: Option<&str>,
-) -> ApiResult<(Caller, Option<Arc<SessionAuth>>)> {
+) -> ApiResult<(Caller, Option<(TokenHash, Arc<SessionAuth>)>)> {
     match asked.filter(|asked| asked.starts_with(SESSION_TOKEN_PREFIX)) {
         Some(asked) => {
-            let (caller, session) = state
-                .store
-                .authenticate_call(&token.hash, &hash_token(asked))
-                .await?;
-            Ok((token.accept(state, caller)?, session))
+            let asked = hash_token(asked);
+            let (caller, session) = state.store.authenticate_call(&token.hash, &asked).await?;
+            Ok((
+                token.accept(state, caller)?,
+                session.map(|session| (asked, session)),
+            ))
         }
         None => Ok((token.caller(state).await?, None)),
     }
