@@ -194,10 +194,7 @@ impl SqlStore {
         org_pk: i64,
         batch: &[Pending],
     ) -> StoreResult<Vec<Answer>> {
-        let mut tx = match self.backend {
-            Backend::Sqlite => connection.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => connection.begin().await?,
-        };
+        let mut tx = connection.begin_with(self.begin_statement()).await?;
         let (mut org, hooks) = self.lock_org_with_webhooks(&mut tx, org_pk).await?;
         // Every change that ends a session (close, revoke, disable) holds this org's lock, so
         // the sessions read now reflect each one committed before; the lookups the callers

@@ -67,14 +67,17 @@ impl SqlStore {
     }
 
     pub(super) async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
-        Ok(match self.backend {
-            // IMMEDIATE takes the write lock up front, so a transaction never fails half-way
-            // when another process holds it; the busy timeout makes it wait instead.
-            Backend::Sqlite => {
-                let _waiting = self.wait_for_write();
-                self.write.begin_with("BEGIN IMMEDIATE").await?
-            }
-            Backend::Postgres => self.write.begin().await?,
-        })
+        let _waiting = self.wait_for_write();
+        Ok(self.write.begin_with(self.begin_statement()).await?)
+    }
+
+    /// How a write transaction begins. On SQLite, IMMEDIATE takes the write lock up front, so
+    /// a transaction never fails half-way when another process holds it; the busy timeout
+    /// makes it wait instead.
+    pub(super) fn begin_statement(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        }
     }
 }
