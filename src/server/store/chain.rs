@@ -6,6 +6,7 @@ use serde_json::Value;
 use sqlx::AnyConnection;
 
 use super::backend::Backend;
+use super::outbox::EnabledWebhook;
 use super::script::{Rows, Script};
 use super::{Principal, StoreError, StoreResult};
 use crate::api::{Actor, AuditEvent, chain::event_hash};
@@ -102,23 +103,27 @@ impl ChainHead {
         self.save_with(tx, &hooks).await
     }
 
-    /// [`ChainHead::save`] with the org's enabled webhooks already read in this transaction:
-    /// the events, their deliveries and the head's move go in as few calls as the database
-    /// allows (see [`Script`]).
+    /// [`ChainHead::save`] with the org's enabled webhooks already read in this transaction.
     pub async fn save_with(
         self,
         tx: &mut AnyConnection,
-        hooks: &[super::outbox::EnabledWebhook],
+        hooks: &[EnabledWebhook],
     ) -> StoreResult<()> {
+        self.into_script(hooks)?.send(tx).await
+    }
+
+    /// The writes of the recorded events, their deliveries to `hooks` (the org's enabled
+    /// webhooks) and the head's move, in as few calls as the database allows (see [`Script`]).
+    pub fn into_script(self, hooks: &[EnabledWebhook]) -> StoreResult<Script> {
+        let mut script = Script::new(self.backend);
         if self.pending.is_empty() {
-            return Ok(());
+            return Ok(script);
         }
         let (table, org_column, head) = if self.vendor {
             ("vendor_audit_events", "", "vendor_audit_head")
         } else {
             ("audit_events", "org_pk, ", "orgs")
         };
-        let mut script = Script::new(self.backend);
         let mut rows = Rows::new(format!(
             "INSERT INTO {table} ({org_column}seq, id, at, actor_id, actor_email, actor_role, \
              action, target, details, prev_hash, hash) VALUES"
@@ -126,27 +131,26 @@ impl ChainHead {
         for event in &self.pending {
             let mut columns = Vec::with_capacity(COLUMNS);
             if !self.vendor {
-                columns.push(script.bind(self.org_pk)?);
+                columns.push(script.bind(self.org_pk));
             }
             columns.extend([
-                script.bind(event.seq)?,
-                script.bind(event.id.clone())?,
-                script.bind(event.at.as_second())?,
-                script.bind(event.actor.id.clone())?,
-                script.bind(event.actor.email.clone())?,
-                script.bind(event.actor.role.clone())?,
-                script.bind(event.action.clone())?,
-                script.bind(event.target.clone())?,
-                script.bind(event.details.to_string())?,
-                script.bind(event.prev_hash.clone())?,
-                script.bind(event.hash.clone())?,
+                script.bind(event.seq),
+                script.bind(event.id.clone()),
+                script.bind(event.at.as_second()),
+                script.bind(event.actor.id.clone()),
+                script.bind(event.actor.email.clone()),
+                script.bind(event.actor.role.clone()),
+                script.bind(event.action.clone()),
+                script.bind(event.target.clone()),
+                script.bind(event.details.to_string()),
+                script.bind(event.prev_hash.clone()),
+                script.bind(event.hash.clone()),
             ]);
-            let row = format!("({})", columns.join(", "));
-            script.add_row(tx, &mut rows, row).await?;
+            script.add_row(&mut rows, format!("({})", columns.join(", ")));
         }
         script.end_rows(rows);
         if !self.vendor {
-            super::outbox::enqueue_events(tx, &mut script, hooks, &self.pending).await?;
+            super::outbox::enqueue_events(&mut script, hooks, &self.pending)?;
         }
         let (key, pk) = if self.vendor {
             ("id", 1)
@@ -154,14 +158,14 @@ impl ChainHead {
             ("pk", self.org_pk)
         };
         let (seq, hash, pk) = (
-            script.bind(self.seq)?,
-            script.bind(self.hash)?,
-            script.bind(pk)?,
+            script.bind(self.seq),
+            script.bind(self.hash),
+            script.bind(pk),
         );
         script.push(format!(
             "UPDATE {head} SET audit_seq = {seq}, audit_hash = {hash} WHERE {key} = {pk}"
         ));
-        script.send(tx).await
+        Ok(script)
     }
 }
 

@@ -62,8 +62,7 @@ pub(super) async fn enabled_webhooks(
 
 /// Adds one delivery per event per webhook that subscribes to it to `script`, which writes
 /// the events.
-pub(super) async fn enqueue_events(
-    tx: &mut sqlx::AnyConnection,
+pub(super) fn enqueue_events(
     script: &mut super::script::Script,
     hooks: &[EnabledWebhook],
     events: &[crate::api::AuditEvent],
@@ -86,12 +85,10 @@ pub(super) async fn enqueue_events(
         }
     }
     push_deliveries(
-        tx,
         script,
         &rows,
         events.first().map_or(0, |e| e.at.as_second()),
-    )
-    .await?;
+    );
     Ok(())
 }
 
@@ -113,19 +110,18 @@ pub(super) async fn insert_deliveries(
     now: i64,
 ) -> super::StoreResult<Vec<String>> {
     let mut script = super::script::Script::new(backend);
-    let ids = push_deliveries(tx, &mut script, rows, now).await?;
+    let ids = push_deliveries(&mut script, rows, now);
     script.send(tx).await?;
     Ok(ids)
 }
 
 /// Adds the inserts of pending deliveries due at `now` to `script`, with the wake-up of the
 /// delivery workers; returns their ids.
-async fn push_deliveries(
-    tx: &mut sqlx::AnyConnection,
+fn push_deliveries(
     script: &mut super::script::Script,
     rows: &[NewDelivery],
     now: i64,
-) -> super::StoreResult<Vec<String>> {
+) -> Vec<String> {
     let ids: Vec<String> = rows
         .iter()
         .map(|_| crate::server::ids::new_id(crate::server::ids::DELIVERY))
@@ -137,18 +133,18 @@ async fn push_deliveries(
     );
     for (row, id) in rows.iter().zip(&ids) {
         let columns = [
-            script.bind(id.clone())?,
-            script.bind(row.webhook_pk)?,
-            script.bind(row.msg_id.clone())?,
-            script.bind(row.event_type.clone())?,
-            script.bind(row.event_seq)?,
-            script.bind(row.event_at)?,
-            script.bind(row.payload.clone())?,
-            script.bind(now)?,
-            script.bind(now)?,
+            script.bind(id.clone()),
+            script.bind(row.webhook_pk),
+            script.bind(row.msg_id.clone()),
+            script.bind(row.event_type.clone()),
+            script.bind(row.event_seq),
+            script.bind(row.event_at),
+            script.bind(row.payload.clone()),
+            script.bind(now),
+            script.bind(now),
         ];
         let row = format!("({}, 'pending')", columns.join(", "));
-        script.add_row(tx, &mut inserts, row).await?;
+        script.add_row(&mut inserts, row);
     }
     script.end_rows(inserts);
     if !rows.is_empty() {
@@ -160,5 +156,5 @@ async fn push_deliveries(
             wake();
         }
     }
-    Ok(ids)
+    ids
 }

@@ -91,6 +91,7 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore
         access_queues: Default::default(),
         access,
         access_waiters: Default::default(),
+        sqlite_access: None,
     })
 }
 

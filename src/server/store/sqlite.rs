@@ -15,6 +15,7 @@ use super::PoolSettings;
 use super::SqlStore;
 use super::backend::{Backend, pool_options};
 use super::cache::AuthCache;
+use super::sql::sqlite_access::SqliteAccess;
 
 const PRAGMAS: [&str; 4] = [
     "PRAGMA journal_mode = WAL",
@@ -122,6 +123,7 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore
         access_queues: Default::default(),
         access: write.clone(),
         access_waiters: Default::default(),
+        sqlite_access: Some(Arc::new(SqliteAccess::open(&path, &PRAGMAS)?)),
     })
 }
 

@@ -34,20 +34,21 @@ use tokio::sync::oneshot;
 
 use super::SqlStore;
 use super::rows::{
-    LOCK_ORG_WITH_WEBHOOKS_PG, LOCK_ORG_WITH_WEBHOOKS_SQLITE, OrgRow, SESSION_SELECT,
+    Cells, LOCK_ORG_WITH_WEBHOOKS_PG, LOCK_ORG_WITH_WEBHOOKS_SQLITE, OrgRow, SESSION_SELECT,
 };
 use super::rows::{org_row, session_row};
 use crate::api::Role;
 use crate::server::store::backend::Backend;
+use crate::server::store::chain::ChainHead;
 use crate::server::store::outbox::EnabledWebhook;
 use crate::server::store::{AccessRequest, Principal, SessionAuth, StoreError, StoreResult};
 
 /// Decisions per transaction at most (each batch also reads its sessions in one statement).
 const MAX_BATCH: usize = 256;
 
-type Answer = StoreResult<Option<String>>;
+pub(super) type Answer = StoreResult<Option<String>>;
 
-struct Pending {
+pub(super) struct Pending {
     access: AccessRequest,
     now: Timestamp,
     reply: oneshot::Sender<Answer>,
@@ -162,7 +163,11 @@ impl SqlStore {
             };
             let decided = match connection {
                 Ok(mut connection) => {
-                    let decided = self.decide_batch(&mut connection, org_pk, &batch).await;
+                    let decided = match &self.sqlite_access {
+                        // The write connection, unused, keeps every other writer out.
+                        Some(sqlite) => self.decide_batch_on(sqlite, org_pk, &batch).await,
+                        None => self.decide_batch(&mut connection, org_pk, &batch).await,
+                    };
                     // Kept only after a batch that went well, and only while nobody waits.
                     if decided.is_ok() && !self.access_waiters.anyone() {
                         held = Some(connection);
@@ -199,40 +204,15 @@ impl SqlStore {
         // Every change that ends a session (close, revoke, disable) holds this org's lock, so
         // the sessions read now reflect each one committed before; the lookups the callers
         // made before they queued may be older.
-        let sessions = self.current_sessions(&mut tx, batch).await?;
-        let mut answers = Vec::with_capacity(batch.len());
-        for Pending { access, now, .. } in batch {
-            let Some(session) = sessions.get(&access.session.session.id) else {
-                answers.push(Err(StoreError::NotFound("the session is gone".into())));
-                continue;
-            };
-            let denial = session.access_denial(access.area, access.action, *now);
-            let engineer = Principal {
-                pk: session.engineer_pk,
-                id: session.engineer_id.clone(),
-                email: session.session.engineer.clone(),
-                role: Role::Support,
-                org: None,
-            };
-            org.head.record(
-                *now,
-                &engineer,
-                if denial.is_none() {
-                    "access.allowed"
-                } else {
-                    "access.denied"
-                },
-                Some(&session.session.id),
-                json!({
-                    "area": access.area,
-                    "action": access.action,
-                    "resource": access.resource,
-                    "reason": denial,
-                    "reported_by": access.reporter.email,
-                }),
-            )?;
-            answers.push(Ok(denial));
+        let (mut sessions, unread) = self.cached_sessions(batch);
+        if !unread.is_empty() {
+            sessions.extend(self.sessions_by_ids(&mut tx, unread).await?);
         }
+        let answers = decide_in_order(
+            &mut org.head,
+            &sessions,
+            batch.iter().map(Pending::question),
+        )?;
         org.head.save_with(&mut tx, &hooks).await?;
         tx.commit().await?;
         Ok(answers)
@@ -249,27 +229,19 @@ impl SqlStore {
             Backend::Postgres => LOCK_ORG_WITH_WEBHOOKS_PG,
         };
         let row = sqlx::query(sql).bind(org_pk).fetch_one(&mut *tx).await?;
-        let hooks: Option<String> = sqlx::Row::try_get(&row, "webhooks")?;
-        let hooks: Vec<(i64, String)> = match hooks {
-            Some(hooks) => serde_json::from_str(&hooks)
-                .map_err(|e| StoreError::Database(format!("reading webhooks: {e}")))?,
-            None => Vec::new(),
-        };
-        let hooks = hooks
-            .into_iter()
-            .map(|(pk, events)| EnabledWebhook::from_row(pk, &events))
-            .collect();
-        Ok((org_row(&row, self.backend)?, hooks))
+        org_with_webhooks(&row, self.backend)
     }
 
-    /// The batch's sessions as they are now, under the org's lock: from the cache where its
-    /// entry is current (no change that can end access committed since it was read, and none
-    /// is committing: the write lock held here keeps any from starting), else read.
-    async fn current_sessions(
+    /// The batch's sessions whose cached lookup is current, and the ids of the others, which
+    /// the batch must read. Called under the write lock: an entry is current when no change
+    /// that can end access committed since it was read, and none is committing, since the
+    /// write lock held keeps any from starting (see [`AuthCache`]).
+    ///
+    /// [`AuthCache`]: crate::server::store::cache::AuthCache
+    pub(super) fn cached_sessions(
         &self,
-        tx: &mut AnyConnection,
         batch: &[Pending],
-    ) -> StoreResult<HashMap<String, Arc<SessionAuth>>> {
+    ) -> (HashMap<String, Arc<SessionAuth>>, Vec<String>) {
         let mut sessions = HashMap::new();
         let mut unread = Vec::new();
         for pending in batch {
@@ -282,30 +254,23 @@ impl SqlStore {
                 Some(session) if session.session.id == *id => {
                     sessions.insert(id.clone(), session);
                 }
-                _ => unread.push(id.as_str()),
+                _ => unread.push(id.clone()),
             }
         }
-        if !unread.is_empty() {
-            sessions.extend(self.sessions_by_ids(tx, unread).await?);
-        }
-        Ok(sessions)
+        unread.sort_unstable();
+        unread.dedup();
+        (sessions, unread)
     }
 
     /// These sessions (some may repeat), by id, in one statement.
     async fn sessions_by_ids(
         &self,
         tx: &mut AnyConnection,
-        mut ids: Vec<&str>,
+        ids: Vec<String>,
     ) -> StoreResult<HashMap<String, Arc<SessionAuth>>> {
-        ids.sort_unstable();
-        ids.dedup();
-        let sql = format!(
-            "{SESSION_SELECT} WHERE s.id IN ({})",
-            self.backend.params(1, ids.len())
-        );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
+        let mut query = sqlx::query(AssertSqlSafe(sessions_by_ids_sql(self.backend, ids.len())));
         for id in ids {
-            query = query.bind(id.to_owned());
+            query = query.bind(id);
         }
         let rows = query.fetch_all(&mut *tx).await?;
         rows.iter()
@@ -315,4 +280,79 @@ impl SqlStore {
             })
             .collect()
     }
+}
+
+impl Pending {
+    pub(super) fn question(&self) -> (&AccessRequest, Timestamp) {
+        (&self.access, self.now)
+    }
+}
+
+/// The sessions with `count` ids, a parameter each.
+pub(super) fn sessions_by_ids_sql(backend: Backend, count: usize) -> String {
+    format!(
+        "{SESSION_SELECT} WHERE s.id IN ({})",
+        backend.params(1, count)
+    )
+}
+
+/// The org and its enabled webhooks from a row of `LOCK_ORG_WITH_WEBHOOKS_*`.
+pub(super) fn org_with_webhooks(
+    row: &impl Cells,
+    backend: Backend,
+) -> StoreResult<(OrgRow, Vec<EnabledWebhook>)> {
+    let hooks: Option<String> = row.cell("webhooks")?;
+    let hooks: Vec<(i64, String)> = match hooks {
+        Some(hooks) => serde_json::from_str(&hooks)
+            .map_err(|e| StoreError::Database(format!("reading webhooks: {e}")))?,
+        None => Vec::new(),
+    };
+    let hooks = hooks
+        .into_iter()
+        .map(|(pk, events)| EnabledWebhook::from_row(pk, &events))
+        .collect();
+    Ok((org_row(row, backend)?, hooks))
+}
+
+/// Decides each question in order against `sessions` (the batch's sessions as they are under
+/// the org's lock) and records its event on the org's chain; the answers are in that order.
+pub(super) fn decide_in_order<'a>(
+    head: &mut ChainHead,
+    sessions: &HashMap<String, Arc<SessionAuth>>,
+    questions: impl Iterator<Item = (&'a AccessRequest, Timestamp)>,
+) -> StoreResult<Vec<Answer>> {
+    let mut answers = Vec::new();
+    for (access, now) in questions {
+        let Some(session) = sessions.get(&access.session.session.id) else {
+            answers.push(Err(StoreError::NotFound("the session is gone".into())));
+            continue;
+        };
+        let denial = session.access_denial(access.area, access.action, now);
+        let engineer = Principal {
+            pk: session.engineer_pk,
+            id: session.engineer_id.clone(),
+            email: session.session.engineer.clone(),
+            role: Role::Support,
+            org: None,
+        };
+        head.record(
+            now,
+            &engineer,
+            if denial.is_none() {
+                "access.allowed"
+            } else {
+                "access.denied"
+            },
+            Some(&session.session.id),
+            json!({
+                "area": access.area,
+                "action": access.action,
+                "resource": access.resource,
+                "reason": denial,
+                "reported_by": access.reporter.email,
+            }),
+        )?;
+        answers.push(Ok(denial));
+    }
+    Ok(answers)
 }

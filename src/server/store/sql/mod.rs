@@ -20,6 +20,7 @@ mod request_ends;
 mod requests;
 mod rows;
 mod sessions;
+pub(super) mod sqlite_access;
 mod transactions;
 mod vendor;
 mod webhooks;
@@ -72,6 +73,8 @@ pub struct SqlStore {
     pub(super) access: AnyPool,
     /// Who waits for a connection of [`SqlStore::access`].
     pub(super) access_waiters: Arc<authorize::Waiters>,
+    /// SQLite's access writers' own connection (see [`sqlite_access`]); `None` on PostgreSQL.
+    pub(super) sqlite_access: Option<Arc<sqlite_access::SqliteAccess>>,
 }
 
 impl SqlStore {

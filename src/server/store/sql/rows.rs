@@ -3,6 +3,7 @@
 use jiff::Timestamp;
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{Any, ColumnIndex, Decode, Type};
 
 use super::super::backend::Backend;
 use super::super::chain::ChainHead;
@@ -68,6 +69,38 @@ pub(super) const SESSION_SELECT: &str = "SELECT s.pk, s.id, s.org_pk, o.slug AS 
      o.disabled_at AS org_disabled_at FROM sessions s JOIN orgs o ON o.pk = s.org_pk \
      JOIN grants g ON g.pk = s.grant_pk JOIN accounts a ON a.pk = s.engineer_pk";
 
+/// A result row of either driver: sqlx's, or rusqlite's on SQLite's access writer (see
+/// `sqlite_access`), so that both decode a row one way.
+pub(super) trait Cells {
+    fn cell<T: Cell>(&self, at: impl At) -> StoreResult<T>;
+}
+
+/// A value both drivers decode.
+pub(super) trait Cell:
+    for<'r> Decode<'r, Any> + Type<Any> + rusqlite::types::FromSql
+{
+}
+
+impl<T: for<'r> Decode<'r, Any> + Type<Any> + rusqlite::types::FromSql> Cell for T {}
+
+/// A column's name or position, for both drivers.
+pub(super) trait At: ColumnIndex<AnyRow> + rusqlite::RowIndex {}
+
+impl At for usize {}
+impl At for &str {}
+
+impl Cells for AnyRow {
+    fn cell<T: Cell>(&self, at: impl At) -> StoreResult<T> {
+        Ok(self.try_get(at)?)
+    }
+}
+
+impl Cells for rusqlite::Row<'_> {
+    fn cell<T: Cell>(&self, at: impl At) -> StoreResult<T> {
+        Ok(self.get(at)?)
+    }
+}
+
 /// An org with its pk and its chain head, as read (and locked) by a write.
 pub(super) struct OrgRow {
     pub pk: i64,
@@ -124,24 +157,24 @@ pub(super) fn parse_wire<T: std::str::FromStr<Err = String>>(text: &str) -> Stor
     text.parse().map_err(StoreError::Database)
 }
 
-pub(super) fn org_row(row: &AnyRow, backend: Backend) -> StoreResult<OrgRow> {
-    let pk: i64 = row.try_get("pk")?;
-    let slug: String = row.try_get("slug")?;
-    let disabled_at = opt_ts(row.try_get("disabled_at")?)?;
+pub(super) fn org_row(row: &impl Cells, backend: Backend) -> StoreResult<OrgRow> {
+    let pk: i64 = row.cell("pk")?;
+    let slug: String = row.cell("slug")?;
+    let disabled_at = opt_ts(row.cell("disabled_at")?)?;
     Ok(OrgRow {
         pk,
         head: ChainHead::new(
             backend,
             pk,
             slug.clone(),
-            (row.try_get("audit_seq")?, row.try_get("audit_hash")?),
-            opt_ts(row.try_get("audit_at")?)?,
+            (row.cell("audit_seq")?, row.cell("audit_hash")?),
+            opt_ts(row.cell("audit_at")?)?,
         ),
         org: Org {
             slug,
-            name: row.try_get("name")?,
+            name: row.cell("name")?,
             status: enabled_status(disabled_at),
-            created_at: ts(row.try_get("created_at")?)?,
+            created_at: ts(row.cell("created_at")?)?,
             disabled_at,
         },
     })
@@ -187,42 +220,42 @@ pub(super) fn grant_row(row: &AnyRow, now: Timestamp) -> StoreResult<GrantRow> {
     })
 }
 
-pub(super) fn session_row(row: &AnyRow) -> StoreResult<SessionRow> {
+pub(super) fn session_row(row: &impl Cells) -> StoreResult<SessionRow> {
     Ok(SessionRow {
-        pk: row.try_get("pk")?,
+        pk: row.cell("pk")?,
         auth: session_auth(row)?,
     })
 }
 
-pub(super) fn session_auth(row: &AnyRow) -> StoreResult<SessionAuth> {
+pub(super) fn session_auth(row: &impl Cells) -> StoreResult<SessionAuth> {
     session_auth_at(row, 0)
 }
 
 /// The session of a row whose columns from `base` on are those of [`SESSION_SELECT`], in its
 /// order: by position, so that one row can carry an account and a session (see `lookup`).
-pub(super) fn session_auth_at(row: &AnyRow, base: usize) -> StoreResult<SessionAuth> {
+pub(super) fn session_auth_at(row: &impl Cells, base: usize) -> StoreResult<SessionAuth> {
     let at = |offset: usize| base + offset;
     Ok(SessionAuth {
         session: SessionRecord {
-            id: row.try_get(at(1))?,
-            org: row.try_get(at(3))?,
-            grant_id: row.try_get(at(4))?,
-            engineer: row.try_get(at(5))?,
-            level: parse_wire::<Level>(&row.try_get::<String, _>(at(6))?)?,
-            areas: parse_areas(&row.try_get::<String, _>(at(7))?)?,
-            reason: row.try_get(at(8))?,
-            opened_at: ts(row.try_get(at(9))?)?,
-            expires_at: ts(row.try_get(at(10))?)?,
-            closed_at: opt_ts(row.try_get(at(11))?)?,
-            close_reason: row.try_get(at(12))?,
+            id: row.cell(at(1))?,
+            org: row.cell(at(3))?,
+            grant_id: row.cell(at(4))?,
+            engineer: row.cell(at(5))?,
+            level: parse_wire::<Level>(&row.cell::<String>(at(6))?)?,
+            areas: parse_areas(&row.cell::<String>(at(7))?)?,
+            reason: row.cell(at(8))?,
+            opened_at: ts(row.cell(at(9))?)?,
+            expires_at: ts(row.cell(at(10))?)?,
+            closed_at: opt_ts(row.cell(at(11))?)?,
+            close_reason: row.cell(at(12))?,
         },
-        org_pk: row.try_get(at(2))?,
-        engineer_pk: row.try_get(at(15))?,
-        engineer_id: row.try_get(at(16))?,
-        grant_expires_at: ts(row.try_get(at(14))?)?,
-        grant_revoked_at: opt_ts(row.try_get(at(13))?)?,
-        engineer_disabled: row.try_get::<Option<i64>, _>(at(17))?.is_some(),
-        org_disabled: row.try_get::<Option<i64>, _>(at(18))?.is_some(),
+        org_pk: row.cell(at(2))?,
+        engineer_pk: row.cell(at(15))?,
+        engineer_id: row.cell(at(16))?,
+        grant_expires_at: ts(row.cell(at(14))?)?,
+        grant_revoked_at: opt_ts(row.cell(at(13))?)?,
+        engineer_disabled: row.cell::<Option<i64>>(at(17))?.is_some(),
+        org_disabled: row.cell::<Option<i64>>(at(18))?.is_some(),
     })
 }
 

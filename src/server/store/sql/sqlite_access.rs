@@ -1,0 +1,134 @@
+//! SQLite's `authorize` batches in one hop: the whole transaction (the org's lock, the
+//! sessions, the events, the commit) runs at once on a blocking thread, on a connection of its
+//! own. Through sqlx every statement is a hop between the writer's task and the connection's
+//! thread, and a batch takes five or six of them; under load each hop waits for a core, and
+//! the hops, not SQLite, bounded how many decisions one process could record.
+//!
+//! The statements and the decoding of their rows are the store's own (the same SQL, and
+//! [`Cells`] for both drivers). This connection writes the same file as the store's write
+//! connection, never at the same time: the access writer holds that connection, unused, for
+//! the batch, so every other writer of this process waits for it as before (see
+//! [`SqlStore::wait_for_write`]), and another process waits on SQLite's lock (busy timeout).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use anyhow::Context;
+use jiff::Timestamp;
+use rusqlite::{OpenFlags, TransactionBehavior};
+
+use super::SqlStore;
+use super::authorize::{Answer, Pending, decide_in_order, org_with_webhooks, sessions_by_ids_sql};
+use super::rows::{LOCK_ORG_WITH_WEBHOOKS_SQLITE, session_row};
+use crate::server::store::backend::Backend;
+use crate::server::store::{AccessRequest, SessionAuth, StoreError, StoreResult};
+
+/// Statements kept prepared: the lock, and the session reads and event inserts of the batch
+/// sizes seen most.
+const PREPARED: usize = 64;
+
+/// The access writer's own connection to the SQLite file.
+pub struct SqliteAccess(Mutex<rusqlite::Connection>);
+
+impl SqliteAccess {
+    /// Opens `path`, which the store has created and migrated, with the store's settings.
+    pub fn open(path: &Path, pragmas: &[&str]) -> anyhow::Result<Self> {
+        let open = || -> rusqlite::Result<rusqlite::Connection> {
+            let connection = rusqlite::Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            for pragma in pragmas {
+                connection.execute_batch(pragma)?;
+            }
+            connection.busy_timeout(Duration::from_secs(5))?;
+            connection.set_prepared_statement_cache_capacity(PREPARED);
+            Ok(connection)
+        };
+        let connection =
+            open().with_context(|| format!("cannot open SQLite database {}", path.display()))?;
+        Ok(SqliteAccess(Mutex::new(connection)))
+    }
+}
+
+impl SqlStore {
+    /// [`SqlStore::decide_batch`] on SQLite's access connection. The caller holds the write
+    /// connection.
+    pub(super) async fn decide_batch_on(
+        &self,
+        sqlite: &Arc<SqliteAccess>,
+        org_pk: i64,
+        batch: &[Pending],
+    ) -> StoreResult<Vec<Answer>> {
+        let (sessions, unread) = self.cached_sessions(batch);
+        let questions: Vec<(AccessRequest, Timestamp)> = batch
+            .iter()
+            .map(|pending| {
+                let (access, now) = pending.question();
+                (access.clone(), now)
+            })
+            .collect();
+        let sqlite = Arc::clone(sqlite);
+        tokio::task::spawn_blocking(move || {
+            let mut connection = sqlite.0.lock().unwrap_or_else(PoisonError::into_inner);
+            decide_batch(&mut connection, org_pk, &questions, sessions, unread)
+        })
+        .await
+        .map_err(|error| StoreError::Database(format!("the access writer failed: {error}")))?
+    }
+}
+
+/// One transaction: lock the org, read the sessions not known current, decide and record each
+/// question in order, commit.
+fn decide_batch(
+    connection: &mut rusqlite::Connection,
+    org_pk: i64,
+    questions: &[(AccessRequest, Timestamp)],
+    mut sessions: HashMap<String, Arc<SessionAuth>>,
+    unread: Vec<String>,
+) -> StoreResult<Vec<Answer>> {
+    let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let (mut org, hooks) = {
+        let mut lock = tx.prepare_cached(LOCK_ORG_WITH_WEBHOOKS_SQLITE)?;
+        let mut rows = lock.query([org_pk])?;
+        let row = rows
+            .next()?
+            .ok_or_else(|| StoreError::NotFound("the org is gone".into()))?;
+        org_with_webhooks(row, Backend::Sqlite)?
+    };
+    if !unread.is_empty() {
+        let mut read = tx.prepare_cached(&sessions_by_ids_sql(Backend::Sqlite, unread.len()))?;
+        let mut rows = read.query(rusqlite::params_from_iter(&unread))?;
+        while let Some(row) = rows.next()? {
+            let row = session_row(row)?;
+            sessions.insert(row.auth.session.id.clone(), Arc::new(row.auth));
+        }
+    }
+    let answers = decide_in_order(
+        &mut org.head,
+        &sessions,
+        questions.iter().map(|(access, now)| (access, *now)),
+    )?;
+    org.head.into_script(&hooks)?.run(&tx)?;
+    tx.commit()?;
+    Ok(answers)
+}
+
+/// A locked or busy database is a "try again shortly"; the rest is a bug.
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        let busy = matches!(
+            error.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        );
+        if busy {
+            crate::server::store::UNAVAILABLE_ERRORS
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            StoreError::Unavailable(error.to_string())
+        } else {
+            StoreError::Database(error.to_string())
+        }
+    }
+}
