@@ -3,6 +3,7 @@
 //! widens or narrows a grant.
 
 mod access;
+pub mod canonical;
 pub mod chain;
 pub mod checkpoint;
 mod errors;

@@ -37,6 +37,7 @@ use super::rows::{
     Cells, LOCK_ORG_WITH_WEBHOOKS_PG, LOCK_ORG_WITH_WEBHOOKS_SQLITE, OrgRow, SESSION_SELECT,
 };
 use super::rows::{org_row, session_row};
+use super::sqlite_access::SqliteAccess;
 use crate::api::Role;
 use crate::server::store::backend::Backend;
 use crate::server::store::chain::ChainHead;
@@ -62,6 +63,34 @@ impl AccessQueues {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Vec<Pending>>> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// The org's next batch, or `None` once its queue is empty: then the entry is gone, and
+    /// the org's writer must end (the next decision starts a new one).
+    pub(super) fn next_batch(&self, org_pk: i64) -> Option<Vec<Pending>> {
+        let mut queues = self.lock();
+        let Some(queue) = queues.get_mut(&org_pk).filter(|queue| !queue.is_empty()) else {
+            queues.remove(&org_pk);
+            return None;
+        };
+        let take = queue.len().min(MAX_BATCH);
+        Some(queue.drain(..take).collect())
+    }
+}
+
+/// Answers each caller of `batch`: with its answer, or with the error that failed the batch.
+pub(super) fn answer(batch: Vec<Pending>, decided: StoreResult<Vec<Answer>>) {
+    match decided {
+        Ok(answers) => {
+            for (pending, answer) in batch.into_iter().zip(answers) {
+                let _ = pending.reply.send(answer);
+            }
+        }
+        Err(error) => {
+            for pending in batch {
+                let _ = pending.reply.send(Err(error.clone()));
+            }
+        }
+    }
 }
 
 /// How many are waiting for a connection of the pool the access writers use.
@@ -77,7 +106,7 @@ impl Waiters {
         Waiting(self)
     }
 
-    fn anyone(&self) -> bool {
+    pub(super) fn anyone(&self) -> bool {
         self.0.load(Ordering::SeqCst) > 0
     }
 }
@@ -142,18 +171,12 @@ impl SqlStore {
             org_pk,
             armed: true,
         };
+        if let Some(sqlite) = &self.sqlite_access {
+            guard.armed = !self.write_sqlite_batches(sqlite, org_pk).await;
+            return;
+        }
         let mut held: Option<PoolConnection<Any>> = None;
-        loop {
-            let batch: Vec<Pending> = {
-                let mut queues = self.access_queues.lock();
-                let Some(queue) = queues.get_mut(&org_pk).filter(|queue| !queue.is_empty()) else {
-                    queues.remove(&org_pk);
-                    guard.armed = false;
-                    return;
-                };
-                let take = queue.len().min(MAX_BATCH);
-                queue.drain(..take).collect()
-            };
+        while let Some(batch) = self.access_queues.next_batch(org_pk) {
             let connection = match held.take() {
                 Some(connection) => Ok(connection),
                 None => {
@@ -163,11 +186,7 @@ impl SqlStore {
             };
             let decided = match connection {
                 Ok(mut connection) => {
-                    let decided = match &self.sqlite_access {
-                        // The write connection, unused, keeps every other writer out.
-                        Some(sqlite) => self.decide_batch_on(sqlite, org_pk, &batch).await,
-                        None => self.decide_batch(&mut connection, org_pk, &batch).await,
-                    };
+                    let decided = self.decide_batch(&mut connection, org_pk, &batch).await;
                     // Kept only after a batch that went well, and only while nobody waits.
                     if decided.is_ok() && !self.access_waiters.anyone() {
                         held = Some(connection);
@@ -176,17 +195,42 @@ impl SqlStore {
                 }
                 Err(error) => Err(error.into()),
             };
-            match decided {
-                Ok(answers) => {
-                    for (pending, answer) in batch.into_iter().zip(answers) {
-                        let _ = pending.reply.send(answer);
+            answer(batch, decided);
+        }
+        guard.armed = false;
+    }
+
+    /// On SQLite: holds the write connection, unused, while a blocking thread decides the
+    /// org's batches on the access connection one after another (see [`sqlite_access`]), and
+    /// hands it over whenever another writer waits for it. True once the queue is empty (and
+    /// its entry gone); false after a panic of the thread, whose queue is still there.
+    ///
+    /// [`sqlite_access`]: super::sqlite_access
+    async fn write_sqlite_batches(&self, sqlite: &Arc<SqliteAccess>, org_pk: i64) -> bool {
+        loop {
+            let token = {
+                let _waiting = self.access_waiters.enter();
+                self.access.acquire().await
+            };
+            let token = match token {
+                Ok(token) => token,
+                Err(error) => match self.access_queues.next_batch(org_pk) {
+                    Some(batch) => {
+                        answer(batch, Err(error.into()));
+                        continue;
                     }
-                }
-                Err(error) => {
-                    for pending in batch {
-                        let _ = pending.reply.send(Err(error.clone()));
-                    }
-                }
+                    None => return true,
+                },
+            };
+            let (store, sqlite) = (self.clone(), Arc::clone(sqlite));
+            let drained =
+                tokio::task::spawn_blocking(move || store.decide_batches_on(&sqlite, org_pk)).await;
+            drop(token);
+            match drained {
+                Ok(true) => return true,
+                // Someone waits for the write connection: it goes to them first.
+                Ok(false) => {}
+                Err(_) => return false,
             }
         }
     }

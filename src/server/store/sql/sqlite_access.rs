@@ -16,14 +16,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::Context;
-use jiff::Timestamp;
 use rusqlite::{OpenFlags, TransactionBehavior};
 
 use super::SqlStore;
-use super::authorize::{Answer, Pending, decide_in_order, org_with_webhooks, sessions_by_ids_sql};
+use super::authorize::{
+    Answer, Pending, answer, decide_in_order, org_with_webhooks, sessions_by_ids_sql,
+};
 use super::rows::{LOCK_ORG_WITH_WEBHOOKS_SQLITE, session_row};
 use crate::server::store::backend::Backend;
-use crate::server::store::{AccessRequest, SessionAuth, StoreError, StoreResult};
+use crate::server::store::{SessionAuth, StoreError, StoreResult};
 
 /// Statements kept prepared: the lock, and the session reads and event inserts of the batch
 /// sizes seen most.
@@ -54,38 +55,33 @@ impl SqliteAccess {
 }
 
 impl SqlStore {
-    /// [`SqlStore::decide_batch`] on SQLite's access connection. The caller holds the write
-    /// connection.
-    pub(super) async fn decide_batch_on(
-        &self,
-        sqlite: &Arc<SqliteAccess>,
-        org_pk: i64,
-        batch: &[Pending],
-    ) -> StoreResult<Vec<Answer>> {
-        let (sessions, unread) = self.cached_sessions(batch);
-        let questions: Vec<(AccessRequest, Timestamp)> = batch
-            .iter()
-            .map(|pending| {
-                let (access, now) = pending.question();
-                (access.clone(), now)
-            })
-            .collect();
-        let sqlite = Arc::clone(sqlite);
-        tokio::task::spawn_blocking(move || {
-            let mut connection = sqlite.0.lock().unwrap_or_else(PoisonError::into_inner);
-            decide_batch(&mut connection, org_pk, &questions, sessions, unread)
-        })
-        .await
-        .map_err(|error| StoreError::Database(format!("the access writer failed: {error}")))?
+    /// Decides the org's queued batches one after another on the access connection, each in
+    /// one transaction, answering each batch's callers as it commits; the caller holds the
+    /// write connection. True once the queue is empty (its entry is then gone), false as soon
+    /// as another writer waits for the write connection.
+    pub(super) fn decide_batches_on(&self, sqlite: &SqliteAccess, org_pk: i64) -> bool {
+        let mut connection = sqlite.0.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            let Some(batch) = self.access_queues.next_batch(org_pk) else {
+                return true;
+            };
+            // Under the write lock (see `cached_sessions`).
+            let (sessions, unread) = self.cached_sessions(&batch);
+            let decided = decide_batch(&mut connection, org_pk, &batch, sessions, unread);
+            answer(batch, decided);
+            if self.access_waiters.anyone() {
+                return false;
+            }
+        }
     }
 }
 
 /// One transaction: lock the org, read the sessions not known current, decide and record each
-/// question in order, commit.
+/// of the batch's questions in order, commit.
 fn decide_batch(
     connection: &mut rusqlite::Connection,
     org_pk: i64,
-    questions: &[(AccessRequest, Timestamp)],
+    batch: &[Pending],
     mut sessions: HashMap<String, Arc<SessionAuth>>,
     unread: Vec<String>,
 ) -> StoreResult<Vec<Answer>> {
@@ -109,7 +105,7 @@ fn decide_batch(
     let answers = decide_in_order(
         &mut org.head,
         &sessions,
-        questions.iter().map(|(access, now)| (access, *now)),
+        batch.iter().map(Pending::question),
     )?;
     org.head.into_script(&hooks)?.run(&tx)?;
     tx.commit()?;
