@@ -18,9 +18,12 @@
 //! else waits for one (on SQLite every other use of the write connection, see
 //! [`SqlStore::wait_for_write`]; on PostgreSQL other orgs' writers), so a revoke waits for one
 //! batch at most; the org's lock also reads its webhooks; events, deliveries and the head's
-//! move go in as few calls as the database allows ([`Script`]); and on SQLite a session whose
-//! cached lookup is still current (checked under the write lock, see [`AuthCache`]) is not
-//! read again.
+//! move go in as few calls as the database allows ([`Script`]). On SQLite the batches run on
+//! a blocking thread of their own, each in one go, with no hop per statement (see
+//! [`sqlite_access`]), and a session whose cached lookup is still current (checked under the
+//! write lock, see [`AuthCache`]) is not read again.
+//!
+//! [`sqlite_access`]: super::sqlite_access
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
