@@ -9,6 +9,8 @@
 //! connection, never at the same time: the access writer holds that connection, unused, for
 //! the batch, so every other writer of this process waits for it as before (see
 //! [`SqlStore::wait_for_write`]), and another process waits on SQLite's lock (busy timeout).
+//! Both drivers link the one SQLite library of `libsqlite3-sys`, which shares its file locks
+//! among the connections of a process (two copies of SQLite in one process would not).
 
 use std::collections::HashMap;
 use std::path::Path;
