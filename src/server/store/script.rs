@@ -191,21 +191,18 @@ impl Script {
 
     /// Runs every part, in order, through sqlx.
     pub async fn send(self, tx: &mut AnyConnection) -> StoreResult<()> {
-        match self.backend {
-            Backend::Sqlite => {
-                for part in self.parts {
-                    sqlx::query_with(AssertSqlSafe(part.sql), any_arguments(part.params)?)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
-            Backend::Postgres => {
-                for (sql, params) in self.postgres_statements() {
-                    sqlx::query_with(AssertSqlSafe(sql), any_arguments(params)?)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
+        let statements = match self.backend {
+            Backend::Sqlite => self
+                .parts
+                .into_iter()
+                .map(|part| (part.sql, part.params))
+                .collect(),
+            Backend::Postgres => self.postgres_statements(),
+        };
+        for (sql, params) in statements {
+            sqlx::query_with(AssertSqlSafe(sql), any_arguments(params)?)
+                .execute(&mut *tx)
+                .await?;
         }
         Ok(())
     }
@@ -233,24 +230,24 @@ impl Script {
             clauses.push(format!("part{i} AS ({})", part.sql));
             params.extend(part.params);
         }
-        if let Some(channel) = self.notify {
-            if calls.is_empty() {
-                calls.push((Vec::new(), Vec::new()));
-            }
-            let (clauses, _) = calls.last_mut().expect("a call was pushed");
-            clauses.push(format!("notified AS (SELECT pg_notify('{channel}', ''))"));
+        if self.notify.is_some() && calls.is_empty() {
+            calls.push((Vec::new(), Vec::new()));
         }
+        let last = calls.len().saturating_sub(1);
         calls
             .into_iter()
-            .map(|(clauses, params)| {
+            .enumerate()
+            .map(|(i, (mut clauses, params))| {
                 // Data-modifying `WITH` parts always run; a plain `SELECT` part only if the
                 // final statement reads it, hence the notification's `COUNT`.
-                let last = if clauses.iter().any(|c| c.starts_with("notified ")) {
-                    "SELECT COUNT(*) FROM notified"
-                } else {
-                    "SELECT 1"
+                let select = match self.notify.filter(|_| i == last) {
+                    Some(channel) => {
+                        clauses.push(format!("notified AS (SELECT pg_notify('{channel}', ''))"));
+                        "SELECT COUNT(*) FROM notified"
+                    }
+                    None => "SELECT 1",
                 };
-                (format!("WITH {} {last}", clauses.join(", ")), params)
+                (format!("WITH {} {select}", clauses.join(", ")), params)
             })
             .collect()
     }

@@ -116,12 +116,12 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore
         .with_context(|| format!("cannot open SQLite database {}", path.display()))?;
     Ok(SqlStore {
         read,
-        write: write.clone(),
+        access: write.clone(),
+        write,
         backend: Backend::Sqlite,
         cache: None,
         events: Arc::default(),
         access_queues: Default::default(),
-        access: write.clone(),
         access_waiters: Default::default(),
         sqlite_access: Some(Arc::new(SqliteAccess::open(&path, &PRAGMAS)?)),
     })

@@ -36,9 +36,7 @@ use sqlx::{Any, AnyConnection, AssertSqlSafe, Connection};
 use tokio::sync::oneshot;
 
 use super::SqlStore;
-use super::rows::{
-    Cells, LOCK_ORG_WITH_WEBHOOKS_PG, LOCK_ORG_WITH_WEBHOOKS_SQLITE, OrgRow, SESSION_SELECT,
-};
+use super::rows::{Cells, LOCK_ORG_WITH_WEBHOOKS_PG, OrgRow, SESSION_SELECT};
 use super::rows::{org_row, session_row};
 use super::sqlite_access::SqliteAccess;
 use crate::api::Role;
@@ -238,8 +236,9 @@ impl SqlStore {
         }
     }
 
-    /// One transaction: lock the org, read the batch's sessions, decide and record each in
-    /// order, commit. The answers are in the batch's order.
+    /// One transaction on PostgreSQL (SQLite's run in `sqlite_access`): lock the org with its
+    /// webhooks, read the batch's sessions, decide and record each in order, commit. The
+    /// answers are in the batch's order.
     async fn decide_batch(
         &self,
         connection: &mut AnyConnection,
@@ -247,7 +246,11 @@ impl SqlStore {
         batch: &[Pending],
     ) -> StoreResult<Vec<Answer>> {
         let mut tx = connection.begin_with(self.begin_statement()).await?;
-        let (mut org, hooks) = self.lock_org_with_webhooks(&mut tx, org_pk).await?;
+        let locked = sqlx::query(LOCK_ORG_WITH_WEBHOOKS_PG)
+            .bind(org_pk)
+            .fetch_one(&mut *tx)
+            .await?;
+        let (mut org, hooks) = org_with_webhooks(&locked, self.backend)?;
         // Every change that ends a session (close, revoke, disable) holds this org's lock, so
         // the sessions read now reflect each one committed before; the lookups the callers
         // made before they queued may be older.
@@ -263,20 +266,6 @@ impl SqlStore {
         org.head.save_with(&mut tx, &hooks).await?;
         tx.commit().await?;
         Ok(answers)
-    }
-
-    /// The org, locked, with its enabled webhooks, in one statement.
-    async fn lock_org_with_webhooks(
-        &self,
-        tx: &mut AnyConnection,
-        org_pk: i64,
-    ) -> StoreResult<(OrgRow, Vec<EnabledWebhook>)> {
-        let sql = match self.backend {
-            Backend::Sqlite => LOCK_ORG_WITH_WEBHOOKS_SQLITE,
-            Backend::Postgres => LOCK_ORG_WITH_WEBHOOKS_PG,
-        };
-        let row = sqlx::query(sql).bind(org_pk).fetch_one(&mut *tx).await?;
-        org_with_webhooks(&row, self.backend)
     }
 
     /// The batch's sessions whose cached lookup is current, and the ids of the others, which
