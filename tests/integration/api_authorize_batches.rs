@@ -23,25 +23,16 @@ const CALLERS: usize = 60;
 fn callers_that_hang_up_do_not_drop_the_decisions_queued_with_them(backend: Backend) {
     let server = TestServer::on(backend);
     let admin = admin(&server);
-    let grant = admin.grant(json!({"level": "member", "reason": "batches"}));
-    let (_, token) = support(&server).open(json!({"grant_id": grant, "reason": "look"}));
+    let read_chats = read_chats_in_a_new_session(&server, "batches");
     let now = now(&server);
     let store = server.store.clone();
-    let service = hash_token(&server.tokens.service);
     let answered = server.runtime.block_on(async move {
-        let reporter = store.authenticate_account(&service).await.unwrap().unwrap();
-        let token = hash_token(&token);
-        let session = store.authenticate_session(&token).await.unwrap().unwrap();
         let calls: Vec<_> = (0..CALLERS)
             .map(|i| {
                 let store = store.clone();
                 let access = AccessRequest {
-                    session: session.clone(),
-                    token,
-                    reporter: reporter.principal.clone(),
-                    area: Area::Chats,
-                    action: Action::Read,
                     resource: Some(format!("r-{i}")),
+                    ..read_chats.clone()
                 };
                 tokio::spawn(async move { store.decide_access(&access, now).await })
             })
@@ -87,24 +78,10 @@ fn callers_that_hang_up_do_not_drop_the_decisions_queued_with_them(backend: Back
 fn other_writes_are_not_held_up_by_a_steady_stream_of_decisions(backend: Backend) {
     const IN_FLIGHT: usize = 64;
     let server = TestServer::on(backend);
-    let admin = admin(&server);
-    let grant = admin.grant(json!({"level": "member", "reason": "load"}));
-    let (_, token) = support(&server).open(json!({"grant_id": grant, "reason": "look"}));
+    let access = read_chats_in_a_new_session(&server, "load");
     let now = now(&server);
     let store = server.store.clone();
-    let service = hash_token(&server.tokens.service);
     let (waited, decided) = server.runtime.block_on(async move {
-        let reporter = store.authenticate_account(&service).await.unwrap().unwrap();
-        let token = hash_token(&token);
-        let session = store.authenticate_session(&token).await.unwrap().unwrap();
-        let access = AccessRequest {
-            session,
-            token,
-            reporter: reporter.principal.clone(),
-            area: Area::Chats,
-            action: Action::Read,
-            resource: None,
-        };
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         // Each caller asks again as soon as it is answered, so the queue never runs dry.
         let callers: Vec<_> = (0..IN_FLIGHT)
@@ -141,4 +118,26 @@ fn other_writes_are_not_held_up_by_a_steady_stream_of_decisions(backend: Backend
     });
     assert!(decided > IN_FLIGHT as u64, "{decided} decisions");
     eprintln!("a write under {IN_FLIGHT} callers waited {waited:?} ({decided} decisions)");
+}
+
+/// The platform service asking to read chats in an engineer's session of a new grant (given
+/// `reason`), as `authorize` builds the question after its lookups.
+fn read_chats_in_a_new_session(server: &TestServer, reason: &str) -> AccessRequest {
+    let grant = admin(server).grant(json!({"level": "member", "reason": reason}));
+    let (_, token) = support(server).open(json!({"grant_id": grant, "reason": "look"}));
+    let store = server.store.clone();
+    let service = hash_token(&server.tokens.service);
+    server.runtime.block_on(async move {
+        let reporter = store.authenticate_account(&service).await.unwrap().unwrap();
+        let token = hash_token(&token);
+        let session = store.authenticate_session(&token).await.unwrap().unwrap();
+        AccessRequest {
+            session,
+            token,
+            reporter: reporter.principal.clone(),
+            area: Area::Chats,
+            action: Action::Read,
+            resource: None,
+        }
+    })
 }
