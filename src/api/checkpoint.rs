@@ -84,8 +84,12 @@ impl Checkpoint {
         )
     }
 
-    /// Reads a body written by [`Checkpoint::body`].
-    pub fn parse_body(text: &str) -> Result<Checkpoint, CheckpointError> {
+    /// Reads a body written by [`Checkpoint::body`] by the server named `name`.
+    ///
+    /// The origin is read after that name, whose key signed it: `/orgs/<org>` or `/vendor`.
+    /// Read from its end instead, `<name>/orgs/vendor` (the org `vendor`) would pass for the
+    /// vendor chain of a server named `<name>/orgs`.
+    pub fn parse_body(text: &str, name: &str) -> Result<Checkpoint, CheckpointError> {
         let malformed = |why: &str| CheckpointError::Malformed(why.to_owned());
         let lines: Vec<&str> = text
             .strip_suffix('\n')
@@ -95,20 +99,23 @@ impl Checkpoint {
         let [origin, seq, hash] = lines[..] else {
             return Err(malformed("the body is not three lines (origin, seq, hash)"));
         };
-        let (name, chain) = if let Some(name) = origin.strip_suffix("/vendor") {
-            (name, ChainId::Vendor)
-        } else if let Some((name, org)) = origin.rsplit_once("/orgs/") {
-            (name, ChainId::Org(org.to_owned()))
-        } else {
-            return Err(malformed(
-                "the origin is neither NAME/orgs/ORG nor NAME/vendor",
-            ));
+        let Some(chain) = origin
+            .strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix('/'))
+        else {
+            return Err(CheckpointError::Malformed(format!(
+                "its origin {origin} is not a chain of server {name}, whose key signed it"
+            )));
         };
-        if !signed_note::is_key_name_valid(name)
-            || matches!(&chain, ChainId::Org(o) if o.is_empty())
-        {
-            return Err(malformed("the origin does not name a server and a chain"));
-        }
+        let chain = match chain.strip_prefix("orgs/") {
+            Some(org) if !org.is_empty() && !org.contains('/') => ChainId::Org(org.to_owned()),
+            _ if chain == "vendor" => ChainId::Vendor,
+            _ => {
+                return Err(malformed(
+                    "the origin is neither NAME/orgs/ORG nor NAME/vendor",
+                ));
+            }
+        };
         // Decimal as written by the server: digits only, no leading zero.
         let canonical = !seq.is_empty()
             && seq.bytes().all(|b| b.is_ascii_digit())
@@ -156,15 +163,8 @@ impl Checkpoint {
         }
         let text = std::str::from_utf8(parsed.text())
             .map_err(|e| CheckpointError::Malformed(e.to_string()))?;
-        let checkpoint = Checkpoint::parse_body(text)?;
         let key_name = key.trim().split('+').next().unwrap_or_default();
-        if checkpoint.name != key_name {
-            return Err(CheckpointError::Malformed(format!(
-                "its origin names server {}, the key is {key_name}'s",
-                checkpoint.name
-            )));
-        }
-        Ok(checkpoint)
+        Checkpoint::parse_body(text, key_name)
     }
 
     /// How a log whose chain verified, ending at `log`, compares with this checkpoint;
@@ -266,18 +266,48 @@ mod tests {
     fn bodies_are_three_exact_lines() {
         for bad in [
             "a/orgs/acme\n1\n",
+            "b/orgs/acme\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+            "ab/vendor\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+            "a/orgs/\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+            "a/orgs/x/y\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
             "a/orgs/acme\n01x\nAAAA\n",
             "a/orgs/acme\n-1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
             "a/elsewhere\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
             "a/orgs/acme\n1\nAAAA\n",
         ] {
-            assert!(Checkpoint::parse_body(bad).is_err(), "{bad:?}");
+            assert!(Checkpoint::parse_body(bad, "a").is_err(), "{bad:?}");
         }
-        let vendor =
-            Checkpoint::parse_body("a/vendor\n0\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n")
-                .unwrap();
+        let vendor = Checkpoint::parse_body(
+            "a/vendor\n0\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+            "a",
+        )
+        .unwrap();
         assert_eq!(vendor.chain, ChainId::Vendor);
         assert_eq!(vendor.hash, GENESIS_HASH);
+    }
+
+    #[test]
+    fn an_org_named_vendor_and_a_name_holding_orgs_read_as_written() {
+        let hash = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+        let body = format!("a/orgs/vendor\n3\n{hash}\n");
+        let org = Checkpoint::parse_body(&body, "a").unwrap();
+        assert_eq!(org.chain, ChainId::Org("vendor".into()));
+        assert_eq!(org.name, "a");
+        let vendor = Checkpoint::parse_body(&body, "a/orgs").unwrap();
+        assert_eq!(vendor.chain, ChainId::Vendor);
+        let org = Checkpoint::parse_body(&format!("x/orgs/y/orgs/acme\n3\n{hash}\n"), "x/orgs/y")
+            .unwrap();
+        assert_eq!(org.chain, ChainId::Org("acme".into()));
+
+        // Signed and opened: the org `vendor` keeps verifying.
+        let checkpoint = Checkpoint::new(
+            "PeterNeumann",
+            ChainId::Org("vendor".into()),
+            4,
+            &"ab".repeat(32),
+        );
+        let note = checkpoint.sign(&signer()).unwrap();
+        assert_eq!(Checkpoint::open(&note, VERIFIER).unwrap(), checkpoint);
     }
 
     #[test]

@@ -217,15 +217,17 @@ fn follow_print(context: &mut Context, events: &[Value]) -> CommandResult {
             ))
         })?;
         let at = event.at.to_zoned(jiff::tz::TimeZone::system());
-        context.ui.line(&format!(
-            "{}  {:>4}  {:<18}  {}  {}  {}",
-            at.strftime("%H:%M:%S"),
-            event.seq,
-            event.action,
-            event.actor.email,
-            event.target.as_deref().unwrap_or("-"),
-            crate::cli::render::summarize(&event.details)
-        ))?;
+        context
+            .ui
+            .line(&crate::cli::render::terminal_safe(&format!(
+                "{}  {:>4}  {:<18}  {}  {}  {}",
+                at.strftime("%H:%M:%S"),
+                event.seq,
+                event.action,
+                event.actor.email,
+                event.target.as_deref().unwrap_or("-"),
+                crate::cli::render::summarize(&event.details)
+            )))?;
     }
     Ok(())
 }
@@ -352,8 +354,9 @@ fn verify(context: &mut Context, args: VerifyArgs) -> CommandResult {
     if let (Some(signed), Some(flagged)) = (&signed, &flagged)
         && signed.checkpoint.chain != *flagged
     {
-        return Err(CommandError::usage(format!(
-            "the checkpoint is of {}, not {flagged}",
+        // A verification that failed, like any other (exit 1): the log is not the checkpoint's.
+        return Err(CommandError::general(format!(
+            "the checkpoint is of another log: {}, not {flagged}",
             signed.checkpoint.chain
         )));
     }
@@ -410,7 +413,8 @@ fn verify(context: &mut Context, args: VerifyArgs) -> CommandResult {
                     limit: Some(1000),
                     ..AuditQuery::default()
                 };
-                let page = page(&connection, &chain, &query)?;
+                let page = page(&connection, &chain, &query)
+                    .map_err(|error| of_another_log(error, signed.as_ref()))?;
                 let found = tracker.push_all(&page.items);
                 bar.set_position(tracker.verifier.summary().last_seq as u64);
                 if found.is_some() || page.next_cursor.is_none() {
@@ -507,6 +511,25 @@ fn verify(context: &mut Context, args: VerifyArgs) -> CommandResult {
         ));
     }
     Ok(())
+}
+
+/// A checkpoint's log that this account may not read (another org's, or the vendor's for an
+/// admin) is not one it can be checked against: a failed verification (exit 1), said as such,
+/// not the 404 or 403 of reading it.
+fn of_another_log(error: CommandError, signed: Option<&checkpoint::Verified>) -> CommandError {
+    match signed {
+        Some(signed) if matches!(error.kind, ErrorKind::NotFound | ErrorKind::Forbidden) => {
+            CommandError::general(format!(
+                "the checkpoint is of another log: {}, which this account cannot read ({})",
+                signed.checkpoint.chain, error.message
+            ))
+            .with_hint(
+                "verify a checkpoint of your own org's log (`supportctl audit checkpoint`), or \
+                 this one with an account of its org",
+            )
+        }
+        _ => error,
+    }
 }
 
 /// An export: a JSON array of events (`-`: stdin).

@@ -26,13 +26,17 @@ use crate::api::{CreateWebhook, Delivery, DeliveryStatus, Webhook, WebhookWithSe
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The server answered with a problem document.
-    #[error("{}", problem.detail)]
+    /// Its detail is the server's text: shown escaped, like all text from others.
+    #[error("{}", crate::cli::render::terminal_safe(&problem.detail))]
     Api { status: u16, problem: Problem },
     #[error("cannot reach {url}: {reason}")]
     Unreachable { url: String, reason: String },
     #[error("the server failed: HTTP {status} from {url}")]
     Server { status: u16, url: String },
-    #[error("unexpected answer from {url}: {reason}")]
+    #[error(
+        "unexpected answer from {url}: {}",
+        crate::cli::render::terminal_safe(reason)
+    )]
     Decode { url: String, reason: String },
     #[error("refusing to send a token over plain http:// to {host}, which is not this machine")]
     InsecureTransport { host: String },

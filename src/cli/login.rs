@@ -239,6 +239,8 @@ pub fn status(context: &mut Context) -> CommandResult {
             ("Account", account_text.as_str()),
             ("Token from", &source.to_string()),
         ] {
+            // The server's words (its health, the account's email) are shown escaped.
+            let value = crate::cli::render::terminal_safe(value);
             context.ui.line(&format!("{key:<11} {value}"))?;
         }
     }

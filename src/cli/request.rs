@@ -14,6 +14,7 @@ use crate::api::{
     RequestStatus, RequestStatusFilter, Role, join_areas,
 };
 use crate::cli::client::{ApiClient, GrantList};
+use crate::cli::render::{one_line, terminal_safe};
 use crate::cli::ui::{Cell, OutputFormat, Tabular, spoken_duration};
 
 /// The longest one long poll asks the server to wait.
@@ -295,22 +296,11 @@ fn approve(context: &mut Context, args: ApproveArgs) -> CommandResult {
     let org = connection.org(args.org.org.as_deref())?;
     let request = connection.client.get_request(Some(&org), &args.id, 0)?;
     if !args.dry_run
-        && !context.ui.confirm(&format!(
-            "Approve {}'s request {} for {} access on {} for {}{}?",
-            request.requester,
-            request.id,
+        && !context.ui.confirm(&approval_question(
+            &request,
             args.level.unwrap_or(request.level),
-            join_areas(args.areas.as_deref().unwrap_or(&request.areas)),
-            spoken_duration(
-                args.duration
-                    .unwrap_or(request.duration_seconds)
-                    .unsigned_abs()
-            ),
-            request
-                .ticket
-                .as_deref()
-                .map(|t| format!(" (ticket {t})"))
-                .unwrap_or_default()
+            args.areas.as_deref().unwrap_or(&request.areas),
+            args.duration.unwrap_or(request.duration_seconds),
         ))?
     {
         return Err(CommandError::usage("not confirmed; nothing was approved"));
@@ -346,6 +336,33 @@ fn approve(context: &mut Context, args: ApproveArgs) -> CommandResult {
         context.ui.one(&request)?;
     }
     Ok(())
+}
+
+/// "Approve ada@acme.test's request rq_… for admin on all areas for 7d (ticket 4821)?": what
+/// approving grants, restated from the request itself where it is decided, whatever its
+/// reason says.
+pub(super) fn approval_question(
+    request: &AccessRequest,
+    level: Level,
+    areas: &[Area],
+    duration_seconds: i64,
+) -> String {
+    let areas = if Area::ALL.iter().all(|area| areas.contains(area)) {
+        "all areas".to_owned()
+    } else {
+        join_areas(areas)
+    };
+    format!(
+        "Approve {}'s request {} for {level} on {areas} for {}{}?",
+        terminal_safe(&request.requester),
+        request.id,
+        spoken_duration(duration_seconds.unsigned_abs()),
+        request
+            .ticket
+            .as_deref()
+            .map(|t| format!(" (ticket {})", one_line(t, 40)))
+            .unwrap_or_default()
+    )
 }
 
 pub(super) fn report_approval(context: &Context, request: &AccessRequest) {

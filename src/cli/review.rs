@@ -3,9 +3,11 @@
 
 use super::context::Context;
 use super::error::{CommandError, CommandResult};
-use super::request::{ReviewArgs, report_approval};
+use super::request::{ReviewArgs, approval_question, report_approval};
 use crate::api::{AccessRequest, ApproveRequest, RequestStatusFilter, join_areas};
 use crate::cli::client::ClientError;
+use crate::cli::render::{one_line, terminal_safe};
+use crate::cli::table::terminal_width;
 use crate::cli::ui::{ask_text, prompt, spoken_duration};
 
 pub fn review(context: &mut Context, args: ReviewArgs) -> CommandResult {
@@ -28,21 +30,24 @@ pub fn review(context: &mut Context, args: ReviewArgs) -> CommandResult {
     }
     let (mut approved, mut denied, mut skipped) = (0, 0, 0);
     let total = pending.len();
+    // Free text gets one line each, cut to the terminal: a reason cannot push the request off
+    // the screen or write lines of its own above the prompt.
+    let width = usize::from(terminal_width().unwrap_or(80));
     for (index, request) in pending.iter().enumerate() {
         context.ui.note(&format!(
             "\n[{}/{total}] {} from {}\n  level {} on {} for {}{}\n  reason: {}\n  approvals {}/{}, lapses {}",
             index + 1,
             request.id,
-            request.requester,
+            terminal_safe(&request.requester),
             request.level,
             join_areas(&request.areas),
             spoken_duration(request.duration_seconds.unsigned_abs()),
             request
                 .ticket
                 .as_deref()
-                .map(|t| format!(", ticket {t}"))
+                .map(|t| format!(", ticket {}", one_line(t, 40)))
                 .unwrap_or_default(),
-            request.reason,
+            one_line(&request.reason, width.saturating_sub("  reason: ".len()).max(20)),
             request.approvals.len(),
             request.approvals_required,
             request.expires_at
@@ -55,6 +60,16 @@ pub fn review(context: &mut Context, args: ReviewArgs) -> CommandResult {
                 .interact()
         })?;
         let outcome = match choice {
+            0 if !context.ui.confirm(&approval_question(
+                request,
+                request.level,
+                &request.areas,
+                request.duration_seconds,
+            ))? =>
+            {
+                skipped += 1;
+                Ok(())
+            }
             0 => {
                 let comment = ask_text("Comment (optional)", None)?.trim().to_owned();
                 connection

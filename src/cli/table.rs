@@ -57,9 +57,9 @@ impl Style {
         }
     }
 
-    /// What a cell says on a terminal.
+    /// What a cell says on a terminal, on one line with nothing in it a terminal acts on.
     fn text(&self, cell: &Cell) -> String {
-        match cell {
+        let text = match cell {
             Cell::Text(text) | Cell::Fixed(text) | Cell::Status(text) => text.clone(),
             Cell::Shown { table, .. } => table.clone(),
             Cell::Placeholder(words) => (*words).to_owned(),
@@ -77,7 +77,8 @@ impl Style {
                 }
                 text
             }
-        }
+        };
+        crate::cli::render::terminal_safe(&text).into_owned()
     }
 
     fn colored(&self, cell: TableCell, status: &str) -> TableCell {

@@ -145,8 +145,11 @@ fn from_file(
     new_key: impl FnOnce() -> anyhow::Result<String>,
 ) -> anyhow::Result<CheckpointSigner> {
     match std::fs::read_to_string(path) {
-        Ok(text) => CheckpointSigner::from_signer_key(&text)
-            .with_context(|| format!("cannot use the signing key in {}", path.display())),
+        Ok(text) => {
+            refuse_if_others_may_read(path)?;
+            CheckpointSigner::from_signer_key(&text)
+                .with_context(|| format!("cannot use the signing key in {}", path.display()))
+        }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             let key = new_key()?;
             let mut options = std::fs::OpenOptions::new();
@@ -165,6 +168,33 @@ fn from_file(
         Err(error) => Err(error)
             .with_context(|| format!("cannot read the signing key file {}", path.display())),
     }
+}
+
+/// A private key that others may read may already be theirs: like ssh with its private keys,
+/// the server refuses to sign with one whose file is readable or writable by its group or
+/// others, rather than sign checkpoints that anyone could forge.
+#[cfg(unix)]
+fn refuse_if_others_may_read(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .with_context(|| format!("cannot read the signing key file {}", path.display()))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        anyhow::bail!(
+            "the signing key file {path} may be read by others (mode {mode:04o}): keep it \
+             private with `chmod 600 {path}`, or, if others could have copied it, move it away \
+             and start again to create a new key",
+            path = path.display(),
+            mode = mode & 0o7777
+        );
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn refuse_if_others_may_read(_path: &Path) -> anyhow::Result<()> {
+    Ok(())
 }
 
 #[cfg(test)]
@@ -211,5 +241,31 @@ mod tests {
         }
         std::fs::write(&path, "not a key").unwrap();
         assert!(from_file(&path, || panic!("the file exists")).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_file_others_may_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("signing.key");
+        let made = from_file(&path, || CheckpointSigner::generate("filed")).unwrap();
+        for mode in [0o644, 0o640, 0o604, 0o620] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            let refused = from_file(&path, || panic!("the file exists"))
+                .err()
+                .unwrap_or_else(|| panic!("mode {mode:o} was accepted"))
+                .to_string();
+            assert!(refused.contains(&path.display().to_string()), "{refused}");
+            assert!(
+                refused.contains(&format!("chmod 600 {}", path.display())),
+                "{refused}"
+            );
+            assert!(refused.contains(&format!("mode 0{mode:o}")), "{refused}");
+        }
+        // 0400 is private too.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400)).unwrap();
+        let again = from_file(&path, || panic!("the file exists")).unwrap();
+        assert_eq!(made.verifier_key(), again.verifier_key());
     }
 }

@@ -1,6 +1,8 @@
 //! Input rules shared by handlers: each parses what it is given into the value the handler
 //! uses, or says why not in words that name the field. The handler decides the HTTP status.
 
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+
 use crate::api::Area;
 
 /// Why an input was refused.
@@ -18,6 +20,10 @@ pub enum DurationError {
 }
 
 const MAX_TEXT: usize = 1000;
+
+/// The line breaks free text may hold: a reason or comment of a few lines reads as written,
+/// but more could push what a request really asks for off a screen or out of a chat message.
+pub const MAX_LINE_BREAKS: usize = 5;
 
 /// 2 to 63 lowercase letters, digits or dashes, not starting or ending with a dash.
 pub fn slug(slug: &str) -> Result<&str, Invalid> {
@@ -37,8 +43,17 @@ pub fn slug(slug: &str) -> Result<&str, Invalid> {
     }
 }
 
-/// One `local@domain` address, at most 254 bytes, without spaces, controls or commas.
+/// One `local@domain` address, at most 254 bytes, without spaces, controls, Unicode format
+/// characters or commas.
 pub fn email(email: &str) -> Result<&str, Invalid> {
+    // Said without quoting it: what it holds would act on the terminal that shows the answer.
+    if email.chars().any(|c| c.is_control() || is_format(c)) {
+        return Err(Invalid(
+            "email contains control characters or Unicode format characters (direction \
+             controls, zero-width characters), which can disguise an address"
+                .to_owned(),
+        ));
+    }
     let ok = email.len() <= 254
         && !email
             .chars()
@@ -52,9 +67,9 @@ pub fn email(email: &str) -> Result<&str, Invalid> {
     }
 }
 
-/// A required free-text field such as `reason`: not blank, at most 1000 characters, no
-/// control characters but newline and tab, no direction controls (the OpenAPI document states
-/// the same pattern).
+/// A required free-text field such as `reason`: not blank, at most 1000 characters and
+/// [`MAX_LINE_BREAKS`] line breaks, no control characters but newline and tab, no Unicode
+/// format characters (direction controls, zero-width characters).
 pub fn required_text(field: &str, value: &str) -> Result<String, Invalid> {
     check_text(field, value)?;
     let value = value.trim();
@@ -84,18 +99,31 @@ fn check_text(field: &str, value: &str) -> Result<(), Invalid> {
     {
         return Err(Invalid(format!("{field} contains control characters")));
     }
-    if value.chars().any(is_bidi_control) {
+    if value.chars().any(is_format) {
         return Err(Invalid(format!(
-            "{field} contains Unicode direction controls, which can disguise text in a terminal"
+            "{field} contains Unicode format characters (direction controls, zero-width \
+             characters), which can disguise text in a terminal"
+        )));
+    }
+    let breaks = value.trim().matches('\n').count();
+    if breaks > MAX_LINE_BREAKS {
+        return Err(Invalid(format!(
+            "{field} has {breaks} line breaks; at most {MAX_LINE_BREAKS} are allowed"
         )));
     }
     Ok(())
 }
 
-/// Embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): they reorder how the
-/// text around them is displayed.
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+/// Unicode format characters (category Cf: direction embeddings, overrides and isolates,
+/// zero-width characters, the byte order mark, ...), and the line and paragraph separators:
+/// they reorder, hide or break the text around them where it is shown.
+fn is_format(c: char) -> bool {
+    matches!(
+        c.general_category(),
+        GeneralCategory::Format
+            | GeneralCategory::LineSeparator
+            | GeneralCategory::ParagraphSeparator
+    )
 }
 
 /// Areas as given, sorted and deduplicated; `None` means all of them.
@@ -165,18 +193,45 @@ mod tests {
             "grant for \u{202e}nimda",
             "x\u{202a}y",
             "x\u{2066}y\u{2069}",
+            "zero\u{200b}width",
+            "mark\u{200f}",
+            "bom\u{feff}",
+            "arabic\u{61c}mark",
+            "line\u{2028}separator",
+            "next line\u{85}",
+            "one\ntwo\nthree\nfour\nfive\nsix\nseven",
         ] {
             assert!(required_text("reason", bad).is_err(), "{bad:?}");
             assert!(optional_text("reason", Some(bad)).is_err(), "{bad:?}");
         }
-        // Other non-ASCII text is welcome.
+        // Other non-ASCII text is welcome, and a few lines.
         assert!(required_text("reason", "Überprüfung – 检查 ✓").is_ok());
+        assert!(required_text("reason", "one\ntwo\nthree\nfour\nfive\nsix").is_ok());
+        assert!(required_text("reason", "x\n\n\n\n\n\n\n\n").is_ok());
+        let refused = required_text("comment", &format!("a{}b", "\n".repeat(12))).unwrap_err();
+        assert!(
+            refused.0.starts_with("comment has 12 line breaks"),
+            "{refused}"
+        );
     }
 
     #[test]
     fn emails() {
         assert!(email("ada@acme.test").is_ok());
-        for bad in ["", "ada", "@acme", "ada@", "a b@acme", "a,b@acme", "a@b@c"] {
+        for bad in [
+            "",
+            "ada",
+            "@acme",
+            "ada@",
+            "a b@acme",
+            "a,b@acme",
+            "a@b@c",
+            "ada@\u{202e}emca.test",
+            "ad\u{200b}a@acme.test",
+            "ada@acme.test\u{2066}",
+            "ada\u{1b}[2J@acme.test",
+            "ada@acme\u{9b}.test",
+        ] {
             assert!(email(bad).is_err(), "{bad}");
         }
     }

@@ -241,8 +241,103 @@ fn empty_org_and_vendor_checkpoints_verify_from_the_cli() {
             "--checkpoint",
             &checkpoint,
         ])
-        .fails(2)
-        .stderr_has("the checkpoint is of the vendor chain, not org acme");
+        .fails(1)
+        .stderr_has("the checkpoint is of another log: the vendor chain, not org acme");
+}
+
+#[test]
+fn a_checkpoint_of_another_log_fails_verification_with_exit_1() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let key = server.as_nobody().args(["audit", "key"]).ok().stdout;
+    let other = empty_org(&server, "other");
+    let note = server
+        .run_with(&other.token.clone().unwrap())
+        .args(["audit", "checkpoint"])
+        .ok()
+        .stdout;
+    let other_org = write(dir.path(), "other.checkpoint", &note);
+    let note = server
+        .as_operator()
+        .args(["audit", "checkpoint", "--vendor"])
+        .ok()
+        .stdout;
+    let vendor = write(dir.path(), "vendor.checkpoint", &note);
+    // Another org's (404 to read) and the vendor's (403 to an admin): not this admin's log.
+    for (checkpoint, chain) in [(&other_org, "org other"), (&vendor, "the vendor chain")] {
+        for pinned in [&["--key", key.trim()][..], &[][..]] {
+            server
+                .as_admin()
+                .args(["audit", "verify", "--checkpoint", checkpoint])
+                .args(pinned)
+                .fails(1)
+                .assert_error_shape()
+                .stderr_has(&format!("the checkpoint is of another log: {chain}"));
+        }
+    }
+    // Named explicitly, another org's is refused the same way.
+    server
+        .as_admin()
+        .args([
+            "audit",
+            "verify",
+            "--org",
+            "acme",
+            "--checkpoint",
+            &other_org,
+        ])
+        .fails(1)
+        .stderr_has("the checkpoint is of another log: org other, not org acme");
+}
+
+#[test]
+fn an_org_named_vendor_verifies_its_checkpoints() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let key = server.as_nobody().args(["audit", "key"]).ok().stdout;
+    let vendor = empty_org(&server, "vendor");
+    let token = vendor.token.clone().unwrap();
+    let note = server
+        .run_with(&token)
+        .args(["audit", "checkpoint"])
+        .ok()
+        .stdout;
+    assert!(note.starts_with(&format!(
+        "{}/orgs/vendor\n0\n",
+        key.split('+').next().unwrap()
+    )));
+    let checkpoint = write(dir.path(), "vendor-org.checkpoint", &note);
+    server
+        .run_with(&token)
+        .args([
+            "audit",
+            "verify",
+            "--checkpoint",
+            &checkpoint,
+            "--key",
+            key.trim(),
+        ])
+        .ok()
+        .stderr_has("Audit chain of vendor verifies");
+    // The vendor's own chain still reads as the vendor's.
+    let note = server
+        .as_operator()
+        .args(["audit", "checkpoint", "--vendor"])
+        .ok()
+        .stdout;
+    let checkpoint = write(dir.path(), "vendor.checkpoint", &note);
+    server
+        .as_operator()
+        .args([
+            "audit",
+            "verify",
+            "--checkpoint",
+            &checkpoint,
+            "--key",
+            key.trim(),
+        ])
+        .ok()
+        .stderr_has("Audit chain of the vendor verifies");
 }
 
 #[test]

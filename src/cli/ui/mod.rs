@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::cli::error::{CommandError, CommandResult};
+use crate::cli::render::terminal_safe;
 
 mod prompt;
 
@@ -302,6 +303,7 @@ impl Ui {
     // Messages (stderr) -----------------------------------------------------------------------
 
     fn message(&self, label: &str, style: Style, text: &str) {
+        let text = lines_safe(text);
         let mut err = io::stderr().lock();
         let _ = if self.stderr_color {
             writeln!(err, "{style}{label}{style:#} {text}")
@@ -341,7 +343,7 @@ impl Ui {
     pub fn note(&self, text: &str) {
         if !self.quiet {
             let mut err = io::stderr().lock();
-            let _ = writeln!(err, "{text}");
+            let _ = writeln!(err, "{}", lines_safe(text));
         }
     }
 
@@ -349,7 +351,7 @@ impl Ui {
     /// `-q`, since the person answering needs it.
     pub fn prompt_text(&self, text: &str) {
         let mut err = io::stderr().lock();
-        let _ = writeln!(err, "{text}");
+        let _ = writeln!(err, "{}", lines_safe(text));
     }
 
     pub fn success(&self, text: &str) {
@@ -407,7 +409,7 @@ impl Ui {
         // dialoguer (console) reads keys from /dev/tty when stdin is not a terminal.
         let yes = prompt(|| {
             dialoguer::Confirm::new()
-                .with_prompt(question)
+                .with_prompt(terminal_safe(question))
                 .default(false)
                 .interact()
         })?;
@@ -464,14 +466,21 @@ pub fn tsv_cells(cells: &[Cell]) -> Vec<String> {
         .collect()
 }
 
+/// A message's lines, each [`terminal_safe`]: messages are ours and may run over lines, but
+/// the text from others they quote must not act on the terminal.
+fn lines_safe(text: &str) -> String {
+    text.split('\n')
+        .map(terminal_safe)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A TSV field: one record per line and fields split at tabs, so tabs and newlines are
+/// escaped (`\t`, `\n`); so is everything else [`terminal_safe`] escapes (`\u{1b}`), since
+/// piped output often ends on a terminal (`| grep`); backslashes are doubled, so that the
+/// escapes read back unambiguously.
 fn tsv_escape(text: &str) -> String {
-    if !text.contains(['\t', '\n', '\r', '\\']) {
-        return text.to_owned();
-    }
-    text.replace('\\', "\\\\")
-        .replace('\t', "\\t")
-        .replace('\n', "\\n")
-        .replace('\r', "\\r")
+    terminal_safe(&text.replace('\\', "\\\\")).into_owned()
 }
 
 /// "in 7h 58m", "3m ago", "just now": the two largest units, as people say it.
@@ -533,5 +542,9 @@ mod tests {
     fn tsv_fields_never_contain_separators() {
         assert_eq!(tsv_escape("a\tb\nc\\"), "a\\tb\\nc\\\\");
         assert_eq!(tsv_escape("plain"), "plain");
+        assert_eq!(
+            tsv_escape("\u{1b}]52;c;eA==\u{7} \u{202e}x\\u{1b}"),
+            "\\u{1b}]52;c;eA==\\u{7} \\u{202e}x\\\\u{1b}"
+        );
     }
 }
