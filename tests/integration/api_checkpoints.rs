@@ -311,13 +311,33 @@ fn one_key_per_database_and_it_survives_restarts(backend: Backend) {
     let server = TestServer::with(ServerOptions {
         signing: SigningConfig {
             name: None,
-            key_file: Some(file),
+            key_file: Some(file.clone()),
         },
-        ..options
+        ..options.clone()
     });
     assert_eq!(verifier_key(&server), filed);
     let note = text(&server.operator(), "/v1/audit/checkpoint");
+    server.stop();
     assert!(go_verify(&filed, &note).is_ok());
+
+    // A key file that others may read is refused, like ssh refuses such a private key.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let error = bind_error(ServerOptions {
+            signing: SigningConfig {
+                name: None,
+                key_file: Some(file.clone()),
+            },
+            ..options
+        });
+        assert!(
+            error.contains(&format!("chmod 600 {}", file.display())),
+            "{error}"
+        );
+        assert!(error.contains("mode 0644"), "{error}");
+    }
 }
 
 /// An org with no audit events and an admin for it. Every org the API creates has at least
