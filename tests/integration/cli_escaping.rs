@@ -112,6 +112,49 @@ fn server_text_reaches_the_terminal_escaped_and_json_unchanged() {
 }
 
 #[test]
+fn following_the_audit_log_prints_each_event_on_one_escaped_line() {
+    use std::io::BufRead;
+    let server = TestServer::start();
+    server
+        .admin()
+        .grant(json!({"level": "member", "reason": "placeholder"}));
+    run_sql(
+        &server.db_url,
+        &format!("UPDATE audit_events SET actor_email = '{HOSTILE}'"),
+    );
+    let mut follower = std_command(
+        &server.url,
+        &server.tokens.admin,
+        &server.dir.path().join("config"),
+    )
+    .args(["audit", "list", "--follow", "--tail", "1", "-o", "table"])
+    .args(["--interval", "50ms"])
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
+    let stdout = follower.stdout.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+        let _ = sender.send(line);
+    });
+    let line = receiver.recv_timeout(std::time::Duration::from_secs(20));
+    follower.kill().unwrap();
+    follower.wait().unwrap();
+    let line = line.expect("--follow printed nothing");
+    assert!(line.contains(SHOWN), "{line:?}");
+    let line = line.strip_suffix('\n').unwrap();
+    assert!(
+        !line
+            .chars()
+            .any(|c| c.is_control() || matches!(c, '\u{200b}' | '\u{202e}')),
+        "{line:?}"
+    );
+}
+
+#[test]
 fn problem_details_from_the_server_are_escaped() {
     let server = TestServer::start();
     // The server quotes the slug it refuses.
