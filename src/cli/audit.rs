@@ -379,7 +379,7 @@ fn verify(context: &mut Context, args: VerifyArgs) -> CommandResult {
                 && !checkpoint::same_chain(&signed.checkpoint.chain, org)
             {
                 return Err(CommandError::general(format!(
-                    "{} holds events of {}, the checkpoint is of {}",
+                    "{} holds events of {}; the checkpoint is of another log: {}",
                     path.display(),
                     org.filter(|o| !o.is_empty())
                         .map_or("the vendor chain".to_owned(), |o| format!("org {o}")),

@@ -158,7 +158,7 @@ fn a_checkpoint_catches_truncation_and_rewriting_that_the_chain_alone_cannot() {
     let vendor = write(dir.path(), "vendor.json", vendor);
     verify(&vendor)
         .fails(1)
-        .stderr_has("holds events of the vendor chain, the checkpoint is of org acme");
+        .stderr_has("holds events of the vendor chain; the checkpoint is of another log: org acme");
 }
 
 #[test]
