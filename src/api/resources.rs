@@ -19,6 +19,14 @@ pub struct Health {
     pub webhook_backlog: Option<WebhookBacklog>,
 }
 
+/// Whether this server should be sent new requests (`GET /readyz`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Readiness {
+    /// `ready`; `draining` once a shutdown began; `unavailable` when the database does not
+    /// answer.
+    pub status: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct WebhookBacklog {
     pub pending: i64,

@@ -158,6 +158,7 @@ fn start_server(db_url: String) -> CommandResult<(EmbeddedServer, String, DevTok
                     idle_timeout: crate::server::IDLE_TIMEOUT,
                     signing: Default::default(),
                     webhooks: Default::default(),
+                    shutdown: Default::default(),
                 };
                 let server = Server::bind(&config, Arc::new(SystemClock)).await?;
                 // Whole seconds, like every stored time: a sub-second `at` would be hashed

@@ -82,6 +82,15 @@ pub struct ServerArgs {
     #[arg(long, default_value = "30s", value_name = "DURATION")]
     pub request_timeout: humantime::Duration,
 
+    /// After SIGTERM, keep serving this long while /readyz answers 503, so load balancers
+    /// stop sending requests before the server stops accepting them (SIGINT skips it).
+    #[arg(long, default_value = "5s", value_name = "DURATION")]
+    pub drain_delay: humantime::Duration,
+
+    /// Then give requests in flight this long to finish before closing their connections.
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub shutdown_timeout: humantime::Duration,
+
     /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
     #[arg(long, value_name = "FILE", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -251,6 +260,10 @@ pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
             allow_private: args.allow_private_webhooks || args.dev,
             poll_interval: *args.webhook_poll_interval,
             concurrency: args.webhook_concurrency,
+        },
+        shutdown: crate::server::ShutdownSettings {
+            drain_delay: *args.drain_delay,
+            timeout: *args.shutdown_timeout,
         },
     };
     let listen = args.listen;

@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod ids;
+pub mod lifecycle;
 pub mod limiter;
 pub mod listener;
 pub mod pagination;
@@ -62,6 +63,26 @@ pub struct ServerConfig {
     pub signing: signing::SigningConfig,
     /// What webhooks may call, and when `grant.expiring` goes out.
     pub webhooks: webhooks::WebhookSettings,
+    /// How a SIGTERM drains the server.
+    pub shutdown: ShutdownSettings,
+}
+
+/// How the server stops (see [`lifecycle`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ShutdownSettings {
+    /// After SIGTERM, `/readyz` answers 503 and requests are still served for this long.
+    pub drain_delay: Duration,
+    /// Then requests in flight get this long to finish before their connections close.
+    pub timeout: Duration,
+}
+
+impl Default for ShutdownSettings {
+    fn default() -> Self {
+        ShutdownSettings {
+            drain_delay: Duration::from_secs(5),
+            timeout: Duration::from_secs(30),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -78,8 +99,6 @@ pub const IDLE_TIMEOUT: Duration = HEADER_READ_TIMEOUT;
 /// Each connection holds a file descriptor: this stays well under the common limit of 1024
 /// open files per process, with room for database connections and files.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 512;
-/// In-flight requests get this long to finish at shutdown.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// A bound, ready server: the port accepts connections before `serve` is called.
 pub struct Server {
@@ -89,6 +108,7 @@ pub struct Server {
     sweep_interval: Duration,
     tls: Option<tokio_rustls::TlsAcceptor>,
     limits: listener::Limits,
+    drain_delay: Duration,
     _exclusive: Option<ExclusiveServe>,
 }
 
@@ -146,8 +166,9 @@ impl Server {
                 max_connections: config.max_connections as usize,
                 idle_timeout: config.idle_timeout,
                 header_read_timeout: HEADER_READ_TIMEOUT,
-                shutdown_grace: SHUTDOWN_GRACE,
+                shutdown_grace: config.shutdown.timeout,
             },
+            drain_delay: config.shutdown.drain_delay,
             _exclusive: exclusive,
         })
     }
@@ -168,6 +189,14 @@ impl Server {
         self.state.store.clone()
     }
 
+    /// Serves until SIGINT or SIGTERM, draining as [`lifecycle`] says.
+    pub async fn serve_until_signalled(self) -> anyhow::Result<()> {
+        let state = self.state.clone();
+        let drain_delay = self.drain_delay;
+        self.serve(async move { lifecycle::shutdown_signal(&state.lifecycle, drain_delay).await })
+            .await
+    }
+
     /// Serves until `shutdown` resolves, then finishes the requests in flight.
     pub async fn serve(
         self,
@@ -186,6 +215,7 @@ impl Server {
             database = self.state.store.backend(),
             "listening"
         );
+        lifecycle::notify_ready();
         listener::serve(self.listener, self.tls, self.router, self.limits, shutdown).await;
         let _ = stop_sweeper.send(true);
         let _ = sweeper.await;
@@ -282,29 +312,6 @@ async fn sweep(state: AppState, every: Duration, mut stop: watch::Receiver<bool>
     }
 }
 
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => {}
-        _ = terminate => {}
-    }
-    tracing::info!("shutting down");
-}
-
 /// What `--dev` does with the seeded accounts once the port accepts connections: gets the
 /// server's URL and their tokens (the CLI prints them and writes profiles).
 pub type OnDev<'a> = &'a mut dyn FnMut(&str, &dev::DevTokens) -> anyhow::Result<()>;
@@ -328,7 +335,7 @@ pub fn run(config: ServerConfig, on_dev: Option<OnDev<'_>>) -> anyhow::Result<()
             ),
             None => {}
         }
-        server.serve(shutdown_signal()).await
+        server.serve_until_signalled().await
     })
 }
 

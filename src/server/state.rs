@@ -7,6 +7,7 @@ use jiff::Timestamp;
 
 use super::clock::Clock;
 use super::health::DatabaseHealth;
+use super::lifecycle::Lifecycle;
 use super::limiter::AuthLimiter;
 use super::policy::Policy;
 use super::store::DynStore;
@@ -26,6 +27,8 @@ pub struct Shared {
     pub health: DatabaseHealth,
     pub webhooks: WebhookSettings,
     pub outbox: OutboxStats,
+    /// Whether a shutdown began (`/readyz`).
+    pub lifecycle: Lifecycle,
 }
 
 impl AppState {
@@ -46,6 +49,7 @@ impl AppState {
             health: DatabaseHealth::default(),
             webhooks,
             outbox: OutboxStats::default(),
+            lifecycle: Lifecycle::default(),
         }))
     }
 

@@ -380,6 +380,7 @@ fn bind_error(options: ServerOptions) -> String {
         idle_timeout: options.idle_timeout,
         signing: options.signing,
         webhooks: options.webhooks,
+        shutdown: Default::default(),
     };
     let runtime = supportctl::server::runtime().unwrap();
     let clock = std::sync::Arc::new(supportctl::server::clock::SystemClock);

@@ -15,6 +15,10 @@ mod tls;
 // Connection limits: idle HTTP/1 and HTTP/2 connections, the cap on open connections.
 mod connections;
 
+// Readiness and the drain at shutdown; the systemd unit and the container image.
+mod lifecycle;
+mod packaging;
+
 // Failed authentication, limited per client address.
 mod rate_limit;
 

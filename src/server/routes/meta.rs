@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 
-use crate::api::{Account, Health};
+use crate::api::{Account, Health, Readiness};
 use crate::server::auth::Caller;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::state::AppState;
@@ -79,4 +79,32 @@ pub async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Json
         .await?
         .ok_or_else(|| ApiError::unauthenticated("invalid or revoked token"))?;
     Ok(Json(account))
+}
+
+/// Readiness, for load balancers and orchestrators: whether to send this server requests.
+#[utoipa::path(get, path = "/readyz", tag = "meta",
+    responses(
+        (status = 200, description = "Ready: migrated, signing key loaded, database answering", body = Readiness),
+        (status = 503, description = "Draining for a shutdown, or the database does not answer", body = Readiness),
+    ))]
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
+    // The server only starts answering once migrations ran and the signing key loaded.
+    let status = if state.lifecycle.is_draining() {
+        "draining"
+    } else if state.health.status(&state.store).await.is_err() {
+        "unavailable"
+    } else {
+        "ready"
+    };
+    let code = if status == "ready" {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        code,
+        Json(Readiness {
+            status: status.to_owned(),
+        }),
+    )
 }

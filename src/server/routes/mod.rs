@@ -65,6 +65,7 @@ pub fn openapi() -> OpenApi {
 fn api() -> (Router<AppState>, OpenApi) {
     let (router, mut openapi) = OpenApiRouter::<AppState>::new()
         .routes(routes!(meta::healthz))
+        .routes(routes!(meta::readyz))
         .routes(routes!(meta::openapi_json))
         .routes(routes!(meta::me))
         .routes(routes!(orgs::create_org, orgs::list_orgs))

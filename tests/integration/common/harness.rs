@@ -241,6 +241,7 @@ impl TestServer {
             idle_timeout: options.idle_timeout,
             signing: options.signing.clone(),
             webhooks: options.webhooks,
+            shutdown: Default::default(),
         };
         let server_clock = clock.clone();
         let seed = options.seed;
