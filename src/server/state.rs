@@ -10,7 +10,7 @@ use super::health::DatabaseHealth;
 use super::limiter::AuthLimiter;
 use super::policy::Policy;
 use super::store::DynStore;
-use super::webhooks::{OutboxStats, WebhookSettings};
+use super::webhooks::{ManualSends, OutboxStats, WebhookSettings};
 
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
@@ -26,6 +26,8 @@ pub struct Shared {
     pub health: DatabaseHealth,
     pub webhooks: WebhookSettings,
     pub outbox: OutboxStats,
+    /// Each webhook's allowance of `test` and `redeliver` messages.
+    pub manual_sends: ManualSends,
 }
 
 impl AppState {
@@ -46,6 +48,7 @@ impl AppState {
             health: DatabaseHealth::default(),
             webhooks,
             outbox: OutboxStats::default(),
+            manual_sends: ManualSends::default(),
         }))
     }
 
