@@ -187,7 +187,7 @@ pub async fn rotate_secret(
     responses(
         (status = 202, description = "The test message's delivery, enqueued", body = Delivery),
         (status = 409, description = "The webhook is disabled", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many test and redeliver messages for this webhook (5 at once, then one per 12 s); see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed authentication attempts, or too many test and redeliver messages for this webhook (5 at once, then one per 12 s); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn test_webhook(
     State(state): State<AppState>,
@@ -230,7 +230,7 @@ pub async fn list_deliveries(
     responses(
         (status = 202, description = "The new delivery, enqueued", body = Delivery),
         (status = 409, description = "The webhook is disabled", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many test and redeliver messages for this webhook (5 at once, then one per 12 s); see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed authentication attempts, or too many test and redeliver messages for this webhook (5 at once, then one per 12 s); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn redeliver(
     State(state): State<AppState>,
