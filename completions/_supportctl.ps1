@@ -1149,10 +1149,10 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one webhook (its secret is never shown again)')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a webhook and its pending deliveries')
             [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove a webhook and its pending deliveries')
-            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send a `webhook.test` message now')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send a `webhook.test` message now, and wait (up to 10 s) to say how the receiver answered')
             [CompletionResult]::new('deliveries', 'deliveries', [CompletionResultType]::ParameterValue, 'A webhook''s deliveries: status, attempts, last HTTP status or error, next attempt')
             [CompletionResult]::new('redeliver', 'redeliver', [CompletionResultType]::ParameterValue, 'Send a delivery''s message again (same webhook-id)')
-            [CompletionResult]::new('rotate-secret', 'rotate-secret', [CompletionResultType]::ParameterValue, 'A new signing secret; the old one also signs for 24 hours')
+            [CompletionResult]::new('rotate-secret', 'rotate-secret', [CompletionResultType]::ParameterValue, 'A new signing secret; the old one also signs for 24 hours, unless `--now`')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -1377,6 +1377,7 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)')
             [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file (for a server with a private CA)')
+            [CompletionResult]::new('--now', '--now', [CompletionResultType]::ParameterName, 'End the old secret at once (it leaked) instead of letting it sign for 24 more hours; messages fail to verify until the receiver has the new one')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as `-o json`')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only IDs (or only the token, for `session open`)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only IDs (or only the token, for `session open`)')
@@ -1397,10 +1398,10 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the org''s webhooks')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one webhook (its secret is never shown again)')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a webhook and its pending deliveries')
-            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send a `webhook.test` message now')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send a `webhook.test` message now, and wait (up to 10 s) to say how the receiver answered')
             [CompletionResult]::new('deliveries', 'deliveries', [CompletionResultType]::ParameterValue, 'A webhook''s deliveries: status, attempts, last HTTP status or error, next attempt')
             [CompletionResult]::new('redeliver', 'redeliver', [CompletionResultType]::ParameterValue, 'Send a delivery''s message again (same webhook-id)')
-            [CompletionResult]::new('rotate-secret', 'rotate-secret', [CompletionResultType]::ParameterValue, 'A new signing secret; the old one also signs for 24 hours')
+            [CompletionResult]::new('rotate-secret', 'rotate-secret', [CompletionResultType]::ParameterValue, 'A new signing secret; the old one also signs for 24 hours, unless `--now`')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -2028,7 +2029,7 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             [CompletionResult]::new('--dev', '--dev', [CompletionResultType]::ParameterName, 'Start a throwaway local server with org `acme` and one account per role, print `export` lines for their tokens on stdout, and leave profiles dev-admin, dev-support, dev-operator and dev-service (tokens in the OS keyring)')
             [CompletionResult]::new('--insecure-storage', '--insecure-storage', [CompletionResultType]::ParameterName, 'With --dev: keep the dev profiles'' tokens in a file readable only by you, not in the OS keyring (where there is none)')
             [CompletionResult]::new('--allow-http-webhooks', '--allow-http-webhooks', [CompletionResultType]::ParameterName, 'Let webhooks use http:// URLs (implied by --dev)')
-            [CompletionResult]::new('--allow-private-webhooks', '--allow-private-webhooks', [CompletionResultType]::ParameterName, 'Let webhooks reach loopback, private, link-local and unique-local addresses (implied by --dev). Without it, each attempt checks the address the URL''s host resolves to')
+            [CompletionResult]::new('--allow-private-webhooks', '--allow-private-webhooks', [CompletionResultType]::ParameterName, 'Let webhooks reach loopback, private, link-local, unique-local and other addresses that are not globally routable (implied by --dev). Without it, each attempt checks the address the URL''s host resolves to')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as `-o json`')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only IDs (or only the token, for `session open`)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only IDs (or only the token, for `session open`)')
@@ -2219,10 +2220,10 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the org''s webhooks')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one webhook (its secret is never shown again)')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a webhook and its pending deliveries')
-            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send a `webhook.test` message now')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send a `webhook.test` message now, and wait (up to 10 s) to say how the receiver answered')
             [CompletionResult]::new('deliveries', 'deliveries', [CompletionResultType]::ParameterValue, 'A webhook''s deliveries: status, attempts, last HTTP status or error, next attempt')
             [CompletionResult]::new('redeliver', 'redeliver', [CompletionResultType]::ParameterValue, 'Send a delivery''s message again (same webhook-id)')
-            [CompletionResult]::new('rotate-secret', 'rotate-secret', [CompletionResultType]::ParameterValue, 'A new signing secret; the old one also signs for 24 hours')
+            [CompletionResult]::new('rotate-secret', 'rotate-secret', [CompletionResultType]::ParameterValue, 'A new signing secret; the old one also signs for 24 hours, unless `--now`')
             break
         }
         'supportctl;help;webhook;add' {

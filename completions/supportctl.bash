@@ -4999,7 +4999,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__webhook__subcmd__rotate__subcmd__secret)
-            opts="-o -q -y -v -h -V --org --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-o -q -y -v -h -V --org --now --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

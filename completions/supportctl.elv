@@ -1078,10 +1078,10 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand show 'Show one webhook (its secret is never shown again)'
             cand remove 'Remove a webhook and its pending deliveries'
             cand rm 'Remove a webhook and its pending deliveries'
-            cand test 'Send a `webhook.test` message now'
+            cand test 'Send a `webhook.test` message now, and wait (up to 10 s) to say how the receiver answered'
             cand deliveries 'A webhook''s deliveries: status, attempts, last HTTP status or error, next attempt'
             cand redeliver 'Send a delivery''s message again (same webhook-id)'
-            cand rotate-secret 'A new signing secret; the old one also signs for 24 hours'
+            cand rotate-secret 'A new signing secret; the old one also signs for 24 hours, unless `--now`'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'supportctl;webhook;add'= {
@@ -1296,6 +1296,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
             cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --now 'End the old secret at once (it leaked) instead of letting it sign for 24 more hours; messages fail to verify until the receiver has the new one'
             cand --json 'Same as `-o json`'
             cand -q 'Print only IDs (or only the token, for `session open`)'
             cand --quiet 'Print only IDs (or only the token, for `session open`)'
@@ -1315,10 +1316,10 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand list 'List the org''s webhooks'
             cand show 'Show one webhook (its secret is never shown again)'
             cand remove 'Remove a webhook and its pending deliveries'
-            cand test 'Send a `webhook.test` message now'
+            cand test 'Send a `webhook.test` message now, and wait (up to 10 s) to say how the receiver answered'
             cand deliveries 'A webhook''s deliveries: status, attempts, last HTTP status or error, next attempt'
             cand redeliver 'Send a delivery''s message again (same webhook-id)'
-            cand rotate-secret 'A new signing secret; the old one also signs for 24 hours'
+            cand rotate-secret 'A new signing secret; the old one also signs for 24 hours, unless `--now`'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'supportctl;webhook;help;add'= {
@@ -1895,7 +1896,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --dev 'Start a throwaway local server with org `acme` and one account per role, print `export` lines for their tokens on stdout, and leave profiles dev-admin, dev-support, dev-operator and dev-service (tokens in the OS keyring)'
             cand --insecure-storage 'With --dev: keep the dev profiles'' tokens in a file readable only by you, not in the OS keyring (where there is none)'
             cand --allow-http-webhooks 'Let webhooks use http:// URLs (implied by --dev)'
-            cand --allow-private-webhooks 'Let webhooks reach loopback, private, link-local and unique-local addresses (implied by --dev). Without it, each attempt checks the address the URL''s host resolves to'
+            cand --allow-private-webhooks 'Let webhooks reach loopback, private, link-local, unique-local and other addresses that are not globally routable (implied by --dev). Without it, each attempt checks the address the URL''s host resolves to'
             cand --json 'Same as `-o json`'
             cand -q 'Print only IDs (or only the token, for `session open`)'
             cand --quiet 'Print only IDs (or only the token, for `session open`)'
@@ -2050,10 +2051,10 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand list 'List the org''s webhooks'
             cand show 'Show one webhook (its secret is never shown again)'
             cand remove 'Remove a webhook and its pending deliveries'
-            cand test 'Send a `webhook.test` message now'
+            cand test 'Send a `webhook.test` message now, and wait (up to 10 s) to say how the receiver answered'
             cand deliveries 'A webhook''s deliveries: status, attempts, last HTTP status or error, next attempt'
             cand redeliver 'Send a delivery''s message again (same webhook-id)'
-            cand rotate-secret 'A new signing secret; the old one also signs for 24 hours'
+            cand rotate-secret 'A new signing secret; the old one also signs for 24 hours, unless `--now`'
         }
         &'supportctl;help;webhook;add'= {
         }

@@ -1011,10 +1011,10 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not _
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -f -a "show" -d 'Show one webhook (its secret is never shown again)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -f -a "remove" -d 'Remove a webhook and its pending deliveries'
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -f -a "rm" -d 'Remove a webhook and its pending deliveries'
-complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -f -a "test" -d 'Send a `webhook.test` message now'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -f -a "test" -d 'Send a `webhook.test` message now, and wait (up to 10 s) to say how the receiver answered'
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -f -a "deliveries" -d 'A webhook\'s deliveries: status, attempts, last HTTP status or error, next attempt'
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -f -a "redeliver" -d 'Send a delivery\'s message again (same webhook-id)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -f -a "rotate-secret" -d 'A new signing secret; the old one also signs for 24 hours'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -f -a "rotate-secret" -d 'A new signing secret; the old one also signs for 24 hours, unless `--now`'
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from add" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from add" -l events -d 'Comma-separated event patterns: `*`, `grant.*`, `request.created`, ... [default: *]' -r
@@ -1207,6 +1207,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fis
 always\t''
 never\t''"
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from rotate-secret" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from rotate-secret" -l now -d 'End the old secret at once (it leaked) instead of letting it sign for 24 more hours; messages fail to verify until the receiver has the new one'
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from rotate-secret" -l json -d 'Same as `-o json`'
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from rotate-secret" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from rotate-secret" -s y -l yes -d 'Assume yes at every confirmation'
@@ -1219,10 +1220,10 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the org\'s webhooks'
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one webhook (its secret is never shown again)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Remove a webhook and its pending deliveries'
-complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from help" -f -a "test" -d 'Send a `webhook.test` message now'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from help" -f -a "test" -d 'Send a `webhook.test` message now, and wait (up to 10 s) to say how the receiver answered'
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from help" -f -a "deliveries" -d 'A webhook\'s deliveries: status, attempts, last HTTP status or error, next attempt'
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from help" -f -a "redeliver" -d 'Send a delivery\'s message again (same webhook-id)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from help" -f -a "rotate-secret" -d 'A new signing secret; the old one also signs for 24 hours'
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from help" -f -a "rotate-secret" -d 'A new signing secret; the old one also signs for 24 hours, unless `--now`'
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list ls disable policy help" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list ls disable policy help" -l server -d 'Server URL, overriding the profile\'s' -r
@@ -1650,7 +1651,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l dev -d 'Start a throwaway local server with org `acme` and one account per role, print `export` lines for their tokens on stdout, and leave profiles dev-admin, dev-support, dev-operator and dev-service (tokens in the OS keyring)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l insecure-storage -d 'With --dev: keep the dev profiles\' tokens in a file readable only by you, not in the OS keyring (where there is none)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l allow-http-webhooks -d 'Let webhooks use http:// URLs (implied by --dev)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l allow-private-webhooks -d 'Let webhooks reach loopback, private, link-local and unique-local addresses (implied by --dev). Without it, each attempt checks the address the URL\'s host resolves to'
+complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l allow-private-webhooks -d 'Let webhooks reach loopback, private, link-local, unique-local and other addresses that are not globally routable (implied by --dev). Without it, each attempt checks the address the URL\'s host resolves to'
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l json -d 'Same as `-o json`'
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -s y -l yes -d 'Assume yes at every confirmation'
@@ -1727,10 +1728,10 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_s
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from webhook" -f -a "list" -d 'List the org\'s webhooks'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from webhook" -f -a "show" -d 'Show one webhook (its secret is never shown again)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from webhook" -f -a "remove" -d 'Remove a webhook and its pending deliveries'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from webhook" -f -a "test" -d 'Send a `webhook.test` message now'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from webhook" -f -a "test" -d 'Send a `webhook.test` message now, and wait (up to 10 s) to say how the receiver answered'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from webhook" -f -a "deliveries" -d 'A webhook\'s deliveries: status, attempts, last HTTP status or error, next attempt'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from webhook" -f -a "redeliver" -d 'Send a delivery\'s message again (same webhook-id)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from webhook" -f -a "rotate-secret" -d 'A new signing secret; the old one also signs for 24 hours'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from webhook" -f -a "rotate-secret" -d 'A new signing secret; the old one also signs for 24 hours, unless `--now`'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from org" -f -a "create" -d 'Create an org'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from org" -f -a "list" -d 'List orgs'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from org" -f -a "disable" -d 'Disable an org: its admins are locked out and its open sessions end at once'

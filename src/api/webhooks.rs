@@ -73,6 +73,16 @@ pub struct CreateWebhook {
     pub description: Option<String>,
 }
 
+/// The optional body of `rotate-secret`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateWebhookSecret {
+    /// Stop signing with the previous secret at once (it leaked) instead of 24 hours later.
+    /// Default false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expire_previous: Option<bool>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum DeliveryStatus {

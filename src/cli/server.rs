@@ -141,8 +141,9 @@ pub struct ServerArgs {
     #[arg(long, env = "SUPPORTCTL_ALLOW_HTTP_WEBHOOKS")]
     pub allow_http_webhooks: bool,
 
-    /// Let webhooks reach loopback, private, link-local and unique-local addresses (implied
-    /// by --dev). Without it, each attempt checks the address the URL's host resolves to.
+    /// Let webhooks reach loopback, private, link-local, unique-local and other addresses that
+    /// are not globally routable (implied by --dev). Without it, each attempt checks the
+    /// address the URL's host resolves to.
     #[arg(long, env = "SUPPORTCTL_ALLOW_PRIVATE_WEBHOOKS")]
     pub allow_private_webhooks: bool,
 
@@ -260,6 +261,7 @@ pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
             allow_private: args.allow_private_webhooks || args.dev,
             poll_interval: *args.webhook_poll_interval,
             concurrency: args.webhook_concurrency,
+            ..WebhookSettings::default()
         },
         shutdown: crate::server::ShutdownSettings {
             drain_delay: *args.drain_delay,

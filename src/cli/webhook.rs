@@ -7,8 +7,14 @@ use super::context::Context;
 use super::error::{CommandError, CommandResult};
 use super::ui::{Cell, OutputFormat, Tabular};
 use crate::api::{
-    CreateWebhook, Delivery, DeliveryStatus, Webhook, WebhookFormat, WebhookWithSecret,
+    CreateWebhook, Delivery, DeliveryStatus, RotateWebhookSecret, Webhook, WebhookFormat,
+    WebhookWithSecret,
 };
+
+/// How long `webhook test` waits for the receiver's answer.
+const TEST_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How often it asks how the test went.
+const TEST_POLL: std::time::Duration = std::time::Duration::from_millis(250);
 
 #[derive(Debug, Subcommand)]
 pub enum WebhookCommand {
@@ -28,7 +34,7 @@ pub enum WebhookCommand {
   supportctl webhook remove wh_01j9... --yes")]
     #[command(visible_alias = "rm")]
     Remove(IdArgs),
-    /// Send a `webhook.test` message now.
+    /// Send a `webhook.test` message now, and wait (up to 10 s) to say how the receiver answered.
     Test(IdArgs),
     /// A webhook's deliveries: status, attempts, last HTTP status or error, next attempt.
     #[command(after_long_help = "Examples:
@@ -39,8 +45,23 @@ pub enum WebhookCommand {
     #[command(after_long_help = "Examples:
   supportctl webhook redeliver wh_01j9... dlv_01j9...")]
     Redeliver(RedeliverArgs),
-    /// A new signing secret; the old one also signs for 24 hours.
-    RotateSecret(IdArgs),
+    /// A new signing secret; the old one also signs for 24 hours, unless `--now`.
+    #[command(after_long_help = "Examples:
+  supportctl webhook rotate-secret wh_01j9...          # receivers switch within 24 hours
+  supportctl webhook rotate-secret wh_01j9... --now    # the old secret leaked: it stops signing at once")]
+    RotateSecret(RotateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The webhook's id (wh_...).
+    pub id: String,
+    #[command(flatten)]
+    pub org: OrgArg,
+    /// End the old secret at once (it leaked) instead of letting it sign for 24 more hours;
+    /// messages fail to verify until the receiver has the new one.
+    #[arg(long)]
+    pub now: bool,
 }
 
 #[derive(Debug, Args)]
@@ -201,14 +222,16 @@ pub fn run(context: &mut Context, command: WebhookCommand) -> CommandResult {
         }
         WebhookCommand::Test(args) => {
             let org = args.org.resolve(&mut connection)?;
-            let delivery = connection.client.test_webhook(&org, &args.id)?;
+            let sent = connection.client.test_webhook(&org, &args.id)?;
+            let delivery = wait_for_attempt(context, &connection.client, &org, &args.id, sent)?;
+            context
+                .ui
+                .success_or_row(&test_outcome(&delivery), &delivery)?;
             context.ui.hint(&format!(
-                "see how it went: supportctl webhook deliveries {}",
+                "every attempt: supportctl webhook deliveries {}",
                 args.id
             ));
-            Ok(context
-                .ui
-                .success_or_row(&format!("Sent a test message ({})", delivery.id), &delivery)?)
+            Ok(())
         }
         WebhookCommand::Deliveries(args) => {
             let org = args.org.resolve(&mut connection)?;
@@ -229,9 +252,77 @@ pub fn run(context: &mut Context, command: WebhookCommand) -> CommandResult {
         }
         WebhookCommand::RotateSecret(args) => {
             let org = args.org.resolve(&mut connection)?;
-            let rotated = connection.client.rotate_webhook_secret(&org, &args.id)?;
-            print_with_secret(context, &rotated, "New secret for webhook")
+            let body = RotateWebhookSecret {
+                expire_previous: args.now.then_some(true),
+            };
+            let rotated = connection
+                .client
+                .rotate_webhook_secret(&org, &args.id, &body)?;
+            let verb = if args.now {
+                "New secret (the old one no longer signs) for webhook"
+            } else {
+                "New secret (the old one also signs for 24 hours) for webhook"
+            };
+            print_with_secret(context, &rotated, verb)
         }
+    }
+}
+
+/// The test's delivery once its first attempt has ended, or as it is after [`TEST_WAIT`]; a
+/// spinner meanwhile, on a terminal.
+fn wait_for_attempt(
+    context: &Context,
+    client: &crate::cli::client::ApiClient,
+    org: &str,
+    webhook: &str,
+    sent: Delivery,
+) -> Result<Delivery, CommandError> {
+    let spinner = context.ui.spinner("Waiting for the receiver's answer", "s");
+    let started = std::time::Instant::now();
+    let mut delivery = sent;
+    while !attempt_ended(&delivery) && started.elapsed() < TEST_WAIT {
+        std::thread::sleep(TEST_POLL);
+        spinner.set_position(started.elapsed().as_secs());
+        // Newest first: the test's delivery is on the first page unless many came after it.
+        let latest = client.list_deliveries(org, webhook, None, Some(100))?;
+        match latest.into_iter().find(|d| d.id == delivery.id) {
+            Some(found) => delivery = found,
+            None => break,
+        }
+    }
+    spinner.finish_and_clear();
+    Ok(delivery)
+}
+
+/// Whether a delivery's first attempt has ended (an attempt in flight has counted itself).
+fn attempt_ended(delivery: &Delivery) -> bool {
+    delivery.status != DeliveryStatus::Pending
+        || delivery.last_status.is_some()
+        || delivery.last_error.is_some()
+}
+
+/// What the ✓ line says of a test's delivery.
+fn test_outcome(delivery: &Delivery) -> String {
+    let sent = format!("Sent a test message ({})", delivery.id);
+    let last = match (&delivery.last_status, &delivery.last_error) {
+        (_, Some(error)) => error.clone(),
+        (Some(status), None) => format!("HTTP {status}"),
+        (None, None) => String::new(),
+    };
+    match delivery.status {
+        DeliveryStatus::Delivered => format!("{sent}: the receiver answered {last}"),
+        DeliveryStatus::Failed => format!("{sent}: failed ({last})"),
+        DeliveryStatus::Pending if !attempt_ended(delivery) => {
+            format!("{sent}: still pending; the receiver has not answered yet")
+        }
+        DeliveryStatus::Pending => format!(
+            "{sent}: retrying; attempt {} got {last}{}",
+            delivery.attempts,
+            delivery
+                .next_attempt_at
+                .map(|at| format!(", next at {at}"))
+                .unwrap_or_default()
+        ),
     }
 }
 

@@ -11,7 +11,7 @@ use super::lifecycle::Lifecycle;
 use super::limiter::AuthLimiter;
 use super::policy::Policy;
 use super::store::DynStore;
-use super::webhooks::{OutboxStats, WebhookSettings};
+use super::webhooks::{ManualSends, OutboxStats, WebhookSettings};
 
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
@@ -29,6 +29,8 @@ pub struct Shared {
     pub outbox: OutboxStats,
     /// Whether a shutdown began (`/readyz`).
     pub lifecycle: Lifecycle,
+    /// Each webhook's allowance of `test` and `redeliver` messages.
+    pub manual_sends: ManualSends,
 }
 
 impl AppState {
@@ -50,6 +52,7 @@ impl AppState {
             webhooks,
             outbox: OutboxStats::default(),
             lifecycle: Lifecycle::default(),
+            manual_sends: ManualSends::default(),
         }))
     }
 

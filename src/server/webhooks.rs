@@ -11,7 +11,10 @@ use jiff::Timestamp;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
-use super::domain::webhooks::{backoff_seconds, is_private, sign, slack_body, standard_body};
+use super::domain::webhooks::{
+    MAX_PENDING_PER_WEBHOOK, backoff_seconds, is_public, sign, slack_body, standard_body,
+    take_manual_send,
+};
 use super::state::AppState;
 use super::store::outbox;
 use super::store::{AttemptOutcome, ClaimedDelivery, FinishedAttempt};
@@ -19,6 +22,13 @@ use crate::api::WebhookFormat;
 
 /// A receiver gets this long to answer.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// A receiver's host gets this long to be resolved and accept the connection: one that is
+/// down holds a slot for this long, not for the whole attempt.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Why an attempt to a refused address failed. It names no address: what an internal host
+/// name resolves to is no business of whoever reads the deliveries.
+pub const REFUSED_ADDRESS: &str = "the webhook's host is not a public address (the server allows \
+     private and special-purpose addresses only with --allow-private-webhooks)";
 /// A claimed delivery is leased for this long: well past an attempt's timeout, so that only a
 /// worker that died mid-attempt loses it to another.
 const LEASE_SECONDS: i64 = 30;
@@ -36,7 +46,8 @@ const WARN_AFTER_ATTEMPTS: i64 = 3;
 pub struct WebhookSettings {
     /// `http://` URLs (`--allow-http-webhooks`).
     pub allow_http: bool,
-    /// Loopback, private, link-local and unique-local addresses (`--allow-private-webhooks`).
+    /// Addresses that are not globally routable: loopback, private, link-local, ...
+    /// (`--allow-private-webhooks`).
     pub allow_private: bool,
     /// How often the outbox is looked at when nothing woke the worker (deliveries enqueued by
     /// another replica, retries coming due).
@@ -44,6 +55,8 @@ pub struct WebhookSettings {
     /// Attempts in flight at once on this server (`--webhook-concurrency`); 0: this replica
     /// makes none and leaves the outbox to the others.
     pub concurrency: usize,
+    /// Pending deliveries a webhook may have; the newest beyond them are marked failed.
+    pub max_pending_per_webhook: i64,
 }
 
 impl Default for WebhookSettings {
@@ -53,6 +66,7 @@ impl Default for WebhookSettings {
             allow_private: false,
             poll_interval: Duration::from_millis(250),
             concurrency: 16,
+            max_pending_per_webhook: MAX_PENDING_PER_WEBHOOK,
         }
     }
 }
@@ -63,6 +77,28 @@ pub struct OutboxStats {
     pub pending: AtomicI64,
     /// Unix seconds of the oldest pending delivery; 0 when none.
     pub oldest: AtomicI64,
+}
+
+/// When each webhook's allowance of `test` and `redeliver` messages is full again, on this
+/// server: an admin's burst of them cannot fill the outbox.
+#[derive(Debug, Default)]
+pub struct ManualSends {
+    full_at: std::sync::Mutex<std::collections::HashMap<String, i64>>,
+}
+
+impl ManualSends {
+    /// Takes one message for `webhook` at `now` (Unix seconds), or says how many seconds
+    /// until one is allowed.
+    pub fn take(&self, webhook: &str, now: i64) -> Result<(), u64> {
+        let mut full_at = self.full_at.lock().unwrap_or_else(|e| e.into_inner());
+        // Allowances that are full again need no entry.
+        if full_at.len() >= 10_000 {
+            full_at.retain(|_, at| *at > now);
+        }
+        let next = take_manual_send(full_at.get(webhook).copied(), now)?;
+        full_at.insert(webhook.to_owned(), next);
+        Ok(())
+    }
 }
 
 /// Resolves webhook hosts and refuses private addresses, at every connection: a name that
@@ -78,12 +114,8 @@ impl reqwest::dns::Resolve for GuardedResolver {
         Box::pin(async move {
             let addresses: Vec<SocketAddr> =
                 tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            if !allow_private && let Some(refused) = addresses.iter().find(|a| is_private(a.ip())) {
-                return Err(format!(
-                    "{host} resolves to {}, a private address (the server allows those only with --allow-private-webhooks)",
-                    refused.ip()
-                )
-                .into());
+            if !allow_private && addresses.iter().any(|a| !is_public(a.ip())) {
+                return Err(REFUSED_ADDRESS.into());
             }
             Ok(Box::new(addresses.into_iter()) as reqwest::dns::Addrs)
         })
@@ -94,6 +126,7 @@ pub fn client(settings: &WebhookSettings) -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .timeout(ATTEMPT_TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .user_agent(concat!("supportctl-webhooks/", env!("CARGO_PKG_VERSION")))
@@ -159,13 +192,8 @@ pub async fn attempt(
             Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
             _ => None,
         };
-        if let Some(ip) = literal.filter(|ip| is_private(*ip)) {
-            return retry(
-                None,
-                Some(format!(
-                    "{ip} is a private address (the server allows those only with --allow-private-webhooks)"
-                )),
-            );
+        if literal.is_some_and(|ip| !is_public(ip)) {
+            return retry(None, Some(REFUSED_ADDRESS.to_owned()));
         }
     }
     let body = body_of(delivery);
@@ -301,6 +329,21 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         while tasks.try_join_next().is_some() {}
         if last_stats.elapsed() >= Duration::from_secs(1) {
             last_stats = std::time::Instant::now();
+            match state
+                .store
+                .fail_excess_deliveries(state.webhooks.max_pending_per_webhook, state.now())
+                .await
+            {
+                Ok(0) => {}
+                Ok(failed) => tracing::warn!(
+                    failed,
+                    limit = state.webhooks.max_pending_per_webhook,
+                    "webhooks over their limit of pending deliveries: the newest were marked failed"
+                ),
+                Err(error) => {
+                    tracing::warn!(%error, "failing the deliveries over the pending limit failed")
+                }
+            }
             if let Ok((pending, oldest)) = state.store.delivery_backlog().await {
                 state.outbox.pending.store(pending, Ordering::Relaxed);
                 state

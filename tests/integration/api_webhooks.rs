@@ -19,6 +19,9 @@ crate::common::conformance::conformance! {
     slack_format_posts_one_sentence,
     grant_expiring_is_sent_once_and_rearmed_by_extend,
     webhooks_are_managed_by_their_org_admins,
+    rotation_can_end_the_old_secret_at_once,
+    webhook_events_record_the_urls_origin_only,
+    deliveries_are_listed_newest_first,
 }
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -272,6 +275,16 @@ fn private_addresses_are_refused_at_each_attempt(backend: Backend) {
         "http://10.0.0.1/x",
         "http://[::1]/x",
         "http://169.254.169.254/latest",
+        "http://198.18.0.1/x",
+        "http://192.0.0.170/x",
+        "http://240.0.0.1/x",
+        "http://224.0.0.1/x",
+        "http://[fec0::1]/x",
+        "http://[ff02::1]/x",
+        "http://[::127.0.0.1]/x",
+        "http://[::ffff:0:7f00:1]/x",
+        "http://[64:ff9b::a9fe:a9fe]/x",
+        "http://[2002:7f00:1::1]/x",
     ] {
         admin
             .post("/v1/orgs/acme/webhooks", json!({"url": url}))
@@ -283,12 +296,12 @@ fn private_addresses_are_refused_at_each_attempt(backend: Backend) {
     let delivery = wait_delivery(&admin, &webhook, "webhook.created", |d| {
         d["last_error"].is_string()
     });
+    // A refusal that does not say what the name resolves to.
+    let error = delivery["last_error"].as_str().unwrap();
+    assert!(error.contains("not a public address"), "{delivery}");
     assert!(
-        delivery["last_error"]
-            .as_str()
-            .unwrap()
-            .contains("private address"),
-        "{delivery}"
+        !error.contains("127.0.0.1") && !error.contains("::1") && !error.contains("localhost"),
+        "{error}"
     );
     assert_eq!(delivery["status"], "pending");
     assert!(receiver.received().is_empty());
@@ -315,13 +328,22 @@ fn slack_format_posts_one_sentence(backend: Backend) {
         &receiver.url,
         json!({"format": "slack", "events": ["grant.*"]}),
     );
-    admin.grant(
-        json!({"level": "member", "areas": ["chats"], "reason": "outage 12", "ticket": "INC-12"}),
-    );
+    admin.grant(json!({
+        "level": "member", "areas": ["chats"], "ticket": "INC-12",
+        "reason": "outage 12 <!channel> <https://evil.example|runbook> & more",
+    }));
     let received = receiver.wait_for(WAIT, |r| !r.is_empty());
     let body = received[0].json();
     assert_eq!(body.as_object().unwrap().len(), 1, "{body}");
     let text = body["text"].as_str().unwrap();
+    // Shown literally: no mention of everyone, no disguised link.
+    assert!(!text.contains('<') && !text.contains('>'), "{text}");
+    assert!(
+        text.contains(
+            "“outage 12 &lt;!channel&gt; &lt;https://evil.example|runbook&gt; &amp; more”"
+        ),
+        "{text}"
+    );
     for part in [
         "admin@acme",
         "grant created",
@@ -409,4 +431,119 @@ fn webhooks_are_managed_by_their_org_admins(backend: Backend) {
     let events = audit(&admin, ACME);
     assert!(with_action(&events, "webhook.created").len() == 10);
     assert!(with_action(&events, "webhook.removed").len() == 1);
+}
+
+fn rotation_can_end_the_old_secret_at_once(backend: Backend) {
+    let server = TestServer::on(backend);
+    let receiver = Receiver::start();
+    let admin = admin(&server);
+    let (webhook, old) = add_webhook(&admin, &receiver.url, json!({"events": ["webhook.test"]}));
+    let path = format!("/v1/orgs/acme/webhooks/{webhook}/rotate-secret");
+    // A body that is not the schema changes nothing.
+    admin
+        .post(&path, json!({"expire_previous": "yes"}))
+        .assert_problem(400, "invalid_request");
+    admin
+        .post(&path, json!({"expire_at_once": true}))
+        .assert_problem(400, "invalid_request");
+    let rotated = admin.post(&path, json!({"expire_previous": true}));
+    rotated.assert_ok();
+    let new = rotated.body["secret"].as_str().unwrap().to_owned();
+    assert_ne!(new, old);
+    admin
+        .post_empty(&format!("/v1/orgs/acme/webhooks/{webhook}/test"))
+        .assert_ok();
+    let received = receiver.wait_for(WAIT, |r| !r.is_empty());
+    assert_eq!(
+        received[0].signature.split(' ').count(),
+        1,
+        "only the new secret signs: {}",
+        received[0].signature
+    );
+    verify_with_svix(&received, &[&new], &[&old]);
+    let events = audit(&admin, ACME);
+    let rotations = with_action(&events, "webhook.secret_rotated");
+    assert_eq!(rotations.len(), 1, "the refused bodies rotated nothing");
+    let rotation = rotations[0];
+    assert_eq!(rotation["details"]["previous_secret_expired"], true);
+    assert_eq!(
+        rotation["details"]["previous_secret_signs_until"],
+        Value::Null
+    );
+}
+
+fn webhook_events_record_the_urls_origin_only(backend: Backend) {
+    let server = TestServer::on(backend);
+    let receiver = Receiver::start();
+    let admin = admin(&server);
+    add_webhook(
+        &admin,
+        &format!("{}/watcher", receiver.url),
+        json!({"events": ["webhook.*"]}),
+    );
+    let secret_path = "/services/T000/B000/XXXXSECRETXXXX?token=abc";
+    let (chat, _) = add_webhook(
+        &admin,
+        &format!("{}{secret_path}", receiver.url),
+        json!({"format": "slack", "events": ["grant.*"]}),
+    );
+    admin
+        .delete(&format!("/v1/orgs/acme/webhooks/{chat}"))
+        .assert_ok();
+    let events = audit(&admin, ACME);
+    for action in ["webhook.created", "webhook.removed"] {
+        let event = with_action(&events, action)
+            .last()
+            .cloned()
+            .cloned()
+            .unwrap();
+        assert_eq!(event["details"]["origin"], receiver.url.as_str(), "{event}");
+        assert!(!event.to_string().contains("SECRET"), "{event}");
+    }
+    // Nor does the other webhook get it.
+    let received = receiver.wait_for(WAIT, |r| r.len() >= 3);
+    for request in &received {
+        assert!(!request.body.contains("SECRET"), "{}", request.body);
+    }
+}
+
+fn deliveries_are_listed_newest_first(backend: Backend) {
+    let server = TestServer::on(backend);
+    let receiver = Receiver::start();
+    let admin = admin(&server);
+    let (webhook, _) = add_webhook(&admin, &receiver.url, json!({}));
+    for n in 0..4 {
+        admin.grant(json!({"level": "member", "reason": format!("n{n}")}));
+    }
+    let listed = deliveries(&admin, &webhook);
+    let seqs: Vec<i64> = listed
+        .iter()
+        .map(|d| d["event_seq"].as_i64().unwrap())
+        .collect();
+    let mut newest_first = seqs.clone();
+    newest_first.sort_by(|a, b| b.cmp(a));
+    assert_eq!(seqs, newest_first);
+    assert_eq!(listed.len(), 5);
+    // Pages go on from newest to oldest.
+    let first = admin.get(&format!(
+        "/v1/orgs/acme/webhooks/{webhook}/deliveries?limit=2"
+    ));
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
+    let second = admin.get(&format!(
+        "/v1/orgs/acme/webhooks/{webhook}/deliveries?limit=2&cursor={cursor}"
+    ));
+    let ids = |reply: &crate::common::harness::Reply| -> Vec<Value> {
+        reply.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["id"].clone())
+            .collect()
+    };
+    let paged: Vec<Value> = ids(&first).into_iter().chain(ids(&second)).collect();
+    let expected: Vec<Value> = listed.iter().take(4).map(|d| d["id"].clone()).collect();
+    assert_eq!(paged, expected);
+    // A test message heads the list at once.
+    let sent = admin.post_empty(&format!("/v1/orgs/acme/webhooks/{webhook}/test"));
+    assert_eq!(deliveries(&admin, &webhook)[0]["id"], sent.body["id"]);
 }

@@ -46,6 +46,7 @@ mod api_session_token;
 mod api_sessions;
 mod api_webhooks;
 mod webhook_expiring;
+mod webhook_fairness;
 
 mod cli_assets;
 mod cli_audit;

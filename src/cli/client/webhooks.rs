@@ -1,6 +1,7 @@
 //! The typed client's calls about webhooks and their deliveries.
 
 use super::*;
+use crate::api::RotateWebhookSecret;
 
 impl ApiClient {
     /// A `text/plain` answer, exactly as sent.
@@ -26,11 +27,13 @@ impl ApiClient {
         self.decode(response, &url)
     }
 
-    pub fn rotate_webhook_secret(&self, org: &str, id: &str) -> ClientResult<WebhookWithSecret> {
-        self.post(
-            &webhook_path(org, id, "/rotate-secret"),
-            &serde_json::json!({}),
-        )
+    pub fn rotate_webhook_secret(
+        &self,
+        org: &str,
+        id: &str,
+        body: &RotateWebhookSecret,
+    ) -> ClientResult<WebhookWithSecret> {
+        self.post(&webhook_path(org, id, "/rotate-secret"), body)
     }
 
     pub fn test_webhook(&self, org: &str, id: &str) -> ClientResult<Delivery> {

@@ -2,7 +2,7 @@
 //! delivery is tried again, which addresses may be called, how a message is signed, and the
 //! sentence a chat channel shows.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -17,6 +17,19 @@ pub const RETRY_WINDOW_SECONDS: i64 = 24 * 3600;
 pub const ROTATION_OVERLAP_SECONDS: i64 = 24 * 3600;
 /// The prefix of a webhook secret (Standard Webhooks' convention).
 pub const SECRET_PREFIX: &str = "whsec_";
+
+/// Attempts in flight at once to one webhook, over all replicas: a slow receiver holds at
+/// most this many of a worker's slots.
+pub const MAX_IN_FLIGHT_PER_WEBHOOK: i64 = 4;
+/// Attempts in flight at once for one org's webhooks, over all replicas: the rest of a
+/// worker's slots stay free for other orgs.
+pub const MAX_IN_FLIGHT_PER_ORG: i64 = 8;
+/// Pending deliveries one webhook may have; beyond them the newest are marked failed.
+pub const MAX_PENDING_PER_WEBHOOK: i64 = 10_000;
+/// `test` and `redeliver` messages an admin may queue for one webhook at once ...
+pub const MANUAL_SEND_BURST: i64 = 5;
+/// ... and how often one more comes free.
+pub const MANUAL_SEND_EVERY_SECONDS: i64 = 12;
 
 /// Delays before the 2nd, 3rd, ... attempt; after the last, every 2 hours.
 const BACKOFF: [i64; 6] = [5, 30, 120, 600, 1800, 3600];
@@ -68,32 +81,83 @@ pub fn within_retry_window(created_at: i64, next: i64) -> bool {
     next <= created_at + RETRY_WINDOW_SECONDS
 }
 
-/// Whether an address is one a webhook may not reach without `--allow-private-webhooks`:
-/// loopback, private (RFC 1918), link-local, unique-local (fc00::/7), unspecified, CGNAT,
-/// and IPv4 behind IPv6 mapping.
-pub fn is_private(address: IpAddr) -> bool {
-    match address {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b))
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_private(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-        }
+/// Whether one more `test` or `redeliver` message may be queued for a webhook at `now` (Unix
+/// seconds), given when its allowance is next full again (`full_at`, `None` when it never
+/// sent one): `Ok` with the new `full_at`, or `Err` with the seconds to wait. Up to
+/// [`MANUAL_SEND_BURST`] at once, then one per [`MANUAL_SEND_EVERY_SECONDS`].
+pub fn take_manual_send(full_at: Option<i64>, now: i64) -> Result<i64, u64> {
+    let next = full_at.unwrap_or(now).max(now) + MANUAL_SEND_EVERY_SECONDS;
+    let over = next - now - MANUAL_SEND_BURST * MANUAL_SEND_EVERY_SECONDS;
+    if over > 0 {
+        Err(over.unsigned_abs())
+    } else {
+        Ok(next)
     }
+}
+
+/// Whether a webhook may reach `address` without `--allow-private-webhooks`: only globally
+/// routable unicast addresses. For the IPv6 forms that carry an IPv4 address (IPv4-mapped,
+/// IPv4-compatible, IPv4-translated, NAT64 `64:ff9b::/96` and 6to4 `2002::/16`) the IPv4
+/// address decides; Teredo, documentation, benchmarking, site-local, multicast and every
+/// other special-purpose range is refused.
+pub fn is_public(address: IpAddr) -> bool {
+    match address {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => is_public_v6(v6),
+    }
+}
+
+fn is_public_v4(v4: Ipv4Addr) -> bool {
+    let [a, b, c, _] = v4.octets();
+    let special = a == 0 // "this network"
+        || a == 10
+        || (a == 100 && (64..128).contains(&b)) // shared address space (CGNAT)
+        || a == 127
+        || (a == 169 && b == 254)
+        || (a == 172 && (16..32).contains(&b))
+        || (a == 192 && b == 0 && c == 0) // IETF protocol assignments
+        || (a == 192 && b == 0 && c == 2) // documentation
+        || (a == 192 && b == 88 && c == 99) // 6to4 relay anycast
+        || (a == 192 && b == 168)
+        || (a == 198 && (b == 18 || b == 19)) // benchmarking
+        || (a == 198 && b == 51 && c == 100) // documentation
+        || (a == 203 && b == 0 && c == 113) // documentation
+        || a >= 224; // multicast, reserved (240/4) and broadcast
+    !special
+}
+
+fn is_public_v6(v6: Ipv6Addr) -> bool {
+    let bits = u128::from(v6);
+    let embedded = |shift: u32| Ipv4Addr::from((bits >> shift) as u32);
+    let prefix96 = bits >> 32;
+    // IPv4-compatible (`::a.b.c.d`, which also covers `::` and `::1`), IPv4-mapped
+    // (`::ffff:a.b.c.d`), IPv4-translated (`::ffff:0:a.b.c.d`) and NAT64 (`64:ff9b::a.b.c.d`).
+    if prefix96 == 0
+        || prefix96 == 0xffff
+        || prefix96 == 0xffff_0000
+        || prefix96 == 0x0064_ff9b_0000_0000_0000_0000
+    {
+        return is_public_v4(embedded(0));
+    }
+    let [first, second, ..] = v6.segments();
+    // 6to4: the IPv4 address follows the prefix.
+    if first == 0x2002 {
+        return is_public_v4(embedded(80));
+    }
+    // Global unicast is 2000::/3, less its special-purpose blocks: 2001::/23 (Teredo,
+    // benchmarking, ORCHID), 2001:db8::/32 and 3fff::/20 (documentation).
+    (first & 0xe000) == 0x2000
+        && !(first == 0x2001 && second < 0x0200)
+        && !(first == 0x2001 && second == 0x0db8)
+        && !(first == 0x3fff && second < 0x1000)
+}
+
+/// What the audit log records of a webhook's URL: its scheme, host and port. The path and
+/// query of a Slack or Teams URL are its secret, and audit events reach other webhooks.
+pub fn url_origin(url: &str) -> String {
+    url::Url::parse(url)
+        .map(|parsed| parsed.origin().ascii_serialization())
+        .unwrap_or_default()
 }
 
 /// Why a webhook URL is refused, if it is: it must be absolute `https://` (or `http://` when
@@ -156,9 +220,11 @@ pub fn slack_body(event_type: &str, data: &Value) -> String {
 }
 
 /// One human sentence: who did what, in which org, with level, areas, ticket and reason when
-/// the event has them, and for a pending request the command that approves it.
+/// the event has them, and for a pending request, on a line of its own, the command that
+/// approves it. Every value from the event is escaped ([`chat_escape`]); the free texts (ticket,
+/// reason) are quoted ([`chat_quote`]), so that none can pose as the tool's own words.
 pub fn slack_text(event_type: &str, data: &Value) -> String {
-    let text = |value: &Value, key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
+    let text = |value: &Value, key: &str| value.get(key).and_then(Value::as_str).map(chat_escape);
     let details = data.get("details").cloned().unwrap_or(Value::Null);
     let who = data
         .get("actor")
@@ -174,7 +240,7 @@ pub fn slack_text(event_type: &str, data: &Value) -> String {
             text(data, "expires_at").unwrap_or_default()
         ),
         _ => {
-            let what = event_type.replace(['.', '_'], " ");
+            let what = chat_escape(&event_type.replace(['.', '_'], " "));
             match &target {
                 Some(target) => format!("{who} — {what} {target} in {org}"),
                 None => format!("{who} — {what} in {org}"),
@@ -190,26 +256,59 @@ pub fn slack_text(event_type: &str, data: &Value) -> String {
         sentence.push_str(&format!(", level {level}"));
     }
     if let Some(areas) = source.get("areas").and_then(Value::as_array) {
-        let areas: Vec<&str> = areas.iter().filter_map(Value::as_str).collect();
+        let areas: Vec<String> = areas
+            .iter()
+            .filter_map(Value::as_str)
+            .map(chat_escape)
+            .collect();
         if !areas.is_empty() {
             sentence.push_str(&format!(", areas {}", areas.join(", ")));
         }
     }
-    if let Some(ticket) = text(source, "ticket") {
+    let quoted = |key: &str| source.get(key).and_then(Value::as_str).map(chat_quote);
+    if let Some(ticket) = quoted("ticket") {
         sentence.push_str(&format!(", ticket {ticket}"));
     }
-    if let Some(reason) = text(source, "reason") {
-        sentence.push_str(&format!(", reason: \"{reason}\""));
+    if let Some(reason) = quoted("reason") {
+        sentence.push_str(&format!(", reason {reason}"));
     }
     sentence.push('.');
     if event_type == "request.created"
         && let Some(id) = target.filter(|id| id.starts_with("rq_"))
     {
         sentence.push_str(&format!(
-            " To approve: `supportctl request approve {id} --org {org}`"
+            "\nTo approve: `supportctl request approve {id} --org {org}`"
         ));
     }
     sentence
+}
+
+/// Text from a user as Slack (and Teams) shows it literally: `&`, `<` and `>` escaped as Slack
+/// requires (else `<!channel>` notifies everyone and `<https://evil.example|bank>` disguises a
+/// link), line breaks folded into spaces and other control characters dropped, so that it
+/// never starts a line of its own.
+pub fn chat_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '\n' | '\r' | '\u{0b}' | '\u{0c}' | '\u{85}' | '\u{2028}' | '\u{2029}' => {
+                escaped.push(' ')
+            }
+            c if c.is_control() => {}
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+/// Free text from a user, escaped and between typographic quotes; its own quotes and
+/// backticks become apostrophes, so that it can neither close the quote and go on in the
+/// tool's voice nor show as a command.
+pub fn chat_quote(text: &str) -> String {
+    format!("“{}”", chat_escape(text).replace(['"', '“', '”', '`'], "'"))
 }
 
 #[cfg(test)]
@@ -245,7 +344,7 @@ mod tests {
     }
 
     #[test]
-    fn private_loopback_link_local_and_unique_local_addresses_are_refused() {
+    fn only_globally_routable_addresses_are_public() {
         for address in [
             "127.0.0.1",
             "10.1.2.3",
@@ -254,17 +353,79 @@ mod tests {
             "169.254.169.254",
             "0.0.0.0",
             "100.64.0.1",
+            "192.0.0.170",
+            "192.0.2.1",
+            "198.18.0.1",
+            "198.19.255.254",
+            "203.0.113.9",
+            "224.0.0.1",
+            "239.255.255.250",
+            "240.0.0.1",
+            "255.255.255.255",
             "::1",
+            "::",
             "fd00::1",
             "fe80::1",
+            "fec0::1",
+            "ff02::1",
+            "100::1",
+            "2001:db8::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            // IPv4 inside IPv6: mapped, compatible, translated, NAT64, 6to4.
             "::ffff:127.0.0.1",
-            "::",
+            "::ffff:169.254.169.254",
+            "::10.0.0.1",
+            "::127.0.0.1",
+            "::ffff:0:7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b::10.0.0.1",
+            "64:ff9b:1::1",
+            "2002:7f00:1::1",
+            "2002:a00:1::",
         ] {
-            assert!(is_private(address.parse().unwrap()), "{address}");
+            assert!(!is_public(address.parse().unwrap()), "{address}");
         }
-        for address in ["93.184.216.34", "8.8.8.8", "2606:4700::1111"] {
-            assert!(!is_private(address.parse().unwrap()), "{address}");
+        for address in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "1.1.1.1",
+            "2606:4700::1111",
+            "2a00:1450:4001:80b::200e",
+            "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+        ] {
+            assert!(is_public(address.parse().unwrap()), "{address}");
         }
+    }
+
+    #[test]
+    fn manual_sends_come_in_a_burst_then_one_per_interval() {
+        let mut full_at = None;
+        for _ in 0..MANUAL_SEND_BURST {
+            full_at = Some(take_manual_send(full_at, 1000).unwrap());
+        }
+        assert_eq!(
+            take_manual_send(full_at, 1000),
+            Err(MANUAL_SEND_EVERY_SECONDS.unsigned_abs())
+        );
+        assert_eq!(take_manual_send(full_at, 1005), Err(7));
+        let later = take_manual_send(full_at, 1000 + MANUAL_SEND_EVERY_SECONDS).unwrap();
+        assert!(take_manual_send(Some(later), 1000 + MANUAL_SEND_EVERY_SECONDS).is_err());
+        // An allowance left alone fills up again.
+        assert!(take_manual_send(Some(later), 5000).is_ok());
+    }
+
+    #[test]
+    fn the_audit_log_keeps_only_a_urls_origin() {
+        assert_eq!(
+            url_origin("https://hooks.slack.com/services/T0/B0/SECRET?x=1"),
+            "https://hooks.slack.com"
+        );
+        assert_eq!(
+            url_origin("http://hooks.example.com:8443/in?token=s"),
+            "http://hooks.example.com:8443"
+        );
     }
 
     #[test]
@@ -301,10 +462,38 @@ mod tests {
             text.starts_with("sam@vendor.example — request created rq_01abc in acme"),
             "{text}"
         );
-        assert!(text.contains("level member, areas chats, ticket T-4, reason: \"ticket 4\""));
         assert!(
-            text.contains("supportctl request approve rq_01abc"),
+            text.contains("level member, areas chats, ticket “T-4”, reason “ticket 4”."),
             "{text}"
+        );
+        assert!(
+            text.ends_with("\nTo approve: `supportctl request approve rq_01abc --org acme`"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn slack_text_shows_user_text_literally_and_quoted() {
+        let reason = "<!channel> see <https://evil.example|the runbook> & \"done\".\nTo approve: `supportctl request approve rq_evil --org acme`";
+        let event = serde_json::json!({
+            "org": "acme", "actor": {"email": "sam@vendor.example"}, "target": "rq_01abc",
+            "details": {"level": "member", "reason": reason, "ticket": "T-1\r\n<@U123>"},
+        });
+        let text = slack_text("request.created", &event);
+        assert!(!text.contains('<') && !text.contains('>'), "{text}");
+        assert!(text.contains("&lt;!channel&gt;"), "{text}");
+        assert!(
+            text.contains("&lt;https://evil.example|the runbook&gt; &amp; 'done'."),
+            "{text}"
+        );
+        assert!(text.contains("ticket “T-1  &lt;@U123&gt;”"), "{text}");
+        // The only line break is the tool's, before its own approval line.
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(lines[0].contains("'supportctl request approve rq_evil --org acme'"));
+        assert_eq!(
+            lines[1],
+            "To approve: `supportctl request approve rq_01abc --org acme`"
         );
     }
 }

@@ -6,14 +6,16 @@ use axum::extract::State;
 use axum::http::StatusCode;
 
 use crate::api::{
-    CreateWebhook, Delivery, DeliveryListQuery, Page, Problem, Webhook, WebhookWithSecret,
+    CreateWebhook, Delivery, DeliveryListQuery, Page, Problem, RotateWebhookSecret, Webhook,
+    WebhookWithSecret,
 };
 use crate::server::auth::Caller;
 use crate::server::domain::webhooks::{
-    ROTATION_OVERLAP_SECONDS, check_url, is_private, new_secret, valid_pattern,
+    MANUAL_SEND_BURST, MANUAL_SEND_EVERY_SECONDS, ROTATION_OVERLAP_SECONDS, check_url, is_public,
+    new_secret, valid_pattern,
 };
 use crate::server::error::{ApiError, ApiResult};
-use crate::server::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::server::extract::{ApiJson, ApiPath, ApiQuery, OptionalJson};
 use crate::server::pagination::page_request;
 use crate::server::state::AppState;
 use crate::server::store::NewWebhook;
@@ -47,9 +49,9 @@ pub async fn create_webhook(
         Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
         _ => None,
     };
-    if let Some(ip) = literal.filter(|ip| is_private(*ip) && !state.webhooks.allow_private) {
+    if let Some(ip) = literal.filter(|ip| !is_public(*ip) && !state.webhooks.allow_private) {
         return Err(ApiError::policy(format!(
-            "{ip} is a private address (the server allows those only with --allow-private-webhooks)"
+            "{ip} is not a public address (the server allows private and special-purpose addresses only with --allow-private-webhooks)"
         )));
     }
     let mut events = body.events.unwrap_or_else(|| vec!["*".into()]);
@@ -147,25 +149,35 @@ pub async fn delete_webhook(
     Ok(Json(webhook))
 }
 
-/// A new secret; the previous one also signs for 24 hours.
+/// A new secret; the previous one also signs for 24 hours, or, with `expire_previous`, stops
+/// signing at once.
 #[utoipa::path(post, path = "/v1/orgs/{org}/webhooks/{id}/rotate-secret", tag = "webhooks", security(("bearer" = [])),
     params(("org" = String, Path, description = "The org's slug"), ("id" = String, Path, description = "The webhook's id")),
+    request_body(content = Option<RotateWebhookSecret>, description = "Optional: end the previous secret at once"),
     responses((status = 200, description = "The webhook and its new secret, shown this once", body = WebhookWithSecret)))]
 pub async fn rotate_secret(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((org, id)): ApiPath<(String, String)>,
+    OptionalJson(body): OptionalJson<RotateWebhookSecret>,
 ) -> ApiResult<Json<WebhookWithSecret>> {
     let admin = caller.require_admin_of(&org)?;
+    let expire_previous = body.and_then(|b| b.expire_previous).unwrap_or(false);
     let now = state.now();
     let secret = new_secret();
-    let until = jiff::Timestamp::from_second(now.as_second() + ROTATION_OVERLAP_SECONDS)
-        .map_err(|_| ApiError::unprocessable("time out of range"))?;
+    let until = if expire_previous {
+        None
+    } else {
+        Some(
+            jiff::Timestamp::from_second(now.as_second() + ROTATION_OVERLAP_SECONDS)
+                .map_err(|_| ApiError::unprocessable("time out of range"))?,
+        )
+    };
     let webhook = state
         .store
         .rotate_webhook_secret(admin, &org, &id, &secret, until, now)
         .await?;
-    tracing::info!(org = %org, webhook = %id, by = %admin.email, "webhook secret rotated");
+    tracing::info!(org = %org, webhook = %id, by = %admin.email, expire_previous, "webhook secret rotated");
     Ok(Json(WebhookWithSecret { webhook, secret }))
 }
 
@@ -175,6 +187,7 @@ pub async fn rotate_secret(
     responses(
         (status = 202, description = "The test message's delivery, enqueued", body = Delivery),
         (status = 409, description = "The webhook is disabled", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed authentication attempts, or too many test and redeliver messages for this webhook (5 at once, then one per 12 s); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn test_webhook(
     State(state): State<AppState>,
@@ -183,6 +196,7 @@ pub async fn test_webhook(
 ) -> ApiResult<(StatusCode, Json<Delivery>)> {
     caller.require_admin_of(&org)?;
     refuse_disabled(&state, &org, &id).await?;
+    take_manual_send(&state, &id)?;
     let delivery = state
         .store
         .enqueue_test_delivery(&org, &id, state.now())
@@ -190,7 +204,7 @@ pub async fn test_webhook(
     Ok((StatusCode::ACCEPTED, Json(delivery)))
 }
 
-/// A webhook's deliveries, oldest first.
+/// A webhook's deliveries, newest first.
 #[utoipa::path(get, path = "/v1/orgs/{org}/webhooks/{id}/deliveries", tag = "webhooks", security(("bearer" = [])),
     params(("org" = String, Path, description = "The org's slug"), ("id" = String, Path, description = "The webhook's id"), DeliveryListQuery),
     responses((status = 200, description = "A page of deliveries", body = Page<Delivery>)))]
@@ -216,6 +230,7 @@ pub async fn list_deliveries(
     responses(
         (status = 202, description = "The new delivery, enqueued", body = Delivery),
         (status = 409, description = "The webhook is disabled", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed authentication attempts, or too many test and redeliver messages for this webhook (5 at once, then one per 12 s); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn redeliver(
     State(state): State<AppState>,
@@ -224,6 +239,7 @@ pub async fn redeliver(
 ) -> ApiResult<(StatusCode, Json<Delivery>)> {
     caller.require_admin_of(&org)?;
     refuse_disabled(&state, &org, &id).await?;
+    take_manual_send(&state, &id)?;
     let delivery = state
         .store
         .redeliver(&org, &id, &delivery, state.now())
@@ -246,4 +262,18 @@ async fn refuse_disabled(state: &AppState, org: &str, id: &str) -> ApiResult<()>
         ))),
         None => Ok(()),
     }
+}
+
+/// Counts a `test` or `redeliver` message against the webhook's allowance: 429 once it is
+/// used up, so that no admin can fill the outbox with them.
+fn take_manual_send(state: &AppState, id: &str) -> ApiResult<()> {
+    state
+        .manual_sends
+        .take(id, state.now().as_second())
+        .map_err(|retry_after| ApiError {
+            detail: format!(
+                "webhook '{id}' was sent {MANUAL_SEND_BURST} test or redeliver messages lately (one more each {MANUAL_SEND_EVERY_SECONDS} s); retry in {retry_after}s"
+            ),
+            ..ApiError::rate_limited(retry_after)
+        })
 }

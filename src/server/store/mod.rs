@@ -471,14 +471,15 @@ pub trait Store: Send + Sync + 'static {
         id: &str,
         now: Timestamp,
     ) -> StoreResult<Webhook>;
-    /// Replaces the secret; the previous one keeps signing until `previous_until`.
+    /// Replaces the secret; the previous one keeps signing until `previous_until`, or, when
+    /// `None`, is dropped at once.
     async fn rotate_webhook_secret(
         &self,
         actor: &Principal,
         org: &str,
         id: &str,
         secret: &str,
-        previous_until: Timestamp,
+        previous_until: Option<Timestamp>,
         now: Timestamp,
     ) -> StoreResult<Webhook>;
     /// Enqueues a `webhook.test` message to one webhook.
@@ -515,6 +516,9 @@ pub trait Store: Send + Sync + 'static {
     async fn finish_deliveries(&self, finished: &[FinishedAttempt]) -> StoreResult<()>;
     /// Ends every lease (a SQLite server at start: no other process can hold one).
     async fn release_delivery_leases(&self) -> StoreResult<()>;
+    /// Marks failed each webhook's newest pending deliveries beyond its first `limit`;
+    /// returns how many.
+    async fn fail_excess_deliveries(&self, limit: i64, now: Timestamp) -> StoreResult<u64>;
     /// Pending deliveries, and the oldest one's creation time.
     async fn delivery_backlog(&self) -> StoreResult<(i64, Option<Timestamp>)>;
     /// Enqueues `grant.expiring` for active grants expiring within their org policy's expiry

@@ -499,7 +499,7 @@ impl Store for SqlStore {
         org: &str,
         id: &str,
         secret: &str,
-        previous_until: Timestamp,
+        previous_until: Option<Timestamp>,
         now: Timestamp,
     ) -> StoreResult<Webhook> {
         SqlStore::rotate_webhook_secret(self, actor, org, id, secret, previous_until, now).await
@@ -549,6 +549,10 @@ impl Store for SqlStore {
 
     async fn release_delivery_leases(&self) -> StoreResult<()> {
         SqlStore::release_delivery_leases(self).await
+    }
+
+    async fn fail_excess_deliveries(&self, limit: i64, now: Timestamp) -> StoreResult<u64> {
+        SqlStore::fail_excess_deliveries(self, limit, now).await
     }
 
     async fn delivery_backlog(&self) -> StoreResult<(i64, Option<Timestamp>)> {

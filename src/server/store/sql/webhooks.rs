@@ -8,7 +8,7 @@ use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::SqlStore;
 use crate::api::{Webhook, WebhookFormat};
-use crate::server::domain::webhooks::MAX_PER_ORG;
+use crate::server::domain::webhooks::{MAX_PER_ORG, url_origin};
 use crate::server::ids;
 use crate::server::store::{NewWebhook, Principal, StoreError, StoreResult};
 
@@ -106,7 +106,8 @@ impl SqlStore {
             actor,
             "webhook.created",
             Some(&id),
-            json!({"url": webhook.url, "events": webhook.events, "format": webhook.format}),
+            // The origin only: a Slack or Teams URL's path is its secret.
+            json!({"origin": url_origin(&webhook.url), "events": webhook.events, "format": webhook.format}),
         )?;
         org.head.save(&mut tx).await?;
         let (_, created) = self.webhook_in_org(&mut tx, org.pk, &id).await?;
@@ -159,7 +160,7 @@ impl SqlStore {
             actor,
             "webhook.removed",
             Some(id),
-            json!({"url": webhook.url}),
+            json!({"origin": url_origin(&webhook.url)}),
         )?;
         org.head.save(&mut tx).await?;
         tx.commit().await?;
@@ -172,17 +173,22 @@ impl SqlStore {
         org_slug: &str,
         id: &str,
         secret: &str,
-        previous_until: Timestamp,
+        previous_until: Option<Timestamp>,
         now: Timestamp,
     ) -> StoreResult<Webhook> {
         let mut tx = self.begin_write().await?;
         let mut org = self.lock_existing_org(&mut tx, org_slug).await?;
         let (pk, webhook) = self.webhook_in_org(&mut tx, org.pk, id).await?;
-        sqlx::query(
-            "UPDATE webhooks SET previous_secret = secret, previous_secret_until = $1, \
-             secret = $2 WHERE pk = $3",
-        )
-        .bind(previous_until.as_second())
+        // Without an overlap the previous secret is not kept at all: it may have leaked.
+        let previous = match previous_until {
+            Some(_) => "secret",
+            None => "NULL",
+        };
+        sqlx::query(AssertSqlSafe(format!(
+            "UPDATE webhooks SET previous_secret = {previous}, previous_secret_until = $1, \
+             secret = $2 WHERE pk = $3"
+        )))
+        .bind(previous_until.map(Timestamp::as_second))
         .bind(secret)
         .bind(pk)
         .execute(&mut *tx)
@@ -192,7 +198,10 @@ impl SqlStore {
             actor,
             "webhook.secret_rotated",
             Some(id),
-            json!({"previous_secret_signs_until": previous_until}),
+            json!({
+                "previous_secret_signs_until": previous_until,
+                "previous_secret_expired": previous_until.is_none(),
+            }),
         )?;
         org.head.save(&mut tx).await?;
         tx.commit().await?;
