@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
+use super::account_limits::AccountLimits;
 use super::clock::Clock;
 use super::health::DatabaseHealth;
 use super::limiter::AuthLimiter;
@@ -20,6 +21,7 @@ pub struct Shared {
     pub policy: Policy,
     pub clock: Arc<dyn Clock>,
     pub auth_limiter: AuthLimiter,
+    pub account_limits: AccountLimits,
     /// The longest a long poll may wait: short of the server's request timeout.
     pub max_wait: std::time::Duration,
     /// The database status `/healthz` reports, refreshed in the background.
@@ -34,6 +36,7 @@ impl AppState {
         policy: Policy,
         clock: Arc<dyn Clock>,
         auth_limiter: AuthLimiter,
+        account_limits: AccountLimits,
         max_wait: std::time::Duration,
         webhooks: WebhookSettings,
     ) -> Self {
@@ -42,6 +45,7 @@ impl AppState {
             policy,
             clock,
             auth_limiter,
+            account_limits,
             max_wait,
             health: DatabaseHealth::default(),
             webhooks,
