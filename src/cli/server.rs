@@ -101,15 +101,15 @@ pub struct ServerArgs {
     #[arg(long, value_name = "HEADER", env = "SUPPORTCTL_CLIENT_ADDRESS_HEADER")]
     pub client_address_header: Option<axum::http::HeaderName>,
 
-    /// Access requests one account may file per minute, refused ones included (each writes an
-    /// audit event), after a burst of 10 seconds' worth; more get 429 with Retry-After (0: no
-    /// limit). Each server process counts on its own.
+    /// Access requests one account may file per minute, refused ones included, after a burst of
+    /// 10 seconds' worth; more get 429 with Retry-After (0: no limit). Each server process
+    /// counts on its own.
     #[arg(long, default_value_t = AccountLimitSettings::default().requests_per_minute, value_name = "N")]
     pub account_requests_per_minute: u32,
 
-    /// Sessions one account may try to open per minute, refused ones included (each writes an
-    /// audit event), after a burst of 10 seconds' worth; more get 429 with Retry-After (0: no
-    /// limit). Each server process counts on its own.
+    /// Sessions one account may try to open per minute, refused ones included, after a burst of
+    /// 10 seconds' worth; more get 429 with Retry-After (0: no limit). Each server process
+    /// counts on its own.
     #[arg(long, default_value_t = AccountLimitSettings::default().sessions_per_minute, value_name = "N")]
     pub account_sessions_per_minute: u32,
 

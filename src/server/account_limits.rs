@@ -1,9 +1,9 @@
-//! How often one account may file access requests and open sessions. Each attempt writes an
-//! audit event and may notify the org's webhooks whether it succeeds or is refused, so an
-//! engineer (or a stolen engineer token) retrying in a loop would flood an org's log and chat
-//! even where it holds no grant. Every attempt by an account of the right role counts, refused
-//! ones included; an attempt over the limit is answered 429 with `Retry-After` before the
-//! database is touched, so it leaves no trace.
+//! How often one account may file access requests and open sessions. Each that goes through
+//! writes an audit event and notifies the org's webhooks, and each refused one still costs the
+//! database its reads, so an engineer (or a stolen engineer token) calling in a loop would
+//! flood an org's log and chat, or the server, even where it holds no grant. Every attempt by
+//! an account of the right role counts, refused ones included; one over the limit is answered
+//! 429 with `Retry-After` before the store is asked anything, so it leaves no trace.
 //!
 //! Each account has a token bucket: a burst of [`BURST_SECONDS`] seconds' worth of calls, then
 //! the per-minute rate. The buckets live in the server process (each replica counts on its

@@ -142,8 +142,7 @@ fn session_opens_past_the_account_limit_get_429_and_leave_no_trace() {
     let admin = server.admin();
     let support = server.support();
     let grant = admin.grant(json!({"level": "member", "reason": "incident"}));
-    // A refused attempt counts too: the attack was a flood of refusals, each one work, and
-    // possibly logged and notified.
+    // A refused attempt counts too: a flood of refusals is work for the database all the same.
     support
         .post(
             "/v1/orgs/acme/sessions",
