@@ -25,10 +25,11 @@ trap cleanup EXIT
 failed=0
 for role in ADMIN SUPPORT SERVICE OPERATOR; do
     rm -f "$work"/*
-    # No failed-authentication limit: the fuzzer sends bad tokens on purpose, and 429s would
-    # hide the rest of the API from it (tests/integration/rate_limit.rs covers the limit).
+    # No failed-authentication or per-account limit: the fuzzer sends bad tokens and repeats
+    # calls on purpose, and 429s would hide the rest of the API from it
+    # (tests/integration/rate_limit.rs covers the limits).
     SUPPORTCTL_LOG=warn "$BIN" server --dev --listen 127.0.0.1:0 --db "sqlite://$work/fuzz.db" \
-        --auth-failures-per-minute 0 \
+        --auth-failures-per-minute 0 --account-requests-per-minute 0 --account-sessions-per-minute 0 \
         > "$work/exports" 2> "$work/server.log" &
     server_pid=$!
     for _ in $(seq 1 100); do

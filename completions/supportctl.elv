@@ -1880,6 +1880,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --tls-key 'The PEM private key of --tls-cert'
             cand --auth-failures-per-minute 'Bad tokens a client address may present per minute before it gets 429 (0: no limit)'
             cand --client-address-header 'Count failures by the client address a load balancer in front puts in this header (e.g. X-Forwarded-For; its right-most address), not by the balancer''s own. Set it only when every request comes through that balancer'
+            cand --account-requests-per-minute 'Access requests one account may file per minute, refused ones included, after a burst of 10 seconds'' worth; more get 429 with Retry-After (0: no limit). Each server process counts on its own'
+            cand --account-sessions-per-minute 'Sessions one account may try to open per minute, refused ones included, after a burst of 10 seconds'' worth; more get 429 with Retry-After (0: no limit). Each server process counts on its own'
             cand --max-connections 'Most client connections open at once; more wait in the kernel''s queue until one closes. Each holds a file descriptor: the default stays well under the usual limit of 1024 open files per process, leaving room for database connections. Raise `ulimit -n` first to go higher'
             cand --name 'Names the key that signs audit checkpoints when this server creates it [default: the host name]. A server whose key exists already must be given its name, or none'
             cand --signing-key 'Keep the checkpoint signing key in this file (created, readable by you only, when missing; signed-note private key format) instead of in the database'

@@ -32,6 +32,7 @@ pub(super) fn start_server(
         .args(["server", "--listen", "127.0.0.1:0", "--db", db])
         // The PostgreSQL rows open 10,000 sessions as one engineer through the API.
         .args(["--max-sessions-per-engineer", "100000"])
+        .args(["--account-sessions-per-minute", "0"])
         .env("SUPPORTCTL_LOG", "warn,supportctl::server=info")
         .stdout(Stdio::piped())
         .stderr(log);

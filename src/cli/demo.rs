@@ -153,6 +153,7 @@ fn start_server(db_url: String) -> CommandResult<(EmbeddedServer, String, DevTok
                     request_timeout: std::time::Duration::from_secs(30),
                     tls: None,
                     auth_failures_per_minute: 20,
+                    account_limits: Default::default(),
                     client_address_header: None,
                     max_connections: crate::server::DEFAULT_MAX_CONNECTIONS,
                     idle_timeout: crate::server::IDLE_TIMEOUT,

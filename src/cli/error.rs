@@ -165,6 +165,12 @@ impl From<ClientError> for CommandError {
                     ErrorCode::Forbidden => {
                         Some("`supportctl status` shows which account and role you use".to_owned())
                     }
+                    // The server's detail says how long (its Retry-After).
+                    ErrorCode::RateLimited => Some(
+                        "the server limits how often this may be tried; wait that long and run \
+                         the command again"
+                            .to_owned(),
+                    ),
                     _ => None,
                 };
                 let message = in_cli_terms(&problem.detail).unwrap_or(message);

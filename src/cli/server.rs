@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 
 use super::error::{CommandError, CommandResult};
 use crate::cli::ui::Ui;
+use crate::server::account_limits::AccountLimitSettings;
 use crate::server::policy::Policy;
 use crate::server::store::PoolSettings;
 use crate::server::webhooks::WebhookSettings;
@@ -108,6 +109,18 @@ pub struct ServerArgs {
     /// when every request comes through that balancer.
     #[arg(long, value_name = "HEADER", env = "SUPPORTCTL_CLIENT_ADDRESS_HEADER")]
     pub client_address_header: Option<axum::http::HeaderName>,
+
+    /// Access requests one account may file per minute, refused ones included, after a burst of
+    /// 10 seconds' worth; more get 429 with Retry-After (0: no limit). Each server process
+    /// counts on its own.
+    #[arg(long, default_value_t = AccountLimitSettings::default().requests_per_minute, value_name = "N")]
+    pub account_requests_per_minute: u32,
+
+    /// Sessions one account may try to open per minute, refused ones included, after a burst of
+    /// 10 seconds' worth; more get 429 with Retry-After (0: no limit). Each server process
+    /// counts on its own.
+    #[arg(long, default_value_t = AccountLimitSettings::default().sessions_per_minute, value_name = "N")]
+    pub account_sessions_per_minute: u32,
 
     /// Most client connections open at once; more wait in the kernel's queue until one closes.
     /// Each holds a file descriptor: the default stays well under the usual limit of 1024 open
@@ -252,6 +265,10 @@ pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
             _ => None,
         },
         auth_failures_per_minute: args.auth_failures_per_minute,
+        account_limits: AccountLimitSettings {
+            requests_per_minute: args.account_requests_per_minute,
+            sessions_per_minute: args.account_sessions_per_minute,
+        },
         client_address_header: args.client_address_header.clone(),
         max_connections: args.max_connections,
         idle_timeout: crate::server::IDLE_TIMEOUT,

@@ -1,10 +1,17 @@
 //! Extractors whose rejections are problem documents like every other error.
 
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
 use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
+use utoipa::openapi::path::ParameterIn;
+use utoipa::openapi::{OpenApi, RefOr};
 
 use super::error::ApiError;
 
@@ -116,6 +123,98 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
             .map(|axum::extract::Query(value)| ApiQuery(value))
             .map_err(|rejection: QueryRejection| ApiError::invalid(rejection.body_text()))
     }
+}
+
+/// The query parameters each operation of the OpenAPI document declares, by path template and
+/// method. The router and the document come from the same declarations, so this is also what
+/// every handler reads: a parameter outside it would be ignored, and a change asked with
+/// `?dry_run=true` of a route without dry runs would be made for real.
+#[derive(Clone, Debug, Default)]
+pub struct DeclaredQueries(Arc<HashMap<String, HashMap<Method, BTreeSet<String>>>>);
+
+impl DeclaredQueries {
+    pub fn from_openapi(openapi: &OpenApi) -> Self {
+        let mut routes = HashMap::new();
+        for (path, item) in &openapi.paths.paths {
+            let shared = item.parameters.iter().flatten();
+            let operations = [
+                (Method::GET, &item.get),
+                (Method::POST, &item.post),
+                (Method::PUT, &item.put),
+                (Method::DELETE, &item.delete),
+                (Method::PATCH, &item.patch),
+            ];
+            let methods: &mut HashMap<Method, BTreeSet<String>> =
+                routes.entry(path.clone()).or_default();
+            for (method, operation) in operations {
+                let Some(operation) = operation else { continue };
+                let own = operation.parameters.iter().flatten();
+                let names = shared
+                    .clone()
+                    .chain(own)
+                    // The document defines its parameters in place, never by reference.
+                    .filter_map(|parameter| match parameter {
+                        RefOr::T(parameter) => Some(parameter),
+                        RefOr::Ref(_) => None,
+                    })
+                    .filter(|parameter| parameter.parameter_in == ParameterIn::Query)
+                    .map(|parameter| parameter.name.clone())
+                    .collect();
+                methods.insert(method, names);
+            }
+        }
+        DeclaredQueries(Arc::new(routes))
+    }
+
+    /// The parameters `method` on the route `path` takes; `None` when the route has no such
+    /// method (the router answers 405).
+    fn for_route(&self, path: &str, method: &Method) -> Option<&BTreeSet<String>> {
+        // Every GET route answers HEAD too.
+        let method = if method == Method::HEAD {
+            &Method::GET
+        } else {
+            method
+        };
+        static NONE: BTreeSet<String> = BTreeSet::new();
+        match self.0.get(path) {
+            Some(methods) => methods.get(method),
+            // A route the document does not describe takes no parameters at all.
+            None => Some(&NONE),
+        }
+    }
+}
+
+/// Refuses, with 400 `invalid_request`, a query parameter the route does not declare, before
+/// the handler runs (and so before anything is read or written).
+pub async fn refuse_undeclared_query(
+    axum::extract::State(declared): axum::extract::State<DeclaredQueries>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let query = request.uri().query().unwrap_or_default();
+    let route = request.extensions().get::<MatchedPath>();
+    let allowed = route.and_then(|route| declared.for_route(route.as_str(), request.method()));
+    if !query.is_empty()
+        && let Some(allowed) = allowed
+        && let Some(unknown) = url::form_urlencoded::parse(query.as_bytes())
+            .map(|(name, _)| name)
+            .find(|name| !allowed.contains(name.as_ref()))
+    {
+        return undeclared(&unknown, allowed).into_response();
+    }
+    next.run(request).await
+}
+
+fn undeclared(name: &str, allowed: &BTreeSet<String>) -> ApiError {
+    // The name is the client's: quoted with its control characters escaped, and cut short.
+    let shown: String = name.chars().take(64).collect();
+    let takes = if allowed.is_empty() {
+        "this endpoint takes no query parameters".to_owned()
+    } else {
+        let names: Vec<&str> = allowed.iter().map(String::as_str).collect();
+        format!("this endpoint takes {}", names.join(", "))
+    };
+    ApiError::invalid(format!("unknown query parameter {shown:?}; {takes}"))
 }
 
 /// Path parameters.

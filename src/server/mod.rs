@@ -1,5 +1,6 @@
 //! `supportctl server`: the support-access admin API.
 
+pub mod account_limits;
 pub mod auth;
 pub mod clock;
 pub mod dev;
@@ -53,6 +54,8 @@ pub struct ServerConfig {
     pub tls: Option<TlsFiles>,
     /// Bad tokens per client address per minute before that address gets 429 (0: no limit).
     pub auth_failures_per_minute: u32,
+    /// Access requests and session opens one account may attempt per minute.
+    pub account_limits: account_limits::AccountLimitSettings,
     /// The header a trusted load balancer sets to the client's address (X-Forwarded-For).
     pub client_address_header: Option<axum::http::HeaderName>,
     /// Client connections open at once (see [`DEFAULT_MAX_CONNECTIONS`]).
@@ -124,6 +127,7 @@ impl Server {
             clock,
             limiter::AuthLimiter::new(config.auth_failures_per_minute, Duration::from_secs(60))
                 .with_client_header(config.client_address_header.clone()),
+            account_limits::AccountLimits::new(config.account_limits),
             // A long poll answers "still pending" a second before the timeout would cut it.
             config
                 .request_timeout

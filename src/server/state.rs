@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
+use super::account_limits::AccountLimits;
 use super::clock::Clock;
 use super::health::DatabaseHealth;
 use super::lifecycle::Lifecycle;
@@ -21,6 +22,7 @@ pub struct Shared {
     pub policy: Policy,
     pub clock: Arc<dyn Clock>,
     pub auth_limiter: AuthLimiter,
+    pub account_limits: AccountLimits,
     /// The longest a long poll may wait: short of the server's request timeout.
     pub max_wait: std::time::Duration,
     /// The database status `/healthz` reports, refreshed in the background.
@@ -39,6 +41,7 @@ impl AppState {
         policy: Policy,
         clock: Arc<dyn Clock>,
         auth_limiter: AuthLimiter,
+        account_limits: AccountLimits,
         max_wait: std::time::Duration,
         webhooks: WebhookSettings,
     ) -> Self {
@@ -47,6 +50,7 @@ impl AppState {
             policy,
             clock,
             auth_limiter,
+            account_limits,
             max_wait,
             health: DatabaseHealth::default(),
             webhooks,

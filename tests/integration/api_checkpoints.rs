@@ -375,6 +375,7 @@ fn bind_error(options: ServerOptions) -> String {
         request_timeout: options.request_timeout,
         tls: None,
         auth_failures_per_minute: 0,
+        account_limits: supportctl::server::account_limits::AccountLimitSettings::OFF,
         client_address_header: None,
         max_connections: options.max_connections,
         idle_timeout: options.idle_timeout,

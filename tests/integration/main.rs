@@ -39,6 +39,7 @@ mod api_introspection_clients;
 mod api_pagination;
 mod api_platform_lookup;
 mod api_policy;
+mod api_query_params;
 mod api_requests;
 mod api_revocation;
 mod api_session_cap;

@@ -24,7 +24,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ApiError;
-use super::extract::BODY_LIMIT;
+use super::extract::{BODY_LIMIT, DeclaredQueries, refuse_undeclared_query};
 use super::state::AppState;
 use super::store::WriteMode;
 use crate::api::{DryRunQuery, PROBLEM_CONTENT_TYPE, Problem};
@@ -41,8 +41,14 @@ fn write_mode(query: DryRunQuery) -> WriteMode {
 /// The API's router and its OpenAPI document.
 pub fn build(state: AppState) -> (Router, Arc<OpenApi>) {
     let (router, openapi) = api();
+    let declared = DeclaredQueries::from_openapi(&openapi);
     let openapi = Arc::new(openapi);
     let router = router
+        // Every route, before its handler: a query parameter it does not declare is refused.
+        .route_layer(axum::middleware::from_fn_with_state(
+            declared,
+            refuse_undeclared_query,
+        ))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::invalid("method not allowed on this endpoint")
@@ -168,6 +174,7 @@ fn describe(openapi: &mut OpenApi) {
             (Method::GET, &mut item.get),
             (Method::POST, &mut item.post),
             (Method::PUT, &mut item.put),
+            (Method::DELETE, &mut item.delete),
         ] {
             let Some(operation) = operation else { continue };
             let secured = operation.security.is_some();
@@ -201,7 +208,7 @@ fn describe(openapi: &mut OpenApi) {
             if pages {
                 add("422", "A cursor this server did not issue");
             }
-            if method != Method::GET {
+            if method == Method::POST || method == Method::PUT {
                 add(
                     "413",
                     "Request body over 64 KiB (512 KiB for a bulk revoke)",

@@ -37,6 +37,8 @@ const MAX_WAIT_SECONDS: i64 = 60;
         (status = 404, description = "No such org", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The org is disabled, a pending request asks the same, or 5 are pending", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Refused by the org's policy", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed authentication attempts from the client's address, or too many access requests by this account (`--account-requests-per-minute`)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until a retry may succeed"))),
     ))]
 pub async fn create_request(
     State(state): State<AppState>,
@@ -45,6 +47,7 @@ pub async fn create_request(
     ApiJson(body): ApiJson<CreateRequest>,
 ) -> ApiResult<(StatusCode, Json<AccessRequest>)> {
     let engineer = caller.require(&[Role::Support])?;
+    state.account_limits.requests.check(engineer)?;
     let now = state.now();
     let reason = validate::required_text("reason", &body.reason)?;
     let ticket = validate::optional_text("ticket", body.ticket.as_deref())?;

@@ -27,6 +27,8 @@ use crate::server::validate;
         (status = 201, description = "Opened, with the session's token", body = SessionWithToken),
         (status = 409, description = "The grant is no longer active", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No grant covers the request, or ttl beyond the maximum", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed authentication attempts from the client's address, or too many session opens by this account (`--account-sessions-per-minute`)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until a retry may succeed"))),
     ))]
 pub async fn open_session(
     State(state): State<AppState>,
@@ -35,6 +37,7 @@ pub async fn open_session(
     ApiJson(body): ApiJson<OpenSession>,
 ) -> ApiResult<(StatusCode, Json<SessionWithToken>)> {
     let engineer = caller.require(&[Role::Support])?;
+    state.account_limits.sessions.check(engineer)?;
     let reason = validate::required_text("reason", &body.reason)?;
     let areas = match body.areas.as_deref() {
         None => None,

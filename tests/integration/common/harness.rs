@@ -145,6 +145,8 @@ pub struct ServerOptions {
     pub tls: Option<supportctl::server::TlsFiles>,
     /// The suites send many bad tokens on purpose from one address: no limit unless asked.
     pub auth_failures_per_minute: u32,
+    /// The suites file requests and open sessions in bursts: no per-account limit unless asked.
+    pub account_limits: supportctl::server::account_limits::AccountLimitSettings,
     pub client_address_header: Option<&'static str>,
     pub max_connections: u32,
     pub idle_timeout: Duration,
@@ -163,6 +165,7 @@ impl Default for ServerOptions {
             seed: true,
             tls: None,
             auth_failures_per_minute: 0,
+            account_limits: supportctl::server::account_limits::AccountLimitSettings::OFF,
             client_address_header: None,
             max_connections: supportctl::server::DEFAULT_MAX_CONNECTIONS,
             idle_timeout: supportctl::server::IDLE_TIMEOUT,
@@ -234,6 +237,7 @@ impl TestServer {
             request_timeout: options.request_timeout,
             tls: options.tls.clone(),
             auth_failures_per_minute: options.auth_failures_per_minute,
+            account_limits: options.account_limits,
             client_address_header: options
                 .client_address_header
                 .map(axum::http::HeaderName::from_static),

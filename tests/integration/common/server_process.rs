@@ -61,6 +61,16 @@ impl ServerProcess {
         if !launch.extra_args.contains(&"--listen") {
             command.args(["--listen", "127.0.0.1:0"]);
         }
+        // The suites open sessions and file requests in bursts: no per-account limit unless
+        // the launch sets one.
+        for limit in [
+            "--account-requests-per-minute",
+            "--account-sessions-per-minute",
+        ] {
+            if !launch.extra_args.contains(&limit) {
+                command.args([limit, "0"]);
+            }
+        }
         command
             .args(["--db", launch.db])
             .args(launch.extra_args)
