@@ -738,3 +738,102 @@ impl http_body::Body for Tracked {
         self.body.size_hint()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slots(max: usize, reserved: usize, per_address: usize) -> Arc<Slots> {
+        Arc::new(Slots::new(Limits {
+            max_connections: max,
+            reserved_for_authenticated: reserved,
+            per_address,
+            idle_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(10),
+            unauthenticated_lifetime: Duration::from_secs(60),
+            shutdown_grace: Duration::from_secs(30),
+        }))
+    }
+
+    /// Makes every open connection old enough to be closed to make room.
+    fn age(slots: &Slots) {
+        for member in slots.table().open.values_mut() {
+            member.opened -= EVICTABLE_AFTER;
+        }
+    }
+
+    fn is_open(slot: &Slot) -> bool {
+        slot.handle.slots.table().open.contains_key(&slot.handle.id)
+    }
+
+    const A: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1));
+    const B: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 2));
+
+    #[test]
+    fn unauthenticated_connections_share_what_the_reserve_leaves_and_the_oldest_makes_room() {
+        let slots = slots(4, 1, 0);
+        let held: Vec<Slot> = (0..3).map(|_| slots.admit(A).0.unwrap()).collect();
+        // Full for them, and none a second old: a new connection waits.
+        assert!(matches!(slots.room(), Room::At(_)));
+        assert!(slots.admit(B).0.is_none(), "a young connection was closed");
+        age(&slots);
+        assert_eq!(slots.room(), Room::Now);
+        let (newcomer, evicted) = slots.admit(B);
+        assert_eq!(evicted, 1);
+        assert!(!is_open(&held[0]), "the oldest makes room");
+        assert!(is_open(&held[1]) && is_open(&newcomer.unwrap()));
+    }
+
+    #[test]
+    fn authenticated_connections_take_the_reserve_and_are_never_closed_to_make_room() {
+        let slots = slots(3, 1, 0);
+        let caller = slots.admit(A).0.unwrap();
+        caller.handle.authenticated();
+        let _others: Vec<Slot> = (0..2).map(|_| slots.admit(B).0.unwrap()).collect();
+        age(&slots);
+        let (_, evicted) = slots.admit(B);
+        assert_eq!(evicted, 1);
+        assert!(is_open(&caller));
+        // Every slot authenticated: nothing to close, new connections wait.
+        let slots = self::slots(2, 1, 0);
+        let held: Vec<Slot> = (0..2)
+            .map(|_| {
+                let slot = slots.admit(A).0.unwrap();
+                slot.handle.authenticated();
+                slot
+            })
+            .collect();
+        age(&slots);
+        assert_eq!(slots.room(), Room::WhenOneCloses);
+        assert!(slots.admit(A).0.is_none());
+        drop(held);
+        assert_eq!(slots.room(), Room::Now);
+    }
+
+    #[test]
+    fn an_address_over_its_bound_closes_its_own_oldest_but_a_young_burst_gets_in() {
+        let slots = slots(100, 25, 2);
+        let first: Vec<Slot> = (0..2).map(|_| slots.admit(A).0.unwrap()).collect();
+        let other = slots.admit(B).0.unwrap();
+        // Young: the third from A gets in too, closing nothing.
+        let (third, evicted) = slots.admit(A);
+        assert_eq!(evicted, 0);
+        age(&slots);
+        let (_, evicted) = slots.admit(A);
+        assert_eq!(evicted, 1);
+        assert!(!is_open(&first[0]) && is_open(&first[1]));
+        assert!(is_open(&other), "another address's connection was closed");
+        assert!(is_open(&third.unwrap()));
+        // IPv6 by /64.
+        let v6: IpAddr = "2001:db8::1".parse().unwrap();
+        let same_64: IpAddr = "2001:db8::2".parse().unwrap();
+        let held: Vec<Slot> = [v6, same_64]
+            .into_iter()
+            .map(|address| slots.admit(address).0.unwrap())
+            .collect();
+        age(&slots);
+        slots.admit("2001:db8::3".parse().unwrap());
+        assert!(!is_open(&held[0]));
+    }
+}
