@@ -14,7 +14,8 @@ pub struct Health {
     pub version: String,
     /// `ok`, or what is wrong with the database.
     pub database: String,
-    /// Webhook deliveries not yet delivered nor failed, as of the delivery worker's last look.
+    /// Webhook deliveries not yet delivered nor failed, as of the delivery worker's last look;
+    /// shown to operator and service accounts (calling with their token) only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_backlog: Option<WebhookBacklog>,
 }

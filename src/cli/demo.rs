@@ -157,6 +157,7 @@ fn start_server(db_url: String) -> CommandResult<(EmbeddedServer, String, DevTok
                     client_address_header: None,
                     max_connections: crate::server::DEFAULT_MAX_CONNECTIONS,
                     idle_timeout: crate::server::IDLE_TIMEOUT,
+                    connections: Default::default(),
                     signing: Default::default(),
                     webhooks: Default::default(),
                     shutdown: Default::default(),

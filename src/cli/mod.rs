@@ -176,7 +176,7 @@ pub enum Command {
     /// Print a shell completion script.
     Completion(completion::CompletionArgs),
     /// Run the support-access API server.
-    Server(server::ServerArgs),
+    Server(Box<server::ServerArgs>),
     /// Walk through the whole workflow on a throwaway local server.
     Demo(demo::DemoArgs),
     /// Write completions and man pages into the source tree (for maintainers).
@@ -400,7 +400,7 @@ fn run(context: &mut Context, command: Command) -> CommandResult {
         Command::Account(command) => account::run(context, command),
         Command::Profile(command) => profile::run(context, command),
         Command::Completion(args) => completion::completion(context, args),
-        Command::Server(args) => server::run(&mut context.ui, args),
+        Command::Server(args) => server::run(&mut context.ui, *args),
         Command::Demo(args) => demo::run(context, args),
         Command::GenerateAssets(args) => completion::generate(context, args),
     }

@@ -130,6 +130,31 @@ pub struct ServerArgs {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
 
+    /// Connection slots only authenticated callers may hold [default: a quarter of
+    /// --max-connections]. A connection counts as authenticated once a request on it presents
+    /// a valid token; the others share the rest, and when that is full the oldest of them is
+    /// closed to make room for a new connection (never one younger than a second).
+    #[arg(long, value_name = "N")]
+    pub reserved_connections: Option<u32>,
+
+    /// Unauthenticated connections one client address (IPv6: its /64) may hold at once; a new
+    /// one beyond that closes the address's oldest (0: no bound). Not applied with
+    /// --client-address-header, where every connection comes from the balancer.
+    #[arg(long, default_value_t = crate::server::DEFAULT_CONNECTIONS_PER_ADDRESS, value_name = "N")]
+    pub max_connections_per_address: u32,
+
+    /// A connection whose response waits this long without the client taking a byte of it
+    /// (an HTTP/2 window of zero, a client that does not read) is closed.
+    #[arg(long, default_value = "10s", value_name = "DURATION",
+          value_parser = positive_duration)]
+    pub write_timeout: humantime::Duration,
+
+    /// An unauthenticated connection is closed after this long, in use or not (a request
+    /// with a valid token lifts this for its connection).
+    #[arg(long, default_value = "60s", value_name = "DURATION",
+          value_parser = positive_duration)]
+    pub unauthenticated_connection_lifetime: humantime::Duration,
+
     /// Names the key that signs audit checkpoints when this server creates it [default: the
     /// host name]. A server whose key exists already must be given its name, or none.
     #[arg(
@@ -272,6 +297,12 @@ pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
         client_address_header: args.client_address_header.clone(),
         max_connections: args.max_connections,
         idle_timeout: crate::server::IDLE_TIMEOUT,
+        connections: crate::server::ConnectionSettings {
+            reserved_for_authenticated: args.reserved_connections,
+            per_address: args.max_connections_per_address,
+            write_timeout: *args.write_timeout,
+            unauthenticated_lifetime: *args.unauthenticated_connection_lifetime,
+        },
         signing: args.signing(),
         webhooks: WebhookSettings {
             allow_http: args.allow_http_webhooks || args.dev,
@@ -294,6 +325,15 @@ pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
     server::run(config, on_dev).map_err(|error| listen_error(error, listen))?;
     drop(db);
     Ok(())
+}
+
+/// A duration of more than zero.
+fn positive_duration(value: &str) -> Result<humantime::Duration, String> {
+    let duration: humantime::Duration = value.parse().map_err(|e| format!("{e}"))?;
+    if duration.is_zero() {
+        return Err("must be more than 0".to_owned());
+    }
+    Ok(duration)
 }
 
 /// A port another process holds gets a way out; anything else is said as it is.

@@ -9,6 +9,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 
 use super::error::{ApiError, ApiResult};
+use super::listener::ConnectionSlot;
 use super::state::AppState;
 use super::store::{AccountAuth, Principal, SessionAuth, TokenHash};
 use super::tokens::hash_token;
@@ -65,6 +66,12 @@ fn client_address(state: &AppState, parts: &Parts) -> Option<IpAddr> {
     state.auth_limiter.client_address(peer, &parts.headers)
 }
 
+/// The request's connection, to be marked authenticated once its token is found valid: the
+/// listener limits unauthenticated connections (see [`super::listener`]).
+fn connection(parts: &Parts) -> Option<ConnectionSlot> {
+    parts.extensions.get::<ConnectionSlot>().cloned()
+}
+
 /// Refuses a token that did not authenticate: 429 once its address has used up its failed
 /// attempts, else `error`, counted against the address. Only failures are ever refused, so a
 /// flood of bad tokens from an address (a NAT, a proxy) never locks out a valid caller there.
@@ -89,6 +96,8 @@ pub struct Caller(pub Arc<AccountAuth>);
 pub struct CallerToken {
     pub hash: TokenHash,
     address: Option<IpAddr>,
+    /// Marked authenticated once the token is found valid.
+    connection: Option<ConnectionSlot>,
 }
 
 impl FromRequestParts<AppState> for CallerToken {
@@ -116,6 +125,7 @@ impl FromRequestParts<AppState> for CallerToken {
         Ok(CallerToken {
             hash: hash_token(&token),
             address,
+            connection: connection(parts),
         })
     }
 }
@@ -130,7 +140,12 @@ impl CallerToken {
             Some(_) => None,
         };
         match (auth, refusal) {
-            (Some(auth), None) => Ok(Caller(auth)),
+            (Some(auth), None) => {
+                if let Some(connection) = &self.connection {
+                    connection.authenticated();
+                }
+                Ok(Caller(auth))
+            }
             (_, refusal) => Err(failed(
                 state,
                 self.address,
@@ -208,7 +223,12 @@ impl FromRequestParts<AppState> for SessionBearer {
             .authenticate_session(&hash_token(&token))
             .await?
         {
-            Some(session) => Ok(SessionBearer(session)),
+            Some(session) => {
+                if let Some(connection) = connection(parts) {
+                    connection.authenticated();
+                }
+                Ok(SessionBearer(session))
+            }
             None => Err(failed(
                 state,
                 client_address(state, parts),

@@ -46,14 +46,7 @@ async fn json_bytes(req: Request, limit: usize) -> Result<axum::body::Bytes, Api
         );
     }
     // A body announced as too large is refused before a byte of it is read.
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|length| length > limit) {
-        return Err(too_large(limit));
-    }
+    refuse_announced_over(&req, limit)?;
     axum::body::to_bytes(req.into_body(), limit)
         .await
         .map_err(|error| {
@@ -64,6 +57,19 @@ async fn json_bytes(req: Request, limit: usize) -> Result<axum::body::Bytes, Api
                 ApiError::invalid(format!("cannot read the request body: {error}"))
             }
         })
+}
+
+/// Refuses a body whose announced length is over `limit` before a byte of it is read.
+fn refuse_announced_over(req: &Request, limit: usize) -> Result<(), ApiError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(too_large(limit));
+    }
+    Ok(())
 }
 
 fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
@@ -244,6 +250,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonOrForm<T> {
             .and_then(|value| value.to_str().ok())
             .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
         if is_form {
+            refuse_announced_over(&req, BODY_LIMIT)?;
             axum::Form::<T>::from_request(req, state)
                 .await
                 .map(|axum::Form(value)| JsonOrForm(value))

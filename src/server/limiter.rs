@@ -41,7 +41,8 @@ struct Window {
 }
 
 /// The key an address is counted under: IPv4 as is (also when mapped into IPv6), IPv6 by /64.
-fn counted_as(address: IpAddr) -> IpAddr {
+/// The listener counts unauthenticated connections per address under the same key.
+pub(crate) fn counted_as(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V4(v4) => IpAddr::V4(v4),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

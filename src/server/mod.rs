@@ -62,6 +62,8 @@ pub struct ServerConfig {
     pub max_connections: u32,
     /// A connection with no request in flight for this long is closed, HTTP/1 or HTTP/2.
     pub idle_timeout: Duration,
+    /// How unauthenticated and stalled connections are limited.
+    pub connections: ConnectionSettings,
     /// The key that signs audit checkpoints.
     pub signing: signing::SigningConfig,
     /// What webhooks may call, and when `grant.expiring` goes out.
@@ -85,6 +87,51 @@ impl Default for ShutdownSettings {
             drain_delay: Duration::from_secs(5),
             timeout: Duration::from_secs(30),
         }
+    }
+}
+
+/// How client connections are limited besides their number and idleness (see [`listener`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionSettings {
+    /// Connection slots only authenticated connections may hold; `None`: a quarter of the
+    /// connection cap.
+    pub reserved_for_authenticated: Option<u32>,
+    /// Unauthenticated connections one client address (IPv6: its /64) may hold at once (0: no
+    /// bound). Not applied behind a load balancer (a client address header is set): every
+    /// connection comes from the balancer's address then.
+    pub per_address: u32,
+    /// A connection whose responses wait this long without the client taking any of them is
+    /// closed.
+    pub write_timeout: Duration,
+    /// An unauthenticated connection is closed after this long, in use or not.
+    pub unauthenticated_lifetime: Duration,
+}
+
+/// Unauthenticated connections one client address may hold at once, by default: room for a
+/// client's pool opening together, a small part of the default unauthenticated share.
+pub const DEFAULT_CONNECTIONS_PER_ADDRESS: u32 = 32;
+/// How long a response may wait for its client to take a byte of it, by default.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an unauthenticated connection stays open at most, by default: clients without a
+/// token (monitors on `/healthz`) reconnect now and then, nobody holds a slot for good.
+pub const DEFAULT_UNAUTHENTICATED_LIFETIME: Duration = Duration::from_secs(60);
+
+impl Default for ConnectionSettings {
+    fn default() -> Self {
+        ConnectionSettings {
+            reserved_for_authenticated: None,
+            per_address: DEFAULT_CONNECTIONS_PER_ADDRESS,
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
+            unauthenticated_lifetime: DEFAULT_UNAUTHENTICATED_LIFETIME,
+        }
+    }
+}
+
+impl ConnectionSettings {
+    /// The slots kept for authenticated connections under a cap of `max_connections`.
+    pub fn reserved(&self, max_connections: u32) -> u32 {
+        self.reserved_for_authenticated
+            .unwrap_or(max_connections / 4)
     }
 }
 
@@ -157,6 +204,19 @@ impl Server {
             config.max_connections > 0,
             "the connection limit must be at least 1"
         );
+        let reserved = config.connections.reserved(config.max_connections);
+        anyhow::ensure!(
+            reserved < config.max_connections,
+            "the connections reserved for authenticated callers ({reserved}) must be fewer than \
+             the connection limit ({}): a caller's connection is unauthenticated until its first \
+             request",
+            config.max_connections
+        );
+        anyhow::ensure!(
+            !config.connections.write_timeout.is_zero()
+                && !config.connections.unauthenticated_lifetime.is_zero(),
+            "the write timeout and the unauthenticated connection lifetime must be more than 0"
+        );
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -168,8 +228,16 @@ impl Server {
             tls,
             limits: listener::Limits {
                 max_connections: config.max_connections as usize,
+                reserved_for_authenticated: reserved as usize,
+                per_address: if config.client_address_header.is_some() {
+                    0
+                } else {
+                    config.connections.per_address as usize
+                },
                 idle_timeout: config.idle_timeout,
                 header_read_timeout: HEADER_READ_TIMEOUT,
+                write_timeout: config.connections.write_timeout,
+                unauthenticated_lifetime: config.connections.unauthenticated_lifetime,
                 shutdown_grace: config.shutdown.timeout,
             },
             drain_delay: config.shutdown.drain_delay,

@@ -252,7 +252,15 @@ fn bodies_over_64_kib_get_413_problem_json_and_change_nothing() {
 #[test]
 fn a_slowloris_does_not_starve_normal_clients_and_is_cut_off() {
     const CONNECTIONS: usize = 200;
-    let server = TestServer::start();
+    // From one address, as many as would be allowed from many: the header timeout is measured
+    // here, not the per-address bound (`connection_slots.rs`).
+    let server = TestServer::with(ServerOptions {
+        connections: supportctl::server::ConnectionSettings {
+            per_address: 0,
+            ..Default::default()
+        },
+        ..ServerOptions::default()
+    });
     let address = host_port(&server.url);
     // Every connection starts a request and never finishes its headers.
     let mut slow: Vec<TcpStream> = (0..CONNECTIONS)
@@ -483,4 +491,52 @@ fn a_body_announced_as_too_large_is_refused_before_it_is_sent() {
     assert_eq!(response.status, 413, "{}", response.body);
     assert!(response.headers.contains("application/problem+json"));
     assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[test]
+fn a_form_body_announced_as_too_large_is_refused_by_introspect_before_it_is_sent() {
+    let server = TestServer::start();
+    let mut stream = TcpStream::connect(host_port(&server.url)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let started = Instant::now();
+    write!(
+        stream,
+        "POST /v1/introspect HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 104857600\r\n\r\n",
+        server.tokens.service
+    )
+    .unwrap();
+    // Not one byte of the 100 MB follows: the answer must not wait for it.
+    let response = read_response(&mut stream).expect("an answer before the body");
+    assert_eq!(response.status, 413, "{}", response.body);
+    assert!(response.headers.contains("application/problem+json"));
+    assert!(response.body.contains("64 KiB"), "{}", response.body);
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+/// GET /healthz with one header of `length` bytes over HTTP/1.1; the status.
+fn healthz_with_header_of(server: &TestServer, length: usize) -> u16 {
+    let mut stream = TcpStream::connect(host_port(&server.url)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let value = "a".repeat(length - "X-Big: ".len());
+    // The server may answer and close before it has read all of it.
+    let _ = write!(
+        stream,
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {value}\r\n\r\n"
+    );
+    read_response(&mut stream).expect("an answer").status
+}
+
+#[test]
+fn header_lines_over_16_kib_are_refused_over_http1_as_over_http2() {
+    let server = TestServer::start();
+    assert_eq!(healthz_with_header_of(&server, 12 * 1024), 200);
+    assert_eq!(healthz_with_header_of(&server, 17 * 1024), 431);
+    assert_eq!(healthz_with_header_of(&server, 64 * 1024), 431);
+    // And the server goes on serving.
+    assert_eq!(healthz_with_header_of(&server, 100), 200);
 }

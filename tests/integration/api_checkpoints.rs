@@ -379,6 +379,7 @@ fn bind_error(options: ServerOptions) -> String {
         client_address_header: None,
         max_connections: options.max_connections,
         idle_timeout: options.idle_timeout,
+        connections: Default::default(),
         signing: options.signing,
         webhooks: options.webhooks,
         shutdown: Default::default(),

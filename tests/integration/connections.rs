@@ -1,6 +1,7 @@
 //! Connection limits: an idle HTTP/2 connection (cleartext with prior knowledge, or over TLS)
-//! is closed like an idle HTTP/1 one, one in use is not, and at `--max-connections` new
-//! connections wait (unanswered, not refused) until an open one closes.
+//! is closed like an idle HTTP/1 one, one in use is not, and at `--max-connections` held by
+//! authenticated callers new connections wait (unanswered, not refused) until an open one
+//! closes.
 
 use std::io::{ErrorKind, Read, Write};
 use std::pin::Pin;
@@ -217,11 +218,13 @@ fn an_http2_connection_over_tls_stays_open_while_used_and_closes_once_idle() {
     });
 }
 
-/// Sends one HTTP/1.1 GET /healthz on `stream` (kept alive).
-fn send_healthz(stream: &mut std::net::TcpStream) {
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        .unwrap();
+/// Sends one HTTP/1.1 GET /v1/me with `token` on `stream` (kept alive).
+fn send_me(stream: &mut std::net::TcpStream, token: &str) {
+    write!(
+        stream,
+        "GET /v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n"
+    )
+    .unwrap();
 }
 
 /// Reads one Content-Length framed response; its status, or `None` if nothing came within
@@ -253,13 +256,14 @@ fn status_within(stream: &mut std::net::TcpStream, within: Duration) -> Option<u
     }
 }
 
-/// With `cap` connections open (each served once, then idle), one more connects but is not
-/// served until one of them closes; then it is, and the cap holds again.
-fn assert_cap(address: &str, cap: usize) {
+/// With `cap` connections open (each served once with a valid `token`, then idle), one more
+/// connects but is not served until one of them closes; then it is, and the cap holds again.
+/// (Authenticated connections are never closed to make room, unauthenticated ones are.)
+fn assert_cap(address: &str, cap: usize, token: &str) {
     let mut open: Vec<std::net::TcpStream> = (0..cap)
         .map(|i| {
             let mut stream = std::net::TcpStream::connect(address).unwrap();
-            send_healthz(&mut stream);
+            send_me(&mut stream, token);
             assert_eq!(
                 status_within(&mut stream, Duration::from_secs(10)),
                 Some(200),
@@ -271,7 +275,7 @@ fn assert_cap(address: &str, cap: usize) {
 
     // One more connects (the kernel's queue holds it) but is not served...
     let mut waiting = std::net::TcpStream::connect(address).unwrap();
-    send_healthz(&mut waiting);
+    send_me(&mut waiting, token);
     assert_eq!(
         status_within(&mut waiting, Duration::from_millis(1500)),
         None,
@@ -279,7 +283,7 @@ fn assert_cap(address: &str, cap: usize) {
     );
     // ...while those open still are.
     for stream in &mut open {
-        send_healthz(stream);
+        send_me(stream, token);
         assert_eq!(status_within(stream, Duration::from_secs(10)), Some(200));
     }
 
@@ -292,7 +296,7 @@ fn assert_cap(address: &str, cap: usize) {
     );
     // And the cap holds again.
     let mut next = std::net::TcpStream::connect(address).unwrap();
-    send_healthz(&mut next);
+    send_me(&mut next, token);
     assert_eq!(status_within(&mut next, Duration::from_millis(500)), None);
 }
 
@@ -304,7 +308,7 @@ fn at_the_connection_cap_a_new_connection_waits_until_one_closes() {
         idle_timeout: Duration::from_secs(120),
         ..ServerOptions::default()
     });
-    assert_cap(&host_port(&server.url), 5);
+    assert_cap(&host_port(&server.url), 5, &server.tokens.operator);
 }
 
 #[test]
@@ -315,11 +319,12 @@ fn the_max_connections_flag_sets_the_cap_of_the_real_server() {
         db: &db,
         log: &dir.path().join("server.log"),
         log_filter: "info,sqlx=warn",
-        dev: false,
+        dev: true,
         extra_args: &["--max-connections", "2"],
     });
     // Within the default idle timeout (10 s): nothing else closes the two.
-    assert_cap(&host_port(&server.url), 2);
+    let token = server.tokens.as_ref().unwrap().operator.clone();
+    assert_cap(&host_port(&server.url), 2, &token);
     assert!(
         server
             .log_text()
@@ -333,4 +338,25 @@ fn the_max_connections_flag_sets_the_cap_of_the_real_server() {
         .output()
         .unwrap();
     assert_eq!(refused.status.code(), Some(2));
+
+    // Unauthenticated callers must keep at least one slot: a caller's connection is one
+    // until its first request.
+    let other_db = format!("sqlite://{}", dir.path().join("other.sqlite").display());
+    let refused = crate::common::harness::std_command("http://127.0.0.1:1", "", dir.path())
+        .args([
+            "server",
+            "--max-connections",
+            "4",
+            "--reserved-connections",
+            "4",
+        ])
+        .args(["--listen", "127.0.0.1:0", "--db", &other_db])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("must be fewer than the connection limit (4)"),
+        "{stderr}"
+    );
 }

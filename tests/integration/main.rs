@@ -15,6 +15,9 @@ mod tls;
 // Connection limits: idle HTTP/1 and HTTP/2 connections, the cap on open connections.
 mod connections;
 
+// Unauthenticated connections cannot lock out callers with a token; stalled responses close.
+mod connection_slots;
+
 // Readiness and the drain at shutdown; the systemd unit and the container image.
 mod lifecycle;
 mod packaging;

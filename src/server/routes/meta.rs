@@ -6,18 +6,28 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 
-use crate::api::{Account, Health, Readiness};
+use crate::api::{Account, Health, Readiness, Role};
 use crate::server::auth::Caller;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::state::AppState;
 
 /// Liveness and database health.
+///
+/// Anyone may ask; the webhook backlog is shown only to operator and service accounts calling
+/// with their token.
 #[utoipa::path(get, path = "/healthz", tag = "meta",
     responses(
         (status = 200, description = "Server and database are up", body = Health),
         (status = 503, description = "The database does not answer", body = Health),
     ))]
-pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+pub async fn healthz(
+    State(state): State<AppState>,
+    caller: Result<Caller, ApiError>,
+) -> (StatusCode, Json<Health>) {
+    // What is queued for whom says something about the orgs: not for anonymous callers.
+    let sees_backlog = caller
+        .as_ref()
+        .is_ok_and(|caller| caller.require(&[Role::Operator, Role::Service]).is_ok());
     let (status, database) = match state.health.status(&state.store).await {
         Ok(()) => (StatusCode::OK, "ok".to_owned()),
         Err(error) => (StatusCode::SERVICE_UNAVAILABLE, error),
@@ -35,7 +45,7 @@ pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>
         } else {
             database
         },
-        webhook_backlog: Some(crate::api::WebhookBacklog {
+        webhook_backlog: sees_backlog.then(|| crate::api::WebhookBacklog {
             pending: state
                 .outbox
                 .pending

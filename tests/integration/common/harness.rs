@@ -150,6 +150,7 @@ pub struct ServerOptions {
     pub client_address_header: Option<&'static str>,
     pub max_connections: u32,
     pub idle_timeout: Duration,
+    pub connections: supportctl::server::ConnectionSettings,
     pub signing: supportctl::server::signing::SigningConfig,
     pub webhooks: supportctl::server::webhooks::WebhookSettings,
 }
@@ -169,6 +170,7 @@ impl Default for ServerOptions {
             client_address_header: None,
             max_connections: supportctl::server::DEFAULT_MAX_CONNECTIONS,
             idle_timeout: supportctl::server::IDLE_TIMEOUT,
+            connections: Default::default(),
             signing: Default::default(),
             // Test receivers listen on loopback over plain HTTP.
             webhooks: supportctl::server::webhooks::WebhookSettings {
@@ -243,6 +245,7 @@ impl TestServer {
                 .map(axum::http::HeaderName::from_static),
             max_connections: options.max_connections,
             idle_timeout: options.idle_timeout,
+            connections: options.connections,
             signing: options.signing.clone(),
             webhooks: options.webhooks,
             shutdown: Default::default(),
