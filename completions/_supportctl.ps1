@@ -2009,6 +2009,8 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             [CompletionResult]::new('--db-min-connections', '--db-min-connections', [CompletionResultType]::ParameterName, 'Connections kept open when idle')
             [CompletionResult]::new('--db-acquire-timeout', '--db-acquire-timeout', [CompletionResultType]::ParameterName, 'How long a request waits for a free database connection before it fails with 503')
             [CompletionResult]::new('--request-timeout', '--request-timeout', [CompletionResultType]::ParameterName, 'Requests taking longer are cut off with 408')
+            [CompletionResult]::new('--drain-delay', '--drain-delay', [CompletionResultType]::ParameterName, 'After SIGTERM, keep serving this long while /readyz answers 503, so load balancers stop sending requests before the server stops accepting them (SIGINT skips it)')
+            [CompletionResult]::new('--shutdown-timeout', '--shutdown-timeout', [CompletionResultType]::ParameterName, 'Then give requests in flight this long to finish before closing their connections')
             [CompletionResult]::new('--tls-cert', '--tls-cert', [CompletionResultType]::ParameterName, 'Serve HTTPS with this PEM certificate chain (needs --tls-key)')
             [CompletionResult]::new('--tls-key', '--tls-key', [CompletionResultType]::ParameterName, 'The PEM private key of --tls-cert')
             [CompletionResult]::new('--auth-failures-per-minute', '--auth-failures-per-minute', [CompletionResultType]::ParameterName, 'Bad tokens a client address may present per minute before it gets 429 (0: no limit)')

@@ -3849,7 +3849,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__server)
-            opts="-o -q -y -v -h -V --listen --db --dev --insecure-storage --max-grant-duration --default-grant-duration --max-session-ttl --default-session-ttl --max-sessions-per-engineer --db-max-connections --db-min-connections --db-acquire-timeout --request-timeout --tls-cert --tls-key --auth-failures-per-minute --client-address-header --max-connections --reserved-connections --max-connections-per-address --write-timeout --unauthenticated-connection-lifetime --name --signing-key --allow-http-webhooks --allow-private-webhooks --expiry-warning --webhook-poll-interval --webhook-concurrency --sweep-interval --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version init help"
+            opts="-o -q -y -v -h -V --listen --db --dev --insecure-storage --max-grant-duration --default-grant-duration --max-session-ttl --default-session-ttl --max-sessions-per-engineer --db-max-connections --db-min-connections --db-acquire-timeout --request-timeout --drain-delay --shutdown-timeout --tls-cert --tls-key --auth-failures-per-minute --client-address-header --account-requests-per-minute --account-sessions-per-minute --max-connections --reserved-connections --max-connections-per-address --write-timeout --unauthenticated-connection-lifetime --name --signing-key --allow-http-webhooks --allow-private-webhooks --expiry-warning --webhook-poll-interval --webhook-concurrency --sweep-interval --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3899,6 +3899,14 @@ _supportctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --drain-delay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shutdown-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --tls-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -3912,6 +3920,14 @@ _supportctl() {
                     return 0
                     ;;
                 --client-address-header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account-requests-per-minute)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account-sessions-per-minute)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -5015,7 +5031,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__webhook__subcmd__rotate__subcmd__secret)
-            opts="-o -q -y -v -h -V --org --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-o -q -y -v -h -V --org --now --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1876,6 +1876,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --db-min-connections 'Connections kept open when idle'
             cand --db-acquire-timeout 'How long a request waits for a free database connection before it fails with 503'
             cand --request-timeout 'Requests taking longer are cut off with 408'
+            cand --drain-delay 'After SIGTERM, keep serving this long while /readyz answers 503, so load balancers stop sending requests before the server stops accepting them (SIGINT skips it)'
+            cand --shutdown-timeout 'Then give requests in flight this long to finish before closing their connections'
             cand --tls-cert 'Serve HTTPS with this PEM certificate chain (needs --tls-key)'
             cand --tls-key 'The PEM private key of --tls-cert'
             cand --auth-failures-per-minute 'Bad tokens a client address may present per minute before it gets 429 (0: no limit)'
