@@ -41,7 +41,9 @@ be run). The session is watched while the command runs: when it is revoked, clos
 the command gets SIGTERM (SIGKILL 10 s later) and supportctl exits 6 saying why and by whom
 (`--on-end warn` only warns). A warning comes 5 minutes before the session expires. Otherwise
 the command's exit code becomes supportctl's (128+N if a signal ended it), and the session is
-closed however the command ends.")]
+closed however supportctl ends: Ctrl-C, SIGTERM and SIGHUP too (the last two are passed on to
+the command). The command gets an empty config dir of its own (SUPPORTCTL_CONFIG_DIR) and no
+account token or profile: supportctl in it acts only as the session.")]
     Exec(ExecArgs),
     /// List sessions: your own as a support engineer, the org's as an admin.
     #[command(visible_alias = "ls")]

@@ -46,7 +46,7 @@ pub fn exec(context: &mut Context, args: ExecArgs) -> CommandResult {
     check_program(&args.command[0])?;
     // Ctrl-C, SIGTERM and SIGHUP are held from the moment the session is asked for: however
     // supportctl ends, it closes the session first.
-    let signals = SignalHold::new();
+    let signals = SignalHold::install();
     let mut connection = context.connect()?;
     let org = args.open.resolve_org(&mut connection)?;
     let request = open_request(&context.ui, &args.open)?;

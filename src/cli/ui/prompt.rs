@@ -75,7 +75,7 @@ pub struct SignalHold(());
 impl SignalHold {
     /// Puts the actions in place (still acting as usual): a signal can then never find the
     /// process without them between the moment a session is asked for and its hold.
-    pub fn new() -> SignalHold {
+    pub fn install() -> SignalHold {
         install_signal_actions();
         SignalHold(())
     }
