@@ -231,6 +231,16 @@ fn an_unknown_profile_is_named_and_the_one_in_use_is_marked_on_a_terminal() {
         .fails(4)
         .stderr_has("not logged in (profile 'support')")
         .stderr_has("`supportctl login --profile support`");
+    // A stored token the server no longer takes.
+    std::fs::write(
+        dir.path().join("credentials.toml"),
+        "support = \"sat_000000000000000000000000000000000000000000000000\"\n",
+    )
+    .unwrap();
+    run()
+        .args(["--profile", "support", "grant", "list"])
+        .fails(4)
+        .stderr_has("log in again with `supportctl login --profile support`");
 }
 
 /// Two profiles of one config dir logged in as the same account on the same server share one
