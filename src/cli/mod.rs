@@ -143,7 +143,7 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Sign in: check a token with the server and store it in the OS keyring.
     Login(login::LoginArgs),
-    /// Forget a profile's stored token.
+    /// Forget a profile, and its stored token unless another profile of the config uses it.
     Logout(login::LogoutArgs),
     /// Who am I, on which server, with which token; exit 4 if not usable.
     Status,
