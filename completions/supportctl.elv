@@ -38,7 +38,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand login 'Sign in: check a token with the server and store it in the OS keyring'
-            cand logout 'Forget a profile''s stored token'
+            cand logout 'Forget a profile, and its stored token unless another profile of the config uses it'
             cand status 'Who am I, on which server, with which token; exit 4 if not usable'
             cand grant 'Grant, list, extend and revoke support access (org admins)'
             cand request 'Ask for access and wait (support engineers); approve, deny, review (org admins)'
@@ -1956,7 +1956,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;help'= {
             cand login 'Sign in: check a token with the server and store it in the OS keyring'
-            cand logout 'Forget a profile''s stored token'
+            cand logout 'Forget a profile, and its stored token unless another profile of the config uses it'
             cand status 'Who am I, on which server, with which token; exit 4 if not usable'
             cand grant 'Grant, list, extend and revoke support access (org admins)'
             cand request 'Ask for access and wait (support engineers); approve, deny, review (org admins)'

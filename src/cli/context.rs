@@ -151,9 +151,78 @@ impl Context {
         }
         match self.profile()? {
             Some(profile) => Ok(profile.server),
-            None => Err(CommandError::unauthenticated("no server configured")
-                .with_hint("run `supportctl login --server URL`, or set SUPPORTCTL_SERVER and SUPPORTCTL_TOKEN")),
+            None => Err(self.missing_profile()?.unwrap_or_else(|| {
+                CommandError::unauthenticated("no server configured").with_hint(
+                    "run `supportctl login --server URL`, or set SUPPORTCTL_SERVER and \
+                     SUPPORTCTL_TOKEN",
+                )
+            })),
         }
+    }
+
+    /// The profile in use is not in the config: when it was named (`--profile`,
+    /// `SUPPORTCTL_PROFILE`) or other profiles exist, an error naming it and those that do;
+    /// `None` for a config with no profiles at all.
+    fn missing_profile(&mut self) -> CommandResult<Option<CommandError>> {
+        let name = self.profile_name()?;
+        let named = self.global.profile.is_some();
+        let known: Vec<String> = self.config()?.1.profiles.keys().cloned().collect();
+        let login = format!(
+            "`supportctl login{}{}`",
+            self.profile_flag(&name)?,
+            if self.global.server.is_some() {
+                ""
+            } else {
+                " --server URL"
+            }
+        );
+        Ok(match (named, known.is_empty()) {
+            (false, true) => None,
+            (true, true) => Some(
+                CommandError::unauthenticated(format!(
+                    "not logged in: there is no profile '{name}'"
+                ))
+                .with_hint(format!("there are no profiles yet: run {login}")),
+            ),
+            (true, false) => Some(
+                CommandError::unauthenticated(format!(
+                    "not logged in: there is no profile '{name}'"
+                ))
+                .with_hint(format!(
+                    "the profiles are: {}; run {login} to make this one",
+                    known.join(", ")
+                )),
+            ),
+            (false, false) => Some(
+                CommandError::unauthenticated(format!(
+                    "no profile is in use (there is no profile '{name}')"
+                ))
+                .with_hint(format!(
+                    "the profiles are: {}; pass --profile NAME, or make one the default with \
+                     `supportctl profile use NAME`",
+                    known.join(", ")
+                )),
+            ),
+        })
+    }
+
+    /// ` --profile NAME` for a command to suggest, unless that command finds NAME without it
+    /// (it is `SUPPORTCTL_PROFILE`'s, or else the config's current or default profile).
+    pub fn profile_flag(&mut self, name: &str) -> CommandResult<String> {
+        let without_flag = match std::env::var("SUPPORTCTL_PROFILE") {
+            Ok(from_env) if !from_env.is_empty() => from_env,
+            _ => self
+                .config()?
+                .1
+                .current_profile
+                .clone()
+                .unwrap_or_else(|| DEFAULT_PROFILE.to_owned()),
+        };
+        Ok(if name == without_flag {
+            String::new()
+        } else {
+            format!(" --profile {name}")
+        })
     }
 
     /// The token to use and where it came from.
@@ -165,12 +234,14 @@ impl Context {
             return Ok((token, TokenSource::Environment));
         }
         let name = self.profile_name()?;
+        let flag = self.profile_flag(&name)?;
         let not_logged_in = || {
-            CommandError::unauthenticated(format!("not logged in (profile '{name}')"))
-                .with_hint("run `supportctl login`, or set SUPPORTCTL_TOKEN")
+            CommandError::unauthenticated(format!("not logged in (profile '{name}')")).with_hint(
+                format!("run `supportctl login{flag}`, or set SUPPORTCTL_TOKEN"),
+            )
         };
         let Some(profile) = self.profile()? else {
-            return Err(not_logged_in());
+            return Err(self.missing_profile()?.unwrap_or_else(not_logged_in));
         };
         // A stored token goes only to the server it was stored for: `--server` or
         // SUPPORTCTL_SERVER pointing elsewhere must not carry it there.

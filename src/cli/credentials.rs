@@ -172,6 +172,12 @@ impl TokenKey {
         }
     }
 
+    /// Whether both keys name one entry of the OS keyring (the same account on the same
+    /// server): deleting one's token deletes the other's.
+    pub fn shares_keyring_entry(&self, other: &TokenKey) -> bool {
+        self.keyring_name() == other.keyring_name()
+    }
+
     /// The keyring entry's name. The OS keyring is one per user, shared by every config dir:
     /// naming the server and the account (never the profile) means a token is only ever read
     /// back as the account it was stored for, on the server it was stored for, whatever

@@ -100,6 +100,8 @@ pub(super) fn after_refusal(
     error: CommandError,
 ) -> CommandResult<Option<CreateGrant>> {
     let policy = connection.client.org_policy(org).ok();
+    // Whatever was typed ahead was typed before the refusal was shown: not an answer to it.
+    crate::cli::ui::discard_typeahead();
     if error.message.contains("support engineer") {
         ui.warn(&error.message);
         let engineers = ask_engineers()?;

@@ -5,13 +5,13 @@ use std::io::{BufRead, IsTerminal};
 use clap::Args;
 use serde::Serialize;
 
-use super::config::{Profile, TokenStorage};
+use super::config::{Config, Profile, TokenStorage};
 use super::context::{Context, TokenSource, credential_error};
 use super::error::{CommandError, CommandResult, ErrorKind};
 use crate::api::{Account, Health, Role};
 use crate::cli::client::ApiClient;
 use crate::cli::credentials::{TokenKey, TokenStore};
-use crate::cli::ui::{OutputFormat, prompt};
+use crate::cli::ui::{OutputFormat, fit_prompt, prompt};
 
 #[derive(Debug, Args)]
 #[command(after_long_help = "Examples:
@@ -81,6 +81,7 @@ pub fn login(context: &mut Context, args: LoginArgs) -> CommandResult {
         let old_key = TokenKey::new(&name, &old.server, old.email.as_deref());
         if old.token_storage == TokenStorage::Keyring
             && (storage == TokenStorage::File || old_key != key)
+            && profiles_sharing(&context.config()?.1, &name, &old_key).is_empty()
         {
             let _ = TokenStore::Keyring.delete(&old_key);
         }
@@ -143,11 +144,8 @@ fn read_token(context: &mut Context, args: &LoginArgs, server: &str) -> CommandR
         std::io::stdin().lock().read_line(&mut line)?;
         line
     } else if context.ui.interactive() {
-        prompt(|| {
-            dialoguer::Password::new()
-                .with_prompt(format!("Paste your supportctl token for {server}"))
-                .interact()
-        })?
+        let question = fit_prompt(&format!("Paste your supportctl token for {server}"));
+        prompt(|| dialoguer::Password::new().with_prompt(question).interact())?
     } else if !std::io::stdin().is_terminal() {
         return Err(CommandError::usage(
             "no terminal to ask for the token; pass --with-token and give it on stdin",
@@ -173,24 +171,63 @@ pub fn logout(context: &mut Context, _args: LogoutArgs) -> CommandResult {
             .note(&format!("Not logged in (profile '{name}')."));
         return Ok(());
     };
-    TokenStore::new(profile.token_storage, &dir)
-        .delete(&TokenKey::new(
-            &name,
-            &profile.server,
-            profile.email.as_deref(),
-        ))
-        .map_err(credential_error)?;
+    let key = TokenKey::new(&name, &profile.server, profile.email.as_deref());
+    let store = TokenStore::new(profile.token_storage, &dir);
     let (_, config) = context.config()?;
+    let sharing = match profile.token_storage {
+        TokenStorage::Keyring => profiles_sharing(config, &name, &key),
+        // The file keeps one token per profile.
+        TokenStorage::File => Vec::new(),
+    };
+    let token = if sharing.is_empty() {
+        if store.delete(&key).map_err(credential_error)? {
+            format!("removed its token from {}", store.describe())
+        } else {
+            format!("it had no token in {}", store.describe())
+        }
+    } else {
+        format!(
+            "its token stays in {}: {} {} it too (the same account on the same server)",
+            store.describe(),
+            sharing
+                .iter()
+                .map(|other| format!("profile '{other}'"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if sharing.len() == 1 { "uses" } else { "use" }
+        )
+    };
     config.profiles.remove(&name);
     if config.current_profile.as_deref() == Some(name.as_str()) {
         config.current_profile = None;
     }
     config.save(&dir)?;
     context.ui.success(&format!(
-        "Logged out of {} (profile '{name}')",
+        "Logged out of {} (profile '{name}'): {token}, and the profile from {}",
+        profile.server,
+        Config::path(&dir).display()
+    ));
+    let flag = context.profile_flag(&name)?;
+    context.ui.hint(&format!(
+        "to log in again: supportctl login{flag} --server {}",
         profile.server
     ));
     Ok(())
+}
+
+/// The other profiles of `config` whose token is the keyring entry `key` names.
+fn profiles_sharing(config: &Config, name: &str, key: &TokenKey) -> Vec<String> {
+    config
+        .profiles
+        .iter()
+        .filter(|(other, profile)| {
+            *other != name
+                && profile.token_storage == TokenStorage::Keyring
+                && TokenKey::new(other, &profile.server, profile.email.as_deref())
+                    .shares_keyring_entry(key)
+        })
+        .map(|(other, _)| other.clone())
+        .collect()
 }
 
 #[derive(Serialize)]

@@ -143,7 +143,7 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Sign in: check a token with the server and store it in the OS keyring.
     Login(login::LoginArgs),
-    /// Forget a profile's stored token.
+    /// Forget a profile, and its stored token unless another profile of the config uses it.
     Logout(login::LogoutArgs),
     /// Who am I, on which server, with which token; exit 4 if not usable.
     Status,
@@ -352,6 +352,18 @@ pub fn main() -> ExitCode {
                      (`unset SUPPORTCTL_TOKEN`) to use the stored token"
                         .to_owned(),
                 );
+            } else if error.kind == ErrorKind::Unauthenticated
+                && let Some(hint) = error.hint.clone()
+                && hint.starts_with("log in again with `supportctl login`")
+                && let Ok(name) = context.profile_name()
+                && let Ok(flag) = context.profile_flag(&name)
+            {
+                // The stored token was refused: log in again as the profile in use.
+                error.hint = Some(hint.replacen(
+                    "`supportctl login`",
+                    &format!("`supportctl login{flag}`"),
+                    1,
+                ));
             }
             if !error.is_silent() {
                 context.ui.error(&error);

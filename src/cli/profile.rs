@@ -52,7 +52,8 @@ impl Tabular for Row {
 
     fn cells(&self) -> Vec<Cell> {
         vec![
-            Cell::text(if self.current { "*" } else { "" }),
+            // Fixed: the column has no header, and free text would be cut to its width, none.
+            Cell::fixed(if self.current { "*" } else { "" }),
             Cell::text(&self.name),
             Cell::text(&self.profile.server),
             Cell::opt(self.profile.email.as_ref()),

@@ -17,7 +17,7 @@ use crate::api::{
 use crate::api::{CreateRequest, ErrorCode, SessionWithToken};
 use crate::cli::client::{ApiClient, ClientError, SessionList};
 use crate::cli::context::Connection;
-use crate::cli::ui::{OutputFormat, Tabular, Ui, ask_text, tsv_cells};
+use crate::cli::ui::{OutputFormat, SignalHold, Tabular, Ui, ask_text, tsv_cells};
 
 #[derive(Debug, Subcommand)]
 pub enum SessionCommand {
@@ -41,7 +41,9 @@ be run). The session is watched while the command runs: when it is revoked, clos
 the command gets SIGTERM (SIGKILL 10 s later) and supportctl exits 6 saying why and by whom
 (`--on-end warn` only warns). A warning comes 5 minutes before the session expires. Otherwise
 the command's exit code becomes supportctl's (128+N if a signal ended it), and the session is
-closed however the command ends.")]
+closed however supportctl ends: Ctrl-C, SIGTERM and SIGHUP too (the last two are passed on to
+the command). The command gets an empty config dir of its own (SUPPORTCTL_CONFIG_DIR) and no
+account token or profile: supportctl in it acts only as the session.")]
     Exec(ExecArgs),
     /// List sessions: your own as a support engineer, the org's as an admin.
     #[command(visible_alias = "ls")]
@@ -203,17 +205,28 @@ pub(crate) fn open_request(ui: &Ui, args: &OpenArgs) -> CommandResult<OpenSessio
 /// Opens the session; when no usable grant covers it, files an access request for what was
 /// asked (with `--request`, or when the person at the terminal agrees), waits for the
 /// decision, and opens the session from the grant the approval created.
+///
+/// With `signals`, Ctrl-C, SIGTERM and SIGHUP are held from the moment a session is asked for:
+/// a session opened returns with them held, for the caller to close it before it ends. While
+/// the question and the wait for a decision run, they act as usual.
 pub(super) fn open_or_request(
     context: &mut Context,
     connection: &mut Connection,
     args: &OpenArgs,
     org: &str,
     request: &OpenSession,
+    signals: Option<&SignalHold>,
 ) -> CommandResult<SessionWithToken> {
+    if let Some(signals) = signals {
+        signals.hold();
+    }
     let error = match connection.client.open_session(org, request) {
         Ok(opened) => return Ok(opened),
         Err(error) => error,
     };
+    if let Some(signals) = signals {
+        signals.release();
+    }
     let refusal = match &error {
         ClientError::Api { status, problem }
             if args.grant.is_none()
@@ -267,14 +280,23 @@ pub(super) fn open_or_request(
         areas: None,
         ..request.clone()
     };
-    Ok(connection.client.open_session(org, &from_grant)?)
+    if let Some(signals) = signals {
+        signals.hold();
+    }
+    let opened = connection.client.open_session(org, &from_grant);
+    if opened.is_err()
+        && let Some(signals) = signals
+    {
+        signals.release();
+    }
+    Ok(opened?)
 }
 
 fn open(context: &mut Context, args: OpenArgs) -> CommandResult {
     let mut connection = context.connect()?;
     let org = args.resolve_org(&mut connection)?;
     let request = open_request(&context.ui, &args)?;
-    let opened = open_or_request(context, &mut connection, &args, &org, &request)?;
+    let opened = open_or_request(context, &mut connection, &args, &org, &request, None)?;
     if context.ui.quiet() {
         return Ok(context.ui.line(&opened.token)?);
     }

@@ -4,11 +4,14 @@
 //! session every few seconds (`GET /v1/session` with the session token). When the session is
 //! revoked, closed or expires, the command gets SIGTERM, then SIGKILL 10 s later, and
 //! supportctl exits 6 saying why and by whom (`--on-end warn` only warns).
+//!
+//! Otherwise supportctl closes the session however it ends: the command's exit, an error,
+//! Ctrl-C (which the terminal sends the command too), SIGTERM or SIGHUP (passed on to the
+//! command, which is waited for). The command gets the session's token and an empty config
+//! dir of its own, never the account's token or profiles.
 
 use std::path::Path;
 use std::process::{Child, Command as Process, ExitStatus};
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
@@ -19,7 +22,7 @@ use super::error::{CommandError, CommandResult, ErrorKind};
 use crate::api::{GrantStatusFilter, Role, Session, SessionStatus, SessionWithToken, join_areas};
 use crate::cli::client::{ApiClient, GrantList};
 use crate::cli::session::{ExecArgs, open_request};
-use crate::cli::ui::{relative_time, spoken_duration};
+use crate::cli::ui::{SignalHold, relative_time, spoken_duration};
 
 /// How often the session is checked while the command runs.
 const POLL_INTERVAL: Duration = Duration::from_secs(2);
@@ -41,11 +44,37 @@ pub enum OnEnd {
 pub fn exec(context: &mut Context, args: ExecArgs) -> CommandResult {
     // Before a session exists: a typo must not open (and audit) one.
     check_program(&args.command[0])?;
+    // Ctrl-C, SIGTERM and SIGHUP are held from the moment the session is asked for: however
+    // supportctl ends, it closes the session first.
+    let signals = SignalHold::install();
     let mut connection = context.connect()?;
     let org = args.open.resolve_org(&mut connection)?;
     let request = open_request(&context.ui, &args.open)?;
-    let SessionWithToken { session, token } =
-        super::session::open_or_request(context, &mut connection, &args.open, &org, &request)?;
+    let mut session_config = context.client_config(connection.server.clone(), None)?;
+    // The command's own config dir, empty: supportctl in it knows no profile to act as.
+    let private_config = tempfile::Builder::new()
+        .prefix("supportctl-exec-")
+        .tempdir()
+        .map_err(|error| {
+            CommandError::general(format!(
+                "cannot create a config dir for the command: {error}; no session was opened"
+            ))
+        })?;
+    let SessionWithToken { session, token } = super::session::open_or_request(
+        context,
+        &mut connection,
+        &args.open,
+        &org,
+        &request,
+        Some(&signals),
+    )?;
+    let context: &Context = context;
+    let mut opened = Opened {
+        context,
+        connection: &connection,
+        session: &session,
+        ended: false,
+    };
     context.ui.note(&format!(
         "Opened session {} in {} ({} on {}), ends {}; running {}",
         session.id,
@@ -55,21 +84,27 @@ pub fn exec(context: &mut Context, args: ExecArgs) -> CommandResult {
         relative_time(session.expires_at, Timestamp::now()),
         args.command[0]
     ));
-    let server = connection.server.clone();
-    let session_client = ApiClient::new(&context.client_config(server, Some(token.clone()))?)?;
-
-    // The terminal's Ctrl-C goes to the command; we stay to close the session after it.
-    let interrupted = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        let _ = signal_hook::flag::register(signal, interrupted.clone());
+    if let Some(signal) = signals.take() {
+        return Err(ended_by(signal));
     }
+    session_config.token = Some(token.clone());
+    let session_client = ApiClient::new(&session_config)?;
+
     let mut command = Process::new(&args.command[0]);
     command.args(&args.command[1..]);
-    // The command acts as the session and nothing more: no account token reaches it.
+    // The command acts as the session and nothing more: no account token reaches it, and
+    // supportctl run in it finds no profile.
     for (name, _) in std::env::vars_os() {
         if is_account_credential(&name.to_string_lossy()) {
             command.env_remove(name);
         }
+    }
+    command
+        .env_remove("SUPPORTCTL_PROFILE")
+        .env("SUPPORTCTL_CONFIG_DIR", private_config.path())
+        .env("SUPPORTCTL_SERVER", &connection.server);
+    if let Some(ca_cert) = &context.global.ca_cert {
+        command.env("SUPPORTCTL_CA_CERT", ca_cert);
     }
     let child = command
         .env("SUPPORTCTL_SESSION_TOKEN", &token)
@@ -85,7 +120,6 @@ pub fn exec(context: &mut Context, args: ExecArgs) -> CommandResult {
     let child = match child {
         Ok(child) => child,
         Err(error) => {
-            close(context, &connection, &session);
             let code = if error.kind() == std::io::ErrorKind::NotFound {
                 127
             } else {
@@ -103,19 +137,46 @@ pub fn exec(context: &mut Context, args: ExecArgs) -> CommandResult {
         session_client: &session_client,
         session: &session,
         on_end: args.on_end,
+        signals: &signals,
     };
     let (status, ended) = watch.run(child)?;
-    match ended {
-        Some(why) if args.on_end == OnEnd::Stop => {
+    if let Some(why) = ended {
+        // Ended on the server: nothing left to close.
+        opened.ended = true;
+        if args.on_end == OnEnd::Stop {
             return Err(CommandError::conflict(format!(
                 "session {} ended while {} ran: {why}; the command was stopped",
                 session.id, args.command[0]
             )));
         }
-        Some(_) => {}
-        None => close(context, &connection, &session),
     }
     exit_of(status)
+}
+
+/// An open session, closed when dropped unless it ended on the server: `exec` closes it
+/// however it ends (the command's exit, an error, a signal it held).
+struct Opened<'a> {
+    context: &'a Context,
+    connection: &'a Connection,
+    session: &'a Session,
+    ended: bool,
+}
+
+impl Drop for Opened<'_> {
+    fn drop(&mut self) {
+        if !self.ended {
+            close(self.context, self.connection, self.session);
+        }
+    }
+}
+
+/// supportctl's exit for a signal that came before the command ran: as if it had ended it.
+fn ended_by(signal: i32) -> CommandError {
+    if signal == signal_hook::consts::SIGINT {
+        CommandError::interrupted()
+    } else {
+        CommandError::silent(128 + signal)
+    }
 }
 
 /// The command's exit status as supportctl's.
@@ -155,6 +216,7 @@ struct Watch<'a> {
     session_client: &'a ApiClient,
     session: &'a Session,
     on_end: OnEnd,
+    signals: &'a SignalHold,
 }
 
 impl Watch<'_> {
@@ -174,6 +236,14 @@ impl Watch<'_> {
                         "cannot wait for the command: {error}"
                     )));
                 }
+            }
+            // Ctrl-C reached the command from the terminal (one process group): it decides
+            // whether to end. `kill` and a closed terminal reached only supportctl: passed on.
+            if let Some(signal) = self.signals.take()
+                && signal != signal_hook::consts::SIGINT
+            {
+                forward(&child, signal);
+                kill_at.get_or_insert(Instant::now() + KILL_GRACE);
             }
             if let Some(at) = kill_at
                 && Instant::now() >= at
@@ -296,18 +366,22 @@ impl Watch<'_> {
     }
 }
 
-#[cfg(unix)]
 fn terminate(child: &Child) {
+    forward(child, signal_hook::consts::SIGTERM);
+}
+
+#[cfg(unix)]
+fn forward(child: &Child, signal: i32) {
     if let Ok(pid) = libc::pid_t::try_from(child.id()) {
         // SAFETY: kill(2) with a pid we spawned and have not yet reaped.
         unsafe {
-            libc::kill(pid, libc::SIGTERM);
+            libc::kill(pid, signal);
         }
     }
 }
 
 #[cfg(not(unix))]
-fn terminate(_child: &Child) {}
+fn forward(_child: &Child, _signal: i32) {}
 
 /// An environment variable that may carry an account token: `SUPPORTCTL_TOKEN`, and the
 /// `SUPPORTCTL_<ROLE>_TOKEN` lines that `server --dev` prints. A command run in a session gets

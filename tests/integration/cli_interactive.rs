@@ -34,6 +34,12 @@ fn terminal(server: &TestServer, args: &[&str], strip_escape_codes: bool) -> Pty
     .expect("cannot start supportctl on a pseudo-terminal")
 }
 
+/// The words of what a terminal showed, one space apart: a question wrapped to the
+/// terminal's width reads as one line.
+pub(crate) fn words(shown: &str) -> String {
+    shown.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Sends keys as typed (no newline).
 pub(crate) fn keys(session: &mut PtySession, keys: &str) {
     session.send(keys).unwrap();
@@ -76,7 +82,7 @@ fn grant_create_wizard_asks_for_what_the_flags_leave_out() {
     session.exp_string("Reason").unwrap();
     keys(&mut session, "Wizard: sync fails\r");
     session.exp_string("Create this grant?").unwrap();
-    keys(&mut session, "y");
+    keys(&mut session, "y\r");
     session.exp_string("Granted member access to acme").unwrap();
     let (code, rest) = finish(session);
     assert_no_crash(&rest);
@@ -111,7 +117,7 @@ fn grant_create_wizard_keeps_the_flags_given_and_ctrl_c_creates_nothing() {
     keys(&mut session, "All areas\r");
     let summary = session.exp_string("Create this grant?").unwrap();
     assert!(!summary.contains("Access level") && !summary.contains("For how long"));
-    keys(&mut session, "y");
+    keys(&mut session, "y\r");
     let (code, rest) = finish(session);
     assert_eq!(code, 0, "{rest}");
     let created = server.admin().all("/v1/orgs/acme/grants");
@@ -156,13 +162,15 @@ fn revoke_asks_for_confirmation_on_a_terminal() {
         .open(json!({"grant_id": ids[0], "reason": "Look"}));
     // No: `Cancelled.`, exit 1, no error; nothing is revoked.
     let mut session = on_terminal(&server, &["grant", "revoke", &ids[0]]);
-    session
-        .exp_string(&format!("Revoke grant {} (", ids[0]))
-        .unwrap();
-    session
-        .exp_string("org acme)? This ends 1 active session at once.")
-        .unwrap();
-    keys(&mut session, "n");
+    let asked = session.exp_string("[y/N]").unwrap();
+    assert!(
+        words(&asked).contains(&format!(
+            "Revoke grant {} (member on all areas, org acme)? This ends 1 active session at once.",
+            ids[0]
+        )),
+        "{asked}"
+    );
+    keys(&mut session, "n\r");
     let (code, rest) = finish(session);
     assert_no_crash(&rest);
     assert_eq!(code, 1, "declining is not a success: {rest}");
@@ -173,7 +181,7 @@ fn revoke_asks_for_confirmation_on_a_terminal() {
     // Yes: revoked.
     let mut session = on_terminal(&server, &["grant", "revoke", &ids[0]]);
     session.exp_string("Revoke grant").unwrap();
-    keys(&mut session, "y");
+    keys(&mut session, "y\r");
     let (code, rest) = finish(session);
     assert_eq!(code, 0, "{rest}");
     assert_eq!(grant_status(&server, &ids[0]), "revoked");
@@ -181,10 +189,12 @@ fn revoke_asks_for_confirmation_on_a_terminal() {
 
     // --all shows the count first.
     let mut session = on_terminal(&server, &["grant", "revoke", "--all"]);
-    session
-        .exp_string("Revoke all 2 active grants of org acme?")
-        .unwrap();
-    keys(&mut session, "y");
+    let asked = session.exp_string("[y/N]").unwrap();
+    assert!(
+        words(&asked).contains("Revoke all 2 active grants of org acme?"),
+        "{asked}"
+    );
+    keys(&mut session, "y\r");
     let (code, rest) = finish(session);
     assert_eq!(code, 0, "{rest}");
     assert!(server.admin().all("/v1/orgs/acme/grants").is_empty());
@@ -214,7 +224,7 @@ fn grant_create_wizard_leaves_the_duration_to_the_server_when_left_empty() {
     keys(&mut session, "Default length\r");
     // The org's default, as its policy says, in the summary.
     session.exp_string("3h (the default), until about").unwrap();
-    keys(&mut session, "y");
+    keys(&mut session, "y\r");
     let (code, rest) = finish(session);
     assert_eq!(code, 0, "{rest}");
     let grant = &server.admin().all("/v1/orgs/acme/grants")[0];
@@ -285,7 +295,7 @@ fn revoke_from_a_pipe_asks_on_the_terminal() {
     )
     .unwrap();
     session.exp_string("Revoke 2 grants of org acme?").unwrap();
-    keys(&mut session, "y");
+    keys(&mut session, "y\r");
     let (code, rest) = finish(session);
     assert_eq!(code, 0, "{rest}");
     assert_eq!(grant_status(&server, &ids[0]), "revoked");
@@ -309,4 +319,159 @@ fn audit_verify_progress_counts_events_without_a_made_up_total() {
         );
         assert!(line.contains("events"), "{line:?}\n{text}");
     }
+}
+
+/// A confirmation is a line: a key alone answers nothing until Enter (so the Enter never
+/// reaches the next question), and an answer that is neither yes nor no is asked again.
+#[test]
+fn confirmations_wait_for_enter_and_ask_again_for_other_answers() {
+    let server = TestServer::start();
+    let ids = grants(&server, 1);
+    let mut session = on_terminal(&server, &["grant", "revoke", &ids[0]]);
+    session.exp_string("[y/N]").unwrap();
+    keys(&mut session, "y");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(
+        grant_status(&server, &ids[0]),
+        "active",
+        "a single key answered the question"
+    );
+    keys(&mut session, "ep\r");
+    session.exp_string("answer y or n").unwrap();
+    assert_eq!(grant_status(&server, &ids[0]), "active");
+    keys(&mut session, "yes\r");
+    let (code, rest) = finish(session);
+    assert_no_crash(&rest);
+    assert_eq!(code, 0, "{rest}");
+    assert_eq!(grant_status(&server, &ids[0]), "revoked");
+}
+
+/// A terminal of a chosen size (tmux), its screen read back as a person sees it.
+struct Tmux {
+    socket: std::path::PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl Tmux {
+    /// Runs `supportctl ARGS` (with `command`'s environment) in a `columns` × `rows` tmux
+    /// window that stays after it ends, saying `exit=CODE`.
+    fn run(command: &std::process::Command, args: &[&str], columns: u16, rows: u16) -> Tmux {
+        let dir = tempfile::tempdir().unwrap();
+        let mut script = String::new();
+        for (key, value) in command.get_envs() {
+            let key = key.to_string_lossy();
+            match value {
+                Some(value) => script.push_str(&format!(
+                    "export {key}={}\n",
+                    shell_words::quote(&value.to_string_lossy())
+                )),
+                None => script.push_str(&format!("unset {key}\n")),
+            }
+        }
+        script.push_str(&format!(
+            "export TERM=xterm-256color NO_COLOR=1\n{} {}\necho \"exit=$?\"\nsleep 600\n",
+            shell_words::quote(&command.get_program().to_string_lossy()),
+            shell_words::join(args)
+        ));
+        std::fs::write(dir.path().join("run.sh"), script).unwrap();
+        let tmux = Tmux {
+            socket: dir.path().join("tmux.sock"),
+            dir,
+        };
+        let script = tmux.dir.path().join("run.sh");
+        tmux.tmux(&[
+            "new-session",
+            "-d",
+            "-x",
+            &columns.to_string(),
+            "-y",
+            &rows.to_string(),
+            &format!("sh {}", shell_words::quote(&script.to_string_lossy())),
+        ]);
+        tmux
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let output = std::process::Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux is needed for this test (Debian package tmux)");
+        assert!(output.status.success(), "tmux {args:?}: {output:?}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// The screen, once it shows `text` (within 20 s).
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let screen = self.tmux(&["capture-pane", "-p"]);
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the screen never showed {text:?}:\n{screen}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys"];
+        args.extend(keys);
+        self.tmux(&args);
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
+    }
+}
+
+/// A question longer than the terminal is wide is wrapped between words and drawn once, its
+/// answer on its last line (dialoguer redrew a prompt the terminal had wrapped: half of it
+/// stayed on screen above the whole).
+#[test]
+fn a_long_question_is_wrapped_and_drawn_once_at_80_columns() {
+    let server = TestServer::start();
+    let ids = grants(&server, 1);
+    server
+        .support()
+        .open(json!({"grant_id": ids[0], "reason": "Look"}));
+    let command = std_command(
+        &server.url,
+        &server.tokens.admin,
+        &server.dir.path().join("config"),
+    );
+    let tmux = Tmux::run(&command, &["grant", "revoke", &ids[0]], 80, 40);
+    let asked = tmux.wait_for("[y/N]");
+    assert!(
+        words(&asked).contains(&format!(
+            "Revoke grant {} (member on all areas, org acme)? This ends 1 active session at once. [y/N]",
+            ids[0]
+        )),
+        "{asked}"
+    );
+    tmux.keys(&["y", "Enter"]);
+    let screen = tmux.wait_for("exit=");
+    assert!(screen.contains("exit=0"), "{screen}");
+    assert_eq!(
+        screen.matches("Revoke grant").count(),
+        1,
+        "the question is drawn more than once:\n{screen}"
+    );
+    assert!(
+        screen
+            .lines()
+            .any(|line| line.trim_end().ends_with("[y/N] y")),
+        "{screen}"
+    );
+    assert_eq!(grant_status(&server, &ids[0]), "revoked");
 }

@@ -15,7 +15,9 @@ use crate::cli::render::terminal_safe;
 mod prompt;
 
 use prompt::has_tty;
-pub use prompt::{ask_text, prompt, prompt_error};
+pub use prompt::{
+    SignalHold, ask_text, ask_yes_no, discard_typeahead, fit_prompt, prompt, prompt_error,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -394,8 +396,9 @@ impl Ui {
     // Prompts (stderr) ------------------------------------------------------------------------
 
     /// Asks before a destructive step. Without a terminal, `--yes` is required (exit 2).
-    /// Asks on the terminal (even when stdin is a pipe). A "no" prints `Cancelled.`; the
-    /// caller then ends with [`CommandError::cancelled`].
+    /// Asks on the terminal (even when stdin is a pipe), wrapped to its width; the answer is
+    /// a line, `y` or `yes` then Enter. A "no" prints `Cancelled.`; the caller then ends with
+    /// [`CommandError::cancelled`].
     pub fn confirm(&self, question: &str) -> CommandResult<bool> {
         if self.assume_yes {
             return Ok(true);
@@ -407,12 +410,7 @@ impl Ui {
             );
         }
         // dialoguer (console) reads keys from /dev/tty when stdin is not a terminal.
-        let yes = prompt(|| {
-            dialoguer::Confirm::new()
-                .with_prompt(terminal_safe(question))
-                .default(false)
-                .interact()
-        })?;
+        let yes = ask_yes_no(&terminal_safe(question))?;
         if !yes {
             self.note("Cancelled.");
         }
