@@ -53,9 +53,9 @@ impl Tabular for Row {
     fn cells(&self) -> Vec<Cell> {
         vec![
             Cell::text(if self.current { "*" } else { "" }),
-            Cell::text(&self.name),
+            Cell::fixed(&self.name),
             Cell::text(&self.profile.server),
-            Cell::opt(self.profile.email.as_ref()),
+            Cell::fixed(self.profile.email.as_deref().unwrap_or_default()),
             Cell::opt(self.profile.role),
             Cell::opt(self.profile.org.as_ref()),
             Cell::text(match self.profile.token_storage {
@@ -67,6 +67,10 @@ impl Tabular for Row {
 
     fn id(&self) -> &str {
         &self.name
+    }
+
+    fn drop_order() -> &'static [&'static str] {
+        &["TOKEN IN", "ROLE", "ORG"]
     }
 }
 
