@@ -151,6 +151,41 @@ fn every_list_keeps_ids_and_emails_whole_at_80_and_120_columns() {
     for header in ["TICKET", "GRANT", "REASON"] {
         assert!(wide.contains(header), "{wide}");
     }
+
+    // Profiles: their names and accounts stay whole.
+    let config = server.dir.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.toml"),
+        format!(
+            "[profiles.northwind-europe-support]\n\
+             server = \"https://supportctl.internal.northwind-traders-europe.example.com\"\n\
+             email = \"{LONG_EMAIL}\"\nrole = \"support\"\ntoken_storage = \"file\"\n\
+             [profiles.acme-admin]\nserver = \"https://support.example.com\"\n\
+             email = \"admin@acme.test\"\nrole = \"admin\"\norg = \"acme\"\n"
+        ),
+    )
+    .unwrap();
+    for columns in [80, 120] {
+        let out = on_terminal(&server, "", columns, &["profile", "list"]);
+        assert!(
+            out.lines()
+                .all(|line| line.chars().count() <= usize::from(columns)),
+            "wider than {columns}:\n{out}"
+        );
+        for needle in [
+            "northwind-europe-support",
+            "acme-admin",
+            LONG_EMAIL,
+            "admin@acme.test",
+        ] {
+            assert!(
+                out.lines()
+                    .any(|line| line.split_whitespace().any(|w| w == needle)),
+                "{needle} is not shown whole at {columns} columns:\n{out}"
+            );
+        }
+    }
 }
 
 #[test]
