@@ -132,6 +132,10 @@ pub struct RequestListQuery {
     /// `next_cursor` of the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+    /// `true`: the page also says how many items the whole list holds (`total`), counting
+    /// at most 1000 of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<bool>,
 }
 
 /// Query of a single request: `wait_seconds` makes it a long poll.

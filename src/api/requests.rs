@@ -332,6 +332,10 @@ pub struct ListQuery {
     /// `next_cursor` of the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+    /// `true`: the page also says how many items the whole list holds (`total`), counting
+    /// at most 1000 of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<bool>,
 }
 
 /// Query of grant lists.
@@ -350,6 +354,10 @@ pub struct GrantListQuery {
     /// `next_cursor` of the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+    /// `true`: the page also says how many items the whole list holds (`total`), counting
+    /// at most 1000 of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<bool>,
 }
 
 /// Query of session lists.
@@ -368,6 +376,10 @@ pub struct SessionListQuery {
     /// `next_cursor` of the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+    /// `true`: the page also says how many items the whole list holds (`total`), counting
+    /// at most 1000 of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<bool>,
 }
 
 /// Query of the audit log.

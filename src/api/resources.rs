@@ -131,4 +131,22 @@ pub struct AuditEvent {
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
+    /// How many items the whole list holds, from its start (with `count=true` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<ListTotal>,
+}
+
+/// How many items a list holds. Counting stops after [`ListTotal::COUNTED_AT_MOST`] items, so
+/// that a count costs the same in a list of a thousand and one of a million.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListTotal {
+    /// The number of items; with `more`, the number counted (1000).
+    pub count: u64,
+    /// True when the list holds more than `count` items.
+    pub more: bool,
+}
+
+impl ListTotal {
+    pub const COUNTED_AT_MOST: u64 = 1000;
 }

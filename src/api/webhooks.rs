@@ -152,4 +152,8 @@ pub struct DeliveryListQuery {
     /// `next_cursor` of the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+    /// `true`: the page also says how many items the whole list holds (`total`), counting
+    /// at most 1000 of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<bool>,
 }

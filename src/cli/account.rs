@@ -63,7 +63,7 @@ pub fn run(context: &mut Context, command: AccountCommand) -> CommandResult {
         }
         AccountCommand::List(args) => {
             let accounts = connection.client.list_accounts(args.limit.max())?;
-            Ok(context.ui.list(&accounts)?)
+            args.limit.print(&mut context.ui, &accounts)
         }
         AccountCommand::Disable(args) => {
             if !context.ui.confirm(&format!(

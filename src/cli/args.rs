@@ -2,8 +2,10 @@
 
 use clap::Args;
 
+use super::client::{Listing, Total};
 use super::context::Connection;
 use super::error::CommandResult;
+use super::ui::{Tabular, Ui};
 
 /// `--org`, for commands that act on one org.
 #[derive(Debug, Args)]
@@ -45,5 +47,57 @@ impl ListLimit {
     /// How many to show at most; `None` for all.
     pub fn max(&self) -> Option<usize> {
         (!self.all).then_some(self.limit)
+    }
+
+    /// Prints a list and, on stderr when it shows fewer than the whole list holds, how many
+    /// it left out: "showing 100 of 214; --all or --limit N for more".
+    pub fn print<T: Tabular>(&self, ui: &mut Ui, listing: &Listing<T>) -> CommandResult {
+        ui.list(&listing.items)?;
+        if let Some(note) = shown_of(listing.items.len(), listing.total) {
+            ui.note(&note);
+        }
+        Ok(())
+    }
+}
+
+/// "showing 100 of 214; ...", when `shown` is fewer than `total`.
+fn shown_of(shown: usize, total: Total) -> Option<String> {
+    let count = |n: usize| indicatif::HumanCount(u64::try_from(n).unwrap_or(u64::MAX));
+    let of = match total {
+        Total::Exact(total) if total <= shown => return None,
+        Total::Exact(total) => count(total).to_string(),
+        Total::MoreThan(counted) => format!("more than {}", count(counted.max(shown))),
+        Total::Unknown => {
+            return Some(format!(
+                "showing the first {}; more with --all or --limit N",
+                count(shown)
+            ));
+        }
+    };
+    Some(format!(
+        "showing {} of {of}; --all or --limit N for more",
+        count(shown)
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_list_says_how_many_it_left_out() {
+        assert_eq!(shown_of(214, Total::Exact(214)), None);
+        assert_eq!(
+            shown_of(100, Total::Exact(214)).unwrap(),
+            "showing 100 of 214; --all or --limit N for more"
+        );
+        assert_eq!(
+            shown_of(100, Total::MoreThan(1000)).unwrap(),
+            "showing 100 of more than 1,000; --all or --limit N for more"
+        );
+        assert_eq!(
+            shown_of(50, Total::Unknown).unwrap(),
+            "showing the first 50; more with --all or --limit N"
+        );
     }
 }

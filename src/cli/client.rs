@@ -18,8 +18,9 @@ use crate::api::{
     AccessRequest, Account, AccountWithToken, ApproveRequest, AuditQuery, AuthorizeRequest,
     AuthorizeResponse, BulkRevoke, BulkRevokeResult, CloseSession, CreateAccount, CreateGrant,
     CreateOrg, CreateRequest, DenyRequest, ExtendGrant, Grant, GrantStatusFilter, Health,
-    IntrospectRequest, Introspection, OpenSession, Org, OrgPolicy, PROBLEM_CONTENT_TYPE, Page,
-    Problem, PutOrgPolicy, RequestStatusFilter, Session, SessionStatusFilter, SessionWithToken,
+    IntrospectRequest, Introspection, ListTotal, OpenSession, Org, OrgPolicy, PROBLEM_CONTENT_TYPE,
+    Page, Problem, PutOrgPolicy, RequestStatusFilter, Session, SessionStatusFilter,
+    SessionWithToken,
 };
 use crate::api::{CreateWebhook, Delivery, DeliveryStatus, Webhook, WebhookWithSecret};
 
@@ -62,6 +63,42 @@ pub enum SessionList<'a> {
     Mine,
     /// The sessions of one org (for its admins).
     Org(&'a str),
+}
+
+/// The items of a list a command read, and how many the whole list holds.
+#[derive(Debug, Clone)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub total: Total,
+}
+
+/// How many items a whole list holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Total {
+    Exact(usize),
+    /// The server stopped counting here.
+    MoreThan(usize),
+    /// More than were read; the server does not count (an older one).
+    Unknown,
+}
+
+impl<T> Listing<T> {
+    /// A list read to its end (and perhaps narrowed here): it holds exactly `items`.
+    pub fn complete(items: Vec<T>) -> Listing<T> {
+        Listing {
+            total: Total::Exact(items.len()),
+            items,
+        }
+    }
+}
+
+impl<T> IntoIterator for Listing<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -280,15 +317,17 @@ impl ApiClient {
         self.decode(response, &url)
     }
 
-    /// Every item of a list, following cursors, up to `max` items.
+    /// Every item of a list, following cursors, up to `max` items. When it stops short of
+    /// the end, the last page asks the server to count the whole list.
     fn list_all<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, String)],
         max: Option<usize>,
-    ) -> ClientResult<Vec<T>> {
+    ) -> ClientResult<Listing<T>> {
         let mut items = Vec::new();
         let mut cursor: Option<String> = None;
+        let mut total = None;
         loop {
             let remaining = max.map(|max| max.saturating_sub(items.len()));
             if remaining == Some(0) {
@@ -300,14 +339,32 @@ impl ApiClient {
             if let Some(cursor) = &cursor {
                 query.push(("cursor", cursor.clone()));
             }
+            // Only the page that may be the last one shown needs the count.
+            if remaining.is_some_and(|remaining| remaining <= 1000) {
+                query.push(("count", "true".to_owned()));
+            }
             let page: Page<T> = self.get(path, &query)?;
             items.extend(page.items);
+            total = page.total;
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
-                None => break,
+                None => {
+                    cursor = None;
+                    break;
+                }
             }
         }
-        Ok(items)
+        let total = match (cursor, total) {
+            (None, _) => Total::Exact(items.len()),
+            (Some(_), Some(ListTotal { count, more: false })) => {
+                Total::Exact(usize::try_from(count).unwrap_or(usize::MAX))
+            }
+            (Some(_), Some(ListTotal { count, more: true })) => {
+                Total::MoreThan(usize::try_from(count).unwrap_or(usize::MAX))
+            }
+            (Some(_), None) => Total::Unknown,
+        };
+        Ok(Listing { items, total })
     }
 
     // Typed endpoints -------------------------------------------------------------------------
@@ -332,7 +389,7 @@ impl ApiClient {
     }
 
     /// Every org, or the first `max`.
-    pub fn list_orgs(&self, max: Option<usize>) -> ClientResult<Vec<Org>> {
+    pub fn list_orgs(&self, max: Option<usize>) -> ClientResult<Listing<Org>> {
         self.list_all("v1/orgs", &[], max)
     }
 
@@ -348,7 +405,7 @@ impl ApiClient {
     }
 
     /// Every account, or the first `max`.
-    pub fn list_accounts(&self, max: Option<usize>) -> ClientResult<Vec<Account>> {
+    pub fn list_accounts(&self, max: Option<usize>) -> ClientResult<Listing<Account>> {
         self.list_all("v1/accounts", &[], max)
     }
 
@@ -380,7 +437,7 @@ impl ApiClient {
         scope: GrantList<'_>,
         status: GrantStatusFilter,
         max: Option<usize>,
-    ) -> ClientResult<Vec<Grant>> {
+    ) -> ClientResult<Listing<Grant>> {
         let path = match scope {
             GrantList::Usable => "v1/grants".to_owned(),
             GrantList::Org(org) => grants_path(org),
@@ -415,7 +472,7 @@ impl ApiClient {
         scope: SessionList<'_>,
         status: SessionStatusFilter,
         max: Option<usize>,
-    ) -> ClientResult<Vec<Session>> {
+    ) -> ClientResult<Listing<Session>> {
         let path = match scope {
             SessionList::Mine => "v1/sessions".to_owned(),
             SessionList::Org(org) => format!("v1/orgs/{}/sessions", seg(org)),

@@ -7,8 +7,8 @@ use super::args::{ListLimit, OrgArg};
 use super::context::{Connection, Context};
 use super::error::{CommandError, CommandResult, ErrorKind};
 use super::time::{parse_duration, parse_time};
-use crate::api::{Area, CreateGrant, Grant, GrantStatusFilter, Level, Role, join_areas};
-use crate::cli::client::GrantList;
+use crate::api::{Area, CreateGrant, GrantStatusFilter, Level, Role, join_areas};
+use crate::cli::client::{GrantList, Listing};
 use crate::cli::ui::OutputFormat;
 
 #[derive(Debug, Subcommand)]
@@ -253,7 +253,7 @@ fn is_support(connection: &mut Connection) -> CommandResult<bool> {
 fn list(context: &mut Context, args: ListArgs) -> CommandResult {
     let mut connection = context.connect()?;
     let max = args.limit.max();
-    let grants: Vec<Grant> = if is_support(&mut connection)? {
+    let grants = if is_support(&mut connection)? {
         // The server lists a support engineer's grants across orgs; an org (flag or
         // SUPPORTCTL_ORG) narrows that list here, before the limit applies.
         match args.org.given() {
@@ -261,13 +261,14 @@ fn list(context: &mut Context, args: ListArgs) -> CommandResult {
                 .client
                 .list_grants(GrantList::Usable, args.status, max)?,
             Some(org) => {
-                let mut grants =
-                    connection
-                        .client
-                        .list_grants(GrantList::Usable, args.status, None)?;
+                let mut grants = connection
+                    .client
+                    .list_grants(GrantList::Usable, args.status, None)?
+                    .items;
                 grants.retain(|grant| grant.org == org);
-                grants.truncate(max.unwrap_or(usize::MAX));
-                grants
+                let mut listing = Listing::complete(grants);
+                listing.items.truncate(max.unwrap_or(usize::MAX));
+                listing
             }
         }
     } else {
@@ -278,7 +279,7 @@ fn list(context: &mut Context, args: ListArgs) -> CommandResult {
             .client
             .list_grants(GrantList::Org(&org), args.status, max)?
     };
-    Ok(context.ui.list(&grants)?)
+    args.limit.print(&mut context.ui, &grants)
 }
 
 fn show(context: &mut Context, args: ShowArgs) -> CommandResult {
@@ -289,6 +290,7 @@ fn show(context: &mut Context, args: ShowArgs) -> CommandResult {
                 .client
                 .list_grants(GrantList::Usable, GrantStatusFilter::All, None)?;
         usable
+            .items
             .into_iter()
             .find(|grant| grant.id == args.id)
             .ok_or_else(|| {

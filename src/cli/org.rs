@@ -62,7 +62,7 @@ pub fn run(context: &mut Context, command: OrgCommand) -> CommandResult {
         }
         OrgCommand::List(args) => {
             let orgs = connection.client.list_orgs(args.limit.max())?;
-            Ok(context.ui.list(&orgs)?)
+            args.limit.print(&mut context.ui, &orgs)
         }
         OrgCommand::Disable(args) => {
             if !context.ui.confirm(&format!(

@@ -54,9 +54,9 @@ impl Tabular for Row {
         vec![
             // Fixed: the column has no header, and free text would be cut to its width, none.
             Cell::fixed(if self.current { "*" } else { "" }),
-            Cell::text(&self.name),
+            Cell::fixed(&self.name),
             Cell::text(&self.profile.server),
-            Cell::opt(self.profile.email.as_ref()),
+            Cell::fixed(self.profile.email.as_deref().unwrap_or_default()),
             Cell::opt(self.profile.role),
             Cell::opt(self.profile.org.as_ref()),
             Cell::text(match self.profile.token_storage {
@@ -68,6 +68,10 @@ impl Tabular for Row {
 
     fn id(&self) -> &str {
         &self.name
+    }
+
+    fn drop_order() -> &'static [&'static str] {
+        &["TOKEN IN", "ROLE", "ORG"]
     }
 }
 

@@ -57,7 +57,7 @@ impl Tabular for Grant {
                 None => Cell::Time(Some(self.expires_at)),
             },
             Cell::Time(Some(self.created_at)),
-            Cell::text(&self.created_by),
+            Cell::fixed(&self.created_by),
             Cell::opt(self.ticket.as_ref()),
             Cell::text(&self.reason),
         ]
@@ -69,6 +69,20 @@ impl Tabular for Grant {
 
     fn wide_only() -> &'static [&'static str] {
         &["engineers", "created", "created by", "ticket"]
+    }
+
+    fn drop_order() -> &'static [&'static str] {
+        &[
+            "created by",
+            "engineers",
+            "ticket",
+            "created",
+            "areas",
+            "level",
+            "reason",
+            "status",
+            "ends",
+        ]
     }
 
     fn details(&self) -> Vec<(&'static str, Cell)> {
@@ -96,7 +110,7 @@ impl Tabular for Session {
             Cell::fixed(&self.id),
             Cell::fixed(&self.org),
             Cell::Status(self.status.to_string()),
-            Cell::text(&self.engineer),
+            Cell::fixed(&self.engineer),
             Cell::fixed(self.level),
             areas(&self.areas),
             // A session that ended early says so: never "in 9m" for one already over.
@@ -127,6 +141,12 @@ impl Tabular for Session {
         &["opened", "grant"]
     }
 
+    fn drop_order() -> &'static [&'static str] {
+        &[
+            "grant", "opened", "areas", "level", "reason", "status", "ends",
+        ]
+    }
+
     fn details(&self) -> Vec<(&'static str, Cell)> {
         match &self.close_reason {
             Some(reason) => vec![("close reason", Cell::text(reason))],
@@ -152,9 +172,17 @@ impl Tabular for Org {
     fn id(&self) -> &str {
         &self.slug
     }
+
+    fn drop_order() -> &'static [&'static str] {
+        &["created", "status", "name"]
+    }
 }
 
 impl Tabular for Account {
+    fn drop_order() -> &'static [&'static str] {
+        &["created", "org", "status", "role"]
+    }
+
     fn headers() -> &'static [&'static str] {
         &["id", "email", "role", "org", "status", "created"]
     }
@@ -162,9 +190,9 @@ impl Tabular for Account {
     fn cells(&self) -> Vec<Cell> {
         vec![
             Cell::fixed(&self.id),
-            Cell::text(&self.email),
+            Cell::fixed(&self.email),
             Cell::fixed(self.role),
-            Cell::opt(self.org.as_ref()),
+            Cell::fixed(self.org.as_deref().unwrap_or_default()),
             Cell::Status(self.status.to_string()),
             Cell::Time(Some(self.created_at)),
         ]
@@ -176,6 +204,10 @@ impl Tabular for Account {
 }
 
 impl Tabular for AuditEvent {
+    fn drop_order() -> &'static [&'static str] {
+        &["details", "seq", "at", "actor", "action"]
+    }
+
     fn headers() -> &'static [&'static str] {
         &["seq", "at", "action", "actor", "target", "details"]
     }
@@ -185,8 +217,8 @@ impl Tabular for AuditEvent {
             Cell::fixed(self.seq),
             Cell::Time(Some(self.at)),
             Cell::Status(self.action.clone()),
-            Cell::text(&self.actor.email),
-            Cell::opt(self.target.as_ref()),
+            Cell::fixed(&self.actor.email),
+            Cell::fixed(self.target.as_deref().unwrap_or_default()),
             Cell::Text(summarize(&self.details)),
         ]
     }

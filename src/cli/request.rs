@@ -201,27 +201,45 @@ impl Tabular for AccessRequest {
 
     fn cells(&self) -> Vec<Cell> {
         vec![
-            Cell::text(&self.id),
-            Cell::text(&self.org),
+            Cell::fixed(&self.id),
+            Cell::fixed(&self.org),
             Cell::Status(self.status.to_string()),
-            Cell::text(&self.requester),
-            Cell::text(self.level),
+            Cell::fixed(&self.requester),
+            Cell::fixed(self.level),
             Cell::Text(join_areas(&self.areas)),
-            Cell::Text(spoken_duration(self.duration_seconds.unsigned_abs())),
+            Cell::fixed(spoken_duration(self.duration_seconds.unsigned_abs())),
             Cell::Time(Some(self.decided_at.unwrap_or(self.expires_at))),
             Cell::opt(self.ticket.as_ref()),
             Cell::text(&self.reason),
-            Cell::Text(format!(
+            Cell::fixed(format!(
                 "{}/{}",
                 self.approvals.len(),
                 self.approvals_required
             )),
-            Cell::opt(self.grant_id.as_ref()),
+            Cell::fixed(self.grant_id.as_deref().unwrap_or_default()),
         ]
     }
 
     fn id(&self) -> &str {
         &self.id
+    }
+
+    fn wide_only() -> &'static [&'static str] {
+        &["ticket", "grant"]
+    }
+
+    fn drop_order() -> &'static [&'static str] {
+        &[
+            "grant",
+            "ticket",
+            "approvals",
+            "areas",
+            "duration",
+            "level",
+            "reason",
+            "expires",
+            "status",
+        ]
     }
 }
 
@@ -275,13 +293,22 @@ fn create(context: &mut Context, args: CreateArgs) -> CommandResult {
 fn list(context: &mut Context, args: ListArgs) -> CommandResult {
     let mut connection = context.connect()?;
     let org = admin_org(&mut connection, &args.org)?;
+    if org.is_some() {
+        // One org's requests: its name on every row says nothing.
+        context.ui.hide_column("org");
+    } else {
+        // A support engineer's own requests: the requester is always you.
+        context.ui.hide_column("requester");
+    }
     let mut requests =
         connection
             .client
             .list_requests(org.as_deref(), args.status, args.limit.max())?;
     // Pending first (the ones someone can act on), each group newest first as listed.
-    requests.sort_by_key(|request| request.status != RequestStatus::Pending);
-    Ok(context.ui.list(&requests)?)
+    requests
+        .items
+        .sort_by_key(|request| request.status != RequestStatus::Pending);
+    args.limit.print(&mut context.ui, &requests)
 }
 
 fn show(context: &mut Context, args: ShowArgs) -> CommandResult {

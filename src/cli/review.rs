@@ -18,10 +18,10 @@ pub fn review(context: &mut Context, args: ReviewArgs) -> CommandResult {
     }
     let mut connection = context.connect()?;
     let org = connection.org(args.org.org.as_deref())?;
-    let pending: Vec<AccessRequest> =
-        connection
-            .client
-            .list_requests(Some(&org), RequestStatusFilter::Pending, None)?;
+    let pending: Vec<AccessRequest> = connection
+        .client
+        .list_requests(Some(&org), RequestStatusFilter::Pending, None)?
+        .items;
     if pending.is_empty() {
         context
             .ui

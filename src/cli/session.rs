@@ -15,7 +15,7 @@ use crate::api::{
     join_areas,
 };
 use crate::api::{CreateRequest, ErrorCode, SessionWithToken};
-use crate::cli::client::{ApiClient, ClientError, SessionList};
+use crate::cli::client::{ApiClient, ClientError, Listing, SessionList};
 use crate::cli::context::Connection;
 use crate::cli::ui::{OutputFormat, SignalHold, Tabular, Ui, ask_text, tsv_cells};
 
@@ -342,19 +342,20 @@ fn list(context: &mut Context, args: ListArgs) -> CommandResult {
         }
         // A support engineer's own sessions span orgs: narrow them here, before the limit.
         Some(org) => {
-            let mut sessions =
-                connection
-                    .client
-                    .list_sessions(SessionList::Mine, args.status, None)?;
+            let mut sessions = connection
+                .client
+                .list_sessions(SessionList::Mine, args.status, None)?
+                .items;
             sessions.retain(|session| &session.org == org);
-            sessions.truncate(max.unwrap_or(usize::MAX));
-            sessions
+            let mut listing = Listing::complete(sessions);
+            listing.items.truncate(max.unwrap_or(usize::MAX));
+            listing
         }
         None => connection
             .client
             .list_sessions(SessionList::Mine, args.status, max)?,
     };
-    Ok(context.ui.list(&sessions)?)
+    args.limit.print(&mut context.ui, &sessions)
 }
 
 fn show(context: &mut Context, args: ShowArgs) -> CommandResult {

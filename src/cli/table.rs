@@ -93,12 +93,17 @@ impl Style {
         }
     }
 
-    /// A list: one line per row. Columns that must stay whole (IDs, statuses, levels, times)
-    /// keep their content's width; free text shares what is left and is cut with `…`; a free
-    /// column with no room at all is left out, from the right.
-    pub fn list(&self, headers: &[&str], rows: &[Vec<Cell>]) -> String {
+    /// A list: one line per row. Columns that must stay whole (IDs, emails, statuses, levels,
+    /// times) keep their content's width; free text shares what is left and is cut with `…`.
+    /// While the columns do not fit even so, those named in `drop_order` are left out, the
+    /// first first (as kubectl does); the others (IDs, emails, what a person types next) stay.
+    pub fn list(&self, headers: &[&str], rows: &[Vec<Cell>], drop_order: &[&str]) -> String {
         let columns: Vec<Column> = (0..headers.len())
-            .map(|index| self.measure(headers[index], rows, index))
+            .map(|index| {
+                let mut column = self.measure(headers[index], rows, index);
+                column.dropped_at = drop_order.iter().position(|name| *name == headers[index]);
+                column
+            })
             .collect();
         let widths = terminal_width().map(|width| fit(&columns, width));
         let shown: Vec<usize> = (0..headers.len())
@@ -136,17 +141,22 @@ impl Style {
         let width = |text: &str| u16::try_from(text.chars().count()).unwrap_or(u16::MAX);
         let mut column = Column {
             need: width(header),
-            // Free text may be cut down to a few letters, header included.
-            least: width(header).min(4),
+            // Free text may be cut down to its header (a few letters at least): a header
+            // cut to "ARE…" says nothing.
+            least: width(header).max(4),
             whole: true,
             free: true,
+            dropped_at: None,
         };
         for cell in rows.iter().filter_map(|row| row.get(index)) {
-            column.need = column.need.max(width(&self.text(cell)));
+            let text = width(&self.text(cell));
+            column.need = column.need.max(text);
             match cell.unbreakable(self.now) {
                 Some(least) => {
                     column.free = false;
                     column.whole &= cell.is_whole();
+                    // Room for the `…` after the part that is never cut.
+                    let least = if text > least { least + 1 } else { least };
                     column.least = column.least.max(least);
                 }
                 None => column.whole = false,
@@ -155,6 +165,7 @@ impl Style {
         if column.whole {
             column.least = column.need;
         }
+        column.least = column.least.min(column.need);
         column
     }
 }
@@ -178,10 +189,14 @@ struct Column {
     whole: bool,
     /// Free text only: may be left out when there is no room.
     free: bool,
+    /// Its place in the list's drop order: left out that early when the columns do not fit.
+    dropped_at: Option<usize>,
 }
 
 /// The width of each column in a table `total` wide (0: left out). Whole columns get what
 /// they need; the others start at their least and share the rest, the narrowest first.
+/// Columns are left out while the rest does not fit: those in the drop order first, then
+/// free text from the right; the others stay whole even when they alone are too wide.
 fn fit(columns: &[Column], total: u16) -> Vec<u16> {
     const GAP: u16 = 2;
     let mut widths: Vec<u16> = columns.iter().map(|c| c.least).collect();
@@ -190,7 +205,17 @@ fn fit(columns: &[Column], total: u16) -> Vec<u16> {
         let gaps = GAP * u16::try_from(shown.len().saturating_sub(1)).unwrap_or(0);
         shown.into_iter().sum::<u16>() + gaps
     };
-    // Too wide even at the least: leave out free columns from the right.
+    let mut droppable: Vec<usize> = (0..columns.len())
+        .filter(|&i| columns[i].dropped_at.is_some())
+        .collect();
+    droppable.sort_by_key(|&i| columns[i].dropped_at);
+    for index in droppable {
+        if used(&widths) <= total {
+            break;
+        }
+        widths[index] = 0;
+    }
+    // Too wide even so: leave out free columns from the right.
     for index in (0..columns.len()).rev() {
         if used(&widths) <= total {
             break;
@@ -310,6 +335,7 @@ mod tests {
             least,
             whole,
             free: !whole,
+            dropped_at: None,
         };
         // id, status, reason (free), areas (free)
         let columns = [
@@ -322,6 +348,30 @@ mod tests {
         assert_eq!(fit(&columns, 80), [29, 7, 26, 12]);
         // No room for both: the rightmost free column is left out, the rest stays whole.
         assert_eq!(fit(&columns, 44), [29, 7, 4, 0]);
+    }
+
+    #[test]
+    fn columns_in_the_drop_order_go_first_and_ids_stay_whole() {
+        let column = |need, dropped_at| Column {
+            need,
+            least: need,
+            whole: true,
+            free: false,
+            dropped_at,
+        };
+        // id, email, level (dropped second), areas (dropped first), ends (dropped third)
+        let columns = [
+            column(30, None),
+            column(24, None),
+            column(9, Some(1)),
+            column(12, Some(0)),
+            column(16, Some(2)),
+        ];
+        assert_eq!(fit(&columns, 120), [30, 24, 9, 12, 16]);
+        assert_eq!(fit(&columns, 80), [30, 24, 0, 0, 16]);
+        assert_eq!(fit(&columns, 60), [30, 24, 0, 0, 0]);
+        // What may never be left out stays whole, even wider than the terminal.
+        assert_eq!(fit(&columns, 40), [30, 24, 0, 0, 0]);
     }
 
     #[test]

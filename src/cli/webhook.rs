@@ -123,7 +123,7 @@ impl Tabular for Webhook {
 
     fn cells(&self) -> Vec<Cell> {
         vec![
-            Cell::text(&self.id),
+            Cell::fixed(&self.id),
             Cell::text(&self.url),
             Cell::text(self.events.join(",")),
             Cell::text(self.format),
@@ -141,6 +141,10 @@ impl Tabular for Webhook {
 
     fn id(&self) -> &str {
         &self.id
+    }
+
+    fn drop_order() -> &'static [&'static str] {
+        &["created", "format", "events", "status"]
     }
 }
 
@@ -165,11 +169,15 @@ impl Tabular for Delivery {
             (None, None) => Cell::Placeholder("-"),
         };
         vec![
-            Cell::text(&self.id),
-            Cell::text(&self.event_type),
-            Cell::opt(self.event_seq),
+            Cell::fixed(&self.id),
+            Cell::fixed(&self.event_type),
+            Cell::fixed(
+                self.event_seq
+                    .map(|seq| seq.to_string())
+                    .unwrap_or_default(),
+            ),
             Cell::Status(self.status.to_string()),
-            Cell::text(self.attempts),
+            Cell::fixed(self.attempts),
             last,
             Cell::Time(self.next_attempt_at),
             Cell::Time(Some(self.created_at)),
@@ -178,6 +186,18 @@ impl Tabular for Delivery {
 
     fn id(&self) -> &str {
         &self.id
+    }
+
+    fn drop_order() -> &'static [&'static str] {
+        &[
+            "seq",
+            "next attempt",
+            "attempts",
+            "last",
+            "event",
+            "created",
+            "status",
+        ]
     }
 }
 
@@ -239,7 +259,7 @@ pub fn run(context: &mut Context, command: WebhookCommand) -> CommandResult {
                 connection
                     .client
                     .list_deliveries(&org, &args.id, args.status, args.limit.max())?;
-            Ok(context.ui.list(&deliveries)?)
+            args.limit.print(&mut context.ui, &deliveries)
         }
         WebhookCommand::Redeliver(args) => {
             let org = args.org.resolve(&mut connection)?;

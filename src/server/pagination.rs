@@ -27,10 +27,12 @@ pub fn limit(limit: Option<i64>) -> Result<i64, ApiError> {
 pub fn page_request(
     limit_value: Option<i64>,
     cursor: Option<&str>,
+    count: Option<bool>,
 ) -> Result<PageRequest, ApiError> {
     Ok(PageRequest {
         limit: limit(limit_value)?,
         after: cursor.map(decode_cursor).transpose()?,
+        count: count == Some(true),
     })
 }
 

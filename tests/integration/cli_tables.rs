@@ -12,7 +12,7 @@ const LONG_REASON: &str = "Ticket 4821: customer reports that chat sync fails af
                            upgrade to 4.2 on all their Android devices";
 
 /// What `supportctl ARGS` prints on a terminal `columns` wide, as `token`.
-fn on_terminal(server: &TestServer, token: &str, columns: u16, args: &[&str]) -> String {
+pub fn on_terminal(server: &TestServer, token: &str, columns: u16, args: &[&str]) -> String {
     let mut command = std_command(&server.url, token, &server.dir.path().join("config"));
     command
         .args(args)

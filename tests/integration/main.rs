@@ -64,6 +64,7 @@ mod cli_escaping;
 mod cli_first_run;
 mod cli_grant;
 mod cli_interactive;
+mod cli_lists;
 mod cli_operator;
 mod cli_output;
 mod cli_profiles;

@@ -24,7 +24,7 @@ impl ApiClient {
         org: Option<&str>,
         status: RequestStatusFilter,
         max: Option<usize>,
-    ) -> ClientResult<Vec<AccessRequest>> {
+    ) -> ClientResult<Listing<AccessRequest>> {
         self.list_all(&requests_path(org), &[("status", status.to_string())], max)
     }
 

@@ -46,7 +46,7 @@ impl ApiClient {
         id: &str,
         status: Option<DeliveryStatus>,
         max: Option<usize>,
-    ) -> ClientResult<Vec<Delivery>> {
+    ) -> ClientResult<Listing<Delivery>> {
         let query: Vec<(&str, String)> = status
             .map(|status| ("status", status.to_string()))
             .into_iter()

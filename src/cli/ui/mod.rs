@@ -108,6 +108,11 @@ pub trait Tabular: Serialize {
     fn wide_only() -> &'static [&'static str] {
         &[]
     }
+    /// Columns a narrow terminal leaves out, the first first, until the others fit. Columns
+    /// not named (IDs, emails, what a person types next) are never left out nor cut.
+    fn drop_order() -> &'static [&'static str] {
+        &[]
+    }
     /// More fields for `show` on a terminal, where they apply (who revoked, and why).
     fn details(&self) -> Vec<(&'static str, Cell)> {
         Vec::new()
@@ -256,7 +261,7 @@ impl Ui {
                         shown.iter().filter_map(|&i| cells[i].take()).collect()
                     })
                     .collect();
-                self.line(&self.style().list(&headers, &rows))
+                self.line(&self.style().list(&headers, &rows, T::drop_order()))
             }
         }
     }

@@ -79,7 +79,7 @@ pub async fn list_accounts(
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Page<Account>>> {
     caller.require(&[Role::Operator])?;
-    let page = page_request(query.limit, query.cursor.as_deref())?;
+    let page = page_request(query.limit, query.cursor.as_deref(), query.count)?;
     Ok(Json(state.store.list_accounts(page).await?))
 }
 

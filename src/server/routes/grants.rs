@@ -122,7 +122,7 @@ pub async fn list_org_grants(
     ApiQuery(query): ApiQuery<GrantListQuery>,
 ) -> ApiResult<Json<Page<Grant>>> {
     caller.require_admin_of(&org)?;
-    let page = page_request(query.limit, query.cursor.as_deref())?;
+    let page = page_request(query.limit, query.cursor.as_deref(), query.count)?;
     let grants = state
         .store
         .list_grants(
@@ -145,7 +145,7 @@ pub async fn list_usable_grants(
     ApiQuery(query): ApiQuery<GrantListQuery>,
 ) -> ApiResult<Json<Page<Grant>>> {
     let engineer = caller.require(&[Role::Support])?;
-    let page = page_request(query.limit, query.cursor.as_deref())?;
+    let page = page_request(query.limit, query.cursor.as_deref(), query.count)?;
     let grants = state
         .store
         .list_grants(

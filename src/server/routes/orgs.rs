@@ -45,7 +45,7 @@ pub async fn list_orgs(
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Page<Org>>> {
     caller.require(&[Role::Operator])?;
-    let page = page_request(query.limit, query.cursor.as_deref())?;
+    let page = page_request(query.limit, query.cursor.as_deref(), query.count)?;
     Ok(Json(state.store.list_orgs(page).await?))
 }
 

@@ -101,7 +101,7 @@ pub async fn list_org_requests(
     ApiQuery(query): ApiQuery<RequestListQuery>,
 ) -> ApiResult<Json<Page<AccessRequest>>> {
     caller.require_admin_of(&org)?;
-    let page = page_request(query.limit, query.cursor.as_deref())?;
+    let page = page_request(query.limit, query.cursor.as_deref(), query.count)?;
     Ok(Json(
         state
             .store
@@ -125,7 +125,7 @@ pub async fn list_own_requests(
     ApiQuery(query): ApiQuery<RequestListQuery>,
 ) -> ApiResult<Json<Page<AccessRequest>>> {
     let engineer = caller.require(&[Role::Support])?;
-    let page = page_request(query.limit, query.cursor.as_deref())?;
+    let page = page_request(query.limit, query.cursor.as_deref(), query.count)?;
     Ok(Json(
         state
             .store

@@ -116,7 +116,7 @@ async fn list(
     scope: SessionScope<'_>,
     query: SessionListQuery,
 ) -> ApiResult<Json<Page<Session>>> {
-    let page = page_request(query.limit, query.cursor.as_deref())?;
+    let page = page_request(query.limit, query.cursor.as_deref(), query.count)?;
     let sessions = state
         .store
         .list_sessions(scope, query.status.unwrap_or_default(), page, state.now())

@@ -215,7 +215,7 @@ pub async fn list_deliveries(
     ApiQuery(query): ApiQuery<DeliveryListQuery>,
 ) -> ApiResult<Json<Page<Delivery>>> {
     caller.require_admin_of(&org)?;
-    let page = page_request(query.limit, query.cursor.as_deref())?;
+    let page = page_request(query.limit, query.cursor.as_deref(), query.count)?;
     Ok(Json(
         state
             .store

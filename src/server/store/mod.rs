@@ -218,6 +218,8 @@ pub enum RevokeSelection {
 pub struct PageRequest {
     pub limit: i64,
     pub after: Option<i64>,
+    /// Also count the whole list (at most [`crate::api::ListTotal::COUNTED_AT_MOST`] items).
+    pub count: bool,
 }
 
 #[derive(Debug, Clone, Default)]

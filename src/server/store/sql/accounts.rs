@@ -8,11 +8,11 @@ use serde_json::json;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::super::backend::Backend;
-use super::SqlStore;
 use super::request_ends::OpenRequestsOf;
 use super::rows::{ACCOUNT_SELECT, account_auth_at, account_from_row};
 use super::sessions::OpenSessionsOf;
 use super::vendor::record_vendor_event;
+use super::{ListQuery, SqlStore};
 use crate::api::{Account, EnabledStatus, Page, RequestStatus};
 use crate::server::ids;
 use crate::server::store::{
@@ -160,10 +160,10 @@ impl SqlStore {
 
     pub(super) async fn list_accounts(&self, page: PageRequest) -> StoreResult<Page<Account>> {
         let sql = format!("{ACCOUNT_SELECT} WHERE a.pk > $1 ORDER BY a.pk LIMIT $2");
-        let query = sqlx::query(AssertSqlSafe(sql))
-            .bind(page.after.unwrap_or(0))
-            .bind(page.limit + 1);
-        self.fetch_page(query, page.limit, |row| {
+        let bind = |query: ListQuery, after: Option<i64>, limit: i64| {
+            query.bind(after.unwrap_or(0)).bind(limit)
+        };
+        self.fetch_list(sql, bind, page, |row| {
             Ok((row.try_get("pk")?, account_from_row(row)?))
         })
         .await

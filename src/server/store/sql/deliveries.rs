@@ -17,7 +17,7 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::SqlStore;
+use super::{ListQuery, SqlStore};
 use crate::api::{Delivery, DeliveryStatus, Page, WebhookFormat};
 use crate::server::domain::webhooks::{
     MAX_IN_FLIGHT_PER_ORG, MAX_IN_FLIGHT_PER_WEBHOOK, within_retry_window,
@@ -140,12 +140,14 @@ impl SqlStore {
             "{DELIVERY_SELECT} WHERE d.webhook_pk = $1 AND d.pk < $2 AND {status_sql} \
              ORDER BY d.pk DESC LIMIT $4"
         );
-        let query = sqlx::query(AssertSqlSafe(sql))
-            .bind(webhook_pk)
-            .bind(page.after.unwrap_or(i64::MAX))
-            .bind(status.map_or("", DeliveryStatus::as_str))
-            .bind(page.limit + 1);
-        self.fetch_page(query, page.limit, delivery_row).await
+        let bind = |query: ListQuery, after: Option<i64>, limit: i64| {
+            query
+                .bind(webhook_pk)
+                .bind(after.unwrap_or(i64::MAX))
+                .bind(status.map_or("", DeliveryStatus::as_str))
+                .bind(limit)
+        };
+        self.fetch_list(sql, bind, page, delivery_row).await
     }
 
     pub(super) async fn redeliver(

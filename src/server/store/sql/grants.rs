@@ -7,7 +7,7 @@ use serde_json::json;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::rows::{GRANT_SELECT, GrantRow, areas_text, grant_row};
-use super::{ID_CHUNK, SqlStore};
+use super::{ID_CHUNK, ListQuery, SqlStore};
 use crate::api::{BulkRevokeResult, Grant, GrantStatus, GrantStatusFilter, Page};
 use crate::server::domain::grant_status;
 use crate::server::ids;
@@ -162,12 +162,14 @@ impl SqlStore {
         let sql = format!(
             "{GRANT_SELECT} WHERE {scope_sql} {status_sql} AND g.pk < $3 ORDER BY g.pk DESC LIMIT $4"
         );
-        let query = sqlx::query(AssertSqlSafe(sql))
-            .bind(scope_value)
-            .bind(now.as_second())
-            .bind(page.after.unwrap_or(i64::MAX))
-            .bind(page.limit + 1);
-        self.fetch_page(query, page.limit, |row| {
+        let bind = |query: ListQuery, after: Option<i64>, limit: i64| {
+            query
+                .bind(scope_value)
+                .bind(now.as_second())
+                .bind(after.unwrap_or(i64::MAX))
+                .bind(limit)
+        };
+        self.fetch_list(sql, bind, page, |row| {
             let grant = grant_row(row, now)?;
             Ok((grant.pk, grant.grant))
         })

@@ -30,7 +30,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, AnyPool};
+use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Row};
 
 use self::rows::{
     LOCK_ORG_BY_PK_PG, LOCK_ORG_BY_PK_SQLITE, LOCK_ORG_BY_SLUG_PG, LOCK_ORG_BY_SLUG_SQLITE, OrgRow,
@@ -47,10 +47,13 @@ use super::{
     SessionScope, Store, StoreError, StoreResult, SweepReport, TokenHash, WriteMode,
 };
 use crate::api::{
-    AccessRequest, Account, AuditEvent, BulkRevokeResult, Grant, GrantStatusFilter, Org, OrgPolicy,
-    Page, PutOrgPolicy, RequestStatusFilter, Session, SessionStatusFilter,
+    AccessRequest, Account, AuditEvent, BulkRevokeResult, Grant, GrantStatusFilter, ListTotal, Org,
+    OrgPolicy, Page, PutOrgPolicy, RequestStatusFilter, Session, SessionStatusFilter,
 };
 use crate::api::{Delivery, DeliveryStatus, Webhook};
+
+/// A list's query, bound or about to be.
+type ListQuery = sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments>;
 
 /// Ids per `IN (...)` list.
 const ID_CHUNK: usize = 500;
@@ -124,6 +127,41 @@ impl SqlStore {
         let rows = query.fetch_all(&self.read).await?;
         let items = rows.iter().map(decode).collect::<StoreResult<Vec<_>>>()?;
         Ok(paginate(items, limit))
+    }
+
+    /// One page of a keyset list, and the whole list's count when the page asks for it.
+    /// `sql` ends in its keyset condition and `LIMIT`; `bind` binds all its parameters, for
+    /// rows after `after` (`None`: from the start) and a limit. The count reads the same
+    /// query from the start, stopping after [`ListTotal::COUNTED_AT_MOST`] rows.
+    async fn fetch_list<T>(
+        &self,
+        sql: String,
+        bind: impl Fn(ListQuery, Option<i64>, i64) -> ListQuery,
+        page: PageRequest,
+        decode: impl Fn(&AnyRow) -> StoreResult<(i64, T)>,
+    ) -> StoreResult<Page<T>> {
+        let query = bind(
+            sqlx::query(AssertSqlSafe(sql.clone())),
+            page.after,
+            page.limit + 1,
+        );
+        let mut listed = self.fetch_page(query, page.limit, decode).await?;
+        if page.count {
+            let most = i64::try_from(ListTotal::COUNTED_AT_MOST).unwrap_or(i64::MAX);
+            let count = if page.after.is_none() && listed.next_cursor.is_none() {
+                // The page is the whole list.
+                i64::try_from(listed.items.len()).unwrap_or(i64::MAX)
+            } else {
+                let counting = format!("SELECT count(*) FROM ({sql}) AS listed");
+                let query = bind(sqlx::query(AssertSqlSafe(counting)), None, most + 1);
+                query.fetch_one(&self.read).await?.try_get::<i64, _>(0)?
+            };
+            listed.total = Some(ListTotal {
+                count: u64::try_from(count.min(most)).unwrap_or(0),
+                more: count > most,
+            });
+        }
+        Ok(listed)
     }
 
     /// The pk of the org `slug`, or not found.
@@ -580,5 +618,6 @@ fn paginate<T>(mut rows: Vec<(i64, T)>, limit: i64) -> Page<T> {
     Page {
         items: rows.into_iter().map(|(_, item)| item).collect(),
         next_cursor,
+        total: None,
     }
 }

@@ -5,11 +5,11 @@ use serde_json::json;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::super::chain::ChainHead;
-use super::SqlStore;
 use super::request_ends::OpenRequestsOf;
 use super::rows::{ORG_COLUMNS, org_row};
 use super::sessions::OpenSessionsOf;
 use super::vendor::record_vendor_event;
+use super::{ListQuery, SqlStore};
 use crate::api::{EnabledStatus, Org, Page, RequestStatus, chain::GENESIS_HASH};
 use crate::server::store::{PageRequest, Principal, StoreError, StoreResult};
 
@@ -71,10 +71,10 @@ impl SqlStore {
 
     pub(super) async fn list_orgs(&self, page: PageRequest) -> StoreResult<Page<Org>> {
         let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE pk > $1 ORDER BY pk LIMIT $2");
-        let query = sqlx::query(AssertSqlSafe(sql))
-            .bind(page.after.unwrap_or(0))
-            .bind(page.limit + 1);
-        self.fetch_page(query, page.limit, |row| {
+        let bind = |query: ListQuery, after: Option<i64>, limit: i64| {
+            query.bind(after.unwrap_or(0)).bind(limit)
+        };
+        self.fetch_list(sql, bind, page, |row| {
             Ok((row.try_get("pk")?, org_row(row, self.backend)?.org))
         })
         .await

@@ -12,7 +12,7 @@ use super::super::backend::Backend;
 use super::super::notify::CHANNEL;
 use super::grants::grant_created_details;
 use super::rows::{areas_text, opt_ts, parse_areas, parse_wire, ts};
-use super::{SqlStore, paginate};
+use super::{ListQuery, SqlStore};
 use crate::api::{
     AccessRequest, Approval, EnabledStatus, Level, Page, RequestStatus, RequestStatusFilter,
 };
@@ -258,18 +258,17 @@ impl SqlStore {
             "{REQUEST_SELECT} WHERE {scope_sql} {status_sql} AND r.pk < $3 \
              ORDER BY r.pk DESC LIMIT $4"
         );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(scope_value)
-            .bind(now.as_second())
-            .bind(page.after.unwrap_or(i64::MAX))
-            .bind(page.limit + 1)
-            .fetch_all(&self.read)
-            .await?;
-        let items = rows
-            .iter()
-            .map(|row| request_row(row, now).map(|(pk, record)| (pk, record.request)))
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(paginate(items, page.limit))
+        let bind = |query: ListQuery, after: Option<i64>, limit: i64| {
+            query
+                .bind(scope_value)
+                .bind(now.as_second())
+                .bind(after.unwrap_or(i64::MAX))
+                .bind(limit)
+        };
+        self.fetch_list(sql, bind, page, |row| {
+            request_row(row, now).map(|(pk, record)| (pk, record.request))
+        })
+        .await
     }
 
     pub(super) async fn get_request(

@@ -12,7 +12,7 @@ use super::rows::{
     GRANT_SELECT, GrantRow, SESSION_SELECT, SessionRow, areas_text, grant_row, session_auth,
     session_row,
 };
-use super::{ID_CHUNK, SqlStore};
+use super::{ID_CHUNK, ListQuery, SqlStore};
 use crate::api::{EnabledStatus, GrantStatus, Page, Session, SessionStatus, SessionStatusFilter};
 use crate::server::domain::{self, SessionAsk};
 use crate::server::ids;
@@ -378,12 +378,14 @@ impl SqlStore {
             "{SESSION_SELECT} WHERE {scope_sql} {status_sql} AND s.pk < $3 \
              ORDER BY s.pk DESC LIMIT $4"
         );
-        let query = sqlx::query(AssertSqlSafe(sql))
-            .bind(scope_value)
-            .bind(now.as_second())
-            .bind(page.after.unwrap_or(i64::MAX))
-            .bind(page.limit + 1);
-        self.fetch_page(query, page.limit, |row| {
+        let bind = |query: ListQuery, after: Option<i64>, limit: i64| {
+            query
+                .bind(scope_value)
+                .bind(now.as_second())
+                .bind(after.unwrap_or(i64::MAX))
+                .bind(limit)
+        };
+        self.fetch_list(sql, bind, page, |row| {
             Ok((row.try_get("pk")?, session_auth(row)?.to_api(now)))
         })
         .await
