@@ -210,8 +210,16 @@ fn review_shows_a_reason_on_one_line_and_restates_the_approval() {
             .strip_ansi_escape_codes(true),
     )
     .unwrap();
+    // The question wraps to the terminal's width: match it across line breaks.
     let question = |id: &str, level: &str| {
         format!("Approve {SUPPORT_EMAIL}'s request {id} for {level} on all areas for 7d?")
+            .chars()
+            .map(|c| match c {
+                ' ' => r"\s+".to_owned(),
+                c if c.is_ascii_punctuation() => format!("\\{c}"),
+                c => c.to_string(),
+            })
+            .collect::<String>()
     };
     // Newest first. The reason is one line, its line breaks shown as `\n`.
     session.exp_string(&approved).unwrap();
@@ -221,8 +229,8 @@ fn review_shows_a_reason_on_one_line_and_restates_the_approval() {
     session.exp_string("Decision").unwrap();
     session.send("\x1b[A\x1b[A\r").unwrap(); // up twice from skip: approve
     session.flush().unwrap();
-    session.exp_string(&question(&approved, "admin")).unwrap();
-    session.send("y").unwrap();
+    session.exp_regex(&question(&approved, "admin")).unwrap();
+    session.send("y\r").unwrap();
     session.flush().unwrap();
     session.exp_string("Comment").unwrap();
     session.send("\r").unwrap();
@@ -233,8 +241,8 @@ fn review_shows_a_reason_on_one_line_and_restates_the_approval() {
     session.exp_string("Decision").unwrap();
     session.send("\x1b[A\x1b[A\r").unwrap();
     session.flush().unwrap();
-    session.exp_string(&question(&declined, "member")).unwrap();
-    session.send("n").unwrap();
+    session.exp_regex(&question(&declined, "member")).unwrap();
+    session.send("n\r").unwrap();
     session.flush().unwrap();
     session
         .exp_string("1 approved, 0 denied, 1 skipped")
