@@ -21,6 +21,7 @@ use crate::api::{
     IntrospectRequest, Introspection, OpenSession, Org, OrgPolicy, PROBLEM_CONTENT_TYPE, Page,
     Problem, PutOrgPolicy, RequestStatusFilter, Session, SessionStatusFilter, SessionWithToken,
 };
+use crate::api::{ApprovePolicyChange, PendingPolicyChange, PolicyChangeOutcome};
 use crate::api::{CreateWebhook, Delivery, DeliveryStatus, Webhook, WebhookWithSecret};
 
 #[derive(Debug, thiserror::Error)]

@@ -244,7 +244,7 @@ fn every_bad_input_is_refused_and_writes_nothing(backend: Backend) {
         .assert_problem(409, "conflict");
     assert_eq!(state(&server), before);
 
-    // A disabled org takes no requests.
+    // A disabled org takes no requests, and says so as a missing one does.
     create_org_with_admin(&server, "gone");
     operator(&server)
         .post_empty("/v1/orgs/gone/disable")
@@ -255,7 +255,7 @@ fn every_bad_input_is_refused_and_writes_nothing(backend: Backend) {
             "/v1/orgs/gone/requests",
             json!({"level": "member", "reason": "x"}),
         )
-        .assert_problem(409, "conflict");
+        .assert_problem(404, "not_found");
     client(&server, &other.token)
         .post(
             "/v1/orgs/nowhere/requests",

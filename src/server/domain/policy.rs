@@ -136,6 +136,107 @@ pub fn changed_fields(before: &OrgPolicy, after: &OrgPolicy) -> Value {
     Value::Object(changed)
 }
 
+/// What makes `after` weaker than `before` where approvals guard access: a level whose
+/// `approvals_required` went down, or `direct_grants` turned on (which lets one admin grant
+/// alone). Such a change needs as many admins as the policy it replaces asks for.
+pub fn weakenings(before: &OrgPolicy, after: &OrgPolicy) -> Vec<String> {
+    let mut weaker = Vec::new();
+    for level in [Level::ReadOnly, Level::Member, Level::Admin] {
+        if after.approvals_required.for_level(level) < before.approvals_required.for_level(level) {
+            weaker.push(format!("approvals_required.{level}"));
+        }
+    }
+    if after.direct_grants && !before.direct_grants {
+        weaker.push("direct_grants".to_owned());
+    }
+    weaker
+}
+
+/// The levels and areas an org's policy allows a new session, whatever its grant allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeLimits {
+    pub levels: Vec<Level>,
+    pub areas: Vec<Area>,
+}
+
+impl ScopeLimits {
+    /// A new session's level and areas from a grant of `grant_level` on `grant_areas`: those
+    /// asked, each checked against the policy, else the grant's within the policy (the highest
+    /// allowed level up to the grant's, the grant's allowed areas). A grant made before the
+    /// policy was tightened opens nothing the policy no longer allows.
+    pub fn session_scope(
+        &self,
+        asked_level: Option<Level>,
+        asked_areas: Option<&[Area]>,
+        grant_level: Level,
+        grant_areas: &[Area],
+    ) -> Result<(Level, Vec<Area>), String> {
+        let allowed = |levels: &[Level]| {
+            levels
+                .iter()
+                .map(Level::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let level = match asked_level {
+            Some(level) if self.levels.contains(&level) => level,
+            Some(level) => {
+                return Err(format!(
+                    "the org's policy (allowed_levels) does not allow level {level}; allowed: {}",
+                    allowed(&self.levels)
+                ));
+            }
+            None => self
+                .levels
+                .iter()
+                .copied()
+                .filter(|level| *level <= grant_level)
+                .max()
+                .ok_or_else(|| {
+                    format!(
+                        "the org's policy (allowed_levels) allows only {}, above the grant's \
+                         level {grant_level}",
+                        allowed(&self.levels)
+                    )
+                })?,
+        };
+        let areas = match asked_areas {
+            Some(areas) => {
+                let outside: Vec<Area> = areas
+                    .iter()
+                    .filter(|area| !self.areas.contains(area))
+                    .copied()
+                    .collect();
+                if !outside.is_empty() {
+                    return Err(format!(
+                        "the org's policy (allowed_areas) does not allow {}; allowed: {}",
+                        join_areas(&outside),
+                        join_areas(&self.areas)
+                    ));
+                }
+                areas.to_vec()
+            }
+            None => {
+                let within: Vec<Area> = grant_areas
+                    .iter()
+                    .filter(|area| self.areas.contains(area))
+                    .copied()
+                    .collect();
+                if within.is_empty() {
+                    return Err(format!(
+                        "the org's policy (allowed_areas) allows none of the grant's areas ({}); \
+                         allowed: {}",
+                        join_areas(grant_areas),
+                        join_areas(&self.areas)
+                    ));
+                }
+                within
+            }
+        };
+        Ok((level, areas))
+    }
+}
+
 /// The limits in force for one org: its policy, each limit capped by the server's flag.
 #[derive(Debug, Clone)]
 pub struct Effective {
@@ -240,6 +341,14 @@ impl Effective {
                 spoken(self.max_session_ttl)
             )),
             Some(seconds) => Ok(seconds),
+        }
+    }
+
+    /// The levels and areas new sessions may have.
+    pub fn scope_limits(&self) -> ScopeLimits {
+        ScopeLimits {
+            levels: self.allowed_levels.clone(),
+            areas: self.allowed_areas.clone(),
         }
     }
 
