@@ -13,6 +13,7 @@ crate::common::conformance::conformance! {
     a_requirement_raised_after_filing_applies_at_approval,
     an_approval_of_an_admin_disabled_since_does_not_count,
     one_admin_cannot_weaken_what_approvals_guard,
+    an_approval_racing_another_change_never_weakens_without_its_approvals,
     one_admin_cannot_extend_a_grant_two_admins_approved,
     a_tightened_policy_binds_sessions_and_extends_of_older_grants,
     an_engineer_learns_nothing_of_an_org_they_may_not_ask,
@@ -319,4 +320,38 @@ fn an_engineer_learns_nothing_of_an_org_they_may_not_ask(backend: Backend) {
             json!({"level": "admin", "duration_seconds": 99 * DAY, "reason": "x"}),
         )
         .assert_problem(422, "policy_violation");
+}
+
+fn an_approval_racing_another_change_never_weakens_without_its_approvals(backend: Backend) {
+    let server = TestServer::on(backend);
+    let second = create_account(&server, "second@acme.test", "admin", Some(ACME));
+    let mut guarded = tighten(&server, |p| p["approvals_required"]["admin"] = json!(2));
+    for round in 0..4 {
+        let mut weaker = guarded.clone();
+        weaker["approvals_required"]["admin"] = json!(1);
+        let proposed = put(&admin(&server), ACME, &weaker);
+        assert_eq!(proposed.status, 202, "{}", proposed.body);
+        let id = proposed.body["id"].as_str().unwrap().to_owned();
+        // The proposer changes something else while the second admin approves: whichever
+        // comes first under the org's lock, the other sees it.
+        let mut other = guarded.clone();
+        other["max_session_ttl_seconds"] = json!(HOUR + round);
+        let (proposer, approver) = (
+            server.as_token(&server.tokens.admin),
+            server.as_token(&second.token),
+        );
+        let replies = crate::api_requests::at_once(vec![
+            Box::new(move || put(&proposer, ACME, &other)),
+            Box::new(move || approve_change(&approver, &id)),
+        ]);
+        let admin_approvals = current_policy(&server)["approvals_required"]["admin"].clone();
+        match (replies[0].status, replies[1].status) {
+            // The other change applied first and voided the proposal.
+            (200, 404) => assert_eq!(admin_approvals, 2),
+            // The approval applied the proposal first; the other change read a stale version.
+            (409, 200) => assert_eq!(admin_approvals, 1),
+            statuses => panic!("{statuses:?}: {replies:?}"),
+        }
+        guarded = tighten(&server, |p| p["approvals_required"]["admin"] = json!(2));
+    }
 }

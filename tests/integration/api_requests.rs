@@ -365,7 +365,7 @@ fn requests_lapse_and_are_cancelled_with_their_engineer_or_org(backend: Backend)
 }
 
 /// Runs `calls` at the same moment, one thread each; their replies in order.
-fn at_once(
+pub(crate) fn at_once(
     calls: Vec<Box<dyn FnOnce() -> crate::common::harness::Reply + Send>>,
 ) -> Vec<crate::common::harness::Reply> {
     let barrier = Arc::new(Barrier::new(calls.len()));
