@@ -147,6 +147,14 @@ fn one_admin_cannot_weaken_what_approvals_guard(backend: Backend) {
         approve_change(&admin(&server), &id).assert_problem(409, "conflict");
         approve_change(&second_api, "pc_unknown").assert_problem(404, "not_found");
         assert_eq!(snapshot(&server), before);
+        // A dry run of the approval that would apply it answers the policy, and writes nothing.
+        let dry = second_api.post(
+            "/v1/orgs/acme/policy/pending/approve?dry_run=true",
+            json!({ "id": id }),
+        );
+        assert_eq!(dry.status, 200, "{}", dry.body);
+        assert_eq!(snapshot(&server), before);
+        assert_eq!(current_policy(&server), guarded);
         // The second admin's approval applies it, in one transaction with `policy.updated`.
         let applied = approve_change(&second_api, &id);
         assert_eq!(applied.status, 200, "{}", applied.body);

@@ -432,6 +432,39 @@ mod tests {
     }
 
     #[test]
+    fn lowered_approvals_and_direct_grants_turned_on_weaken() {
+        let before = default_policy(&flags());
+        let mut after = before.clone();
+        assert!(weakenings(&before, &after).is_empty());
+        after.approvals_required.admin = 2;
+        after.direct_grants = false;
+        assert!(weakenings(&before, &after).is_empty());
+        assert_eq!(
+            weakenings(&after, &before),
+            ["approvals_required.admin", "direct_grants"]
+        );
+    }
+
+    #[test]
+    fn sessions_get_only_what_the_policy_allows_now() {
+        let limits = ScopeLimits {
+            levels: vec![Level::ReadOnly, Level::Admin],
+            areas: vec![Area::Chats],
+        };
+        let grant_areas = [Area::Chats, Area::Issues];
+        assert_eq!(
+            limits.session_scope(None, None, Level::Member, &grant_areas),
+            Ok((Level::ReadOnly, vec![Area::Chats]))
+        );
+        let asked = limits.session_scope(Some(Level::Member), None, Level::Member, &grant_areas);
+        assert!(asked.unwrap_err().contains("allowed_levels"));
+        let asked = limits.session_scope(None, Some(&[Area::Issues]), Level::Admin, &grant_areas);
+        assert!(asked.unwrap_err().contains("allowed_areas"));
+        let none_left = limits.session_scope(None, None, Level::Admin, &[Area::Issues]);
+        assert!(none_left.unwrap_err().contains("none of the grant's areas"));
+    }
+
+    #[test]
     fn documents_are_validated_and_changes_listed() {
         let before = default_policy(&flags());
         let mut put = PutOrgPolicy::from(&before);
