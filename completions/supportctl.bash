@@ -265,6 +265,12 @@ _supportctl() {
             supportctl__subcmd__help__subcmd__org,policy)
                 cmd="supportctl__subcmd__help__subcmd__org__subcmd__policy"
                 ;;
+            supportctl__subcmd__help__subcmd__org__subcmd__policy,approve)
+                cmd="supportctl__subcmd__help__subcmd__org__subcmd__policy__subcmd__approve"
+                ;;
+            supportctl__subcmd__help__subcmd__org__subcmd__policy,pending)
+                cmd="supportctl__subcmd__help__subcmd__org__subcmd__policy__subcmd__pending"
+                ;;
             supportctl__subcmd__help__subcmd__org__subcmd__policy,set)
                 cmd="supportctl__subcmd__help__subcmd__org__subcmd__policy__subcmd__set"
                 ;;
@@ -379,17 +385,35 @@ _supportctl() {
             supportctl__subcmd__org__subcmd__help,policy)
                 cmd="supportctl__subcmd__org__subcmd__help__subcmd__policy"
                 ;;
+            supportctl__subcmd__org__subcmd__help__subcmd__policy,approve)
+                cmd="supportctl__subcmd__org__subcmd__help__subcmd__policy__subcmd__approve"
+                ;;
+            supportctl__subcmd__org__subcmd__help__subcmd__policy,pending)
+                cmd="supportctl__subcmd__org__subcmd__help__subcmd__policy__subcmd__pending"
+                ;;
             supportctl__subcmd__org__subcmd__help__subcmd__policy,set)
                 cmd="supportctl__subcmd__org__subcmd__help__subcmd__policy__subcmd__set"
+                ;;
+            supportctl__subcmd__org__subcmd__policy,approve)
+                cmd="supportctl__subcmd__org__subcmd__policy__subcmd__approve"
                 ;;
             supportctl__subcmd__org__subcmd__policy,help)
                 cmd="supportctl__subcmd__org__subcmd__policy__subcmd__help"
                 ;;
+            supportctl__subcmd__org__subcmd__policy,pending)
+                cmd="supportctl__subcmd__org__subcmd__policy__subcmd__pending"
+                ;;
             supportctl__subcmd__org__subcmd__policy,set)
                 cmd="supportctl__subcmd__org__subcmd__policy__subcmd__set"
                 ;;
+            supportctl__subcmd__org__subcmd__policy__subcmd__help,approve)
+                cmd="supportctl__subcmd__org__subcmd__policy__subcmd__help__subcmd__approve"
+                ;;
             supportctl__subcmd__org__subcmd__policy__subcmd__help,help)
                 cmd="supportctl__subcmd__org__subcmd__policy__subcmd__help__subcmd__help"
+                ;;
+            supportctl__subcmd__org__subcmd__policy__subcmd__help,pending)
+                cmd="supportctl__subcmd__org__subcmd__policy__subcmd__help__subcmd__pending"
                 ;;
             supportctl__subcmd__org__subcmd__policy__subcmd__help,set)
                 cmd="supportctl__subcmd__org__subcmd__policy__subcmd__help__subcmd__set"
@@ -1146,7 +1170,7 @@ _supportctl() {
                     return 0
                     ;;
                 --action)
-                    COMPREPLY=($(compgen -W "access.allowed access.denied account.created account.disabled account.token_rotated grant.created grant.expired grant.extended grant.revoked org.created org.disabled policy.updated request.approval_added request.approved request.cancelled request.created request.denied request.expired session.closed session.expired session.opened webhook.created webhook.removed webhook.secret_rotated" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "access.allowed access.denied account.created account.disabled account.token_rotated grant.created grant.expired grant.extended grant.revoked org.created org.disabled policy.change_approval_added policy.change_proposed policy.updated request.approval_added request.approved request.cancelled request.created request.denied request.expired session.closed session.expired session.opened webhook.created webhook.removed webhook.secret_rotated" -- "${cur}"))
                     return 0
                     ;;
                 --limit)
@@ -2081,8 +2105,36 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__help__subcmd__org__subcmd__policy)
-            opts="set"
+            opts="set pending approve"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__help__subcmd__org__subcmd__policy__subcmd__approve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__help__subcmd__org__subcmd__policy__subcmd__pending)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2821,8 +2873,36 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__org__subcmd__help__subcmd__policy)
-            opts="set"
+            opts="set pending approve"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__org__subcmd__help__subcmd__policy__subcmd__approve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__org__subcmd__help__subcmd__policy__subcmd__pending)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2891,7 +2971,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__org__subcmd__policy)
-            opts="-o -q -y -v -h -V --org --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version set help"
+            opts="-o -q -y -v -h -V --org --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version set pending approve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2932,9 +3012,69 @@ _supportctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        supportctl__subcmd__org__subcmd__policy__subcmd__help)
-            opts="set help"
+        supportctl__subcmd__org__subcmd__policy__subcmd__approve)
+            opts="-o -q -y -v -h -V --org --id --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__org__subcmd__policy__subcmd__help)
+            opts="set pending approve help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__org__subcmd__policy__subcmd__help__subcmd__approve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2960,6 +3100,20 @@ _supportctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        supportctl__subcmd__org__subcmd__policy__subcmd__help__subcmd__pending)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         supportctl__subcmd__org__subcmd__policy__subcmd__help__subcmd__set)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
@@ -2967,6 +3121,48 @@ _supportctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__org__subcmd__policy__subcmd__pending)
+            opts="-o -q -y -v -h -V --org --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

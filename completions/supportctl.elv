@@ -1478,6 +1478,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand set 'Change the named settings; the others stay as they are'
+            cand pending 'Show the change waiting for admins'' approvals, if any'
+            cand approve 'Approve the pending change (after showing it); the last approval needed applies it'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'supportctl;org;policy;set'= {
@@ -1514,11 +1516,62 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'supportctl;org;policy;pending'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;org;policy;approve'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
+            cand --id 'Approve only if the pending change has this id (as `org policy pending` shows it)'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'supportctl;org;policy;help'= {
             cand set 'Change the named settings; the others stay as they are'
+            cand pending 'Show the change waiting for admins'' approvals, if any'
+            cand approve 'Approve the pending change (after showing it); the last approval needed applies it'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'supportctl;org;policy;help;set'= {
+        }
+        &'supportctl;org;policy;help;pending'= {
+        }
+        &'supportctl;org;policy;help;approve'= {
         }
         &'supportctl;org;policy;help;help'= {
         }
@@ -1537,8 +1590,14 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;org;help;policy'= {
             cand set 'Change the named settings; the others stay as they are'
+            cand pending 'Show the change waiting for admins'' approvals, if any'
+            cand approve 'Approve the pending change (after showing it); the last approval needed applies it'
         }
         &'supportctl;org;help;policy;set'= {
+        }
+        &'supportctl;org;help;policy;pending'= {
+        }
+        &'supportctl;org;help;policy;approve'= {
         }
         &'supportctl;org;help;help'= {
         }
@@ -2094,8 +2153,14 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;help;org;policy'= {
             cand set 'Change the named settings; the others stay as they are'
+            cand pending 'Show the change waiting for admins'' approvals, if any'
+            cand approve 'Approve the pending change (after showing it); the last approval needed applies it'
         }
         &'supportctl;help;org;policy;set'= {
+        }
+        &'supportctl;help;org;policy;pending'= {
+        }
+        &'supportctl;help;org;policy;approve'= {
         }
         &'supportctl;help;account'= {
             cand create 'Create an account; prints its token once'

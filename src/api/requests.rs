@@ -4,6 +4,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::access::OrgPolicy;
 use super::resources::{Account, Session};
 use super::vocabulary::{Action, Area, GrantStatusFilter, Level, Role, SessionStatusFilter};
 
@@ -406,4 +407,55 @@ pub struct AuditQuery {
     /// `next_cursor` of the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+
+/// One admin's approval of a pending policy change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyChangeApproval {
+    /// Email of the approving admin.
+    pub by: String,
+    pub at: Timestamp,
+}
+
+/// A change to an org's policy that weakens what approvals guard (a level's
+/// `approvals_required` lowered, or `direct_grants` turned on) while the policy in force asks
+/// two or more approvals for some level: it applies once that many of the org's enabled admins
+/// approve it, the proposer counting as the first. An org has at most one; another such change
+/// replaces it, and any change applied first voids it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PendingPolicyChange {
+    pub id: String,
+    pub org: String,
+    /// The version of the policy it changes; it applies as version `base_version + 1`.
+    pub base_version: i64,
+    /// The policy it puts in force once approved.
+    pub policy: OrgPolicy,
+    /// What makes it weaker, e.g. `approvals_required.admin` or `direct_grants`.
+    pub weakens: Vec<String>,
+    pub proposed_by: String,
+    pub proposed_at: Timestamp,
+    /// Distinct enabled admins who must approve it (the most the policy in force asks for any
+    /// level).
+    pub approvals_required: i64,
+    /// The approvals so far, the proposer's first; only those of admins still enabled count.
+    pub approvals: Vec<PolicyChangeApproval>,
+}
+
+/// Approve the org's pending policy change, named by its id (so that an admin approves the
+/// change they read, not one that replaced it meanwhile).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovePolicyChange {
+    pub id: String,
+}
+
+/// What a policy `PUT` or an approval of a pending change answers: the policy in force, or
+/// the change still waiting for approvals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PolicyChangeOutcome {
+    Applied(OrgPolicy),
+    Pending(PendingPolicyChange),
 }

@@ -96,7 +96,7 @@ impl Area {
 }
 
 /// Every `action` an audit event can have, for `audit list --action` and its completion.
-pub const AUDIT_ACTIONS: [&str; 24] = [
+pub const AUDIT_ACTIONS: [&str; 26] = [
     "access.allowed",
     "access.denied",
     "account.created",
@@ -108,6 +108,8 @@ pub const AUDIT_ACTIONS: [&str; 24] = [
     "grant.revoked",
     "org.created",
     "org.disabled",
+    "policy.change_approval_added",
+    "policy.change_proposed",
     "policy.updated",
     "request.approval_added",
     "request.approved",

@@ -22,6 +22,7 @@ use crate::api::{
     Page, Problem, PutOrgPolicy, RequestStatusFilter, Session, SessionStatusFilter,
     SessionWithToken,
 };
+use crate::api::{ApprovePolicyChange, PendingPolicyChange, PolicyChangeOutcome};
 use crate::api::{CreateWebhook, Delivery, DeliveryStatus, Webhook, WebhookWithSecret};
 
 #[derive(Debug, thiserror::Error)]

@@ -7,7 +7,9 @@ use super::args::OrgArg;
 use super::context::Context;
 use super::error::{CommandError, CommandResult};
 use super::time::parse_duration;
-use crate::api::{Area, Level, OrgPolicy, PutOrgPolicy, join_areas};
+use crate::api::{
+    Area, Level, OrgPolicy, PendingPolicyChange, PolicyChangeOutcome, PutOrgPolicy, join_areas,
+};
 use crate::cli::client::ClientError;
 use crate::cli::ui::{Cell, OutputFormat, Tabular, spoken_duration};
 
@@ -29,8 +31,34 @@ pub enum PolicyCommand {
   supportctl org policy set --request-ttl 12h --expiry-warning 1h
 
 Another admin's change between the read and the write is refused (exit 6), never overwritten:
-run the command again.")]
+run the command again.
+
+A change that lowers a level's approvals or turns direct grants on, while the policy asks two
+or more approvals for some level, does not apply yet: it waits until as many admins approved
+it (you count as one); see `supportctl org policy approve`.")]
     Set(SetArgs),
+    /// Show the change waiting for admins' approvals, if any.
+    Pending(PendingArgs),
+    /// Approve the pending change (after showing it); the last approval needed applies it.
+    #[command(after_long_help = "Examples:
+  supportctl org policy approve            # shows the pending change, then asks
+  supportctl org policy approve --yes      # approves it without asking")]
+    Approve(ApproveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PendingArgs {
+    #[command(flatten)]
+    pub org: OrgArg,
+}
+
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    #[command(flatten)]
+    pub org: OrgArg,
+    /// Approve only if the pending change has this id (as `org policy pending` shows it).
+    #[arg(long, value_name = "ID")]
+    pub id: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -158,11 +186,123 @@ impl Tabular for OrgPolicy {
     }
 }
 
+impl Tabular for PendingPolicyChange {
+    fn headers() -> &'static [&'static str] {
+        &[
+            "id",
+            "weakens",
+            "proposed by",
+            "proposed",
+            "approvals",
+            "approved by",
+            "changes version",
+        ]
+    }
+
+    fn cells(&self) -> Vec<Cell> {
+        vec![
+            Cell::text(&self.id),
+            Cell::Text(self.weakens.join(", ")),
+            Cell::text(&self.proposed_by),
+            Cell::Time(Some(self.proposed_at)),
+            Cell::Text(format!(
+                "{} of {}",
+                self.approvals.len(),
+                self.approvals_required
+            )),
+            Cell::Text(
+                self.approvals
+                    .iter()
+                    .map(|a| a.by.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            Cell::text(self.base_version),
+        ]
+    }
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
 pub fn run(context: &mut Context, args: PolicyArgs) -> CommandResult {
     match args.command {
         None => show(context, &args.org),
         Some(PolicyCommand::Set(set)) => change(context, set),
+        Some(PolicyCommand::Pending(pending)) => show_pending(context, &pending.org),
+        Some(PolicyCommand::Approve(approve)) => approve_pending(context, approve),
     }
+}
+
+/// The org's pending change; none is "not found" (exit 3).
+fn pending(
+    client: &crate::cli::client::ApiClient,
+    org: &str,
+) -> CommandResult<PendingPolicyChange> {
+    match client.pending_policy_change(org) {
+        Ok(change) => Ok(change),
+        Err(ClientError::Api { status: 404, .. }) => Err(CommandError::not_found(format!(
+            "no policy change is pending in org {org}"
+        ))),
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn show_pending(context: &mut Context, org: &OrgArg) -> CommandResult {
+    let mut connection = context.connect()?;
+    let org = connection.org(org.org.as_deref())?;
+    let change = pending(&connection.client, &org)?;
+    Ok(context.ui.one(&change)?)
+}
+
+fn approve_pending(context: &mut Context, args: ApproveArgs) -> CommandResult {
+    let mut connection = context.connect()?;
+    let org = connection.org(args.org.org.as_deref())?;
+    let change = pending(&connection.client, &org)?;
+    if let Some(id) = &args.id
+        && id != &change.id
+    {
+        return Err(CommandError::conflict(format!(
+            "the pending change of org {org} is {}, not {id}",
+            change.id
+        ))
+        .with_hint("read it with `supportctl org policy pending`"));
+    }
+    let question = format!(
+        "Approve policy change {} of org {org} by {} (weakens {}; {} of {} approvals so far)?",
+        change.id,
+        change.proposed_by,
+        change.weakens.join(", "),
+        change.approvals.len(),
+        change.approvals_required
+    );
+    if !context.ui.confirm(&question)? {
+        return Err(CommandError::cancelled());
+    }
+    match connection.client.approve_policy_change(&org, &change.id)? {
+        PolicyChangeOutcome::Applied(policy) => {
+            context.ui.success(&format!(
+                "Approved; org {org}'s policy is now version {}",
+                policy.version
+            ));
+            if context.ui.format() != OutputFormat::Table || context.ui.quiet() {
+                context.ui.one(&policy)?;
+            }
+        }
+        PolicyChangeOutcome::Pending(change) => {
+            context.ui.success(&format!(
+                "Approved policy change {}; it has {} of the {} approvals it needs",
+                change.id,
+                change.approvals.len(),
+                change.approvals_required
+            ));
+            if context.ui.format() != OutputFormat::Table || context.ui.quiet() {
+                context.ui.one(&change)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn show(context: &mut Context, org: &OrgArg) -> CommandResult {
@@ -241,6 +381,12 @@ fn change(context: &mut Context, args: SetArgs) -> CommandResult {
         }
         Err(error) => return Err(error.into()),
     };
+    let after = match after {
+        PolicyChangeOutcome::Applied(after) => after,
+        PolicyChangeOutcome::Pending(change) => {
+            return proposed(context, &org, &change, args.dry_run);
+        }
+    };
     if args.dry_run {
         context.ui.note(&format!(
             "Dry run: org {org}'s policy would become version {} (changed: {}); nothing was \
@@ -257,6 +403,34 @@ fn change(context: &mut Context, args: SetArgs) -> CommandResult {
     ));
     if context.ui.format() != OutputFormat::Table || context.ui.quiet() {
         context.ui.one(&after)?;
+    }
+    Ok(())
+}
+
+/// A change that waits for other admins' approvals.
+fn proposed(
+    context: &mut Context,
+    org: &str,
+    change: &PendingPolicyChange,
+    dry_run: bool,
+) -> CommandResult {
+    let needed = change.approvals_required - change.approvals.len() as i64;
+    if dry_run {
+        context.ui.note(&format!(
+            "Dry run: this change weakens {} and would wait for {needed} more admin approval(s); \
+             nothing was changed.",
+            change.weakens.join(", ")
+        ));
+        return Ok(context.ui.preview(change)?);
+    }
+    context.ui.success(&format!(
+        "Proposed policy change {} for org {org}: it weakens {}, so it applies once {needed} \
+         more admin(s) approve it (`supportctl org policy approve`)",
+        change.id,
+        change.weakens.join(", ")
+    ));
+    if context.ui.format() != OutputFormat::Table || context.ui.quiet() {
+        context.ui.one(change)?;
     }
     Ok(())
 }

@@ -89,6 +89,9 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(detail) => ApiError::not_found(detail),
             StoreError::Conflict(detail) => ApiError::conflict(detail),
             StoreError::Policy(detail) => ApiError::policy(detail),
+            StoreError::PolicyConflict(detail) => {
+                ApiError::policy(detail).with_status(StatusCode::CONFLICT)
+            }
             StoreError::Invalid(detail) => ApiError::unprocessable(detail),
             StoreError::Unavailable(detail) => {
                 tracing::warn!(error = %detail, "database unavailable");

@@ -6,6 +6,7 @@ pub const GRANT: &str = "gr";
 pub const SESSION: &str = "ses";
 pub const EVENT: &str = "ev";
 pub const REQUEST: &str = "rq";
+pub const POLICY_CHANGE: &str = "pc";
 pub const WEBHOOK: &str = "wh";
 pub const DELIVERY: &str = "dlv";
 pub const MESSAGE: &str = "msg";

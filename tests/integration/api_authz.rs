@@ -135,6 +135,9 @@ struct World {
     webhook: String,
     spare_webhook: String,
     delivery: String,
+    /// acme's pending policy change, and the version of its policy in force.
+    policy_change: String,
+    policy_version: i64,
 }
 
 fn world(server: &TestServer) -> World {
@@ -180,6 +183,7 @@ fn world(server: &TestServer) -> World {
     let (request, request_to_approve, request_to_deny) =
         (file("chats"), file("issues"), file("checklists"));
     let request_to_cancel = file("employee-data");
+    let (policy_change, policy_version) = requests::pending_policy_change(server);
 
     let callers = CALLERS
         .iter()
@@ -218,6 +222,8 @@ fn world(server: &TestServer) -> World {
         webhook,
         spare_webhook,
         delivery,
+        policy_change,
+        policy_version,
     }
 }
 

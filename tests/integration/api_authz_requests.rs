@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 
 use super::{Route, World, account_route, route};
 use crate::common::fixtures::*;
+use crate::common::harness::TestServer;
 
 pub(super) fn routes(w: &World) -> Vec<Route> {
     vec![
@@ -14,11 +15,27 @@ pub(super) fn routes(w: &World) -> Vec<Route> {
             None,
             account_route([200, 200, 404, 403, 403, 403]),
         ),
+        // Before the `PUT`, which voids the pending change.
+        route(
+            "get",
+            "/v1/orgs/{org}/policy/pending",
+            "/v1/orgs/acme/policy/pending".into(),
+            None,
+            account_route([200, 200, 404, 403, 403, 403]),
+        ),
+        // Its proposer is the admin calling: approving again is a conflict.
+        route(
+            "post",
+            "/v1/orgs/{org}/policy/pending/approve",
+            "/v1/orgs/acme/policy/pending/approve".into(),
+            Some(json!({ "id": w.policy_change })),
+            account_route([403, 409, 404, 403, 403, 403]),
+        ),
         route(
             "put",
             "/v1/orgs/{org}/policy",
             "/v1/orgs/acme/policy".into(),
-            Some(policy_document()),
+            Some(policy_document(w.policy_version)),
             account_route([403, 200, 404, 403, 403, 403]),
         ),
         route(
@@ -80,10 +97,11 @@ pub(super) fn routes(w: &World) -> Vec<Route> {
     ]
 }
 
-/// The default policy of an org, as read at version 0 (a whole document for `PUT`).
-fn policy_document() -> Value {
+/// The policy the matrix's world sets up (two approvals for `admin`), as read at `version` (a
+/// whole document for `PUT`).
+fn policy_document(version: i64) -> Value {
     json!({
-        "version": 0,
+        "version": version,
         "max_grant_duration_seconds": MAX_GRANT,
         "default_grant_duration_seconds": DEFAULT_GRANT,
         "max_session_ttl_seconds": MAX_TTL,
@@ -92,8 +110,22 @@ fn policy_document() -> Value {
         "require_ticket": false,
         "direct_grants": true,
         "accept_requests": true,
-        "approvals_required": {"read-only": 1, "member": 1, "admin": 1},
+        "approvals_required": {"read-only": 1, "member": 1, "admin": 2},
         "request_ttl_seconds": 12 * HOUR,
         "expiry_warning_seconds": HOUR,
     })
+}
+
+/// Sets acme's policy to two approvals for `admin`, then proposes lowering it back (a change
+/// pending the admins' approvals): its id and the version of the policy in force.
+pub(super) fn pending_policy_change(server: &TestServer) -> (String, i64) {
+    create_account(server, "second@acme.test", "admin", Some(ACME));
+    let acme_admin = admin(server);
+    let guarded = crate::api_policy::put(&acme_admin, ACME, &policy_document(0));
+    assert_eq!(guarded.status, 200, "{}", guarded.body);
+    let mut weaker = policy_document(1);
+    weaker["approvals_required"]["admin"] = json!(1);
+    let proposed = crate::api_policy::put(&acme_admin, ACME, &weaker);
+    assert_eq!(proposed.status, 202, "{}", proposed.body);
+    (proposed.body["id"].as_str().unwrap().to_owned(), 1)
 }

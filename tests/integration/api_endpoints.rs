@@ -54,7 +54,7 @@ fn healthz_reports_status_version_and_database(backend: Backend) {
 }
 
 /// Every route of the API, as the OpenAPI document names it.
-pub const ROUTES: [(&str, &str); 49] = [
+pub const ROUTES: [(&str, &str); 51] = [
     ("get", "/healthz"),
     ("get", "/v1/openapi.json"),
     ("get", "/v1/me"),
@@ -88,6 +88,8 @@ pub const ROUTES: [(&str, &str); 49] = [
     ("get", "/v1/audit/checkpoint"),
     ("get", "/v1/orgs/{org}/policy"),
     ("put", "/v1/orgs/{org}/policy"),
+    ("get", "/v1/orgs/{org}/policy/pending"),
+    ("post", "/v1/orgs/{org}/policy/pending/approve"),
     ("post", "/v1/orgs/{org}/requests"),
     ("get", "/v1/orgs/{org}/requests"),
     ("get", "/v1/orgs/{org}/requests/{id}"),

@@ -9,7 +9,8 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use supportctl::api::Level;
+use supportctl::api::{Area, Level};
+use supportctl::server::domain::policy::ScopeLimits;
 use supportctl::server::store::{NewGrant, NewSession, Principal, WriteMode};
 use supportctl::server::tokens::{hash_token, new_session_token};
 
@@ -78,6 +79,10 @@ fn seed_sessions(server: &TestServer, engineer: &Principal, n: usize) {
                 token_hash: new_session_token().hash,
                 max_active: u32::MAX,
                 policy_version: 0,
+                limits: ScopeLimits {
+                    levels: vec![Level::ReadOnly, Level::Member, Level::Admin],
+                    areas: Area::ALL.to_vec(),
+                },
             };
             store
                 .open_session(engineer, ACME, &session, now)

@@ -244,7 +244,7 @@ fn every_bad_input_is_refused_and_writes_nothing(backend: Backend) {
         .assert_problem(409, "conflict");
     assert_eq!(state(&server), before);
 
-    // A disabled org takes no requests.
+    // A disabled org takes no requests, and says so as a missing one does.
     create_org_with_admin(&server, "gone");
     operator(&server)
         .post_empty("/v1/orgs/gone/disable")
@@ -255,7 +255,7 @@ fn every_bad_input_is_refused_and_writes_nothing(backend: Backend) {
             "/v1/orgs/gone/requests",
             json!({"level": "member", "reason": "x"}),
         )
-        .assert_problem(409, "conflict");
+        .assert_problem(404, "not_found");
     client(&server, &other.token)
         .post(
             "/v1/orgs/nowhere/requests",
@@ -365,7 +365,7 @@ fn requests_lapse_and_are_cancelled_with_their_engineer_or_org(backend: Backend)
 }
 
 /// Runs `calls` at the same moment, one thread each; their replies in order.
-fn at_once(
+pub(crate) fn at_once(
     calls: Vec<Box<dyn FnOnce() -> crate::common::harness::Reply + Send>>,
 ) -> Vec<crate::common::harness::Reply> {
     let barrier = Arc::new(Barrier::new(calls.len()));

@@ -175,6 +175,51 @@ fn org_policy_set_changes_only_what_it_names() {
 }
 
 #[test]
+fn a_weakening_policy_change_waits_for_another_admins_approval() {
+    let server = TestServer::start();
+    let second =
+        crate::common::fixtures::create_account(&server, "second@acme.test", "admin", Some("acme"));
+    server
+        .as_admin()
+        .args(["org", "policy", "set", "--approvals", "admin=2"])
+        .ok();
+    server
+        .as_admin()
+        .args(["org", "policy", "set", "--approvals", "admin=1"])
+        .ok()
+        .stderr_has("Proposed policy change pc_")
+        .stderr_has("approvals_required.admin");
+    let policy = server.admin().get("/v1/orgs/acme/policy").body;
+    assert_eq!(policy["approvals_required"]["admin"], 2);
+    let pending = server
+        .run_with(&second.token)
+        .args(["org", "policy", "pending", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(pending["weakens"], json!(["approvals_required.admin"]));
+    // The proposer cannot approve alone; without a terminal, approving needs --yes.
+    server
+        .as_admin()
+        .args(["org", "policy", "approve", "--yes"])
+        .fails(6);
+    server
+        .run_with(&second.token)
+        .args(["org", "policy", "approve"])
+        .fails(2);
+    server
+        .run_with(&second.token)
+        .args(["org", "policy", "approve", "--yes"])
+        .ok()
+        .stderr_has("policy is now version 2");
+    let policy = server.admin().get("/v1/orgs/acme/policy").body;
+    assert_eq!(policy["approvals_required"]["admin"], 1);
+    server
+        .run_with(&second.token)
+        .args(["org", "policy", "pending"])
+        .fails(3);
+}
+
+#[test]
 fn review_walks_the_pending_requests_on_a_terminal() {
     let server = TestServer::start();
     let first = file(&server, "chats");

@@ -26,6 +26,7 @@ mod packaging;
 mod rate_limit;
 
 // The API conformance suite: every test runs on SQLite and on PostgreSQL.
+mod api_approvals;
 mod api_audit_chain;
 mod api_authorize_batches;
 mod api_authz;

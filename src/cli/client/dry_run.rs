@@ -73,7 +73,7 @@ impl ApiClient {
         &self,
         org: &str,
         body: &PutOrgPolicy,
-    ) -> ClientResult<OrgPolicy> {
+    ) -> ClientResult<PolicyChangeOutcome> {
         self.dry_run(Method::PUT, &policy_path(org), body)
     }
 }

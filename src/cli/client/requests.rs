@@ -9,8 +9,24 @@ impl ApiClient {
         self.get(&policy_path(org), &())
     }
 
-    pub fn put_org_policy(&self, org: &str, body: &PutOrgPolicy) -> ClientResult<OrgPolicy> {
+    /// The policy in force after the change, or the change pending other admins' approvals.
+    pub fn put_org_policy(
+        &self,
+        org: &str,
+        body: &PutOrgPolicy,
+    ) -> ClientResult<PolicyChangeOutcome> {
         self.put(&policy_path(org), body)
+    }
+
+    pub fn pending_policy_change(&self, org: &str) -> ClientResult<PendingPolicyChange> {
+        self.get(&format!("{}/pending", policy_path(org)), &())
+    }
+
+    pub fn approve_policy_change(&self, org: &str, id: &str) -> ClientResult<PolicyChangeOutcome> {
+        self.post(
+            &format!("{}/pending/approve", policy_path(org)),
+            &ApprovePolicyChange { id: id.to_owned() },
+        )
     }
 
     pub fn create_request(&self, org: &str, body: &CreateRequest) -> ClientResult<AccessRequest> {

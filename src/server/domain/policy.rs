@@ -136,6 +136,107 @@ pub fn changed_fields(before: &OrgPolicy, after: &OrgPolicy) -> Value {
     Value::Object(changed)
 }
 
+/// What makes `after` weaker than `before` where approvals guard access: a level whose
+/// `approvals_required` went down, or `direct_grants` turned on (which lets one admin grant
+/// alone). Such a change needs as many admins as the policy it replaces asks for.
+pub fn weakenings(before: &OrgPolicy, after: &OrgPolicy) -> Vec<String> {
+    let mut weaker = Vec::new();
+    for level in [Level::ReadOnly, Level::Member, Level::Admin] {
+        if after.approvals_required.for_level(level) < before.approvals_required.for_level(level) {
+            weaker.push(format!("approvals_required.{level}"));
+        }
+    }
+    if after.direct_grants && !before.direct_grants {
+        weaker.push("direct_grants".to_owned());
+    }
+    weaker
+}
+
+/// The levels and areas an org's policy allows a new session, whatever its grant allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeLimits {
+    pub levels: Vec<Level>,
+    pub areas: Vec<Area>,
+}
+
+impl ScopeLimits {
+    /// A new session's level and areas from a grant of `grant_level` on `grant_areas`: those
+    /// asked, each checked against the policy, else the grant's within the policy (the highest
+    /// allowed level up to the grant's, the grant's allowed areas). A grant made before the
+    /// policy was tightened opens nothing the policy no longer allows.
+    pub fn session_scope(
+        &self,
+        asked_level: Option<Level>,
+        asked_areas: Option<&[Area]>,
+        grant_level: Level,
+        grant_areas: &[Area],
+    ) -> Result<(Level, Vec<Area>), String> {
+        let allowed = |levels: &[Level]| {
+            levels
+                .iter()
+                .map(Level::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let level = match asked_level {
+            Some(level) if self.levels.contains(&level) => level,
+            Some(level) => {
+                return Err(format!(
+                    "the org's policy (allowed_levels) does not allow level {level}; allowed: {}",
+                    allowed(&self.levels)
+                ));
+            }
+            None => self
+                .levels
+                .iter()
+                .copied()
+                .filter(|level| *level <= grant_level)
+                .max()
+                .ok_or_else(|| {
+                    format!(
+                        "the org's policy (allowed_levels) allows only {}, above the grant's \
+                         level {grant_level}",
+                        allowed(&self.levels)
+                    )
+                })?,
+        };
+        let areas = match asked_areas {
+            Some(areas) => {
+                let outside: Vec<Area> = areas
+                    .iter()
+                    .filter(|area| !self.areas.contains(area))
+                    .copied()
+                    .collect();
+                if !outside.is_empty() {
+                    return Err(format!(
+                        "the org's policy (allowed_areas) does not allow {}; allowed: {}",
+                        join_areas(&outside),
+                        join_areas(&self.areas)
+                    ));
+                }
+                areas.to_vec()
+            }
+            None => {
+                let within: Vec<Area> = grant_areas
+                    .iter()
+                    .filter(|area| self.areas.contains(area))
+                    .copied()
+                    .collect();
+                if within.is_empty() {
+                    return Err(format!(
+                        "the org's policy (allowed_areas) allows none of the grant's areas ({}); \
+                         allowed: {}",
+                        join_areas(grant_areas),
+                        join_areas(&self.areas)
+                    ));
+                }
+                within
+            }
+        };
+        Ok((level, areas))
+    }
+}
+
 /// The limits in force for one org: its policy, each limit capped by the server's flag.
 #[derive(Debug, Clone)]
 pub struct Effective {
@@ -243,6 +344,14 @@ impl Effective {
         }
     }
 
+    /// The levels and areas new sessions may have.
+    pub fn scope_limits(&self) -> ScopeLimits {
+        ScopeLimits {
+            levels: self.allowed_levels.clone(),
+            areas: self.allowed_areas.clone(),
+        }
+    }
+
     /// Why an admin may not grant directly, if not.
     pub fn check_direct_grant(&self) -> Result<(), String> {
         if self.direct_grants {
@@ -320,6 +429,39 @@ mod tests {
             effective.check_scope(Level::ReadOnly, &[Area::Chats], Some("T")),
             Ok(())
         );
+    }
+
+    #[test]
+    fn lowered_approvals_and_direct_grants_turned_on_weaken() {
+        let before = default_policy(&flags());
+        let mut after = before.clone();
+        assert!(weakenings(&before, &after).is_empty());
+        after.approvals_required.admin = 2;
+        after.direct_grants = false;
+        assert!(weakenings(&before, &after).is_empty());
+        assert_eq!(
+            weakenings(&after, &before),
+            ["approvals_required.admin", "direct_grants"]
+        );
+    }
+
+    #[test]
+    fn sessions_get_only_what_the_policy_allows_now() {
+        let limits = ScopeLimits {
+            levels: vec![Level::ReadOnly, Level::Admin],
+            areas: vec![Area::Chats],
+        };
+        let grant_areas = [Area::Chats, Area::Issues];
+        assert_eq!(
+            limits.session_scope(None, None, Level::Member, &grant_areas),
+            Ok((Level::ReadOnly, vec![Area::Chats]))
+        );
+        let asked = limits.session_scope(Some(Level::Member), None, Level::Member, &grant_areas);
+        assert!(asked.unwrap_err().contains("allowed_levels"));
+        let asked = limits.session_scope(None, Some(&[Area::Issues]), Level::Admin, &grant_areas);
+        assert!(asked.unwrap_err().contains("allowed_areas"));
+        let none_left = limits.session_scope(None, None, Level::Admin, &[Area::Issues]);
+        assert!(none_left.unwrap_err().contains("none of the grant's areas"));
     }
 
     #[test]

@@ -3,7 +3,9 @@
 
 use jiff::Timestamp;
 
-use crate::api::{AccessRequest, Approval, Area, Level, RequestStatus, join_areas};
+use crate::api::{
+    AccessRequest, Approval, ApprovalsRequired, Area, Level, RequestStatus, join_areas,
+};
 
 /// Pending requests one engineer may have in one org at a time.
 pub const MAX_PENDING_PER_ENGINEER: i64 = 5;
@@ -104,6 +106,57 @@ pub fn granted_scope(
     Ok((level, areas, seconds))
 }
 
+/// Approvals a request needs at the moment of an approval: the most of what was stored when
+/// it was filed and what the policy asks now for the level asked and the level granted. A
+/// requirement raised since the filing applies; one lowered since does not.
+pub fn approvals_needed(
+    stored: i64,
+    policy: &ApprovalsRequired,
+    asked: Level,
+    granted: Level,
+) -> i64 {
+    stored
+        .max(policy.for_level(asked))
+        .max(policy.for_level(granted))
+}
+
+/// The approvals that count: those of accounts that are enabled admins of the org now (an
+/// admin disabled since approving no longer vouches for the request).
+pub fn counted_approvals(approvals: &[Approval], enabled_admins: &[String]) -> usize {
+    approvals
+        .iter()
+        .filter(|approval| enabled_admins.contains(&approval.by))
+        .count()
+}
+
+/// Why one admin may not move the expiry of a grant that several admins approved to
+/// `extended`: its whole lifetime may not exceed the duration they approved (a longer one needs
+/// a new request, and their approvals again).
+pub fn check_approved_lifetime(
+    grant_id: &str,
+    created_at: jiff::Timestamp,
+    extended: jiff::Timestamp,
+    approved_seconds: i64,
+    approvals: i64,
+) -> Result<(), String> {
+    let lifetime = extended.as_second() - created_at.as_second();
+    if lifetime > approved_seconds {
+        return Err(format!(
+            "grant '{grant_id}' was approved by {approvals} admins for {approved_seconds}s; one \
+             admin may not extend it past that (extending would make it last {lifetime}s): the \
+             engineer files a new request for more time"
+        ));
+    }
+    Ok(())
+}
+
+/// What an engineer is told who may not ask an org for access: the same words whether the org
+/// does not exist, is disabled, or does not accept requests, so that the answer does not say
+/// which orgs exist or what their policies are.
+pub fn takes_no_requests(org: &str) -> String {
+    format!("org '{org}' takes no access requests from you (or there is no such org)")
+}
+
 /// What an engineer or admin is told when acting on a request that is no longer pending.
 pub fn not_pending(request: &AccessRequest) -> String {
     let by = request
@@ -197,6 +250,41 @@ mod tests {
             duration_seconds: Some(4 * 3600),
         };
         assert_eq!(same.against(&request), Ok(Narrowing::default()));
+    }
+
+    #[test]
+    fn the_most_approvals_asked_apply_and_only_enabled_admins_count() {
+        let policy = ApprovalsRequired {
+            read_only: 3,
+            member: 2,
+            admin: 1,
+        };
+        assert_eq!(
+            approvals_needed(1, &policy, Level::Member, Level::Member),
+            2
+        );
+        assert_eq!(
+            approvals_needed(4, &policy, Level::Member, Level::Member),
+            4
+        );
+        assert_eq!(
+            approvals_needed(1, &policy, Level::Admin, Level::ReadOnly),
+            3
+        );
+        let approvals = [approval(None, None, None), {
+            let mut other = approval(None, None, None);
+            other.by = "gone@acme.test".into();
+            other
+        }];
+        assert_eq!(counted_approvals(&approvals, &["a@acme.test".into()]), 1);
+        assert_eq!(counted_approvals(&approvals, &[]), 0);
+    }
+
+    #[test]
+    fn an_approved_lifetime_is_a_ceiling() {
+        assert_eq!(check_approved_lifetime("g", at(0), at(600), 600, 2), Ok(()));
+        let refused = check_approved_lifetime("g", at(0), at(601), 600, 2).unwrap_err();
+        assert!(refused.contains("600s"), "{refused}");
     }
 
     #[test]

@@ -176,14 +176,16 @@ pub async fn get_grant(
     Ok(Json(grant))
 }
 
-/// Move an active grant's expiry later (never past now + the server's maximum).
+/// Move an active grant's expiry later (never past now + the maximum), checked against the
+/// org's policy now. A grant that several admins approved never lasts longer than they
+/// approved.
 #[utoipa::path(post, path = "/v1/orgs/{org}/grants/{id}/extend", tag = "grants", security(("bearer" = [])),
     params(("org" = String, Path, description = "The org's slug"), ("id" = String, Path, description = "Grant id"), DryRunQuery),
     request_body = ExtendGrant,
     responses(
         (status = 200, description = "The grant, extended (with `dry_run=true`: as it would be)", body = Grant),
-        (status = 409, description = "The grant is no longer active, or the org's policy changed meanwhile", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Past the maximum of the org's policy or the server", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The grant is no longer active, the org's policy changed meanwhile, or (`policy_violation`) several admins approved the grant for less time than it would last", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Past the maximum of the org's policy or the server, or a level, area or missing ticket the policy no longer allows, or a direct grant while `direct_grants` is false", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn extend_grant(
     State(state): State<AppState>,
@@ -196,13 +198,10 @@ pub async fn extend_grant(
     let admin = caller.require_admin_of(&org)?;
     let now = state.now();
     let policy = effective_policy(&state, &org).await?;
-    let max = policy.max_grant;
-    let by = validate::duration("duration_seconds", body.duration_seconds, max)?;
-    let latest = Timestamp::from_second(now.as_second() + max)
-        .map_err(|_| ApiError::unprocessable("expiry out of range"))?;
+    let by = validate::duration("duration_seconds", body.duration_seconds, policy.max_grant)?;
     let grant = state
         .store
-        .extend_grant(admin, &org, &id, by, latest, policy.version, now, mode)
+        .extend_grant(admin, &org, &id, by, &policy, now, mode)
         .await?;
     if mode == WriteMode::Commit {
         tracing::info!(grant = %grant.id, org = %org, by = %admin.email, "grant extended");

@@ -99,6 +99,8 @@ fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(checkpoint::vendor_checkpoint))
         .routes(routes!(checkpoint::verifier_key))
         .routes(routes!(policy::get_policy, policy::put_policy))
+        .routes(routes!(policy::get_pending_policy))
+        .routes(routes!(policy::approve_pending_policy))
         .routes(routes!(
             requests::create_request,
             requests::list_org_requests

@@ -19,7 +19,7 @@ use crate::server::domain::requests::Narrowing;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::{ApiJson, ApiPath, ApiQuery, OptionalJson};
 use crate::server::pagination::page_request;
-use crate::server::routes::policy::effective_policy;
+use crate::server::routes::policy::{effective_policy, request_policy};
 use crate::server::state::AppState;
 use crate::server::store::notify::EVERYONE;
 use crate::server::store::{ApprovalAsk, NewRequest, RequestRecord, RequestScope, WriteMode};
@@ -34,9 +34,9 @@ const MAX_WAIT_SECONDS: i64 = 60;
     request_body = CreateRequest,
     responses(
         (status = 201, description = "Filed; pending until the org's admins decide", body = AccessRequest),
-        (status = 404, description = "No such org", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The org is disabled, a pending request asks the same, or 5 are pending", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Refused by the org's policy", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such org, or it is disabled or takes no requests (one answer for all three)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A pending request asks the same, or 5 are pending", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Refused by the org's policy (told only when the org takes requests)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed authentication attempts from the client's address, or too many access requests by this account (`--account-requests-per-minute`)", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds until a retry may succeed"))),
     ))]
@@ -51,12 +51,12 @@ pub async fn create_request(
     let now = state.now();
     let reason = validate::required_text("reason", &body.reason)?;
     let ticket = validate::optional_text("ticket", body.ticket.as_deref())?;
-    let policy = effective_policy(&state, &org).await?;
-    policy.check_accepts_requests().map_err(ApiError::policy)?;
-    let areas = match body.areas.as_deref() {
-        None => policy.allowed_areas.clone(),
-        areas => validate::areas(areas)?,
+    let asked_areas = match body.areas.as_deref() {
+        None => None,
+        areas => Some(validate::areas(areas)?),
     };
+    let policy = request_policy(&state, &org).await?;
+    let areas = asked_areas.unwrap_or_else(|| policy.allowed_areas.clone());
     policy
         .check_scope(body.level, &areas, ticket.as_deref())
         .map_err(ApiError::policy)?;

@@ -26,7 +26,7 @@ use crate::server::validate;
     responses(
         (status = 201, description = "Opened, with the session's token", body = SessionWithToken),
         (status = 409, description = "The grant is no longer active", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No grant covers the request, or ttl beyond the maximum", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No grant covers the request, ttl beyond the maximum, or a level or area the org's policy no longer allows", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed authentication attempts from the client's address, or too many session opens by this account (`--account-sessions-per-minute`)", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds until a retry may succeed"))),
     ))]
@@ -66,6 +66,7 @@ pub async fn open_session(
                 token_hash: token.hash,
                 max_active: state.policy.max_sessions_per_engineer,
                 policy_version: policy.version,
+                limits: policy.scope_limits(),
             },
             state.now(),
         )

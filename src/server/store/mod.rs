@@ -24,7 +24,8 @@ use crate::api::{
     Page, PutOrgPolicy, RequestStatusFilter, Role, Session, SessionStatusFilter,
 };
 use crate::api::{Delivery, DeliveryStatus, Webhook};
-use crate::server::domain::policy::Effective;
+use crate::api::{PendingPolicyChange, PolicyChangeOutcome};
+use crate::server::domain::policy::{Effective, ScopeLimits};
 use crate::server::domain::requests::Narrowing;
 
 pub use crate::server::domain::{SessionAuth, SessionRecord};
@@ -40,6 +41,10 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0}")]
     Policy(String),
+    /// Refused by the policy because of what was decided before (approvals given for less):
+    /// 409, code `policy_violation`.
+    #[error("{0}")]
+    PolicyConflict(String),
     #[error("{0}")]
     Invalid(String),
     #[error("database unavailable: {0}")]
@@ -146,6 +151,8 @@ pub struct NewSession {
     pub max_active: u32,
     /// The version of the org's policy the ttl was checked against.
     pub policy_version: i64,
+    /// What the org's policy allows a session now (its grant may be older than the policy).
+    pub limits: ScopeLimits,
 }
 
 /// An access request, checked against the org's policy at `policy_version`.
@@ -336,8 +343,7 @@ pub trait Store: Send + Sync + 'static {
         org: &str,
         id: &str,
         by_seconds: i64,
-        latest: Timestamp,
-        policy_version: i64,
+        policy: &Effective,
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<Grant>;
@@ -410,7 +416,20 @@ pub trait Store: Send + Sync + 'static {
         current: &OrgPolicy,
         now: Timestamp,
         mode: WriteMode,
-    ) -> StoreResult<OrgPolicy>;
+    ) -> StoreResult<PolicyChangeOutcome>;
+    async fn get_pending_policy_change(
+        &self,
+        org: &str,
+    ) -> StoreResult<Option<PendingPolicyChange>>;
+    async fn approve_policy_change(
+        &self,
+        actor: &Principal,
+        org: &str,
+        id: &str,
+        current: &OrgPolicy,
+        now: Timestamp,
+        mode: WriteMode,
+    ) -> StoreResult<PolicyChangeOutcome>;
 
     async fn create_request(
         &self,

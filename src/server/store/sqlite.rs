@@ -55,6 +55,13 @@ fn migrator() -> Migrator {
             include_str!("migrations/sqlite/0004_webhooks.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            5,
+            Cow::Borrowed("policy_changes"),
+            MigrationType::Simple,
+            include_str!("migrations/sqlite/0005_policy_changes.sql").into_sql_str(),
+            false,
+        ),
     ])
 }
 

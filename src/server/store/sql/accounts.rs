@@ -178,6 +178,22 @@ impl SqlStore {
         row.map(|row| account_from_row(&row)).transpose()
     }
 
+    /// The emails of the org's enabled admins (read with the org locked, so that a disable
+    /// cannot slip between this and the change that relies on it).
+    pub(super) async fn enabled_admin_emails(
+        &self,
+        conn: &mut AnyConnection,
+        org_pk: i64,
+    ) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT email FROM accounts WHERE org_pk = $1 AND role = 'admin' \
+             AND disabled_at IS NULL ORDER BY email",
+        )
+        .bind(org_pk)
+        .fetch_all(&mut *conn)
+        .await?)
+    }
+
     pub(super) async fn disable_account(
         &self,
         actor: &Principal,

@@ -10,6 +10,8 @@ use super::rows::{GRANT_SELECT, GrantRow, areas_text, grant_row};
 use super::{ID_CHUNK, ListQuery, SqlStore};
 use crate::api::{BulkRevokeResult, Grant, GrantStatus, GrantStatusFilter, Page};
 use crate::server::domain::grant_status;
+use crate::server::domain::policy::Effective;
+use crate::server::domain::requests::{approvals_needed, check_approved_lifetime, granted_scope};
 use crate::server::ids;
 use crate::server::store::{
     GrantScope, NewGrant, PageRequest, Principal, RevokeSelection, StoreError, StoreResult,
@@ -191,6 +193,9 @@ impl SqlStore {
         row.map(|row| Ok(grant_row(&row, now)?.grant)).transpose()
     }
 
+    /// Moves an active grant's expiry `by_seconds` later, checked against the org's policy now:
+    /// its maximum duration, the grant's level, areas and ticket, and who may extend it (see
+    /// [`SqlStore::check_extend_allowed`]).
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn extend_grant(
         &self,
@@ -198,14 +203,15 @@ impl SqlStore {
         org_slug: &str,
         id: &str,
         by_seconds: i64,
-        latest: Timestamp,
-        policy_version: i64,
+        policy: &Effective,
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<Grant> {
+        let latest = Timestamp::from_second(now.as_second().saturating_add(policy.max_grant))
+            .map_err(|_| StoreError::Invalid("expiry out of range".into()))?;
         let mut tx = self.begin_write().await?;
         let mut org = self.lock_existing_org(&mut tx, org_slug).await?;
-        self.require_policy_version(&mut tx, org.pk, policy_version)
+        self.require_policy_version(&mut tx, org.pk, policy.version)
             .await?;
         let mut row = self
             .grant_in_org(&mut tx, org.pk, id, now)
@@ -234,6 +240,8 @@ impl SqlStore {
                  server, whichever is shorter)"
             )));
         }
+        self.check_extend_allowed(&mut tx, org.pk, &row.grant, extended, policy, now)
+            .await?;
         sqlx::query("UPDATE grants SET expires_at = $1 WHERE pk = $2")
             .bind(extended.as_second())
             .bind(row.pk)
@@ -254,6 +262,62 @@ impl SqlStore {
         self.finish_ending_access(tx, mode).await?;
         row.grant.expires_at = extended;
         Ok(row.grant)
+    }
+
+    /// Why `grant` may not be extended to `extended` under the org's policy now: a level, area
+    /// or missing ticket the policy no longer allows; a grant no request made while
+    /// `direct_grants` is off (extending it is granting alone); or, for a grant several admins
+    /// approved, a lifetime past the duration they approved.
+    async fn check_extend_allowed(
+        &self,
+        tx: &mut AnyConnection,
+        org_pk: i64,
+        grant: &Grant,
+        extended: Timestamp,
+        policy: &Effective,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        policy
+            .check_scope(grant.level, &grant.areas, grant.ticket.as_deref())
+            .map_err(StoreError::Policy)?;
+        let Some(request_id) = &grant.request_id else {
+            return if policy.direct_grants {
+                Ok(())
+            } else {
+                Err(StoreError::Policy(format!(
+                    "the org's policy (direct_grants: false) lets no admin extend grant '{}' \
+                     alone: it was granted directly, not by approving a request",
+                    grant.id
+                )))
+            };
+        };
+        let (_, record) = self
+            .request_where(tx, "r.org_pk = $1 AND r.id = $2", org_pk, request_id, now)
+            .await?
+            .ok_or_else(|| {
+                StoreError::Database(format!("grant '{}' names no request", grant.id))
+            })?;
+        let request = record.request;
+        let approvals = approvals_needed(
+            request.approvals_required,
+            &policy.approvals_required,
+            request.level,
+            grant.level,
+        );
+        if approvals < 2 {
+            // One admin could approve the same again: one admin may extend it.
+            return Ok(());
+        }
+        let (_, _, approved_seconds) =
+            granted_scope(&request, &request.approvals).map_err(StoreError::Database)?;
+        check_approved_lifetime(
+            &grant.id,
+            grant.created_at,
+            extended,
+            approved_seconds,
+            approvals,
+        )
+        .map_err(StoreError::PolicyConflict)
     }
 
     pub(super) async fn revoke_grants(

@@ -51,6 +51,8 @@ use crate::api::{
     OrgPolicy, Page, PutOrgPolicy, RequestStatusFilter, Session, SessionStatusFilter,
 };
 use crate::api::{Delivery, DeliveryStatus, Webhook};
+use crate::api::{PendingPolicyChange, PolicyChangeOutcome};
+use crate::server::domain::policy::Effective;
 
 /// A list's query, bound or about to be.
 type ListQuery = sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments>;
@@ -328,23 +330,11 @@ impl Store for SqlStore {
         org: &str,
         id: &str,
         by_seconds: i64,
-        latest: Timestamp,
-        policy_version: i64,
+        policy: &Effective,
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<Grant> {
-        SqlStore::extend_grant(
-            self,
-            actor,
-            org,
-            id,
-            by_seconds,
-            latest,
-            policy_version,
-            now,
-            mode,
-        )
-        .await
+        SqlStore::extend_grant(self, actor, org, id, by_seconds, policy, now, mode).await
     }
 
     async fn revoke_grants(
@@ -423,8 +413,27 @@ impl Store for SqlStore {
         current: &OrgPolicy,
         now: Timestamp,
         mode: WriteMode,
-    ) -> StoreResult<OrgPolicy> {
+    ) -> StoreResult<PolicyChangeOutcome> {
         SqlStore::put_org_policy(self, actor, org, put, current, now, mode).await
+    }
+
+    async fn get_pending_policy_change(
+        &self,
+        org: &str,
+    ) -> StoreResult<Option<PendingPolicyChange>> {
+        SqlStore::get_pending_policy_change(self, org).await
+    }
+
+    async fn approve_policy_change(
+        &self,
+        actor: &Principal,
+        org: &str,
+        id: &str,
+        current: &OrgPolicy,
+        now: Timestamp,
+        mode: WriteMode,
+    ) -> StoreResult<PolicyChangeOutcome> {
+        SqlStore::approve_policy_change(self, actor, org, id, current, now, mode).await
     }
 
     async fn create_request(

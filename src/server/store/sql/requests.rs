@@ -17,7 +17,8 @@ use crate::api::{
     AccessRequest, Approval, EnabledStatus, Level, Page, RequestStatus, RequestStatusFilter,
 };
 use crate::server::domain::requests::{
-    MAX_PENDING_PER_ENGINEER, granted_scope, not_pending, request_status,
+    MAX_PENDING_PER_ENGINEER, approvals_needed, counted_approvals, granted_scope, not_pending,
+    request_status, takes_no_requests,
 };
 use crate::server::ids;
 use crate::server::store::{
@@ -136,12 +137,11 @@ impl SqlStore {
     ) -> StoreResult<AccessRequest> {
         let mut tx = self.begin_write().await?;
         self.lock_enabled_engineer(&mut tx, engineer.pk).await?;
-        let mut org = self.lock_existing_org(&mut tx, org_slug).await?;
-        if org.org.status == EnabledStatus::Disabled {
-            return Err(StoreError::Conflict(format!(
-                "org '{org_slug}' is disabled; it takes no requests"
-            )));
-        }
+        // A missing or disabled org answers like one that takes no requests (see the route).
+        let mut org = match self.lock_org(&mut tx, org_slug).await? {
+            Some(org) if org.org.status == EnabledStatus::Enabled => org,
+            _ => return Err(StoreError::NotFound(takes_no_requests(org_slug))),
+        };
         self.require_policy_version(&mut tx, org.pk, new.policy_version)
             .await?;
         let sql = format!(
@@ -300,11 +300,17 @@ impl SqlStore {
         if request.status != RequestStatus::Pending {
             return Err(StoreError::Conflict(not_pending(&request)));
         }
+        // Read under the org's lock, which disabling an admin takes too: an approval counts
+        // only while its admin is still an enabled admin of the org.
+        let admins = self.enabled_admin_emails(&mut tx, org.pk).await?;
+        if !admins.contains(&actor.email) {
+            return Err(StoreError::Conflict(format!(
+                "your account is no longer an enabled admin of org '{org_slug}'"
+            )));
+        }
         if request.approvals.iter().any(|a| a.by == actor.email) {
             return Err(StoreError::Conflict(format!(
-                "you have already approved request '{id}'; it needs {} more approval(s) from \
-                 other admins",
-                request.approvals_required - request.approvals.len() as i64
+                "you have already approved request '{id}'; it needs approvals from other admins"
             )));
         }
         self.require_policy_version(&mut tx, org.pk, ask.policy.version)
@@ -333,19 +339,29 @@ impl SqlStore {
             .map_err(StoreError::Policy)?;
         let approvals = serde_json::to_string(&request.approvals)
             .map_err(|e| StoreError::Database(format!("encoding approvals: {e}")))?;
-        if (request.approvals.len() as i64) < request.approvals_required {
-            sqlx::query("UPDATE access_requests SET approvals = $1 WHERE pk = $2")
-                .bind(&approvals)
-                .bind(pk)
-                .execute(&mut *tx)
-                .await?;
+        request.approvals_required = approvals_needed(
+            request.approvals_required,
+            &ask.policy.approvals_required,
+            request.level,
+            level,
+        );
+        let counted = counted_approvals(&request.approvals, &admins);
+        if (counted as i64) < request.approvals_required {
+            sqlx::query(
+                "UPDATE access_requests SET approvals = $1, approvals_required = $2 WHERE pk = $3",
+            )
+            .bind(&approvals)
+            .bind(request.approvals_required)
+            .bind(pk)
+            .execute(&mut *tx)
+            .await?;
             org.head.record(
                 now,
                 actor,
                 "request.approval_added",
                 Some(id),
                 json!({
-                    "approvals": request.approvals.len(),
+                    "approvals": counted,
                     "approvals_required": request.approvals_required,
                     "comment": ask.comment,
                     "level": narrowing.level,
@@ -380,7 +396,8 @@ impl SqlStore {
             .await?;
         sqlx::query(
             "UPDATE access_requests SET approvals = $1, decision = 'approved', decided_at = $2, \
-             decided_by = $3, decision_comment = $4, grant_id = $5 WHERE pk = $6",
+             decided_by = $3, decision_comment = $4, grant_id = $5, approvals_required = $7 \
+             WHERE pk = $6",
         )
         .bind(&approvals)
         .bind(now.as_second())
@@ -388,6 +405,7 @@ impl SqlStore {
         .bind(&ask.comment)
         .bind(&grant.id)
         .bind(pk)
+        .bind(request.approvals_required)
         .execute(&mut *tx)
         .await?;
         org.head.record(
@@ -397,7 +415,12 @@ impl SqlStore {
             Some(id),
             json!({
                 "grant_id": grant.id,
-                "approvals": request.approvals.iter().map(|a| &a.by).collect::<Vec<_>>(),
+                "approvals": request
+                    .approvals
+                    .iter()
+                    .filter(|a| admins.contains(&a.by))
+                    .map(|a| &a.by)
+                    .collect::<Vec<_>>(),
                 "comment": ask.comment,
                 "level": grant.level,
                 "areas": grant.areas,

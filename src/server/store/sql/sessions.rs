@@ -166,16 +166,24 @@ impl SqlStore {
         let ttl_end = Timestamp::from_second(now.as_second().saturating_add(request.ttl_seconds))
             .map_err(|_| StoreError::Invalid("ttl out of range".into()))?;
         let expires_at = ttl_end.min(grant.grant.expires_at);
+        // The grant may predate a tightening of the policy: the session gets only what the
+        // policy allows now.
+        let (level, areas) = request
+            .limits
+            .session_scope(
+                request.level,
+                request.areas.as_deref(),
+                grant.grant.level,
+                &grant.grant.areas,
+            )
+            .map_err(StoreError::Policy)?;
         let session = Session {
             id: ids::new_id(ids::SESSION),
             org: org_slug.to_owned(),
             grant_id: grant.grant.id.clone(),
             engineer: engineer.email.clone(),
-            level: request.level.unwrap_or(grant.grant.level),
-            areas: request
-                .areas
-                .clone()
-                .unwrap_or_else(|| grant.grant.areas.clone()),
+            level,
+            areas,
             reason: request.reason.clone(),
             opened_at: now,
             expires_at,
