@@ -237,6 +237,7 @@ fn core_routes(w: &World) -> Vec<Route> {
     let session_only = [401, 401, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401];
     let mut routes = vec![
         route("get", "/healthz", "/healthz".into(), None, PUBLIC),
+        route("get", "/readyz", "/readyz".into(), None, PUBLIC),
         route(
             "get",
             "/v1/openapi.json",

@@ -54,8 +54,9 @@ fn healthz_reports_status_version_and_database(backend: Backend) {
 }
 
 /// Every route of the API, as the OpenAPI document names it.
-pub const ROUTES: [(&str, &str); 51] = [
+pub const ROUTES: [(&str, &str); 52] = [
     ("get", "/healthz"),
+    ("get", "/readyz"),
     ("get", "/v1/openapi.json"),
     ("get", "/v1/me"),
     ("post", "/v1/orgs"),
