@@ -210,9 +210,12 @@ fn review_shows_a_reason_on_one_line_and_restates_the_approval() {
             .strip_ansi_escape_codes(true),
     )
     .unwrap();
-    // The question wraps to the terminal's width: match it across line breaks.
-    let question = |id: &str, level: &str| {
+    let question_text = |id: &str, level: &str| {
         format!("Approve {SUPPORT_EMAIL}'s request {id} for {level} on all areas for 7d?")
+    };
+    // On a terminal the question wraps to its width: match it across line breaks.
+    let question = |id: &str, level: &str| {
+        question_text(id, level)
             .chars()
             .map(|c| match c {
                 ' ' => r"\s+".to_owned(),
@@ -266,7 +269,7 @@ fn review_shows_a_reason_on_one_line_and_restates_the_approval() {
         .as_admin()
         .args(["request", "approve", &declined])
         .fails(2)
-        .stderr_has(&question(&declined, "member"));
+        .stderr_has(&question_text(&declined, "member"));
 }
 
 fn invalid<'a>(what: &str, api: &'a Api, path: &str, body: Value) -> Case<'a> {

@@ -246,10 +246,11 @@ fn review_walks_the_pending_requests_on_a_terminal() {
     session.exp_string("Decision").unwrap();
     session.send("\x1b[A\x1b[A\r").unwrap(); // up twice from skip: approve
     session.flush().unwrap();
+    // The question wraps to the terminal's width; it is answered with Enter.
     session
-        .exp_string("for member on documents for 2h?")
+        .exp_regex(r"for\s+member\s+on\s+documents\s+for\s+2h\?")
         .unwrap();
-    session.send("y").unwrap();
+    session.send("y\r").unwrap();
     session.flush().unwrap();
     session.exp_string("Comment").unwrap();
     session.send("fine\r").unwrap();
