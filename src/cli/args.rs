@@ -1,9 +1,11 @@
 //! Arguments that several commands share, spelled and documented once.
 
-use clap::Args;
+use clap::builder::PossibleValue;
+use clap::{Args, ValueEnum};
 
 use super::context::Connection;
 use super::error::CommandResult;
+use crate::api::Area;
 
 /// `--org`, for commands that act on one org.
 #[derive(Debug, Args)]
@@ -45,5 +47,71 @@ impl ListLimit {
     /// How many to show at most; `None` for all.
     pub fn max(&self) -> Option<usize> {
         (!self.all).then_some(self.limit)
+    }
+}
+
+/// One value of `--areas`: a data area, or `all`, which is what leaving `--areas` out means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AreaArg {
+    One(Area),
+    All,
+}
+
+impl ValueEnum for AreaArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            AreaArg::One(Area::Chats),
+            AreaArg::One(Area::SourceCode),
+            AreaArg::One(Area::EmployeeData),
+            AreaArg::One(Area::Issues),
+            AreaArg::One(Area::Documents),
+            AreaArg::One(Area::Checklists),
+            AreaArg::All,
+        ]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        match self {
+            AreaArg::One(area) => area.to_possible_value(),
+            AreaArg::All => Some(PossibleValue::new("all")),
+        }
+    }
+}
+
+/// The areas named, or `None` (the command's default) when `all` is among them.
+pub fn areas_or_default(given: &Option<Vec<AreaArg>>) -> Option<Vec<Area>> {
+    let given = given.as_ref()?;
+    given
+        .iter()
+        .map(|area| match area {
+            AreaArg::One(area) => Some(*area),
+            AreaArg::All => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_area_and_all_are_values_of_areas() {
+        assert_eq!(
+            AreaArg::value_variants().len(),
+            Area::ALL.len() + 1,
+            "an area is missing from AreaArg"
+        );
+        let parse = |text: &str| AreaArg::from_str(text, false).unwrap();
+        assert_eq!(parse("source-code"), AreaArg::One(Area::SourceCode));
+        let some = Some(vec![parse("chats"), parse("issues")]);
+        assert_eq!(
+            areas_or_default(&some),
+            Some(vec![Area::Chats, Area::Issues])
+        );
+        assert_eq!(
+            areas_or_default(&Some(vec![parse("chats"), parse("all")])),
+            None
+        );
+        assert_eq!(areas_or_default(&None), None);
     }
 }

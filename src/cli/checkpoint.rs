@@ -11,6 +11,7 @@ use super::error::{CommandError, CommandResult};
 use crate::api::chain::ChainSummary;
 use crate::api::checkpoint::{ChainId, Checkpoint, Extension};
 use crate::cli::client::ApiClient;
+use crate::cli::ui::OutputFormat;
 
 #[derive(Debug, Args)]
 pub struct CheckpointArgs {
@@ -25,6 +26,9 @@ pub struct CheckpointArgs {
 /// `audit key`: the server's verifier key, which anyone may fetch.
 pub fn key(context: &mut Context) -> CommandResult {
     let key = fetch_key(context)?;
+    if context.ui.format() == OutputFormat::Json && !context.ui.quiet() {
+        return Ok(context.ui.json(&serde_json::json!({ "key": key.trim() }))?);
+    }
     Ok(context.ui.line(key.trim())?)
 }
 
@@ -37,6 +41,11 @@ pub fn checkpoint(context: &mut Context, args: CheckpointArgs) -> CommandResult 
         let org = connection.org(args.org.as_deref())?;
         connection.client.checkpoint(Some(&org))?
     };
+    if context.ui.format() == OutputFormat::Json && !context.ui.quiet() {
+        return Ok(context
+            .ui
+            .json(&serde_json::json!({ "checkpoint": note }))?);
+    }
     Ok(context.ui.line(note.strip_suffix('\n').unwrap_or(&note))?)
 }
 

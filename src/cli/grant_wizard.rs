@@ -34,7 +34,7 @@ pub(super) fn ask(
         None => ask_level(ui, policy.as_ref())?,
     };
     let areas = match &args.areas {
-        Some(areas) => Some(areas.clone()),
+        Some(_) => super::args::areas_or_default(&args.areas),
         None => ask_areas(ui, policy.as_ref())?,
     };
     let duration_seconds = match (args.duration, args.until) {

@@ -45,7 +45,7 @@ pub fn review(context: &mut Context, args: ReviewArgs) -> CommandResult {
             request.reason,
             request.approvals.len(),
             request.approvals_required,
-            request.expires_at
+            crate::cli::time::spoken_time(request.expires_at)
         ));
         let choice = prompt(|| {
             dialoguer::Select::new()

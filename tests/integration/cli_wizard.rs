@@ -265,18 +265,7 @@ fn an_engineer_the_server_does_not_know_is_asked_again() {
 /// knows): asked for again after the server says so, every other answer kept.
 #[test]
 fn a_duration_over_the_servers_limit_is_asked_again() {
-    let server = TestServer::with(crate::common::harness::ServerOptions {
-        policy: supportctl::server::policy::Policy {
-            max_grant: std::time::Duration::from_secs(2 * 3600),
-            default_grant: std::time::Duration::from_secs(3600),
-            ..Default::default()
-        },
-        ..Default::default()
-    });
-    server
-        .as_admin()
-        .args(["org", "policy", "set", "--max-grant", "7d"])
-        .ok();
+    let server = TestServer::start();
     let args = ["grant", "create", "--level", "member", "--areas", "chats"];
     let mut session = sized(&server, &server.tokens.admin, &args, 80, 24);
     session.exp_string("For how long").unwrap();
@@ -288,6 +277,19 @@ fn a_duration_over_the_servers_limit_is_asked_again() {
     session.exp_string("Reason").unwrap();
     keys(&mut session, "Long one\r");
     session.exp_string("Create this grant?").unwrap();
+    // The limit shrinks after the answers were checked: only the server can refuse now.
+    server
+        .as_admin()
+        .args([
+            "org",
+            "policy",
+            "set",
+            "--max-grant",
+            "2h",
+            "--default-grant",
+            "1h",
+        ])
+        .ok();
     keys(&mut session, "y");
     session.exp_string("maximum").unwrap();
     session.exp_string("For how long").unwrap();

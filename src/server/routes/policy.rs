@@ -6,7 +6,7 @@ use axum::extract::State;
 
 use crate::api::{DryRunQuery, OrgPolicy, Problem, PutOrgPolicy, Role};
 use crate::server::auth::Caller;
-use crate::server::domain::policy::{Effective, default_policy};
+use crate::server::domain::policy::{Effective, check_server_limits, default_policy};
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::server::state::AppState;
@@ -66,7 +66,7 @@ pub async fn get_policy(
     responses(
         (status = 200, description = "The policy now in force (with `dry_run=true`: the one that would be)", body = OrgPolicy),
         (status = 409, description = "The policy changed since `version` was read", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a possible policy (e.g. more approvals than the org has admins)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a possible policy (e.g. more approvals than the org has admins, or a duration over the server's maximum)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn put_policy(
     State(state): State<AppState>,
@@ -77,6 +77,8 @@ pub async fn put_policy(
 ) -> ApiResult<Json<OrgPolicy>> {
     let mode = super::write_mode(query);
     let admin = caller.require_admin_of(&org)?;
+    let before = org_policy(&state, &org).await?;
+    check_server_limits(&body, &before, &state.policy).map_err(ApiError::policy)?;
     let now = state.now();
     let current = default_policy(&state.policy);
     let policy = state
