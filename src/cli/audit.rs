@@ -486,7 +486,7 @@ fn verify(context: &mut Context, args: VerifyArgs) -> CommandResult {
     };
     let extends = signed
         .as_ref()
-        .map(|s| format!("; it extends the checkpoint of {}", s.when()))
+        .map(|s| format!("; it extends the checkpoint {}", s.when()))
         .unwrap_or_default();
     context.ui.success(&format!(
         "Audit chain{of} verifies: {} events, seq 1 to {}, head {}{extends}",

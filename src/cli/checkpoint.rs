@@ -56,11 +56,16 @@ pub struct Verified {
 }
 
 impl Verified {
-    /// "2026-11-30T06:00:00Z (seq 41)", or "seq 41" when the time is unknown.
+    /// "saved 3h ago (seq 41)", as the tables say times, or "at seq 41" when the time is
+    /// unknown: what follows "the checkpoint".
     pub fn when(&self) -> String {
         match self.saved {
-            Some(at) => format!("{at} (seq {})", self.checkpoint.seq),
-            None => format!("seq {}", self.checkpoint.seq),
+            Some(at) => format!(
+                "saved {} (seq {})",
+                crate::cli::time::spoken_time(at),
+                self.checkpoint.seq
+            ),
+            None => format!("at seq {}", self.checkpoint.seq),
         }
     }
 
@@ -70,7 +75,7 @@ impl Verified {
         match self.checkpoint.compare(log, hash_at_seq) {
             Extension::Extends => Ok(()),
             Extension::Truncated { log_last_seq } => Err(CommandError::general(format!(
-                "the log was truncated since the checkpoint of {}: it ends at seq \
+                "the log was truncated since the checkpoint {}: it ends at seq \
                  {log_last_seq}, the checkpoint's head is seq {seq}",
                 self.when()
             ))
@@ -83,7 +88,7 @@ impl Verified {
                 )
             })),
             Extension::Rewritten => Err(CommandError::general(format!(
-                "the log was rewritten since the checkpoint of {}: its event at seq {seq} is \
+                "the log was rewritten since the checkpoint {}: its event at seq {seq} is \
                  not the one the checkpoint signed",
                 self.when()
             ))
