@@ -219,6 +219,9 @@ pub fn over_maximum(detail: &str) -> Option<OverMaximum<'_>> {
 /// the maximum of 2592000s (30days; ...)"), said with the flag people typed: "--for 45d is
 /// over the 30d maximum (the org's policy or this server's)".
 fn in_cli_terms(detail: &str) -> Option<String> {
+    if let Some(words) = past_the_latest_end(detail) {
+        return Some(words);
+    }
     let over = over_maximum(detail)?;
     let (field, given, max) = (over.field, over.given, over.max);
     let spoken = crate::cli::ui::spoken_duration;
@@ -254,6 +257,27 @@ fn in_cli_terms(detail: &str) -> Option<String> {
             spoken(max)
         ),
     })
+}
+
+/// The server's refusal of an extension past the latest allowed expiry ("extending by 172800s
+/// would end the grant at 2026-12-09T17:00:00Z, past the latest allowed expiry ..."), with the
+/// times said as everywhere else.
+fn past_the_latest_end(detail: &str) -> Option<String> {
+    let rest = detail.strip_prefix("extending by ")?;
+    let (by, rest) = rest.split_once("s would end the grant at ")?;
+    let (end, rest) = rest.split_once(", past the latest allowed expiry ")?;
+    let (latest, _) = rest.split_once(' ')?;
+    let by: u64 = by.parse().ok()?;
+    let (end, latest): (jiff::Timestamp, jiff::Timestamp) =
+        (end.parse().ok()?, latest.parse().ok()?);
+    let time = crate::cli::time::spoken_time;
+    Some(format!(
+        "extending by {} would end the grant {}, past the latest allowed end, {} (now plus the \
+         maximum grant duration of the org's policy or this server)",
+        crate::cli::ui::spoken_duration(by),
+        time(end),
+        time(latest)
+    ))
 }
 
 /// The server's words are for API callers: they name JSON fields and endpoints. Said here with
@@ -343,6 +367,21 @@ mod tests {
             Some("--max-grant 40d is over this server's 30d maximum")
         );
         assert_eq!(in_cli_terms("no such grant"), None);
+    }
+
+    #[test]
+    fn an_extension_past_the_latest_end_is_said_with_local_times() {
+        let said = in_cli_terms(
+            "extending by 172800s would end the grant at 2999-12-09T17:00:00Z, past the latest \
+             allowed expiry 2999-12-08T17:00:00Z (now + the maximum grant duration of the org's \
+             policy or the server, whichever is shorter)",
+        )
+        .unwrap();
+        assert!(
+            said.starts_with("extending by 2d would end the grant "),
+            "{said}"
+        );
+        assert!(!said.contains("T17:00:00Z"), "{said}");
     }
 
     #[test]

@@ -329,11 +329,26 @@ fn extend(context: &mut Context, args: ExtendArgs) -> CommandResult {
         }
         (None, None) => return Err(CommandError::usage("missing --for or --until")),
     };
-    let grant = if args.dry_run {
-        connection.client.extend_grant_dry_run(&org, &args.id, by)?
+    let extended = if args.dry_run {
+        connection.client.extend_grant_dry_run(&org, &args.id, by)
     } else {
-        connection.client.extend_grant(&org, &args.id, by)?
+        connection.client.extend_grant(&org, &args.id, by)
     };
+    let grant = extended.map_err(|error| {
+        let error = CommandError::from(error);
+        // The server judged the duration --until makes: say it of --until.
+        match (args.until, error.message.strip_prefix("--for ")) {
+            (Some(until), Some(rest)) => CommandError {
+                message: format!(
+                    "--until {} moves the grant's end by {}",
+                    spoken_time(until),
+                    rest.replacen(" is over", ", over", 1)
+                ),
+                ..error
+            },
+            _ => error,
+        }
+    })?;
     if args.dry_run {
         context.ui.note(&format!(
             "Dry run: grant {} would end {}; nothing was changed.",

@@ -149,3 +149,40 @@ fn messages_say_times_in_local_time_like_the_tables_with_two_units() {
             )
         ));
 }
+
+#[test]
+fn an_extension_too_far_says_so_in_local_times_and_of_the_flag_given() {
+    let server = TestServer::start();
+    let id = server
+        .admin()
+        .grant(json!({"level": "member", "reason": "Sync", "duration_seconds": 3600}));
+    let out = server
+        .as_admin()
+        .env("TZ", "UTC")
+        .args(["grant", "extend", &id, "--for", "30d"])
+        .fails(6);
+    let error = out.error_line();
+    assert!(
+        error.starts_with("error: extending by 30d would end the grant ")
+            && error.contains(", past the latest allowed end, ")
+            && !error.contains(":00Z"),
+        "{out}"
+    );
+    let far = Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_hours(45 * 24))
+        .unwrap();
+    let out = server
+        .as_admin()
+        .args(["grant", "extend", &id, "--until", &far.to_string()])
+        .fails(6);
+    assert!(
+        out.error_line()
+            .contains("moves the grant's end by 44d 23h, over the 30d maximum"),
+        "{out}"
+    );
+    let grant = server
+        .admin()
+        .get(&format!("/v1/orgs/acme/grants/{id}"))
+        .body;
+    assert_eq!(crate::common::fixtures::lifetime_seconds(&grant), 3600);
+}
