@@ -299,9 +299,10 @@ pub(super) fn summary(
     policy: Option<&OrgPolicy>,
     now: Timestamp,
 ) -> String {
+    // The local time as the tables show it; the duration beside it says how far away.
     let ends = |seconds: i64| {
         now.checked_add(SignedDuration::from_secs(seconds))
-            .map(crate::cli::table::local_full)
+            .map(|at| crate::cli::table::local_short(at, now, &jiff::tz::TimeZone::system()))
             .unwrap_or_default()
     };
     let duration = match (request.duration_seconds, request.expires_at, policy) {
@@ -310,7 +311,7 @@ pub(super) fn summary(
             spoken_duration(seconds.unsigned_abs()),
             ends(seconds)
         ),
-        (None, Some(until), _) => format!("until {}", crate::cli::table::local_full(until)),
+        (None, Some(until), _) => format!("until {}", crate::cli::time::spoken_time(until)),
         (None, None, Some(policy)) => format!(
             "{} (the default), until about {}",
             spoken_duration(policy.default_grant_duration_seconds.unsigned_abs()),

@@ -102,6 +102,10 @@ fn the_wizard_asks_again_keeps_earlier_answers_and_shows_the_command_at_80_colum
     ] {
         assert!(shown.contains(field), "summary lacks {field:?}:\n{shown}");
     }
+    // The end as the tables say it ("17:00", "Tue 17:00"), never a full date and zone.
+    let duration = shown.lines().find(|l| l.contains("Duration")).unwrap();
+    let year = jiff::Zoned::now().year().to_string();
+    assert!(!duration.contains(&year), "{duration}");
     let (lines, words) = command_words(&shown);
     assert!(lines.len() > 1, "too long for one line at 80: {lines:?}");
     for line in &lines {
