@@ -406,6 +406,7 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             break
         }
         'supportctl;request;create' {
+            [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]')
             [CompletionResult]::new('--level', '--level', [CompletionResultType]::ParameterName, 'Access level asked: read-only, member or admin')
             [CompletionResult]::new('--areas', '--areas', [CompletionResultType]::ParameterName, 'Data areas, comma-separated; `all`: every area the org''s policy allows [default: all]')
             [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'How long the grant should last, e.g. 4h [default: the org''s default]')

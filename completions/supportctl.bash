@@ -3509,12 +3509,16 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__request__subcmd__create)
-            opts="-o -q -y -v -h -V --level --areas --for --reason --ticket --wait --timeout --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-o -q -y -v -h -V --org --level --areas --for --reason --ticket --wait --timeout --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --level)
                     COMPREPLY=($(compgen -W "read-only member admin" -- "${cur}"))
                     return 0

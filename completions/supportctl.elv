@@ -383,6 +383,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'supportctl;request;create'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
             cand --level 'Access level asked: read-only, member or admin'
             cand --areas 'Data areas, comma-separated; `all`: every area the org''s policy allows [default: all]'
             cand --for 'How long the grant should last, e.g. 4h [default: the org''s default]'

@@ -349,6 +349,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not _
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -f -a "wait" -d 'Wait for a request\'s decision: exit 0 approved, 6 refused, 8 still pending'
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -f -a "review" -d 'On a terminal, go through the org\'s pending requests: approve, deny or skip each'
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -l level -d 'Access level asked: read-only, member or admin' -r -f -a "read-only\t'May read, never change anything'
 member\t'Acts as a regular member of the org'
 admin\t'Acts as a system administrator of the org'"

@@ -70,9 +70,11 @@ it; the last approval creates the grant.")]
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// The org to ask.
-    #[arg(add = super::complete::orgs())]
-    pub org: String,
+    /// The org to ask (or --org).
+    #[arg(value_name = "ORG", conflicts_with = "org", add = super::complete::orgs())]
+    pub org_name: Option<String>,
+    #[command(flatten)]
+    pub org: OrgArg,
     /// Access level asked: read-only, member or admin.
     #[arg(long, value_enum)]
     pub level: Level,
@@ -250,8 +252,17 @@ fn admin_org(connection: &mut Connection, flag: &OrgArg) -> CommandResult<Option
 
 fn create(context: &mut Context, args: CreateArgs) -> CommandResult {
     let mut connection = context.connect()?;
+    // ORG, --org, SUPPORTCTL_ORG or the profile's, as for `session open`.
+    let given = args.org_name.as_deref().or(args.org.org.as_deref());
+    let org = connection.org(given).map_err(|error| {
+        if !matches!(error.kind, ErrorKind::Forbidden | ErrorKind::Usage) {
+            return error;
+        }
+        CommandError::usage("no org to ask")
+            .with_hint("name it: `supportctl request create ORG`, --org ORG or SUPPORTCTL_ORG")
+    })?;
     let request = connection.client.create_request(
-        &args.org,
+        &org,
         &CreateRequest {
             level: args.level,
             areas: areas_or_default(&args.areas),

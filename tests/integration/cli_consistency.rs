@@ -457,6 +457,26 @@ fn org_goes_before_the_subcommand_too() {
         .trim()
         .to_owned();
     assert_eq!(introspect(&server, &token)["org"], "acme");
+    // `request create` takes the org like `session open`: ORG, or --org before or after.
+    for (args, areas) in [
+        (vec!["--org", "acme", "request", "create"], "chats"),
+        (vec!["request", "create", "--org", "acme"], "issues"),
+        (vec!["request", "create", "acme"], "documents"),
+    ] {
+        let request = server
+            .as_support()
+            .args(args)
+            .args(["--level", "read-only", "--areas", areas, "--reason", "x"])
+            .args(["-o", "json"])
+            .ok()
+            .json();
+        assert_eq!(request["org"], "acme");
+    }
+    server
+        .as_support()
+        .args(["request", "create", "--level", "read-only", "--reason", "x"])
+        .fails(2)
+        .stderr_has("no org to ask");
     server
         .as_admin()
         .args(["--org=acme", "org", "policy", "set", "--require-ticket"])
