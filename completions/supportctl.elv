@@ -19,6 +19,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
     var completions = [
         &'supportctl'= {
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -55,6 +56,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;login'= {
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -78,6 +80,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;logout'= {
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -99,6 +102,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;status'= {
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -120,6 +124,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;grant'= {
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -150,7 +155,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;grant;create'= {
             cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
             cand --level 'Access level: read-only, member or admin'
-            cand --areas 'Data areas, comma-separated [default: all]'
+            cand --areas 'Data areas, comma-separated; `all`: every area the org''s policy allows [default: all]'
             cand --for 'How long the grant lasts, e.g. 30m, 8h, 2d [default: the server''s, 8h]'
             cand --until 'When the grant ends (RFC 3339, e.g. 2026-11-28T17:00:00Z)'
             cand --engineer 'A support engineer who may use the grant (repeatable) [default: the whole support team]'
@@ -253,6 +258,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
             cand --for 'How much later the grant should end, e.g. 4h (`--by` is the same)'
             cand --by 'How much later the grant should end, e.g. 4h (`--by` is the same)'
+            cand --until 'When the grant should end instead (RFC 3339, e.g. 2026-11-28T17:00:00Z), later than now'
             cand --profile 'Profile in config.toml to use'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -346,6 +352,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;request'= {
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -376,8 +383,9 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'supportctl;request;create'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
             cand --level 'Access level asked: read-only, member or admin'
-            cand --areas 'Data areas, comma-separated [default: all the org''s policy allows]'
+            cand --areas 'Data areas, comma-separated; `all`: every area the org''s policy allows [default: all]'
             cand --for 'How long the grant should last, e.g. 4h [default: the org''s default]'
             cand --reason 'Why you need access (required; the org''s admins decide on it)'
             cand --ticket 'Your support case reference (required when the org''s policy says so)'
@@ -478,7 +486,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;request;approve'= {
             cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
             cand --level 'Grant a lower level than asked'
-            cand --areas 'Grant fewer areas than asked, comma-separated'
+            cand --areas 'Grant fewer areas than asked, comma-separated; `all`: all those asked [default: all]'
             cand --for 'Grant a shorter time than asked, e.g. 2h'
             cand --comment 'A note for the engineer and the audit log'
             cand --profile 'Profile in config.toml to use'
@@ -528,6 +536,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;request;cancel'= {
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -623,6 +632,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;session'= {
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -655,7 +665,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
             cand --grant 'The grant to use [default: the narrowest usable grant that covers the request]'
             cand --level 'Access level, at most the grant''s [default: the grant''s]'
-            cand --areas 'Data areas, a subset of the grant''s [default: the grant''s]'
+            cand --areas 'Data areas, a subset of the grant''s; `all`: all the grant''s [default: all]'
             cand --for 'Session lifetime, capped by the grant''s expiry [default: the server''s, 1h]'
             cand --ttl 'Session lifetime, capped by the grant''s expiry [default: the server''s, 1h]'
             cand --reason 'Why you open it (required; in the org''s audit log; asked for on a terminal)'
@@ -687,7 +697,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
             cand --grant 'The grant to use [default: the narrowest usable grant that covers the request]'
             cand --level 'Access level, at most the grant''s [default: the grant''s]'
-            cand --areas 'Data areas, a subset of the grant''s [default: the grant''s]'
+            cand --areas 'Data areas, a subset of the grant''s; `all`: all the grant''s [default: all]'
             cand --for 'Session lifetime, capped by the grant''s expiry [default: the server''s, 1h]'
             cand --ttl 'Session lifetime, capped by the grant''s expiry [default: the server''s, 1h]'
             cand --reason 'Why you open it (required; in the org''s audit log; asked for on a terminal)'
@@ -768,6 +778,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;session;show'= {
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -790,6 +801,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;session;close'= {
             cand --reason 'Why (recorded in the audit log)'
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -812,6 +824,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;session;rm'= {
             cand --reason 'Why (recorded in the audit log)'
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -834,6 +847,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;session;check'= {
             cand --token 'The session token (prefer stdin or SUPPORTCTL_SESSION_TOKEN: a command line is seen by other users and kept in shell history); `-` reads it from stdin'
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -878,6 +892,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;audit'= {
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -1016,6 +1031,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;audit;key'= {
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -1054,6 +1070,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;webhook'= {
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -1342,6 +1359,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;org'= {
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -1370,6 +1388,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;org;create'= {
             cand --name 'Display name [default: the slug]'
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -1392,6 +1411,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;org;list'= {
             cand --limit 'Show at most N'
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -1415,6 +1435,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;org;ls'= {
             cand --limit 'Show at most N'
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -1437,6 +1458,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;org;disable'= {
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -1488,7 +1510,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --default-grant 'Grant duration when none is asked, e.g. 8h'
             cand --max-session-ttl 'Longest session, e.g. 2h'
             cand --levels 'Levels that may be granted, comma-separated'
-            cand --areas 'Data areas that may be granted, comma-separated'
+            cand --areas 'Data areas that may be granted, comma-separated; `all`: every area'
             cand --require-ticket 'Grants and requests must name a ticket'
             cand --direct-grants 'Admins may grant directly (false: only by approving requests)'
             cand --accept-requests 'Support engineers may file requests'
@@ -1603,6 +1625,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;account'= {
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -1654,6 +1677,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;account;list'= {
             cand --limit 'Show at most N'
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -1677,6 +1701,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;account;ls'= {
             cand --limit 'Show at most N'
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -1699,6 +1724,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;account;disable'= {
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -1720,6 +1746,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;account;rotate-token'= {
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -1758,6 +1785,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;profile'= {
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -1784,6 +1812,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;profile;list'= {
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -1805,6 +1834,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;profile;ls'= {
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -1848,6 +1878,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;profile;current'= {
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -1883,6 +1914,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;completion'= {
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -1904,6 +1936,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;demo'= {
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -1955,6 +1988,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --webhook-concurrency 'Webhook attempts this server makes at once; 0: none (other replicas deliver)'
             cand --sweep-interval 'How often expiries are recorded in the audit log'
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -1986,6 +2020,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --name 'Names the key that signs audit checkpoints when this server creates it [default: the host name]. A server whose key exists already must be given its name, or none'
             cand --signing-key 'Keep the checkpoint signing key in this file (created, readable by you only, when missing; signed-note private key format) instead of in the database'
             cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'

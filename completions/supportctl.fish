@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_supportctl_global_optspecs
-    string join \n profile= server= o/output= json q/quiet y/yes no-input color= v/verbose allow-insecure-http ca-cert= h/help V/version
+    string join \n profile= org= server= o/output= json q/quiet y/yes no-input color= v/verbose allow-insecure-http ca-cert= h/help V/version
 end
 
 function __fish_supportctl_needs_command
@@ -25,6 +25,7 @@ function __fish_supportctl_using_subcommand
 end
 
 complete -c supportctl -n "__fish_supportctl_needs_command" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_needs_command" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_needs_command" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_needs_command" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -58,6 +59,7 @@ complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "demo" -d 'Wal
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "server" -d 'Run the support-access API server'
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand login" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand login" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand login" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand login" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -78,6 +80,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand login" -l allow-in
 complete -c supportctl -n "__fish_supportctl_using_subcommand login" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand login" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand logout" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand logout" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand logout" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand logout" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -96,6 +99,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand logout" -l allow-i
 complete -c supportctl -n "__fish_supportctl_using_subcommand logout" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand logout" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand status" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand status" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand status" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand status" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -114,6 +118,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand status" -l allow-i
 complete -c supportctl -n "__fish_supportctl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand status" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm help" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm help" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm help" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -143,12 +148,13 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from create" -l level -d 'Access level: read-only, member or admin' -r -f -a "read-only\t'May read, never change anything'
 member\t'Acts as a regular member of the org'
 admin\t'Acts as a system administrator of the org'"
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from create" -l areas -d 'Data areas, comma-separated [default: all]' -r -f -a "chats\t''
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from create" -l areas -d 'Data areas, comma-separated; `all`: every area the org\'s policy allows [default: all]' -r -f -a "chats\t''
 source-code\t''
 employee-data\t''
 issues\t''
 documents\t''
-checklists\t''"
+checklists\t''
+all\t''"
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from create" -l for -d 'How long the grant lasts, e.g. 30m, 8h, 2d [default: the server\'s, 8h]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from create" -l until -d 'When the grant ends (RFC 3339, e.g. 2026-11-28T17:00:00Z)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from create" -l engineer -d 'A support engineer who may use the grant (repeatable) [default: the whole support team]' -r
@@ -244,6 +250,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from extend" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from extend" -l for -l by -d 'How much later the grant should end, e.g. 4h (`--by` is the same)' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from extend" -l until -d 'When the grant should end instead (RFC 3339, e.g. 2026-11-28T17:00:00Z), later than now' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from extend" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from extend" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from extend" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
@@ -314,6 +321,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke grants: their sessions end at once'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -341,15 +349,17 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not _
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -f -a "wait" -d 'Wait for a request\'s decision: exit 0 approved, 6 refused, 8 still pending'
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -f -a "review" -d 'On a terminal, go through the org\'s pending requests: approve, deny or skip each'
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny cancel wait review help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -l level -d 'Access level asked: read-only, member or admin' -r -f -a "read-only\t'May read, never change anything'
 member\t'Acts as a regular member of the org'
 admin\t'Acts as a system administrator of the org'"
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -l areas -d 'Data areas, comma-separated [default: all the org\'s policy allows]' -r -f -a "chats\t''
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -l areas -d 'Data areas, comma-separated; `all`: every area the org\'s policy allows [default: all]' -r -f -a "chats\t''
 source-code\t''
 employee-data\t''
 issues\t''
 documents\t''
-checklists\t''"
+checklists\t''
+all\t''"
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -l for -d 'How long the grant should last, e.g. 4h [default: the org\'s default]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -l reason -d 'Why you need access (required; the org\'s admins decide on it)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -l ticket -d 'Your support case reference (required when the org\'s policy says so)' -r
@@ -450,12 +460,13 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -l level -d 'Grant a lower level than asked' -r -f -a "read-only\t'May read, never change anything'
 member\t'Acts as a regular member of the org'
 admin\t'Acts as a system administrator of the org'"
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -l areas -d 'Grant fewer areas than asked, comma-separated' -r -f -a "chats\t''
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -l areas -d 'Grant fewer areas than asked, comma-separated; `all`: all those asked [default: all]' -r -f -a "chats\t''
 source-code\t''
 employee-data\t''
 issues\t''
 documents\t''
-checklists\t''"
+checklists\t''
+all\t''"
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -l for -d 'Grant a shorter time than asked, e.g. 2h' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -l comment -d 'A note for the engineer and the audit log' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -l profile -d 'Profile in config.toml to use' -r
@@ -499,6 +510,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from deny" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from deny" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from cancel" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from cancel" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from cancel" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from cancel" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -565,6 +577,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "review" -d 'On a terminal, go through the org\'s pending requests: approve, deny or skip each'
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and not __fish_seen_subcommand_from open exec list ls show close rm check help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -596,12 +609,13 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l level -d 'Access level, at most the grant\'s [default: the grant\'s]' -r -f -a "read-only\t'May read, never change anything'
 member\t'Acts as a regular member of the org'
 admin\t'Acts as a system administrator of the org'"
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l areas -d 'Data areas, a subset of the grant\'s [default: the grant\'s]' -r -f -a "chats\t''
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l areas -d 'Data areas, a subset of the grant\'s; `all`: all the grant\'s [default: all]' -r -f -a "chats\t''
 source-code\t''
 employee-data\t''
 issues\t''
 documents\t''
-checklists\t''"
+checklists\t''
+all\t''"
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l for -l ttl -d 'Session lifetime, capped by the grant\'s expiry [default: the server\'s, 1h]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l reason -d 'Why you open it (required; in the org\'s audit log; asked for on a terminal)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from open" -l request-for -d 'With --request: how long the grant asked for should last [default: the org\'s]' -r
@@ -631,12 +645,13 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l level -d 'Access level, at most the grant\'s [default: the grant\'s]' -r -f -a "read-only\t'May read, never change anything'
 member\t'Acts as a regular member of the org'
 admin\t'Acts as a system administrator of the org'"
-complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l areas -d 'Data areas, a subset of the grant\'s [default: the grant\'s]' -r -f -a "chats\t''
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l areas -d 'Data areas, a subset of the grant\'s; `all`: all the grant\'s [default: all]' -r -f -a "chats\t''
 source-code\t''
 employee-data\t''
 issues\t''
 documents\t''
-checklists\t''"
+checklists\t''
+all\t''"
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l for -l ttl -d 'Session lifetime, capped by the grant\'s expiry [default: the server\'s, 1h]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l reason -d 'Why you open it (required; in the org\'s audit log; asked for on a terminal)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from exec" -l request-for -d 'With --request: how long the grant asked for should last [default: the org\'s]' -r
@@ -716,6 +731,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from ls" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from show" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from show" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from show" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -735,6 +751,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from close" -l reason -d 'Why (recorded in the audit log)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from close" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from close" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from close" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from close" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -754,6 +771,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from close" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from rm" -l reason -d 'Why (recorded in the audit log)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from rm" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from rm" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from rm" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from rm" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -773,6 +791,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from check" -l token -d 'The session token (prefer stdin or SUPPORTCTL_SESSION_TOKEN: a command line is seen by other users and kept in shell history); `-` reads it from stdin' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from check" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from check" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from check" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from check" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -798,6 +817,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from help" -f -a "check" -d 'Is a session token active, and what may it do? Exit 4 if it is not active'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -969,6 +989,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from key" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from key" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from key" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from key" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -992,6 +1013,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "key" -d 'Print the server\'s verifier key, which checks its checkpoints (no login needed)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -1230,6 +1252,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from help" -f -a "rotate-secret" -d 'A new signing secret; the old one also signs for 24 hours, unless `--now`'
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list ls disable policy help" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list ls disable policy help" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list ls disable policy help" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list ls disable policy help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -1255,6 +1278,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and not __fish_seen_subcommand_from create list ls disable policy help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from create" -l name -d 'Display name [default: the slug]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from create" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from create" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from create" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -1274,6 +1298,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_se
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from list" -l limit -d 'Show at most N' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from list" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from list" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from list" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -1294,6 +1319,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_se
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from ls" -l limit -d 'Show at most N' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from ls" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from ls" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from ls" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from ls" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -1313,6 +1339,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_se
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from ls" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from disable" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from disable" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from disable" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from disable" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -1359,6 +1386,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_se
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from help" -f -a "policy" -d 'Show the org\'s own policy, or change it with `set` (org admins)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand org; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list ls disable rotate-token help" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list ls disable rotate-token help" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list ls disable rotate-token help" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and not __fish_seen_subcommand_from create list ls disable rotate-token help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -1407,6 +1435,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from list" -l limit -d 'Show at most N' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from list" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from list" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from list" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -1427,6 +1456,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from ls" -l limit -d 'Show at most N' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from ls" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from ls" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from ls" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from ls" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -1446,6 +1476,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from ls" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from disable" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from disable" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from disable" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from disable" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -1464,6 +1495,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from disable" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from disable" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from rotate-token" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from rotate-token" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from rotate-token" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from rotate-token" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -1487,6 +1519,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "rotate-token" -d 'Replace an account\'s token; the old one stops working at once'
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -1510,6 +1543,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not _
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -f -a "current" -d 'Print the profile in use, and why (flag, environment or config)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from list" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from list" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from list" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -1528,6 +1562,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from ls" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from ls" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from ls" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from ls" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -1565,6 +1600,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from use" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from use" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from current" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from current" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from current" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from current" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -1587,6 +1623,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "current" -d 'Print the profile in use, and why (flag, environment or config)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand completion" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand completion" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand completion" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand completion" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -1605,6 +1642,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand completion" -l all
 complete -c supportctl -n "__fish_supportctl_using_subcommand completion" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand completion" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand demo" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -1653,6 +1691,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l webhook-concurrency -d 'Webhook attempts this server makes at once; 0: none (other replicas deliver)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l sweep-interval -d 'How often expiries are recorded in the audit log' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -1681,6 +1720,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from init" -l name -d 'Names the key that signs audit checkpoints when this server creates it [default: the host name]. A server whose key exists already must be given its name, or none' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from init" -l signing-key -d 'Keep the checkpoint signing key in this file (created, readable by you only, when missing; signed-note private key format) instead of in the database' -r -F
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from init" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from init" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from init" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from init" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'

@@ -14,7 +14,8 @@ pub enum AccountCommand {
     #[command(after_long_help = "Examples:
   supportctl account create alice@acme.example --role admin --org acme
   supportctl account create sam@vendor.example --role support
-  supportctl account create gateway@vendor.example --role service -q > gateway.token")]
+  supportctl account create gateway@vendor.example --role service -q \\
+      > gateway.token")]
     Create(CreateArgs),
     /// List accounts.
     #[command(visible_alias = "ls")]

@@ -1,11 +1,13 @@
 //! Arguments that several commands share, spelled and documented once.
 
-use clap::Args;
+use clap::builder::PossibleValue;
+use clap::{Args, ValueEnum};
 
 use super::client::{Listing, Total};
 use super::context::Connection;
 use super::error::CommandResult;
 use super::ui::{Tabular, Ui};
+use crate::api::Area;
 
 /// `--org`, for commands that act on one org.
 #[derive(Debug, Args)]
@@ -80,6 +82,47 @@ fn shown_of(shown: usize, total: Total) -> Option<String> {
     ))
 }
 
+
+/// One value of `--areas`: a data area, or `all`, which is what leaving `--areas` out means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AreaArg {
+    One(Area),
+    All,
+}
+
+impl ValueEnum for AreaArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            AreaArg::One(Area::Chats),
+            AreaArg::One(Area::SourceCode),
+            AreaArg::One(Area::EmployeeData),
+            AreaArg::One(Area::Issues),
+            AreaArg::One(Area::Documents),
+            AreaArg::One(Area::Checklists),
+            AreaArg::All,
+        ]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        match self {
+            AreaArg::One(area) => area.to_possible_value(),
+            AreaArg::All => Some(PossibleValue::new("all")),
+        }
+    }
+}
+
+/// The areas named, or `None` (the command's default) when `all` is among them.
+pub fn areas_or_default(given: &Option<Vec<AreaArg>>) -> Option<Vec<Area>> {
+    let given = given.as_ref()?;
+    given
+        .iter()
+        .map(|area| match area {
+            AreaArg::One(area) => Some(*area),
+            AreaArg::All => None,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +142,26 @@ mod tests {
             shown_of(50, Total::Unknown).unwrap(),
             "showing the first 50; more with --all or --limit N"
         );
+    }
+
+    #[test]
+    fn every_area_and_all_are_values_of_areas() {
+        assert_eq!(
+            AreaArg::value_variants().len(),
+            Area::ALL.len() + 1,
+            "an area is missing from AreaArg"
+        );
+        let parse = |text: &str| AreaArg::from_str(text, false).unwrap();
+        assert_eq!(parse("source-code"), AreaArg::One(Area::SourceCode));
+        let some = Some(vec![parse("chats"), parse("issues")]);
+        assert_eq!(
+            areas_or_default(&some),
+            Some(vec![Area::Chats, Area::Issues])
+        );
+        assert_eq!(
+            areas_or_default(&Some(vec![parse("chats"), parse("all")])),
+            None
+        );
+        assert_eq!(areas_or_default(&None), None);
     }
 }

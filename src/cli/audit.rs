@@ -24,8 +24,9 @@ pub enum AuditCommand {
     #[command(after_long_help = "Examples:
   supportctl audit list --since 24h
   supportctl audit list --action access.denied --all -o json | jq length
-  supportctl audit list --follow           # new events as they happen (JSON: one per line)
-  supportctl audit list --all -o json > audit.json && supportctl audit verify --file audit.json")]
+  supportctl audit list --follow -o json   # one event a line, as they come
+  supportctl audit list --all -o json > audit.json
+  supportctl audit verify --file audit.json")]
     #[command(visible_alias = "ls")]
     List(ListArgs),
     /// Recompute the hash chain; exit 1 at the first break, saying where.
@@ -34,10 +35,12 @@ pub enum AuditCommand {
     /// checkpoint was taken: the log must still hold the checkpoint's event at its seq, and
     /// chain on from it to the head.
     #[command(after_long_help = "Examples:
-  supportctl audit verify                   # fetch the whole log and check it
-  supportctl audit verify --file audit.json # check an export, without the server
-  supportctl audit verify --checkpoint acme.checkpoint --key \"$(cat server.key)\"
-  supportctl audit verify --file audit.json --checkpoint acme.checkpoint --key server.key")]
+  supportctl audit verify                  # fetch the whole log, check it
+  supportctl audit verify --file audit.json    # an export, offline
+  supportctl audit verify --checkpoint acme.checkpoint \\
+      --key \"$(cat server.key)\"
+  supportctl audit verify --file audit.json --checkpoint acme.checkpoint \\
+      --key server.key")]
     Verify(VerifyArgs),
     /// Print a checkpoint of the log, signed by the server.
     ///
@@ -49,7 +52,7 @@ pub enum AuditCommand {
     Checkpoint(CheckpointArgs),
     /// Print the server's verifier key, which checks its checkpoints (no login needed).
     #[command(after_long_help = "Examples:
-  supportctl audit key > server.key          # pin it once; pass --key server.key to verify")]
+  supportctl audit key > server.key     # pin it, then verify with --key")]
     Key,
 }
 
@@ -487,7 +490,7 @@ fn verify(context: &mut Context, args: VerifyArgs) -> CommandResult {
     };
     let extends = signed
         .as_ref()
-        .map(|s| format!("; it extends the checkpoint of {}", s.when()))
+        .map(|s| format!("; it extends the checkpoint {}", s.when()))
         .unwrap_or_default();
     context.ui.success(&format!(
         "Audit chain{of} verifies: {} events, seq 1 to {}, head {}{extends}",

@@ -11,6 +11,7 @@ use super::error::{CommandError, CommandResult};
 use crate::api::chain::ChainSummary;
 use crate::api::checkpoint::{ChainId, Checkpoint, Extension};
 use crate::cli::client::ApiClient;
+use crate::cli::ui::OutputFormat;
 
 #[derive(Debug, Args)]
 pub struct CheckpointArgs {
@@ -25,6 +26,9 @@ pub struct CheckpointArgs {
 /// `audit key`: the server's verifier key, which anyone may fetch.
 pub fn key(context: &mut Context) -> CommandResult {
     let key = fetch_key(context)?;
+    if context.ui.format() == OutputFormat::Json && !context.ui.quiet() {
+        return Ok(context.ui.json(&serde_json::json!({ "key": key.trim() }))?);
+    }
     Ok(context.ui.line(key.trim())?)
 }
 
@@ -37,6 +41,11 @@ pub fn checkpoint(context: &mut Context, args: CheckpointArgs) -> CommandResult 
         let org = connection.org(args.org.as_deref())?;
         connection.client.checkpoint(Some(&org))?
     };
+    if context.ui.format() == OutputFormat::Json && !context.ui.quiet() {
+        return Ok(context
+            .ui
+            .json(&serde_json::json!({ "checkpoint": note }))?);
+    }
     Ok(context.ui.line(note.strip_suffix('\n').unwrap_or(&note))?)
 }
 
@@ -47,11 +56,16 @@ pub struct Verified {
 }
 
 impl Verified {
-    /// "2026-11-30T06:00:00Z (seq 41)", or "seq 41" when the time is unknown.
+    /// "saved 3h ago (seq 41)", as the tables say times, or "at seq 41" when the time is
+    /// unknown: what follows "the checkpoint".
     pub fn when(&self) -> String {
         match self.saved {
-            Some(at) => format!("{at} (seq {})", self.checkpoint.seq),
-            None => format!("seq {}", self.checkpoint.seq),
+            Some(at) => format!(
+                "saved {} (seq {})",
+                crate::cli::time::spoken_time(at),
+                self.checkpoint.seq
+            ),
+            None => format!("at seq {}", self.checkpoint.seq),
         }
     }
 
@@ -61,7 +75,7 @@ impl Verified {
         match self.checkpoint.compare(log, hash_at_seq) {
             Extension::Extends => Ok(()),
             Extension::Truncated { log_last_seq } => Err(CommandError::general(format!(
-                "the log was truncated since the checkpoint of {}: it ends at seq \
+                "the log was truncated since the checkpoint {}: it ends at seq \
                  {log_last_seq}, the checkpoint's head is seq {seq}",
                 self.when()
             ))
@@ -74,7 +88,7 @@ impl Verified {
                 )
             })),
             Extension::Rewritten => Err(CommandError::general(format!(
-                "the log was rewritten since the checkpoint of {}: its event at seq {seq} is \
+                "the log was rewritten since the checkpoint {}: its event at seq {seq} is \
                  not the one the checkpoint signed",
                 self.when()
             ))

@@ -156,6 +156,7 @@ fn connect() -> Option<Connection> {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let global = GlobalArgs {
         profile: word_after("--profile").or_else(|| env("SUPPORTCTL_PROFILE")),
+        org: None,
         server: word_after("--server").or_else(|| env("SUPPORTCTL_SERVER")),
         output: None,
         json: false,

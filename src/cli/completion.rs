@@ -33,7 +33,8 @@ impl From<CompletionShell> for Shell {
 
 #[derive(Debug, Args)]
 #[command(after_long_help = "Examples:
-  supportctl completion bash > ~/.local/share/bash-completion/completions/supportctl
+  supportctl completion bash \\
+      > ~/.local/share/bash-completion/completions/supportctl
   supportctl completion zsh > \"${fpath[1]}/_supportctl\"
   supportctl completion fish > ~/.config/fish/completions/supportctl.fish")]
 pub struct CompletionArgs {
@@ -131,7 +132,9 @@ fn collect_man_pages(command: &clap::Command, files: &mut Vec<(PathBuf, Vec<u8>)
     if !text.contains("Exit codes:") {
         text = format!("{text}\n\n{EXIT_CODES_HELP}");
     }
-    let sections = roff_sections(&format!("{text}\n\n{ENVIRONMENT}\n\n{FILES}"));
+    let sections = roff_sections(&text)
+        + &roff_list("ENVIRONMENT", &ENVIRONMENT)
+        + &roff_list("FILES", &FILES);
     match page.find("\n.SH VERSION") {
         Some(at) => page.insert_str(at + 1, &sections),
         None => page.push_str(&sections),
@@ -140,41 +143,111 @@ fn collect_man_pages(command: &clap::Command, files: &mut Vec<(PathBuf, Vec<u8>)
 }
 
 /// What the program reads from its environment, for every man page.
-const ENVIRONMENT: &str = "Environment:
-  SUPPORTCTL_SERVER         the server URL, as --server
-  SUPPORTCTL_TOKEN          the token to use, instead of the profile's stored one
-  SUPPORTCTL_PROFILE        the profile to use, as --profile
-  SUPPORTCTL_ORG            the org to act on, as --org
-  SUPPORTCTL_CONFIG_DIR     the folder of config.toml [default: $XDG_CONFIG_HOME/supportctl]
-  SUPPORTCTL_CA_CERT        extra CA certificates to trust, as --ca-cert
-  SUPPORTCTL_SESSION_TOKEN  the session token `session check` checks
-  SUPPORTCTL_KEYRING        secret-service or keyutils: the OS keyring tokens are kept in
-                            [default: the Secret Service on a D-Bus session, else keyutils]
-  NO_COLOR                  no colour with --color auto
-  CLICOLOR_FORCE            colour with --color auto, even when not writing to a terminal
-  COLUMNS                   the width tables fit on a terminal
-  COMPLETE                  bash, zsh, fish, elvish or powershell: print the script for
-                            dynamic completion, e.g. source <(COMPLETE=bash supportctl)
-  XDG_CONFIG_HOME           where the config folder is [default: ~/.config]
-  XDG_DATA_HOME             where the server's default database is [default: ~/.local/share]
-  SUPPORTCTL_LOG, RUST_LOG  the server's log filter, e.g. debug
-  SUPPORTCTL_LISTEN, SUPPORTCTL_DB, SUPPORTCTL_SERVER_NAME, SUPPORTCTL_SIGNING_KEY,
-  SUPPORTCTL_CLIENT_ADDRESS_HEADER, SUPPORTCTL_ALLOW_HTTP_WEBHOOKS,
-  SUPPORTCTL_ALLOW_PRIVATE_WEBHOOKS
-                            the server's flags of the same names";
+const ENVIRONMENT: [(&str, &str); 20] = [
+    ("SUPPORTCTL_SERVER", "the server URL, as --server"),
+    (
+        "SUPPORTCTL_TOKEN",
+        "the token to use, instead of the profile's stored one",
+    ),
+    ("SUPPORTCTL_PROFILE", "the profile to use, as --profile"),
+    ("SUPPORTCTL_ORG", "the org to act on, as --org"),
+    (
+        "SUPPORTCTL_CONFIG_DIR",
+        "the folder of config.toml [default: $XDG_CONFIG_HOME/supportctl]",
+    ),
+    (
+        "SUPPORTCTL_CA_CERT",
+        "extra CA certificates to trust, as --ca-cert",
+    ),
+    (
+        "SUPPORTCTL_SESSION_TOKEN",
+        "the session token `session check` checks",
+    ),
+    (
+        "SUPPORTCTL_KEYRING",
+        "secret-service or keyutils: the OS keyring tokens are kept in [default: the Secret \
+         Service on a D-Bus session, else keyutils]",
+    ),
+    ("NO_COLOR", "no colour with --color auto"),
+    (
+        "CLICOLOR_FORCE",
+        "colour with --color auto, even when not writing to a terminal",
+    ),
+    ("COLUMNS", "the width tables and help fit on a terminal"),
+    (
+        "COMPLETE",
+        "bash, zsh, fish, elvish or powershell: print the script for dynamic completion, e.g. \
+         source <(COMPLETE=bash supportctl)",
+    ),
+    (
+        "XDG_CONFIG_HOME",
+        "where the config folder is [default: ~/.config]",
+    ),
+    (
+        "XDG_DATA_HOME",
+        "where the server's default database is [default: ~/.local/share]",
+    ),
+    (
+        "SUPPORTCTL_LOG, RUST_LOG",
+        "the server's log filter, e.g. debug",
+    ),
+    (
+        "SUPPORTCTL_LISTEN, SUPPORTCTL_DB",
+        "the server's --listen and --db",
+    ),
+    (
+        "SUPPORTCTL_SERVER_NAME, SUPPORTCTL_SIGNING_KEY",
+        "the server's --name and --signing-key",
+    ),
+    (
+        "SUPPORTCTL_CLIENT_ADDRESS_HEADER",
+        "the server's --client-address-header",
+    ),
+    (
+        "SUPPORTCTL_ALLOW_HTTP_WEBHOOKS",
+        "the server's --allow-http-webhooks",
+    ),
+    (
+        "SUPPORTCTL_ALLOW_PRIVATE_WEBHOOKS",
+        "the server's --allow-private-webhooks",
+    ),
+];
 
 /// Where the program keeps things, for every man page.
-const FILES: &str = "Files:
-  $SUPPORTCTL_CONFIG_DIR/config.toml, else $XDG_CONFIG_HOME/supportctl/config.toml
-      profiles: each one's server, account, role and org; never a token
-  credentials.toml beside it (mode 0600)
-      the tokens of profiles logged in with --insecure-storage (or `server --dev
-      --insecure-storage`); other tokens are in the OS keyring
-  $XDG_DATA_HOME/supportctl/supportctl.db
-      the server's SQLite database when neither --db nor SUPPORTCTL_DB names one";
+const FILES: [(&str, &str); 3] = [
+    (
+        "config.toml",
+        "in $SUPPORTCTL_CONFIG_DIR, else $XDG_CONFIG_HOME/supportctl: the profiles, each \
+         one's server, account, role and org; never a token",
+    ),
+    (
+        "credentials.toml",
+        "beside config.toml (mode 0600): the tokens of profiles logged in with \
+         --insecure-storage (or `server --dev --insecure-storage`); other tokens are in the OS \
+         keyring",
+    ),
+    (
+        "$XDG_DATA_HOME/supportctl/supportctl.db",
+        "the server's SQLite database when neither --db nor SUPPORTCTL_DB names one",
+    ),
+];
+
+/// A man page section of terms, each with its filled description.
+fn roff_list(title: &str, entries: &[(&str, &str)]) -> String {
+    let mut out = format!(".SH \"{title}\"\n");
+    for (term, description) in entries {
+        out.push_str(&format!(
+            ".TP\n\\fB{}\\fR\n{}\n",
+            roff_escape(term),
+            roff_escape(description)
+        ));
+    }
+    out
+}
 
 /// After-help text as man page sections: a paragraph headed `Examples:` or `Exit codes:`
-/// becomes EXAMPLES or EXIT STATUS with its indented lines verbatim (no filling); any other
+/// becomes EXAMPLES or EXIT STATUS with its indented lines verbatim (no filling, without the
+/// two spaces `--help` indents them by, since the section is indented already); any other
 /// paragraph goes under NOTES.
 fn roff_sections(text: &str) -> String {
     let mut out = String::new();
@@ -189,7 +262,7 @@ fn roff_sections(text: &str) -> String {
             };
             out.push_str(&format!(".SH \"{title}\"\n.nf\n"));
             for line in lines {
-                out.push_str(&roff_escape(line));
+                out.push_str(&roff_escape(line.strip_prefix("  ").unwrap_or(line)));
                 out.push('\n');
             }
             out.push_str(".fi\n");

@@ -58,8 +58,8 @@ pub const EXIT_CODES_HELP: &str = "Exit codes:
   3    not found
   4    not authenticated (no, invalid or revoked token)
   5    permission denied
-  6    conflict or refused by policy (e.g. duration over the maximum, grant no longer active);
-       an access request denied, cancelled or expired
+  6    conflict or refused by policy (e.g. duration over the maximum, grant
+       no longer active); an access request denied, cancelled or expired
   7    server unreachable or server error
   8    an access request still pending when the wait timed out
   130  interrupted";
@@ -173,7 +173,8 @@ impl From<ClientError> for CommandError {
                     ),
                     _ => None,
                 };
-                let message = in_cli_terms(&problem.detail).unwrap_or(message);
+                let message =
+                    in_cli_terms(&problem.detail).unwrap_or_else(|| in_cli_words(&message));
                 CommandError {
                     kind,
                     message,
@@ -193,21 +194,63 @@ impl From<ClientError> for CommandError {
     }
 }
 
+/// A duration the server refused as over its maximum: which field, what was asked, the
+/// maximum (all in seconds), read from the server's words ("ttl_seconds of 32400s exceeds the
+/// maximum of 28800s (8h; ...)").
+pub struct OverMaximum<'a> {
+    pub field: &'a str,
+    pub given: u64,
+    pub max: u64,
+    /// The server's own limit (its flags), not the org's policy or the server's.
+    pub servers_own: bool,
+}
+
+pub fn over_maximum(detail: &str) -> Option<OverMaximum<'_>> {
+    let (field, rest) = detail.split_once(" of ")?;
+    let (given, rest) = rest.split_once("s exceeds the ")?;
+    let (servers_own, rest) = match rest.strip_prefix("server's maximum of ") {
+        Some(rest) => (true, rest),
+        None => (false, rest.strip_prefix("maximum of ")?),
+    };
+    let (max, _) = rest.split_once('s')?;
+    Some(OverMaximum {
+        field,
+        given: given.parse().ok()?,
+        max: max.parse().ok()?,
+        servers_own,
+    })
+}
+
 /// The server's words for a duration over its maximum ("duration_seconds of 3888000s exceeds
 /// the maximum of 2592000s (30days; ...)"), said with the flag people typed: "--for 45d is
 /// over the 30d maximum (the org's policy or this server's)".
 fn in_cli_terms(detail: &str) -> Option<String> {
-    let (field, rest) = detail.split_once(" of ")?;
-    let (given, rest) = rest.split_once("s exceeds the maximum of ")?;
-    let (max, _) = rest.split_once('s')?;
-    let (given, max): (u64, u64) = (given.parse().ok()?, max.parse().ok()?);
+    if let Some(words) = past_the_latest_end(detail) {
+        return Some(words);
+    }
+    let over = over_maximum(detail)?;
+    let (field, given, max) = (over.field, over.given, over.max);
+    let spoken = crate::cli::ui::spoken_duration;
+    if over.servers_own {
+        // `org policy set`: the org's policy may not exceed what the server allows at all.
+        let flag = match field {
+            "max_grant_duration_seconds" => "--max-grant",
+            "default_grant_duration_seconds" => "--default-grant",
+            "max_session_ttl_seconds" => "--max-session-ttl",
+            _ => return None,
+        };
+        return Some(format!(
+            "{flag} {} is over this server's {} maximum",
+            spoken(given),
+            spoken(max)
+        ));
+    }
     let flag = match field {
         "duration_seconds" => "--for",
         "ttl_seconds" => "--for",
         "expires_at - now" => "--until",
         _ => return None,
     };
-    let spoken = crate::cli::ui::spoken_duration;
     Some(match flag {
         "--until" => format!(
             "--until is {} away, over the {} maximum (the org's policy or this server's)",
@@ -220,6 +263,70 @@ fn in_cli_terms(detail: &str) -> Option<String> {
             spoken(max)
         ),
     })
+}
+
+/// The server's refusal of an extension past the latest allowed expiry ("extending by 172800s
+/// would end the grant at 2026-12-09T17:00:00Z, past the latest allowed expiry ..."), with the
+/// times said as everywhere else.
+fn past_the_latest_end(detail: &str) -> Option<String> {
+    let rest = detail.strip_prefix("extending by ")?;
+    let (by, rest) = rest.split_once("s would end the grant at ")?;
+    let (end, rest) = rest.split_once(", past the latest allowed expiry ")?;
+    let (latest, _) = rest.split_once(' ')?;
+    let by: u64 = by.parse().ok()?;
+    let (end, latest): (jiff::Timestamp, jiff::Timestamp) =
+        (end.parse().ok()?, latest.parse().ok()?);
+    let time = crate::cli::time::spoken_time;
+    Some(format!(
+        "extending by {} would end the grant {}, past the latest allowed end, {} (now plus the \
+         maximum grant duration of the org's policy or this server)",
+        crate::cli::ui::spoken_duration(by),
+        time(end),
+        time(latest)
+    ))
+}
+
+/// The server's words are for API callers: they name JSON fields and endpoints. Said here with
+/// the flags and commands people use instead.
+const CLI_WORDS: [(&str, &str); 17] = [
+    (
+        "the org's policy (require_ticket) requires a ticket",
+        "the org's policy requires a ticket (--ticket)",
+    ),
+    ("the org's policy (allowed_levels)", "the org's policy"),
+    ("the org's policy (allowed_areas)", "the org's policy"),
+    (
+        "the org's policy (direct_grants: false)",
+        "the org's policy (--direct-grants=false)",
+    ),
+    (
+        "the org's policy (accept_requests: false)",
+        "the org's policy (--accept-requests=false)",
+    ),
+    (
+        "the org's policy max_grant_duration_seconds",
+        "the org's policy",
+    ),
+    (
+        "the org's policy max_session_ttl_seconds",
+        "the org's policy",
+    ),
+    ("max_grant_duration_seconds", "--max-grant"),
+    ("default_grant_duration_seconds", "--default-grant"),
+    ("max_session_ttl_seconds", "--max-session-ttl"),
+    ("request_ttl_seconds", "--request-ttl"),
+    ("expiry_warning_seconds", "--expiry-warning"),
+    ("approvals_required.", "--approvals "),
+    ("approvals_required", "--approvals"),
+    ("allowed_levels", "--levels"),
+    ("allowed_areas", "--areas"),
+    ("this endpoint", "this command"),
+];
+
+fn in_cli_words(detail: &str) -> String {
+    CLI_WORDS
+        .iter()
+        .fold(detail.to_owned(), |text, (api, cli)| text.replace(api, cli))
 }
 
 impl From<anyhow::Error> for CommandError {
@@ -257,6 +364,47 @@ mod tests {
             in_cli_terms("ttl_seconds of 10800s exceeds the maximum of 7200s (2h; ...)").as_deref(),
             Some("--for 3h is over the 2h maximum (the org's policy or this server's)")
         );
+        assert_eq!(
+            in_cli_terms(
+                "max_grant_duration_seconds of 3456000s exceeds the server's maximum of \
+                 2592000s (30days; its --max-grant-duration)"
+            )
+            .as_deref(),
+            Some("--max-grant 40d is over this server's 30d maximum")
+        );
         assert_eq!(in_cli_terms("no such grant"), None);
+    }
+
+    #[test]
+    fn an_extension_past_the_latest_end_is_said_with_local_times() {
+        let said = in_cli_terms(
+            "extending by 172800s would end the grant at 2999-12-09T17:00:00Z, past the latest \
+             allowed expiry 2999-12-08T17:00:00Z (now + the maximum grant duration of the org's \
+             policy or the server, whichever is shorter)",
+        )
+        .unwrap();
+        assert!(
+            said.starts_with("extending by 2d would end the grant "),
+            "{said}"
+        );
+        assert!(!said.contains("T17:00:00Z"), "{said}");
+    }
+
+    #[test]
+    fn the_servers_field_names_are_said_as_flags() {
+        assert_eq!(
+            in_cli_words("the org's policy (require_ticket) requires a ticket"),
+            "the org's policy requires a ticket (--ticket)"
+        );
+        assert_eq!(
+            in_cli_words(
+                "default_grant_duration_seconds (90) exceeds max_grant_duration_seconds (60)"
+            ),
+            "--default-grant (90) exceeds --max-grant (60)"
+        );
+        assert_eq!(
+            in_cli_words("this endpoint is for admin accounts; yours is support"),
+            "this command is for admin accounts; yours is support"
+        );
     }
 }

@@ -3,11 +3,11 @@
 use clap::{Args, Subcommand};
 use jiff::Timestamp;
 
-use super::args::{ListLimit, OrgArg};
+use super::args::{AreaArg, ListLimit, OrgArg, areas_or_default};
 use super::context::{Connection, Context};
 use super::error::{CommandError, CommandResult, ErrorKind};
-use super::time::{parse_duration, parse_time};
-use crate::api::{Area, CreateGrant, GrantStatusFilter, Level, Role, join_areas};
+use super::time::{parse_duration, parse_time, spoken_time};
+use crate::api::{Area, CreateGrant, Grant, GrantStatusFilter, Level, Role, join_areas};
 use crate::cli::client::{GrantList, Listing};
 use crate::cli::ui::OutputFormat;
 
@@ -15,37 +15,41 @@ use crate::cli::ui::OutputFormat;
 pub enum GrantCommand {
     /// Grant the support team access to your org.
     #[command(after_long_help = "Examples:
-  supportctl grant create --level member --for 4h --reason 'Ticket 4821: sync fails'
-  supportctl grant create --level read-only --areas chats,issues --until 2026-11-28T17:00:00Z \\
-      --engineer sam@vendor.example --ticket SUP-4821 --reason 'Sync issue'
-  supportctl grant create      # on a terminal: asks for what is missing, shows the command line
+  supportctl grant create --level member --for 4h \\
+      --reason 'Ticket 4821: sync fails'
+  supportctl grant create --level read-only --areas chats,issues \\
+      --until 2026-11-28T17:00:00Z --engineer sam@vendor.example \\
+      --ticket SUP-4821 --reason 'Sync issue'
+  supportctl grant create     # on a terminal: asks for what is missing
 
-On a terminal, without --level or --reason, asks for what the options leave out (each answer
-is checked at once), shows the grant and the same command without questions, and asks before
+On a terminal, without --level or --reason, asks for what the options leave out (each answer \
+is checked at once), shows the grant and the same command without questions, and asks before \
 creating it.")]
     Create(CreateArgs),
     /// List grants: an admin sees the org's, a support engineer those usable by them.
     #[command(after_long_help = "Examples:
   supportctl grant list
-  supportctl grant list --status all --all -o json | jq -r '.[] | select(.status == \"active\") | .id'
-  supportctl grant list -q | supportctl grant revoke - --yes     # revoke every listed grant")]
+  supportctl grant list --status all --all -o json \\
+      | jq -r '.[] | select(.status == \"active\") | .id'
+  supportctl grant list -q | supportctl grant revoke - --yes   # every one")]
     #[command(visible_alias = "ls")]
     List(ListArgs),
     /// Show one grant.
     Show(ShowArgs),
     /// Move an active grant's expiry later.
     #[command(after_long_help = "Examples:
-  supportctl grant extend gr_01j... --for 4h      # ends 4 hours later than it would have")]
+  supportctl grant extend gr_01j... --for 4h     # ends 4 hours later
+  supportctl grant extend gr_01j... --until 2026-11-28T17:00:00Z")]
     Extend(ExtendArgs),
     /// Revoke grants: their sessions end at once.
     #[command(after_long_help = "Examples:
-  supportctl grant revoke gr_01j...                  # asks for confirmation on a terminal
+  supportctl grant revoke gr_01j...        # asks first, on a terminal
   supportctl grant revoke gr_01j... gr_01k... --reason 'Issue solved' --yes
-  supportctl grant revoke --all --yes                # every active grant of the org
+  supportctl grant revoke --all --yes      # every active grant of the org
   grep -v '^#' ids.txt | supportctl grant revoke - --yes
-  supportctl grant revoke --all --dry-run            # what would be revoked
+  supportctl grant revoke --all --dry-run  # what would be revoked
 
-Revoking a grant that is already inactive succeeds (noted on stderr). An id that names no
+Revoking a grant that is already inactive succeeds (noted on stderr). An id that names no \
 grant of the org fails with exit code 3 after the others are revoked.")]
     #[command(visible_alias = "rm")]
     Revoke(RevokeArgs),
@@ -58,9 +62,9 @@ pub struct CreateArgs {
     /// Access level: read-only, member or admin.
     #[arg(long, value_enum)]
     pub level: Option<Level>,
-    /// Data areas, comma-separated [default: all]
+    /// Data areas, comma-separated; `all`: every area the org's policy allows [default: all]
     #[arg(long, value_enum, value_delimiter = ',')]
-    pub areas: Option<Vec<Area>>,
+    pub areas: Option<Vec<AreaArg>>,
     /// How long the grant lasts, e.g. 30m, 8h, 2d [default: the server's, 8h]
     #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration, conflicts_with = "until")]
     pub duration: Option<i64>,
@@ -102,6 +106,7 @@ pub struct ShowArgs {
 }
 
 #[derive(Debug, Args)]
+#[group(id = "new_end", required = true, multiple = false, args = ["by", "until"])]
 pub struct ExtendArgs {
     #[command(flatten)]
     pub org: OrgArg,
@@ -110,7 +115,10 @@ pub struct ExtendArgs {
     pub id: String,
     /// How much later the grant should end, e.g. 4h (`--by` is the same).
     #[arg(long = "for", visible_alias = "by", value_name = "DURATION", value_parser = parse_duration)]
-    pub by: i64,
+    pub by: Option<i64>,
+    /// When the grant should end instead (RFC 3339, e.g. 2026-11-28T17:00:00Z), later than now.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub until: Option<Timestamp>,
     /// Ask the server when the grant would end (every check of a real extension), and change
     /// nothing.
     #[arg(long)]
@@ -178,7 +186,7 @@ fn create(context: &mut Context, args: CreateArgs) -> CommandResult {
             grant.org,
             join_areas(&grant.areas),
             crate::cli::ui::spoken_duration(seconds.unsigned_abs()),
-            crate::cli::table::local_full(grant.expires_at)
+            spoken_time(grant.expires_at)
         ));
         return Ok(context.ui.preview(&grant)?);
     }
@@ -202,11 +210,10 @@ fn create(context: &mut Context, args: CreateArgs) -> CommandResult {
     let seconds = grant.expires_at.as_second() - grant.created_at.as_second();
     context.ui.created(
         &format!(
-            "Granted {} access to {} until {}, {} ({})",
+            "Granted {} access to {} until {} ({})",
             grant.level,
             grant.org,
-            crate::cli::table::local_full(grant.expires_at),
-            crate::cli::ui::relative_time(grant.expires_at, Timestamp::now()),
+            spoken_time(grant.expires_at),
             grant.id
         ),
         &grant,
@@ -234,7 +241,7 @@ fn complete_create(args: &CreateArgs) -> CommandResult<CreateGrant> {
     };
     Ok(CreateGrant {
         level,
-        areas: args.areas.clone(),
+        areas: areas_or_default(&args.areas),
         engineers: (!args.engineers.is_empty()).then(|| args.engineers.clone()),
         duration_seconds: args.duration,
         expires_at: args.until,
@@ -306,25 +313,56 @@ fn show(context: &mut Context, args: ShowArgs) -> CommandResult {
 fn extend(context: &mut Context, args: ExtendArgs) -> CommandResult {
     let mut connection = context.connect()?;
     let org = args.org.resolve(&mut connection)?;
-    let grant = if args.dry_run {
-        connection
-            .client
-            .extend_grant_dry_run(&org, &args.id, args.by)?
-    } else {
-        connection.client.extend_grant(&org, &args.id, args.by)?
+    let by = match (args.by, args.until) {
+        (Some(by), _) => by,
+        // The server moves an expiry by a duration: the one from the grant's end to --until.
+        (None, Some(until)) => {
+            let current = connection.client.get_grant(&org, &args.id)?;
+            let by = until.as_second() - current.expires_at.as_second();
+            if by <= 0 {
+                return Err(CommandError::usage(format!(
+                    "--until {} is not after the grant's end, {}",
+                    spoken_time(until),
+                    spoken_time(current.expires_at)
+                ))
+                .with_hint("give a later time, or --for DURATION to add to its end"));
+            }
+            by
+        }
+        (None, None) => return Err(CommandError::usage("missing --for or --until")),
     };
+    let extended = if args.dry_run {
+        connection.client.extend_grant_dry_run(&org, &args.id, by)
+    } else {
+        connection.client.extend_grant(&org, &args.id, by)
+    };
+    let grant = extended.map_err(|error| {
+        let error = CommandError::from(error);
+        // The server judged the duration --until makes: say it of --until.
+        match (args.until, error.message.strip_prefix("--for ")) {
+            (Some(until), Some(rest)) => CommandError {
+                message: format!(
+                    "--until {} moves the grant's end by {}",
+                    spoken_time(until),
+                    rest.replacen(" is over", ", over", 1)
+                ),
+                ..error
+            },
+            _ => error,
+        }
+    })?;
     if args.dry_run {
         context.ui.note(&format!(
             "Dry run: grant {} would end {}; nothing was changed.",
             grant.id,
-            crate::cli::table::local_full(grant.expires_at)
+            spoken_time(grant.expires_at)
         ));
         return Ok(context.ui.preview(&grant)?);
     }
     context.ui.success(&format!(
         "Grant {} now ends {}",
         grant.id,
-        crate::cli::table::local_full(grant.expires_at)
+        spoken_time(grant.expires_at)
     ));
     if context.ui.quiet() || context.ui.format() != OutputFormat::Table {
         context.ui.one(&grant)?;

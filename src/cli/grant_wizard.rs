@@ -34,7 +34,7 @@ pub(super) fn ask(
         None => ask_level(ui, policy.as_ref())?,
     };
     let areas = match &args.areas {
-        Some(areas) => Some(areas.clone()),
+        Some(_) => super::args::areas_or_default(&args.areas),
         None => ask_areas(ui, policy.as_ref())?,
     };
     let duration_seconds = match (args.duration, args.until) {
@@ -301,9 +301,10 @@ pub(super) fn summary(
     policy: Option<&OrgPolicy>,
     now: Timestamp,
 ) -> String {
+    // The local time as the tables show it; the duration beside it says how far away.
     let ends = |seconds: i64| {
         now.checked_add(SignedDuration::from_secs(seconds))
-            .map(crate::cli::table::local_full)
+            .map(|at| crate::cli::table::local_short(at, now, &jiff::tz::TimeZone::system()))
             .unwrap_or_default()
     };
     let duration = match (request.duration_seconds, request.expires_at, policy) {
@@ -312,7 +313,7 @@ pub(super) fn summary(
             spoken_duration(seconds.unsigned_abs()),
             ends(seconds)
         ),
-        (None, Some(until), _) => format!("until {}", crate::cli::table::local_full(until)),
+        (None, Some(until), _) => format!("until {}", crate::cli::time::spoken_time(until)),
         (None, None, Some(policy)) => format!(
             "{} (the default), until about {}",
             spoken_duration(policy.default_grant_duration_seconds.unsigned_abs()),

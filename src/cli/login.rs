@@ -15,12 +15,13 @@ use crate::cli::ui::{OutputFormat, fit_prompt, prompt};
 
 #[derive(Debug, Args)]
 #[command(after_long_help = "Examples:
-  supportctl login --server https://support.example.com     # prompts for the token
-  supportctl login --with-token < token.txt                 # scripts: token on stdin
-  supportctl login --profile staging --server https://staging.example.com --with-token < t
+  supportctl login --server https://support.example.com   # asks the token
+  supportctl login --with-token < token.txt     # scripts: token on stdin
+  supportctl login --profile staging --server https://staging.example.com \\
+      --with-token < token.txt
 
-Without a usable OS keyring (e.g. in a container that forbids keyctl), either pass
---insecure-storage to keep the token in a file readable only by you, or skip login
+Without a usable OS keyring (e.g. in a container that forbids keyctl), either pass \
+--insecure-storage to keep the token in a file readable only by you, or skip login \
 and set SUPPORTCTL_TOKEN.")]
 pub struct LoginArgs {
     /// Read the token from stdin instead of prompting.
@@ -125,11 +126,15 @@ pub fn login(context: &mut Context, args: LoginArgs) -> CommandResult {
     let current = config_file.current_profile.clone();
     config_file.save(&dir)?;
     let stored_in = store.describe();
-    context.ui.success(&format!(
-        "Logged in to {server} as {} ({}); token stored in {stored_in}",
-        account.email,
-        describe_role(&account)
-    ));
+    // The account where a script reads stdout (-o json: the API's object; -q: its id).
+    context.ui.success_or_row(
+        &format!(
+            "Logged in to {server} as {} ({}); token stored in {stored_in}",
+            account.email,
+            describe_role(&account)
+        ),
+        &account,
+    )?;
     if current.as_deref() != Some(name.as_str()) {
         context.ui.hint(&format!(
             "profile '{name}' is not the current one: pass --profile {name} or set SUPPORTCTL_PROFILE={name}"
@@ -212,6 +217,13 @@ pub fn logout(context: &mut Context, _args: LogoutArgs) -> CommandResult {
         "to log in again: supportctl login{flag} --server {}",
         profile.server
     ));
+    if context.ui.format() == OutputFormat::Json && !context.ui.quiet() {
+        context.ui.json(&serde_json::json!({
+            "profile": name,
+            "server": profile.server,
+            "logged_out": true,
+        }))?;
+    }
     Ok(())
 }
 
@@ -255,7 +267,12 @@ pub fn status(context: &mut Context) -> CommandResult {
         health: health.as_ref().ok().cloned(),
         account: account.as_ref().ok().cloned(),
     };
-    if context.ui.format() == OutputFormat::Json {
+    if context.ui.quiet() {
+        // Only the account's id: nothing when the token is not usable (the exit code says why).
+        if let Ok(account) = &account {
+            context.ui.line(&account.id)?;
+        }
+    } else if context.ui.format() == OutputFormat::Json {
         context.ui.json(&status)?;
     } else {
         let health_text = match &health {

@@ -51,15 +51,15 @@ engineers use it to open short-lived, scoped sessions. Every change and every ac
 the org's hash-chained audit log, which `supportctl audit verify` re-checks.";
 
 const EXAMPLES: &str = "Examples:
-  supportctl demo                                   # the whole workflow on a throwaway server
-  supportctl server --dev                           # a local dev server, and profiles dev-admin, ...
-  supportctl --profile dev-admin grant list         # (in another terminal) as its org admin
+  supportctl demo             # the whole workflow on a throwaway server
+  supportctl server --dev     # a local server, and profiles dev-admin, ...
+  supportctl --profile dev-admin grant list   # (in another terminal)
   supportctl login --server http://127.0.0.1:8420
-  supportctl grant create --level member --for 4h --reason 'Ticket 4821: sync fails'
+  supportctl grant create --level member --for 4h --reason 'Ticket 4821'
   supportctl grant list
   supportctl grant revoke gr_01j... --yes
-  supportctl request create acme --level member --for 4h --reason 'Ticket 4821' --wait
-  supportctl request review                         # admins: approve or deny each pending one
+  supportctl request create acme --level member --for 4h --reason x --wait
+  supportctl request review   # admins: approve or deny each pending one
   supportctl session exec acme --reason 'Ticket 4821' -- ./inspect.sh
   supportctl audit verify";
 
@@ -90,6 +90,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "SUPPORTCTL_PROFILE", value_name = "NAME",
           add = complete::profiles())]
     pub profile: Option<String>,
+
+    /// The org to act on, also before the subcommand (`supportctl --org acme grant list`).
+    #[arg(long, global = true, value_name = "ORG", add = complete::orgs())]
+    pub org: Option<String>,
 
     /// Server URL, overriding the profile's.
     #[arg(long, global = true, env = "SUPPORTCTL_SERVER", value_name = "URL")]

@@ -21,7 +21,8 @@ pub enum OrgCommand {
     /// Show the org's own policy, or change it with `set` (org admins).
     #[command(after_long_help = "Examples:
   supportctl org policy
-  supportctl org policy set --max-grant 7d --direct-grants=false --approvals admin=2")]
+  supportctl org policy set --max-grant 7d --direct-grants=false \\
+      --approvals admin=2")]
     Policy(super::policy::PolicyArgs),
 }
 

@@ -3,7 +3,7 @@
 
 use clap::{Args, Subcommand};
 
-use super::args::OrgArg;
+use super::args::{AreaArg, OrgArg, areas_or_default};
 use super::context::Context;
 use super::error::{CommandError, CommandResult};
 use super::time::parse_duration;
@@ -26,16 +26,20 @@ pub struct PolicyArgs {
 pub enum PolicyCommand {
     /// Change the named settings; the others stay as they are.
     #[command(after_long_help = "Examples:
-  supportctl org policy set --max-grant 7d --levels read-only,member --require-ticket
-  supportctl org policy set --direct-grants=false --approvals admin=2,member=1
+  supportctl org policy set --max-grant 7d --levels read-only,member \\
+      --require-ticket
+  supportctl org policy set --direct-grants=false \\
+      --approvals admin=2,member=1
   supportctl org policy set --request-ttl 12h --expiry-warning 1h
 
-Another admin's change between the read and the write is refused (exit 6), never overwritten:
-run the command again.
+Durations may not exceed the server's own limits (its --max-grant-duration and \
+--max-session-ttl): a longer one is refused (exit 6), naming the limit. Another admin's \
+change between the read and the write is refused (exit 6), never overwritten: run the \
+command again.
 
-A change that lowers a level's approvals or turns direct grants on, while the policy asks two
-or more approvals for some level, does not apply yet: it waits until as many admins approved
-it (you count as one); see `supportctl org policy approve`.")]
+A change that lowers a level's approvals or turns direct grants on, while the policy asks \
+two or more approvals for some level, does not apply yet: it waits until as many admins \
+approved it (you count as one); see `supportctl org policy approve`.")]
     Set(SetArgs),
     /// Show the change waiting for admins' approvals, if any.
     Pending(PendingArgs),
@@ -77,9 +81,9 @@ pub struct SetArgs {
     /// Levels that may be granted, comma-separated.
     #[arg(long, value_enum, value_delimiter = ',', value_name = "LEVELS")]
     pub levels: Option<Vec<Level>>,
-    /// Data areas that may be granted, comma-separated.
+    /// Data areas that may be granted, comma-separated; `all`: every area.
     #[arg(long, value_enum, value_delimiter = ',', value_name = "AREAS")]
-    pub areas: Option<Vec<Area>>,
+    pub areas: Option<Vec<AreaArg>>,
     /// Grants and requests must name a ticket.
     #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub require_ticket: Option<bool>,
@@ -336,8 +340,9 @@ fn change(context: &mut Context, args: SetArgs) -> CommandResult {
     if let Some(v) = &args.levels {
         set("levels", &mut |p| p.allowed_levels = v.clone());
     }
-    if let Some(v) = &args.areas {
-        set("areas", &mut |p| p.allowed_areas = v.clone());
+    if args.areas.is_some() {
+        let areas = areas_or_default(&args.areas).unwrap_or_else(|| Area::ALL.to_vec());
+        set("areas", &mut |p| p.allowed_areas = areas.clone());
     }
     if let Some(v) = args.require_ticket {
         set("require ticket", &mut |p| p.require_ticket = v);

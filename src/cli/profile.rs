@@ -17,8 +17,8 @@ pub enum ProfileCommand {
     /// Make a profile the default for later commands (and set its default org).
     #[command(after_long_help = "Examples:
   supportctl profile use staging
-  supportctl profile use support --org acme     # later commands act on acme by default
-  supportctl profile use support --org ''       # no default org")]
+  supportctl profile use support --org acme   # later commands act on acme
+  supportctl profile use support --org ''     # no default org")]
     Use(UseArgs),
     /// Print the profile in use, and why (flag, environment or config).
     Current,
@@ -123,15 +123,22 @@ fn use_profile(context: &mut Context, args: UseArgs) -> CommandResult {
     if let Some(org) = &args.org {
         profile.org = Some(org.trim().to_owned()).filter(|org| !org.is_empty());
     }
-    let org = profile.org.clone();
+    let row = Row {
+        name: args.name.clone(),
+        current: true,
+        profile: profile.clone(),
+    };
     config.current_profile = Some(args.name.clone());
     config.save(&dir)?;
-    let org = org
+    let org = row
+        .profile
+        .org
+        .as_ref()
         .map(|org| format!(", default org {org}"))
         .unwrap_or_default();
     context
         .ui
-        .success(&format!("Using profile '{}'{org}", args.name));
+        .success_or_row(&format!("Using profile '{}'{org}", args.name), &row)?;
     if std::env::var_os("SUPPORTCTL_PROFILE").is_some_and(|v| !v.is_empty()) {
         context
             .ui
@@ -152,8 +159,15 @@ fn current(context: &mut Context) -> CommandResult {
         (None, _) if chosen => "set by `supportctl profile use`",
         (None, _) => "the default",
     };
-    context.ui.line(&name)?;
     let exists = context.profile()?.is_some();
+    if context.ui.format() == crate::cli::ui::OutputFormat::Json && !context.ui.quiet() {
+        return Ok(context.ui.json(&serde_json::json!({
+            "profile": name,
+            "why": why,
+            "logged_in": exists,
+        }))?);
+    }
+    context.ui.line(&name)?;
     if !exists {
         context.ui.note(&format!(
             "({why}; not logged in: run `supportctl login{}`)",

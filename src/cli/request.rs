@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
 
-use super::args::{ListLimit, OrgArg};
+use super::args::{AreaArg, ListLimit, OrgArg, areas_or_default};
 use super::context::{Connection, Context};
 use super::error::{CommandError, CommandResult, ErrorKind};
 use super::time::parse_duration;
@@ -26,18 +26,19 @@ const DEFAULT_TIMEOUT: &str = "30m";
 pub enum RequestCommand {
     /// Ask an org's admins for access (support engineers).
     #[command(after_long_help = "Examples:
-  supportctl request create acme --level member --areas chats,issues --for 4h \\
-      --reason 'Ticket 4821: sync fails' --ticket 4821 --wait
-  ID=$(supportctl request create acme --level read-only --reason 'SUP-4821' -q)
-  supportctl request wait \"$ID\" --timeout 10m; echo $?     # 0 approved, 6 refused, 8 pending
+  supportctl request create acme --level member --areas chats,issues \\
+      --for 4h --reason 'Ticket 4821: sync fails' --ticket 4821 --wait
+  ID=$(supportctl request create acme --level read-only --reason x -q)
+  supportctl request wait \"$ID\" --timeout 10m   # exit 0, 6 or 8: see below
 
-With --wait: exit 0 once approved (printing the grant), 6 when denied, cancelled or expired
+With --wait: exit 0 once approved (printing the grant), 6 when denied, cancelled or expired \
 (saying by whom and why), 8 when --timeout passes with the request still pending.")]
     Create(CreateArgs),
     /// List requests: an admin sees the org's (pending first), an engineer their own.
     #[command(after_long_help = "Examples:
-  supportctl request list                     # pending requests, with how long each has left
-  supportctl request list --status all -o json | jq '.[] | select(.status == \"approved\")'")]
+  supportctl request list       # pending ones, with how long each has left
+  supportctl request list --status all -o json \\
+      | jq '.[] | select(.status == \"approved\")'")]
     #[command(visible_alias = "ls")]
     List(ListArgs),
     /// Show one request.
@@ -45,15 +46,16 @@ With --wait: exit 0 once approved (printing the grant), 6 when denied, cancelled
     /// Approve a pending request (org admins); options may narrow it, never widen it.
     #[command(after_long_help = "Examples:
   supportctl request approve rq_01j... --yes
-  supportctl request approve rq_01j... --level read-only --areas chats --for 2h \\
-      --comment 'Read-only is enough for this' --yes
+  supportctl request approve rq_01j... --level read-only --areas chats \\
+      --for 2h --comment 'Read-only is enough for this' --yes
 
-With approvals_required above 1 for the level, the request stays pending until that many
-different admins have approved it; the last approval creates the grant.")]
+When the org's policy asks for more than one approval for the level (`org policy set \
+--approvals`), the request stays pending until that many different admins have approved \
+it; the last approval creates the grant.")]
     Approve(ApproveArgs),
     /// Deny a pending request (org admins); the engineer reads the comment.
     #[command(after_long_help = "Examples:
-  supportctl request deny rq_01j... --comment 'Not during the quarter close'")]
+  supportctl request deny rq_01j... --comment 'Not in the quarter close'")]
     Deny(DenyArgs),
     /// Cancel one of your own pending requests (support engineers).
     Cancel(CancelArgs),
@@ -69,20 +71,22 @@ different admins have approved it; the last approval creates the grant.")]
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// The org to ask.
-    #[arg(add = super::complete::orgs())]
-    pub org: String,
+    /// The org to ask (or --org).
+    #[arg(value_name = "ORG", conflicts_with = "org", add = super::complete::orgs())]
+    pub org_name: Option<String>,
+    #[command(flatten)]
+    pub org: OrgArg,
     /// Access level asked: read-only, member or admin.
     #[arg(long, value_enum)]
     pub level: Level,
-    /// Data areas, comma-separated [default: all the org's policy allows]
+    /// Data areas, comma-separated; `all`: every area the org's policy allows [default: all]
     #[arg(long, value_enum, value_delimiter = ',')]
-    pub areas: Option<Vec<Area>>,
+    pub areas: Option<Vec<AreaArg>>,
     /// How long the grant should last, e.g. 4h [default: the org's default]
     #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration)]
     pub duration: Option<i64>,
     /// Why you need access (required; the org's admins decide on it).
-    #[arg(long)]
+    #[arg(long, value_name = "TEXT")]
     pub reason: String,
     /// Your support case reference (required when the org's policy says so).
     #[arg(long, value_name = "REF")]
@@ -125,9 +129,9 @@ pub struct ApproveArgs {
     /// Grant a lower level than asked.
     #[arg(long, value_enum)]
     pub level: Option<Level>,
-    /// Grant fewer areas than asked, comma-separated.
+    /// Grant fewer areas than asked, comma-separated; `all`: all those asked [default: all]
     #[arg(long, value_enum, value_delimiter = ',')]
-    pub areas: Option<Vec<Area>>,
+    pub areas: Option<Vec<AreaArg>>,
     /// Grant a shorter time than asked, e.g. 2h.
     #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration)]
     pub duration: Option<i64>,
@@ -267,11 +271,20 @@ fn admin_org(connection: &mut Connection, flag: &OrgArg) -> CommandResult<Option
 
 fn create(context: &mut Context, args: CreateArgs) -> CommandResult {
     let mut connection = context.connect()?;
+    // ORG, --org, SUPPORTCTL_ORG or the profile's, as for `session open`.
+    let given = args.org_name.as_deref().or(args.org.org.as_deref());
+    let org = connection.org(given).map_err(|error| {
+        if !matches!(error.kind, ErrorKind::Forbidden | ErrorKind::Usage) {
+            return error;
+        }
+        CommandError::usage("no org to ask")
+            .with_hint("name it: `supportctl request create ORG`, --org ORG or SUPPORTCTL_ORG")
+    })?;
     let request = connection.client.create_request(
-        &args.org,
+        &org,
         &CreateRequest {
             level: args.level,
-            areas: args.areas,
+            areas: areas_or_default(&args.areas),
             duration_seconds: args.duration,
             reason: args.reason,
             ticket: args.ticket,
@@ -281,7 +294,10 @@ fn create(context: &mut Context, args: CreateArgs) -> CommandResult {
         if context.ui.format() == OutputFormat::Table && !context.ui.quiet() {
             context.ui.success(&format!(
                 "Requested {} access to {} ({}); the org's admins decide by {}",
-                request.level, request.org, request.id, request.expires_at
+                request.level,
+                request.org,
+                request.id,
+                crate::cli::time::spoken_time(request.expires_at)
             ));
         }
         return Ok(context.ui.one(&request)?);
@@ -326,7 +342,7 @@ fn approve(context: &mut Context, args: ApproveArgs) -> CommandResult {
         && !context.ui.confirm(&approval_question(
             &request,
             args.level.unwrap_or(request.level),
-            args.areas.as_deref().unwrap_or(&request.areas),
+            &areas_or_default(&args.areas).unwrap_or_else(|| request.areas.clone()),
             args.duration.unwrap_or(request.duration_seconds),
         ))?
     {
@@ -335,7 +351,7 @@ fn approve(context: &mut Context, args: ApproveArgs) -> CommandResult {
     let body = ApproveRequest {
         comment: args.comment,
         level: args.level,
-        areas: args.areas,
+        areas: areas_or_default(&args.areas),
         duration_seconds: args.duration,
     };
     if args.dry_run {
@@ -500,7 +516,7 @@ pub fn wait_for(
                     "request {} is still pending after {}; it lapses {}",
                     current.id,
                     spoken_duration(timeout_seconds.unsigned_abs()),
-                    current.expires_at
+                    crate::cli::time::spoken_time(current.expires_at)
                 ),
             )
             .with_hint(format!(
@@ -535,8 +551,9 @@ fn refused(request: &AccessRequest) -> Option<CommandError> {
         RequestStatus::Denied => format!("request {} was denied{by}{comment}", request.id),
         RequestStatus::Cancelled => format!("request {} was cancelled{by}{comment}", request.id),
         RequestStatus::Expired => format!(
-            "request {} expired at {} without a decision",
-            request.id, request.expires_at
+            "request {} expired {} without a decision",
+            request.id,
+            crate::cli::time::spoken_time(request.expires_at)
         ),
     };
     Some(CommandError::conflict(message))

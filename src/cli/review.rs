@@ -50,7 +50,7 @@ pub fn review(context: &mut Context, args: ReviewArgs) -> CommandResult {
             one_line(&request.reason, width.saturating_sub("  reason: ".len()).max(20)),
             request.approvals.len(),
             request.approvals_required,
-            request.expires_at
+            crate::cli::time::spoken_time(request.expires_at)
         ));
         let choice = prompt(|| {
             dialoguer::Select::new()

@@ -15,12 +15,14 @@ use crate::server::{self, InitOutcome, ServerConfig};
 
 #[derive(Debug, Args)]
 #[command(after_long_help = "Examples:
-  supportctl server --dev                      # a local server, and profiles dev-admin, dev-support, ...
-  supportctl server --dev --listen 127.0.0.1:0 # the same on a free port
-  supportctl server --listen 0.0.0.0:8420 --db sqlite:///var/lib/supportctl/db.sqlite
-  supportctl server --db postgres://supportctl@db/supportctl   # one of several replicas
-  supportctl server init --db sqlite://./supportctl.db         # prints the first operator token
-  supportctl server --name support.example.com --signing-key /etc/supportctl/checkpoint.key")]
+  supportctl server --dev    # a local server, and profiles dev-admin, ...
+  supportctl server --dev --listen 127.0.0.1:0   # the same on a free port
+  supportctl server --listen 0.0.0.0:8420 \\
+      --db sqlite:///var/lib/supportctl/db.sqlite
+  supportctl server --db postgres://supportctl@db/supportctl   # a replica
+  supportctl server init --db sqlite://./supportctl.db  # first operator
+  supportctl server --name support.example.com \\
+      --signing-key /etc/supportctl/checkpoint.key")]
 pub struct ServerArgs {
     #[command(subcommand)]
     pub command: Option<ServerCommand>,

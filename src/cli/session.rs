@@ -5,13 +5,13 @@ use serde::Serialize;
 
 use std::io::{IsTerminal, Read};
 
-use super::args::{ListLimit, OrgArg};
+use super::args::{AreaArg, ListLimit, OrgArg, areas_or_default};
 use super::context::Context;
 use super::error::{CommandError, CommandResult, ErrorKind};
 use super::session_exec::OnEnd;
-use super::time::parse_duration;
+use super::time::{parse_duration, spoken_time};
 use crate::api::{
-    Action, Area, Level, OpenSession, Role, SESSION_TOKEN_PREFIX, Session, SessionStatusFilter,
+    Action, Level, OpenSession, Role, SESSION_TOKEN_PREFIX, Session, SessionStatusFilter,
     join_areas,
 };
 use crate::api::{CreateRequest, ErrorCode, SessionWithToken};
@@ -24,26 +24,31 @@ pub enum SessionCommand {
     /// Open a session in an org; prints its token once.
     #[command(after_long_help = "Examples:
   supportctl session open acme --reason 'Ticket 4821'
-  supportctl session open --org acme --for 30m     # on a terminal: asks for the reason
-  supportctl session open acme --level member --areas chats --reason 'Ticket 4821' --request --timeout 10m
-  TOKEN=$(supportctl session open acme --level read-only --areas chats --for 30m --reason 'SUP-4821' -q)
+  supportctl session open --org acme --for 30m   # on a terminal: asks why
+  supportctl session open acme --level member --areas chats \\
+      --reason 'Ticket 4821' --request --timeout 10m
+  TOKEN=$(supportctl session open acme --level read-only --areas chats \\
+      --for 30m --reason 'SUP-4821' -q)
 
-The org is ORG, --org, SUPPORTCTL_ORG or the profile's. --for is the session's lifetime (--ttl
-is the same); with --request, --request-for is how long the grant asked for should last.")]
+The org is ORG, --org, SUPPORTCTL_ORG or the profile's. --for is the session's lifetime \
+(--ttl is the same), at most the server's maximum (8h unless its operator changed it); \
+with --request, --request-for is how long the grant asked for should last.")]
     Open(OpenArgs),
     /// Open a session, run a command with SUPPORTCTL_SESSION_TOKEN set, close the session.
     #[command(after_long_help = "Examples:
   supportctl session exec acme --reason 'Ticket 4821' -- ./inspect-chats.sh
-  supportctl session exec acme --level read-only --for 15m --reason 'SUP-4821' -- sh -c 'curl -H \"Authorization: Bearer $SUPPORTCTL_SESSION_TOKEN\" ...'
+  supportctl session exec acme --level read-only --for 15m --reason x -- \\
+      sh -c 'curl -H \"Authorization: Bearer $SUPPORTCTL_SESSION_TOKEN\" ...'
 
-The command must exist before a session is opened (127 if it cannot be found, 126 if it cannot
-be run). The session is watched while the command runs: when it is revoked, closed or expires,
-the command gets SIGTERM (SIGKILL 10 s later) and supportctl exits 6 saying why and by whom
-(`--on-end warn` only warns). A warning comes 5 minutes before the session expires. Otherwise
-the command's exit code becomes supportctl's (128+N if a signal ended it), and the session is
-closed however supportctl ends: Ctrl-C, SIGTERM and SIGHUP too (the last two are passed on to
-the command). The command gets an empty config dir of its own (SUPPORTCTL_CONFIG_DIR) and no
-account token or profile: supportctl in it acts only as the session.")]
+The command must exist before a session is opened (127 if it cannot be found, 126 if it \
+cannot be run). The session is watched while the command runs: when it is revoked, closed \
+or expires, the command gets SIGTERM (SIGKILL 10 s later) and supportctl exits 6 saying why \
+and by whom (`--on-end warn` only warns). A warning comes 5 minutes before the session \
+expires. Otherwise the command's exit code becomes supportctl's (128+N if a signal ended \
+it), and the session is closed however supportctl ends: Ctrl-C, SIGTERM and SIGHUP too (the \
+last two are passed on to the command). The command gets an empty config dir of its own \
+(SUPPORTCTL_CONFIG_DIR) and no account token or profile: supportctl in it acts only as the \
+session.")]
     Exec(ExecArgs),
     /// List sessions: your own as a support engineer, the org's as an admin.
     #[command(visible_alias = "ls")]
@@ -55,12 +60,12 @@ account token or profile: supportctl in it acts only as the session.")]
     Close(CloseArgs),
     /// Is a session token active, and what may it do? Exit 4 if it is not active.
     #[command(after_long_help = "Examples:
-  supportctl session check                        # reads SUPPORTCTL_SESSION_TOKEN
+  supportctl session check             # reads SUPPORTCTL_SESSION_TOKEN
   supportctl session open acme --reason x -q | supportctl session check
   supportctl session check - < token.txt
 
-The token is read from stdin (`-`, or when stdin is a pipe and SUPPORTCTL_SESSION_TOKEN is
-unset) or from SUPPORTCTL_SESSION_TOKEN; --token works too, but leaves the token in the
+The token is read from stdin (`-`, or when stdin is a pipe and SUPPORTCTL_SESSION_TOKEN is \
+unset) or from SUPPORTCTL_SESSION_TOKEN; --token works too, but leaves the token in the \
 shell's history and the process list.")]
     Check(CheckArgs),
 }
@@ -78,9 +83,9 @@ pub struct OpenArgs {
     /// Access level, at most the grant's [default: the grant's]
     #[arg(long, value_enum)]
     pub level: Option<Level>,
-    /// Data areas, a subset of the grant's [default: the grant's]
+    /// Data areas, a subset of the grant's; `all`: all the grant's [default: all]
     #[arg(long, value_enum, value_delimiter = ',')]
-    pub areas: Option<Vec<Area>>,
+    pub areas: Option<Vec<AreaArg>>,
     /// Session lifetime, capped by the grant's expiry [default: the server's, 1h]
     #[arg(long = "for", visible_alias = "ttl", value_name = "DURATION", value_parser = parse_duration)]
     pub ttl: Option<i64>,
@@ -196,7 +201,7 @@ pub(crate) fn open_request(ui: &Ui, args: &OpenArgs) -> CommandResult<OpenSessio
     Ok(OpenSession {
         grant_id: args.grant.clone(),
         level: args.level,
-        areas: args.areas.clone(),
+        areas: areas_or_default(&args.areas),
         ttl_seconds: args.ttl,
         reason,
     })
@@ -227,6 +232,17 @@ pub(super) fn open_or_request(
     if let Some(signals) = signals {
         signals.release();
     }
+    // An access request cannot lift the session maximum: say what can be had, offer nothing.
+    if let ClientError::Api { problem, .. } = &error
+        && problem.code == ErrorCode::PolicyViolation
+        && let Some(over) = super::error::over_maximum(&problem.detail)
+        && over.field == "ttl_seconds"
+    {
+        let max = crate::cli::ui::spoken_duration(over.max);
+        return Err(CommandError::conflict(format!(
+            "sessions last at most {max}; use --for {max}"
+        )));
+    }
     let refusal = match &error {
         ClientError::Api { status, problem }
             if args.grant.is_none()
@@ -238,10 +254,10 @@ pub(super) fn open_or_request(
         _ => return Err(error.into()),
     };
     let level = args.level.unwrap_or(Level::ReadOnly);
-    let areas = args
-        .areas
-        .as_deref()
-        .map_or_else(|| "every area the org allows".to_owned(), join_areas);
+    let areas = areas_or_default(&args.areas).map_or_else(
+        || "every area the org allows".to_owned(),
+        |a| join_areas(&a),
+    );
     let ask = args.request
         || (context.ui.interactive()
             && context.ui.confirm(&format!(
@@ -256,7 +272,7 @@ pub(super) fn open_or_request(
         org,
         &CreateRequest {
             level,
-            areas: args.areas.clone(),
+            areas: areas_or_default(&args.areas),
             duration_seconds: args.request_for,
             reason: request.reason.clone(),
             ticket: args.ticket.clone(),
@@ -314,7 +330,7 @@ fn open(context: &mut Context, args: OpenArgs) -> CommandResult {
                 opened.session.org,
                 opened.session.level,
                 join_areas(&opened.session.areas),
-                opened.session.expires_at
+                spoken_time(opened.session.expires_at)
             ));
             context.ui.one(&opened.session)?;
             context.ui.note("Session token (shown once):");
@@ -481,7 +497,9 @@ fn check(context: &mut Context, args: CheckArgs) -> CommandResult {
         _ => {
             context.ui.success(&format!(
                 "Session {} is active in {} until {}",
-                session.id, session.org, session.expires_at
+                session.id,
+                session.org,
+                spoken_time(session.expires_at)
             ));
             context.ui.one(&session)?;
             context.ui.note(&format!("May: {}", allowed.join(" ")));

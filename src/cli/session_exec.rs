@@ -81,7 +81,7 @@ pub fn exec(context: &mut Context, args: ExecArgs) -> CommandResult {
         session.org,
         session.level,
         join_areas(&session.areas),
-        relative_time(session.expires_at, Timestamp::now()),
+        crate::cli::time::spoken_time(session.expires_at),
         args.command[0]
     ));
     if let Some(signal) = signals.take() {
@@ -205,7 +205,8 @@ fn close(context: &Context, connection: &Connection, session: &Session) {
         Ok(_) => context.ui.note(&format!("Closed session {}", session.id)),
         Err(error) => context.ui.warn(&format!(
             "could not close session {}: {error}; it ends on its own {}",
-            session.id, session.expires_at
+            session.id,
+            crate::cli::time::spoken_time(session.expires_at)
         )),
     }
 }

@@ -290,15 +290,14 @@ pub fn terminal_width() -> Option<u16> {
     None
 }
 
-/// "Mon 17:00, in 2d" for what is ahead (the local time is exact, so the distance needs only
-/// its largest unit); "3m ago" for what is past.
+/// "Mon 17:00, in 3h 58m" for what is ahead; "3m ago" for what is past. Messages say times
+/// the same way ([`crate::cli::time::spoken_time`]).
 pub fn local_relative(at: Timestamp, now: Timestamp) -> String {
     let relative = relative_time(at, now);
-    if at <= now || at.as_second() - now.as_second() < 60 {
+    if at <= now {
         return relative;
     }
-    let rounded = relative.split(' ').take(2).collect::<Vec<_>>().join(" ");
-    format!("{}, {rounded}", local_short(at, now, &TimeZone::system()))
+    format!("{}, {relative}", local_short(at, now, &TimeZone::system()))
 }
 
 /// "17:00" today, "Mon 17:00" within a week, "Dec 24 17:00" later, with the year when another.

@@ -2,6 +2,12 @@
 
 use jiff::Timestamp;
 
+/// A time in a message, the way the tables show it: "17:00, in 3h 58m", "Mon 09:00, in 2d 4h"
+/// ahead (local time), "3m ago" past. The one format for every time a person reads.
+pub fn spoken_time(at: Timestamp) -> String {
+    crate::cli::table::local_relative(at, Timestamp::now())
+}
+
 /// A positive duration in whole seconds.
 pub fn parse_duration(text: &str) -> Result<i64, String> {
     let duration = humantime::parse_duration(text.trim())

@@ -10,6 +10,7 @@ crate::common::conformance::conformance! {
     the_policy_is_replaced_only_from_the_version_read,
     the_policy_bounds_grants_extends_and_sessions,
     direct_grants_false_leaves_approval_the_only_way_in,
+    durations_over_the_servers_flags_are_refused_naming_them,
 }
 
 /// `PUT /v1/orgs/{org}/policy`.
@@ -189,4 +190,33 @@ fn direct_grants_false_leaves_approval_the_only_way_in(backend: Backend) {
     ));
     approved.assert_ok();
     assert_eq!(approved.body["status"], "approved");
+}
+
+fn durations_over_the_servers_flags_are_refused_naming_them(backend: Backend) {
+    let server = TestServer::on(backend);
+    let before = policy(&server);
+    for (field, value, limit) in [
+        ("max_grant_duration_seconds", 40 * DAY, MAX_GRANT),
+        ("default_grant_duration_seconds", 31 * DAY, MAX_GRANT),
+        ("max_session_ttl_seconds", 9 * HOUR, MAX_TTL),
+    ] {
+        let mut document = before.clone();
+        document[field] = json!(value);
+        let reply = put(&admin(&server), ACME, &document);
+        reply.assert_problem(422, "policy_violation");
+        let detail = reply.body["detail"].as_str().unwrap();
+        assert!(
+            detail.starts_with(&format!(
+                "{field} of {value}s exceeds the server's maximum of {limit}s"
+            )),
+            "{detail}"
+        );
+    }
+    // Nothing was stored; the server's limits themselves are accepted.
+    assert_eq!(policy(&server)["version"], 0);
+    let after = change(&server, |document| {
+        document["max_grant_duration_seconds"] = json!(MAX_GRANT);
+        document["max_session_ttl_seconds"] = json!(MAX_TTL);
+    });
+    assert_eq!(after["version"], 1);
 }

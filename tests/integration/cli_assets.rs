@@ -210,3 +210,135 @@ fn demo_into_a_closed_pipe_ends_quietly() {
     );
     assert_eq!(output.status.code(), Some(0), "{stderr}");
 }
+
+fn after_help(command: &clap::Command) -> String {
+    command
+        .get_after_long_help()
+        .or_else(|| command.get_after_help())
+        .map(|text| text.to_string())
+        .unwrap_or_default()
+}
+
+/// The lines under `Examples:` and `Exit codes:` headings of a command's after-help: they must
+/// reach the reader whole, never re-wrapped.
+fn verbatim_lines(command: &clap::Command) -> Vec<String> {
+    let mut lines = Vec::new();
+    for block in after_help(command).split("\n\n") {
+        let mut block_lines = block.lines();
+        let Some(first) = block_lines.next() else {
+            continue;
+        };
+        if !first.starts_with(' ') && first.ends_with(':') {
+            lines.extend(block_lines.map(|line| line.trim_end().to_owned()));
+        }
+    }
+    lines
+}
+
+/// The after-help's prose paragraphs: one line each, which clap wraps to the terminal (a line
+/// break written into one leaves a ragged short line wherever the terminal is narrower).
+fn broken_prose(command: &clap::Command) -> Vec<String> {
+    after_help(command)
+        .split("\n\n")
+        .filter(|block| {
+            let first = block.lines().next().unwrap_or_default();
+            !(first.starts_with(' ') || first.ends_with(':')) && block.trim().contains('\n')
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+fn subcommand<'a>(root: &'a clap::Command, path: &[String]) -> &'a clap::Command {
+    path.iter()
+        .fold(root, |command, name| command.find_subcommand(name).unwrap())
+}
+
+fn wider_than_80(what: &str, text: &str, problems: &mut Vec<String>) {
+    for line in text.lines() {
+        if line.chars().count() > 80 {
+            problems.push(format!("{what}: {} columns: {line}", line.chars().count()));
+        }
+    }
+}
+
+#[test]
+fn every_help_fits_80_columns_with_its_examples_whole() {
+    let root = supportctl::cli::command();
+    let dir = tempfile::tempdir().unwrap();
+    let mut problems = Vec::new();
+    let mut paths = all_commands();
+    paths.push(Vec::new());
+    for path in paths {
+        let output = std_command("http://127.0.0.1:9", "", dir.path())
+            .env("COLUMNS", "80")
+            .args(&path)
+            .arg("--help")
+            .output()
+            .unwrap();
+        let help = String::from_utf8_lossy(&output.stdout);
+        let what = format!("supportctl {} --help", path.join(" "));
+        wider_than_80(&what, &help, &mut problems);
+        let shown: BTreeSet<&str> = help.lines().map(str::trim_end).collect();
+        for line in verbatim_lines(subcommand(&root, &path)) {
+            if !shown.contains(line.as_str()) {
+                problems.push(format!("{what}: broken or missing example: {line}"));
+            }
+        }
+        for paragraph in broken_prose(subcommand(&root, &path)) {
+            problems.push(format!("{what}: a paragraph with line breaks: {paragraph}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// groff's rendering of a man page, as `man` shows it at `width` columns (no bold, no
+/// underlining).
+fn render_man_page(page: &[u8], width: usize) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("groff")
+        .args(["-man", "-Tutf8", "-P-cbou", &format!("-rLL={width}n")])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("groff renders the man pages here: install it (apt-get install groff-base)");
+    child.stdin.take().unwrap().write_all(page).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn every_man_page_fits_80_columns_with_its_examples_whole() {
+    let root = supportctl::cli::command();
+    let pages: std::collections::BTreeMap<PathBuf, Vec<u8>> =
+        supportctl::cli::completion::assets().into_iter().collect();
+    let mut problems = Vec::new();
+    let mut paths = all_commands();
+    paths.push(Vec::new());
+    for path in paths {
+        let name = ["supportctl".to_owned()]
+            .into_iter()
+            .chain(path.iter().cloned())
+            .collect::<Vec<_>>()
+            .join("-");
+        let page = &pages[&Path::new("man").join(format!("{name}.1"))];
+        let shown = render_man_page(page, 80);
+        wider_than_80(&name, &shown, &mut problems);
+        // Dashes and quotes as typed: groff may draw them with other characters.
+        let plain = shown
+            .replace(['\u{2010}', '\u{2212}'], "-")
+            .replace(['\u{2018}', '\u{2019}'], "'");
+        let shown: BTreeSet<&str> = plain.lines().map(str::trim).collect();
+        for line in verbatim_lines(subcommand(&root, &path)) {
+            if !shown.contains(line.trim()) {
+                problems.push(format!("{name}.1: broken or missing example: {line}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -335,3 +335,179 @@ fn login_names_the_server_and_the_missing_keyring_before_asking() {
     assert_eq!(code, 0, "{rest}");
     assert!(rest.contains("Logged in to"), "{rest}");
 }
+
+#[test]
+fn areas_all_is_what_leaving_areas_out_means() {
+    let server = TestServer::start();
+    let all = |value: &Value| {
+        let mut areas: Vec<String> = crate::common::fixtures::strings(value);
+        areas.sort();
+        areas
+    };
+    let mut every: Vec<String> = crate::common::fixtures::ALL_AREAS
+        .iter()
+        .map(|area| area.to_string())
+        .collect();
+    every.sort();
+    let grant = server
+        .as_admin()
+        .args(["grant", "create", "--level", "member", "--areas", "all"])
+        .args(["--reason", "Sync", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(all(&grant["areas"]), every);
+    let session = server
+        .as_support()
+        .args(["session", "open", "acme", "--areas", "all", "--reason", "x"])
+        .args(["-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(all(&session["session"]["areas"]), every);
+    let request = server
+        .as_support()
+        .args(["request", "create", "acme", "--level", "read-only"])
+        .args(["--areas", "chats,all", "--reason", "x", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(all(&request["areas"]), every);
+    server
+        .as_admin()
+        .args(["org", "policy", "set", "--areas", "chats"])
+        .ok();
+    server
+        .as_admin()
+        .args(["org", "policy", "set", "--areas", "all"])
+        .ok();
+    let policy = server.admin().get("/v1/orgs/acme/policy").body;
+    assert_eq!(all(&policy["allowed_areas"]), every);
+    // A misspelt area is still refused, naming the values, `all` among them.
+    server
+        .as_admin()
+        .args(["grant", "create", "--level", "member", "--areas", "chat"])
+        .args(["--reason", "Sync"])
+        .fails(2)
+        .stderr_has("all");
+}
+
+#[test]
+fn grant_extend_takes_until_like_grant_create() {
+    let server = TestServer::start();
+    let id = server
+        .admin()
+        .grant(json!({"level": "member", "reason": "Sync", "duration_seconds": 3600}));
+    let grant = server
+        .admin()
+        .get(&format!("/v1/orgs/acme/grants/{id}"))
+        .body;
+    let ends = crate::common::fixtures::ts(&grant["expires_at"]);
+    let until = crate::common::fixtures::plus(ends, 2 * 3600);
+    let extended = server
+        .as_admin()
+        .args([
+            "grant",
+            "extend",
+            &id,
+            "--until",
+            &until.to_string(),
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(extended["expires_at"], until.to_string());
+    // Not after its end: refused, and the grant stays as it is.
+    server
+        .as_admin()
+        .args(["grant", "extend", &id, "--until", &ends.to_string()])
+        .fails(2)
+        .stderr_has("not after the grant's end");
+    server
+        .as_admin()
+        .args(["grant", "extend", &id])
+        .fails(2)
+        .stderr_has("--until");
+    let grant = server
+        .admin()
+        .get(&format!("/v1/orgs/acme/grants/{id}"))
+        .body;
+    assert_eq!(grant["expires_at"], until.to_string());
+}
+
+#[test]
+fn org_goes_before_the_subcommand_too() {
+    let server = TestServer::start();
+    server
+        .admin()
+        .grant(json!({"level": "member", "reason": "Sync"}));
+    let out = server
+        .as_admin()
+        .args(["--org", "acme", "grant", "list", "-q"])
+        .ok();
+    assert_eq!(out.stdout.lines().count(), 1, "{out}");
+    // The org given first is the one used: another org is refused.
+    server
+        .as_admin()
+        .args(["--org", "other", "grant", "list"])
+        .fails(3);
+    let token = server
+        .as_support()
+        .args(["--org", "acme", "session", "open", "--reason", "x", "-q"])
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    assert_eq!(introspect(&server, &token)["org"], "acme");
+    // `request create` takes the org like `session open`: ORG, or --org before or after.
+    for (args, areas) in [
+        (vec!["--org", "acme", "request", "create"], "chats"),
+        (vec!["request", "create", "--org", "acme"], "issues"),
+        (vec!["request", "create", "acme"], "documents"),
+    ] {
+        let request = server
+            .as_support()
+            .args(args)
+            .args(["--level", "read-only", "--areas", areas, "--reason", "x"])
+            .args(["-o", "json"])
+            .ok()
+            .json();
+        assert_eq!(request["org"], "acme");
+    }
+    server
+        .as_support()
+        .args(["request", "create", "--level", "read-only", "--reason", "x"])
+        .fails(2)
+        .stderr_has("no org to ask");
+    server
+        .as_admin()
+        .args(["--org=acme", "org", "policy", "set", "--require-ticket"])
+        .ok();
+}
+
+#[test]
+fn errors_name_flags_and_commands_not_json_fields_or_endpoints() {
+    let server = TestServer::start();
+    server
+        .as_admin()
+        .args(["org", "policy", "set", "--require-ticket"])
+        .ok();
+    let out = server
+        .as_admin()
+        .args(["grant", "create", "--level", "member", "--reason", "Sync"])
+        .fails(6);
+    assert_eq!(
+        out.error_line(),
+        "error: the org's policy requires a ticket (--ticket)"
+    );
+    let out = server
+        .as_support()
+        .args(["org", "policy", "--org", "acme"])
+        .fails(5);
+    out.stderr_has("this command is for admin accounts");
+    assert!(!out.stderr.contains("endpoint"), "{out}");
+    let out = server
+        .as_admin()
+        .args(["org", "policy", "set", "--approvals", "admin=2"])
+        .fails(6);
+    out.stderr_has("--approvals asks for 2 approvals");
+    assert!(!out.stderr.contains("approvals_required"), "{out}");
+}

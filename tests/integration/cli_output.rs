@@ -309,3 +309,53 @@ fn aliases_the_exec_hint_and_no_empty_success() {
         .fails(3);
     assert!(!out.stderr.contains("Revoked 0"), "{out}");
 }
+
+/// The commands that printed the same whatever `-q` or `-o json` said: `-q` prints only the
+/// id, `-o json` the API's object (or, where there is none, a JSON object).
+#[test]
+fn quiet_and_json_are_honoured_by_every_command_that_prints() {
+    let server = TestServer::start();
+    let me = server.admin().get("/v1/me").body;
+    let id = me["id"].as_str().unwrap();
+
+    let out = server.as_admin().args(["status", "-q"]).ok();
+    assert_eq!(out.stdout, format!("{id}\n"));
+
+    let config = tempfile::tempdir().unwrap();
+    let login = |format: &[&str]| {
+        server
+            .as_nobody()
+            .config_dir(config.path())
+            .args(["login", "--with-token", "--insecure-storage"])
+            .args(format)
+            .stdin(format!("{}\n", server.tokens.admin))
+            .ok()
+    };
+    assert_eq!(login(&["-o", "json"]).json()["id"], id);
+    assert_eq!(login(&["-q"]).stdout, format!("{id}\n"));
+
+    let in_config = |args: &[&str]| server.as_nobody().config_dir(config.path()).args(args).ok();
+    assert_eq!(
+        in_config(&["profile", "current", "-o", "json"]).json()["profile"],
+        "default"
+    );
+    assert_eq!(
+        in_config(&["profile", "use", "default", "-o", "json"]).json()["name"],
+        "default"
+    );
+    assert_eq!(
+        in_config(&["profile", "use", "default", "-q"]).stdout,
+        "default\n"
+    );
+    let key = server.as_nobody().args(["audit", "key", "-o", "json"]).ok();
+    assert!(key.json()["key"].is_string(), "{key}");
+    let checkpoint = server
+        .as_admin()
+        .args(["audit", "checkpoint", "-o", "json"])
+        .ok();
+    assert!(checkpoint.json()["checkpoint"].is_string(), "{checkpoint}");
+    assert_eq!(
+        in_config(&["logout", "-o", "json"]).json()["logged_out"],
+        true
+    );
+}

@@ -171,7 +171,7 @@ fn org_policy_set_changes_only_what_it_names() {
         .as_admin()
         .args(["grant", "create", "--level", "member", "--reason", "x"])
         .fails(6)
-        .stderr_has("direct_grants");
+        .stderr_has("(--direct-grants=false)");
 }
 
 #[test]

@@ -66,6 +66,7 @@ mod cli_first_run;
 mod cli_grant;
 mod cli_interactive;
 mod cli_lists;
+mod cli_limits;
 mod cli_operator;
 mod cli_output;
 mod cli_profiles;

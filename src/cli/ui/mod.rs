@@ -486,13 +486,16 @@ fn tsv_escape(text: &str) -> String {
     terminal_safe(&text.replace('\\', "\\\\")).into_owned()
 }
 
-/// "in 7h 58m", "3m ago", "just now": the two largest units, as people say it.
+/// "in 7h 58m", "in 45s", "3m ago", "just now": the two largest units, as people say it, to
+/// the nearest minute (a grant for 4h made a moment ago ends "in 4h", not "in 3h 59m").
 pub fn relative_time(at: Timestamp, now: Timestamp) -> String {
     let seconds = at.as_second() - now.as_second();
-    if seconds.unsigned_abs() < 60 {
-        return "just now".to_owned();
+    match seconds {
+        1..60 => return format!("in {seconds}s"),
+        -59..=0 => return "just now".to_owned(),
+        _ => {}
     }
-    let span = spoken_duration(seconds.unsigned_abs());
+    let span = spoken_duration((seconds.unsigned_abs() + 30) / 60 * 60);
     if seconds > 0 {
         format!("in {span}")
     } else {
@@ -537,7 +540,10 @@ mod tests {
         let at = |delta: i64| Timestamp::from_second(1_000_000 + delta).unwrap();
         assert_eq!(relative_time(at(7 * 3600 + 58 * 60 + 10), now), "in 7h 58m");
         assert_eq!(relative_time(at(-180), now), "3m ago");
-        assert_eq!(relative_time(at(20), now), "just now");
+        assert_eq!(relative_time(at(20), now), "in 20s");
+        assert_eq!(relative_time(at(-20), now), "just now");
+        assert_eq!(relative_time(at(4 * 3600 - 1), now), "in 4h");
+        assert_eq!(relative_time(at(3 * 3600 + 58 * 60), now), "in 3h 58m");
         assert_eq!(relative_time(at(86_400 + 3 * 3600), now), "in 1d 3h");
     }
 

@@ -90,6 +90,47 @@ pub fn validate_document(put: &PutOrgPolicy) -> Result<(), String> {
     Ok(())
 }
 
+/// Why a document asks for a duration the server's flags never allow (refused, naming the
+/// server's limit, rather than stored and silently capped). A value the org's policy already
+/// has is let be: the server's flags may have been lowered since, and an unrelated change must
+/// still go through (the tighter limit applies either way).
+pub fn check_server_limits(
+    put: &PutOrgPolicy,
+    before: &OrgPolicy,
+    flags: &Policy,
+) -> Result<(), String> {
+    let max_grant = (flags.max_grant_seconds(), "--max-grant-duration");
+    let max_session = (flags.max_session_seconds(), "--max-session-ttl");
+    for (field, value, had, (max, flag)) in [
+        (
+            "max_grant_duration_seconds",
+            put.max_grant_duration_seconds,
+            before.max_grant_duration_seconds,
+            max_grant,
+        ),
+        (
+            "default_grant_duration_seconds",
+            put.default_grant_duration_seconds,
+            before.default_grant_duration_seconds,
+            max_grant,
+        ),
+        (
+            "max_session_ttl_seconds",
+            put.max_session_ttl_seconds,
+            before.max_session_ttl_seconds,
+            max_session,
+        ),
+    ] {
+        if value > max && value != had {
+            return Err(format!(
+                "{field} of {value}s exceeds the server's maximum of {max}s ({}; its {flag})",
+                spoken(max)
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The stored form of a document: levels and areas sorted and deduplicated.
 pub fn normalized(put: &PutOrgPolicy, version: i64) -> OrgPolicy {
     let mut levels = put.allowed_levels.clone();
@@ -462,6 +503,25 @@ mod tests {
         assert!(asked.unwrap_err().contains("allowed_areas"));
         let none_left = limits.session_scope(None, None, Level::Admin, &[Area::Issues]);
         assert!(none_left.unwrap_err().contains("none of the grant's areas"));
+    fn durations_over_the_servers_flags_are_refused_naming_its_limit() {
+        let before = default_policy(&flags());
+        let mut put = PutOrgPolicy::from(&before);
+        assert_eq!(check_server_limits(&put, &before, &flags()), Ok(()));
+        put.max_grant_duration_seconds = 40 * 86_400;
+        let refused = check_server_limits(&put, &before, &flags()).unwrap_err();
+        assert!(refused.starts_with("max_grant_duration_seconds of 3456000s exceeds the server's maximum of 2592000s (30days"), "{refused}");
+        put.max_grant_duration_seconds = before.max_grant_duration_seconds;
+        put.max_session_ttl_seconds = 9 * 3600;
+        assert!(
+            check_server_limits(&put, &before, &flags())
+                .unwrap_err()
+                .contains("--max-session-ttl")
+        );
+        // A value the org already had, from before the server's flags were lowered, stays.
+        let mut lowered = flags();
+        lowered.max_session_ttl = Duration::from_secs(3600);
+        put.max_session_ttl_seconds = before.max_session_ttl_seconds;
+        assert_eq!(check_server_limits(&put, &before, &lowered), Ok(()));
     }
 
     #[test]

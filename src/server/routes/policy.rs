@@ -11,7 +11,7 @@ use crate::api::{
     PolicyChangeOutcome, Problem, PutOrgPolicy, Role,
 };
 use crate::server::auth::Caller;
-use crate::server::domain::policy::{Effective, default_policy};
+use crate::server::domain::policy::{Effective, check_server_limits, default_policy};
 use crate::server::domain::requests::takes_no_requests;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::{ApiJson, ApiPath, ApiQuery};
@@ -96,7 +96,7 @@ pub async fn get_policy(
         (status = 200, description = "The policy now in force (with `dry_run=true`: the one that would be)", body = OrgPolicy),
         (status = 202, description = "A weakening change, pending until enough admins approve it (with `dry_run=true`: as it would be)", body = PendingPolicyChange),
         (status = 409, description = "The policy changed since `version` was read", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a possible policy (e.g. more approvals than the org has admins)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a possible policy (e.g. more approvals than the org has admins, or a duration over the server's maximum)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn put_policy(
     State(state): State<AppState>,
@@ -107,6 +107,8 @@ pub async fn put_policy(
 ) -> ApiResult<(StatusCode, Json<PolicyChangeOutcome>)> {
     let mode = super::write_mode(query);
     let admin = caller.require_admin_of(&org)?;
+    let before = org_policy(&state, &org).await?;
+    check_server_limits(&body, &before, &state.policy).map_err(ApiError::policy)?;
     let now = state.now();
     let current = default_policy(&state.policy);
     let outcome = state
