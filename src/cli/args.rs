@@ -82,7 +82,6 @@ fn shown_of(shown: usize, total: Total) -> Option<String> {
     ))
 }
 
-
 /// One value of `--areas`: a data area, or `all`, which is what leaving `--areas` out means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AreaArg {

@@ -7,7 +7,7 @@ use super::args::{AreaArg, ListLimit, OrgArg, areas_or_default};
 use super::context::{Connection, Context};
 use super::error::{CommandError, CommandResult, ErrorKind};
 use super::time::{parse_duration, parse_time, spoken_time};
-use crate::api::{Area, CreateGrant, Grant, GrantStatusFilter, Level, Role, join_areas};
+use crate::api::{CreateGrant, GrantStatusFilter, Level, Role, join_areas};
 use crate::cli::client::{GrantList, Listing};
 use crate::cli::ui::OutputFormat;
 

@@ -503,6 +503,9 @@ mod tests {
         assert!(asked.unwrap_err().contains("allowed_areas"));
         let none_left = limits.session_scope(None, None, Level::Admin, &[Area::Issues]);
         assert!(none_left.unwrap_err().contains("none of the grant's areas"));
+    }
+
+    #[test]
     fn durations_over_the_servers_flags_are_refused_naming_its_limit() {
         let before = default_policy(&flags());
         let mut put = PutOrgPolicy::from(&before);
