@@ -45,8 +45,8 @@ approved it (you count as one); see `supportctl org policy approve`.")]
     Pending(PendingArgs),
     /// Approve the pending change (after showing it); the last approval needed applies it.
     #[command(after_long_help = "Examples:
-  supportctl org policy approve            # shows the pending change, then asks
-  supportctl org policy approve --yes      # approves it without asking")]
+  supportctl org policy approve        # shows the change, then asks
+  supportctl org policy approve --yes  # approves it without asking")]
     Approve(ApproveArgs),
 }
 

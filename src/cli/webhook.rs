@@ -49,8 +49,8 @@ pub enum WebhookCommand {
     Redeliver(RedeliverArgs),
     /// A new signing secret; the old one also signs for 24 hours, unless `--now`.
     #[command(after_long_help = "Examples:
-  supportctl webhook rotate-secret wh_01j9...          # receivers switch within 24 hours
-  supportctl webhook rotate-secret wh_01j9... --now    # the old secret leaked: it stops signing at once")]
+  supportctl webhook rotate-secret wh_01j9...        # both sign for 24h
+  supportctl webhook rotate-secret wh_01j9... --now  # the old one leaked")]
     RotateSecret(RotateArgs),
 }
 
