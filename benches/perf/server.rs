@@ -30,9 +30,11 @@ pub(super) fn start_server(
     let mut command = pinned(exe.as_os_str(), "PERF_SERVER_CPUS");
     command
         .args(["server", "--listen", "127.0.0.1:0", "--db", db])
-        // The PostgreSQL rows open 10,000 sessions as one engineer through the API.
+        // The PostgreSQL rows open 10,000 sessions as one engineer through the API, and the
+        // access-request rows file requests as one engineer in a burst: no per-account limits.
         .args(["--max-sessions-per-engineer", "100000"])
         .args(["--account-sessions-per-minute", "0"])
+        .args(["--account-requests-per-minute", "0"])
         .env("SUPPORTCTL_LOG", "warn,supportctl::server=info")
         .stdout(Stdio::piped())
         .stderr(log);

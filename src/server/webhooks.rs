@@ -284,8 +284,13 @@ async fn deliver(
     });
 }
 
-/// Records the attempts that end, a batch per transaction, until every sender is gone.
-async fn record(state: AppState, mut ended: mpsc::UnboundedReceiver<FinishedAttempt>) {
+/// Records the attempts that end, a batch per transaction, until every sender is gone; each
+/// batch recorded ends its leases, which `recorded` announces (the claim may take more then).
+async fn record(
+    state: AppState,
+    mut ended: mpsc::UnboundedReceiver<FinishedAttempt>,
+    recorded: Arc<tokio::sync::Notify>,
+) {
     let mut batch = Vec::new();
     while let Some(first) = ended.recv().await {
         batch.push(first);
@@ -306,6 +311,7 @@ async fn record(state: AppState, mut ended: mpsc::UnboundedReceiver<FinishedAtte
             tracing::warn!(%error, attempts = batch.len(), "recording delivery attempts failed");
         }
         batch.clear();
+        recorded.notify_one();
     }
 }
 
@@ -322,7 +328,8 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     let client = client(&state.webhooks);
     let permits = Arc::new(Semaphore::new(state.webhooks.concurrency));
     let (ended, to_record) = mpsc::unbounded_channel();
-    let recorder = tokio::spawn(record(state.clone(), to_record));
+    let recorded = Arc::new(tokio::sync::Notify::new());
+    let recorder = tokio::spawn(record(state.clone(), to_record, recorded.clone()));
     let mut tasks = JoinSet::new();
     let mut last_stats = std::time::Instant::now() - Duration::from_secs(60);
     loop {
@@ -389,12 +396,15 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             });
         }
         // A full claim may have left due rows behind; otherwise everything due is in hand
-        // until a commit wakes us, or retries come due (the poll).
+        // until a commit wakes us, attempts in flight end (a claim held back by the limits on
+        // attempts in flight per webhook and per org may take more then), or retries come due
+        // (the poll).
         if full {
             continue;
         }
         tokio::select! {
             _ = &mut woken => {}
+            _ = recorded.notified() => {}
             _ = tokio::time::sleep(state.webhooks.poll_interval) => {}
             _ = stop.changed() => break,
         }
