@@ -4,11 +4,6 @@
 //! A claim leases rows (`locked_until`) and counts the attempt in one statement; on PostgreSQL
 //! the rows are picked `FOR UPDATE SKIP LOCKED`, so replicas claiming at once never take the
 //! same row, and a lease keeps it from a second claim while its attempt is in flight.
-//!
-//! Claims are fair between orgs: the leased rows are the attempts in flight, over all
-//! replicas, and a claim leaves out webhooks and orgs that have their most in flight
-//! ([`MAX_IN_FLIGHT_PER_WEBHOOK`], [`MAX_IN_FLIGHT_PER_ORG`]), and takes each org's oldest due
-//! delivery before any org's second: one org's slow receivers never hold every slot.
 
 use std::collections::HashMap;
 
@@ -19,9 +14,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::{ListQuery, SqlStore};
 use crate::api::{Delivery, DeliveryStatus, Page, WebhookFormat};
-use crate::server::domain::webhooks::{
-    MAX_IN_FLIGHT_PER_ORG, MAX_IN_FLIGHT_PER_WEBHOOK, within_retry_window,
-};
+use crate::server::domain::webhooks::within_retry_window;
 use crate::server::ids;
 use crate::server::store::backend::Backend;
 use crate::server::store::outbox::{NewDelivery, insert_deliveries};
@@ -190,35 +183,14 @@ impl SqlStore {
     ) -> StoreResult<Vec<ClaimedDelivery>> {
         let lock = match self.backend {
             Backend::Sqlite => "",
-            Backend::Postgres => "FOR UPDATE OF c SKIP LOCKED",
+            Backend::Postgres => "FOR UPDATE OF d SKIP LOCKED",
         };
-        // `busy_*`: attempts in flight (leased rows). `hook_rank`: a due delivery's place in its
-        // webhook's queue, `org_rank` in its org's (after the webhook's limit), each counted on
-        // from what is in flight: the claim takes ranks 1, 2, ... of every org in turn, up to the
-        // limits. The outer conditions are checked again on the row as it is when locked.
         let sql = format!(
             "UPDATE webhook_deliveries SET locked_until = $2, attempts = attempts + 1 \
-             WHERE status = 'pending' AND locked_until <= $1 AND pk IN ( \
-             SELECT c.pk FROM webhook_deliveries c WHERE c.status = 'pending' \
-             AND c.locked_until <= $1 AND c.pk IN ( \
-             SELECT fair.pk FROM ( \
-             SELECT due.pk, due.next_attempt_at, due.org_busy + ROW_NUMBER() OVER \
-             (PARTITION BY due.org_pk ORDER BY due.next_attempt_at, due.pk) AS org_rank FROM ( \
-             SELECT d.pk, d.next_attempt_at, w.org_pk, COALESCE(bo.busy, 0) AS org_busy, \
-             COALESCE(bw.busy, 0) + ROW_NUMBER() OVER \
-             (PARTITION BY d.webhook_pk ORDER BY d.next_attempt_at, d.pk) AS hook_rank \
-             FROM webhook_deliveries d JOIN webhooks w ON w.pk = d.webhook_pk \
-             LEFT JOIN (SELECT webhook_pk, COUNT(*) AS busy FROM webhook_deliveries \
-             WHERE status = 'pending' AND locked_until > $1 GROUP BY webhook_pk) bw \
-             ON bw.webhook_pk = d.webhook_pk \
-             LEFT JOIN (SELECT lw.org_pk, COUNT(*) AS busy FROM webhook_deliveries l \
-             JOIN webhooks lw ON lw.pk = l.webhook_pk \
-             WHERE l.status = 'pending' AND l.locked_until > $1 GROUP BY lw.org_pk) bo \
-             ON bo.org_pk = w.org_pk \
+             WHERE pk IN (SELECT d.pk FROM webhook_deliveries d \
+             JOIN webhooks w ON w.pk = d.webhook_pk \
              WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND d.locked_until <= $1 \
-             AND w.disabled_at IS NULL) due WHERE due.hook_rank <= $4) fair \
-             WHERE fair.org_rank <= $5 ORDER BY fair.org_rank, fair.next_attempt_at, fair.pk \
-             LIMIT $3) {lock}) \
+             AND w.disabled_at IS NULL ORDER BY d.next_attempt_at, d.pk LIMIT $3 {lock}) \
              RETURNING pk, id, webhook_pk, msg_id, event_type, event_at, payload, attempts, created_at"
         );
         let _waiting = self.wait_for_write();
@@ -226,8 +198,6 @@ impl SqlStore {
             .bind(now.as_second())
             .bind(lease_until.as_second())
             .bind(limit)
-            .bind(MAX_IN_FLIGHT_PER_WEBHOOK)
-            .bind(MAX_IN_FLIGHT_PER_ORG)
             .fetch_all(&self.write)
             .await?;
         if rows.is_empty() {
