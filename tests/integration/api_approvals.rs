@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::api_policy::put;
+use crate::api_policy::{change as tighten, policy as current_policy, put};
 use crate::common::fixtures::*;
 use crate::common::harness::{Api, Backend, Reply, TestServer};
 
@@ -17,21 +17,6 @@ crate::common::conformance::conformance! {
     one_admin_cannot_extend_a_grant_two_admins_approved,
     a_tightened_policy_binds_sessions_and_extends_of_older_grants,
     an_engineer_learns_nothing_of_an_org_they_may_not_ask,
-}
-
-fn current_policy(server: &TestServer) -> Value {
-    let reply = admin(server).get("/v1/orgs/acme/policy");
-    reply.assert_ok();
-    reply.body
-}
-
-/// Changes the policy as the dev admin; the change must apply at once (200).
-fn tighten(server: &TestServer, edit: impl FnOnce(&mut Value)) -> Value {
-    let mut document = current_policy(server);
-    edit(&mut document);
-    let reply = put(&admin(server), ACME, &document);
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    reply.body
 }
 
 fn file(server: &TestServer, body: Value) -> String {

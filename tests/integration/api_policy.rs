@@ -41,13 +41,15 @@ pub fn put_path(api: &Api, path: &str, body: &Value) -> Reply {
     }
 }
 
-fn policy(server: &TestServer) -> Value {
+/// The org acme's policy, as its admin reads it.
+pub fn policy(server: &TestServer) -> Value {
     let reply = admin(server).get("/v1/orgs/acme/policy");
     reply.assert_ok();
     reply.body
 }
 
-fn change(server: &TestServer, edit: impl FnOnce(&mut Value)) -> Value {
+/// Changes acme's policy as its admin; the change must apply at once (200).
+pub fn change(server: &TestServer, edit: impl FnOnce(&mut Value)) -> Value {
     let mut document = policy(server);
     edit(&mut document);
     let reply = put(&admin(server), ACME, &document);
