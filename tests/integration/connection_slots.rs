@@ -18,6 +18,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
 use crate::common::harness::{ServerOptions, TestServer};
+use crate::common::raw_http::framed_status;
 use crate::tls::{Pki, make_pki};
 use supportctl::server::ConnectionSettings;
 
@@ -290,15 +291,8 @@ async fn http1_exchange(stream: &mut TcpStream, request: &str) -> Option<u16> {
     let mut bytes = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
-        if let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&bytes[..end]).to_ascii_lowercase();
-            let length: usize = head
-                .lines()
-                .find_map(|line| line.strip_prefix("content-length:"))
-                .map_or(0, |value| value.trim().parse().unwrap());
-            if bytes.len() >= end + 4 + length {
-                return head.split_whitespace().nth(1)?.parse().ok();
-            }
+        if let Some(status) = framed_status(&bytes) {
+            return status;
         }
         match stream.read(&mut chunk).await {
             Ok(0) | Err(_) => return None,

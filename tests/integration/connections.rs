@@ -14,6 +14,7 @@ use axum::http::Request;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::common::harness::{ServerOptions, TestServer};
+use crate::common::raw_http::framed_status;
 use crate::common::server_process::{Launch, ServerProcess};
 use crate::tls::make_pki;
 
@@ -234,15 +235,8 @@ fn status_within(stream: &mut std::net::TcpStream, within: Duration) -> Option<u
     let mut bytes = Vec::new();
     let mut chunk = [0u8; 1024];
     loop {
-        if let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&bytes[..end]).to_ascii_lowercase();
-            let length: usize = head
-                .lines()
-                .find_map(|line| line.strip_prefix("content-length:"))
-                .map_or(0, |value| value.trim().parse().unwrap());
-            if bytes.len() >= end + 4 + length {
-                return head.split_whitespace().nth(1)?.parse().ok();
-            }
+        if let Some(status) = framed_status(&bytes) {
+            return status;
         }
         match stream.read(&mut chunk) {
             Ok(0) => return None,
