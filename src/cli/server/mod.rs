@@ -1,4 +1,4 @@
-//! `supportctl server` and `supportctl server init`.
+//! `supportctl server` and its subcommands (`init` here; each other verb in a file of its own).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
