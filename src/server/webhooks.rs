@@ -396,7 +396,9 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             });
         }
         // A full claim may have left due rows behind; otherwise everything due is in hand
-        // until a commit wakes us, attempts in flight end, or retries come due (the poll).
+        // until a commit wakes us, attempts in flight end (a claim held back by the limits on
+        // attempts in flight per webhook and per org may take more then), or retries come due
+        // (the poll).
         if full {
             continue;
         }

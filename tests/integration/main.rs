@@ -51,7 +51,7 @@ mod api_session_token;
 mod api_sessions;
 mod api_webhooks;
 mod webhook_expiring;
-mod webhook_limits;
+mod webhook_fairness;
 
 mod cli_assets;
 mod cli_audit;

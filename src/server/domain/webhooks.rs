@@ -18,6 +18,12 @@ pub const ROTATION_OVERLAP_SECONDS: i64 = 24 * 3600;
 /// The prefix of a webhook secret (Standard Webhooks' convention).
 pub const SECRET_PREFIX: &str = "whsec_";
 
+/// Attempts in flight at once to one webhook, over all replicas: a slow receiver holds at
+/// most this many of a worker's slots.
+pub const MAX_IN_FLIGHT_PER_WEBHOOK: i64 = 4;
+/// Attempts in flight at once for one org's webhooks, over all replicas: the rest of a
+/// worker's slots stay free for other orgs.
+pub const MAX_IN_FLIGHT_PER_ORG: i64 = 8;
 /// Pending deliveries one webhook may have; beyond them the newest are marked failed.
 pub const MAX_PENDING_PER_WEBHOOK: i64 = 10_000;
 /// `test` and `redeliver` messages an admin may queue for one webhook at once ...

@@ -53,6 +53,13 @@ fn migrator() -> Migrator {
             include_str!("migrations/postgres/0005_policy_changes.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            6,
+            Cow::Borrowed("delivery_claims"),
+            MigrationType::Simple,
+            include_str!("migrations/postgres/0006_delivery_claims.sql").into_sql_str(),
+            false,
+        ),
     ])
 }
 

@@ -4,6 +4,11 @@
 //! A claim leases rows (`locked_until`) and counts the attempt in one statement; on PostgreSQL
 //! the rows are picked `FOR UPDATE SKIP LOCKED`, so replicas claiming at once never take the
 //! same row, and a lease keeps it from a second claim while its attempt is in flight.
+//!
+//! Claims are fair between orgs: the leased rows are the attempts in flight, over all
+//! replicas, and a claim leaves out webhooks and orgs that have their most in flight
+//! ([`MAX_IN_FLIGHT_PER_WEBHOOK`], [`MAX_IN_FLIGHT_PER_ORG`]), and takes each org's oldest due
+//! delivery before any org's second: one org's slow receivers never hold every slot.
 
 use std::collections::HashMap;
 
@@ -14,7 +19,9 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::{ListQuery, SqlStore};
 use crate::api::{Delivery, DeliveryStatus, Page, WebhookFormat};
-use crate::server::domain::webhooks::within_retry_window;
+use crate::server::domain::webhooks::{
+    MAX_IN_FLIGHT_PER_ORG, MAX_IN_FLIGHT_PER_WEBHOOK, within_retry_window,
+};
 use crate::server::ids;
 use crate::server::store::backend::Backend;
 use crate::server::store::outbox::{NewDelivery, insert_deliveries};
@@ -181,16 +188,55 @@ impl SqlStore {
         lease_until: Timestamp,
         limit: i64,
     ) -> StoreResult<Vec<ClaimedDelivery>> {
-        let lock = match self.backend {
-            Backend::Sqlite => "",
-            Backend::Postgres => "FOR UPDATE OF d SKIP LOCKED",
+        // Each enabled webhook's oldest due deliveries, no more than it could take: one index
+        // lookup per webhook, whatever the backlog (a ranking of every due row made each claim
+        // cost as much as the backlog); and the leased rows, by their own index (SQLite's
+        // planner would rather scan every pending row in webhook order to group them).
+        let (due, leased, lock) = match self.backend {
+            Backend::Sqlite => (
+                "SELECT d.pk, d.webhook_pk, w.org_pk, d.next_attempt_at FROM webhooks w \
+                 JOIN webhook_deliveries d ON d.pk IN (SELECT x.pk FROM webhook_deliveries x \
+                 WHERE x.webhook_pk = w.pk AND x.status = 'pending' AND x.next_attempt_at <= $1 \
+                 AND x.locked_until <= $1 ORDER BY x.next_attempt_at, x.pk LIMIT $4) \
+                 WHERE w.disabled_at IS NULL",
+                "webhook_deliveries l INDEXED BY webhook_deliveries_leased",
+                "",
+            ),
+            Backend::Postgres => (
+                "SELECT d.pk, d.webhook_pk, w.org_pk, d.next_attempt_at FROM webhooks w \
+                 CROSS JOIN LATERAL (SELECT x.pk, x.webhook_pk, x.next_attempt_at \
+                 FROM webhook_deliveries x WHERE x.webhook_pk = w.pk AND x.status = 'pending' \
+                 AND x.next_attempt_at <= $1 AND x.locked_until <= $1 \
+                 ORDER BY x.next_attempt_at, x.pk LIMIT $4) d WHERE w.disabled_at IS NULL",
+                "webhook_deliveries l",
+                "FOR UPDATE OF c SKIP LOCKED",
+            ),
         };
+        // `busy`: attempts in flight (leased rows), per webhook, then per org. `hook_rank`: a
+        // due delivery's place in its webhook's queue, `org_rank` in its org's (of those within
+        // the webhook's limit), each counted on from what is in flight: the claim takes ranks
+        // 1, 2, ... of every org in turn, up to the limits. The conditions are checked again on
+        // each row as it is when locked. Replicas claiming at the same moment do not see each
+        // other's leases yet, so the limits hold per claim, not exactly over all replicas.
         let sql = format!(
             "UPDATE webhook_deliveries SET locked_until = $2, attempts = attempts + 1 \
-             WHERE pk IN (SELECT d.pk FROM webhook_deliveries d \
-             JOIN webhooks w ON w.pk = d.webhook_pk \
-             WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND d.locked_until <= $1 \
-             AND w.disabled_at IS NULL ORDER BY d.next_attempt_at, d.pk LIMIT $3 {lock}) \
+             WHERE pk IN (SELECT c.pk FROM webhook_deliveries c WHERE c.status = 'pending' \
+             AND c.locked_until <= $1 AND c.pk IN ( \
+             WITH due AS ({due}), \
+             busy AS (SELECT l.webhook_pk, COUNT(*) AS n FROM {leased} \
+             WHERE l.status = 'pending' AND l.locked_until > $1 GROUP BY l.webhook_pk), \
+             org_busy AS (SELECT bw.org_pk, SUM(busy.n) AS n FROM busy \
+             JOIN webhooks bw ON bw.pk = busy.webhook_pk GROUP BY bw.org_pk), \
+             hooked AS (SELECT due.pk, due.org_pk, due.next_attempt_at, \
+             COALESCE(busy.n, 0) + ROW_NUMBER() OVER \
+             (PARTITION BY due.webhook_pk ORDER BY due.next_attempt_at, due.pk) AS hook_rank \
+             FROM due LEFT JOIN busy ON busy.webhook_pk = due.webhook_pk), \
+             ranked AS (SELECT h.pk, h.next_attempt_at, COALESCE(ob.n, 0) + ROW_NUMBER() OVER \
+             (PARTITION BY h.org_pk ORDER BY h.next_attempt_at, h.pk) AS org_rank \
+             FROM hooked h LEFT JOIN org_busy ob ON ob.org_pk = h.org_pk \
+             WHERE h.hook_rank <= $4) \
+             SELECT ranked.pk FROM ranked WHERE ranked.org_rank <= $5 \
+             ORDER BY ranked.org_rank, ranked.next_attempt_at, ranked.pk LIMIT $3) {lock}) \
              RETURNING pk, id, webhook_pk, msg_id, event_type, event_at, payload, attempts, created_at"
         );
         let _waiting = self.wait_for_write();
@@ -198,6 +244,8 @@ impl SqlStore {
             .bind(now.as_second())
             .bind(lease_until.as_second())
             .bind(limit)
+            .bind(MAX_IN_FLIGHT_PER_WEBHOOK)
+            .bind(MAX_IN_FLIGHT_PER_ORG)
             .fetch_all(&self.write)
             .await?;
         if rows.is_empty() {

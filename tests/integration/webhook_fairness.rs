@@ -1,5 +1,6 @@
-//! What one org's admin can make the delivery worker do: `test` and `redeliver` are
-//! rate-limited per webhook, and a webhook's pending deliveries are capped.
+//! Webhooks shared fairly between orgs: one org's slow receivers and bursts of `test`s never
+//! delay another org's deliveries, `test` and `redeliver` are rate-limited per webhook, and a
+//! webhook's pending deliveries are capped.
 
 use std::time::{Duration, Instant};
 
@@ -11,12 +12,82 @@ use crate::common::harness::{Api, Backend, ServerOptions, TestServer};
 use crate::common::receiver::Receiver;
 
 crate::common::conformance::conformance! {
+    a_slow_org_never_delays_another_orgs_delivery,
     test_and_redeliver_are_rate_limited_per_webhook,
     pending_deliveries_beyond_the_limit_are_marked_failed,
 }
 
+/// How long org A's receiver takes to answer: far longer than org B may wait.
+const STALL: Duration = Duration::from_secs(5);
+
 fn deliveries(admin: &Api, org: &str, webhook: &str) -> Vec<Value> {
     admin.all(&format!("/v1/orgs/{org}/webhooks/{webhook}/deliveries"))
+}
+
+fn a_slow_org_never_delays_another_orgs_delivery(backend: Backend) {
+    // Receivers first: dropped after the server, whose attempts in flight end with it.
+    let stalled = Receiver::start();
+    let fast = Receiver::start();
+    stalled.slow(STALL);
+    let server = TestServer::on(backend);
+    let acme = admin(&server);
+    let other = create_org_with_admin(&server, "globex");
+    let globex = client(&server, &other.token);
+    let reply = globex.post(
+        "/v1/orgs/globex/webhooks",
+        json!({"url": format!("{}/globex", fast.url), "events": ["grant.*"]}),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    // Org A: 10 webhooks to a receiver that stalls, each with its `webhook.created` and as
+    // many `test`s as it is allowed.
+    let hooks: Vec<String> = (0..10)
+        .map(|n| add_webhook(&acme, &format!("{}/acme/{n}", stalled.url), json!({})).0)
+        .collect();
+    let mut refused = 0;
+    for hook in &hooks {
+        for _ in 0..8 {
+            let reply = acme.post_empty(&format!("/v1/orgs/acme/webhooks/{hook}/test"));
+            match reply.status {
+                202 => {}
+                429 => refused += 1,
+                other => panic!("unexpected {other}: {}", reply.body),
+            }
+        }
+    }
+    assert!(refused > 0, "the burst of tests was rate-limited");
+    // Let org A's attempts fill the worker.
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    grant_in(
+        &globex,
+        "globex",
+        json!({"level": "member", "reason": "fair"}),
+    );
+    fast.wait_for(Duration::from_secs(10), |r| !r.is_empty());
+    let waited = started.elapsed();
+    assert!(
+        waited < Duration::from_secs(1),
+        "org B's grant.created waited {waited:?} behind org A's slow receivers"
+    );
+    // Org A's attempts in flight stay within its limit.
+    let leased: usize = hooks
+        .iter()
+        .map(|hook| {
+            deliveries(&acme, "acme", hook)
+                .iter()
+                .filter(|d| {
+                    d["status"] == "pending"
+                        && d["attempts"].as_i64() > Some(0)
+                        && d["last_status"].is_null()
+                        && d["last_error"].is_null()
+                })
+                .count()
+        })
+        .sum();
+    assert!(
+        leased <= 8,
+        "{leased} of org A's attempts are in flight at once"
+    );
 }
 
 fn test_and_redeliver_are_rate_limited_per_webhook(backend: Backend) {
