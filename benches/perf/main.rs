@@ -4,9 +4,10 @@
 //!   cargo bench --bench perf               full sizes (10,000 sessions, 1,000,000 grants)
 //!   cargo bench --bench perf -- --quick    small sizes, a minute or so
 //!   cargo bench --bench perf -- --requests only the access-request rows
-//!   PERF_ONLY=postgres | webhooks | authorize
-//!                                          only the PostgreSQL rows, the webhook rows, or
-//!                                          authorize against introspect on SQLite
+//!   PERF_ONLY=postgres | webhooks | authorize | drain
+//!                                          only the PostgreSQL rows, the webhook rows,
+//!                                          authorize against introspect on SQLite, or the
+//!                                          rolling restart of two PostgreSQL replicas
 //!   cargo test --bench perf                quick mode in the test profile (what CI runs)
 //!   PERF_DB_CONNECTIONS=N                  the servers' --db-max-connections
 //!
@@ -20,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+mod drain;
 mod load;
 mod measure;
 mod postgres;
@@ -99,6 +101,14 @@ fn main() {
         print_table(&webhooks::rows(&exe, dir.path(), quick), quick);
         return;
     }
+    if std::env::var("PERF_ONLY").as_deref() == Ok("drain") {
+        let url = postgres_admin_url().expect("PERF_ONLY=drain needs SUPPORTCTL_TEST_POSTGRES_URL");
+        print_table(
+            &[drain::rolling_restart(&exe, dir.path(), &url, quick)],
+            quick,
+        );
+        return;
+    }
     let mut rows = Vec::new();
     // `--requests`: only the access-request rows; PERF_ONLY=postgres: only the PostgreSQL rows.
     if std::env::var("PERF_ONLY").as_deref() == Ok("authorize") {
@@ -129,6 +139,7 @@ fn main() {
         Some(url) => {
             if !only_requests {
                 rows.extend(on_postgres(&exe, dir.path(), &url, sizes));
+                rows.push(drain::rolling_restart(&exe, dir.path(), &url, quick));
             }
             rows.extend(requests::wake_across_replicas(
                 &exe,

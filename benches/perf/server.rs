@@ -20,6 +20,17 @@ pub(super) fn start_server(
     dev: bool,
     log_path: &Path,
 ) -> (Child, String, std::collections::HashMap<String, String>) {
+    start_server_with(exe, db, dev, log_path, &["--listen", "127.0.0.1:0"])
+}
+
+/// [`start_server`] with `args` added (`--listen` among them).
+pub(super) fn start_server_with(
+    exe: &Path,
+    db: &str,
+    dev: bool,
+    log_path: &Path,
+    args: &[&str],
+) -> (Child, String, std::collections::HashMap<String, String>) {
     // The log goes to a file: a pipe nobody drains would stall the server once full.
     let log = std::fs::OpenOptions::new()
         .create(true)
@@ -29,7 +40,8 @@ pub(super) fn start_server(
     let start = std::fs::metadata(log_path).map(|m| m.len()).unwrap_or(0);
     let mut command = pinned(exe.as_os_str(), "PERF_SERVER_CPUS");
     command
-        .args(["server", "--listen", "127.0.0.1:0", "--db", db])
+        .args(["server", "--db", db])
+        .args(args)
         // The PostgreSQL rows open 10,000 sessions as one engineer through the API, and the
         // access-request rows file requests as one engineer in a burst: no per-account limits.
         .args(["--max-sessions-per-engineer", "100000"])

@@ -190,6 +190,10 @@ impl Server {
                 request_timeout,
             ))
             .layer(axum::middleware::map_response(close_when_body_unread))
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                close_while_draining,
+            ))
             .layer(TraceLayer::new_for_http().make_span_with(
                 |request: &axum::http::Request<_>| {
                     // Method and path only: headers (tokens) and bodies are never logged.
@@ -329,6 +333,26 @@ async fn close_when_body_unread(
         response.status(),
         StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT
     ) {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
+/// While the server drains, its HTTP/1 responses say `Connection: close`: a client with a
+/// kept-alive connection opens its next one through the load balancer, which by then sends it
+/// to a replica that is ready, rather than reusing this one until it closes under a request.
+/// (HTTP/2 connections get a GOAWAY when the drain delay ends.)
+async fn close_while_draining(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{HeaderValue, Version, header};
+    let http1 = request.version() < Version::HTTP_2;
+    let mut response = next.run(request).await;
+    if http1 && state.lifecycle.is_draining() {
         response
             .headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("close"));

@@ -83,6 +83,7 @@ mod abuse;
 mod api_decoding;
 mod crash;
 mod crash_authorize;
+mod drain;
 mod exclusive;
 mod secrets;
 mod webhook_processes;
