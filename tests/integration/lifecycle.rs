@@ -118,8 +118,18 @@ fn sigterm_drains_readyz_answers_503_while_requests_are_still_served() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    // Balancers that have not noticed yet are still served.
-    assert_eq!(server.get("/healthz").0, 200);
+    // Balancers that have not noticed yet are still served, told to take their next request
+    // elsewhere: an HTTP/1 connection kept alive would otherwise be closed under it.
+    let response = http_client()
+        .get(format!("{}/healthz", server.url))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers().get("connection").map(|v| v.as_bytes()),
+        Some(&b"close"[..]),
+        "a response during the drain keeps its connection open"
+    );
     let stopped_after = server.wait_for_exit(Duration::from_secs(20)) + signalled.elapsed();
     assert!(
         server.child.try_wait().unwrap().is_some() && stopped_after >= Duration::from_millis(2500),
