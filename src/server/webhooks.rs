@@ -12,8 +12,8 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::domain::webhooks::{
-    MAX_PENDING_PER_WEBHOOK, backoff_seconds, is_public, sign, slack_body, standard_body,
-    take_manual_send,
+    ClaimLimits, MAX_PENDING_PER_WEBHOOK, backoff_seconds, is_public, sign, slack_body,
+    standard_body, take_manual_send,
 };
 use super::state::AppState;
 use super::store::outbox;
@@ -65,7 +65,7 @@ impl Default for WebhookSettings {
             allow_http: false,
             allow_private: false,
             poll_interval: Duration::from_millis(250),
-            concurrency: 16,
+            concurrency: 64,
             max_pending_per_webhook: MAX_PENDING_PER_WEBHOOK,
         }
     }
@@ -375,7 +375,11 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         let lease = Timestamp::from_second(now.as_second() + LEASE_SECONDS).unwrap_or(now);
         let claimed = match state
             .store
-            .claim_deliveries(now, lease, available as i64)
+            .claim_deliveries(
+                now,
+                lease,
+                ClaimLimits::new(state.webhooks.concurrency, available),
+            )
             .await
         {
             Ok(claimed) => claimed,

@@ -29,7 +29,19 @@ fn a_slow_org_never_delays_another_orgs_delivery(backend: Backend) {
     let stalled = Receiver::start();
     let fast = Receiver::start();
     stalled.slow(STALL);
-    let server = TestServer::on(backend);
+    // 16 delivery slots: org A's receivers would hold every one of them without the limits
+    // (4 per webhook, 8 per org).
+    let server = TestServer::with(ServerOptions {
+        backend,
+        webhooks: supportctl::server::webhooks::WebhookSettings {
+            allow_http: true,
+            allow_private: true,
+            poll_interval: Duration::from_millis(50),
+            concurrency: 16,
+            ..Default::default()
+        },
+        ..ServerOptions::default()
+    });
     let acme = admin(&server);
     let other = create_org_with_admin(&server, "globex");
     let globex = client(&server, &other.token);

@@ -18,12 +18,28 @@ pub const ROTATION_OVERLAP_SECONDS: i64 = 24 * 3600;
 /// The prefix of a webhook secret (Standard Webhooks' convention).
 pub const SECRET_PREFIX: &str = "whsec_";
 
-/// Attempts in flight at once to one webhook, over all replicas: a slow receiver holds at
-/// most this many of a worker's slots.
-pub const MAX_IN_FLIGHT_PER_WEBHOOK: i64 = 4;
-/// Attempts in flight at once for one org's webhooks, over all replicas: the rest of a
-/// worker's slots stay free for other orgs.
-pub const MAX_IN_FLIGHT_PER_ORG: i64 = 8;
+/// What one claim of due deliveries may take: `total` attempts (the worker's free slots), while
+/// attempts in flight over all replicas stay within `per_webhook` for one webhook and
+/// `per_org` for one org's webhooks. A quarter and a half of a worker's slots: one slow
+/// receiver never holds all of an org's share, and one org's never all of the worker's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimLimits {
+    pub total: i64,
+    pub per_webhook: i64,
+    pub per_org: i64,
+}
+
+impl ClaimLimits {
+    /// The limits of a worker with `concurrency` slots, `available` of them free.
+    pub fn new(concurrency: usize, available: usize) -> ClaimLimits {
+        let concurrency = i64::try_from(concurrency).unwrap_or(i64::MAX);
+        ClaimLimits {
+            total: i64::try_from(available).unwrap_or(i64::MAX),
+            per_webhook: (concurrency / 4).max(1),
+            per_org: (concurrency / 2).max(1),
+        }
+    }
+}
 /// Pending deliveries one webhook may have; beyond them the newest are marked failed.
 pub const MAX_PENDING_PER_WEBHOOK: i64 = 10_000;
 /// `test` and `redeliver` messages an admin may queue for one webhook at once ...
@@ -313,6 +329,23 @@ pub fn chat_quote(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn claim_limits_leave_room_for_other_webhooks_and_orgs() {
+        let limits = ClaimLimits::new(64, 10);
+        assert_eq!(
+            limits,
+            ClaimLimits {
+                total: 10,
+                per_webhook: 16,
+                per_org: 32
+            }
+        );
+        let smallest = ClaimLimits::new(1, 1);
+        assert_eq!((smallest.per_webhook, smallest.per_org), (1, 1));
+        let default_before = ClaimLimits::new(16, 16);
+        assert_eq!((default_before.per_webhook, default_before.per_org), (4, 8));
+    }
+
     use super::*;
 
     #[test]

@@ -531,7 +531,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         now: Timestamp,
         lease_until: Timestamp,
-        limit: i64,
+        limits: crate::server::domain::webhooks::ClaimLimits,
     ) -> StoreResult<Vec<ClaimedDelivery>>;
     /// Records how attempts ended, in one transaction.
     async fn finish_deliveries(&self, finished: &[FinishedAttempt]) -> StoreResult<()>;

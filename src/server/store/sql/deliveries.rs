@@ -7,7 +7,7 @@
 //!
 //! Claims are fair between orgs: the leased rows are the attempts in flight, over all
 //! replicas, and a claim leaves out webhooks and orgs that have their most in flight
-//! ([`MAX_IN_FLIGHT_PER_WEBHOOK`], [`MAX_IN_FLIGHT_PER_ORG`]), and takes each org's oldest due
+//! ([`ClaimLimits`]), and takes each org's oldest due
 //! delivery before any org's second: one org's slow receivers never hold every slot.
 
 use std::collections::HashMap;
@@ -19,9 +19,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::{ListQuery, SqlStore};
 use crate::api::{Delivery, DeliveryStatus, Page, WebhookFormat};
-use crate::server::domain::webhooks::{
-    MAX_IN_FLIGHT_PER_ORG, MAX_IN_FLIGHT_PER_WEBHOOK, within_retry_window,
-};
+use crate::server::domain::webhooks::{ClaimLimits, within_retry_window};
 use crate::server::ids;
 use crate::server::store::backend::Backend;
 use crate::server::store::outbox::{NewDelivery, insert_deliveries};
@@ -186,7 +184,7 @@ impl SqlStore {
         &self,
         now: Timestamp,
         lease_until: Timestamp,
-        limit: i64,
+        limits: ClaimLimits,
     ) -> StoreResult<Vec<ClaimedDelivery>> {
         // Each enabled webhook's oldest due deliveries, no more than it could take: one index
         // lookup per webhook, whatever the backlog (a ranking of every due row made each claim
@@ -243,9 +241,9 @@ impl SqlStore {
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(now.as_second())
             .bind(lease_until.as_second())
-            .bind(limit)
-            .bind(MAX_IN_FLIGHT_PER_WEBHOOK)
-            .bind(MAX_IN_FLIGHT_PER_ORG)
+            .bind(limits.total)
+            .bind(limits.per_webhook)
+            .bind(limits.per_org)
             .fetch_all(&self.write)
             .await?;
         if rows.is_empty() {

@@ -585,9 +585,9 @@ impl Store for SqlStore {
         &self,
         now: Timestamp,
         lease_until: Timestamp,
-        limit: i64,
+        limits: crate::server::domain::webhooks::ClaimLimits,
     ) -> StoreResult<Vec<ClaimedDelivery>> {
-        SqlStore::claim_deliveries(self, now, lease_until, limit).await
+        SqlStore::claim_deliveries(self, now, lease_until, limits).await
     }
 
     async fn finish_deliveries(&self, finished: &[FinishedAttempt]) -> StoreResult<()> {
