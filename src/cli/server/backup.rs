@@ -13,7 +13,8 @@ use crate::server::maintenance::backup::backup;
 #[command(after_long_help = "Examples:
   supportctl server backup --db sqlite:///var/lib/supportctl/db.sqlite \\
       --out /backups/supportctl-$(date +%F).sqlite
-  supportctl server verify --db sqlite:///backups/supportctl-2026-12-07.sqlite
+  supportctl server verify \\
+      --db sqlite:///backups/supportctl-2026-12-07.sqlite
 
 SQLite only: back up PostgreSQL with pg_dump -Fc.")]
 pub struct BackupArgs {

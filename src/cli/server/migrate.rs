@@ -8,7 +8,8 @@ use crate::server::store::schema;
 
 #[derive(Debug, Args)]
 #[command(after_long_help = "Examples:
-  supportctl server migrate --check --db sqlite:///var/lib/supportctl/db.sqlite
+  supportctl server migrate --check \\
+      --db sqlite:///var/lib/supportctl/db.sqlite
   supportctl server migrate --db postgres://supportctl@db/supportctl")]
 pub struct MigrateArgs {
     /// Only list the migrations this binary would apply (version and name), applying none;
