@@ -4,9 +4,10 @@
 //!   cargo bench --bench perf               full sizes (10,000 sessions, 1,000,000 grants)
 //!   cargo bench --bench perf -- --quick    small sizes, a minute or so
 //!   cargo bench --bench perf -- --requests only the access-request rows
-//!   PERF_ONLY=postgres | webhooks | authorize
-//!                                          only the PostgreSQL rows, the webhook rows, or
-//!                                          authorize against introspect on SQLite
+//!   PERF_ONLY=postgres | webhooks | authorize | backup
+//!                                          only the PostgreSQL rows, the webhook rows,
+//!                                          authorize against introspect on SQLite, or
+//!                                          `server backup` of a 1 GB file under authorize load
 //!   cargo test --bench perf                quick mode in the test profile (what CI runs)
 //!   PERF_DB_CONNECTIONS=N                  the servers' --db-max-connections
 //!
@@ -20,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+mod backup;
 mod load;
 mod measure;
 mod postgres;
@@ -99,6 +101,10 @@ fn main() {
         print_table(&webhooks::rows(&exe, dir.path(), quick), quick);
         return;
     }
+    if std::env::var("PERF_ONLY").as_deref() == Ok("backup") {
+        print_table(&backup::rows(&exe, dir.path(), sizes, quick), quick);
+        return;
+    }
     let mut rows = Vec::new();
     // `--requests`: only the access-request rows; PERF_ONLY=postgres: only the PostgreSQL rows.
     if std::env::var("PERF_ONLY").as_deref() == Ok("authorize") {
@@ -115,6 +121,7 @@ fn main() {
     let only_postgres = std::env::var("PERF_ONLY").as_deref() == Ok("postgres");
     if !only_requests && !only_postgres {
         sqlite_rows(&exe, dir.path(), sizes, &mut rows);
+        rows.extend(backup::rows(&exe, dir.path(), sizes, quick));
         rows.extend(webhooks::rows(&exe, dir.path(), quick));
     }
     if !only_postgres {
