@@ -249,6 +249,12 @@ fn a_backup_taken_while_the_server_writes_verifies_and_restores_with_audit_resto
     .ok();
     let taken_at = backup_taken_at(&backup);
 
+    // Never into the database a server serves.
+    supportctl(&["server", "restore", out, "--db", &server.db_url, "--force"])
+        .fails(1)
+        .stderr_has("another supportctl server is serving");
+    server.admin().get("/v1/me").assert_ok();
+
     // Restored into a new file: every chain gets audit.restored, and still verifies.
     let target = dir.path().join("restored.sqlite");
     let target_url = format!("sqlite://{}", target.display());
