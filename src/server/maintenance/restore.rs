@@ -8,7 +8,7 @@ use jiff::Timestamp;
 
 use super::backup::{BACKUP_INFO_TABLE, taken_at};
 use super::{MaintenanceError, is_postgres, partial_name, remove_sqlite_files, rename_durably};
-use crate::server::store::sqlite::{ExclusiveServe, path_of};
+use crate::server::store::sqlite::path_of;
 use crate::server::store::{ChainCheck, PoolSettings};
 
 /// What a restore did.
@@ -39,7 +39,7 @@ pub async fn restore(
     let taken_at = taken_at(file)?;
     let target = path_of(target_url)?;
     let _serving = if target.exists() {
-        let lock = ExclusiveServe::acquire(&target)?;
+        let lock = hold(&target)?;
         if !force && holds_data(&target)? {
             return Err(MaintenanceError::NotEmpty(target));
         }
@@ -114,6 +114,24 @@ async fn prepare(
         .and_then(|copy| copy.pragma_update(None, "journal_mode", "DELETE"))
         .with_context(|| format!("cannot finish {}", partial.display()))?;
     Ok(chains)
+}
+
+/// Takes the lock a server holds on the file it serves (see `ExclusiveServe`), so that no
+/// server serves `target` while it is replaced, nor starts to.
+fn hold(target: &Path) -> anyhow::Result<std::fs::File> {
+    let file = std::fs::File::open(target)
+        .with_context(|| format!("cannot open {} to lock it", target.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another supportctl server is serving {}: stop it before restoring into it; nothing \
+             was written",
+            target.display()
+        ),
+        Err(std::fs::TryLockError::Error(error)) => {
+            Err(error).with_context(|| format!("cannot lock {}", target.display()))
+        }
+    }
 }
 
 /// Whether the SQLite file at `path` has orgs or accounts (a fresh or empty file has none).
