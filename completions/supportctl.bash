@@ -307,8 +307,20 @@ _supportctl() {
             supportctl__subcmd__help__subcmd__request,wait)
                 cmd="supportctl__subcmd__help__subcmd__request__subcmd__wait"
                 ;;
+            supportctl__subcmd__help__subcmd__server,backup)
+                cmd="supportctl__subcmd__help__subcmd__server__subcmd__backup"
+                ;;
             supportctl__subcmd__help__subcmd__server,init)
                 cmd="supportctl__subcmd__help__subcmd__server__subcmd__init"
+                ;;
+            supportctl__subcmd__help__subcmd__server,migrate)
+                cmd="supportctl__subcmd__help__subcmd__server__subcmd__migrate"
+                ;;
+            supportctl__subcmd__help__subcmd__server,restore)
+                cmd="supportctl__subcmd__help__subcmd__server__subcmd__restore"
+                ;;
+            supportctl__subcmd__help__subcmd__server,verify)
+                cmd="supportctl__subcmd__help__subcmd__server__subcmd__verify"
                 ;;
             supportctl__subcmd__help__subcmd__session,check)
                 cmd="supportctl__subcmd__help__subcmd__session__subcmd__check"
@@ -502,17 +514,41 @@ _supportctl() {
             supportctl__subcmd__request__subcmd__help,wait)
                 cmd="supportctl__subcmd__request__subcmd__help__subcmd__wait"
                 ;;
+            supportctl__subcmd__server,backup)
+                cmd="supportctl__subcmd__server__subcmd__backup"
+                ;;
             supportctl__subcmd__server,help)
                 cmd="supportctl__subcmd__server__subcmd__help"
                 ;;
             supportctl__subcmd__server,init)
                 cmd="supportctl__subcmd__server__subcmd__init"
                 ;;
+            supportctl__subcmd__server,migrate)
+                cmd="supportctl__subcmd__server__subcmd__migrate"
+                ;;
+            supportctl__subcmd__server,restore)
+                cmd="supportctl__subcmd__server__subcmd__restore"
+                ;;
+            supportctl__subcmd__server,verify)
+                cmd="supportctl__subcmd__server__subcmd__verify"
+                ;;
+            supportctl__subcmd__server__subcmd__help,backup)
+                cmd="supportctl__subcmd__server__subcmd__help__subcmd__backup"
+                ;;
             supportctl__subcmd__server__subcmd__help,help)
                 cmd="supportctl__subcmd__server__subcmd__help__subcmd__help"
                 ;;
             supportctl__subcmd__server__subcmd__help,init)
                 cmd="supportctl__subcmd__server__subcmd__help__subcmd__init"
+                ;;
+            supportctl__subcmd__server__subcmd__help,migrate)
+                cmd="supportctl__subcmd__server__subcmd__help__subcmd__migrate"
+                ;;
+            supportctl__subcmd__server__subcmd__help,restore)
+                cmd="supportctl__subcmd__server__subcmd__help__subcmd__restore"
+                ;;
+            supportctl__subcmd__server__subcmd__help,verify)
+                cmd="supportctl__subcmd__server__subcmd__help__subcmd__verify"
                 ;;
             supportctl__subcmd__session,check)
                 cmd="supportctl__subcmd__session__subcmd__check"
@@ -1198,7 +1234,7 @@ _supportctl() {
                     return 0
                     ;;
                 --action)
-                    COMPREPLY=($(compgen -W "access.allowed access.denied account.created account.disabled account.token_rotated grant.created grant.expired grant.extended grant.revoked org.created org.disabled policy.change_approval_added policy.change_proposed policy.updated request.approval_added request.approved request.cancelled request.created request.denied request.expired session.closed session.expired session.opened webhook.created webhook.removed webhook.secret_rotated" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "access.allowed access.denied account.created account.disabled account.token_rotated audit.restored grant.created grant.expired grant.extended grant.revoked org.created org.disabled policy.change_approval_added policy.change_proposed policy.updated request.approval_added request.approved request.cancelled request.created request.denied request.expired session.closed session.expired session.opened webhook.created webhook.removed webhook.secret_rotated" -- "${cur}"))
                     return 0
                     ;;
                 --limit)
@@ -2387,7 +2423,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__help__subcmd__server)
-            opts="init"
+            opts="init migrate backup restore verify"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2400,7 +2436,63 @@ _supportctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        supportctl__subcmd__help__subcmd__server__subcmd__backup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         supportctl__subcmd__help__subcmd__server__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__help__subcmd__server__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__help__subcmd__server__subcmd__restore)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__help__subcmd__server__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -4137,7 +4229,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__server)
-            opts="-o -q -y -v -h -V --listen --db --dev --insecure-storage --max-grant-duration --default-grant-duration --max-session-ttl --default-session-ttl --max-sessions-per-engineer --db-max-connections --db-min-connections --db-acquire-timeout --request-timeout --drain-delay --shutdown-timeout --tls-cert --tls-key --auth-failures-per-minute --client-address-header --account-requests-per-minute --account-sessions-per-minute --max-connections --reserved-connections --max-connections-per-address --write-timeout --unauthenticated-connection-lifetime --name --signing-key --allow-http-webhooks --allow-private-webhooks --expiry-warning --webhook-poll-interval --webhook-concurrency --sweep-interval --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version init help"
+            opts="-o -q -y -v -h -V --listen --db --dev --insecure-storage --max-grant-duration --default-grant-duration --max-session-ttl --default-session-ttl --max-sessions-per-engineer --db-max-connections --db-min-connections --db-acquire-timeout --request-timeout --drain-delay --shutdown-timeout --tls-cert --tls-key --auth-failures-per-minute --client-address-header --account-requests-per-minute --account-sessions-per-minute --max-connections --reserved-connections --max-connections-per-address --write-timeout --unauthenticated-connection-lifetime --name --signing-key --allow-http-webhooks --allow-private-webhooks --expiry-warning --webhook-poll-interval --webhook-concurrency --sweep-interval --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version init migrate backup restore verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4298,9 +4390,81 @@ _supportctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        supportctl__subcmd__server__subcmd__help)
-            opts="init help"
+        supportctl__subcmd__server__subcmd__backup)
+            opts="-o -q -y -v -h -V --out --force --db --name --signing-key --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --signing-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__server__subcmd__help)
+            opts="init migrate backup restore verify help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__server__subcmd__help__subcmd__backup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -4340,6 +4504,48 @@ _supportctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        supportctl__subcmd__server__subcmd__help__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__server__subcmd__help__subcmd__restore)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__server__subcmd__help__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         supportctl__subcmd__server__subcmd__init)
             opts="-o -q -y -v -h -V --email --db --name --signing-key --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -4351,6 +4557,168 @@ _supportctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --signing-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__server__subcmd__migrate)
+            opts="-o -q -y -v -h -V --check --db --name --signing-key --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --signing-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__server__subcmd__restore)
+            opts="-o -q -y -v -h -V --force --db --name --signing-key --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --signing-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__server__subcmd__verify)
+            opts="-o -q -y -v -h -V --db --name --signing-key --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -2012,6 +2012,10 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand init 'Create the schema and the first operator account; prints its token once'
+            cand migrate 'Apply the schema migrations this binary brings (`--check`: list them, exit 1 if any)'
+            cand backup 'Copy a SQLite database consistently while its server keeps serving it'
+            cand restore 'Restore a backup of `server backup` into a SQLite database, with `audit.restored` in every chain'
+            cand verify 'Verify every audit chain from the database itself, no server needed'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'supportctl;server;init'= {
@@ -2040,11 +2044,127 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'supportctl;server;migrate'= {
+            cand --db 'Database: sqlite://PATH or postgres://USER:PASS@HOST/DB [default: SQLite in the XDG data dir]'
+            cand --name 'Names the key that signs audit checkpoints when this server creates it [default: the host name]. A server whose key exists already must be given its name, or none'
+            cand --signing-key 'Keep the checkpoint signing key in this file (created, readable by you only, when missing; signed-note private key format) instead of in the database'
+            cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --check 'Only list the migrations this binary would apply (version and name), applying none; exit 0 when there are none, 1 when there are some (for scripts)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'More log detail on stderr: -v debug (each request''s method and path, never headers or bodies), -vv trace'
+            cand --verbose 'More log detail on stderr: -v debug (each request''s method and path, never headers or bodies), -vv trace'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;server;backup'= {
+            cand --out 'The file to write (mode 0600; written under another name, then renamed)'
+            cand --db 'Database: sqlite://PATH or postgres://USER:PASS@HOST/DB [default: SQLite in the XDG data dir]'
+            cand --name 'Names the key that signs audit checkpoints when this server creates it [default: the host name]. A server whose key exists already must be given its name, or none'
+            cand --signing-key 'Keep the checkpoint signing key in this file (created, readable by you only, when missing; signed-note private key format) instead of in the database'
+            cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --force 'Replace FILE when it exists'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'More log detail on stderr: -v debug (each request''s method and path, never headers or bodies), -vv trace'
+            cand --verbose 'More log detail on stderr: -v debug (each request''s method and path, never headers or bodies), -vv trace'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;server;restore'= {
+            cand --db 'Database: sqlite://PATH or postgres://USER:PASS@HOST/DB [default: SQLite in the XDG data dir]'
+            cand --name 'Names the key that signs audit checkpoints when this server creates it [default: the host name]. A server whose key exists already must be given its name, or none'
+            cand --signing-key 'Keep the checkpoint signing key in this file (created, readable by you only, when missing; signed-note private key format) instead of in the database'
+            cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --force 'Replace a database that holds orgs or accounts'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'More log detail on stderr: -v debug (each request''s method and path, never headers or bodies), -vv trace'
+            cand --verbose 'More log detail on stderr: -v debug (each request''s method and path, never headers or bodies), -vv trace'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;server;verify'= {
+            cand --db 'Database: sqlite://PATH or postgres://USER:PASS@HOST/DB [default: SQLite in the XDG data dir]'
+            cand --name 'Names the key that signs audit checkpoints when this server creates it [default: the host name]. A server whose key exists already must be given its name, or none'
+            cand --signing-key 'Keep the checkpoint signing key in this file (created, readable by you only, when missing; signed-note private key format) instead of in the database'
+            cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'More log detail on stderr: -v debug (each request''s method and path, never headers or bodies), -vv trace'
+            cand --verbose 'More log detail on stderr: -v debug (each request''s method and path, never headers or bodies), -vv trace'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'supportctl;server;help'= {
             cand init 'Create the schema and the first operator account; prints its token once'
+            cand migrate 'Apply the schema migrations this binary brings (`--check`: list them, exit 1 if any)'
+            cand backup 'Copy a SQLite database consistently while its server keeps serving it'
+            cand restore 'Restore a backup of `server backup` into a SQLite database, with `audit.restored` in every chain'
+            cand verify 'Verify every audit chain from the database itself, no server needed'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'supportctl;server;help;init'= {
+        }
+        &'supportctl;server;help;migrate'= {
+        }
+        &'supportctl;server;help;backup'= {
+        }
+        &'supportctl;server;help;restore'= {
+        }
+        &'supportctl;server;help;verify'= {
         }
         &'supportctl;server;help;help'= {
         }
@@ -2228,8 +2348,20 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;help;server'= {
             cand init 'Create the schema and the first operator account; prints its token once'
+            cand migrate 'Apply the schema migrations this binary brings (`--check`: list them, exit 1 if any)'
+            cand backup 'Copy a SQLite database consistently while its server keeps serving it'
+            cand restore 'Restore a backup of `server backup` into a SQLite database, with `audit.restored` in every chain'
+            cand verify 'Verify every audit chain from the database itself, no server needed'
         }
         &'supportctl;help;server;init'= {
+        }
+        &'supportctl;help;server;migrate'= {
+        }
+        &'supportctl;help;server;backup'= {
+        }
+        &'supportctl;help;server;restore'= {
+        }
+        &'supportctl;help;server;verify'= {
         }
         &'supportctl;help;help'= {
         }

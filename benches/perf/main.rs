@@ -4,10 +4,11 @@
 //!   cargo bench --bench perf               full sizes (10,000 sessions, 1,000,000 grants)
 //!   cargo bench --bench perf -- --quick    small sizes, a minute or so
 //!   cargo bench --bench perf -- --requests only the access-request rows
-//!   PERF_ONLY=postgres | webhooks | authorize | drain
+//!   PERF_ONLY=postgres | webhooks | authorize | drain | backup
 //!                                          only the PostgreSQL rows, the webhook rows,
-//!                                          authorize against introspect on SQLite, or the
-//!                                          rolling restart of two PostgreSQL replicas
+//!                                          authorize against introspect on SQLite, the
+//!                                          rolling restart of two PostgreSQL replicas, or
+//!                                          `server backup` of a 1 GB file under authorize load
 //!   cargo test --bench perf                quick mode in the test profile (what CI runs)
 //!   PERF_DB_CONNECTIONS=N                  the servers' --db-max-connections
 //!
@@ -21,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+mod backup;
 mod drain;
 mod load;
 mod measure;
@@ -109,6 +111,10 @@ fn main() {
         );
         return;
     }
+    if std::env::var("PERF_ONLY").as_deref() == Ok("backup") {
+        print_table(&backup::rows(&exe, dir.path(), sizes, quick), quick);
+        return;
+    }
     let mut rows = Vec::new();
     // `--requests`: only the access-request rows; PERF_ONLY=postgres: only the PostgreSQL rows.
     if std::env::var("PERF_ONLY").as_deref() == Ok("authorize") {
@@ -125,6 +131,7 @@ fn main() {
     let only_postgres = std::env::var("PERF_ONLY").as_deref() == Ok("postgres");
     if !only_requests && !only_postgres {
         sqlite_rows(&exe, dir.path(), sizes, &mut rows);
+        rows.extend(backup::rows(&exe, dir.path(), sizes, quick));
         rows.extend(webhooks::rows(&exe, dir.path(), quick));
     }
     if !only_postgres {

@@ -96,12 +96,13 @@ impl Area {
 }
 
 /// Every `action` an audit event can have, for `audit list --action` and its completion.
-pub const AUDIT_ACTIONS: [&str; 26] = [
+pub const AUDIT_ACTIONS: [&str; 27] = [
     "access.allowed",
     "access.denied",
     "account.created",
     "account.disabled",
     "account.token_rotated",
+    "audit.restored",
     "grant.created",
     "grant.expired",
     "grant.extended",

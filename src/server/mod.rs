@@ -12,6 +12,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod limiter;
 pub mod listener;
+pub mod maintenance;
 pub mod pagination;
 pub mod policy;
 pub mod routes;

@@ -5,6 +5,10 @@ mod common;
 
 mod api_smoke;
 
+// The previous release's databases upgraded; backups, restores and offline verification.
+mod server_maintenance;
+mod upgrades;
+
 // Several server processes on one PostgreSQL database.
 mod replica_checkpoints;
 mod replicas;

@@ -1,5 +1,10 @@
 //! `supportctl server` and its subcommands (`init` here; each other verb in a file of its own).
 
+mod backup;
+mod migrate;
+mod restore;
+mod verify;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -210,6 +215,15 @@ pub struct ServerArgs {
 pub enum ServerCommand {
     /// Create the schema and the first operator account; prints its token once.
     Init(InitArgs),
+    /// Apply the schema migrations this binary brings (`--check`: list them, exit 1 if any).
+    Migrate(migrate::MigrateArgs),
+    /// Copy a SQLite database consistently while its server keeps serving it.
+    Backup(backup::BackupArgs),
+    /// Restore a backup of `server backup` into a SQLite database, with `audit.restored` in
+    /// every chain.
+    Restore(restore::RestoreArgs),
+    /// Verify every audit chain from the database itself, no server needed.
+    Verify(verify::VerifyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -267,6 +281,22 @@ pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
                 "this database already has an operator; nothing was changed",
             )
             .with_hint("create more accounts with `supportctl account create`")),
+        };
+    }
+    let maintenance = match &args.command {
+        Some(ServerCommand::Migrate(verb)) => Some(Maintenance::Migrate(verb)),
+        Some(ServerCommand::Backup(verb)) => Some(Maintenance::Backup(verb)),
+        Some(ServerCommand::Restore(verb)) => Some(Maintenance::Restore(verb)),
+        Some(ServerCommand::Verify(verb)) => Some(Maintenance::Verify(verb)),
+        Some(ServerCommand::Init(_)) | None => None,
+    };
+    if let Some(verb) = maintenance {
+        let db = database_url(args.db.as_deref(), false)?;
+        return match verb {
+            Maintenance::Migrate(verb) => migrate::run(ui, &db.url, verb),
+            Maintenance::Backup(verb) => backup::run(ui, &db.url, verb),
+            Maintenance::Restore(verb) => restore::run(ui, &db.url, verb),
+            Maintenance::Verify(verb) => verify::run(ui, &db.url, verb),
         };
     }
     args.policy().validate().map_err(CommandError::usage)?;
@@ -327,6 +357,14 @@ pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
     server::run(config, on_dev).map_err(|error| listen_error(error, listen))?;
     drop(db);
     Ok(())
+}
+
+/// The verbs that work on the database itself, with no server.
+enum Maintenance<'a> {
+    Migrate(&'a migrate::MigrateArgs),
+    Backup(&'a backup::BackupArgs),
+    Restore(&'a restore::RestoreArgs),
+    Verify(&'a verify::VerifyArgs),
 }
 
 /// A duration of more than zero.

@@ -9,6 +9,7 @@ pub mod cursor;
 pub mod notify;
 pub mod outbox;
 pub mod postgres;
+pub mod schema;
 mod script;
 mod sql;
 pub mod sqlite;
@@ -29,7 +30,7 @@ use crate::server::domain::policy::{Effective, ScopeLimits};
 use crate::server::domain::requests::Narrowing;
 
 pub use crate::server::domain::{SessionAuth, SessionRecord};
-pub use sql::SqlStore;
+pub use sql::{ChainCheck, SqlStore};
 pub use webhook_rows::{AttemptOutcome, ClaimedDelivery, FinishedAttempt, NewWebhook};
 
 /// What went wrong in the store, in terms a handler can answer with.

@@ -16,7 +16,7 @@ use super::notify::RequestEvents;
 use super::{PoolSettings, redact_url};
 
 /// The schema's migrations, by version: sqlx applies those a database lacks.
-fn migrator() -> Migrator {
+pub(super) fn migrator() -> Migrator {
     Migrator::with_migrations(vec![
         Migration::new(
             1,
@@ -82,6 +82,7 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore
         .connect(url)
         .await
         .with_context(|| format!("cannot connect to PostgreSQL at {}", redact_url(url)))?;
+    super::schema::refuse_newer(&pool, Backend::Postgres).await?;
     // Replicas starting together: the migrator takes an advisory lock, so one migrates.
     migrator()
         .run(&pool)

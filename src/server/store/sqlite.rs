@@ -25,7 +25,7 @@ const PRAGMAS: [&str; 4] = [
 ];
 
 /// The schema's migrations, by version: sqlx applies those a database lacks.
-fn migrator() -> Migrator {
+pub(super) fn migrator() -> Migrator {
     Migrator::with_migrations(vec![
         Migration::new(
             1,
@@ -111,6 +111,7 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore
     // Two processes migrating a fresh file at once both find nothing applied, and the second
     // fails on a table the first just made (SQLite has no migration lock; a failed migration
     // rolls back whole): look again, and the first one's work counts as applied.
+    super::schema::refuse_newer(&write, Backend::Sqlite).await?;
     let mut migrated = migrator().run(&write).await;
     for _ in 0..3 {
         if migrated.is_ok() {

@@ -14,6 +14,8 @@ mod authorize;
 mod deliveries;
 mod grants;
 mod lookup;
+mod maintenance;
+pub use maintenance::ChainCheck;
 mod orgs;
 mod policy;
 mod request_ends;
