@@ -307,6 +307,9 @@ _supportctl() {
             supportctl__subcmd__help__subcmd__request,wait)
                 cmd="supportctl__subcmd__help__subcmd__request__subcmd__wait"
                 ;;
+            supportctl__subcmd__help__subcmd__server,config)
+                cmd="supportctl__subcmd__help__subcmd__server__subcmd__config"
+                ;;
             supportctl__subcmd__help__subcmd__server,init)
                 cmd="supportctl__subcmd__help__subcmd__server__subcmd__init"
                 ;;
@@ -502,11 +505,17 @@ _supportctl() {
             supportctl__subcmd__request__subcmd__help,wait)
                 cmd="supportctl__subcmd__request__subcmd__help__subcmd__wait"
                 ;;
+            supportctl__subcmd__server,config)
+                cmd="supportctl__subcmd__server__subcmd__config"
+                ;;
             supportctl__subcmd__server,help)
                 cmd="supportctl__subcmd__server__subcmd__help"
                 ;;
             supportctl__subcmd__server,init)
                 cmd="supportctl__subcmd__server__subcmd__init"
+                ;;
+            supportctl__subcmd__server__subcmd__help,config)
+                cmd="supportctl__subcmd__server__subcmd__help__subcmd__config"
                 ;;
             supportctl__subcmd__server__subcmd__help,help)
                 cmd="supportctl__subcmd__server__subcmd__help__subcmd__help"
@@ -2387,8 +2396,22 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__help__subcmd__server)
-            opts="init"
+            opts="init config"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__help__subcmd__server__subcmd__config)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -4137,12 +4160,20 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__server)
-            opts="-o -q -y -v -h -V --listen --db --dev --insecure-storage --max-grant-duration --default-grant-duration --max-session-ttl --default-session-ttl --max-sessions-per-engineer --db-max-connections --db-min-connections --db-acquire-timeout --request-timeout --drain-delay --shutdown-timeout --tls-cert --tls-key --auth-failures-per-minute --client-address-header --account-requests-per-minute --account-sessions-per-minute --max-connections --reserved-connections --max-connections-per-address --write-timeout --unauthenticated-connection-lifetime --name --signing-key --allow-http-webhooks --allow-private-webhooks --expiry-warning --webhook-poll-interval --webhook-concurrency --sweep-interval --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version init help"
+            opts="-o -q -y -v -h -V --config --log-format --listen --db --dev --insecure-storage --max-grant-duration --default-grant-duration --max-session-ttl --default-session-ttl --max-sessions-per-engineer --db-max-connections --db-min-connections --db-acquire-timeout --request-timeout --drain-delay --shutdown-timeout --tls-cert --tls-key --auth-failures-per-minute --client-address-header --account-requests-per-minute --account-sessions-per-minute --max-connections --reserved-connections --max-connections-per-address --write-timeout --unauthenticated-connection-lifetime --name --signing-key --allow-http-webhooks --allow-private-webhooks --expiry-warning --webhook-poll-interval --webhook-concurrency --sweep-interval --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version init config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --listen)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -4298,9 +4329,81 @@ _supportctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        supportctl__subcmd__server__subcmd__help)
-            opts="init help"
+        supportctl__subcmd__server__subcmd__config)
+            opts="-o -q -y -v -h -V --output --json --config --db --name --signing-key --profile --org --server --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --signing-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__server__subcmd__help)
+            opts="init config help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__server__subcmd__help__subcmd__config)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -4341,13 +4444,17 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__server__subcmd__init)
-            opts="-o -q -y -v -h -V --email --db --name --signing-key --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-o -q -y -v -h -V --email --config --db --name --signing-key --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --email)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
