@@ -4,8 +4,8 @@
 //! no header or body is ever logged, so no token is.
 //!
 //! The request id is the caller's `X-Request-Id` when that is 1 to 128 visible ASCII
-//! characters, else a new random one; the response carries it back in `X-Request-Id`, so a
-//! caller can quote it and an operator find the line.
+//! characters and holds no token prefix, else a new random one; the response carries it back
+//! in `X-Request-Id`, so a caller can quote it and an operator find the line.
 
 use std::time::Instant;
 
@@ -13,6 +13,8 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
+
+use crate::api::{ACCOUNT_TOKEN_PREFIX, SESSION_TOKEN_PREFIX};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -51,9 +53,17 @@ pub async fn log_request(request: Request, next: Next) -> Response {
     response
 }
 
-/// 1 to 128 visible ASCII characters: safe in a log line and a header, and short.
+/// 1 to 128 visible ASCII characters: safe in a log line and a header, and short; and nothing
+/// like one of our tokens, which a confused client could send as its id.
 fn is_acceptable_id(id: &[u8]) -> bool {
-    (1..=MAX_REQUEST_ID_LEN).contains(&id.len()) && id.iter().all(u8::is_ascii_graphic)
+    (1..=MAX_REQUEST_ID_LEN).contains(&id.len())
+        && id.iter().all(u8::is_ascii_graphic)
+        && ![ACCOUNT_TOKEN_PREFIX, SESSION_TOKEN_PREFIX]
+            .iter()
+            .any(|prefix| {
+                id.windows(prefix.len())
+                    .any(|part| part == prefix.as_bytes())
+            })
 }
 
 fn new_request_id() -> HeaderValue {
@@ -76,6 +86,8 @@ mod tests {
         assert!(!is_acceptable_id(b"tab\there"));
         assert!(!is_acceptable_id("caf\u{e9}".as_bytes()));
         assert!(!is_acceptable_id(b"\x1b[31m"));
+        assert!(!is_acceptable_id(b"sat_0123456789abcdef"));
+        assert!(!is_acceptable_id(b"Bearer:sst_0123456789abcdef"));
         assert!(is_acceptable_id(new_request_id().as_bytes()));
     }
 }

@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::common::harness::http_client;
 use crate::common::keyutils;
 use crate::common::server_process::{Launch, ServerProcess};
 
@@ -406,6 +407,17 @@ fn no_token_leaks(log_format: &str) {
         let reply = service.post("/v1/authorize", hostile);
         assert_eq!(reply.status, 400, "{}", reply.body);
     }
+    // A token sent as the request id is not logged as one: the server makes its own.
+    let as_request_id = http_client()
+        .get(format!("{}/healthz", server.url))
+        .header("x-request-id", session_token.as_str())
+        .send()
+        .unwrap();
+    let returned = as_request_id.headers()["x-request-id"].to_str().unwrap();
+    assert!(
+        !returned.contains("sst_"),
+        "the session token came back as the request id"
+    );
     // Bearer tokens in the wrong place or of the wrong kind.
     let as_session = server.api(&session_token).get("/v1/me");
     assert_eq!(as_session.status, 401);

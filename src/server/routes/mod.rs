@@ -183,7 +183,8 @@ fn describe(openapi: &mut OpenApi) {
                 ))
                 .description(Some(
                     "The request's id, as in the server's log line for it: the request's own \
-                     X-Request-Id when that is 1 to 128 visible ASCII characters, else a new one.",
+                     X-Request-Id when that is 1 to 128 visible ASCII characters without a \
+                     token prefix, else a new one.",
                 ))
                 .build(),
         ),
