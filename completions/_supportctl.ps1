@@ -2097,7 +2097,6 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
         }
         'supportctl;server' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read settings from this TOML file. Its keys are the long option names, its values what the option takes: `listen = "0.0.0.0:8420"`, `max-connections = 512`, `drain-delay = "5s"`, `allow-http-webhooks = true`. An option on the command line wins over its SUPPORTCTL_* variable, which wins over the file, which wins over the default. Every option of `supportctl server` is a key but --config, --dev and --insecure-storage. `supportctl server --config FILE config` shows what a server would use, and from where')
-            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines as text for people, or as one JSON object per line for log collectors')
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on; port 0 picks a free port (the bound address is logged)')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database: sqlite://PATH or postgres://USER:PASS@HOST/DB [default: SQLite in the XDG data dir]')
             [CompletionResult]::new('--max-grant-duration', '--max-grant-duration', [CompletionResultType]::ParameterName, 'Longest grant an admin may create or extend to')
@@ -2128,6 +2127,7 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             [CompletionResult]::new('--webhook-poll-interval', '--webhook-poll-interval', [CompletionResultType]::ParameterName, 'How often this server looks at the webhook outbox when nothing woke it (deliveries enqueued on this server, or announced by another PostgreSQL replica, wake it at once)')
             [CompletionResult]::new('--webhook-concurrency', '--webhook-concurrency', [CompletionResultType]::ParameterName, 'Webhook attempts this server makes at once; 0: none (other replicas deliver)')
             [CompletionResult]::new('--sweep-interval', '--sweep-interval', [CompletionResultType]::ParameterName, 'How often expiries are recorded in the audit log')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines as text for people, or as one JSON object per line for log collectors')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile in config.toml to use')
             [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server URL, overriding the profile''s')

@@ -1958,7 +1958,6 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;server'= {
             cand --config 'Read settings from this TOML file. Its keys are the long option names, its values what the option takes: `listen = "0.0.0.0:8420"`, `max-connections = 512`, `drain-delay = "5s"`, `allow-http-webhooks = true`. An option on the command line wins over its SUPPORTCTL_* variable, which wins over the file, which wins over the default. Every option of `supportctl server` is a key but --config, --dev and --insecure-storage. `supportctl server --config FILE config` shows what a server would use, and from where'
-            cand --log-format 'Log lines as text for people, or as one JSON object per line for log collectors'
             cand --listen 'Address to listen on; port 0 picks a free port (the bound address is logged)'
             cand --db 'Database: sqlite://PATH or postgres://USER:PASS@HOST/DB [default: SQLite in the XDG data dir]'
             cand --max-grant-duration 'Longest grant an admin may create or extend to'
@@ -1989,6 +1988,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --webhook-poll-interval 'How often this server looks at the webhook outbox when nothing woke it (deliveries enqueued on this server, or announced by another PostgreSQL replica, wake it at once)'
             cand --webhook-concurrency 'Webhook attempts this server makes at once; 0: none (other replicas deliver)'
             cand --sweep-interval 'How often expiries are recorded in the audit log'
+            cand --log-format 'Log lines as text for people, or as one JSON object per line for log collectors'
             cand --profile 'Profile in config.toml to use'
             cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'

@@ -42,11 +42,6 @@ pub struct ServerArgs {
     #[arg(long, env = "SUPPORTCTL_CONFIG", value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
 
-    /// Log lines as text for people, or as one JSON object per line for log collectors.
-    #[arg(long, env = "SUPPORTCTL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text,
-          value_name = "FORMAT")]
-    pub log_format: LogFormat,
-
     /// Each setting's value and where it came from (filled in after parsing).
     #[arg(skip)]
     pub settings: Vec<config_file::Setting>,
@@ -305,6 +300,11 @@ pub struct ServerArgs {
         hide = true
     )]
     pub sweep_interval: humantime::Duration,
+
+    /// Log lines as text for people, or as one JSON object per line for log collectors.
+    #[arg(long, env = "SUPPORTCTL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text,
+          value_name = "FORMAT")]
+    pub log_format: LogFormat,
 }
 
 #[derive(Debug, Subcommand)]
