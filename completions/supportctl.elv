@@ -1957,6 +1957,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --version 'Print version'
         }
         &'supportctl;server'= {
+            cand --config 'Read settings from this TOML file. Its keys are the long option names, its values what the option takes: `listen = "0.0.0.0:8420"`, `max-connections = 512`, `drain-delay = "5s"`, `allow-http-webhooks = true`. An option on the command line wins over its SUPPORTCTL_* variable, which wins over the file, which wins over the default. Every option of `supportctl server` is a key but --config, --dev and --insecure-storage. `supportctl server --config FILE config` shows what a server would use, and from where'
             cand --listen 'Address to listen on; port 0 picks a free port (the bound address is logged)'
             cand --db 'Database: sqlite://PATH or postgres://USER:PASS@HOST/DB [default: SQLite in the XDG data dir]'
             cand --max-grant-duration 'Longest grant an admin may create or extend to'
@@ -1987,6 +1988,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --webhook-poll-interval 'How often this server looks at the webhook outbox when nothing woke it (deliveries enqueued on this server, or announced by another PostgreSQL replica, wake it at once)'
             cand --webhook-concurrency 'Webhook attempts this server makes at once; 0: none (other replicas deliver)'
             cand --sweep-interval 'How often expiries are recorded in the audit log'
+            cand --log-format 'Log lines as text for people, or as one JSON object per line for log collectors'
             cand --profile 'Profile in config.toml to use'
             cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
@@ -2016,10 +2018,12 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand backup 'Copy a SQLite database consistently while its server keeps serving it'
             cand restore 'Restore a backup of `server backup` into a SQLite database, with `audit.restored` in every chain'
             cand verify 'Verify every audit chain from the database itself, no server needed'
+            cand config 'Print the settings a server would use (each option''s value and where it came from: flag, environment, config file and line, or default), without starting one'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'supportctl;server;init'= {
             cand --email 'Email of the first operator'
+            cand --config 'Read settings from this TOML file. Its keys are the long option names, its values what the option takes: `listen = "0.0.0.0:8420"`, `max-connections = 512`, `drain-delay = "5s"`, `allow-http-webhooks = true`. An option on the command line wins over its SUPPORTCTL_* variable, which wins over the file, which wins over the default. Every option of `supportctl server` is a key but --config, --dev and --insecure-storage. `supportctl server --config FILE config` shows what a server would use, and from where'
             cand --db 'Database: sqlite://PATH or postgres://USER:PASS@HOST/DB [default: SQLite in the XDG data dir]'
             cand --name 'Names the key that signs audit checkpoints when this server creates it [default: the host name]. A server whose key exists already must be given its name, or none'
             cand --signing-key 'Keep the checkpoint signing key in this file (created, readable by you only, when missing; signed-note private key format) instead of in the database'
@@ -2045,6 +2049,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --version 'Print version'
         }
         &'supportctl;server;migrate'= {
+            cand --config 'Read settings from this TOML file. Its keys are the long option names, its values what the option takes: `listen = "0.0.0.0:8420"`, `max-connections = 512`, `drain-delay = "5s"`, `allow-http-webhooks = true`. An option on the command line wins over its SUPPORTCTL_* variable, which wins over the file, which wins over the default. Every option of `supportctl server` is a key but --config, --dev and --insecure-storage. `supportctl server --config FILE config` shows what a server would use, and from where'
             cand --db 'Database: sqlite://PATH or postgres://USER:PASS@HOST/DB [default: SQLite in the XDG data dir]'
             cand --name 'Names the key that signs audit checkpoints when this server creates it [default: the host name]. A server whose key exists already must be given its name, or none'
             cand --signing-key 'Keep the checkpoint signing key in this file (created, readable by you only, when missing; signed-note private key format) instead of in the database'
@@ -2072,6 +2077,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;server;backup'= {
             cand --out 'The file to write (mode 0600; written under another name, then renamed)'
+            cand --config 'Read settings from this TOML file. Its keys are the long option names, its values what the option takes: `listen = "0.0.0.0:8420"`, `max-connections = 512`, `drain-delay = "5s"`, `allow-http-webhooks = true`. An option on the command line wins over its SUPPORTCTL_* variable, which wins over the file, which wins over the default. Every option of `supportctl server` is a key but --config, --dev and --insecure-storage. `supportctl server --config FILE config` shows what a server would use, and from where'
             cand --db 'Database: sqlite://PATH or postgres://USER:PASS@HOST/DB [default: SQLite in the XDG data dir]'
             cand --name 'Names the key that signs audit checkpoints when this server creates it [default: the host name]. A server whose key exists already must be given its name, or none'
             cand --signing-key 'Keep the checkpoint signing key in this file (created, readable by you only, when missing; signed-note private key format) instead of in the database'
@@ -2098,6 +2104,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --version 'Print version'
         }
         &'supportctl;server;restore'= {
+            cand --config 'Read settings from this TOML file. Its keys are the long option names, its values what the option takes: `listen = "0.0.0.0:8420"`, `max-connections = 512`, `drain-delay = "5s"`, `allow-http-webhooks = true`. An option on the command line wins over its SUPPORTCTL_* variable, which wins over the file, which wins over the default. Every option of `supportctl server` is a key but --config, --dev and --insecure-storage. `supportctl server --config FILE config` shows what a server would use, and from where'
             cand --db 'Database: sqlite://PATH or postgres://USER:PASS@HOST/DB [default: SQLite in the XDG data dir]'
             cand --name 'Names the key that signs audit checkpoints when this server creates it [default: the host name]. A server whose key exists already must be given its name, or none'
             cand --signing-key 'Keep the checkpoint signing key in this file (created, readable by you only, when missing; signed-note private key format) instead of in the database'
@@ -2124,6 +2131,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --version 'Print version'
         }
         &'supportctl;server;verify'= {
+            cand --config 'Read settings from this TOML file. Its keys are the long option names, its values what the option takes: `listen = "0.0.0.0:8420"`, `max-connections = 512`, `drain-delay = "5s"`, `allow-http-webhooks = true`. An option on the command line wins over its SUPPORTCTL_* variable, which wins over the file, which wins over the default. Every option of `supportctl server` is a key but --config, --dev and --insecure-storage. `supportctl server --config FILE config` shows what a server would use, and from where'
             cand --db 'Database: sqlite://PATH or postgres://USER:PASS@HOST/DB [default: SQLite in the XDG data dir]'
             cand --name 'Names the key that signs audit checkpoints when this server creates it [default: the host name]. A server whose key exists already must be given its name, or none'
             cand --signing-key 'Keep the checkpoint signing key in this file (created, readable by you only, when missing; signed-note private key format) instead of in the database'
@@ -2148,12 +2156,39 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'supportctl;server;config'= {
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --config 'Read settings from this TOML file. Its keys are the long option names, its values what the option takes: `listen = "0.0.0.0:8420"`, `max-connections = 512`, `drain-delay = "5s"`, `allow-http-webhooks = true`. An option on the command line wins over its SUPPORTCTL_* variable, which wins over the file, which wins over the default. Every option of `supportctl server` is a key but --config, --dev and --insecure-storage. `supportctl server --config FILE config` shows what a server would use, and from where'
+            cand --db 'Database: sqlite://PATH or postgres://USER:PASS@HOST/DB [default: SQLite in the XDG data dir]'
+            cand --name 'Names the key that signs audit checkpoints when this server creates it [default: the host name]. A server whose key exists already must be given its name, or none'
+            cand --signing-key 'Keep the checkpoint signing key in this file (created, readable by you only, when missing; signed-note private key format) instead of in the database'
+            cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
+            cand --server 'Server URL, overriding the profile''s'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'More log detail on stderr: -v debug (each request''s method and path, never headers or bodies), -vv trace'
+            cand --verbose 'More log detail on stderr: -v debug (each request''s method and path, never headers or bodies), -vv trace'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'supportctl;server;help'= {
             cand init 'Create the schema and the first operator account; prints its token once'
             cand migrate 'Apply the schema migrations this binary brings (`--check`: list them, exit 1 if any)'
             cand backup 'Copy a SQLite database consistently while its server keeps serving it'
             cand restore 'Restore a backup of `server backup` into a SQLite database, with `audit.restored` in every chain'
             cand verify 'Verify every audit chain from the database itself, no server needed'
+            cand config 'Print the settings a server would use (each option''s value and where it came from: flag, environment, config file and line, or default), without starting one'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'supportctl;server;help;init'= {
@@ -2165,6 +2200,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;server;help;restore'= {
         }
         &'supportctl;server;help;verify'= {
+        }
+        &'supportctl;server;help;config'= {
         }
         &'supportctl;server;help;help'= {
         }
@@ -2352,6 +2389,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand backup 'Copy a SQLite database consistently while its server keeps serving it'
             cand restore 'Restore a backup of `server backup` into a SQLite database, with `audit.restored` in every chain'
             cand verify 'Verify every audit chain from the database itself, no server needed'
+            cand config 'Print the settings a server would use (each option''s value and where it came from: flag, environment, config file and line, or default), without starting one'
         }
         &'supportctl;help;server;init'= {
         }
@@ -2362,6 +2400,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;help;server;restore'= {
         }
         &'supportctl;help;server;verify'= {
+        }
+        &'supportctl;help;server;config'= {
         }
         &'supportctl;help;help'= {
         }

@@ -295,7 +295,15 @@ pub fn main() -> ExitCode {
             Err(_) => ExitCode::from(ErrorKind::General.exit_code()),
         };
     }
-    let matches = match command().try_get_matches() {
+    // `server --config FILE`: the file's values become their options' defaults.
+    let (root, config_file) = match server::config_file::with_config_file(command()) {
+        Ok(found) => found,
+        Err(error) => {
+            plain_ui().error(&error);
+            return ExitCode::from(error.kind.exit_code());
+        }
+    };
+    let matches = match root.try_get_matches() {
         Ok(matches) => matches,
         Err(error) => {
             return match error.kind() {
@@ -309,10 +317,15 @@ pub fn main() -> ExitCode {
             };
         }
     };
-    let cli = match Cli::from_arg_matches(&matches) {
+    let mut cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(error) => return usage_error(&error),
     };
+    if let Command::Server(args) = &mut cli.command
+        && let Some(server) = matches.subcommand_matches("server")
+    {
+        args.settings = server::config_file::settings(server, config_file.as_ref());
+    }
     let ui = Ui::new(UiSettings {
         format: if cli.global.json {
             Some(OutputFormat::Json)

@@ -15,6 +15,7 @@ pub mod listener;
 pub mod maintenance;
 pub mod pagination;
 pub mod policy;
+pub mod request_log;
 pub mod routes;
 pub mod signing;
 pub mod state;
@@ -200,7 +201,10 @@ impl Server {
                     // Method and path only: headers (tokens) and bodies are never logged.
                     tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
                 },
-            ));
+            ))
+            // Outermost, so that its line has the final status (a timeout's too) and is
+            // written outside the span above, which holds the path.
+            .layer(axum::middleware::from_fn(request_log::log_request));
         let tls = match &config.tls {
             Some(files) => Some(load_tls(files)?),
             None => None,

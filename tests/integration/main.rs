@@ -26,6 +26,10 @@ mod connection_slots;
 mod lifecycle;
 mod packaging;
 
+// The server's config file and `server config`; one log line per request.
+mod request_logs;
+mod server_config;
+
 // Failed authentication, limited per client address.
 mod rate_limit;
 

@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::common::harness::http_client;
 use crate::common::keyutils;
 use crate::common::server_process::{Launch, ServerProcess};
 
@@ -198,6 +199,16 @@ fn assert_database_holds_only_hashes(db_dir: &Path, tokens: &[&str], hashed: &[&
 
 #[test]
 fn no_token_leaks_into_files_logs_or_output_at_the_highest_verbosity() {
+    no_token_leaks("text");
+}
+
+#[test]
+fn no_token_leaks_into_json_logs_at_the_highest_verbosity() {
+    no_token_leaks("json");
+}
+
+/// The whole workflow with the server logging in `log_format`.
+fn no_token_leaks(log_format: &str) {
     let root = tempfile::tempdir().unwrap();
     let home = root.path().join("home");
     let db_dir = root.path().join("db");
@@ -209,7 +220,7 @@ fn no_token_leaks_into_files_logs_or_output_at_the_highest_verbosity() {
         log: &log,
         log_filter: "trace",
         dev: true,
-        extra_args: &[],
+        extra_args: &["--log-format", log_format],
     });
     let dev = server.tokens.clone().unwrap();
     let mut flow = Workflow {
@@ -396,6 +407,17 @@ fn no_token_leaks_into_files_logs_or_output_at_the_highest_verbosity() {
         let reply = service.post("/v1/authorize", hostile);
         assert_eq!(reply.status, 400, "{}", reply.body);
     }
+    // A token sent as the request id is not logged as one: the server makes its own.
+    let as_request_id = http_client()
+        .get(format!("{}/healthz", server.url))
+        .header("x-request-id", session_token.as_str())
+        .send()
+        .unwrap();
+    let returned = as_request_id.headers()["x-request-id"].to_str().unwrap();
+    assert!(
+        !returned.contains("sst_"),
+        "the session token came back as the request id"
+    );
     // Bearer tokens in the wrong place or of the wrong kind.
     let as_session = server.api(&session_token).get("/v1/me");
     assert_eq!(as_session.status, 401);
@@ -521,14 +543,37 @@ fn no_token_leaks_into_files_logs_or_output_at_the_highest_verbosity() {
     let log_text = std::fs::read_to_string(&log).unwrap();
     // (Nothing in the server emits at TRACE today; the filter lets everything through, as the
     // SQL statements logged at DEBUG by sqlx show.)
+    let field = |name: &str, value: &str| match log_format {
+        "json" => format!("\"{name}\":\"{value}\""),
+        _ => format!("{name}={value}"),
+    };
     for expected in [
-        "sqlx::query",
-        "db.statement",
-        "path=/v1/introspect",
-        "path=/v1/authorize",
-        "started processing request",
+        "sqlx::query".to_owned(),
+        "db.statement".to_owned(),
+        field("path", "/v1/introspect"),
+        field("path", "/v1/authorize"),
+        "started processing request".to_owned(),
+        // One line per request, with its route template.
+        field("route", "/v1/introspect"),
+        field("route", "/v1/orgs/{org}/grants/revoke"),
+        field("route", "/v1/session"),
     ] {
-        assert!(log_text.contains(expected), "the log has no {expected:?}");
+        assert!(log_text.contains(&expected), "the log has no {expected:?}");
+    }
+    let request_lines: Vec<&str> = log_text
+        .lines()
+        .filter(|line| line.contains("supportctl::request"))
+        .collect();
+    assert!(
+        request_lines.len() >= 20,
+        "{} request lines",
+        request_lines.len()
+    );
+    if log_format == "json" {
+        for line in &request_lines {
+            let parsed: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert!(parsed["request_id"].is_string(), "{line}");
+        }
     }
     for token in &every_token {
         assert!(

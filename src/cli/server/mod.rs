@@ -4,6 +4,8 @@ mod backup;
 mod migrate;
 mod restore;
 mod verify;
+pub mod config;
+pub mod config_file;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,6 +13,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::error::{CommandError, CommandResult};
+use super::logging::LogFormat;
 use crate::cli::ui::Ui;
 use crate::server::account_limits::AccountLimitSettings;
 use crate::server::policy::Policy;
@@ -27,10 +30,25 @@ use crate::server::{self, InitOutcome, ServerConfig};
   supportctl server --db postgres://supportctl@db/supportctl   # a replica
   supportctl server init --db sqlite://./supportctl.db  # first operator
   supportctl server --name support.example.com \\
-      --signing-key /etc/supportctl/checkpoint.key")]
+      --signing-key /etc/supportctl/checkpoint.key
+  supportctl server --config /etc/supportctl/server.toml
+  supportctl server --config /etc/supportctl/server.toml config  # settings")]
 pub struct ServerArgs {
     #[command(subcommand)]
     pub command: Option<ServerCommand>,
+
+    /// Read settings from this TOML file. Its keys are the long option names, its values what
+    /// the option takes: `listen = "0.0.0.0:8420"`, `max-connections = 512`, `drain-delay =
+    /// "5s"`, `allow-http-webhooks = true`. An option on the command line wins over its
+    /// SUPPORTCTL_* variable, which wins over the file, which wins over the default. Every
+    /// option of `supportctl server` is a key but --config, --dev and --insecure-storage.
+    /// `supportctl server --config FILE config` shows what a server would use, and from where.
+    #[arg(long, env = "SUPPORTCTL_CONFIG", value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+
+    /// Each setting's value and where it came from (filled in after parsing).
+    #[arg(skip)]
+    pub settings: Vec<config_file::Setting>,
 
     /// Address to listen on; port 0 picks a free port (the bound address is logged).
     #[arg(long, default_value = "127.0.0.1:8420", env = "SUPPORTCTL_LISTEN")]
@@ -53,62 +71,122 @@ pub struct ServerArgs {
     pub insecure_storage: bool,
 
     /// Longest grant an admin may create or extend to.
-    #[arg(long, default_value = "30d", value_name = "DURATION")]
+    #[arg(
+        long,
+        env = "SUPPORTCTL_MAX_GRANT_DURATION",
+        default_value = "30d",
+        value_name = "DURATION"
+    )]
     pub max_grant_duration: humantime::Duration,
 
     /// Grant duration when the admin gives none.
-    #[arg(long, default_value = "8h", value_name = "DURATION")]
+    #[arg(
+        long,
+        env = "SUPPORTCTL_DEFAULT_GRANT_DURATION",
+        default_value = "8h",
+        value_name = "DURATION"
+    )]
     pub default_grant_duration: humantime::Duration,
 
     /// Longest session a support engineer may open.
-    #[arg(long, default_value = "8h", value_name = "DURATION")]
+    #[arg(
+        long,
+        env = "SUPPORTCTL_MAX_SESSION_TTL",
+        default_value = "8h",
+        value_name = "DURATION"
+    )]
     pub max_session_ttl: humantime::Duration,
 
     /// Session lifetime when the engineer gives none.
-    #[arg(long, default_value = "1h", value_name = "DURATION")]
+    #[arg(
+        long,
+        env = "SUPPORTCTL_DEFAULT_SESSION_TTL",
+        default_value = "1h",
+        value_name = "DURATION"
+    )]
     pub default_session_ttl: humantime::Duration,
 
     /// Sessions one support engineer may have active at once, across all orgs: a stolen
     /// engineer token cannot flood an org with sessions.
-    #[arg(long, default_value_t = 1000, value_name = "N")]
+    #[arg(
+        long,
+        env = "SUPPORTCTL_MAX_SESSIONS_PER_ENGINEER",
+        default_value_t = 1000,
+        value_name = "N"
+    )]
     pub max_sessions_per_engineer: u32,
 
     /// Most database connections per server process (on PostgreSQL a quarter of them, at most
     /// 8, record authorize decisions; one more listens for notifications).
-    #[arg(long, default_value_t = 16, value_name = "N")]
+    #[arg(
+        long,
+        env = "SUPPORTCTL_DB_MAX_CONNECTIONS",
+        default_value_t = 16,
+        value_name = "N"
+    )]
     pub db_max_connections: u32,
 
     /// Connections kept open when idle.
-    #[arg(long, default_value_t = 1, value_name = "N")]
+    #[arg(
+        long,
+        env = "SUPPORTCTL_DB_MIN_CONNECTIONS",
+        default_value_t = 1,
+        value_name = "N"
+    )]
     pub db_min_connections: u32,
 
     /// How long a request waits for a free database connection before it fails with 503.
-    #[arg(long, default_value = "5s", value_name = "DURATION")]
+    #[arg(
+        long,
+        env = "SUPPORTCTL_DB_ACQUIRE_TIMEOUT",
+        default_value = "5s",
+        value_name = "DURATION"
+    )]
     pub db_acquire_timeout: humantime::Duration,
 
     /// Requests taking longer are cut off with 408.
-    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    #[arg(
+        long,
+        env = "SUPPORTCTL_REQUEST_TIMEOUT",
+        default_value = "30s",
+        value_name = "DURATION"
+    )]
     pub request_timeout: humantime::Duration,
 
     /// After SIGTERM, keep serving this long while /readyz answers 503, so load balancers
     /// stop sending requests before the server stops accepting them (SIGINT skips it).
-    #[arg(long, default_value = "5s", value_name = "DURATION")]
+    #[arg(
+        long,
+        env = "SUPPORTCTL_DRAIN_DELAY",
+        default_value = "5s",
+        value_name = "DURATION"
+    )]
     pub drain_delay: humantime::Duration,
 
     /// Then give requests in flight this long to finish before closing their connections.
-    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    #[arg(
+        long,
+        env = "SUPPORTCTL_SHUTDOWN_TIMEOUT",
+        default_value = "30s",
+        value_name = "DURATION"
+    )]
     pub shutdown_timeout: humantime::Duration,
 
     /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
-    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    #[arg(long, env = "SUPPORTCTL_TLS_CERT", value_name = "FILE")]
     pub tls_cert: Option<PathBuf>,
 
     /// The PEM private key of --tls-cert.
-    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    #[arg(long, env = "SUPPORTCTL_TLS_KEY", value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
 
     /// Bad tokens a client address may present per minute before it gets 429 (0: no limit).
-    #[arg(long, default_value_t = 20, value_name = "N")]
+    #[arg(
+        long,
+        env = "SUPPORTCTL_AUTH_FAILURES_PER_MINUTE",
+        default_value_t = 20,
+        value_name = "N"
+    )]
     pub auth_failures_per_minute: u32,
 
     /// Count failures by the client address a load balancer in front puts in this header
@@ -120,20 +198,20 @@ pub struct ServerArgs {
     /// Access requests one account may file per minute, refused ones included, after a burst of
     /// 10 seconds' worth; more get 429 with Retry-After (0: no limit). Each server process
     /// counts on its own.
-    #[arg(long, default_value_t = AccountLimitSettings::default().requests_per_minute, value_name = "N")]
+    #[arg(long, env = "SUPPORTCTL_ACCOUNT_REQUESTS_PER_MINUTE", default_value_t = AccountLimitSettings::default().requests_per_minute, value_name = "N")]
     pub account_requests_per_minute: u32,
 
     /// Sessions one account may try to open per minute, refused ones included, after a burst of
     /// 10 seconds' worth; more get 429 with Retry-After (0: no limit). Each server process
     /// counts on its own.
-    #[arg(long, default_value_t = AccountLimitSettings::default().sessions_per_minute, value_name = "N")]
+    #[arg(long, env = "SUPPORTCTL_ACCOUNT_SESSIONS_PER_MINUTE", default_value_t = AccountLimitSettings::default().sessions_per_minute, value_name = "N")]
     pub account_sessions_per_minute: u32,
 
     /// Most client connections open at once; more wait in the kernel's queue until one closes.
     /// Each holds a file descriptor: the default stays well under the usual limit of 1024 open
     /// files per process, leaving room for database connections. Raise `ulimit -n` first to
     /// go higher.
-    #[arg(long, default_value_t = crate::server::DEFAULT_MAX_CONNECTIONS, value_name = "N",
+    #[arg(long, env = "SUPPORTCTL_MAX_CONNECTIONS", default_value_t = crate::server::DEFAULT_MAX_CONNECTIONS, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
 
@@ -141,24 +219,24 @@ pub struct ServerArgs {
     /// --max-connections]. A connection counts as authenticated once a request on it presents
     /// a valid token; the others share the rest, and when that is full the oldest of them is
     /// closed to make room for a new connection (never one younger than a second).
-    #[arg(long, value_name = "N")]
+    #[arg(long, env = "SUPPORTCTL_RESERVED_CONNECTIONS", value_name = "N")]
     pub reserved_connections: Option<u32>,
 
     /// Unauthenticated connections one client address (IPv6: its /64) may hold at once; a new
     /// one beyond that closes the address's oldest (0: no bound). Not applied with
     /// --client-address-header, where every connection comes from the balancer.
-    #[arg(long, default_value_t = crate::server::DEFAULT_CONNECTIONS_PER_ADDRESS, value_name = "N")]
+    #[arg(long, env = "SUPPORTCTL_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = crate::server::DEFAULT_CONNECTIONS_PER_ADDRESS, value_name = "N")]
     pub max_connections_per_address: u32,
 
     /// A connection whose response waits this long without the client taking a byte of it
     /// (an HTTP/2 window of zero, a client that does not read) is closed.
-    #[arg(long, default_value = "10s", value_name = "DURATION",
+    #[arg(long, env = "SUPPORTCTL_WRITE_TIMEOUT", default_value = "10s", value_name = "DURATION",
           value_parser = positive_duration)]
     pub write_timeout: humantime::Duration,
 
     /// An unauthenticated connection is closed after this long, in use or not (a request
     /// with a valid token lifts this for its connection).
-    #[arg(long, default_value = "60s", value_name = "DURATION",
+    #[arg(long, env = "SUPPORTCTL_UNAUTHENTICATED_CONNECTION_LIFETIME", default_value = "60s", value_name = "DURATION",
           value_parser = positive_duration)]
     pub unauthenticated_connection_lifetime: humantime::Duration,
 
@@ -194,21 +272,43 @@ pub struct ServerArgs {
 
     /// How long before a grant expires its `grant.expiring` webhook notification goes out, in
     /// orgs whose policy does not set its own (the default of the policy's expiry warning).
-    #[arg(long, default_value = "1h", value_name = "DURATION")]
+    #[arg(
+        long,
+        env = "SUPPORTCTL_EXPIRY_WARNING",
+        default_value = "1h",
+        value_name = "DURATION"
+    )]
     pub expiry_warning: humantime::Duration,
 
     /// How often this server looks at the webhook outbox when nothing woke it (deliveries
     /// enqueued on this server, or announced by another PostgreSQL replica, wake it at once).
-    #[arg(long, default_value = "250ms", value_name = "DURATION", hide = true)]
+    #[arg(
+        long,
+        env = "SUPPORTCTL_WEBHOOK_POLL_INTERVAL",
+        default_value = "250ms",
+        value_name = "DURATION",
+        hide = true
+    )]
     pub webhook_poll_interval: humantime::Duration,
 
     /// Webhook attempts this server makes at once; 0: none (other replicas deliver).
-    #[arg(long, default_value_t = WebhookSettings::default().concurrency, value_name = "N", hide = true)]
+    #[arg(long, env = "SUPPORTCTL_WEBHOOK_CONCURRENCY", default_value_t = WebhookSettings::default().concurrency, value_name = "N", hide = true)]
     pub webhook_concurrency: usize,
 
     /// How often expiries are recorded in the audit log.
-    #[arg(long, default_value = "5s", value_name = "DURATION", hide = true)]
+    #[arg(
+        long,
+        env = "SUPPORTCTL_SWEEP_INTERVAL",
+        default_value = "5s",
+        value_name = "DURATION",
+        hide = true
+    )]
     pub sweep_interval: humantime::Duration,
+
+    /// Log lines as text for people, or as one JSON object per line for log collectors.
+    #[arg(long, env = "SUPPORTCTL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text,
+          value_name = "FORMAT")]
+    pub log_format: LogFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -224,6 +324,9 @@ pub enum ServerCommand {
     Restore(restore::RestoreArgs),
     /// Verify every audit chain from the database itself, no server needed.
     Verify(verify::VerifyArgs),
+    /// Print the settings a server would use (each option's value and where it came from:
+    /// flag, environment, config file and line, or default), without starting one.
+    Config(config::ConfigArgs),
 }
 
 #[derive(Debug, Args)]
@@ -263,7 +366,18 @@ impl ServerArgs {
 }
 
 pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
-    super::logging::init_server(ui.verbosity());
+    super::logging::init_server(ui.verbosity(), args.log_format);
+    if let Some(ServerCommand::Config(_)) = &args.command {
+        return config::show(ui, &args);
+    }
+    // Checked here, not by clap's `requires`, which sees only the command line and the
+    // environment: either may be in the config file.
+    if args.tls_cert.is_some() != args.tls_key.is_some() {
+        return Err(CommandError::usage(
+            "--tls-cert and --tls-key go together: give both, or neither",
+        )
+        .with_hint("see `supportctl server config` for where each came from"));
+    }
     if let Some(ServerCommand::Init(init)) = &args.command {
         let db = database_url(args.db.as_deref(), false)?;
         return match server::init(&db.url, &init.email, &args.pool(), &args.signing())? {
@@ -288,7 +402,7 @@ pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
         Some(ServerCommand::Backup(verb)) => Some(Maintenance::Backup(verb)),
         Some(ServerCommand::Restore(verb)) => Some(Maintenance::Restore(verb)),
         Some(ServerCommand::Verify(verb)) => Some(Maintenance::Verify(verb)),
-        Some(ServerCommand::Init(_)) | None => None,
+        Some(ServerCommand::Init(_) | ServerCommand::Config(_)) | None => None,
     };
     if let Some(verb) = maintenance {
         let db = database_url(args.db.as_deref(), false)?;
@@ -405,6 +519,11 @@ pub fn narrow_global_options(root: clap::Command) -> clap::Command {
         .collect();
     root.mut_subcommand("server", |mut server| {
         for arg in globals {
+            // `server config` prints data: its output format shows in its help.
+            if matches!(arg.get_id().as_str(), "output" | "json") {
+                let shown = arg.clone();
+                server = server.mut_subcommand("config", |config| config.arg(shown));
+            }
             server = server.arg(match arg.get_id().as_str() {
                 "verbose" => arg.help(
                     "More log detail on stderr: -v debug (each request's method and path, never \

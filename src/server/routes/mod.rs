@@ -170,6 +170,26 @@ fn describe(openapi: &mut OpenApi) {
         "Problem".into(),
         <Problem as utoipa::PartialSchema>::schema(),
     );
+    components.headers.insert(
+        "RequestId".into(),
+        RefOr::T(
+            utoipa::openapi::header::HeaderBuilder::new()
+                .schema(Some(
+                    utoipa::openapi::ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::Type::String)
+                        .min_length(Some(1))
+                        .max_length(Some(128))
+                        .pattern(Some("^[!-~]+$")),
+                ))
+                .description(Some(
+                    "The request's id, as in the server's log line for it: the request's own \
+                     X-Request-Id when that is 1 to 128 visible ASCII characters without a \
+                     token prefix, else a new one.",
+                ))
+                .build(),
+        ),
+    );
+    let request_id = RefOr::Ref(utoipa::openapi::Ref::new("#/components/headers/RequestId"));
     for (path, item) in openapi.paths.paths.iter_mut() {
         let has_path_params = path.contains('{');
         for (method, operation) in [
@@ -220,6 +240,13 @@ fn describe(openapi: &mut OpenApi) {
                     "422",
                     "Well-formed, but not possible as asked, or refused by policy",
                 );
+            }
+            for response in operation.responses.responses.values_mut() {
+                if let RefOr::T(response) = response {
+                    response
+                        .headers
+                        .insert("X-Request-Id".into(), request_id.clone());
+                }
             }
         }
     }

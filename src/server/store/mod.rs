@@ -611,10 +611,12 @@ impl Default for PoolSettings {
     }
 }
 
-/// A database URL fit for logs and errors: without its password.
+/// A database URL fit for logs and errors: without its password, in the user info (up to the
+/// last `@`, which an unescaped one in a password cannot cut short) or in a query parameter
+/// (`?password=`, `sslpassword=`).
 pub fn redact_url(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => match rest.split_once('@') {
+    let redacted = match url.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
             Some((userinfo, host)) => {
                 let user = userinfo.split(':').next().unwrap_or_default();
                 format!("{scheme}://{user}:***@{host}")
@@ -622,5 +624,18 @@ pub fn redact_url(url: &str) -> String {
             None => url.to_owned(),
         },
         None => url.to_owned(),
-    }
+    };
+    let Some((base, query)) = redacted.split_once('?') else {
+        return redacted;
+    };
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if name.to_ascii_lowercase().contains("password") => {
+                format!("{name}=***")
+            }
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{base}?{}", pairs.join("&"))
 }

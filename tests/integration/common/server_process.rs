@@ -193,14 +193,16 @@ impl Drop for ServerProcess {
     }
 }
 
-/// The address the server logs once it listens.
-/// Waits until the server's log names the address it listens on; its URL.
+/// Waits until the server's log (text or JSON) names the address it listens on; its URL.
 pub fn wait_for_address(log: &Path, child: &mut Child) -> String {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let text = std::fs::read_to_string(log).unwrap_or_default();
         if let Some(rest) = text.split("addr=").nth(1) {
             return format!("http://{}", rest.split_whitespace().next().unwrap());
+        }
+        if let Some(rest) = text.split("\"addr\":\"").nth(1) {
+            return format!("http://{}", rest.split('"').next().unwrap());
         }
         if let Ok(Some(status)) = child.try_wait() {
             panic!("the server exited with {status}:\n{text}");

@@ -1,0 +1,63 @@
+//! `supportctl server config`: the settings a server would start with, and where each came from.
+//! It reads the command line, the environment and the config file only: it opens no database
+//! and binds no port.
+
+use clap::Args;
+use serde_json::Value as Json;
+
+use super::ServerArgs;
+use super::config_file::Setting;
+use crate::cli::error::CommandResult;
+use crate::cli::ui::{Cell, Tabular, Ui};
+
+#[derive(Debug, Args)]
+#[command(after_long_help = "Put the server's options before `config`:
+  supportctl server --config /etc/supportctl/server.toml config
+  supportctl server --listen 0.0.0.0:8420 config -o json")]
+pub struct ConfigArgs {}
+
+/// Options whose values are URLs that may hold a password.
+const URL_OPTIONS: [&str; 1] = ["db"];
+
+pub fn show(ui: &mut Ui, args: &ServerArgs) -> CommandResult {
+    let settings: Vec<Setting> = args
+        .settings
+        .iter()
+        .cloned()
+        .map(|mut setting| {
+            if setting.key == "db" && setting.value.is_null() {
+                // What the server would use: SQLite in the data folder.
+                if let Ok(db) = super::database_url(None, false) {
+                    setting.value = Json::from(db.url);
+                }
+            }
+            if URL_OPTIONS.contains(&setting.key.as_str())
+                && let Json::String(url) = &setting.value
+            {
+                setting.value = Json::from(crate::server::store::redact_url(url));
+            }
+            setting
+        })
+        .collect();
+    ui.list(&settings)?;
+    Ok(())
+}
+
+impl Tabular for Setting {
+    fn headers() -> &'static [&'static str] {
+        &["KEY", "VALUE", "SOURCE"]
+    }
+
+    fn cells(&self) -> Vec<Cell> {
+        let value = match &self.value {
+            Json::Null => Cell::Placeholder("(not set)"),
+            Json::String(text) => Cell::text(text),
+            other => Cell::text(other),
+        };
+        vec![Cell::fixed(&self.key), value, Cell::text(&self.source)]
+    }
+
+    fn id(&self) -> &str {
+        &self.key
+    }
+}
