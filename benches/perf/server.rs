@@ -20,6 +20,17 @@ pub(super) fn start_server(
     dev: bool,
     log_path: &Path,
 ) -> (Child, String, std::collections::HashMap<String, String>) {
+    start_server_with(exe, db, dev, log_path, &[])
+}
+
+/// [`start_server`] with more arguments.
+pub(super) fn start_server_with(
+    exe: &Path,
+    db: &str,
+    dev: bool,
+    log_path: &Path,
+    extra_args: &[&str],
+) -> (Child, String, std::collections::HashMap<String, String>) {
     // The log goes to a file: a pipe nobody drains would stall the server once full.
     let log = std::fs::OpenOptions::new()
         .create(true)
@@ -38,6 +49,7 @@ pub(super) fn start_server(
         .env("SUPPORTCTL_LOG", "warn,supportctl::server=info")
         .stdout(Stdio::piped())
         .stderr(log);
+    command.args(extra_args);
     if dev {
         command.arg("--dev");
     }

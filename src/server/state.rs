@@ -10,6 +10,7 @@ use super::clock::Clock;
 use super::health::DatabaseHealth;
 use super::lifecycle::Lifecycle;
 use super::limiter::AuthLimiter;
+use super::metrics::Metrics;
 use super::policy::Policy;
 use super::store::DynStore;
 use super::webhooks::{ManualSends, OutboxStats, WebhookSettings};
@@ -33,6 +34,8 @@ pub struct Shared {
     pub lifecycle: Lifecycle,
     /// Each webhook's allowance of `test` and `redeliver` messages.
     pub manual_sends: ManualSends,
+    /// What `/metrics` reports.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -44,6 +47,7 @@ impl AppState {
         account_limits: AccountLimits,
         max_wait: std::time::Duration,
         webhooks: WebhookSettings,
+        metrics: Arc<Metrics>,
     ) -> Self {
         AppState(Arc::new(Shared {
             store,
@@ -57,6 +61,7 @@ impl AppState {
             outbox: OutboxStats::default(),
             lifecycle: Lifecycle::default(),
             manual_sends: ManualSends::default(),
+            metrics,
         }))
     }
 

@@ -22,6 +22,9 @@ mod connection_slots;
 mod lifecycle;
 mod packaging;
 
+// Prometheus metrics: checked by promtool, on both databases.
+mod metrics;
+
 // Failed authentication, limited per client address.
 mod rate_limit;
 

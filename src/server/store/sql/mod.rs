@@ -11,6 +11,7 @@
 mod accounts;
 mod audit;
 mod authorize;
+mod counts;
 mod deliveries;
 mod grants;
 mod lookup;
@@ -80,6 +81,8 @@ pub struct SqlStore {
     pub(super) access_waiters: Arc<authorize::Waiters>,
     /// SQLite's access writers' own connection (see [`sqlite_access`]); `None` on PostgreSQL.
     pub(super) sqlite_access: Option<Arc<sqlite_access::SqliteAccess>>,
+    /// Where the audit events written are counted, once a server asks (see [`counts`]).
+    pub(super) audit_events: Arc<std::sync::OnceLock<prometheus_client::metrics::counter::Counter>>,
 }
 
 impl SqlStore {
@@ -90,7 +93,8 @@ impl SqlStore {
             Backend::Postgres => LOCK_ORG_BY_SLUG_PG,
         };
         let row = sqlx::query(sql).bind(slug).fetch_optional(&mut *tx).await?;
-        row.map(|row| org_row(&row, self.backend)).transpose()
+        let org = row.map(|row| org_row(&row, self.backend)).transpose()?;
+        Ok(org.map(|org| self.counting(org)))
     }
 
     /// [`SqlStore::lock_org`], for a write to an org that must exist: not found otherwise.
@@ -115,7 +119,7 @@ impl SqlStore {
             Backend::Postgres => LOCK_ORG_BY_PK_PG,
         };
         let row = sqlx::query(sql).bind(pk).fetch_one(&mut *tx).await?;
-        org_row(&row, self.backend)
+        Ok(self.counting(org_row(&row, self.backend)?))
     }
 
     /// One page of a keyset list: `query` ends in `LIMIT` bound to `limit + 1` (the extra row
@@ -612,6 +616,18 @@ impl Store for SqlStore {
         default_warning_seconds: i64,
     ) -> StoreResult<usize> {
         SqlStore::enqueue_expiring(self, now, default_warning_seconds).await
+    }
+
+    async fn data_counts(&self, now: Timestamp) -> StoreResult<super::DataCounts> {
+        SqlStore::data_counts(self, now).await
+    }
+
+    fn pool_connections(&self) -> Vec<super::PoolConnections> {
+        SqlStore::pool_connections(self)
+    }
+
+    fn count_audit_events(&self, counter: prometheus_client::metrics::counter::Counter) {
+        let _ = self.audit_events.set(counter);
     }
 }
 
