@@ -39,6 +39,7 @@ pub struct Shared {
 }
 
 impl AppState {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: DynStore,
         policy: Policy,

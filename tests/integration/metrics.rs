@@ -345,7 +345,7 @@ fn webhook_attempts_are_counted_by_outcome(backend: Backend) {
     let server = server_on(backend);
     let operator = operator(&server);
     let receiver = Receiver::start();
-    crate::api_webhooks::add_webhook(&admin(&server), &receiver.url, json!({}));
+    let (webhook, _) = crate::api_webhooks::add_webhook(&admin(&server), &receiver.url, json!({}));
     let new_grant = || {
         grant_in(
             &admin(&server),
@@ -353,20 +353,22 @@ fn webhook_attempts_are_counted_by_outcome(backend: Backend) {
             json!({"level": "read-only", "engineers": [SUPPORT_EMAIL], "reason": "hook"}),
         )
     };
-    let answered = |status: u16| {
-        move |received: &[crate::common::receiver::Received]| {
-            received.iter().any(|r| r.status == status)
-        }
+    // One attempt at a time: each grant waits for the attempt before it to be answered.
+    let answered = |count: usize, status: u16| {
+        receiver.wait_for(Duration::from_secs(10), |received| {
+            received.len() >= count && received.iter().any(|r| r.status == status)
+        });
     };
-    new_grant();
-    receiver.wait_for(Duration::from_secs(10), answered(200));
-    // A 500 is retried later; a 410 Gone ends the delivery and disables the webhook.
+    // `webhook.created` goes out first.
+    answered(1, 200);
+    // A 500 is retried later; a 410 Gone ends the delivery, disables the webhook and fails
+    // what it had pending.
     receiver.script(&[500]);
     new_grant();
-    receiver.wait_for(Duration::from_secs(10), answered(500));
+    answered(2, 500);
     receiver.script(&[410]);
     new_grant();
-    receiver.wait_for(Duration::from_secs(10), answered(410));
+    answered(3, 410);
     let answered_with = |wanted: fn(u16) -> bool| {
         let received = receiver.received();
         received.iter().filter(|r| wanted(r.status)).count() as f64
@@ -392,7 +394,9 @@ fn webhook_attempts_are_counted_by_outcome(backend: Backend) {
         }
         assert!(
             Instant::now() < deadline,
-            "counted {counted:?}, pending {pending}; the receiver answered {expected:?}"
+            "counted {counted:?}, pending {pending}; the receiver answered {expected:?}; \
+             the deliveries: {:#?}",
+            admin(&server).all(&format!("/v1/orgs/acme/webhooks/{webhook}/deliveries"))
         );
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -413,13 +417,27 @@ fn server_process(dir: &tempfile::TempDir, args: &[&str]) -> ServerProcess {
 #[test]
 fn the_metrics_listener_serves_metrics_alone_without_a_token() {
     let dir = tempfile::tempdir().unwrap();
-    let server = server_process(&dir, &["--metrics-listen", "127.0.0.1:0"]);
-    let log = std::fs::read_to_string(&server.log).unwrap();
-    let metrics_url = log
-        .split("metrics_url=")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("the log names the metrics listener:\n{log}"));
+    let server = server_process(
+        &dir,
+        &["--metrics-listen", "127.0.0.1:0", "--drain-delay", "2s"],
+    );
+    // Logged just after the main listener's address.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let metrics_url = loop {
+        let log = server.log_text();
+        if let Some(url) = log
+            .split("metrics_url=")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+        {
+            break url.to_owned();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the log names no metrics listener:\n{log}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
     let base = metrics_url.trim_end_matches("/metrics").to_owned();
     assert_ne!(base, server.url, "a listener of its own");
     let anonymous = Api {
@@ -446,7 +464,44 @@ fn the_metrics_listener_serves_metrics_alone_without_a_token() {
     assert_eq!(operator.get("/v1/me").status, 404);
     assert_eq!(operator.post_empty("/metrics").status, 405);
     // The main listener still wants a token.
-    assert_eq!(server.api("").get("/metrics").status, 401);
+    let main = server.api("");
+    assert_eq!(main.get("/metrics").status, 401);
+
+    // It drains with the server: still scraped while /readyz says draining, gone after.
+    let mut server = server;
+    let stopping = std::thread::spawn(move || server.terminate());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while main.get("/readyz").status != 503 {
+        assert!(Instant::now() < deadline, "the drain never began");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(operator.get("/metrics").status, 200);
+    stopping.join().unwrap();
+    assert!(
+        http_client().get(&metrics_url).send().is_err(),
+        "the metrics listener outlived the server"
+    );
+}
+
+#[test]
+fn scrapes_in_quick_succession_reuse_the_counts() {
+    let server = TestServer::with(ServerOptions {
+        metrics: MetricsSettings::default(),
+        ..ServerOptions::default()
+    });
+    let operator = operator(&server);
+    assert_eq!(scrape(&operator).value("supportctl_active_grants"), 0.0);
+    grant_and_session(&server);
+    // Read a moment ago: the database is not asked again.
+    assert_eq!(scrape(&operator).value("supportctl_active_grants"), 0.0);
+    let deadline = Instant::now() + supportctl::server::metrics::DEFAULT_COUNTS_MAX_AGE * 3;
+    while scrape(&operator).value("supportctl_active_grants") != 1.0 {
+        assert!(
+            Instant::now() < deadline,
+            "the counts were never read again"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 #[test]
