@@ -81,12 +81,12 @@ fn scrape(api: &Api) -> Scrape {
     Scrape::parse(reply.body.as_str().expect("a text body").to_owned())
 }
 
-/// `promtool check metrics` on `text`. Outside CI a missing promtool skips with a note; in CI
-/// (`CI` set) it fails, as `.ci/run` installs it.
-fn promtool_check(text: &str) {
+/// Runs promtool with `args` (and `stdin`). Outside CI a missing promtool skips with a note
+/// (`None`); in CI (`CI` set) it fails, as `.ci/run` installs it.
+fn promtool_with(args: &[&str], stdin: &str) -> Option<std::process::Output> {
     use std::io::Write;
     let child = Command::new("promtool")
-        .args(["check", "metrics"])
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -100,18 +100,30 @@ fn promtool_check(text: &str) {
             );
             let _ = writeln!(
                 std::io::stderr(),
-                "note: promtool not installed; `promtool check metrics` skipped"
+                "note: promtool not installed; `promtool {}` skipped",
+                args.join(" ")
             );
-            return;
+            return None;
         }
     };
     child
         .stdin
         .take()
         .unwrap()
-        .write_all(text.as_bytes())
+        .write_all(stdin.as_bytes())
         .unwrap();
-    let output = child.wait_with_output().unwrap();
+    Some(child.wait_with_output().unwrap())
+}
+
+fn promtool(args: &[&str]) -> Option<std::process::Output> {
+    promtool_with(args, "")
+}
+
+/// `promtool check metrics` on `text`.
+fn promtool_check(text: &str) {
+    let Some(output) = promtool_with(&["check", "metrics"], text) else {
+        return;
+    };
     assert!(
         output.status.success(),
         "promtool check metrics failed:\n{}{}\n--- the scrape:\n{text}",
@@ -551,4 +563,63 @@ fn without_recording_the_counters_stay_at_zero() {
     );
     // What is counted when scraped is still there.
     assert_eq!(scraped.value("supportctl_active_sessions"), 1.0);
+}
+
+/// The README's "Metrics": its table lists exactly the families a scrape has, and its
+/// Prometheus configuration and alert rules pass promtool.
+#[test]
+fn the_readme_lists_every_family_and_its_examples_pass_promtool() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let section = readme
+        .split("\n## Metrics\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("a Metrics section");
+    let documented: BTreeSet<&str> = section
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `")?.split('`').next())
+        .filter(|name| name.starts_with("supportctl_"))
+        .collect();
+    let server = TestServer::start();
+    // A family without a series yet is left out of a scrape: one request makes the HTTP ones.
+    server.anonymous().get("/healthz").assert_ok();
+    let scraped = scrape(&operator(&server));
+    let served: BTreeSet<&str> = scraped
+        .text
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE ")?.split(' ').next())
+        .collect();
+    assert_eq!(documented, served, "the README's table of metrics");
+
+    let dir = tempfile::tempdir().unwrap();
+    // The code block that holds `marker`, or else the first one after it.
+    let block = |marker: &str| {
+        let start = section.find(marker).expect(marker);
+        let rest = &section[start..];
+        let body = match rest
+            .split_once('\n')
+            .map(|(first, _)| first.starts_with('#'))
+        {
+            Some(true) => rest,
+            _ => rest.split_once("```yaml\n").expect("a YAML block").1,
+        };
+        body.split("```").next().unwrap().to_owned()
+    };
+    let config = dir.path().join("prometheus.yml");
+    std::fs::write(&config, block("# prometheus.yml")).unwrap();
+    let rules = dir.path().join("rules.yml");
+    std::fs::write(&rules, block("What to alert on")).unwrap();
+    for (what, file) in [("config", &config), ("rules", &rules)] {
+        let Some(output) = promtool(&["check", what, file.to_str().unwrap()]) else {
+            return;
+        };
+        assert!(
+            output.status.success(),
+            "promtool check {what}:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
 }
