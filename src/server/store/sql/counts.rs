@@ -1,6 +1,9 @@
 //! What `/metrics` reads from the store: counts of what is active, the pools' connections,
 //! and where the audit events written are counted.
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use sqlx::Row;
 
@@ -8,7 +11,7 @@ use super::SqlStore;
 use super::rows::OrgRow;
 use crate::server::store::backend::Backend;
 use crate::server::store::chain::ChainHead;
-use crate::server::store::{DataCounts, PoolConnections, StoreResult};
+use crate::server::store::{DataCounts, PoolConnections, StoreResult, WriteMode};
 
 /// Each count reads the partial index on unrecorded expiries of its table (or the outbox's
 /// index on pending deliveries), not the whole table.
@@ -57,6 +60,18 @@ impl SqlStore {
     /// [`crate::server::store::Store::count_audit_events`]).
     pub(super) fn count_events_of(&self, head: &mut ChainHead) {
         head.count_on(self.audit_events.get());
+    }
+
+    /// The store a change made in `mode` runs on: the events of a dry run, rolled back, are
+    /// not counted.
+    pub(super) fn counting_for(&self, mode: WriteMode) -> Cow<'_, SqlStore> {
+        match mode {
+            WriteMode::Commit => Cow::Borrowed(self),
+            WriteMode::DryRun => Cow::Owned(SqlStore {
+                audit_events: Arc::default(),
+                ..self.clone()
+            }),
+        }
     }
 
     /// [`SqlStore::count_events_of`] for an org just locked.

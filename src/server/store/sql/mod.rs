@@ -311,7 +311,7 @@ impl Store for SqlStore {
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<Grant> {
-        SqlStore::create_grant(self, actor, org, grant, now, mode).await
+        SqlStore::create_grant(&self.counting_for(mode), actor, org, grant, now, mode).await
     }
 
     async fn list_grants(
@@ -338,7 +338,17 @@ impl Store for SqlStore {
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<Grant> {
-        SqlStore::extend_grant(self, actor, org, id, by_seconds, policy, now, mode).await
+        SqlStore::extend_grant(
+            &self.counting_for(mode),
+            actor,
+            org,
+            id,
+            by_seconds,
+            policy,
+            now,
+            mode,
+        )
+        .await
     }
 
     async fn revoke_grants(
@@ -350,7 +360,16 @@ impl Store for SqlStore {
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<BulkRevokeResult> {
-        SqlStore::revoke_grants(self, actor, org, selection, reason, now, mode).await
+        SqlStore::revoke_grants(
+            &self.counting_for(mode),
+            actor,
+            org,
+            selection,
+            reason,
+            now,
+            mode,
+        )
+        .await
     }
 
     async fn open_session(
@@ -418,7 +437,16 @@ impl Store for SqlStore {
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<PolicyChangeOutcome> {
-        SqlStore::put_org_policy(self, actor, org, put, current, now, mode).await
+        SqlStore::put_org_policy(
+            &self.counting_for(mode),
+            actor,
+            org,
+            put,
+            current,
+            now,
+            mode,
+        )
+        .await
     }
 
     async fn get_pending_policy_change(
@@ -437,7 +465,16 @@ impl Store for SqlStore {
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<PolicyChangeOutcome> {
-        SqlStore::approve_policy_change(self, actor, org, id, current, now, mode).await
+        SqlStore::approve_policy_change(
+            &self.counting_for(mode),
+            actor,
+            org,
+            id,
+            current,
+            now,
+            mode,
+        )
+        .await
     }
 
     async fn create_request(
@@ -473,7 +510,16 @@ impl Store for SqlStore {
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<AccessRequest> {
-        SqlStore::approve_request(self, actor, org, id, approval, now, mode).await
+        SqlStore::approve_request(
+            &self.counting_for(mode),
+            actor,
+            org,
+            id,
+            approval,
+            now,
+            mode,
+        )
+        .await
     }
 
     async fn deny_request(
@@ -485,7 +531,7 @@ impl Store for SqlStore {
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<AccessRequest> {
-        SqlStore::deny_request(self, actor, org, id, comment, now, mode).await
+        SqlStore::deny_request(&self.counting_for(mode), actor, org, id, comment, now, mode).await
     }
 
     async fn cancel_request(
