@@ -22,8 +22,9 @@ mod connection_slots;
 mod lifecycle;
 mod packaging;
 
-// Prometheus metrics: checked by promtool, on both databases.
+// Prometheus metrics: checked by promtool, on both databases; the token-less listener.
 mod metrics;
+mod metrics_listener;
 
 // Failed authentication, limited per client address.
 mod rate_limit;

@@ -311,7 +311,8 @@ impl Store for SqlStore {
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<Grant> {
-        SqlStore::create_grant(&self.counting_for(mode), actor, org, grant, now, mode).await
+        let store = self.counting_for(mode);
+        SqlStore::create_grant(&store, actor, org, grant, now, mode).await
     }
 
     async fn list_grants(
@@ -338,17 +339,8 @@ impl Store for SqlStore {
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<Grant> {
-        SqlStore::extend_grant(
-            &self.counting_for(mode),
-            actor,
-            org,
-            id,
-            by_seconds,
-            policy,
-            now,
-            mode,
-        )
-        .await
+        let store = self.counting_for(mode);
+        SqlStore::extend_grant(&store, actor, org, id, by_seconds, policy, now, mode).await
     }
 
     async fn revoke_grants(
@@ -360,16 +352,8 @@ impl Store for SqlStore {
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<BulkRevokeResult> {
-        SqlStore::revoke_grants(
-            &self.counting_for(mode),
-            actor,
-            org,
-            selection,
-            reason,
-            now,
-            mode,
-        )
-        .await
+        let store = self.counting_for(mode);
+        SqlStore::revoke_grants(&store, actor, org, selection, reason, now, mode).await
     }
 
     async fn open_session(
@@ -437,16 +421,8 @@ impl Store for SqlStore {
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<PolicyChangeOutcome> {
-        SqlStore::put_org_policy(
-            &self.counting_for(mode),
-            actor,
-            org,
-            put,
-            current,
-            now,
-            mode,
-        )
-        .await
+        let store = self.counting_for(mode);
+        SqlStore::put_org_policy(&store, actor, org, put, current, now, mode).await
     }
 
     async fn get_pending_policy_change(
@@ -465,16 +441,8 @@ impl Store for SqlStore {
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<PolicyChangeOutcome> {
-        SqlStore::approve_policy_change(
-            &self.counting_for(mode),
-            actor,
-            org,
-            id,
-            current,
-            now,
-            mode,
-        )
-        .await
+        let store = self.counting_for(mode);
+        SqlStore::approve_policy_change(&store, actor, org, id, current, now, mode).await
     }
 
     async fn create_request(
@@ -510,16 +478,8 @@ impl Store for SqlStore {
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<AccessRequest> {
-        SqlStore::approve_request(
-            &self.counting_for(mode),
-            actor,
-            org,
-            id,
-            approval,
-            now,
-            mode,
-        )
-        .await
+        let store = self.counting_for(mode);
+        SqlStore::approve_request(&store, actor, org, id, approval, now, mode).await
     }
 
     async fn deny_request(
@@ -531,7 +491,8 @@ impl Store for SqlStore {
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<AccessRequest> {
-        SqlStore::deny_request(&self.counting_for(mode), actor, org, id, comment, now, mode).await
+        let store = self.counting_for(mode);
+        SqlStore::deny_request(&store, actor, org, id, comment, now, mode).await
     }
 
     async fn cancel_request(
