@@ -4,11 +4,13 @@
 //!   cargo bench --bench perf               full sizes (10,000 sessions, 1,000,000 grants)
 //!   cargo bench --bench perf -- --quick    small sizes, a minute or so
 //!   cargo bench --bench perf -- --requests only the access-request rows
-//!   PERF_ONLY=postgres | webhooks | authorize | drain | backup
+//!   PERF_ONLY=postgres | webhooks | authorize | drain | backup | metrics
 //!                                          only the PostgreSQL rows, the webhook rows,
 //!                                          authorize against introspect on SQLite, the
-//!                                          rolling restart of two PostgreSQL replicas, or
-//!                                          `server backup` of a 1 GB file under authorize load
+//!                                          rolling restart of two PostgreSQL replicas,
+//!                                          `server backup` of a 1 GB file under authorize
+//!                                          load, or introspect with metrics recorded
+//!                                          against without
 //!   cargo test --bench perf                quick mode in the test profile (what CI runs)
 //!   PERF_DB_CONNECTIONS=N                  the servers' --db-max-connections
 //!
@@ -26,6 +28,7 @@ mod backup;
 mod drain;
 mod load;
 mod measure;
+mod metrics;
 mod postgres;
 mod requests;
 mod server;
@@ -124,6 +127,19 @@ fn main() {
         wrk(&bench.url, "/v1/introspect", Some(&script), 3);
         let rows = bench.authorize_vs_introspect();
         bench.stop();
+        print_table(&rows, quick);
+        return;
+    }
+    if std::env::var("PERF_ONLY").as_deref() == Ok("metrics") {
+        let mut bench = Bench::setup(&exe, dir.path(), sizes);
+        let script = bench.write_introspect_script();
+        bench.stop();
+        let rows = vec![metrics::introspect_with_and_without_recording(
+            &exe,
+            &bench.db,
+            &script,
+            sizes.load_seconds,
+        )];
         print_table(&rows, quick);
         return;
     }

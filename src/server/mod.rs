@@ -13,6 +13,7 @@ pub mod lifecycle;
 pub mod limiter;
 pub mod listener;
 pub mod maintenance;
+pub mod metrics;
 pub mod pagination;
 pub mod policy;
 pub mod request_log;
@@ -72,6 +73,8 @@ pub struct ServerConfig {
     pub webhooks: webhooks::WebhookSettings,
     /// How a SIGTERM drains the server.
     pub shutdown: ShutdownSettings,
+    /// `/metrics`: its own listener, and whether anything is recorded.
+    pub metrics: metrics::MetricsSettings,
 }
 
 /// How the server stops (see [`lifecycle`]).
@@ -161,6 +164,8 @@ pub struct Server {
     tls: Option<tokio_rustls::TlsAcceptor>,
     limits: listener::Limits,
     drain_delay: Duration,
+    /// `--metrics-listen`'s listener and what it serves.
+    metrics: Option<(TcpListener, Router)>,
     _exclusive: Option<ExclusiveServe>,
 }
 
@@ -170,6 +175,11 @@ impl Server {
         config.policy.validate().map_err(anyhow::Error::msg)?;
         let (store, exclusive) = store::open(&config.db_url, &config.pool).await?;
         let signer = signing::load(store.as_ref(), &config.signing, clock.now()).await?;
+        let metrics = Arc::new(metrics::Metrics::new(
+            &config.metrics,
+            routes::openapi().paths.paths.keys().map(String::as_str),
+        ));
+        metrics.count_audit_events_of(&store);
         let state = AppState::new(
             store,
             config.policy,
@@ -183,6 +193,7 @@ impl Server {
                 .saturating_sub(Duration::from_secs(1))
                 .max(Duration::from_millis(100)),
             config.webhooks,
+            metrics.clone(),
         );
         let (router, _) = routes::build(state.clone());
         let router = router
@@ -201,10 +212,11 @@ impl Server {
                     // Method and path only: headers (tokens) and bodies are never logged.
                     tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
                 },
-            ))
-            // Outermost, so that its line has the final status (a timeout's too) and is
-            // written outside the span above, which holds the path.
-            .layer(axum::middleware::from_fn(request_log::log_request));
+            ));
+        let router = metrics::record_requests(router, &metrics);
+        // Outermost, so that its line has the final status (a timeout's too) and is written
+        // outside the span above, which holds the path.
+        let router = router.layer(axum::middleware::from_fn(request_log::log_request));
         let tls = match &config.tls {
             Some(files) => Some(load_tls(files)?),
             None => None,
@@ -229,6 +241,15 @@ impl Server {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let metrics_listener = match config.metrics.listen {
+            Some(address) => Some((
+                TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("cannot listen on {address} for /metrics"))?,
+                routes::metrics_only(state.clone()),
+            )),
+            None => None,
+        };
         Ok(Server {
             listener,
             router,
@@ -250,6 +271,7 @@ impl Server {
                 shutdown_grace: config.shutdown.timeout,
             },
             drain_delay: config.shutdown.drain_delay,
+            metrics: metrics_listener,
             _exclusive: exclusive,
         })
     }
@@ -296,8 +318,26 @@ impl Server {
             database = self.state.store.backend(),
             "listening"
         );
+        // The metrics listener stops with the main one.
+        let (stop_metrics, metrics_stopped) = watch::channel(false);
+        let metrics = self.metrics.map(|(listener, router)| {
+            if let Ok(address) = listener.local_addr() {
+                tracing::info!(metrics_url = %format!("http://{address}/metrics"), "serving /metrics without a token");
+            }
+            tokio::spawn(listener::serve(listener, None, router, self.limits, async move {
+                let mut stopped = metrics_stopped;
+                let _ = stopped.wait_for(|stop| *stop).await;
+            }))
+        });
         lifecycle::notify_ready();
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stop_metrics.send(true);
+        };
         listener::serve(self.listener, self.tls, self.router, self.limits, shutdown).await;
+        if let Some(metrics) = metrics {
+            let _ = metrics.await;
+        }
         let _ = stop_sweeper.send(true);
         let _ = sweeper.await;
         let _ = deliveries.await;

@@ -10,6 +10,7 @@ use super::clock::Clock;
 use super::health::DatabaseHealth;
 use super::lifecycle::Lifecycle;
 use super::limiter::AuthLimiter;
+use super::metrics::Metrics;
 use super::policy::Policy;
 use super::store::DynStore;
 use super::webhooks::{ManualSends, OutboxStats, WebhookSettings};
@@ -33,9 +34,12 @@ pub struct Shared {
     pub lifecycle: Lifecycle,
     /// Each webhook's allowance of `test` and `redeliver` messages.
     pub manual_sends: ManualSends,
+    /// What `/metrics` reports.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: DynStore,
         policy: Policy,
@@ -44,6 +48,7 @@ impl AppState {
         account_limits: AccountLimits,
         max_wait: std::time::Duration,
         webhooks: WebhookSettings,
+        metrics: Arc<Metrics>,
     ) -> Self {
         AppState(Arc::new(Shared {
             store,
@@ -57,6 +62,7 @@ impl AppState {
             outbox: OutboxStats::default(),
             lifecycle: Lifecycle::default(),
             manual_sends: ManualSends::default(),
+            metrics,
         }))
     }
 

@@ -258,6 +258,7 @@ async fn deliver(
     recorder: mpsc::UnboundedSender<FinishedAttempt>,
 ) {
     let outcome = attempt(&client, &state.webhooks, &delivery, state.now()).await;
+    state.metrics.delivery_attempted(&delivery, &outcome);
     match &outcome {
         AttemptOutcome::Gone => tracing::warn!(
             webhook = %delivery.webhook_id,

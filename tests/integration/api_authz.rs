@@ -253,6 +253,13 @@ fn core_routes(w: &World) -> Vec<Route> {
             account_route([200, 200, 200, 200, 200, 200]),
         ),
         route(
+            "get",
+            "/metrics",
+            "/metrics".into(),
+            None,
+            account_route([200, 403, 403, 403, 403, 200]),
+        ),
+        route(
             "post",
             "/v1/orgs",
             "/v1/orgs".into(),

@@ -383,6 +383,7 @@ fn bind_error(options: ServerOptions) -> String {
         signing: options.signing,
         webhooks: options.webhooks,
         shutdown: Default::default(),
+        metrics: Default::default(),
     };
     let runtime = supportctl::server::runtime().unwrap();
     let clock = std::sync::Arc::new(supportctl::server::clock::SystemClock);

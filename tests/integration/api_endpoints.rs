@@ -54,11 +54,12 @@ fn healthz_reports_status_version_and_database(backend: Backend) {
 }
 
 /// Every route of the API, as the OpenAPI document names it.
-pub const ROUTES: [(&str, &str); 52] = [
+pub const ROUTES: [(&str, &str); 53] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/v1/openapi.json"),
     ("get", "/v1/me"),
+    ("get", "/metrics"),
     ("post", "/v1/orgs"),
     ("get", "/v1/orgs"),
     ("get", "/v1/orgs/{org}"),

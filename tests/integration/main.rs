@@ -30,6 +30,10 @@ mod packaging;
 mod request_logs;
 mod server_config;
 
+// Prometheus metrics: checked by promtool, on both databases; the token-less listener.
+mod metrics;
+mod metrics_listener;
+
 // Failed authentication, limited per client address.
 mod rate_limit;
 

@@ -1,11 +1,11 @@
 //! `supportctl server` and its subcommands (`init` here; each other verb in a file of its own).
 
 mod backup;
+pub mod config;
+pub mod config_file;
 mod migrate;
 mod restore;
 mod verify;
-pub mod config;
-pub mod config_file;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -295,6 +295,15 @@ pub struct ServerArgs {
     #[arg(long, env = "SUPPORTCTL_WEBHOOK_CONCURRENCY", default_value_t = WebhookSettings::default().concurrency, value_name = "N", hide = true)]
     pub webhook_concurrency: usize,
 
+    /// Also serve /metrics, and nothing else, on this address without a token (for Prometheus): meant for loopback or a private network, since whoever reaches it reads the metrics. On --listen, /metrics needs an operator or service token.
+    #[arg(long, value_name = "ADDR", env = "SUPPORTCTL_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// Record no metrics: counters stay at zero and requests are not timed (the benchmark's
+    /// baseline).
+    #[arg(long, hide = true, env = "SUPPORTCTL_NO_METRICS_RECORDING")]
+    pub no_metrics_recording: bool,
+
     /// How often expiries are recorded in the audit log.
     #[arg(
         long,
@@ -461,6 +470,11 @@ pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
             drain_delay: *args.drain_delay,
             timeout: *args.shutdown_timeout,
         },
+        metrics: crate::server::metrics::MetricsSettings {
+            listen: args.metrics_listen,
+            recording: !args.no_metrics_recording,
+            ..Default::default()
+        },
     };
     let listen = args.listen;
     let mut on_dev = |url: &str, tokens: &crate::server::dev::DevTokens| {
@@ -468,7 +482,8 @@ pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
             .map_err(|e| anyhow::anyhow!("{}", e.message))
     };
     let on_dev: Option<crate::server::OnDev<'_>> = if args.dev { Some(&mut on_dev) } else { None };
-    server::run(config, on_dev).map_err(|error| listen_error(error, listen))?;
+    let metrics_listen = args.metrics_listen;
+    server::run(config, on_dev).map_err(|error| listen_error(error, listen, metrics_listen))?;
     drop(db);
     Ok(())
 }
@@ -491,16 +506,27 @@ fn positive_duration(value: &str) -> Result<humantime::Duration, String> {
 }
 
 /// A port another process holds gets a way out; anything else is said as it is.
-fn listen_error(error: anyhow::Error, listen: SocketAddr) -> CommandError {
+fn listen_error(
+    error: anyhow::Error,
+    listen: SocketAddr,
+    metrics_listen: Option<SocketAddr>,
+) -> CommandError {
     let in_use = error.chain().any(|cause| {
         cause
             .downcast_ref::<std::io::Error>()
             .is_some_and(|e| e.kind() == std::io::ErrorKind::AddrInUse)
     });
+    // The metrics listener's error says so (see `Server::bind`).
+    let (flag, listen) = match metrics_listen {
+        Some(metrics) if error.to_string().ends_with("for /metrics") => {
+            ("--metrics-listen", metrics)
+        }
+        _ => ("--listen", listen),
+    };
     let error = CommandError::from(error);
     if in_use {
         error.with_hint(format!(
-            "another process listens on {listen}: stop it, or pass --listen {}:0 to take a free port",
+            "another process listens on {listen}: stop it, or pass {flag} {}:0 to take a free port",
             listen.ip()
         ))
     } else {

@@ -36,11 +36,14 @@ pub async fn introspect(
     caller.require(&[Role::Service, Role::Operator])?;
     let now = state.now();
     let Some(session) = session else {
+        state.metrics.introspected(false);
         return Ok(Json(Introspection::inactive()));
     };
     if session.inactive_reason(now).is_some() {
+        state.metrics.introspected(false);
         return Ok(Json(Introspection::inactive()));
     }
+    state.metrics.introspected(true);
     let record = &session.session;
     let scope = record
         .areas
@@ -92,6 +95,7 @@ pub async fn authorize(
     let resource = validate::optional_text("resource", body.resource.as_deref())?;
     let now = state.now();
     let Some((session_token, session)) = session else {
+        state.metrics.authorized(false);
         return Ok(Json(AuthorizeResponse {
             allow: false,
             session_id: None,
@@ -114,6 +118,7 @@ pub async fn authorize(
             now,
         )
         .await?;
+    state.metrics.authorized(denial.is_none());
     let answer = AuthorizeResponse {
         allow: denial.is_none(),
         session_id: Some(session_id),

@@ -7,6 +7,7 @@ mod checkpoint;
 mod grants;
 mod introspect;
 mod meta;
+mod metrics;
 mod orgs;
 pub mod policy;
 mod requests;
@@ -62,6 +63,8 @@ pub fn build(state: AppState) -> (Router, Arc<OpenApi>) {
     (router, openapi)
 }
 
+pub use metrics::metrics_only;
+
 /// The OpenAPI document that `GET /openapi.json` serves (and `docs/openapi.json` holds).
 pub fn openapi() -> OpenApi {
     api().1
@@ -74,6 +77,7 @@ fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(meta::readyz))
         .routes(routes!(meta::openapi_json))
         .routes(routes!(meta::me))
+        .routes(routes!(metrics::metrics))
         .routes(routes!(orgs::create_org, orgs::list_orgs))
         .routes(routes!(orgs::get_org))
         .routes(routes!(orgs::disable_org))

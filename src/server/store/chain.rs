@@ -2,6 +2,7 @@
 //! change it records.
 
 use jiff::Timestamp;
+use prometheus_client::metrics::counter::Counter;
 use serde_json::Value;
 use sqlx::AnyConnection;
 
@@ -27,6 +28,8 @@ pub(super) struct ChainHead {
     /// The newest event's time: later events never carry an earlier one.
     last_at: Option<Timestamp>,
     pending: Vec<AuditEvent>,
+    /// Where the events written are counted, for `/metrics`.
+    counter: Option<Counter>,
 }
 
 impl ChainHead {
@@ -47,7 +50,13 @@ impl ChainHead {
             hash,
             last_at,
             pending: Vec::new(),
+            counter: None,
         }
+    }
+
+    /// Counts the events this head writes on `counter`.
+    pub fn count_on(&mut self, counter: Option<&Counter>) {
+        self.counter = counter.cloned();
     }
 
     /// The vendor chain's head, as read from `vendor_audit_head`.
@@ -118,6 +127,9 @@ impl ChainHead {
         let mut script = Script::new(self.backend);
         if self.pending.is_empty() {
             return Ok(script);
+        }
+        if let Some(counter) = &self.counter {
+            counter.inc_by(self.pending.len() as u64);
         }
         let (table, org_column, head) = if self.vendor {
             ("vendor_audit_events", "", "vendor_audit_head")

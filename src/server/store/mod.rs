@@ -260,6 +260,24 @@ pub struct SweepReport {
     pub requests_expired: usize,
 }
 
+/// What `/metrics` reports about the data, counted when scraped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DataCounts {
+    pub active_grants: i64,
+    pub active_sessions: i64,
+    pub pending_requests: i64,
+    /// Webhook deliveries waiting for an attempt (the outbox backlog).
+    pub pending_deliveries: i64,
+}
+
+/// One of the store's connection pools, as `/metrics` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolConnections {
+    pub pool: &'static str,
+    pub in_use: u32,
+    pub idle: u32,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// `sqlite` or `postgres`, for `/healthz` and logs.
@@ -551,6 +569,14 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
         default_warning_seconds: i64,
     ) -> StoreResult<usize>;
+
+    /// Active grants and sessions, pending requests and deliveries at `now`, in one statement.
+    async fn data_counts(&self, now: Timestamp) -> StoreResult<DataCounts>;
+    /// The connections of each pool, in use and idle.
+    fn pool_connections(&self) -> Vec<PoolConnections>;
+    /// From now on, each audit event written (to an org's chain or the vendor's) adds 1 to
+    /// `counter`.
+    fn count_audit_events(&self, counter: prometheus_client::metrics::counter::Counter);
 }
 
 pub type DynStore = Arc<dyn Store>;

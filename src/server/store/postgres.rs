@@ -107,6 +107,7 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore
         access,
         access_waiters: Default::default(),
         sqlite_access: None,
+        audit_events: Arc::default(),
     })
 }
 

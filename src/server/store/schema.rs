@@ -147,6 +147,7 @@ pub async fn open_unmigrated(url: &str) -> anyhow::Result<SqlStore> {
         access_queues: Default::default(),
         access_waiters: Default::default(),
         sqlite_access: None,
+        audit_events: Arc::default(),
     })
 }
 

@@ -139,6 +139,7 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore
         access_queues: Default::default(),
         access_waiters: Default::default(),
         sqlite_access: Some(Arc::new(SqliteAccess::open(&path, &PRAGMAS)?)),
+        audit_events: Arc::default(),
     })
 }
 

@@ -153,6 +153,7 @@ pub struct ServerOptions {
     pub connections: supportctl::server::ConnectionSettings,
     pub signing: supportctl::server::signing::SigningConfig,
     pub webhooks: supportctl::server::webhooks::WebhookSettings,
+    pub metrics: supportctl::server::metrics::MetricsSettings,
 }
 
 impl Default for ServerOptions {
@@ -179,6 +180,7 @@ impl Default for ServerOptions {
                 poll_interval: Duration::from_millis(50),
                 ..Default::default()
             },
+            metrics: Default::default(),
         }
     }
 }
@@ -249,6 +251,7 @@ impl TestServer {
             signing: options.signing.clone(),
             webhooks: options.webhooks,
             shutdown: Default::default(),
+            metrics: options.metrics,
         };
         let server_clock = clock.clone();
         let seed = options.seed;

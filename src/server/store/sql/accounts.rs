@@ -135,16 +135,7 @@ impl SqlStore {
         } else {
             let details = json!({ "email": account.email, "role": account.role });
             let action = "account.created";
-            record_vendor_event(
-                self.backend,
-                &mut tx,
-                now,
-                actor,
-                action,
-                Some(&id),
-                details,
-            )
-            .await?;
+            record_vendor_event(self, &mut tx, now, actor, action, Some(&id), details).await?;
         }
         tx.commit().await?;
         Ok(Account {
@@ -229,8 +220,7 @@ impl SqlStore {
         if org_pk.is_none() {
             let details = json!({ "email": account.email, "sessions_closed": closed });
             let action = "account.disabled";
-            record_vendor_event(self.backend, &mut tx, now, actor, action, Some(id), details)
-                .await?;
+            record_vendor_event(self, &mut tx, now, actor, action, Some(id), details).await?;
         }
         self.commit_ending_access(tx).await?;
         self.announce(&cancelled);
@@ -276,8 +266,7 @@ impl SqlStore {
         if org_pk.is_none() {
             let details = json!({ "email": account.email, "sessions_closed": closed });
             let action = "account.token_rotated";
-            record_vendor_event(self.backend, &mut tx, now, actor, action, Some(id), details)
-                .await?;
+            record_vendor_event(self, &mut tx, now, actor, action, Some(id), details).await?;
         }
         self.commit_ending_access(tx).await?;
         Ok(account)

@@ -251,6 +251,7 @@ impl SqlStore {
             .fetch_one(&mut *tx)
             .await?;
         let (mut org, hooks) = org_with_webhooks(&locked, self.backend)?;
+        self.count_events_of(&mut org.head);
         // Every change that ends a session (close, revoke, disable) holds this org's lock, so
         // the sessions read now reflect each one committed before; the lookups the callers
         // made before they queued may be older.

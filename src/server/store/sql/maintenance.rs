@@ -117,7 +117,7 @@ impl SqlStore {
             org.head.save(&mut tx).await?;
         }
         record_vendor_event(
-            self.backend,
+            self,
             &mut tx,
             now,
             &actor,

@@ -11,6 +11,7 @@
 mod accounts;
 mod audit;
 mod authorize;
+mod counts;
 mod deliveries;
 mod grants;
 mod lookup;
@@ -82,6 +83,8 @@ pub struct SqlStore {
     pub(super) access_waiters: Arc<authorize::Waiters>,
     /// SQLite's access writers' own connection (see [`sqlite_access`]); `None` on PostgreSQL.
     pub(super) sqlite_access: Option<Arc<sqlite_access::SqliteAccess>>,
+    /// Where the audit events written are counted, once a server asks (see [`counts`]).
+    pub(super) audit_events: Arc<std::sync::OnceLock<prometheus_client::metrics::counter::Counter>>,
 }
 
 impl SqlStore {
@@ -92,7 +95,8 @@ impl SqlStore {
             Backend::Postgres => LOCK_ORG_BY_SLUG_PG,
         };
         let row = sqlx::query(sql).bind(slug).fetch_optional(&mut *tx).await?;
-        row.map(|row| org_row(&row, self.backend)).transpose()
+        let org = row.map(|row| org_row(&row, self.backend)).transpose()?;
+        Ok(org.map(|org| self.counting(org)))
     }
 
     /// [`SqlStore::lock_org`], for a write to an org that must exist: not found otherwise.
@@ -117,7 +121,7 @@ impl SqlStore {
             Backend::Postgres => LOCK_ORG_BY_PK_PG,
         };
         let row = sqlx::query(sql).bind(pk).fetch_one(&mut *tx).await?;
-        org_row(&row, self.backend)
+        Ok(self.counting(org_row(&row, self.backend)?))
     }
 
     /// One page of a keyset list: `query` ends in `LIMIT` bound to `limit + 1` (the extra row
@@ -309,7 +313,8 @@ impl Store for SqlStore {
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<Grant> {
-        SqlStore::create_grant(self, actor, org, grant, now, mode).await
+        let store = self.counting_for(mode);
+        SqlStore::create_grant(&store, actor, org, grant, now, mode).await
     }
 
     async fn list_grants(
@@ -336,7 +341,8 @@ impl Store for SqlStore {
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<Grant> {
-        SqlStore::extend_grant(self, actor, org, id, by_seconds, policy, now, mode).await
+        let store = self.counting_for(mode);
+        SqlStore::extend_grant(&store, actor, org, id, by_seconds, policy, now, mode).await
     }
 
     async fn revoke_grants(
@@ -348,7 +354,8 @@ impl Store for SqlStore {
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<BulkRevokeResult> {
-        SqlStore::revoke_grants(self, actor, org, selection, reason, now, mode).await
+        let store = self.counting_for(mode);
+        SqlStore::revoke_grants(&store, actor, org, selection, reason, now, mode).await
     }
 
     async fn open_session(
@@ -416,7 +423,8 @@ impl Store for SqlStore {
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<PolicyChangeOutcome> {
-        SqlStore::put_org_policy(self, actor, org, put, current, now, mode).await
+        let store = self.counting_for(mode);
+        SqlStore::put_org_policy(&store, actor, org, put, current, now, mode).await
     }
 
     async fn get_pending_policy_change(
@@ -435,7 +443,8 @@ impl Store for SqlStore {
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<PolicyChangeOutcome> {
-        SqlStore::approve_policy_change(self, actor, org, id, current, now, mode).await
+        let store = self.counting_for(mode);
+        SqlStore::approve_policy_change(&store, actor, org, id, current, now, mode).await
     }
 
     async fn create_request(
@@ -471,7 +480,8 @@ impl Store for SqlStore {
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<AccessRequest> {
-        SqlStore::approve_request(self, actor, org, id, approval, now, mode).await
+        let store = self.counting_for(mode);
+        SqlStore::approve_request(&store, actor, org, id, approval, now, mode).await
     }
 
     async fn deny_request(
@@ -483,7 +493,8 @@ impl Store for SqlStore {
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<AccessRequest> {
-        SqlStore::deny_request(self, actor, org, id, comment, now, mode).await
+        let store = self.counting_for(mode);
+        SqlStore::deny_request(&store, actor, org, id, comment, now, mode).await
     }
 
     async fn cancel_request(
@@ -614,6 +625,18 @@ impl Store for SqlStore {
         default_warning_seconds: i64,
     ) -> StoreResult<usize> {
         SqlStore::enqueue_expiring(self, now, default_warning_seconds).await
+    }
+
+    async fn data_counts(&self, now: Timestamp) -> StoreResult<super::DataCounts> {
+        SqlStore::data_counts(self, now).await
+    }
+
+    fn pool_connections(&self) -> Vec<super::PoolConnections> {
+        SqlStore::pool_connections(self)
+    }
+
+    fn count_audit_events(&self, counter: prometheus_client::metrics::counter::Counter) {
+        let _ = self.audit_events.set(counter);
     }
 }
 

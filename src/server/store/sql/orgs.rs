@@ -40,6 +40,7 @@ impl SqlStore {
             (0, GENESIS_HASH.to_owned()),
             None,
         );
+        self.count_events_of(&mut head);
         head.record(
             now,
             actor,
@@ -50,7 +51,7 @@ impl SqlStore {
         head.save(&mut tx).await?;
         let details = json!({ "slug": slug, "name": name });
         record_vendor_event(
-            self.backend,
+            self,
             &mut tx,
             now,
             actor,
@@ -145,7 +146,7 @@ impl SqlStore {
         org.head.save(&mut tx).await?;
         let details = json!({ "sessions_closed": sessions.len() });
         record_vendor_event(
-            self.backend,
+            self,
             &mut tx,
             now,
             actor,

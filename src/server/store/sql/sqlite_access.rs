@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::Context;
+use prometheus_client::metrics::counter::Counter;
 use rusqlite::{OpenFlags, TransactionBehavior};
 
 use super::SqlStore;
@@ -69,7 +70,14 @@ impl SqlStore {
             };
             // Under the write lock (see `cached_sessions`).
             let (sessions, unread) = self.cached_sessions(&batch);
-            let decided = decide_batch(&mut connection, org_pk, &batch, sessions, unread);
+            let decided = decide_batch(
+                &mut connection,
+                org_pk,
+                &batch,
+                sessions,
+                unread,
+                self.audit_events.get(),
+            );
             answer(batch, decided);
             if self.access_waiters.anyone() {
                 return false;
@@ -86,6 +94,7 @@ fn decide_batch(
     batch: &[Pending],
     mut sessions: HashMap<String, Arc<SessionAuth>>,
     unread: Vec<String>,
+    audit_events: Option<&Counter>,
 ) -> StoreResult<Vec<Answer>> {
     let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let (mut org, hooks) = {
@@ -96,6 +105,7 @@ fn decide_batch(
             .ok_or_else(|| StoreError::NotFound("the org is gone".into()))?;
         org_with_webhooks(row, Backend::Sqlite)?
     };
+    org.head.count_on(audit_events);
     if !unread.is_empty() {
         let mut read = tx.prepare_cached(&sessions_by_ids_sql(Backend::Sqlite, unread.len()))?;
         let mut rows = read.query(rusqlite::params_from_iter(&unread))?;

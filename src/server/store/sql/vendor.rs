@@ -35,7 +35,7 @@ const HEAD_SQLITE: &str = head_columns!();
 /// Records one event in the vendor chain, in the caller's write transaction. Call it after
 /// locking any org rows the transaction needs.
 pub(super) async fn record_vendor_event(
-    backend: Backend,
+    store: &SqlStore,
     tx: &mut AnyConnection,
     at: Timestamp,
     actor: &Principal,
@@ -43,6 +43,7 @@ pub(super) async fn record_vendor_event(
     target: Option<&str>,
     details: Value,
 ) -> StoreResult<()> {
+    let backend = store.backend;
     let sql = match backend {
         Backend::Postgres => HEAD_PG,
         // SQLite writers already hold the database's write lock (BEGIN IMMEDIATE).
@@ -55,6 +56,7 @@ pub(super) async fn record_vendor_event(
         .transpose()
         .map_err(|e| StoreError::Database(format!("bad event time: {e}")))?;
     let mut head = ChainHead::vendor(backend, (row.try_get(0)?, row.try_get(1)?), last_at);
+    store.count_events_of(&mut head);
     head.record(at, actor, action, target, details)?;
     head.save(tx).await
 }
