@@ -13,7 +13,7 @@ use crate::api::Area;
 #[derive(Debug, Args)]
 pub struct OrgArg {
     /// The org [default: SUPPORTCTL_ORG, the profile's, or your own as an admin]
-    #[arg(long, value_name = "ORG", add = super::complete::orgs())]
+    #[arg(long, value_name = "ORG", add = super::candidates::orgs())]
     pub org: Option<String>,
 }
 

@@ -5,9 +5,8 @@
 pub mod account;
 pub mod args;
 pub mod audit;
-pub mod checkpoint;
+pub mod candidates;
 pub mod client;
-pub mod complete;
 pub mod completion;
 pub mod config;
 pub mod context;
@@ -16,19 +15,16 @@ pub mod demo;
 pub mod dev_profiles;
 pub mod error;
 pub mod grant;
-pub mod grant_revoke;
-pub mod grant_wizard;
 pub mod logging;
 pub mod login;
+pub mod logout;
 pub mod org;
-pub mod policy;
 pub mod profile;
 pub mod render;
 pub mod request;
-pub mod review;
 pub mod server;
 pub mod session;
-pub mod session_exec;
+pub mod status;
 pub mod table;
 pub mod time;
 pub mod ui;
@@ -88,11 +84,11 @@ pub struct Cli {
 pub struct GlobalArgs {
     /// Profile in config.toml to use.
     #[arg(long, global = true, env = "SUPPORTCTL_PROFILE", value_name = "NAME",
-          add = complete::profiles())]
+          add = candidates::profiles())]
     pub profile: Option<String>,
 
     /// The org to act on, also before the subcommand (`supportctl --org acme grant list`).
-    #[arg(long, global = true, value_name = "ORG", add = complete::orgs())]
+    #[arg(long, global = true, value_name = "ORG", add = candidates::orgs())]
     pub org: Option<String>,
 
     /// Server URL, overriding the profile's.
@@ -148,7 +144,7 @@ pub enum Command {
     /// Sign in: check a token with the server and store it in the OS keyring.
     Login(login::LoginArgs),
     /// Forget a profile, and its stored token unless another profile of the config uses it.
-    Logout(login::LogoutArgs),
+    Logout(logout::LogoutArgs),
     /// Who am I, on which server, with which token; exit 4 if not usable.
     Status,
     /// Grant, list, extend and revoke support access (org admins).
@@ -404,9 +400,9 @@ fn install_panic_hook() {
 
 fn run(context: &mut Context, command: Command) -> CommandResult {
     match command {
-        Command::Login(args) => login::login(context, args),
-        Command::Logout(args) => login::logout(context, args),
-        Command::Status => login::status(context),
+        Command::Login(args) => login::run(context, args),
+        Command::Logout(args) => logout::run(context, args),
+        Command::Status => status::run(context),
         Command::Grant(command) => grant::run(context, command),
         Command::Request(command) => request::run(context, command),
         Command::Session(command) => session::run(context, command),

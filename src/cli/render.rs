@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
-use crate::api::{Account, Area, AuditEvent, Grant, Org, Session, SessionStatus, join_areas};
+use crate::api::{Account, Area, AuditEvent, Grant, Org, Role, Session, SessionStatus, join_areas};
 use crate::cli::ui::{Cell, Tabular};
 
 /// "all" on a terminal when every area is given; the list itself in TSV.
@@ -301,6 +301,14 @@ pub fn one_line(text: &str, width: usize) -> String {
     let mut cut: String = safe.chars().take(width.saturating_sub(1)).collect();
     cut.push('…');
     cut
+}
+
+/// "admin of acme", "support": an account's role as `status` and `login` say it.
+pub fn describe_role(account: &Account) -> String {
+    match (&account.role, &account.org) {
+        (Role::Admin, Some(org)) => format!("admin of {org}"),
+        (role, _) => role.to_string(),
+    }
 }
 
 #[cfg(test)]
