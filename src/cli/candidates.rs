@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
 
-use super::GlobalArgs;
 use super::client::{GrantList, SessionList};
 use super::context::{Connection, Context};
+use super::global_args::GlobalArgs;
 use super::ui::{ColorChoice, Ui, UiSettings};
 use crate::api::{
     AUDIT_ACTIONS, GrantStatusFilter, RequestStatusFilter, Role, SessionStatusFilter,

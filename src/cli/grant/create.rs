@@ -53,9 +53,19 @@ pub fn run(context: &mut Context, args: CreateArgs) -> CommandResult {
         .with_hint("check `supportctl status`, or pass --profile for an admin's profile"));
     }
     let org = args.org.resolve(&mut connection)?;
-    let asked = context.ui.interactive() && create_wizard::needed(&args);
+    let given = create_wizard::Given {
+        level: args.level,
+        areas: args.areas.clone(),
+        duration: args.duration,
+        until: args.until,
+        engineers: args.engineers.clone(),
+        reason: args.reason.clone(),
+        ticket: args.ticket.clone(),
+        dry_run: args.dry_run,
+    };
+    let asked = context.ui.interactive() && given.needs_asking();
     let mut request = if asked {
-        create_wizard::ask(&context.ui, &connection, &org, &args)?
+        create_wizard::ask(&context.ui, &connection, &org, &given)?
             .ok_or_else(CommandError::cancelled)?
     } else {
         complete_create(&args)?

@@ -5,17 +5,32 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::create::CreateArgs;
 use crate::api::{Area, CreateGrant, Level, OrgPolicy, join_areas};
+use crate::cli::args::AreaArg;
 use crate::cli::context::Connection;
 use crate::cli::error::{CommandError, CommandResult};
 use crate::cli::time::parse_duration;
 use crate::cli::ui::{Ui, ask_text, prompt, spoken_duration};
 
-/// Whether the flags leave out something the grant needs (the level or the reason): only then
-/// is anything asked. With both given, areas and duration take their defaults unasked.
-pub(super) fn needed(args: &CreateArgs) -> bool {
-    args.level.is_none() || args.reason.is_none()
+/// What the flags of `grant create` gave (its arguments, without the org); the wizard asks for
+/// the rest.
+pub(super) struct Given {
+    pub level: Option<Level>,
+    pub areas: Option<Vec<AreaArg>>,
+    pub duration: Option<i64>,
+    pub until: Option<Timestamp>,
+    pub engineers: Vec<String>,
+    pub reason: Option<String>,
+    pub ticket: Option<String>,
+    pub dry_run: bool,
+}
+
+impl Given {
+    /// Whether the flags leave out something the grant needs (the level or the reason): only
+    /// then is anything asked. With both given, areas and duration take their defaults unasked.
+    pub fn needs_asking(&self) -> bool {
+        self.level.is_none() || self.reason.is_none()
+    }
 }
 
 /// Asks for what `args` leave out, shows the result and asks to go on; `Ok(None)` when the
@@ -24,7 +39,7 @@ pub(super) fn ask(
     ui: &Ui,
     connection: &Connection,
     org: &str,
-    args: &CreateArgs,
+    args: &Given,
 ) -> CommandResult<Option<CreateGrant>> {
     // The org's rules let a wrong answer be refused at once rather than by the server after
     // the last question. Best effort: the server checks again either way.
