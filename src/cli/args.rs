@@ -6,8 +6,9 @@ use clap::{Args, ValueEnum};
 use super::client::{Listing, Total};
 use super::context::Connection;
 use super::error::CommandResult;
-use super::ui::{Tabular, Ui};
+use super::ui::Ui;
 use crate::api::Area;
+use crate::cli::table::Tabular;
 
 /// `--org`, for commands that act on one org.
 #[derive(Debug, Args)]

@@ -6,8 +6,7 @@ use jiff::Timestamp;
 
 use serde::Serialize;
 
-use crate::cli::time::relative_time;
-pub use crate::cli::time::{local_full, local_relative, local_short};
+use crate::cli::time::{local_relative, relative_time};
 
 /// One value in a row, rendered per output format.
 #[derive(Debug, Clone)]

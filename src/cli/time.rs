@@ -145,6 +145,26 @@ mod tests {
     }
 
     #[test]
+    fn durations_read_like_speech() {
+        assert_eq!(spoken_duration(90 * 86_400), "90d");
+        assert_eq!(spoken_duration(8 * 3_600 + 120), "8h 2m");
+        assert_eq!(spoken_duration(45), "45s");
+    }
+
+    #[test]
+    fn relative_times_read_like_speech() {
+        let now = Timestamp::from_second(1_000_000).unwrap();
+        let at = |delta: i64| Timestamp::from_second(1_000_000 + delta).unwrap();
+        assert_eq!(relative_time(at(7 * 3600 + 58 * 60 + 10), now), "in 7h 58m");
+        assert_eq!(relative_time(at(-180), now), "3m ago");
+        assert_eq!(relative_time(at(20), now), "in 20s");
+        assert_eq!(relative_time(at(-20), now), "just now");
+        assert_eq!(relative_time(at(4 * 3600 - 1), now), "in 4h");
+        assert_eq!(relative_time(at(3 * 3600 + 58 * 60), now), "in 3h 58m");
+        assert_eq!(relative_time(at(86_400 + 3 * 3600), now), "in 1d 3h");
+    }
+
+    #[test]
     fn durations_people_type() {
         assert_eq!(parse_duration("8h").unwrap(), 8 * 3600);
         assert_eq!(parse_duration("1h30m").unwrap(), 5400);

@@ -78,7 +78,7 @@ pub fn run(context: &mut Context, args: CreateArgs) -> CommandResult {
             grant.level,
             grant.org,
             join_areas(&grant.areas),
-            crate::cli::ui::spoken_duration(seconds.unsigned_abs()),
+            crate::cli::time::spoken_duration(seconds.unsigned_abs()),
             spoken_time(grant.expires_at)
         ));
         return Ok(context.ui.preview(&grant)?);
@@ -114,7 +114,7 @@ pub fn run(context: &mut Context, args: CreateArgs) -> CommandResult {
     if seconds < 3600 {
         context.ui.warn(&format!(
             "this grant lasts only {}: sessions under it end when it does",
-            crate::cli::ui::spoken_duration(seconds.unsigned_abs())
+            crate::cli::time::spoken_duration(seconds.unsigned_abs())
         ));
     }
     Ok(())

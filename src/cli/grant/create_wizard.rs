@@ -10,7 +10,8 @@ use crate::cli::args::AreaArg;
 use crate::cli::context::Connection;
 use crate::cli::error::{CommandError, CommandResult};
 use crate::cli::time::parse_duration;
-use crate::cli::ui::{Ui, ask_text, prompt, spoken_duration};
+use crate::cli::time::spoken_duration;
+use crate::cli::ui::{Ui, ask_text, prompt};
 
 /// What the flags of `grant create` gave (its arguments, without the org); the wizard asks for
 /// the rest.
@@ -319,7 +320,7 @@ pub(super) fn summary(
     // The local time as the tables show it; the duration beside it says how far away.
     let ends = |seconds: i64| {
         now.checked_add(SignedDuration::from_secs(seconds))
-            .map(|at| crate::cli::table::local_short(at, now, &jiff::tz::TimeZone::system()))
+            .map(|at| crate::cli::time::local_short(at, now, &jiff::tz::TimeZone::system()))
             .unwrap_or_default()
     };
     let duration = match (request.duration_seconds, request.expires_at, policy) {

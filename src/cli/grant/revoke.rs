@@ -12,7 +12,8 @@ use crate::cli::candidates;
 use crate::cli::client::{ApiClient, ClientError};
 use crate::cli::context::{Connection, Context};
 use crate::cli::error::{CommandError, CommandResult};
-use crate::cli::ui::{Cell, OutputFormat, Tabular};
+use crate::cli::table::{Cell, Tabular};
+use crate::cli::ui::OutputFormat;
 
 #[derive(Debug, Args)]
 pub struct RevokeArgs {

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::cli::config::{Profile, TokenStorage};
-use crate::cli::ui::{Cell, Tabular};
+use crate::cli::table::{Cell, Tabular};
 
 /// A profile as `profile list` shows it.
 #[derive(Serialize)]

@@ -3,7 +3,7 @@
 use crate::api::{AccessRequest, Area, Level, join_areas};
 use crate::cli::context::Context;
 use crate::cli::render::{one_line, terminal_safe};
-use crate::cli::ui::spoken_duration;
+use crate::cli::time::spoken_duration;
 
 /// "Approve ada@acme.test's request rq_… for admin on all areas for 7d (ticket 4821)?": what
 /// approving grants, restated from the request itself where it is decided, whatever its

@@ -1,7 +1,8 @@
 //! A request's columns in tables and TSV.
 
 use crate::api::{AccessRequest, join_areas};
-use crate::cli::ui::{Cell, Tabular, spoken_duration};
+use crate::cli::table::{Cell, Tabular};
+use crate::cli::time::spoken_duration;
 
 impl Tabular for AccessRequest {
     fn headers() -> &'static [&'static str] {

@@ -11,7 +11,8 @@ use crate::cli::context::Context;
 use crate::cli::error::{CommandError, CommandResult};
 use crate::cli::render::{one_line, terminal_safe};
 use crate::cli::table::terminal_width;
-use crate::cli::ui::{ask_text, prompt, spoken_duration};
+use crate::cli::time::spoken_duration;
+use crate::cli::ui::{ask_text, prompt};
 
 #[derive(Debug, Args)]
 pub struct ReviewArgs {

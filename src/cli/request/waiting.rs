@@ -7,7 +7,7 @@ use crate::api::{AccessRequest, Grant, GrantStatusFilter, RequestStatus, join_ar
 use crate::cli::client::{ApiClient, GrantList};
 use crate::cli::context::{Connection, Context};
 use crate::cli::error::{CommandError, CommandResult, ErrorKind};
-use crate::cli::ui::spoken_duration;
+use crate::cli::time::spoken_duration;
 
 /// The longest one long poll asks the server to wait.
 const POLL_SECONDS: u64 = 60;

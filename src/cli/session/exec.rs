@@ -22,7 +22,8 @@ use crate::api::{GrantStatusFilter, Role, Session, SessionStatus, SessionWithTok
 use crate::cli::client::{ApiClient, GrantList};
 use crate::cli::context::{Connection, Context};
 use crate::cli::error::{CommandError, CommandResult, ErrorKind};
-use crate::cli::ui::{SignalHold, relative_time, spoken_duration};
+use crate::cli::time::{relative_time, spoken_duration};
+use crate::cli::ui::SignalHold;
 
 /// How often the session is checked while the command runs.
 const POLL_INTERVAL: Duration = Duration::from_secs(2);

@@ -11,8 +11,9 @@ use crate::cli::client::ClientError;
 use crate::cli::context::{Connection, Context};
 use crate::cli::error::{CommandError, CommandResult, ErrorKind};
 use crate::cli::request::waiting::wait_for;
+use crate::cli::table::Tabular;
 use crate::cli::time::{parse_duration, spoken_time};
-use crate::cli::ui::{OutputFormat, SignalHold, Tabular, Ui, ask_text, tsv_cells};
+use crate::cli::ui::{OutputFormat, SignalHold, Ui, ask_text, tsv_cells};
 
 #[derive(Debug, Args)]
 pub struct OpenArgs {
@@ -118,7 +119,7 @@ pub fn open_or_request(
         && let Some(over) = crate::cli::error::over_maximum(&problem.detail)
         && over.field == "ttl_seconds"
     {
-        let max = crate::cli::ui::spoken_duration(over.max);
+        let max = crate::cli::time::spoken_duration(over.max);
         return Err(CommandError::conflict(format!(
             "sessions last at most {max}; use --for {max}"
         )));

@@ -1,7 +1,7 @@
 //! A webhook's and a delivery's columns in tables and TSV.
 
 use crate::api::{Delivery, Webhook};
-use crate::cli::ui::{Cell, Tabular};
+use crate::cli::table::{Cell, Tabular};
 
 impl Tabular for Webhook {
     fn headers() -> &'static [&'static str] {

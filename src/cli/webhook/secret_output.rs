@@ -3,7 +3,8 @@
 use crate::api::WebhookWithSecret;
 use crate::cli::context::Context;
 use crate::cli::error::CommandResult;
-use crate::cli::ui::{OutputFormat, Tabular, tsv_cells};
+use crate::cli::table::Tabular;
+use crate::cli::ui::{OutputFormat, tsv_cells};
 
 /// The secret goes to stdout once; with `-q`, nothing else does.
 pub(super) fn print_with_secret(

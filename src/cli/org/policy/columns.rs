@@ -1,7 +1,8 @@
 //! A policy's and a pending change's rows in tables and TSV.
 
 use crate::api::{Level, OrgPolicy, PendingPolicyChange, join_areas};
-use crate::cli::ui::{Cell, Tabular, spoken_duration};
+use crate::cli::table::{Cell, Tabular};
+use crate::cli::time::spoken_duration;
 
 impl Tabular for OrgPolicy {
     fn headers() -> &'static [&'static str] {
