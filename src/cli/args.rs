@@ -6,14 +6,15 @@ use clap::{Args, ValueEnum};
 use super::client::{Listing, Total};
 use super::context::Connection;
 use super::error::CommandResult;
-use super::ui::{Tabular, Ui};
+use super::ui::Ui;
 use crate::api::Area;
+use crate::cli::table::Tabular;
 
 /// `--org`, for commands that act on one org.
 #[derive(Debug, Args)]
 pub struct OrgArg {
     /// The org [default: SUPPORTCTL_ORG, the profile's, or your own as an admin]
-    #[arg(long, value_name = "ORG", add = super::complete::orgs())]
+    #[arg(long, value_name = "ORG", add = super::candidates::orgs())]
     pub org: Option<String>,
 }
 

@@ -511,6 +511,8 @@ impl ApiClient {
         self.post("v1/authorize", body)
     }
 
+    /// One page of the org's audit log, as the server sent the events (so that their hashes
+    /// can be checked against exactly what was served).
     pub fn audit_page(
         &self,
         org: &str,
@@ -540,6 +542,7 @@ impl ApiClient {
         }
     }
 
+    /// A `text/plain` answer, exactly as sent.
     fn get_text(&self, path: &str) -> ClientResult<String> {
         let (builder, url) = self.request(Method::GET, path)?;
         let response = self.send(builder, &url)?;

@@ -52,8 +52,7 @@ pub struct GenerateArgs {
 /// The command line as completions offer it: without hidden subcommands (the maintainers'
 /// `generate-assets`). clap_complete offers hidden subcommands, and clap has no way to remove
 /// one, so the root is re-assembled from the real one's arguments and visible subcommands.
-fn completion_command() -> clap::Command {
-    let full = super::command();
+fn completion_command(full: &clap::Command) -> clap::Command {
     let mut root = clap::Command::new("supportctl")
         .version(env!("CARGO_PKG_VERSION"))
         .propagate_version(true)
@@ -71,31 +70,40 @@ fn completion_command() -> clap::Command {
     root
 }
 
-fn render_completion(shell: Shell) -> Vec<u8> {
+fn render_completion(cli: &clap::Command, shell: Shell) -> Vec<u8> {
     let mut buffer = Vec::new();
-    clap_complete::generate(shell, &mut completion_command(), "supportctl", &mut buffer);
+    clap_complete::generate(
+        shell,
+        &mut completion_command(cli),
+        "supportctl",
+        &mut buffer,
+    );
     buffer
 }
 
-pub fn completion(context: &mut Context, args: CompletionArgs) -> CommandResult {
-    let buffer = render_completion(Shell::from(args.shell));
+pub fn completion(
+    context: &mut Context,
+    args: CompletionArgs,
+    cli: &clap::Command,
+) -> CommandResult {
+    let buffer = render_completion(cli, Shell::from(args.shell));
     Ok(context
         .ui
         .line(String::from_utf8_lossy(&buffer).trim_end())?)
 }
 
 /// Every generated file, as (path relative to the repository root, content).
-pub fn assets() -> Vec<(PathBuf, Vec<u8>)> {
+pub fn assets(cli: &clap::Command) -> Vec<(PathBuf, Vec<u8>)> {
     let mut files = Vec::new();
     for shell in CompletionShell::value_variants() {
         let shell = Shell::from(*shell);
         files.push((
             Path::new("completions")
                 .join(clap_complete::Generator::file_name(&shell, "supportctl")),
-            render_completion(shell),
+            render_completion(cli, shell),
         ));
     }
-    let mut command = super::command().disable_help_subcommand(true);
+    let mut command = cli.clone().disable_help_subcommand(true);
     command.build();
     collect_man_pages(&command, &mut files);
     let mut openapi = crate::server::routes::openapi()
@@ -304,8 +312,8 @@ fn roff_escape(line: &str) -> String {
     out
 }
 
-pub fn generate(context: &mut Context, args: GenerateArgs) -> CommandResult {
-    let files = assets();
+pub fn generate(context: &mut Context, args: GenerateArgs, cli: &clap::Command) -> CommandResult {
+    let files = assets(cli);
     for dir in ["completions", "man"] {
         let dir = args.out.join(dir);
         if dir.exists() {

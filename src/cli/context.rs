@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
-use super::GlobalArgs;
 use super::config::{Config, DEFAULT_PROFILE, Profile, config_dir};
 use super::error::{CommandError, CommandResult, ErrorKind};
+use super::global_args::GlobalArgs;
 use crate::api::{Account, Role};
 use crate::cli::client::{ApiClient, ClientConfig};
 use crate::cli::credentials::{self, CredentialError, TokenKey, TokenStore};

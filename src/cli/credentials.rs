@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use super::config::TokenStorage;
+use super::config::{Config, TokenStorage};
 
 /// The keyring service under which tokens are stored, one entry per server and account.
 const SERVICE: &str = "supportctl";
@@ -299,6 +299,21 @@ impl FileStore {
         }
         Ok(removed)
     }
+}
+
+/// The other profiles of `config` whose token is the keyring entry `key` names.
+pub fn profiles_sharing(config: &Config, name: &str, key: &TokenKey) -> Vec<String> {
+    config
+        .profiles
+        .iter()
+        .filter(|(other, profile)| {
+            *other != name
+                && profile.token_storage == TokenStorage::Keyring
+                && TokenKey::new(other, &profile.server, profile.email.as_deref())
+                    .shares_keyring_entry(key)
+        })
+        .map(|(other, _)| other.clone())
+        .collect()
 }
 
 #[cfg(test)]

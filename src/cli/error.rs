@@ -230,7 +230,7 @@ fn in_cli_terms(detail: &str) -> Option<String> {
     }
     let over = over_maximum(detail)?;
     let (field, given, max) = (over.field, over.given, over.max);
-    let spoken = crate::cli::ui::spoken_duration;
+    let spoken = crate::cli::time::spoken_duration;
     if over.servers_own {
         // `org policy set`: the org's policy may not exceed what the server allows at all.
         let flag = match field {
@@ -280,7 +280,7 @@ fn past_the_latest_end(detail: &str) -> Option<String> {
     Some(format!(
         "extending by {} would end the grant {}, past the latest allowed end, {} (now plus the \
          maximum grant duration of the org's policy or this server)",
-        crate::cli::ui::spoken_duration(by),
+        crate::cli::time::spoken_duration(by),
         time(end),
         time(latest)
     ))

@@ -5,9 +5,9 @@
 pub mod account;
 pub mod args;
 pub mod audit;
-pub mod checkpoint;
+pub mod candidates;
 pub mod client;
-pub mod complete;
+pub mod columns;
 pub mod completion;
 pub mod config;
 pub mod context;
@@ -15,20 +15,18 @@ pub mod credentials;
 pub mod demo;
 pub mod dev_profiles;
 pub mod error;
+pub mod global_args;
 pub mod grant;
-pub mod grant_revoke;
-pub mod grant_wizard;
 pub mod logging;
 pub mod login;
+pub mod logout;
 pub mod org;
-pub mod policy;
 pub mod profile;
 pub mod render;
 pub mod request;
-pub mod review;
 pub mod server;
 pub mod session;
-pub mod session_exec;
+pub mod status;
 pub mod table;
 pub mod time;
 pub mod ui;
@@ -36,10 +34,11 @@ pub mod webhook;
 
 use std::process::ExitCode;
 
-use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use self::context::Context;
 use self::error::{CommandError, CommandResult, EXIT_CODES_HELP, ErrorKind};
+use self::global_args::GlobalArgs;
 use crate::cli::ui::{ColorChoice, OutputArg, OutputFormat, Ui, UiSettings};
 
 const ABOUT: &str = "Grant, scope, audit and revoke vendor support access to your org";
@@ -82,73 +81,12 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command takes, under their own heading in each command's help.
-#[derive(Debug, Clone, Args)]
-#[command(next_help_heading = "Global options")]
-pub struct GlobalArgs {
-    /// Profile in config.toml to use.
-    #[arg(long, global = true, env = "SUPPORTCTL_PROFILE", value_name = "NAME",
-          add = complete::profiles())]
-    pub profile: Option<String>,
-
-    /// The org to act on, also before the subcommand (`supportctl --org acme grant list`).
-    #[arg(long, global = true, value_name = "ORG", add = complete::orgs())]
-    pub org: Option<String>,
-
-    /// Server URL, overriding the profile's.
-    #[arg(long, global = true, env = "SUPPORTCTL_SERVER", value_name = "URL")]
-    pub server: Option<String>,
-
-    /// Output format; `wide` is a table with more columns [default: table on a terminal, tsv
-    /// otherwise]
-    #[arg(short = 'o', long, global = true, value_enum, value_name = "FORMAT")]
-    pub output: Option<OutputArg>,
-
-    /// Same as `-o json`.
-    #[arg(long, global = true, conflicts_with = "output")]
-    pub json: bool,
-
-    /// Print only IDs (or only the token, for `session open`).
-    #[arg(short, long, global = true)]
-    pub quiet: bool,
-
-    /// Assume yes at every confirmation.
-    #[arg(short = 'y', long, global = true)]
-    pub yes: bool,
-
-    /// Never prompt; fail instead when something is missing.
-    #[arg(long, global = true)]
-    pub no_input: bool,
-
-    /// When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`).
-    #[arg(
-        long,
-        global = true,
-        value_enum,
-        default_value = "auto",
-        value_name = "WHEN"
-    )]
-    pub color: ColorChoice,
-
-    /// Log HTTP requests on stderr (-vv adds headers; tokens are always redacted).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
-
-    /// Allow sending tokens over plain http:// to hosts other than this machine.
-    #[arg(long, global = true)]
-    pub allow_insecure_http: bool,
-
-    /// Also trust the CA certificates in this PEM file (for a server with a private CA).
-    #[arg(long, global = true, env = "SUPPORTCTL_CA_CERT", value_name = "FILE")]
-    pub ca_cert: Option<std::path::PathBuf>,
-}
-
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Sign in: check a token with the server and store it in the OS keyring.
     Login(login::LoginArgs),
     /// Forget a profile, and its stored token unless another profile of the config uses it.
-    Logout(login::LogoutArgs),
+    Logout(logout::LogoutArgs),
     /// Who am I, on which server, with which token; exit 4 if not usable.
     Status,
     /// Grant, list, extend and revoke support access (org admins).
@@ -189,7 +127,13 @@ pub enum Command {
 }
 
 pub fn command() -> clap::Command {
-    server::narrow_global_options(Cli::command())
+    // Attached here rather than on the options: the completers build a context from them.
+    let cli = Cli::command().mut_args(|arg| match arg.get_id().as_str() {
+        "profile" => arg.add(candidates::profiles()),
+        "org" => arg.add(candidates::orgs()),
+        _ => arg,
+    });
+    server::narrow_global_options(cli)
 }
 
 /// A command line clap refused, said like every other error: one `error:` line and a `hint:`.
@@ -417,9 +361,9 @@ fn install_panic_hook() {
 
 fn run(context: &mut Context, command: Command) -> CommandResult {
     match command {
-        Command::Login(args) => login::login(context, args),
-        Command::Logout(args) => login::logout(context, args),
-        Command::Status => login::status(context),
+        Command::Login(args) => login::run(context, args),
+        Command::Logout(args) => logout::run(context, args),
+        Command::Status => status::run(context),
         Command::Grant(command) => grant::run(context, command),
         Command::Request(command) => request::run(context, command),
         Command::Session(command) => session::run(context, command),
@@ -428,9 +372,9 @@ fn run(context: &mut Context, command: Command) -> CommandResult {
         Command::Org(command) => org::run(context, command),
         Command::Account(command) => account::run(context, command),
         Command::Profile(command) => profile::run(context, command),
-        Command::Completion(args) => completion::completion(context, args),
+        Command::Completion(args) => completion::completion(context, args, &self::command()),
         Command::Server(args) => server::run(&mut context.ui, *args),
         Command::Demo(args) => demo::run(context, args),
-        Command::GenerateAssets(args) => completion::generate(context, args),
+        Command::GenerateAssets(args) => completion::generate(context, args, &self::command()),
     }
 }

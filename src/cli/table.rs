@@ -3,9 +3,70 @@
 
 use comfy_table::{Attribute, Cell as TableCell, Color, ContentArrangement, Table};
 use jiff::Timestamp;
-use jiff::tz::TimeZone;
 
-use crate::cli::ui::{Cell, relative_time};
+use serde::Serialize;
+
+use crate::cli::time::{local_relative, relative_time};
+
+/// One value in a row, rendered per output format.
+#[derive(Debug, Clone)]
+pub enum Cell {
+    Text(String),
+    /// Relative on a terminal ("in 7h 58m", "3m ago"), RFC 3339 otherwise.
+    Time(Option<Timestamp>),
+    /// Coloured by meaning on a terminal.
+    Status(String),
+    /// Words for a person where there is no value ("(all support)"); empty in TSV.
+    Placeholder(&'static str),
+    /// Text never broken across lines on a terminal: an ID, a level, a slug.
+    Fixed(String),
+    /// Free text shown one way on a terminal ("all") and another in TSV (the full list).
+    Shown {
+        table: String,
+        tsv: String,
+    },
+    /// How something ended, on a terminal "revoked 3m ago by admin@acme.test"; in TSV the time.
+    Ended {
+        verb: &'static str,
+        at: Option<Timestamp>,
+        by: Option<String>,
+    },
+}
+
+impl Cell {
+    pub fn text(value: impl ToString) -> Cell {
+        Cell::Text(value.to_string())
+    }
+
+    pub fn opt(value: Option<impl ToString>) -> Cell {
+        Cell::Text(value.map(|v| v.to_string()).unwrap_or_default())
+    }
+
+    pub fn fixed(value: impl ToString) -> Cell {
+        Cell::Fixed(value.to_string())
+    }
+}
+
+/// A resource that prints as a row.
+pub trait Tabular: Serialize {
+    fn headers() -> &'static [&'static str];
+    fn cells(&self) -> Vec<Cell>;
+    /// What `-q` prints.
+    fn id(&self) -> &str;
+    /// Columns a terminal shows only with `-o wide` (TSV always has them all).
+    fn wide_only() -> &'static [&'static str] {
+        &[]
+    }
+    /// Columns a narrow terminal leaves out, the first first, until the others fit. Columns
+    /// not named (IDs, emails, what a person types next) are never left out nor cut.
+    fn drop_order() -> &'static [&'static str] {
+        &[]
+    }
+    /// More fields for `show` on a terminal, where they apply (who revoked, and why).
+    fn details(&self) -> Vec<(&'static str, Cell)> {
+        Vec::new()
+    }
+}
 
 /// How a table is drawn.
 pub struct Style {
@@ -290,39 +351,6 @@ pub fn terminal_width() -> Option<u16> {
     None
 }
 
-/// "Mon 17:00, in 3h 58m" for what is ahead; "3m ago" for what is past. Messages say times
-/// the same way ([`crate::cli::time::spoken_time`]).
-pub fn local_relative(at: Timestamp, now: Timestamp) -> String {
-    let relative = relative_time(at, now);
-    if at <= now {
-        return relative;
-    }
-    format!("{}, {relative}", local_short(at, now, &TimeZone::system()))
-}
-
-/// "17:00" today, "Mon 17:00" within a week, "Dec 24 17:00" later, with the year when another.
-pub fn local_short(at: Timestamp, now: Timestamp, zone: &TimeZone) -> String {
-    let at = at.to_zoned(zone.clone());
-    let now = now.to_zoned(zone.clone());
-    let days = (at.date() - now.date()).get_days();
-    if at.date() == now.date() {
-        at.strftime("%H:%M").to_string()
-    } else if (0..7).contains(&days) && at.year() == now.year() {
-        at.strftime("%a %H:%M").to_string()
-    } else if at.year() == now.year() {
-        at.strftime("%b %-d %H:%M").to_string()
-    } else {
-        at.strftime("%Y-%m-%d %H:%M").to_string()
-    }
-}
-
-/// "2026-11-30 17:00 CET": a full local time, for `show` and messages.
-pub fn local_full(at: Timestamp) -> String {
-    at.to_zoned(TimeZone::system())
-        .strftime("%Y-%m-%d %H:%M %Z")
-        .to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,25 +399,5 @@ mod tests {
         assert_eq!(fit(&columns, 60), [30, 24, 0, 0, 0]);
         // What may never be left out stays whole, even wider than the terminal.
         assert_eq!(fit(&columns, 40), [30, 24, 0, 0, 0]);
-    }
-
-    #[test]
-    fn short_local_times_say_only_what_differs() {
-        let zone = TimeZone::UTC;
-        let now: Timestamp = "2026-11-30T09:00:00Z".parse().unwrap();
-        let at = |text: &str| text.parse::<Timestamp>().unwrap();
-        assert_eq!(local_short(at("2026-11-30T17:00:00Z"), now, &zone), "17:00");
-        assert_eq!(
-            local_short(at("2026-12-01T17:00:00Z"), now, &zone),
-            "Tue 17:00"
-        );
-        assert_eq!(
-            local_short(at("2026-12-24T17:00:00Z"), now, &zone),
-            "Dec 24 17:00"
-        );
-        assert_eq!(
-            local_short(at("2027-01-02T08:00:00Z"), now, &zone),
-            "2027-01-02 08:00"
-        );
     }
 }

@@ -16,7 +16,7 @@ fn repository() -> &'static Path {
 
 #[test]
 fn committed_completions_and_man_pages_are_not_stale() {
-    let generated = supportctl::cli::completion::assets();
+    let generated = supportctl::cli::completion::assets(&supportctl::cli::command());
     let mut problems = Vec::new();
     for (path, content) in &generated {
         match std::fs::read(repository().join(path)) {
@@ -80,7 +80,7 @@ fn all_commands() -> Vec<Vec<String>> {
 
 #[test]
 fn assets_cover_every_shell_and_every_visible_command_only() {
-    let generated = supportctl::cli::completion::assets();
+    let generated = supportctl::cli::completion::assets(&supportctl::cli::command());
     let paths: BTreeSet<String> = generated
         .iter()
         .map(|(path, _)| path.display().to_string())
@@ -316,7 +316,9 @@ fn render_man_page(page: &[u8], width: usize) -> String {
 fn every_man_page_fits_80_columns_with_its_examples_whole() {
     let root = supportctl::cli::command();
     let pages: std::collections::BTreeMap<PathBuf, Vec<u8>> =
-        supportctl::cli::completion::assets().into_iter().collect();
+        supportctl::cli::completion::assets(&supportctl::cli::command())
+            .into_iter()
+            .collect();
     let mut problems = Vec::new();
     let mut paths = all_commands();
     paths.push(Vec::new());

@@ -252,7 +252,7 @@ fn global_options_have_their_own_heading_and_the_asset_command_is_hidden() {
 
 #[test]
 fn every_man_page_has_environment_files_and_exit_status() {
-    for (path, content) in supportctl::cli::completion::assets() {
+    for (path, content) in supportctl::cli::completion::assets(&supportctl::cli::command()) {
         if !path.starts_with("man") {
             continue;
         }

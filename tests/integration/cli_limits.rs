@@ -82,7 +82,7 @@ fn a_policy_over_the_servers_limits_is_refused_naming_them_and_nothing_changes()
 
 /// "17:00, in 3h 58m" for `at` in UTC, as the CLI says it with TZ=UTC.
 fn said(at: Timestamp, relative: &str) -> String {
-    let local = supportctl::cli::table::local_short(at, Timestamp::now(), &TimeZone::UTC);
+    let local = supportctl::cli::time::local_short(at, Timestamp::now(), &TimeZone::UTC);
     format!("{local}, {relative}")
 }
 

@@ -3,8 +3,7 @@
 use super::*;
 
 impl ApiClient {
-    /// One page of the org's audit log, as the server sent the events (so that their hashes
-    /// can be checked against exactly what was served).
+    /// The org's policy in force, with the `version` a change must name.
     pub fn org_policy(&self, org: &str) -> ClientResult<OrgPolicy> {
         self.get(&policy_path(org), &())
     }

@@ -4,7 +4,7 @@ use super::*;
 use crate::api::RotateWebhookSecret;
 
 impl ApiClient {
-    /// A `text/plain` answer, exactly as sent.
+    /// A new webhook, with its signing secret (which the server never shows again).
     pub fn create_webhook(
         &self,
         org: &str,

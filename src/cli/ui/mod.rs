@@ -14,6 +14,9 @@ use crate::cli::render::terminal_safe;
 
 mod prompt;
 
+use crate::cli::table::{Cell, Tabular};
+use crate::cli::time::{local_full, relative_time};
+
 use prompt::has_tty;
 pub use prompt::{
     SignalHold, ask_text, ask_yes_no, discard_typeahead, fit_prompt, prompt, prompt_error,
@@ -57,66 +60,6 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
-}
-
-/// One value in a row, rendered per output format.
-#[derive(Debug, Clone)]
-pub enum Cell {
-    Text(String),
-    /// Relative on a terminal ("in 7h 58m", "3m ago"), RFC 3339 otherwise.
-    Time(Option<Timestamp>),
-    /// Coloured by meaning on a terminal.
-    Status(String),
-    /// Words for a person where there is no value ("(all support)"); empty in TSV.
-    Placeholder(&'static str),
-    /// Text never broken across lines on a terminal: an ID, a level, a slug.
-    Fixed(String),
-    /// Free text shown one way on a terminal ("all") and another in TSV (the full list).
-    Shown {
-        table: String,
-        tsv: String,
-    },
-    /// How something ended, on a terminal "revoked 3m ago by admin@acme.test"; in TSV the time.
-    Ended {
-        verb: &'static str,
-        at: Option<Timestamp>,
-        by: Option<String>,
-    },
-}
-
-impl Cell {
-    pub fn text(value: impl ToString) -> Cell {
-        Cell::Text(value.to_string())
-    }
-
-    pub fn opt(value: Option<impl ToString>) -> Cell {
-        Cell::Text(value.map(|v| v.to_string()).unwrap_or_default())
-    }
-
-    pub fn fixed(value: impl ToString) -> Cell {
-        Cell::Fixed(value.to_string())
-    }
-}
-
-/// A resource that prints as a row.
-pub trait Tabular: Serialize {
-    fn headers() -> &'static [&'static str];
-    fn cells(&self) -> Vec<Cell>;
-    /// What `-q` prints.
-    fn id(&self) -> &str;
-    /// Columns a terminal shows only with `-o wide` (TSV always has them all).
-    fn wide_only() -> &'static [&'static str] {
-        &[]
-    }
-    /// Columns a narrow terminal leaves out, the first first, until the others fit. Columns
-    /// not named (IDs, emails, what a person types next) are never left out nor cut.
-    fn drop_order() -> &'static [&'static str] {
-        &[]
-    }
-    /// More fields for `show` on a terminal, where they apply (who revoked, and why).
-    fn details(&self) -> Vec<(&'static str, Cell)> {
-        Vec::new()
-    }
 }
 
 pub struct UiSettings {
@@ -284,7 +227,7 @@ impl Ui {
                         Cell::Shown { tsv, .. } => Cell::Text(tsv),
                         Cell::Time(Some(at)) => Cell::Text(format!(
                             "{} ({})",
-                            crate::cli::table::local_full(at),
+                            local_full(at),
                             relative_time(at, self.now)
                         )),
                         other => other,
@@ -319,7 +262,6 @@ impl Ui {
         };
     }
 
-    /// Progress and outcomes people want to see; silent with `-q`.
     /// A change whose success line says it all on a terminal: the success line (stderr), and
     /// the changed row only where a script reads stdout (JSON, TSV, `--quiet`).
     pub fn success_or_row<T: Tabular>(&mut self, success: &str, item: &T) -> io::Result<()> {
@@ -361,6 +303,7 @@ impl Ui {
         let _ = writeln!(err, "{}", lines_safe(text));
     }
 
+    /// Progress and outcomes people want to see; silent with `-q`.
     pub fn success(&self, text: &str) {
         if !self.quiet {
             self.message(
@@ -486,66 +429,9 @@ fn tsv_escape(text: &str) -> String {
     terminal_safe(&text.replace('\\', "\\\\")).into_owned()
 }
 
-/// "in 7h 58m", "in 45s", "3m ago", "just now": the two largest units, as people say it, to
-/// the nearest minute (a grant for 4h made a moment ago ends "in 4h", not "in 3h 59m").
-pub fn relative_time(at: Timestamp, now: Timestamp) -> String {
-    let seconds = at.as_second() - now.as_second();
-    match seconds {
-        1..60 => return format!("in {seconds}s"),
-        -59..=0 => return "just now".to_owned(),
-        _ => {}
-    }
-    let span = spoken_duration((seconds.unsigned_abs() + 30) / 60 * 60);
-    if seconds > 0 {
-        format!("in {span}")
-    } else {
-        format!("{span} ago")
-    }
-}
-
-/// "90d", "7h 58m", "3m": a duration in its two largest units (days, hours, minutes).
-pub fn spoken_duration(seconds: u64) -> String {
-    let (days, hours, minutes) = (
-        seconds / 86_400,
-        seconds % 86_400 / 3_600,
-        seconds % 3_600 / 60,
-    );
-    let (major, minor) = match (days, hours) {
-        (0, 0) if minutes == 0 => return format!("{seconds}s"),
-        (0, 0) => ((minutes, "m"), (0, "")),
-        (0, _) => ((hours, "h"), (minutes, "m")),
-        _ => ((days, "d"), (hours, "h")),
-    };
-    if minor.0 == 0 {
-        format!("{}{}", major.0, major.1)
-    } else {
-        format!("{}{} {}{}", major.0, major.1, minor.0, minor.1)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_read_like_speech() {
-        assert_eq!(spoken_duration(90 * 86_400), "90d");
-        assert_eq!(spoken_duration(8 * 3_600 + 120), "8h 2m");
-        assert_eq!(spoken_duration(45), "45s");
-    }
-
-    #[test]
-    fn relative_times_read_like_speech() {
-        let now = Timestamp::from_second(1_000_000).unwrap();
-        let at = |delta: i64| Timestamp::from_second(1_000_000 + delta).unwrap();
-        assert_eq!(relative_time(at(7 * 3600 + 58 * 60 + 10), now), "in 7h 58m");
-        assert_eq!(relative_time(at(-180), now), "3m ago");
-        assert_eq!(relative_time(at(20), now), "in 20s");
-        assert_eq!(relative_time(at(-20), now), "just now");
-        assert_eq!(relative_time(at(4 * 3600 - 1), now), "in 4h");
-        assert_eq!(relative_time(at(3 * 3600 + 58 * 60), now), "in 3h 58m");
-        assert_eq!(relative_time(at(86_400 + 3 * 3600), now), "in 1d 3h");
-    }
 
     #[test]
     fn tsv_fields_never_contain_separators() {

@@ -7,8 +7,6 @@
 //! server.as_admin().args(["grant", "revoke", "gr_x"]).fails(2).stderr_has("--yes");
 //! ```
 
-#![allow(dead_code)]
-
 use std::path::Path;
 use std::time::Duration;
 
@@ -191,15 +189,6 @@ impl Out {
         assert!(
             self.stdout.contains(needle),
             "`{}`: stdout lacks {needle:?}:\n{self}",
-            self.command
-        );
-        self
-    }
-
-    pub fn stdout_empty(&self) -> &Self {
-        assert!(
-            self.stdout.is_empty(),
-            "`{}`: expected no stdout:\n{self}",
             self.command
         );
         self

@@ -1,16 +1,13 @@
 //! The test harness: a real server on an ephemeral port over a real database (a SQLite file in
 //! a temporary folder, or a fresh PostgreSQL database), with a clock the test moves.
 
-#![allow(dead_code)]
-
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 
 use reqwest::blocking::Client;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 use supportctl::server::clock::ManualClock;
 use supportctl::server::dev::{DevTokens, seed_dev};
@@ -425,11 +422,6 @@ impl Reply {
         self.body["code"].as_str().unwrap_or("")
     }
 
-    pub fn json<T: DeserializeOwned>(&self) -> T {
-        serde_json::from_value(self.body.clone())
-            .unwrap_or_else(|e| panic!("cannot decode {}: {e}", self.body))
-    }
-
     /// Asserts an error status and code, and that it came as problem+json.
     pub fn assert_problem(&self, status: u16, code: &str) -> &Self {
         assert_eq!(
@@ -553,8 +545,4 @@ impl Api {
             }
         }
     }
-}
-
-pub fn path_of(url: &str) -> PathBuf {
-    PathBuf::from(url.trim_start_matches("sqlite://"))
 }

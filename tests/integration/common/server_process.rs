@@ -1,8 +1,6 @@
 //! The real `supportctl server` binary as a child process, for tests that kill it, read its
 //! log, run several of it on one database, or need its exact command line.
 
-#![allow(dead_code)]
-
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,61 @@
+//! `supportctl audit`: read, follow and verify an org's audit log or the vendor's, and keep
+//! signed checkpoints of them.
+
+mod chain;
+pub mod checkpoint;
+pub mod key;
+pub mod list;
+mod server_key;
+pub mod verify;
+
+use clap::Subcommand;
+
+use crate::cli::context::Context;
+use crate::cli::error::CommandResult;
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// List the org's audit events, oldest first.
+    #[command(after_long_help = "Examples:
+  supportctl audit list --since 24h
+  supportctl audit list --action access.denied --all -o json | jq length
+  supportctl audit list --follow -o json   # one event a line, as they come
+  supportctl audit list --all -o json > audit.json
+  supportctl audit verify --file audit.json")]
+    #[command(visible_alias = "ls")]
+    List(list::ListArgs),
+    /// Recompute the hash chain; exit 1 at the first break, saying where.
+    ///
+    /// With --checkpoint, also exit 1 if the log was truncated or rewritten since that
+    /// checkpoint was taken: the log must still hold the checkpoint's event at its seq, and
+    /// chain on from it to the head.
+    #[command(after_long_help = "Examples:
+  supportctl audit verify                  # fetch the whole log, check it
+  supportctl audit verify --file audit.json    # an export, offline
+  supportctl audit verify --checkpoint acme.checkpoint \\
+      --key \"$(cat server.key)\"
+  supportctl audit verify --file audit.json --checkpoint acme.checkpoint \\
+      --key server.key")]
+    Verify(verify::VerifyArgs),
+    /// Print a checkpoint of the log, signed by the server.
+    ///
+    /// Keep it (e.g. daily, from cron): `audit verify --checkpoint FILE` proves later that the
+    /// log was not cut short or rewritten since.
+    #[command(after_long_help = "Examples:
+  supportctl audit checkpoint > acme-$(date +%F).checkpoint
+  supportctl audit checkpoint --vendor > vendor.checkpoint   # operators")]
+    Checkpoint(checkpoint::CheckpointArgs),
+    /// Print the server's verifier key, which checks its checkpoints (no login needed).
+    #[command(after_long_help = "Examples:
+  supportctl audit key > server.key     # pin it, then verify with --key")]
+    Key,
+}
+
+pub fn run(context: &mut Context, command: AuditCommand) -> CommandResult {
+    match command {
+        AuditCommand::List(args) => list::run(context, args),
+        AuditCommand::Verify(args) => verify::run(context, args),
+        AuditCommand::Checkpoint(args) => checkpoint::run(context, args),
+        AuditCommand::Key => key::run(context),
+    }
+}

@@ -1,0 +1,68 @@
+//! `supportctl grant`: what org admins do (and what support engineers may look at).
+
+pub mod create;
+mod create_wizard;
+pub mod extend;
+pub mod list;
+pub mod revoke;
+pub mod show;
+mod support_view;
+
+use clap::Subcommand;
+
+use super::context::Context;
+use super::error::CommandResult;
+
+#[derive(Debug, Subcommand)]
+pub enum GrantCommand {
+    /// Grant the support team access to your org.
+    #[command(after_long_help = "Examples:
+  supportctl grant create --level member --for 4h \\
+      --reason 'Ticket 4821: sync fails'
+  supportctl grant create --level read-only --areas chats,issues \\
+      --until 2026-11-28T17:00:00Z --engineer sam@vendor.example \\
+      --ticket SUP-4821 --reason 'Sync issue'
+  supportctl grant create     # on a terminal: asks for what is missing
+
+On a terminal, without --level or --reason, asks for what the options leave out (each answer \
+is checked at once), shows the grant and the same command without questions, and asks before \
+creating it.")]
+    Create(create::CreateArgs),
+    /// List grants: an admin sees the org's, a support engineer those usable by them.
+    #[command(after_long_help = "Examples:
+  supportctl grant list
+  supportctl grant list --status all --all -o json \\
+      | jq -r '.[] | select(.status == \"active\") | .id'
+  supportctl grant list -q | supportctl grant revoke - --yes   # every one")]
+    #[command(visible_alias = "ls")]
+    List(list::ListArgs),
+    /// Show one grant.
+    Show(show::ShowArgs),
+    /// Move an active grant's expiry later.
+    #[command(after_long_help = "Examples:
+  supportctl grant extend gr_01j... --for 4h     # ends 4 hours later
+  supportctl grant extend gr_01j... --until 2026-11-28T17:00:00Z")]
+    Extend(extend::ExtendArgs),
+    /// Revoke grants: their sessions end at once.
+    #[command(after_long_help = "Examples:
+  supportctl grant revoke gr_01j...        # asks first, on a terminal
+  supportctl grant revoke gr_01j... gr_01k... --reason 'Issue solved' --yes
+  supportctl grant revoke --all --yes      # every active grant of the org
+  grep -v '^#' ids.txt | supportctl grant revoke - --yes
+  supportctl grant revoke --all --dry-run  # what would be revoked
+
+Revoking a grant that is already inactive succeeds (noted on stderr). An id that names no \
+grant of the org fails with exit code 3 after the others are revoked.")]
+    #[command(visible_alias = "rm")]
+    Revoke(revoke::RevokeArgs),
+}
+
+pub fn run(context: &mut Context, command: GrantCommand) -> CommandResult {
+    match command {
+        GrantCommand::Create(args) => create::run(context, args),
+        GrantCommand::List(args) => list::run(context, args),
+        GrantCommand::Show(args) => show::run(context, args),
+        GrantCommand::Extend(args) => extend::run(context, args),
+        GrantCommand::Revoke(args) => revoke::run(context, args),
+    }
+}

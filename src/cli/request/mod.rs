@@ -1,0 +1,80 @@
+//! `supportctl request`: support engineers ask an org for access and wait for the decision;
+//! the org's admins list, approve (possibly narrowing), deny and review requests.
+
+mod admin_org;
+pub mod approval;
+pub mod approve;
+pub mod cancel;
+mod columns;
+pub mod create;
+pub mod deny;
+pub mod list;
+pub mod review;
+pub mod show;
+pub mod wait;
+pub mod waiting;
+
+use clap::Subcommand;
+
+use crate::cli::context::Context;
+use crate::cli::error::CommandResult;
+
+#[derive(Debug, Subcommand)]
+pub enum RequestCommand {
+    /// Ask an org's admins for access (support engineers).
+    #[command(after_long_help = "Examples:
+  supportctl request create acme --level member --areas chats,issues \\
+      --for 4h --reason 'Ticket 4821: sync fails' --ticket 4821 --wait
+  ID=$(supportctl request create acme --level read-only --reason x -q)
+  supportctl request wait \"$ID\" --timeout 10m   # exit 0, 6 or 8: see below
+
+With --wait: exit 0 once approved (printing the grant), 6 when denied, cancelled or expired \
+(saying by whom and why), 8 when --timeout passes with the request still pending.")]
+    Create(create::CreateArgs),
+    /// List requests: an admin sees the org's (pending first), an engineer their own.
+    #[command(after_long_help = "Examples:
+  supportctl request list       # pending ones, with how long each has left
+  supportctl request list --status all -o json \\
+      | jq '.[] | select(.status == \"approved\")'")]
+    #[command(visible_alias = "ls")]
+    List(list::ListArgs),
+    /// Show one request.
+    Show(show::ShowArgs),
+    /// Approve a pending request (org admins); options may narrow it, never widen it.
+    #[command(after_long_help = "Examples:
+  supportctl request approve rq_01j... --yes
+  supportctl request approve rq_01j... --level read-only --areas chats \\
+      --for 2h --comment 'Read-only is enough for this' --yes
+
+When the org's policy asks for more than one approval for the level (`org policy set \
+--approvals`), the request stays pending until that many different admins have approved \
+it; the last approval creates the grant.")]
+    Approve(approve::ApproveArgs),
+    /// Deny a pending request (org admins); the engineer reads the comment.
+    #[command(after_long_help = "Examples:
+  supportctl request deny rq_01j... --comment 'Not in the quarter close'")]
+    Deny(deny::DenyArgs),
+    /// Cancel one of your own pending requests (support engineers).
+    Cancel(cancel::CancelArgs),
+    /// Wait for a request's decision: exit 0 approved, 6 refused, 8 still pending.
+    #[command(after_long_help = "Examples:
+  supportctl request wait rq_01j... --timeout 10m")]
+    Wait(wait::WaitArgs),
+    /// On a terminal, go through the org's pending requests: approve, deny or skip each.
+    #[command(after_long_help = "Examples:
+  supportctl request review")]
+    Review(review::ReviewArgs),
+}
+
+pub fn run(context: &mut Context, command: RequestCommand) -> CommandResult {
+    match command {
+        RequestCommand::Create(args) => create::run(context, args),
+        RequestCommand::List(args) => list::run(context, args),
+        RequestCommand::Show(args) => show::run(context, args),
+        RequestCommand::Approve(args) => approve::run(context, args),
+        RequestCommand::Deny(args) => deny::run(context, args),
+        RequestCommand::Cancel(args) => cancel::run(context, args),
+        RequestCommand::Wait(args) => wait::run(context, args),
+        RequestCommand::Review(args) => review::run(context, args),
+    }
+}
