@@ -8,7 +8,8 @@ use serde_json::Value as Json;
 use super::ServerArgs;
 use super::config_file::Setting;
 use crate::cli::error::CommandResult;
-use crate::cli::ui::{Cell, Tabular, Ui};
+use crate::cli::table::{Cell, Tabular};
+use crate::cli::ui::Ui;
 
 #[derive(Debug, Args)]
 #[command(after_long_help = "Put the server's options before `config`:

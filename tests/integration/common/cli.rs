@@ -129,6 +129,15 @@ impl std::fmt::Display for Out {
 }
 
 impl Out {
+    pub fn stdout_empty(&self) -> &Self {
+        assert!(
+            self.stdout.is_empty(),
+            "`{}`: expected no stdout:\n{self}",
+            self.command
+        );
+        self
+    }
+
     /// Never a Rust backtrace or panic report, never more than one `error:` line.
     fn assert_no_crash(&self) {
         for text in [&self.stdout, &self.stderr] {

@@ -1,7 +1,7 @@
 //! The test harness: a real server on an ephemeral port over a real database (a SQLite file in
 //! a temporary folder, or a fresh PostgreSQL database), with a clock the test moves.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -545,4 +545,9 @@ impl Api {
             }
         }
     }
+}
+
+/// The file a `sqlite://` URL names.
+pub fn path_of(url: &str) -> PathBuf {
+    PathBuf::from(url.trim_start_matches("sqlite://"))
 }

@@ -16,6 +16,8 @@ pub struct Received {
     pub timestamp: String,
     pub signature: String,
     pub body: String,
+    /// The status it was answered with.
+    pub status: u16,
 }
 
 impl Received {
@@ -77,6 +79,7 @@ impl Receiver {
                                 timestamp: header("webhook-timestamp"),
                                 signature: header("webhook-signature"),
                                 body,
+                                status,
                             });
                             axum::http::StatusCode::from_u16(status).unwrap()
                         }

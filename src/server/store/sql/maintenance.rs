@@ -116,16 +116,7 @@ impl SqlStore {
                 .record(now, &actor, "audit.restored", None, details.clone())?;
             org.head.save(&mut tx).await?;
         }
-        record_vendor_event(
-            self,
-            &mut tx,
-            now,
-            &actor,
-            "audit.restored",
-            None,
-            details,
-        )
-        .await?;
+        record_vendor_event(self, &mut tx, now, &actor, "audit.restored", None, details).await?;
         tx.commit().await?;
         Ok(orgs.len() + 1)
     }
