@@ -247,6 +247,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(error.kind.exit_code());
         }
     };
+    let server_command = root.find_subcommand("server").cloned();
     let matches = match root.try_get_matches() {
         Ok(matches) => matches,
         Err(error) => {
@@ -267,8 +268,9 @@ pub fn main() -> ExitCode {
     };
     if let Command::Server(args) = &mut cli.command
         && let Some(server) = matches.subcommand_matches("server")
+        && let Some(command) = &server_command
     {
-        args.settings = server::config_file::settings(server, config_file.as_ref());
+        args.settings = server::config_file::settings(command, server, config_file.as_ref());
     }
     let ui = Ui::new(UiSettings {
         format: if cli.global.json {

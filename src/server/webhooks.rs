@@ -352,6 +352,13 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
                     tracing::warn!(%error, "failing the deliveries over the pending limit failed")
                 }
             }
+            if let Err(error) = state
+                .store
+                .fail_deliveries_of_disabled_webhooks(state.now())
+                .await
+            {
+                tracing::warn!(%error, "failing the deliveries of disabled webhooks failed");
+            }
             if let Ok((pending, oldest)) = state.store.delivery_backlog().await {
                 state.outbox.pending.store(pending, Ordering::Relaxed);
                 state

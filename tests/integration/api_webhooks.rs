@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::common::fixtures::*;
-use crate::common::harness::{Api, Backend, ServerOptions, TestServer};
+use crate::common::harness::{Api, Backend, ServerOptions, TestServer, run_sql};
 use crate::common::receiver::{Receiver, verify_with_svix};
 
 crate::common::conformance::conformance! {
@@ -215,6 +215,39 @@ fn gone_disables_the_webhook(backend: Backend) {
     // Disabled: later events are not delivered.
     admin.grant(json!({"level": "member", "reason": "after 410"}));
     std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(receiver.received().len(), 1);
+    // A delivery an event added as the webhook was being disabled (a race on PostgreSQL) is
+    // failed too, not left pending for ever.
+    run_sql(
+        &server.db_url,
+        &format!(
+            "INSERT INTO webhook_deliveries (id, webhook_pk, msg_id, event_type, event_seq, \
+             event_at, payload, status, attempts, created_at, next_attempt_at) \
+             SELECT 'dl_raced', webhook_pk, 'msg_raced', event_type, event_seq, event_at, \
+             payload, 'pending', 0, created_at, 0 FROM webhook_deliveries \
+             WHERE webhook_pk = (SELECT pk FROM webhooks WHERE id = '{webhook}')"
+        ),
+    );
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let raced = deliveries(&admin, &webhook)
+            .into_iter()
+            .find(|d| d["id"] == "dl_raced")
+            .expect("the inserted delivery is listed");
+        if raced["status"] == "failed" {
+            assert_eq!(
+                raced["last_error"],
+                "webhook disabled: the receiver answered 410 Gone"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a delivery of a disabled webhook stays {}",
+            raced["status"]
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert_eq!(receiver.received().len(), 1);
 }
 

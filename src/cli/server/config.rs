@@ -5,7 +5,6 @@
 use clap::Args;
 use serde_json::Value as Json;
 
-use super::ServerArgs;
 use super::config_file::Setting;
 use crate::cli::error::CommandResult;
 use crate::cli::table::{Cell, Tabular};
@@ -20,16 +19,16 @@ pub struct ConfigArgs {}
 /// Options whose values are URLs that may hold a password.
 const URL_OPTIONS: [&str; 1] = ["db"];
 
-pub fn show(ui: &mut Ui, args: &ServerArgs) -> CommandResult {
-    let settings: Vec<Setting> = args
-        .settings
+/// Prints `settings`; an unset database shows as `default_db`, the one the server would use.
+pub fn show(ui: &mut Ui, settings: &[Setting], default_db: Option<&str>) -> CommandResult {
+    let settings: Vec<Setting> = settings
         .iter()
         .cloned()
         .map(|mut setting| {
             if setting.key == "db" && setting.value.is_null() {
                 // What the server would use: SQLite in the data folder.
-                if let Ok(db) = super::database_url(None, false) {
-                    setting.value = Json::from(db.url);
+                if let Some(db) = default_db {
+                    setting.value = Json::from(db);
                 }
             }
             if URL_OPTIONS.contains(&setting.key.as_str())

@@ -15,12 +15,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clap::parser::ValueSource;
-use clap::{Arg, ArgAction, ArgMatches, Args, Command};
+use clap::{Arg, ArgAction, ArgMatches, Command};
 use serde::Serialize;
 use serde_json::Value as Json;
 use toml::Spanned;
 
-use super::ServerArgs;
 use crate::cli::error::{CommandError, CommandResult};
 
 /// Options a config file may not set: they make sense only where someone types them.
@@ -35,7 +34,7 @@ pub struct ConfigFile {
 
 #[derive(Debug)]
 struct FileValue {
-    /// The option's id (its field in [`ServerArgs`]).
+    /// The option's id (its field in `ServerArgs`).
     id: String,
     /// The value as the option would be given it on the command line.
     value: String,
@@ -55,13 +54,13 @@ pub struct Setting {
 
 /// What a value must be in TOML, from the type the option parses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
     Boolean,
     Integer,
     Text,
 }
 
-fn kind(arg: &Arg) -> Kind {
+pub(super) fn kind(arg: &Arg) -> Kind {
     if matches!(arg.get_action(), ArgAction::SetTrue | ArgAction::SetFalse) {
         return Kind::Boolean;
     }
@@ -81,9 +80,10 @@ fn kind(arg: &Arg) -> Kind {
     }
 }
 
-/// The options a config file may set; each one's key is its long name.
-fn file_options() -> Vec<Arg> {
-    ServerArgs::augment_args(Command::new("server"))
+/// The options of `server` (`supportctl server`'s command) a config file may set; each one's
+/// key is its long name.
+pub(super) fn file_options(server: &Command) -> Vec<Arg> {
+    server
         .get_arguments()
         .filter(|arg| {
             arg.get_long()
@@ -107,7 +107,11 @@ pub fn with_config_file(root: Command) -> CommandResult<(Command, Option<ConfigF
     else {
         return Ok((root, None));
     };
-    let file = read(path)?;
+    let options = root
+        .find_subcommand("server")
+        .map(file_options)
+        .unwrap_or_default();
+    let file = read(path, options)?;
     let root = root.mut_subcommand("server", |mut server| {
         for value in &file.values {
             server = server.mut_arg(&value.id, |arg| arg.default_value(value.value.clone()));
@@ -117,7 +121,7 @@ pub fn with_config_file(root: Command) -> CommandResult<(Command, Option<ConfigF
     Ok((root, Some(file)))
 }
 
-fn read(path: &Path) -> CommandResult<ConfigFile> {
+fn read(path: &Path, options: Vec<Arg>) -> CommandResult<ConfigFile> {
     let shown = path.display();
     let text = std::fs::read_to_string(path).map_err(|e| {
         CommandError::usage(format!("cannot read the config file {shown}: {e}"))
@@ -134,7 +138,6 @@ fn read(path: &Path) -> CommandResult<ConfigFile> {
             }
             CommandError::usage(format!("{shown}:{}: {message}", line_of(&text, span.start)))
         })?;
-    let options = file_options();
     let mut entries: Vec<_> = table.into_iter().collect();
     entries.sort_by_key(|(key, _)| key.span().start);
     let mut values = Vec::new();
@@ -184,7 +187,7 @@ fn line_of(text: &str, offset: usize) -> usize {
 }
 
 /// A TOML value as the option's command-line text, or what it should have been.
-fn as_option_value(arg: &Arg, value: &toml::Value) -> Result<String, String> {
+pub(super) fn as_option_value(arg: &Arg, value: &toml::Value) -> Result<String, String> {
     match (kind(arg), value) {
         (Kind::Boolean, toml::Value::Boolean(flag)) => Ok(flag.to_string()),
         (Kind::Boolean, _) => Err("must be true or false".to_owned()),
@@ -244,9 +247,10 @@ fn unknown_key(at: &str, key: &str, options: &[Arg]) -> CommandError {
 }
 
 /// Each option a config file may set: its value, and whether it came from the command line,
-/// the environment, `file` or the default. `matches` are `supportctl server`'s.
-pub fn settings(matches: &ArgMatches, file: Option<&ConfigFile>) -> Vec<Setting> {
-    file_options()
+/// the environment, `file` or the default. `server` is `supportctl server`'s command, `matches`
+/// what it parsed.
+pub fn settings(server: &Command, matches: &ArgMatches, file: Option<&ConfigFile>) -> Vec<Setting> {
+    file_options(server)
         .iter()
         .filter_map(|arg| {
             let id = arg.get_id().as_str();
@@ -291,41 +295,5 @@ fn typed(kind: Kind, raw: &str) -> Json {
             .parse::<i64>()
             .map_or_else(|_| Json::from(raw), Json::from),
         Kind::Text => Json::from(raw),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Every option a file may set can also come from the environment, as
-    /// `SUPPORTCTL_<OPTION>` (the server's name, as SUPPORTCTL_SERVER_NAME, which it had first).
-    #[test]
-    fn every_file_option_has_its_environment_variable() {
-        for arg in file_options() {
-            let long = arg.get_long().unwrap();
-            let expected = match long {
-                "name" => "SUPPORTCTL_SERVER_NAME".to_owned(),
-                _ => format!("SUPPORTCTL_{}", long.to_uppercase().replace('-', "_")),
-            };
-            assert_eq!(
-                arg.get_env().map(|env| env.to_string_lossy().into_owned()),
-                Some(expected),
-                "--{long}"
-            );
-        }
-    }
-
-    #[test]
-    fn values_must_have_their_options_type() {
-        let options = file_options();
-        let option = |long: &str| options.iter().find(|a| a.get_long() == Some(long)).unwrap();
-        assert_eq!(kind(option("max-connections")), Kind::Integer);
-        assert_eq!(kind(option("reserved-connections")), Kind::Integer);
-        assert_eq!(kind(option("allow-http-webhooks")), Kind::Boolean);
-        assert_eq!(kind(option("drain-delay")), Kind::Text);
-        assert_eq!(kind(option("listen")), Kind::Text);
-        assert!(as_option_value(option("max-connections"), &toml::Value::from("12")).is_err());
-        assert!(as_option_value(option("drain-delay"), &toml::Value::from(5)).is_err());
     }
 }

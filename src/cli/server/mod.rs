@@ -377,7 +377,8 @@ impl ServerArgs {
 pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
     super::logging::init_server(ui.verbosity(), args.log_format);
     if let Some(ServerCommand::Config(_)) = &args.command {
-        return config::show(ui, &args);
+        let default_db = database_url(None, false).ok().map(|db| db.url);
+        return config::show(ui, &args.settings, default_db.as_deref());
     }
     // Checked here, not by clap's `requires`, which sees only the command line and the
     // environment: either may be in the config file.
@@ -601,4 +602,45 @@ fn default_data_dir() -> CommandResult<PathBuf> {
             .with_hint("pass --db sqlite://PATH")
     })?;
     Ok(strategy.data_dir().join("supportctl"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::config_file::{Kind, as_option_value, file_options, kind};
+    use super::*;
+
+    fn server_options() -> Vec<clap::Arg> {
+        file_options(&ServerArgs::augment_args(clap::Command::new("server")))
+    }
+
+    /// Every option a file may set can also come from the environment, as
+    /// `SUPPORTCTL_<OPTION>` (the server's name, as SUPPORTCTL_SERVER_NAME, which it had first).
+    #[test]
+    fn every_file_option_has_its_environment_variable() {
+        for arg in server_options() {
+            let long = arg.get_long().unwrap();
+            let expected = match long {
+                "name" => "SUPPORTCTL_SERVER_NAME".to_owned(),
+                _ => format!("SUPPORTCTL_{}", long.to_uppercase().replace('-', "_")),
+            };
+            assert_eq!(
+                arg.get_env().map(|env| env.to_string_lossy().into_owned()),
+                Some(expected),
+                "--{long}"
+            );
+        }
+    }
+
+    #[test]
+    fn values_must_have_their_options_type() {
+        let options = server_options();
+        let option = |long: &str| options.iter().find(|a| a.get_long() == Some(long)).unwrap();
+        assert_eq!(kind(option("max-connections")), Kind::Integer);
+        assert_eq!(kind(option("reserved-connections")), Kind::Integer);
+        assert_eq!(kind(option("allow-http-webhooks")), Kind::Boolean);
+        assert_eq!(kind(option("drain-delay")), Kind::Text);
+        assert_eq!(kind(option("listen")), Kind::Text);
+        assert!(as_option_value(option("max-connections"), &toml::Value::from("12")).is_err());
+        assert!(as_option_value(option("drain-delay"), &toml::Value::from(5)).is_err());
+    }
 }

@@ -559,6 +559,8 @@ pub trait Store: Send + Sync + 'static {
     /// Marks failed each webhook's newest pending deliveries beyond its first `limit`;
     /// returns how many.
     async fn fail_excess_deliveries(&self, limit: i64, now: Timestamp) -> StoreResult<u64>;
+    /// Marks failed the pending deliveries of disabled webhooks; returns how many.
+    async fn fail_deliveries_of_disabled_webhooks(&self, now: Timestamp) -> StoreResult<u64>;
     /// Pending deliveries, and the oldest one's creation time.
     async fn delivery_backlog(&self) -> StoreResult<(i64, Option<Timestamp>)>;
     /// Enqueues `grant.expiring` for active grants expiring within their org policy's expiry

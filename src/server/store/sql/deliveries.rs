@@ -383,6 +383,18 @@ impl SqlStore {
         let error = format!(
             "not sent: the webhook had {limit} deliveries pending (the most allowed); redeliver it once the receiver keeps up"
         );
+        // Looked for first on a reader: nearly always no webhook is over, and ranking every
+        // pending delivery would hold the writer for as long as the backlog is long.
+        let over: Option<i64> = sqlx::query_scalar(
+            "SELECT webhook_pk FROM webhook_deliveries WHERE status = 'pending' \
+             GROUP BY webhook_pk HAVING COUNT(*) > $1 LIMIT 1",
+        )
+        .bind(limit)
+        .fetch_optional(&self.read)
+        .await?;
+        if over.is_none() {
+            return Ok(0);
+        }
         let _waiting = self.wait_for_write();
         let failed = sqlx::query(
             "UPDATE webhook_deliveries SET status = 'failed', last_error = $2, locked_until = 0 \
@@ -394,6 +406,28 @@ impl SqlStore {
         )
         .bind(limit)
         .bind(error)
+        .bind(now.as_second())
+        .execute(&self.write)
+        .await?;
+        Ok(failed.rows_affected())
+    }
+
+    /// Marks failed the pending deliveries of disabled webhooks, which no claim takes: a
+    /// webhook disabled (410 Gone) fails those it has, but on PostgreSQL an event committing
+    /// at the same moment may add one after. Returns how many.
+    pub(super) async fn fail_deliveries_of_disabled_webhooks(
+        &self,
+        now: Timestamp,
+    ) -> StoreResult<u64> {
+        let _waiting = self.wait_for_write();
+        let failed = sqlx::query(
+            "UPDATE webhook_deliveries SET status = 'failed', locked_until = 0, \
+             last_error = COALESCE(last_error, 'webhook disabled: ' || COALESCE( \
+             (SELECT w.disabled_reason FROM webhooks w WHERE w.pk = webhook_deliveries.webhook_pk), \
+             'disabled')) \
+             WHERE status = 'pending' AND locked_until <= $1 \
+             AND webhook_pk IN (SELECT pk FROM webhooks WHERE disabled_at IS NOT NULL)",
+        )
         .bind(now.as_second())
         .execute(&self.write)
         .await?;

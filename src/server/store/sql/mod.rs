@@ -615,6 +615,10 @@ impl Store for SqlStore {
         SqlStore::fail_excess_deliveries(self, limit, now).await
     }
 
+    async fn fail_deliveries_of_disabled_webhooks(&self, now: Timestamp) -> StoreResult<u64> {
+        SqlStore::fail_deliveries_of_disabled_webhooks(self, now).await
+    }
+
     async fn delivery_backlog(&self) -> StoreResult<(i64, Option<Timestamp>)> {
         SqlStore::delivery_backlog(self).await
     }
