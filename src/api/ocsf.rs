@@ -290,13 +290,13 @@ fn privileges(details: &Value, target: &str) -> Vec<String> {
 }
 
 /// The engineers of a grant, as one user: the one engineer, or the list of them, or the
-/// whole support team when the grant names none (or the event does not repeat them).
+/// whole support team when the grant names none; unknown when the event does not say
+/// (revoke, expiry and extension name only the grant).
 fn engineers(details: &Value) -> Value {
-    let emails: Vec<&str> = details
-        .get("engineers")
-        .and_then(Value::as_array)
-        .map(|list| list.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
+    let Some(list) = details.get("engineers").and_then(Value::as_array) else {
+        return json!({"name": "unknown", "type_id": 0});
+    };
+    let emails: Vec<&str> = list.iter().filter_map(Value::as_str).collect();
     match emails.as_slice() {
         [email] => email_user(email),
         [] => json!({"name": "support team", "type": "support", "type_id": 1}),
@@ -469,6 +469,16 @@ mod tests {
         assert_eq!(ocsf["user"]["email_addr"], "eve@vendor.example");
         assert_eq!(ocsf["actor"]["user"]["type_id"], 2);
         assert_eq!(ocsf["metadata"]["profiles"], json!(["host"]));
+    }
+
+    #[test]
+    fn a_grant_without_engineers_is_the_team_and_one_that_does_not_say_is_unknown() {
+        let team = ocsf_event(&event("grant.created", "admin", json!({"engineers": []})));
+        assert_eq!(team["user"]["name"], "support team");
+        let revoked = ocsf_event(&event("grant.revoked", "admin", json!({"reason": "done"})));
+        assert_eq!(revoked["user"], json!({"name": "unknown", "type_id": 0}));
+        assert_eq!(revoked["privileges"], json!(["grant:gr_1"]));
+        assert_eq!(revoked["activity_id"], 2);
     }
 
     #[test]
