@@ -1176,7 +1176,7 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
         'supportctl;webhook;add' {
             [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]')
             [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'Comma-separated event patterns: `*`, `grant.*`, `request.created`, ... [default: *]')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, '`standard` (signed Standard Webhooks JSON) or `slack` (text for Slack and Teams)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, '`standard` (signed Standard Webhooks JSON), `slack` (text for Slack and Teams) or `ocsf` (each audit event as a signed OCSF 1.1.0 event, for a SIEM)')
             [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'description')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile in config.toml to use')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server URL, overriding the profile''s')

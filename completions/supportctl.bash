@@ -5491,7 +5491,7 @@ _supportctl() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "standard slack" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "standard slack ocsf" -- "${cur}"))
                     return 0
                     ;;
                 --description)

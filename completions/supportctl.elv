@@ -1104,7 +1104,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;webhook;add'= {
             cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
             cand --events 'Comma-separated event patterns: `*`, `grant.*`, `request.created`, ... [default: *]'
-            cand --format '`standard` (signed Standard Webhooks JSON) or `slack` (text for Slack and Teams)'
+            cand --format '`standard` (signed Standard Webhooks JSON), `slack` (text for Slack and Teams) or `ocsf` (each audit event as a signed OCSF 1.1.0 event, for a SIEM)'
             cand --description 'description'
             cand --profile 'Profile in config.toml to use'
             cand --server 'Server URL, overriding the profile''s'

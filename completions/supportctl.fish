@@ -1046,8 +1046,9 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not _
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and not __fish_seen_subcommand_from add list ls show remove rm test deliveries redeliver rotate-secret help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from add" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from add" -l events -d 'Comma-separated event patterns: `*`, `grant.*`, `request.created`, ... [default: *]' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from add" -l format -d '`standard` (signed Standard Webhooks JSON) or `slack` (text for Slack and Teams)' -r -f -a "standard\t'Standard Webhooks: signed `{"type", "timestamp", "data"}`'
-slack\t'`{"text": ...}` for Slack and Microsoft Teams incoming webhooks'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from add" -l format -d '`standard` (signed Standard Webhooks JSON), `slack` (text for Slack and Teams) or `ocsf` (each audit event as a signed OCSF 1.1.0 event, for a SIEM)' -r -f -a "standard\t'Standard Webhooks: signed `{"type", "timestamp", "data"}`'
+slack\t'`{"text": ...}` for Slack and Microsoft Teams incoming webhooks'
+ocsf\t'The OCSF 1.1.0 event of each audit event, for a SIEM; signed as `standard`'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from add" -l description -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from add" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand webhook; and __fish_seen_subcommand_from add" -l server -d 'Server URL, overriding the profile\'s' -r

@@ -7,6 +7,7 @@ pub mod canonical;
 pub mod chain;
 pub mod checkpoint;
 mod errors;
+pub mod ocsf;
 mod requests;
 mod resources;
 mod vocabulary;

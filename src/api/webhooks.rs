@@ -15,6 +15,8 @@ pub enum WebhookFormat {
     Standard,
     /// `{"text": ...}` for Slack and Microsoft Teams incoming webhooks.
     Slack,
+    /// The OCSF 1.1.0 event of each audit event, for a SIEM; signed as `standard`.
+    Ocsf,
 }
 
 impl WebhookFormat {
@@ -22,6 +24,16 @@ impl WebhookFormat {
         match self {
             WebhookFormat::Standard => "standard",
             WebhookFormat::Slack => "slack",
+            WebhookFormat::Ocsf => "ocsf",
+        }
+    }
+
+    /// The format a stored name stands for; `standard` for any it does not know.
+    pub fn from_stored(name: &str) -> WebhookFormat {
+        match name {
+            "slack" => WebhookFormat::Slack,
+            "ocsf" => WebhookFormat::Ocsf,
+            _ => WebhookFormat::Standard,
         }
     }
 }

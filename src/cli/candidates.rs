@@ -173,6 +173,7 @@ fn connect() -> Option<Connection> {
     let ui = Ui::new(UiSettings {
         format: None,
         wide: false,
+        ocsf: false,
         quiet: true,
         color: ColorChoice::Never,
         assume_yes: false,

@@ -166,6 +166,7 @@ fn plain_ui() -> Ui {
     Ui::new(UiSettings {
         format: None,
         wide: false,
+        ocsf: false,
         quiet: false,
         color: ColorChoice::Auto,
         assume_yes: false,
@@ -272,6 +273,14 @@ pub fn main() -> ExitCode {
     {
         args.settings = server::config_file::settings(command, server, config_file.as_ref());
     }
+    if cli.global.output == Some(OutputArg::Ocsf)
+        && !matches!(cli.command, Command::Audit(audit::AuditCommand::List(_)))
+    {
+        let error = CommandError::usage("-o ocsf is only for `audit list` (and `audit list -f`)")
+            .with_hint("use -o json, tsv, table or wide here");
+        plain_ui().error(&error);
+        return ExitCode::from(error.kind.exit_code());
+    }
     let ui = Ui::new(UiSettings {
         format: if cli.global.json {
             Some(OutputFormat::Json)
@@ -279,6 +288,7 @@ pub fn main() -> ExitCode {
             cli.global.output.map(OutputArg::format)
         },
         wide: cli.global.output == Some(OutputArg::Wide),
+        ocsf: cli.global.output == Some(OutputArg::Ocsf),
         quiet: cli.global.quiet,
         color: cli.global.color,
         assume_yes: cli.global.yes,

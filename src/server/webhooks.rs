@@ -19,6 +19,7 @@ use super::state::AppState;
 use super::store::outbox;
 use super::store::{AttemptOutcome, ClaimedDelivery, FinishedAttempt};
 use crate::api::WebhookFormat;
+use crate::api::ocsf::{ocsf_event, ocsf_notification};
 
 /// A receiver gets this long to answer.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -160,8 +161,18 @@ pub fn body_of(delivery: &ClaimedDelivery) -> String {
                     standard_body(&delivery.event_type, &delivery.event_at.to_string(), &data)
                 }
                 WebhookFormat::Slack => slack_body(&delivery.event_type, &data),
+                WebhookFormat::Ocsf => ocsf_body(delivery, &data),
             }
         }
+    }
+}
+
+/// The OCSF event of an audit event; of a notification (`grant.expiring`, `webhook.test`),
+/// the one built from its data.
+fn ocsf_body(delivery: &ClaimedDelivery, data: &serde_json::Value) -> String {
+    match serde_json::from_value::<crate::api::AuditEvent>(data.clone()) {
+        Ok(event) => ocsf_event(&event).to_string(),
+        Err(_) => ocsf_notification(&delivery.event_type, delivery.event_at, data).to_string(),
     }
 }
 

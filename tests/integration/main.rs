@@ -64,6 +64,8 @@ mod api_sessions;
 mod api_webhooks;
 mod webhook_expiring;
 mod webhook_fairness;
+// The audit log as OCSF events for SIEMs, checked by an independent validator.
+mod ocsf;
 
 mod cli_assets;
 mod cli_audit;

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::chain::{chain_of, page};
 use crate::api::checkpoint::ChainId;
+use crate::api::ocsf::ocsf_event;
 use crate::api::{AuditEvent, AuditQuery};
 use crate::cli::args::{ListLimit, OrgArg};
 use crate::cli::candidates;
@@ -177,8 +178,20 @@ fn fetch(
     Ok(events)
 }
 
-/// JSON prints the API's objects unchanged (an array; one per line when streaming).
+/// JSON prints the API's objects unchanged (an array; one per line when streaming); OCSF
+/// one event per line, always, as SIEMs ingest JSON Lines.
 fn print_events(context: &mut Context, events: &[Value], streaming: bool) -> CommandResult {
+    if context.ui.ocsf() {
+        for event in events {
+            let event: AuditEvent = serde_json::from_value(event.clone()).map_err(|e| {
+                CommandError::general(format!(
+                    "the server sent an audit event this client cannot read: {e}"
+                ))
+            })?;
+            context.ui.line(&ocsf_event(&event).to_string())?;
+        }
+        return Ok(());
+    }
     if context.ui.format() == OutputFormat::Json && !context.ui.quiet() {
         if streaming {
             for event in events {

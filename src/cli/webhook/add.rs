@@ -18,7 +18,7 @@ pub struct AddArgs {
     /// Comma-separated event patterns: `*`, `grant.*`, `request.created`, ... [default: *]
     #[arg(long, value_delimiter = ',', value_name = "PATTERNS")]
     pub events: Option<Vec<String>>,
-    /// `standard` (signed Standard Webhooks JSON) or `slack` (text for Slack and Teams).
+    /// `standard` (signed Standard Webhooks JSON), `slack` (text for Slack and Teams) or `ocsf` (each audit event as a signed OCSF 1.1.0 event, for a SIEM).
     #[arg(long, value_enum, default_value_t = WebhookFormat::Standard)]
     pub format: WebhookFormat,
     #[arg(long, value_name = "TEXT")]

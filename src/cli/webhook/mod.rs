@@ -20,7 +20,7 @@ use crate::cli::error::CommandResult;
 pub enum WebhookCommand {
     /// Send the org's events to a URL; prints the signing secret once.
     #[command(after_long_help = "Examples:
-  supportctl webhook add https://siem.example.com/supportctl
+  supportctl webhook add https://siem.example.com/supportctl --format ocsf
   supportctl webhook add https://hooks.slack.com/services/T0/B0/XXXX \\
       --format slack --events 'request.*,grant.expiring'
   supportctl webhook add https://approvals.example.com/hook \\

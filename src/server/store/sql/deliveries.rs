@@ -280,11 +280,7 @@ impl SqlStore {
                 secrets.push(previous);
             }
             let format: String = hook.try_get("format")?;
-            let format = if format == "slack" {
-                WebhookFormat::Slack
-            } else {
-                WebhookFormat::Standard
-            };
+            let format = WebhookFormat::from_stored(&format);
             hooks.insert(
                 hook.try_get("pk")?,
                 (hook.try_get("id")?, hook.try_get("url")?, format, secrets),

@@ -36,11 +36,7 @@ pub(super) fn webhook_row(row: &AnyRow) -> StoreResult<(i64, Webhook)> {
             url: row.try_get("url")?,
             events: serde_json::from_str(&events)
                 .map_err(|e| StoreError::Database(format!("bad webhook events: {e}")))?,
-            format: if format == "slack" {
-                WebhookFormat::Slack
-            } else {
-                WebhookFormat::Standard
-            },
+            format: WebhookFormat::from_stored(&format),
             description: row.try_get("description")?,
             created_by: row.try_get("created_by")?,
             created_at: time("created_at")?.unwrap_or_default(),
