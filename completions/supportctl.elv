@@ -911,8 +911,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand list 'List the org''s audit events, oldest first'
-            cand ls 'List the org''s audit events, oldest first'
+            cand list 'List the org''s newest audit events, oldest of them first'
+            cand ls 'List the org''s newest audit events, oldest of them first'
             cand verify 'Recompute the hash chain; exit 1 at the first break, saying where'
             cand checkpoint 'Print a checkpoint of the log, signed by the server'
             cand key 'Print the server''s verifier key, which checks its checkpoints (no login needed)'
@@ -1062,7 +1062,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --version 'Print version'
         }
         &'supportctl;audit;help'= {
-            cand list 'List the org''s audit events, oldest first'
+            cand list 'List the org''s newest audit events, oldest of them first'
             cand verify 'Recompute the hash chain; exit 1 at the first break, saying where'
             cand checkpoint 'Print a checkpoint of the log, signed by the server'
             cand key 'Print the server''s verifier key, which checks its checkpoints (no login needed)'
@@ -2304,7 +2304,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;help;session;check'= {
         }
         &'supportctl;help;audit'= {
-            cand list 'List the org''s audit events, oldest first'
+            cand list 'List the org''s newest audit events, oldest of them first'
             cand verify 'Recompute the hash chain; exit 1 at the first break, saying where'
             cand checkpoint 'Print a checkpoint of the log, signed by the server'
             cand key 'Print the server''s verifier key, which checks its checkpoints (no login needed)'
