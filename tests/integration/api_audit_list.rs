@@ -9,6 +9,7 @@ use crate::common::harness::{Api, Backend, TestServer, run_sql};
 crate::common::conformance::conformance! {
     newest_first_pages_down_the_log_without_gap_or_repeat,
     before_seq_keeps_the_older_events_either_way,
+    since_and_until_bound_the_events_either_way,
     each_filter_returns_exactly_the_events_about_its_subject,
     older_events_get_their_subjects_from_the_migration,
     the_vendor_chain_reads_newest_first_and_by_actor,
@@ -102,6 +103,57 @@ fn before_seq_keeps_the_older_events_either_way(backend: Backend) {
     assert_eq!(seqs(&between), [8, 7, 6, 5, 4]);
     let none = admin.get("/v1/orgs/acme/audit?before_seq=0");
     assert_eq!(none.body["items"], json!([]));
+}
+
+fn since_and_until_bound_the_events_either_way(backend: Backend) {
+    let server = TestServer::on(backend);
+    let admin = admin(&server);
+    for batch in 0..3 {
+        for n in 0..3 {
+            admin.grant(json!({"level": "read-only", "reason": format!("grant {batch}.{n}")}));
+        }
+        server.advance(100);
+    }
+    let all = audit(&admin, ACME);
+    let times: Vec<i64> = all.iter().map(|e| ts(&e["at"]).as_second()).collect();
+    let newest = *times.last().unwrap();
+    let (since, until) = (newest - 200, newest - 50);
+    let expected = |keep: &dyn Fn(i64) -> bool| -> Vec<Value> {
+        all.iter()
+            .zip(&times)
+            .filter(|(_, at)| keep(**at))
+            .map(|(e, _)| e.clone())
+            .collect()
+    };
+    let at = |t: i64| jiff::Timestamp::from_second(t).unwrap();
+    for (query, keep) in [
+        (
+            format!("since={}", at(since)),
+            Box::new(|t| t >= since) as Box<dyn Fn(i64) -> bool>,
+        ),
+        (format!("until={}", at(until)), Box::new(|t| t < until)),
+        (
+            format!("since={}&until={}", at(since), at(until)),
+            Box::new(|t| t >= since && t < until),
+        ),
+        (format!("since={}", at(newest + 1)), Box::new(|_| false)),
+        (format!("until={}", at(newest + 1)), Box::new(|_| true)),
+        (format!("until={}", at(times[0])), Box::new(|_| false)),
+    ] {
+        let expected = expected(&*keep);
+        let (asc, _) = walk(&admin, &format!("/v1/orgs/acme/audit?{query}"), 2);
+        assert_eq!(asc, expected, "{query}");
+        let (desc, _) = walk(
+            &admin,
+            &format!("/v1/orgs/acme/audit?order=desc&{query}"),
+            2,
+        );
+        assert_eq!(
+            desc,
+            expected.into_iter().rev().collect::<Vec<_>>(),
+            "{query}"
+        );
+    }
 }
 
 /// Two grants, a session on each with an access check on one, an access request approved

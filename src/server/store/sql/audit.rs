@@ -151,11 +151,31 @@ pub(super) fn audit_page_query(
     if let Some(before_seq) = filter.before_seq {
         condition("seq <", AuditBind::Int(before_seq));
     }
+    // A chain's times never go back (see `ChainHead::record`), so the first event at or after
+    // a time, found through the time index, bounds `seq` too: the page then runs along `seq`
+    // from there rather than through the log.
+    let of_org = if org_pk.is_some() {
+        "org_pk = $1 AND "
+    } else {
+        ""
+    };
+    let first_at = |n: usize| {
+        format!("(SELECT seq FROM {table} WHERE {of_org}at >= ${n} ORDER BY at, seq LIMIT 1)")
+    };
     if let Some(since) = filter.since {
-        condition("at >=", AuditBind::Int(since.as_second()));
+        binds.push(AuditBind::Int(since.as_second()));
+        let n = binds.len();
+        // None at or after `since`: NULL, and no event matches.
+        conditions.push(format!("at >= ${n} AND seq >= {}", first_at(n)));
     }
     if let Some(until) = filter.until {
-        condition("at <", AuditBind::Int(until.as_second()));
+        binds.push(AuditBind::Int(until.as_second()));
+        let n = binds.len();
+        conditions.push(format!(
+            "at < ${n} AND seq < COALESCE({}, {})",
+            first_at(n),
+            i64::MAX
+        ));
     }
     let direction = if filter.descending { "DESC" } else { "ASC" };
     binds.push(AuditBind::Int(filter.limit + 1));

@@ -20,3 +20,6 @@ CREATE INDEX audit_events_by_session ON audit_events (org_pk, session_id, seq);
 CREATE INDEX audit_events_by_request ON audit_events (org_pk, request_id, seq);
 CREATE INDEX audit_events_by_actor ON audit_events (org_pk, actor_email, seq);
 CREATE INDEX vendor_audit_events_by_actor ON vendor_audit_events (actor_email, seq);
+-- `since` and `until` find their first event by time.
+CREATE INDEX audit_events_by_time ON audit_events (org_pk, at, seq);
+CREATE INDEX vendor_audit_events_by_time ON vendor_audit_events (at, seq);
