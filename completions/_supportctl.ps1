@@ -970,8 +970,8 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the org''s audit events, oldest first')
-            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List the org''s audit events, oldest first')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the org''s newest audit events, oldest of them first')
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List the org''s newest audit events, oldest of them first')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Recompute the hash chain; exit 1 at the first break, saying where')
             [CompletionResult]::new('checkpoint', 'checkpoint', [CompletionResultType]::ParameterValue, 'Print a checkpoint of the log, signed by the server')
             [CompletionResult]::new('key', 'key', [CompletionResultType]::ParameterValue, 'Print the server''s verifier key, which checks its checkpoints (no login needed)')
@@ -982,6 +982,11 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]')
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only events since a duration ago (24h) or a time (RFC 3339)')
             [CompletionResult]::new('--action', '--action', [CompletionResultType]::ParameterName, 'Only events with this action, e.g. grant.revoked or access.denied')
+            [CompletionResult]::new('--grant', '--grant', [CompletionResultType]::ParameterName, 'Only events about this grant: its own, the session opened on it, the request approved into it')
+            [CompletionResult]::new('--session', '--session', [CompletionResultType]::ParameterName, 'Only events about this session: its opening and closing, each access checked in it')
+            [CompletionResult]::new('--request', '--request', [CompletionResultType]::ParameterName, 'Only events about this access request, and the grant its approval created')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Only events by the account with this email')
+            [CompletionResult]::new('--before-seq', '--before-seq', [CompletionResultType]::ParameterName, 'Only events before this one (a `seq`), to look further back than the newest')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Show at most N')
             [CompletionResult]::new('--tail', '--tail', [CompletionResultType]::ParameterName, 'With --follow: first print the last N events, for context')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'How often --follow asks for new events')
@@ -1014,6 +1019,11 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]')
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only events since a duration ago (24h) or a time (RFC 3339)')
             [CompletionResult]::new('--action', '--action', [CompletionResultType]::ParameterName, 'Only events with this action, e.g. grant.revoked or access.denied')
+            [CompletionResult]::new('--grant', '--grant', [CompletionResultType]::ParameterName, 'Only events about this grant: its own, the session opened on it, the request approved into it')
+            [CompletionResult]::new('--session', '--session', [CompletionResultType]::ParameterName, 'Only events about this session: its opening and closing, each access checked in it')
+            [CompletionResult]::new('--request', '--request', [CompletionResultType]::ParameterName, 'Only events about this access request, and the grant its approval created')
+            [CompletionResult]::new('--actor', '--actor', [CompletionResultType]::ParameterName, 'Only events by the account with this email')
+            [CompletionResult]::new('--before-seq', '--before-seq', [CompletionResultType]::ParameterName, 'Only events before this one (a `seq`), to look further back than the newest')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Show at most N')
             [CompletionResult]::new('--tail', '--tail', [CompletionResultType]::ParameterName, 'With --follow: first print the last N events, for context')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'How often --follow asks for new events')
@@ -1117,7 +1127,7 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             break
         }
         'supportctl;audit;help' {
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the org''s audit events, oldest first')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the org''s newest audit events, oldest of them first')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Recompute the hash chain; exit 1 at the first break, saying where')
             [CompletionResult]::new('checkpoint', 'checkpoint', [CompletionResultType]::ParameterValue, 'Print a checkpoint of the log, signed by the server')
             [CompletionResult]::new('key', 'key', [CompletionResultType]::ParameterValue, 'Print the server''s verifier key, which checks its checkpoints (no login needed)')
@@ -2474,7 +2484,7 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             break
         }
         'supportctl;help;audit' {
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the org''s audit events, oldest first')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the org''s newest audit events, oldest of them first')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Recompute the hash chain; exit 1 at the first break, saying where')
             [CompletionResult]::new('checkpoint', 'checkpoint', [CompletionResultType]::ParameterValue, 'Print a checkpoint of the log, signed by the server')
             [CompletionResult]::new('key', 'key', [CompletionResultType]::ParameterValue, 'Print the server''s verifier key, which checks its checkpoints (no login needed)')

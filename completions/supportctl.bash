@@ -1228,7 +1228,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__audit__subcmd__list)
-            opts="-f -o -q -y -v -h -V --org --since --action --limit --all --vendor --follow --tail --interval --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-f -o -q -y -v -h -V --org --since --action --grant --session --request --actor --before-seq --limit --all --vendor --follow --tail --interval --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1244,6 +1244,26 @@ _supportctl() {
                     ;;
                 --action)
                     COMPREPLY=($(compgen -W "access.allowed access.denied account.created account.disabled account.token_rotated audit.restored grant.created grant.expired grant.extended grant.revoked org.created org.disabled policy.change_approval_added policy.change_proposed policy.updated request.approval_added request.approved request.cancelled request.created request.denied request.expired session.closed session.expired session.opened webhook.created webhook.removed webhook.secret_rotated" -- "${cur}"))
+                    return 0
+                    ;;
+                --grant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --session)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --actor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --before-seq)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --limit)

@@ -911,8 +911,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand list 'List the org''s audit events, oldest first'
-            cand ls 'List the org''s audit events, oldest first'
+            cand list 'List the org''s newest audit events, oldest of them first'
+            cand ls 'List the org''s newest audit events, oldest of them first'
             cand verify 'Recompute the hash chain; exit 1 at the first break, saying where'
             cand checkpoint 'Print a checkpoint of the log, signed by the server'
             cand key 'Print the server''s verifier key, which checks its checkpoints (no login needed)'
@@ -922,6 +922,11 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
             cand --since 'Only events since a duration ago (24h) or a time (RFC 3339)'
             cand --action 'Only events with this action, e.g. grant.revoked or access.denied'
+            cand --grant 'Only events about this grant: its own, the session opened on it, the request approved into it'
+            cand --session 'Only events about this session: its opening and closing, each access checked in it'
+            cand --request 'Only events about this access request, and the grant its approval created'
+            cand --actor 'Only events by the account with this email'
+            cand --before-seq 'Only events before this one (a `seq`), to look further back than the newest'
             cand --limit 'Show at most N'
             cand --tail 'With --follow: first print the last N events, for context'
             cand --interval 'How often --follow asks for new events'
@@ -953,6 +958,11 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
             cand --since 'Only events since a duration ago (24h) or a time (RFC 3339)'
             cand --action 'Only events with this action, e.g. grant.revoked or access.denied'
+            cand --grant 'Only events about this grant: its own, the session opened on it, the request approved into it'
+            cand --session 'Only events about this session: its opening and closing, each access checked in it'
+            cand --request 'Only events about this access request, and the grant its approval created'
+            cand --actor 'Only events by the account with this email'
+            cand --before-seq 'Only events before this one (a `seq`), to look further back than the newest'
             cand --limit 'Show at most N'
             cand --tail 'With --follow: first print the last N events, for context'
             cand --interval 'How often --follow asks for new events'
@@ -1052,7 +1062,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --version 'Print version'
         }
         &'supportctl;audit;help'= {
-            cand list 'List the org''s audit events, oldest first'
+            cand list 'List the org''s newest audit events, oldest of them first'
             cand verify 'Recompute the hash chain; exit 1 at the first break, saying where'
             cand checkpoint 'Print a checkpoint of the log, signed by the server'
             cand key 'Print the server''s verifier key, which checks its checkpoints (no login needed)'
@@ -2294,7 +2304,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;help;session;check'= {
         }
         &'supportctl;help;audit'= {
-            cand list 'List the org''s audit events, oldest first'
+            cand list 'List the org''s newest audit events, oldest of them first'
             cand verify 'Recompute the hash chain; exit 1 at the first break, saying where'
             cand checkpoint 'Print a checkpoint of the log, signed by the server'
             cand key 'Print the server''s verifier key, which checks its checkpoints (no login needed)'

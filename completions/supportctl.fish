@@ -835,8 +835,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __f
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -s V -l version -d 'Print version'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -f -a "list" -d 'List the org\'s audit events, oldest first'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -f -a "ls" -d 'List the org\'s audit events, oldest first'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -f -a "list" -d 'List the org\'s newest audit events, oldest of them first'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -f -a "ls" -d 'List the org\'s newest audit events, oldest of them first'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -f -a "verify" -d 'Recompute the hash chain; exit 1 at the first break, saying where'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -f -a "checkpoint" -d 'Print a checkpoint of the log, signed by the server'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint key help" -f -a "key" -d 'Print the server\'s verifier key, which checks its checkpoints (no login needed)'
@@ -870,6 +870,11 @@ session.opened\t''
 webhook.created\t''
 webhook.removed\t''
 webhook.secret_rotated\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l grant -d 'Only events about this grant: its own, the session opened on it, the request approved into it' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l session -d 'Only events about this session: its opening and closing, each access checked in it' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l request -d 'Only events about this access request, and the grant its approval created' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l actor -d 'Only events by the account with this email' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l before-seq -d 'Only events before this one (a `seq`), to look further back than the newest' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l limit -d 'Show at most N' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l tail -d 'With --follow: first print the last N events, for context' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l interval -d 'How often --follow asks for new events' -r
@@ -923,6 +928,11 @@ session.opened\t''
 webhook.created\t''
 webhook.removed\t''
 webhook.secret_rotated\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l grant -d 'Only events about this grant: its own, the session opened on it, the request approved into it' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l session -d 'Only events about this session: its opening and closing, each access checked in it' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l request -d 'Only events about this access request, and the grant its approval created' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l actor -d 'Only events by the account with this email' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l before-seq -d 'Only events before this one (a `seq`), to look further back than the newest' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l limit -d 'Show at most N' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l tail -d 'With --follow: first print the last N events, for context' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from ls" -l interval -d 'How often --follow asks for new events' -r
@@ -1009,7 +1019,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from key" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from key" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from key" -s V -l version -d 'Print version'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the org\'s audit events, oldest first'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the org\'s newest audit events, oldest of them first'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Recompute the hash chain; exit 1 at the first break, saying where'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "checkpoint" -d 'Print a checkpoint of the log, signed by the server'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "key" -d 'Print the server\'s verifier key, which checks its checkpoints (no login needed)'
@@ -1912,7 +1922,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_s
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from session" -f -a "show" -d 'Show one session'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from session" -f -a "close" -d 'Close sessions at once'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from session" -f -a "check" -d 'Is a session token active, and what may it do? Exit 4 if it is not active'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "list" -d 'List the org\'s audit events, oldest first'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "list" -d 'List the org\'s newest audit events, oldest of them first'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Recompute the hash chain; exit 1 at the first break, saying where'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "checkpoint" -d 'Print a checkpoint of the log, signed by the server'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "key" -d 'Print the server\'s verifier key, which checks its checkpoints (no login needed)'

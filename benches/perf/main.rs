@@ -4,13 +4,14 @@
 //!   cargo bench --bench perf               full sizes (10,000 sessions, 1,000,000 grants)
 //!   cargo bench --bench perf -- --quick    small sizes, a minute or so
 //!   cargo bench --bench perf -- --requests only the access-request rows
-//!   PERF_ONLY=postgres | webhooks | authorize | drain | backup | metrics
+//!   PERF_ONLY=postgres | webhooks | authorize | drain | backup | metrics | audit
 //!                                          only the PostgreSQL rows, the webhook rows,
 //!                                          authorize against introspect on SQLite, the
 //!                                          rolling restart of two PostgreSQL replicas,
 //!                                          `server backup` of a 1 GB file under authorize
-//!                                          load, or introspect with metrics recorded
-//!                                          against without
+//!                                          load, introspect with metrics recorded
+//!                                          against without, or `audit list --limit 50`
+//!                                          on a log of 1,000,000 events against 1,000
 //!   cargo test --bench perf                quick mode in the test profile (what CI runs)
 //!   PERF_DB_CONNECTIONS=N                  the servers' --db-max-connections
 //!
@@ -24,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+mod audit;
 mod backup;
 mod drain;
 mod load;
@@ -112,6 +114,10 @@ fn main() {
             &[drain::rolling_restart(&exe, dir.path(), &url, quick)],
             quick,
         );
+        return;
+    }
+    if std::env::var("PERF_ONLY").as_deref() == Ok("audit") {
+        print_table(&audit::rows(&exe, dir.path(), quick), quick);
         return;
     }
     if std::env::var("PERF_ONLY").as_deref() == Ok("backup") {

@@ -264,3 +264,123 @@ fn list_shows_the_newest_events_and_says_how_many_there_are() {
     assert_eq!(all.json().as_array().unwrap().len(), existing.len());
     assert!(!all.stderr.contains("showing"), "{all}");
 }
+
+#[test]
+fn list_limit_prints_the_newest_oldest_first_in_every_format() {
+    let server = TestServer::start();
+    busy_log(&server);
+    let existing = audit_events(&server);
+    let all = server.as_admin().args(["audit", "list", "--all"]).ok();
+    let limited = server
+        .as_admin()
+        .args(["audit", "list", "--limit", "3"])
+        .ok();
+    let all_rows = all.rows();
+    assert_eq!(limited.rows(), all_rows[all_rows.len() - 3..], "{limited}");
+    limited.stderr_has(&format!(
+        "showing the newest 3 of {} events",
+        existing.len()
+    ));
+    let quiet = server
+        .as_admin()
+        .args(["audit", "list", "--limit", "3", "-q"])
+        .ok();
+    let all_quiet = server.as_admin().args(["audit", "list", "-q"]).ok();
+    assert_eq!(
+        quiet.lines(),
+        all_quiet.lines()[all_quiet.lines().len() - 3..]
+    );
+    // More asked than there are: all of them, and no note.
+    let out = server
+        .as_admin()
+        .args(["audit", "list", "--limit", "1000", "-o", "json"])
+        .ok();
+    assert_eq!(out.json(), Value::Array(existing));
+    assert!(!out.stderr.contains("showing"), "{out}");
+}
+
+#[test]
+fn list_limit_asks_the_server_for_just_those_events() {
+    let server = TestServer::start();
+    busy_log(&server);
+    let existing = audit_events(&server);
+    let out = server
+        .as_admin()
+        .args(["audit", "list", "--limit", "2", "-v", "-o", "json"])
+        .ok();
+    assert_eq!(
+        out.json().as_array().unwrap().as_slice(),
+        &existing[existing.len() - 2..]
+    );
+    let asked: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|line| line.starts_with("> GET") && line.contains("/audit"))
+        .collect();
+    assert_eq!(asked.len(), 1, "{out}");
+    assert!(
+        asked[0].contains("order=desc") && asked[0].contains("limit=2"),
+        "{out}"
+    );
+}
+
+#[test]
+fn list_filters_by_grant_session_request_actor_and_before_seq() {
+    let server = TestServer::start();
+    busy_log(&server);
+    let api = audit_events(&server);
+    let grant = api.iter().find(|e| e["action"] == "grant.created").unwrap()["target"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let session = api
+        .iter()
+        .find(|e| e["action"] == "session.opened")
+        .unwrap()["target"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let listed = |args: &[&str]| {
+        let out = server
+            .as_admin()
+            .args(["audit", "list", "-o", "json"])
+            .args(args)
+            .ok();
+        out.json().as_array().unwrap().clone()
+    };
+    let actions = |events: &[Value]| -> Vec<String> {
+        events
+            .iter()
+            .map(|e| e["action"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        actions(&listed(&["--grant", &grant])),
+        ["grant.created", "session.opened", "grant.revoked"]
+    );
+    assert_eq!(
+        actions(&listed(&["--session", &session])),
+        ["session.opened", "access.denied", "session.closed"]
+    );
+    assert!(listed(&["--request", "rq_none"]).is_empty());
+    let by_engineer = listed(&["--actor", "support@supportctl.test"]);
+    assert_eq!(
+        by_engineer,
+        api.iter()
+            .filter(|e| e["actor"]["email"] == "support@supportctl.test")
+            .cloned()
+            .collect::<Vec<_>>()
+    );
+    // The newest 2 before the 4th event.
+    let before = listed(&["--before-seq", "4", "--limit", "2"]);
+    assert_eq!(before.as_slice(), &api[1..3]);
+    let out = server
+        .as_admin()
+        .args(["audit", "list", "--before-seq", "4", "--limit", "2"])
+        .ok();
+    out.stderr_has("showing the newest 2 matching events");
+    server
+        .as_admin()
+        .args(["audit", "list", "--before-seq", "-1"])
+        .fails(2);
+}

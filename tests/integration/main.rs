@@ -40,6 +40,7 @@ mod rate_limit;
 // The API conformance suite: every test runs on SQLite and on PostgreSQL.
 mod api_approvals;
 mod api_audit_chain;
+mod api_audit_list;
 mod api_authorize_batches;
 mod api_authz;
 mod api_authz_webhooks;

@@ -1,5 +1,5 @@
-//! `supportctl audit list`: the log's events, oldest first; `--follow` prints new ones as they
-//! come.
+//! `supportctl audit list`: the log's newest events, oldest of them first; `--follow` prints
+//! new ones as they come.
 
 use clap::Args;
 use serde_json::Value;
@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::chain::{chain_of, page};
 use crate::api::checkpoint::ChainId;
 use crate::api::ocsf::ocsf_event;
-use crate::api::{AuditEvent, AuditQuery};
+use crate::api::{AuditEvent, AuditOrder, AuditQuery};
 use crate::cli::args::{ListLimit, OrgArg};
 use crate::cli::candidates;
 use crate::cli::context::{Connection, Context};
@@ -27,6 +27,23 @@ pub struct ListArgs {
           value_parser = clap::builder::PossibleValuesParser::new(crate::api::AUDIT_ACTIONS),
           hide_possible_values = true)]
     pub action: Option<String>,
+    /// Only events about this grant: its own, the session opened on it, the request approved
+    /// into it.
+    #[arg(long, value_name = "ID")]
+    pub grant: Option<String>,
+    /// Only events about this session: its opening and closing, each access checked in it.
+    #[arg(long, value_name = "ID")]
+    pub session: Option<String>,
+    /// Only events about this access request, and the grant its approval created.
+    #[arg(long, value_name = "ID")]
+    pub request: Option<String>,
+    /// Only events by the account with this email.
+    #[arg(long, value_name = "EMAIL")]
+    pub actor: Option<String>,
+    /// Only events before this one (a `seq`), to look further back than the newest.
+    #[arg(long, value_name = "SEQ", conflicts_with = "follow",
+          value_parser = clap::value_parser!(i64).range(0..))]
+    pub before_seq: Option<i64>,
     #[command(flatten)]
     pub limit: ListLimit,
     /// The vendor's own log (operators): accounts outside any org, and orgs themselves.
@@ -56,23 +73,42 @@ pub fn run(context: &mut Context, args: ListArgs) -> CommandResult {
     let query = AuditQuery {
         since,
         action: args.action.clone(),
+        grant: args.grant.clone(),
+        session: args.session.clone(),
+        request: args.request.clone(),
+        actor: args.actor.clone(),
+        before_seq: args.before_seq,
         ..AuditQuery::default()
     };
-    // The server pages oldest first: read to the end, keep the newest.
-    let mut events = fetch(&connection, &chain, &query, 0, None)?;
-    let mut last_seq = seq_of(events.last()).unwrap_or(0);
     if !args.follow {
-        let total = events.len();
-        if let Some(max) = args.limit.max()
-            && total > max
-        {
-            events.drain(..total - max);
+        let Some(max) = args.limit.max() else {
+            let events = fetch(&connection, &chain, &query, 0, None)?;
+            return print_events(context, &events, false);
+        };
+        let (events, more) = fetch_newest(&connection, &chain, &query, max)?;
+        if more {
+            // Each chain numbers its events from 1 without gaps: the newest one's `seq` is
+            // how many there are, unless a filter left some out.
+            let filtered = query.since.is_some()
+                || query.action.is_some()
+                || query.grant.is_some()
+                || query.session.is_some()
+                || query.request.is_some()
+                || query.actor.is_some()
+                || query.before_seq.is_some();
+            let of = match seq_of(events.last()) {
+                Some(newest) if !filtered => format!(" of {newest}"),
+                _ => " matching".to_owned(),
+            };
             context.ui.note(&format!(
-                "showing the newest {max} of {total} events; --all for every one, --limit N for more"
+                "showing the newest {max}{of} events; --all for every one, --limit N for more"
             ));
         }
         return print_events(context, &events, false);
     }
+    // The newest event matching, at least, to follow on from.
+    let (mut events, _) = fetch_newest(&connection, &chain, &query, args.tail.max(1))?;
+    let mut last_seq = seq_of(events.last()).unwrap_or(0);
     events.drain(..events.len().saturating_sub(args.tail));
     context.ui.note(&format!(
         "Following {} (Ctrl-C to stop)...",
@@ -176,6 +212,37 @@ fn fetch(
         }
     }
     Ok(events)
+}
+
+/// The newest `max` events, oldest of them first, read newest first from the server so that
+/// only they are read however long the log; and whether there are older ones.
+fn fetch_newest(
+    connection: &Connection,
+    chain: &ChainId,
+    query: &AuditQuery,
+    max: usize,
+) -> CommandResult<(Vec<Value>, bool)> {
+    let mut events = Vec::new();
+    let mut cursor = None;
+    let more = loop {
+        let remaining = max - events.len();
+        let page_query = AuditQuery {
+            order: Some(AuditOrder::Desc),
+            limit: Some(remaining.clamp(1, 1000) as i64),
+            cursor: cursor.take(),
+            ..query.clone()
+        };
+        let page = page(connection, chain, &page_query)?;
+        let beyond = events.len() + page.items.len() > max;
+        events.extend(page.items);
+        events.truncate(max);
+        match page.next_cursor {
+            Some(next) if events.len() < max => cursor = Some(next),
+            next => break beyond || next.is_some(),
+        }
+    };
+    events.reverse();
+    Ok((events, more))
 }
 
 /// JSON prints the API's objects unchanged (an array; one per line when streaming); OCSF

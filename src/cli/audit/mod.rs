@@ -15,11 +15,13 @@ use crate::cli::error::CommandResult;
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// List the org's audit events, oldest first.
+    /// List the org's newest audit events, oldest of them first.
     ///
     /// `-o ocsf` prints each event as an OCSF 1.1.0 event, one JSON object per line, for a SIEM to ingest (with --follow too, as they come); README.md lists the class of each action.
     #[command(after_long_help = "Examples:
   supportctl audit list --since 24h
+  supportctl audit list --grant gr_01j... --all   # all about a grant
+  supportctl audit list --actor sam@vendor.example --before-seq 500
   supportctl audit list --action access.denied --all -o json | jq length
   supportctl audit list --follow -o json   # one event a line, as they come
   supportctl audit list --all -o ocsf > audit.ocsf.jsonl   # for a SIEM

@@ -47,9 +47,10 @@ pub async fn org_checkpoint(
     signed(&state, &signer, ChainId::Org(org)).await
 }
 
-/// The vendor's own audit chain, in `seq` order: creating, disabling and rotating the tokens
-/// of accounts outside any org (support engineers, services, operators), and creating and
-/// disabling orgs. Its events have the org chains' format, with an empty `org`.
+/// The vendor's own audit chain, in `seq` order (newest first with `order=desc`): creating,
+/// disabling and rotating the tokens of accounts outside any org (support engineers, services,
+/// operators), and creating and disabling orgs. Its events have the org chains' format, with
+/// an empty `org`.
 #[utoipa::path(get, path = "/v1/audit", tag = "audit", security(("bearer" = [])),
     params(AuditQuery),
     responses((status = 200, description = "A page of events", body = Page<AuditEvent>)))]

@@ -13,7 +13,7 @@ use super::{Principal, StoreError, StoreResult};
 use crate::api::{Actor, AuditEvent, chain::event_hash};
 use crate::server::ids;
 
-const COLUMNS: usize = 12;
+const COLUMNS: usize = 15;
 
 /// The head of one org's chain, read (and, on PostgreSQL, row-locked) at the start of a
 /// write transaction. Events are hashed as they are recorded and written by [`ChainHead::save`].
@@ -131,19 +131,29 @@ impl ChainHead {
         if let Some(counter) = &self.counter {
             counter.inc_by(self.pending.len() as u64);
         }
-        let (table, org_column, head) = if self.vendor {
+        let (table, org_columns, head) = if self.vendor {
             ("vendor_audit_events", "", "vendor_audit_head")
         } else {
-            ("audit_events", "org_pk, ", "orgs")
+            (
+                "audit_events",
+                "org_pk, grant_id, session_id, request_id, ",
+                "orgs",
+            )
         };
         let mut rows = Rows::new(format!(
-            "INSERT INTO {table} ({org_column}seq, id, at, actor_id, actor_email, actor_role, \
+            "INSERT INTO {table} ({org_columns}seq, id, at, actor_id, actor_email, actor_role, \
              action, target, details, prev_hash, hash) VALUES"
         ));
         for event in &self.pending {
             let mut columns = Vec::with_capacity(COLUMNS);
             if !self.vendor {
-                columns.push(script.bind(self.org_pk));
+                let subjects = EventSubjects::of(event);
+                columns.extend([
+                    script.bind(self.org_pk),
+                    script.bind(subjects.grant),
+                    script.bind(subjects.session),
+                    script.bind(subjects.request),
+                ]);
             }
             columns.extend([
                 script.bind(event.seq),
@@ -178,6 +188,47 @@ impl ChainHead {
             "UPDATE {head} SET audit_seq = {seq}, audit_hash = {hash} WHERE {key} = {pk}"
         ));
         Ok(script)
+    }
+}
+
+/// The grant, session and access request an org event is about, stored beside it so that the
+/// log is looked up by them through an index (migration 0007 fills them in for older events by
+/// the same rules).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct EventSubjects {
+    pub grant: Option<String>,
+    pub session: Option<String>,
+    pub request: Option<String>,
+}
+
+impl EventSubjects {
+    pub fn of(event: &AuditEvent) -> Self {
+        let target = || event.target.clone();
+        let named = |key: &str| {
+            event
+                .details
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let kind = event.action.split('.').next().unwrap_or_default();
+        EventSubjects {
+            grant: if kind == "grant" {
+                target()
+            } else {
+                named("grant_id")
+            },
+            session: if kind == "session" || kind == "access" {
+                target()
+            } else {
+                None
+            },
+            request: if kind == "request" {
+                target()
+            } else {
+                named("request_id")
+            },
+        }
     }
 }
 

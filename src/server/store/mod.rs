@@ -233,9 +233,16 @@ pub struct PageRequest {
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
     pub after_seq: Option<i64>,
+    pub before_seq: Option<i64>,
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,
     pub action: Option<String>,
+    pub grant: Option<String>,
+    pub session: Option<String>,
+    pub request: Option<String>,
+    pub actor: Option<String>,
+    /// Newest first.
+    pub descending: bool,
     pub limit: i64,
 }
 

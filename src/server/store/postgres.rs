@@ -60,6 +60,13 @@ pub(super) fn migrator() -> Migrator {
             include_str!("migrations/postgres/0006_delivery_claims.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            7,
+            Cow::Borrowed("audit_subjects"),
+            MigrationType::Simple,
+            include_str!("migrations/postgres/0007_audit_subjects.sql").into_sql_str(),
+            false,
+        ),
     ])
 }
 

@@ -6,8 +6,8 @@ use jiff::Timestamp;
 use serde_json::json;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::SqlStore;
 use super::rows::audit_from_row;
+use super::{ListQuery, SqlStore};
 use crate::api::{AuditEvent, Page};
 use crate::server::store::{AuditFilter, Principal, StoreResult, SweepReport};
 
@@ -21,23 +21,7 @@ impl SqlStore {
         filter: &AuditFilter,
     ) -> StoreResult<Page<AuditEvent>> {
         let org_pk = self.org_pk(org).await?;
-        let action_sql = if filter.action.is_some() {
-            "AND action = $5"
-        } else {
-            "AND $5 = $5"
-        };
-        let sql = format!(
-            "SELECT seq, id, at, actor_id, actor_email, actor_role, action, target, details, \
-             prev_hash, hash FROM audit_events WHERE org_pk = $1 AND seq > $2 \
-             AND at >= $3 AND at < $4 {action_sql} ORDER BY seq LIMIT $6"
-        );
-        let query = sqlx::query(AssertSqlSafe(sql))
-            .bind(org_pk)
-            .bind(filter.after_seq.unwrap_or(0))
-            .bind(filter.since.map_or(i64::MIN, Timestamp::as_second))
-            .bind(filter.until.map_or(i64::MAX, Timestamp::as_second))
-            .bind(filter.action.clone().unwrap_or_default())
-            .bind(filter.limit + 1);
+        let query = audit_page_query("audit_events", Some(org_pk), filter);
         self.fetch_page(query, filter.limit, |row| {
             let event = audit_from_row(row, org)?;
             Ok((event.seq, event))
@@ -124,4 +108,91 @@ impl SqlStore {
         }
         Ok(report)
     }
+}
+
+/// A value bound to an audit list's query.
+enum AuditBind {
+    Int(i64),
+    Text(String),
+}
+
+/// The query of one page of `table` (an org's events when `org_pk` is given, else the vendor
+/// chain's) and its values: each filter is an equality or range that one of the table's
+/// indexes serves, and the page runs along `seq` either way.
+pub(super) fn audit_page_query(
+    table: &str,
+    org_pk: Option<i64>,
+    filter: &AuditFilter,
+) -> ListQuery {
+    let mut conditions = Vec::new();
+    let mut binds = Vec::new();
+    let mut condition = |sql: &str, bind: AuditBind| {
+        binds.push(bind);
+        conditions.push(format!("{sql} ${}", binds.len()));
+    };
+    if let Some(org_pk) = org_pk {
+        condition("org_pk =", AuditBind::Int(org_pk));
+    }
+    let text_filters = [
+        ("action =", &filter.action),
+        ("grant_id =", &filter.grant),
+        ("session_id =", &filter.session),
+        ("request_id =", &filter.request),
+        ("actor_email =", &filter.actor),
+    ];
+    for (sql, value) in text_filters {
+        if let Some(value) = value {
+            condition(sql, AuditBind::Text(value.clone()));
+        }
+    }
+    if let Some(after_seq) = filter.after_seq {
+        condition("seq >", AuditBind::Int(after_seq));
+    }
+    if let Some(before_seq) = filter.before_seq {
+        condition("seq <", AuditBind::Int(before_seq));
+    }
+    // A chain's times never go back (see `ChainHead::record`), so the first event at or after
+    // a time, found through the time index, bounds `seq` too: the page then runs along `seq`
+    // from there rather than through the log.
+    let of_org = if org_pk.is_some() {
+        "org_pk = $1 AND "
+    } else {
+        ""
+    };
+    let first_at = |n: usize| {
+        format!("(SELECT seq FROM {table} WHERE {of_org}at >= ${n} ORDER BY at, seq LIMIT 1)")
+    };
+    if let Some(since) = filter.since {
+        binds.push(AuditBind::Int(since.as_second()));
+        let n = binds.len();
+        // None at or after `since`: NULL, and no event matches.
+        conditions.push(format!("at >= ${n} AND seq >= {}", first_at(n)));
+    }
+    if let Some(until) = filter.until {
+        binds.push(AuditBind::Int(until.as_second()));
+        let n = binds.len();
+        conditions.push(format!(
+            "at < ${n} AND seq < COALESCE({}, {})",
+            first_at(n),
+            i64::MAX
+        ));
+    }
+    let direction = if filter.descending { "DESC" } else { "ASC" };
+    binds.push(AuditBind::Int(filter.limit + 1));
+    let sql = format!(
+        "SELECT seq, id, at, actor_id, actor_email, actor_role, action, target, details, \
+         prev_hash, hash FROM {table} WHERE {} ORDER BY seq {direction} LIMIT ${}",
+        if conditions.is_empty() {
+            "TRUE".to_owned()
+        } else {
+            conditions.join(" AND ")
+        },
+        binds.len()
+    );
+    binds
+        .into_iter()
+        .fold(sqlx::query(AssertSqlSafe(sql)), |query, bind| match bind {
+            AuditBind::Int(value) => query.bind(value),
+            AuditBind::Text(value) => query.bind(value),
+        })
 }

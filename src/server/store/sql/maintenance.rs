@@ -50,10 +50,8 @@ impl SqlStore {
         'pages: loop {
             let filter = AuditFilter {
                 after_seq: Some(after_seq),
-                since: None,
-                until: None,
-                action: None,
                 limit: VERIFY_PAGE,
+                ..AuditFilter::default()
             };
             let page: Page<AuditEvent> = match chain {
                 ChainId::Org(org) => self.list_audit(org, &filter).await?,
