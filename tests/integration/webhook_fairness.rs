@@ -34,11 +34,8 @@ fn a_slow_org_never_delays_another_orgs_delivery(backend: Backend) {
     let server = TestServer::with(ServerOptions {
         backend,
         webhooks: supportctl::server::webhooks::WebhookSettings {
-            allow_http: true,
-            allow_private: true,
-            poll_interval: Duration::from_millis(50),
             concurrency: 16,
-            ..Default::default()
+            ..ServerOptions::default().webhooks
         },
         ..ServerOptions::default()
     });
@@ -157,11 +154,8 @@ fn pending_deliveries_beyond_the_limit_are_marked_failed(backend: Backend) {
     let server = TestServer::with(ServerOptions {
         backend,
         webhooks: supportctl::server::webhooks::WebhookSettings {
-            allow_http: true,
-            allow_private: true,
-            poll_interval: Duration::from_millis(50),
             max_pending_per_webhook: 3,
-            ..Default::default()
+            ..ServerOptions::default().webhooks
         },
         ..ServerOptions::default()
     });
