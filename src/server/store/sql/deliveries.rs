@@ -7,8 +7,8 @@
 //!
 //! Claims are fair between orgs: the leased rows are the attempts in flight, over all
 //! replicas, and a claim leaves out webhooks and orgs that have their most in flight
-//! ([`ClaimLimits`]), and takes each org's oldest due
-//! delivery before any org's second: one org's slow receivers never hold every slot.
+//! ([`ClaimLimits`]), and takes each org's oldest due delivery before any org's second: one
+//! org's slow receivers never hold every slot.
 
 use std::collections::HashMap;
 
