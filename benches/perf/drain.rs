@@ -23,6 +23,17 @@ struct Replica {
     ready: AtomicBool,
 }
 
+/// A replica's process, killed if the measurement panics (its database connections would
+/// otherwise outlive the benchmark).
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 pub(super) fn rolling_restart(exe: &Path, dir: &Path, admin_url: &str, quick: bool) -> Row {
     let name = format!("supportctl_drain_{}", std::process::id());
     pg_exec(admin_url, format!("DROP DATABASE IF EXISTS {name}"));
@@ -67,7 +78,7 @@ pub(super) fn rolling_restart(exe: &Path, dir: &Path, admin_url: &str, quick: bo
         url: url.clone(),
         ready: AtomicBool::new(true),
     });
-    let mut children: [Child; 2] = [first, second];
+    let mut children = [Running(first), Running(second)];
     let stop = AtomicBool::new(false);
     let answered = AtomicU64::new(0);
     let failed = AtomicU64::new(0);
@@ -140,9 +151,9 @@ pub(super) fn rolling_restart(exe: &Path, dir: &Path, admin_url: &str, quick: bo
         std::thread::sleep(settle);
         for (index, name) in ["a", "b"].into_iter().enumerate() {
             let address = replicas[index].url.trim_start_matches("http://").to_owned();
-            terminate(&mut children[index]);
+            terminate(&mut children[index].0);
             let (child, _, _) = start(&format!("drain-{name}-2.log"), false, &address);
-            children[index] = child;
+            children[index] = Running(child);
             let deadline = Instant::now() + Duration::from_secs(60);
             while !replicas[index].ready.load(Ordering::Relaxed) && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(10));
@@ -158,7 +169,7 @@ pub(super) fn rolling_restart(exe: &Path, dir: &Path, admin_url: &str, quick: bo
     });
     let elapsed = started.elapsed().as_secs_f64();
     for child in &mut children {
-        terminate(child);
+        terminate(&mut child.0);
     }
     pg_exec(admin_url, format!("DROP DATABASE IF EXISTS {name}"));
     let (answered, failed) = (answered.into_inner(), failed.into_inner());
