@@ -55,6 +55,10 @@ pub struct AccessRequest {
     pub decision_comment: Option<String>,
     /// The grant the approval created.
     pub grant_id: Option<String>,
+    /// The org's auto-approval rule that approved the request when it was filed (then no admin
+    /// is named as approver).
+    #[serde(default)]
+    pub approval_rule: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -11,9 +11,9 @@
 //! - `account.*`: Account Change (3001); a token rotation is its Password Change, the token
 //!   being the account's one credential.
 //! - `request.*`, and what has no class of its own (`org.*`: an org is not a user account;
-//!   `policy.*`, `webhook.*`, `audit.restored`): Entity Management (3004), the thing changed
-//!   as its `entity`. Notifications that are not audit events (`grant.expiring`,
-//!   `webhook.test`) map the same way: 3005 and 3004, activity Other.
+//!   `policy.*`, `approval_rule.*`, `webhook.*`, `audit.restored`): Entity Management (3004),
+//!   the thing changed as its `entity`. Notifications that are not audit events
+//!   (`grant.expiring`, `webhook.test`) map the same way: 3005 and 3004, activity Other.
 //!
 //! The classes of the IAM category declare `actor` only with the `host` profile, so their
 //! events list it in `metadata.profiles` (and carry no `device`, which that profile leaves
@@ -219,6 +219,7 @@ fn build(
                 "policy" => (org, "policy"),
                 "audit" => (org, "audit log"),
                 "request" => (target, "access request"),
+                "approval_rule" => (target, "approval rule"),
                 _ => (target, kind),
             };
             let mut entity = json!({"uid": uid, "type": entity_type});
@@ -441,7 +442,11 @@ mod tests {
         assert_eq!(class("org.created"), 3004);
         assert_eq!(class("policy.updated"), 3004);
         assert_eq!(class("webhook.removed"), 3004);
+        assert_eq!(class("approval_rule.created"), 3004);
         assert_eq!(class("audit.restored"), 3004);
+        let removed = ocsf_event(&event("approval_rule.removed", "admin", json!({})));
+        assert_eq!(removed["activity_name"], "Delete");
+        assert_eq!(removed["entity"]["type"], "approval rule");
     }
 
     #[test]

@@ -67,7 +67,8 @@ pub struct Grant {
     pub engineers: Vec<String>,
     pub reason: String,
     pub ticket: Option<String>,
-    /// Email of the admin who created the grant.
+    /// Email of the admin who created the grant; `rule:NAME` for one an auto-approval rule
+    /// approved.
     pub created_by: String,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
@@ -77,6 +78,9 @@ pub struct Grant {
     /// The access request whose approval created the grant; null for a direct grant.
     #[serde(default)]
     pub request_id: Option<String>,
+    /// The org's auto-approval rule that approved the request, when no admin did.
+    #[serde(default)]
+    pub approval_rule: Option<String>,
     /// Derived from the other fields at the time of the response.
     pub status: GrantStatus,
 }

@@ -96,12 +96,14 @@ impl Area {
 }
 
 /// Every `action` an audit event can have, for `audit list --action` and its completion.
-pub const AUDIT_ACTIONS: [&str; 27] = [
+pub const AUDIT_ACTIONS: [&str; 29] = [
     "access.allowed",
     "access.denied",
     "account.created",
     "account.disabled",
     "account.token_rotated",
+    "approval_rule.created",
+    "approval_rule.removed",
     "audit.restored",
     "grant.created",
     "grant.expired",
@@ -318,6 +320,55 @@ pub enum RequestStatusFilter {
     All,
 }
 
+/// A day of the week, in UTC, on which an auto-approval rule applies.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    ValueEnum,
+    ToSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Weekday {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+/// Whether an auto-approval rule still approves requests: derived from the time and its
+/// removal, never stale.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    ValueEnum,
+    ToSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleStatus {
+    Active,
+    Expired,
+    Removed,
+}
+
 wire_names!(
     RequestStatus,
     RequestStatusFilter,
@@ -329,7 +380,9 @@ wire_names!(
     GrantStatusFilter,
     SessionStatus,
     SessionStatusFilter,
-    EnabledStatus
+    EnabledStatus,
+    Weekday,
+    RuleStatus
 );
 
 /// Areas as a comma-separated list, the way people type and read them.

@@ -3,6 +3,7 @@
 
 mod dry_run;
 mod requests;
+mod rules;
 mod webhooks;
 
 use std::io::Write;

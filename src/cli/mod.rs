@@ -28,6 +28,7 @@ pub mod server;
 pub mod session;
 pub mod status;
 pub mod table;
+pub mod ticket;
 pub mod time;
 pub mod ui;
 pub mod webhook;
@@ -106,6 +107,9 @@ pub enum Command {
     /// admins).
     #[command(subcommand)]
     Webhook(webhook::WebhookCommand),
+    /// Close a support ticket: the access given for it ends (org admins, services).
+    #[command(subcommand)]
+    Ticket(ticket::TicketCommand),
     /// Create, list and disable orgs (operators); show and set an org's policy (admins).
     #[command(subcommand)]
     Org(org::OrgCommand),
@@ -381,6 +385,7 @@ fn run(context: &mut Context, command: Command) -> CommandResult {
         Command::Session(command) => session::run(context, command),
         Command::Audit(command) => audit::run(context, command),
         Command::Webhook(command) => webhook::run(context, command),
+        Command::Ticket(command) => ticket::run(context, command),
         Command::Org(command) => org::run(context, command),
         Command::Account(command) => account::run(context, command),
         Command::Profile(command) => profile::run(context, command),

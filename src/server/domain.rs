@@ -5,6 +5,7 @@
 
 pub mod policy;
 pub mod requests;
+pub mod rules;
 pub mod webhooks;
 
 use std::borrow::Borrow;
@@ -239,6 +240,7 @@ mod tests {
             revoked_by: None,
             revoke_reason: None,
             request_id: None,
+            approval_rule: None,
             status: GrantStatus::Active,
         }
     }

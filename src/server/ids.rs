@@ -10,6 +10,7 @@ pub const POLICY_CHANGE: &str = "pc";
 pub const WEBHOOK: &str = "wh";
 pub const DELIVERY: &str = "dlv";
 pub const MESSAGE: &str = "msg";
+pub const APPROVAL_RULE: &str = "ar";
 
 pub fn new_id(prefix: &str) -> String {
     format!(

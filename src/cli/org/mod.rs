@@ -1,9 +1,10 @@
-//! `supportctl org`: operators manage customer orgs; an org's admins its policy.
+//! `supportctl org`: operators manage customer orgs; an org's admins its policy and rules.
 
 pub mod create;
 pub mod disable;
 pub mod list;
 pub mod policy;
+pub mod rule;
 
 use clap::Subcommand;
 
@@ -27,6 +28,9 @@ pub enum OrgCommand {
   supportctl org policy set --max-grant 7d --direct-grants=false \\
       --approvals admin=2")]
     Policy(policy::PolicyArgs),
+    /// Auto-approval rules: requests entirely inside one are approved when filed (org admins).
+    #[command(subcommand)]
+    Rule(rule::RuleCommand),
 }
 
 pub fn run(context: &mut Context, command: OrgCommand) -> CommandResult {
@@ -35,5 +39,6 @@ pub fn run(context: &mut Context, command: OrgCommand) -> CommandResult {
         OrgCommand::List(args) => list::run(context, args),
         OrgCommand::Disable(args) => disable::run(context, args),
         OrgCommand::Policy(args) => policy::run(context, args),
+        OrgCommand::Rule(command) => rule::run(context, command),
     }
 }

@@ -99,6 +99,7 @@ pub async fn create_grant(
                 reason,
                 ticket,
                 policy_version: policy.version,
+                approval_rule: None,
             },
             now,
             mode,

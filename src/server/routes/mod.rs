@@ -11,7 +11,9 @@ mod metrics;
 mod orgs;
 pub mod policy;
 mod requests;
+mod rules;
 mod sessions;
+mod tickets;
 mod webhooks;
 
 use std::sync::Arc;
@@ -115,6 +117,9 @@ fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(requests::list_own_requests))
         .routes(routes!(requests::get_own_request))
         .routes(routes!(requests::cancel_request))
+        .routes(routes!(rules::create_rule, rules::list_rules))
+        .routes(routes!(rules::remove_rule))
+        .routes(routes!(tickets::close_ticket))
         .routes(routes!(webhooks::create_webhook, webhooks::list_webhooks))
         .routes(routes!(webhooks::get_webhook, webhooks::delete_webhook))
         .routes(routes!(webhooks::rotate_secret))

@@ -138,6 +138,8 @@ pub struct NewGrant {
     pub ticket: Option<String>,
     /// The version of the org's policy the grant was checked against.
     pub policy_version: i64,
+    /// The auto-approval rule that approved it (then it names no admin as its creator).
+    pub approval_rule: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -500,6 +502,39 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<crate::api::AccessRequest>;
     /// Decisions on requests, as they commit on any replica (ids; `*`: re-read everything).
     fn request_events(&self) -> &notify::RequestEvents;
+
+    // Customer rules: auto-approval rules (`rules.rs`) and ticket lifecycle (`tickets.rs`).
+    async fn create_approval_rule(
+        &self,
+        actor: &Principal,
+        org: &str,
+        rule: &crate::server::domain::rules::NewRule,
+        now: Timestamp,
+    ) -> StoreResult<crate::api::ApprovalRule>;
+    /// The org's rules not removed (in force or expired), oldest first.
+    async fn list_approval_rules(
+        &self,
+        org: &str,
+        now: Timestamp,
+    ) -> StoreResult<Vec<crate::api::ApprovalRule>>;
+    /// Removes the org's rule named by `rule` (its id or name).
+    async fn remove_approval_rule(
+        &self,
+        actor: &Principal,
+        org: &str,
+        rule: &str,
+        now: Timestamp,
+    ) -> StoreResult<crate::api::ApprovalRule>;
+    /// Revokes the org's active grants with `ticket` (ending their sessions) and cancels its
+    /// pending requests with it, in one transaction; writes nothing when there are none.
+    async fn close_ticket(
+        &self,
+        actor: &Principal,
+        org: &str,
+        ticket: &str,
+        comment: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<crate::api::TicketClosed>;
 
     // Webhooks (`webhooks.rs`) and their outbox (`deliveries.rs`).
     async fn create_webhook(

@@ -67,6 +67,13 @@ pub(super) fn migrator() -> Migrator {
             include_str!("migrations/postgres/0007_audit_subjects.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            8,
+            Cow::Borrowed("approval_rules"),
+            MigrationType::Simple,
+            include_str!("migrations/postgres/0008_approval_rules.sql").into_sql_str(),
+            false,
+        ),
     ])
 }
 

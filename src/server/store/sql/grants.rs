@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use serde_json::json;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
+use super::super::chain::ChainHead;
 use super::rows::{GRANT_SELECT, GrantRow, areas_text, grant_row};
 use super::{ID_CHUNK, ListQuery, SqlStore};
 use crate::api::{BulkRevokeResult, Grant, GrantStatus, GrantStatusFilter, Page};
@@ -30,6 +31,9 @@ pub(super) fn grant_created_details(grant: &Grant) -> serde_json::Value {
     });
     if let Some(request_id) = &grant.request_id {
         details["request_id"] = json!(request_id);
+    }
+    if let Some(rule) = &grant.approval_rule {
+        details["approval_rule"] = json!(rule);
     }
     details
 }
@@ -92,10 +96,14 @@ impl SqlStore {
     ) -> StoreResult<Grant> {
         let engineer_pks = self.engineer_pks(&mut *tx, &grant.engineers).await?;
         let id = ids::new_id(ids::GRANT);
+        let created_by = match &grant.approval_rule {
+            Some(rule) => format!("rule:{rule}"),
+            None => actor.email.clone(),
+        };
         let grant_pk: i64 = sqlx::query_scalar(
             "INSERT INTO grants (id, org_pk, level, areas, engineers, all_engineers, reason, \
-             ticket, created_by, created_at, expires_at, request_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING pk",
+             ticket, created_by, created_at, expires_at, request_id, approval_rule) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING pk",
         )
         .bind(&id)
         .bind(org_pk)
@@ -105,10 +113,11 @@ impl SqlStore {
         .bind(i64::from(grant.engineers.is_empty()))
         .bind(&grant.reason)
         .bind(&grant.ticket)
-        .bind(&actor.email)
+        .bind(&created_by)
         .bind(now.as_second())
         .bind(grant.expires_at.as_second())
         .bind(request_id)
+        .bind(&grant.approval_rule)
         .fetch_one(&mut *tx)
         .await?;
         for engineer_pk in engineer_pks {
@@ -129,13 +138,14 @@ impl SqlStore {
             engineers: grant.engineers.clone(),
             reason: grant.reason.clone(),
             ticket: grant.ticket.clone(),
-            created_by: actor.email.clone(),
+            created_by,
             created_at: now,
             expires_at: grant.expires_at,
             revoked_at: None,
             revoked_by: None,
             revoke_reason: None,
             request_id: request_id.map(str::to_owned),
+            approval_rule: grant.approval_rule.clone(),
             status: grant_status(grant.expires_at, None, now),
         })
     }
@@ -382,6 +392,30 @@ impl SqlStore {
                 }
             }
         }
+        result.sessions_ended = self
+            .revoke_selected(&mut tx, &mut org.head, actor, &to_revoke, reason, None, now)
+            .await?;
+        org.head.save(&mut tx).await?;
+        self.finish_ending_access(tx, mode).await?;
+        result.revoked = to_revoke.into_iter().map(|(_, id)| id).collect();
+        Ok(result)
+    }
+
+    /// Revokes the given active grants `(pk, id)` of the org of `head` and ends their
+    /// sessions, recording `grant.revoked` for each (with `ticket` when a ticket's closing
+    /// revokes them); returns how many sessions ended. The caller saves the head and commits
+    /// with [`SqlStore::finish_ending_access`].
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn revoke_selected(
+        &self,
+        tx: &mut AnyConnection,
+        head: &mut ChainHead,
+        actor: &Principal,
+        to_revoke: &[(i64, String)],
+        reason: Option<&str>,
+        ticket: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<i64> {
         let sessions_per_grant: HashMap<i64, i64> = if to_revoke.is_empty() {
             HashMap::new()
         } else {
@@ -389,7 +423,7 @@ impl SqlStore {
                 "SELECT grant_pk, COUNT(*) FROM sessions WHERE org_pk = $1 \
                  AND closed_at IS NULL AND expires_at > $2 GROUP BY grant_pk",
             )
-            .bind(org.pk)
+            .bind(head.org_pk)
             .bind(now.as_second())
             .fetch_all(&mut *tx)
             .await?;
@@ -429,25 +463,19 @@ impl SqlStore {
             }
             query.execute(&mut *tx).await?;
         }
-        for (pk, id) in &to_revoke {
-            org.head.record(
-                now,
-                actor,
-                "grant.revoked",
-                Some(id),
-                json!({
-                    "reason": reason,
-                    "sessions_ended": sessions_per_grant.get(pk).copied().unwrap_or(0),
-                }),
-            )?;
+        for (pk, id) in to_revoke {
+            let mut details = json!({
+                "reason": reason,
+                "sessions_ended": sessions_per_grant.get(pk).copied().unwrap_or(0),
+            });
+            if let Some(ticket) = ticket {
+                details["ticket"] = json!(ticket);
+            }
+            head.record(now, actor, "grant.revoked", Some(id), details)?;
         }
-        org.head.save(&mut tx).await?;
-        self.finish_ending_access(tx, mode).await?;
-        result.sessions_ended = to_revoke
+        Ok(to_revoke
             .iter()
             .map(|(pk, _)| sessions_per_grant.get(pk).copied().unwrap_or(0))
-            .sum();
-        result.revoked = to_revoke.into_iter().map(|(_, id)| id).collect();
-        Ok(result)
+            .sum())
     }
 }

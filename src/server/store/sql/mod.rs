@@ -22,8 +22,10 @@ mod policy;
 mod request_ends;
 mod requests;
 mod rows;
+mod rules;
 mod sessions;
 pub(super) mod sqlite_access;
+mod tickets;
 mod transactions;
 mod vendor;
 mod webhooks;
@@ -455,6 +457,45 @@ impl Store for SqlStore {
         now: Timestamp,
     ) -> StoreResult<AccessRequest> {
         SqlStore::create_request(self, engineer, org, request, now).await
+    }
+
+    async fn create_approval_rule(
+        &self,
+        actor: &Principal,
+        org: &str,
+        rule: &crate::server::domain::rules::NewRule,
+        now: Timestamp,
+    ) -> StoreResult<crate::api::ApprovalRule> {
+        SqlStore::create_rule(self, actor, org, rule, now).await
+    }
+
+    async fn list_approval_rules(
+        &self,
+        org: &str,
+        now: Timestamp,
+    ) -> StoreResult<Vec<crate::api::ApprovalRule>> {
+        SqlStore::list_rules(self, org, now).await
+    }
+
+    async fn remove_approval_rule(
+        &self,
+        actor: &Principal,
+        org: &str,
+        rule: &str,
+        now: Timestamp,
+    ) -> StoreResult<crate::api::ApprovalRule> {
+        SqlStore::remove_rule(self, actor, org, rule, now).await
+    }
+
+    async fn close_ticket(
+        &self,
+        actor: &Principal,
+        org: &str,
+        ticket: &str,
+        comment: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<crate::api::TicketClosed> {
+        SqlStore::close_ticket(self, actor, org, ticket, comment, now).await
     }
 
     async fn list_requests(

@@ -11,15 +11,18 @@ use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use super::super::backend::Backend;
 use super::super::notify::CHANNEL;
 use super::grants::grant_created_details;
+use super::rows::OrgRow;
 use super::rows::{areas_text, opt_ts, parse_areas, parse_wire, ts};
 use super::{ListQuery, SqlStore};
 use crate::api::{
-    AccessRequest, Approval, EnabledStatus, Level, Page, RequestStatus, RequestStatusFilter,
+    AccessRequest, Approval, ApprovalRule, EnabledStatus, Level, Page, RequestStatus,
+    RequestStatusFilter,
 };
 use crate::server::domain::requests::{
     MAX_PENDING_PER_ENGINEER, approvals_needed, counted_approvals, granted_scope, not_pending,
     request_status, takes_no_requests,
 };
+use crate::server::domain::rules::Asked;
 use crate::server::ids;
 use crate::server::store::{
     ApprovalAsk, NewGrant, NewRequest, PageRequest, Principal, RequestRecord, RequestScope,
@@ -29,7 +32,7 @@ use crate::server::store::{
 const REQUEST_SELECT: &str = "SELECT r.pk, r.id, o.slug AS org, a.email AS requester, \
      r.requester_pk, r.level, r.areas, r.duration_seconds, r.reason, r.ticket, r.created_at, \
      r.expires_at, r.approvals_required, r.approvals, r.decision, r.decided_at, r.decided_by, \
-     r.decision_comment, r.grant_id FROM access_requests r JOIN orgs o ON o.pk = r.org_pk \
+     r.decision_comment, r.grant_id, r.approval_rule FROM access_requests r JOIN orgs o ON o.pk = r.org_pk \
      JOIN accounts a ON a.pk = r.requester_pk";
 
 /// Requests still open: undecided, and not recorded as lapsed (a recorded lapse implies
@@ -63,6 +66,7 @@ pub(super) fn request_row(row: &AnyRow, now: Timestamp) -> StoreResult<(i64, Req
         decided_by: row.try_get("decided_by")?,
         decision_comment: row.try_get("decision_comment")?,
         grant_id: row.try_get("grant_id")?,
+        approval_rule: row.try_get("approval_rule")?,
     };
     Ok((
         row.try_get("pk")?,
@@ -175,7 +179,21 @@ impl SqlStore {
                 pending.len()
             )));
         }
-        let request = AccessRequest {
+        // Under the org's lock, which removing a rule takes too: a rule removed meanwhile has
+        // either approved this request before its removal committed, or approves nothing.
+        let rule = if new.approvals_required == 1 {
+            let asked = Asked {
+                requester: &engineer.email,
+                level: new.level,
+                areas: &new.areas,
+                duration_seconds: new.duration_seconds,
+                ticket: new.ticket.as_deref(),
+            };
+            self.matching_rule(&mut tx, org.pk, &asked, now).await?
+        } else {
+            None
+        };
+        let mut request = AccessRequest {
             id: ids::new_id(ids::REQUEST),
             org: org_slug.to_owned(),
             requester: engineer.email.clone(),
@@ -193,6 +211,7 @@ impl SqlStore {
             decided_by: None,
             decision_comment: None,
             grant_id: None,
+            approval_rule: None,
         };
         sqlx::query(
             "INSERT INTO access_requests (id, org_pk, requester_pk, level, areas, \
@@ -228,9 +247,89 @@ impl SqlStore {
                 "approvals_required": request.approvals_required,
             }),
         )?;
+        if let Some(rule) = rule {
+            self.approve_by_rule(&mut tx, &mut org, engineer, &mut request, &rule, new, now)
+                .await?;
+        }
         org.head.save(&mut tx).await?;
         tx.commit().await?;
         Ok(request)
+    }
+
+    /// Approves the request being filed by `rule`, in the transaction that files it: the
+    /// grant for the requester alone, `request.approved` naming the rule and no approver, then
+    /// `grant.created`.
+    #[allow(clippy::too_many_arguments)]
+    async fn approve_by_rule(
+        &self,
+        tx: &mut AnyConnection,
+        org: &mut OrgRow,
+        engineer: &Principal,
+        request: &mut AccessRequest,
+        rule: &ApprovalRule,
+        new: &NewRequest,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let expires_at =
+            Timestamp::from_second(now.as_second().saturating_add(request.duration_seconds))
+                .map_err(|_| StoreError::Invalid("expiry out of range".into()))?;
+        let grant = self
+            .insert_grant(
+                tx,
+                org.pk,
+                &request.org,
+                engineer,
+                &NewGrant {
+                    level: request.level,
+                    areas: request.areas.clone(),
+                    engineers: vec![request.requester.clone()],
+                    expires_at,
+                    reason: request.reason.clone(),
+                    ticket: request.ticket.clone(),
+                    policy_version: new.policy_version,
+                    approval_rule: Some(rule.name.clone()),
+                },
+                Some(&request.id),
+                now,
+            )
+            .await?;
+        sqlx::query(
+            "UPDATE access_requests SET decision = 'approved', decided_at = $1, grant_id = $2, \
+             approval_rule = $3 WHERE id = $4",
+        )
+        .bind(now.as_second())
+        .bind(&grant.id)
+        .bind(&rule.name)
+        .bind(&request.id)
+        .execute(&mut *tx)
+        .await?;
+        org.head.record(
+            now,
+            engineer,
+            "request.approved",
+            Some(&request.id),
+            json!({
+                "grant_id": grant.id,
+                "by_rule": rule.name,
+                "rule_id": rule.id,
+                "approvals": [],
+                "level": grant.level,
+                "areas": grant.areas,
+                "duration_seconds": request.duration_seconds,
+            }),
+        )?;
+        org.head.record(
+            now,
+            engineer,
+            "grant.created",
+            Some(&grant.id),
+            grant_created_details(&grant),
+        )?;
+        request.status = RequestStatus::Approved;
+        request.decided_at = Some(now);
+        request.grant_id = Some(grant.id);
+        request.approval_rule = Some(rule.name.clone());
+        Ok(())
     }
 
     pub(super) async fn list_requests(
@@ -389,6 +488,7 @@ impl SqlStore {
                     reason: request.reason.clone(),
                     ticket: request.ticket.clone(),
                     policy_version: ask.policy.version,
+                    approval_rule: None,
                 },
                 Some(id),
                 now,

@@ -59,7 +59,7 @@ pub(super) const ACCOUNT_SELECT: &str = "SELECT a.pk, a.id, a.email, a.role, a.o
 
 pub(super) const GRANT_SELECT: &str = "SELECT g.pk, g.id, o.slug AS org, g.level, g.areas, g.engineers, \
      g.reason, g.ticket, g.created_by, g.created_at, g.expires_at, \
-     g.revoked_at, g.revoked_by, g.revoke_reason, g.request_id FROM grants g JOIN orgs o ON o.pk = g.org_pk";
+     g.revoked_at, g.revoked_by, g.revoke_reason, g.request_id, g.approval_rule FROM grants g JOIN orgs o ON o.pk = g.org_pk";
 
 /// Decoded by position ([`session_auth_at`]): keep the order.
 pub(super) const SESSION_SELECT: &str = "SELECT s.pk, s.id, s.org_pk, o.slug AS org, g.id AS grant_id, \
@@ -215,6 +215,7 @@ pub(super) fn grant_row(row: &AnyRow, now: Timestamp) -> StoreResult<GrantRow> {
             revoked_by: row.try_get("revoked_by")?,
             revoke_reason: row.try_get("revoke_reason")?,
             request_id: row.try_get("request_id")?,
+            approval_rule: row.try_get("approval_rule")?,
             status: grant_status(expires_at, revoked_at, now),
         },
     })
