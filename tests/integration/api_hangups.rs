@@ -55,6 +55,7 @@ fn seed_grants(server: &TestServer, admin: &Principal, n: usize) {
                 ticket: None,
                 // The org keeps the default policy, version 0.
                 policy_version: 0,
+                approval_rule: None,
             };
             store
                 .create_grant(admin, ACME, &grant, now, WriteMode::Commit)

@@ -259,6 +259,7 @@ pub fn seed_grants(server: &TestServer, n: usize) {
                 ticket: None,
                 // The org keeps the default policy, version 0.
                 policy_version: 0,
+                approval_rule: None,
             };
             server
                 .store

@@ -38,6 +38,7 @@ mod metrics_listener;
 mod rate_limit;
 
 // The API conformance suite: every test runs on SQLite and on PostgreSQL.
+mod api_approval_rules;
 mod api_approvals;
 mod api_audit_chain;
 mod api_audit_list;
@@ -62,6 +63,7 @@ mod api_revocation;
 mod api_session_cap;
 mod api_session_token;
 mod api_sessions;
+mod api_tickets;
 mod api_webhooks;
 mod webhook_expiring;
 mod webhook_fairness;

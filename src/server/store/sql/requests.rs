@@ -148,37 +148,6 @@ impl SqlStore {
         };
         self.require_policy_version(&mut tx, org.pk, new.policy_version)
             .await?;
-        let sql = format!(
-            "SELECT r.id, r.level, r.areas, r.expires_at FROM access_requests r \
-             WHERE r.requester_pk = $1 AND r.org_pk = $2 AND {OPEN} AND r.expires_at > $3 \
-             ORDER BY r.pk"
-        );
-        let pending = sqlx::query(AssertSqlSafe(sql))
-            .bind(engineer.pk)
-            .bind(org.pk)
-            .bind(now.as_second())
-            .fetch_all(&mut *tx)
-            .await?;
-        let areas = areas_text(&new.areas);
-        for row in &pending {
-            let level: String = row.try_get(1)?;
-            let their_areas: String = row.try_get(2)?;
-            if level == new.level.to_string() && their_areas == areas {
-                let id: String = row.try_get(0)?;
-                return Err(StoreError::Conflict(format!(
-                    "you already have pending request '{id}' in org '{org_slug}' for level {} \
-                     on {}; wait for it, or cancel it first",
-                    new.level, areas
-                )));
-            }
-        }
-        if pending.len() as i64 >= MAX_PENDING_PER_ENGINEER {
-            return Err(StoreError::Conflict(format!(
-                "you have {} pending requests in org '{org_slug}', the most allowed; cancel one \
-                 or wait for a decision",
-                pending.len()
-            )));
-        }
         // Under the org's lock, which removing a rule takes too: a rule removed meanwhile has
         // either approved this request before its removal committed, or approves nothing.
         let rule = if new.approvals_required == 1 {
@@ -193,6 +162,40 @@ impl SqlStore {
         } else {
             None
         };
+        // A request a rule approves adds nothing pending: only one that waits is held to them.
+        let areas = areas_text(&new.areas);
+        if rule.is_none() {
+            let sql = format!(
+                "SELECT r.id, r.level, r.areas, r.expires_at FROM access_requests r \
+                 WHERE r.requester_pk = $1 AND r.org_pk = $2 AND {OPEN} AND r.expires_at > $3 \
+                 ORDER BY r.pk"
+            );
+            let pending = sqlx::query(AssertSqlSafe(sql))
+                .bind(engineer.pk)
+                .bind(org.pk)
+                .bind(now.as_second())
+                .fetch_all(&mut *tx)
+                .await?;
+            for row in &pending {
+                let level: String = row.try_get(1)?;
+                let their_areas: String = row.try_get(2)?;
+                if level == new.level.to_string() && their_areas == areas {
+                    let id: String = row.try_get(0)?;
+                    return Err(StoreError::Conflict(format!(
+                        "you already have pending request '{id}' in org '{org_slug}' for level {} \
+                         on {}; wait for it, or cancel it first",
+                        new.level, areas
+                    )));
+                }
+            }
+            if pending.len() as i64 >= MAX_PENDING_PER_ENGINEER {
+                return Err(StoreError::Conflict(format!(
+                    "you have {} pending requests in org '{org_slug}', the most allowed; cancel one \
+                     or wait for a decision",
+                    pending.len()
+                )));
+            }
+        }
         let mut request = AccessRequest {
             id: ids::new_id(ids::REQUEST),
             org: org_slug.to_owned(),
