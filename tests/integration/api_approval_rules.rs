@@ -3,6 +3,7 @@
 //! anything else waits for an admin. Rules are never wider than the policy, expire on their
 //! own, and a removal racing requests approves each of them before it or not at all.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
 
@@ -362,11 +363,13 @@ fn a_rule_removed_while_requests_are_filed_approved_each_before_or_not_at_all(ba
         json!(["chats", "issues"]),
     ];
     let barrier = Arc::new(Barrier::new(tokens.len() + 1));
+    let answered = Arc::new(AtomicUsize::new(0));
     let base = admin.base.clone();
     let handles: Vec<_> = tokens
         .into_iter()
         .map(|token| {
             let barrier = barrier.clone();
+            let answered = answered.clone();
             let base = base.clone();
             let area_sets = area_sets.clone();
             thread::spawn(move || {
@@ -384,6 +387,7 @@ fn a_rule_removed_while_requests_are_filed_approved_each_before_or_not_at_all(ba
                                "duration_seconds": HOUR}),
                     );
                     assert_eq!(reply.status, 201, "{}", reply.body);
+                    answered.fetch_add(1, Ordering::SeqCst);
                     filed.push(reply.body);
                 }
                 filed
@@ -391,7 +395,11 @@ fn a_rule_removed_while_requests_are_filed_approved_each_before_or_not_at_all(ba
         })
         .collect();
     barrier.wait();
-    thread::sleep(std::time::Duration::from_millis(15));
+    // Removed once a few requests are answered, while the others are being filed.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while answered.load(Ordering::SeqCst) < 4 && std::time::Instant::now() < deadline {
+        thread::yield_now();
+    }
     admin
         .delete(&format!("{RULES}/{}", rule["id"].as_str().unwrap()))
         .assert_ok();
