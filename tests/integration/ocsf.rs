@@ -160,6 +160,32 @@ fn every_action_exports_as_an_event_valid_for_its_ocsf_class(backend: Backend) {
         .post_empty(&format!("/v1/requests/{cancelled}/cancel"))
         .assert_ok();
     let lapsing = file("member");
+    // A rule approves a request when it is filed; removed, it approves nothing more; a
+    // ticket's closing cancels a pending request with it.
+    let rule = admin.post(
+        "/v1/orgs/acme/approval-rules",
+        json!({"name": "chats", "max_level": "read-only", "areas": ["chats"],
+               "max_duration_seconds": 3600, "expires_at": plus(now(&server), 86400)}),
+    );
+    assert_eq!(rule.status, 201, "{}", rule.body);
+    let by_rule = support.post(
+        "/v1/orgs/acme/requests",
+        json!({"level": "read-only", "areas": ["chats"], "duration_seconds": 600,
+               "reason": "ticket 10"}),
+    );
+    assert_eq!(by_rule.body["status"], "approved", "{}", by_rule.body);
+    admin
+        .delete("/v1/orgs/acme/approval-rules/chats")
+        .assert_ok();
+    let ticketed = support.post(
+        "/v1/orgs/acme/requests",
+        json!({"level": "read-only", "areas": ["issues"], "reason": "ticket 11",
+               "ticket": "T-11"}),
+    );
+    assert_eq!(ticketed.status, 201, "{}", ticketed.body);
+    service(&server)
+        .post_empty("/v1/orgs/acme/tickets/T-11/close")
+        .assert_ok();
     // Signed as the standard format is: checked while the server's clock is still the real
     // one, which svix compares the signature's timestamp with.
     let signed = receiver.wait_for(WAIT, |r| {
