@@ -58,6 +58,9 @@ _supportctl() {
             supportctl,status)
                 cmd="supportctl__subcmd__status"
                 ;;
+            supportctl,ticket)
+                cmd="supportctl__subcmd__ticket"
+                ;;
             supportctl,webhook)
                 cmd="supportctl__subcmd__webhook"
                 ;;
@@ -211,6 +214,9 @@ _supportctl() {
             supportctl__subcmd__help,status)
                 cmd="supportctl__subcmd__help__subcmd__status"
                 ;;
+            supportctl__subcmd__help,ticket)
+                cmd="supportctl__subcmd__help__subcmd__ticket"
+                ;;
             supportctl__subcmd__help,webhook)
                 cmd="supportctl__subcmd__help__subcmd__webhook"
                 ;;
@@ -265,6 +271,9 @@ _supportctl() {
             supportctl__subcmd__help__subcmd__org,policy)
                 cmd="supportctl__subcmd__help__subcmd__org__subcmd__policy"
                 ;;
+            supportctl__subcmd__help__subcmd__org,rule)
+                cmd="supportctl__subcmd__help__subcmd__org__subcmd__rule"
+                ;;
             supportctl__subcmd__help__subcmd__org__subcmd__policy,approve)
                 cmd="supportctl__subcmd__help__subcmd__org__subcmd__policy__subcmd__approve"
                 ;;
@@ -273,6 +282,15 @@ _supportctl() {
                 ;;
             supportctl__subcmd__help__subcmd__org__subcmd__policy,set)
                 cmd="supportctl__subcmd__help__subcmd__org__subcmd__policy__subcmd__set"
+                ;;
+            supportctl__subcmd__help__subcmd__org__subcmd__rule,add)
+                cmd="supportctl__subcmd__help__subcmd__org__subcmd__rule__subcmd__add"
+                ;;
+            supportctl__subcmd__help__subcmd__org__subcmd__rule,list)
+                cmd="supportctl__subcmd__help__subcmd__org__subcmd__rule__subcmd__list"
+                ;;
+            supportctl__subcmd__help__subcmd__org__subcmd__rule,remove)
+                cmd="supportctl__subcmd__help__subcmd__org__subcmd__rule__subcmd__remove"
                 ;;
             supportctl__subcmd__help__subcmd__profile,current)
                 cmd="supportctl__subcmd__help__subcmd__profile__subcmd__current"
@@ -343,6 +361,9 @@ _supportctl() {
             supportctl__subcmd__help__subcmd__session,show)
                 cmd="supportctl__subcmd__help__subcmd__session__subcmd__show"
                 ;;
+            supportctl__subcmd__help__subcmd__ticket,close)
+                cmd="supportctl__subcmd__help__subcmd__ticket__subcmd__close"
+                ;;
             supportctl__subcmd__help__subcmd__webhook,add)
                 cmd="supportctl__subcmd__help__subcmd__webhook__subcmd__add"
                 ;;
@@ -385,6 +406,9 @@ _supportctl() {
             supportctl__subcmd__org,policy)
                 cmd="supportctl__subcmd__org__subcmd__policy"
                 ;;
+            supportctl__subcmd__org,rule)
+                cmd="supportctl__subcmd__org__subcmd__rule"
+                ;;
             supportctl__subcmd__org__subcmd__help,create)
                 cmd="supportctl__subcmd__org__subcmd__help__subcmd__create"
                 ;;
@@ -400,6 +424,9 @@ _supportctl() {
             supportctl__subcmd__org__subcmd__help,policy)
                 cmd="supportctl__subcmd__org__subcmd__help__subcmd__policy"
                 ;;
+            supportctl__subcmd__org__subcmd__help,rule)
+                cmd="supportctl__subcmd__org__subcmd__help__subcmd__rule"
+                ;;
             supportctl__subcmd__org__subcmd__help__subcmd__policy,approve)
                 cmd="supportctl__subcmd__org__subcmd__help__subcmd__policy__subcmd__approve"
                 ;;
@@ -408,6 +435,15 @@ _supportctl() {
                 ;;
             supportctl__subcmd__org__subcmd__help__subcmd__policy,set)
                 cmd="supportctl__subcmd__org__subcmd__help__subcmd__policy__subcmd__set"
+                ;;
+            supportctl__subcmd__org__subcmd__help__subcmd__rule,add)
+                cmd="supportctl__subcmd__org__subcmd__help__subcmd__rule__subcmd__add"
+                ;;
+            supportctl__subcmd__org__subcmd__help__subcmd__rule,list)
+                cmd="supportctl__subcmd__org__subcmd__help__subcmd__rule__subcmd__list"
+                ;;
+            supportctl__subcmd__org__subcmd__help__subcmd__rule,remove)
+                cmd="supportctl__subcmd__org__subcmd__help__subcmd__rule__subcmd__remove"
                 ;;
             supportctl__subcmd__org__subcmd__policy,approve)
                 cmd="supportctl__subcmd__org__subcmd__policy__subcmd__approve"
@@ -432,6 +468,36 @@ _supportctl() {
                 ;;
             supportctl__subcmd__org__subcmd__policy__subcmd__help,set)
                 cmd="supportctl__subcmd__org__subcmd__policy__subcmd__help__subcmd__set"
+                ;;
+            supportctl__subcmd__org__subcmd__rule,add)
+                cmd="supportctl__subcmd__org__subcmd__rule__subcmd__add"
+                ;;
+            supportctl__subcmd__org__subcmd__rule,help)
+                cmd="supportctl__subcmd__org__subcmd__rule__subcmd__help"
+                ;;
+            supportctl__subcmd__org__subcmd__rule,list)
+                cmd="supportctl__subcmd__org__subcmd__rule__subcmd__list"
+                ;;
+            supportctl__subcmd__org__subcmd__rule,ls)
+                cmd="supportctl__subcmd__org__subcmd__rule__subcmd__list"
+                ;;
+            supportctl__subcmd__org__subcmd__rule,remove)
+                cmd="supportctl__subcmd__org__subcmd__rule__subcmd__remove"
+                ;;
+            supportctl__subcmd__org__subcmd__rule,rm)
+                cmd="supportctl__subcmd__org__subcmd__rule__subcmd__remove"
+                ;;
+            supportctl__subcmd__org__subcmd__rule__subcmd__help,add)
+                cmd="supportctl__subcmd__org__subcmd__rule__subcmd__help__subcmd__add"
+                ;;
+            supportctl__subcmd__org__subcmd__rule__subcmd__help,help)
+                cmd="supportctl__subcmd__org__subcmd__rule__subcmd__help__subcmd__help"
+                ;;
+            supportctl__subcmd__org__subcmd__rule__subcmd__help,list)
+                cmd="supportctl__subcmd__org__subcmd__rule__subcmd__help__subcmd__list"
+                ;;
+            supportctl__subcmd__org__subcmd__rule__subcmd__help,remove)
+                cmd="supportctl__subcmd__org__subcmd__rule__subcmd__help__subcmd__remove"
                 ;;
             supportctl__subcmd__profile,current)
                 cmd="supportctl__subcmd__profile__subcmd__current"
@@ -607,6 +673,18 @@ _supportctl() {
             supportctl__subcmd__session__subcmd__help,show)
                 cmd="supportctl__subcmd__session__subcmd__help__subcmd__show"
                 ;;
+            supportctl__subcmd__ticket,close)
+                cmd="supportctl__subcmd__ticket__subcmd__close"
+                ;;
+            supportctl__subcmd__ticket,help)
+                cmd="supportctl__subcmd__ticket__subcmd__help"
+                ;;
+            supportctl__subcmd__ticket__subcmd__help,close)
+                cmd="supportctl__subcmd__ticket__subcmd__help__subcmd__close"
+                ;;
+            supportctl__subcmd__ticket__subcmd__help,help)
+                cmd="supportctl__subcmd__ticket__subcmd__help__subcmd__help"
+                ;;
             supportctl__subcmd__webhook,add)
                 cmd="supportctl__subcmd__webhook__subcmd__add"
                 ;;
@@ -674,7 +752,7 @@ _supportctl() {
 
     case "${cmd}" in
         supportctl)
-            opts="-o -q -y -v -h -V --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version login logout status grant request session audit webhook org account profile completion demo server help"
+            opts="-o -q -y -v -h -V --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version login logout status grant request session audit webhook ticket org account profile completion demo server help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1243,7 +1321,7 @@ _supportctl() {
                     return 0
                     ;;
                 --action)
-                    COMPREPLY=($(compgen -W "access.allowed access.denied account.created account.disabled account.token_rotated audit.restored grant.created grant.expired grant.extended grant.revoked org.created org.disabled policy.change_approval_added policy.change_proposed policy.updated request.approval_added request.approved request.cancelled request.created request.denied request.expired session.closed session.expired session.opened webhook.created webhook.removed webhook.secret_rotated" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "access.allowed access.denied account.created account.disabled account.token_rotated approval_rule.created approval_rule.removed audit.restored grant.created grant.expired grant.extended grant.revoked org.created org.disabled policy.change_approval_added policy.change_proposed policy.updated request.approval_added request.approved request.cancelled request.created request.denied request.expired session.closed session.expired session.opened webhook.created webhook.removed webhook.secret_rotated" -- "${cur}"))
                     return 0
                     ;;
                 --grant)
@@ -1850,7 +1928,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__help)
-            opts="login logout status grant request session audit webhook org account profile completion demo server help"
+            opts="login logout status grant request session audit webhook ticket org account profile completion demo server help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2158,7 +2236,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__help__subcmd__org)
-            opts="create list disable policy"
+            opts="create list disable policy rule"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2256,6 +2334,62 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__help__subcmd__org__subcmd__policy__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__help__subcmd__org__subcmd__rule)
+            opts="add list remove"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__help__subcmd__org__subcmd__rule__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__help__subcmd__org__subcmd__rule__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__help__subcmd__org__subcmd__rule__subcmd__remove)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2661,6 +2795,34 @@ _supportctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        supportctl__subcmd__help__subcmd__ticket)
+            opts="close"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__help__subcmd__ticket__subcmd__close)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         supportctl__subcmd__help__subcmd__webhook)
             opts="add list show remove test deliveries redeliver rotate-secret"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -2872,7 +3034,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__org)
-            opts="-o -q -y -v -h -V --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version create list ls disable policy help"
+            opts="-o -q -y -v -h -V --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version create list ls disable policy rule help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3002,7 +3164,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__org__subcmd__help)
-            opts="create list disable policy help"
+            opts="create list disable policy rule help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3114,6 +3276,62 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__org__subcmd__help__subcmd__policy__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__org__subcmd__help__subcmd__rule)
+            opts="add list remove"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__org__subcmd__help__subcmd__rule__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__org__subcmd__help__subcmd__rule__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__org__subcmd__help__subcmd__rule__subcmd__remove)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3425,6 +3643,276 @@ _supportctl() {
                     return 0
                     ;;
                 --expiry-warning)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__org__subcmd__rule)
+            opts="-o -q -y -v -h -V --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version add list ls remove rm help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__org__subcmd__rule__subcmd__add)
+            opts="-o -q -y -v -h -V --org --level --areas --for --expires --ticket-pattern --engineer --weekdays --hours --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --level)
+                    COMPREPLY=($(compgen -W "read-only member admin" -- "${cur}"))
+                    return 0
+                    ;;
+                --areas)
+                    COMPREPLY=($(compgen -W "chats source-code employee-data issues documents checklists all" -- "${cur}"))
+                    return 0
+                    ;;
+                --for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expires)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ticket-pattern)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --engineer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --weekdays)
+                    COMPREPLY=($(compgen -W "mon tue wed thu fri sat sun" -- "${cur}"))
+                    return 0
+                    ;;
+                --hours)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__org__subcmd__rule__subcmd__help)
+            opts="add list remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__org__subcmd__rule__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__org__subcmd__rule__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__org__subcmd__rule__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__org__subcmd__rule__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__org__subcmd__rule__subcmd__list)
+            opts="-o -q -y -v -h -V --org --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__org__subcmd__rule__subcmd__remove)
+            opts="-o -q -y -v -h -V --org --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --org)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -5446,6 +5934,136 @@ _supportctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__ticket)
+            opts="-o -q -y -v -h -V --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version close help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__ticket__subcmd__close)
+            opts="-o -q -y -v -h -V --org --reason --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__ticket__subcmd__help)
+            opts="close help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__ticket__subcmd__help__subcmd__close)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__ticket__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

@@ -46,6 +46,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand session 'Open, use, list and close support sessions (support engineers)'
             cand audit 'Read, follow, verify and checkpoint the org''s audit log (org admins; --vendor: the vendor''s own log, operators)'
             cand webhook 'Send the org''s events to your endpoints, signed; see and replay deliveries (org admins)'
+            cand ticket 'Close a support ticket: the access given for it ends (org admins, services)'
             cand org 'Create, list and disable orgs (operators); show and set an org''s policy (admins)'
             cand account 'Create, list and disable accounts (operators)'
             cand profile 'List profiles, switch the default one, show the one in use'
@@ -1367,6 +1368,61 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;webhook;help;help'= {
         }
+        &'supportctl;ticket'= {
+            cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand close 'Close a ticket: revoke the org''s active grants with it (ending their sessions) and cancel its pending requests, all at once'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'supportctl;ticket;close'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
+            cand --reason 'Why, recorded with each cancelled request'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;ticket;help'= {
+            cand close 'Close a ticket: revoke the org''s active grants with it (ending their sessions) and cancel its pending requests, all at once'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'supportctl;ticket;help;close'= {
+        }
+        &'supportctl;ticket;help;help'= {
+        }
         &'supportctl;org'= {
             cand --profile 'Profile in config.toml to use'
             cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
@@ -1393,6 +1449,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand ls 'List orgs'
             cand disable 'Disable an org: its admins are locked out and its open sessions end at once'
             cand policy 'Show the org''s own policy, or change it with `set` (org admins)'
+            cand rule 'Auto-approval rules: requests entirely inside one are approved when filed (org admins)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'supportctl;org;create'= {
@@ -1607,11 +1664,172 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;org;policy;help;help'= {
         }
+        &'supportctl;org;rule'= {
+            cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand add 'Make a rule: requests entirely inside it are approved without an admin, until it expires (at most 90 days ahead)'
+            cand list 'List the org''s rules (in force, and expired ones not yet removed)'
+            cand ls 'List the org''s rules (in force, and expired ones not yet removed)'
+            cand remove 'Remove a rule, by name or id: from then on it approves nothing'
+            cand rm 'Remove a rule, by name or id: from then on it approves nothing'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'supportctl;org;rule;add'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
+            cand --level 'The highest level it approves: read-only, member or admin'
+            cand --areas 'The data areas it approves, comma-separated; `all`: every area'
+            cand --for 'The longest grant it approves, e.g. 2h, 1d'
+            cand --expires 'When it stops approving: a duration from now (30d) or a time (RFC 3339); at most 90 days ahead'
+            cand --ticket-pattern 'A regular expression the whole ticket must match [default: any ticket, or none]'
+            cand --engineer 'Only this support engineer''s requests (repeatable) [default: any engineer]'
+            cand --weekdays 'Only on these days (UTC), comma-separated: mon,tue,... [default: every day]'
+            cand --hours 'Only within these hours (UTC), START-END: 8-18 is 08:00 to 17:59; 22-6 spans midnight [default: all day]'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;org;rule;list'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;org;rule;ls'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;org;rule;remove'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;org;rule;rm'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;org;rule;help'= {
+            cand add 'Make a rule: requests entirely inside it are approved without an admin, until it expires (at most 90 days ahead)'
+            cand list 'List the org''s rules (in force, and expired ones not yet removed)'
+            cand remove 'Remove a rule, by name or id: from then on it approves nothing'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'supportctl;org;rule;help;add'= {
+        }
+        &'supportctl;org;rule;help;list'= {
+        }
+        &'supportctl;org;rule;help;remove'= {
+        }
+        &'supportctl;org;rule;help;help'= {
+        }
         &'supportctl;org;help'= {
             cand create 'Create an org'
             cand list 'List orgs'
             cand disable 'Disable an org: its admins are locked out and its open sessions end at once'
             cand policy 'Show the org''s own policy, or change it with `set` (org admins)'
+            cand rule 'Auto-approval rules: requests entirely inside one are approved when filed (org admins)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'supportctl;org;help;create'= {
@@ -1630,6 +1848,17 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;org;help;policy;pending'= {
         }
         &'supportctl;org;help;policy;approve'= {
+        }
+        &'supportctl;org;help;rule'= {
+            cand add 'Make a rule: requests entirely inside it are approved without an admin, until it expires (at most 90 days ahead)'
+            cand list 'List the org''s rules (in force, and expired ones not yet removed)'
+            cand remove 'Remove a rule, by name or id: from then on it approves nothing'
+        }
+        &'supportctl;org;help;rule;add'= {
+        }
+        &'supportctl;org;help;rule;list'= {
+        }
+        &'supportctl;org;help;rule;remove'= {
         }
         &'supportctl;org;help;help'= {
         }
@@ -2226,6 +2455,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand session 'Open, use, list and close support sessions (support engineers)'
             cand audit 'Read, follow, verify and checkpoint the org''s audit log (org admins; --vendor: the vendor''s own log, operators)'
             cand webhook 'Send the org''s events to your endpoints, signed; see and replay deliveries (org admins)'
+            cand ticket 'Close a support ticket: the access given for it ends (org admins, services)'
             cand org 'Create, list and disable orgs (operators); show and set an org''s policy (admins)'
             cand account 'Create, list and disable accounts (operators)'
             cand profile 'List profiles, switch the default one, show the one in use'
@@ -2343,11 +2573,17 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;help;webhook;rotate-secret'= {
         }
+        &'supportctl;help;ticket'= {
+            cand close 'Close a ticket: revoke the org''s active grants with it (ending their sessions) and cancel its pending requests, all at once'
+        }
+        &'supportctl;help;ticket;close'= {
+        }
         &'supportctl;help;org'= {
             cand create 'Create an org'
             cand list 'List orgs'
             cand disable 'Disable an org: its admins are locked out and its open sessions end at once'
             cand policy 'Show the org''s own policy, or change it with `set` (org admins)'
+            cand rule 'Auto-approval rules: requests entirely inside one are approved when filed (org admins)'
         }
         &'supportctl;help;org;create'= {
         }
@@ -2365,6 +2601,17 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;help;org;policy;pending'= {
         }
         &'supportctl;help;org;policy;approve'= {
+        }
+        &'supportctl;help;org;rule'= {
+            cand add 'Make a rule: requests entirely inside it are approved without an admin, until it expires (at most 90 days ahead)'
+            cand list 'List the org''s rules (in force, and expired ones not yet removed)'
+            cand remove 'Remove a rule, by name or id: from then on it approves nothing'
+        }
+        &'supportctl;help;org;rule;add'= {
+        }
+        &'supportctl;help;org;rule;list'= {
+        }
+        &'supportctl;help;org;rule;remove'= {
         }
         &'supportctl;help;account'= {
             cand create 'Create an account; prints its token once'
