@@ -450,6 +450,44 @@ fn core_routes(w: &World) -> Vec<Route> {
             account_route([200, 403, 403, 403, 403, 403]),
         ),
     ];
+    // An org's auto-approval rules (the rule the admin makes is the one it removes) and the
+    // closing of a ticket, which services may do for any org.
+    let expires = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_hours(24 * 30))
+        .unwrap();
+    routes.extend([
+        route(
+            "post",
+            "/v1/orgs/{org}/approval-rules",
+            "/v1/orgs/acme/approval-rules".into(),
+            Some(
+                json!({"name": "matrix", "max_level": "read-only", "areas": ["chats"],
+                        "max_duration_seconds": 3600, "expires_at": expires}),
+            ),
+            account_route([403, 201, 404, 403, 403, 403]),
+        ),
+        route(
+            "get",
+            "/v1/orgs/{org}/approval-rules",
+            "/v1/orgs/acme/approval-rules".into(),
+            None,
+            account_route([403, 200, 404, 403, 403, 403]),
+        ),
+        route(
+            "delete",
+            "/v1/orgs/{org}/approval-rules/{rule}",
+            "/v1/orgs/acme/approval-rules/matrix".into(),
+            None,
+            account_route([403, 200, 404, 403, 403, 403]),
+        ),
+        route(
+            "post",
+            "/v1/orgs/{org}/tickets/{ticket}/close",
+            "/v1/orgs/acme/tickets/T-matrix/close".into(),
+            None,
+            account_route([403, 200, 404, 403, 403, 200]),
+        ),
+    ]);
     routes.extend(crate::api_authz_webhooks::routes(
         &w.webhook,
         &w.spare_webhook,

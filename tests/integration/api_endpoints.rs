@@ -54,7 +54,7 @@ fn healthz_reports_status_version_and_database(backend: Backend) {
 }
 
 /// Every route of the API, as the OpenAPI document names it.
-pub const ROUTES: [(&str, &str); 53] = [
+pub const ROUTES: [(&str, &str); 57] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/v1/openapi.json"),
@@ -100,6 +100,10 @@ pub const ROUTES: [(&str, &str); 53] = [
     ("get", "/v1/requests"),
     ("get", "/v1/requests/{id}"),
     ("post", "/v1/requests/{id}/cancel"),
+    ("post", "/v1/orgs/{org}/approval-rules"),
+    ("get", "/v1/orgs/{org}/approval-rules"),
+    ("delete", "/v1/orgs/{org}/approval-rules/{rule}"),
+    ("post", "/v1/orgs/{org}/tickets/{ticket}/close"),
     ("post", "/v1/orgs/{org}/webhooks"),
     ("get", "/v1/orgs/{org}/webhooks"),
     ("get", "/v1/orgs/{org}/webhooks/{id}"),
