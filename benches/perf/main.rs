@@ -4,14 +4,17 @@
 //!   cargo bench --bench perf               full sizes (10,000 sessions, 1,000,000 grants)
 //!   cargo bench --bench perf -- --quick    small sizes, a minute or so
 //!   cargo bench --bench perf -- --requests only the access-request rows
-//!   PERF_ONLY=postgres | webhooks | authorize | drain | backup | metrics | audit
+//!   PERF_ONLY=postgres | webhooks | authorize | drain | backup | metrics | audit | rules
 //!                                          only the PostgreSQL rows, the webhook rows,
 //!                                          authorize against introspect on SQLite, the
 //!                                          rolling restart of two PostgreSQL replicas,
 //!                                          `server backup` of a 1 GB file under authorize
 //!                                          load, introspect with metrics recorded
 //!                                          against without, or `audit list --limit 50`
-//!                                          on a log of 1,000,000 events against 1,000
+//!                                          on a log of 1,000,000 events against 1,000,
+//!                                          or the customer rules (a request inside an
+//!                                          auto-approval rule to a session; a ticket's
+//!                                          closing ending 1,000 grants with sessions)
 //!   cargo test --bench perf                quick mode in the test profile (what CI runs)
 //!   PERF_DB_CONNECTIONS=N                  the servers' --db-max-connections
 //!
@@ -33,6 +36,7 @@ mod measure;
 mod metrics;
 mod postgres;
 mod requests;
+mod rules;
 mod server;
 mod webhooks;
 
@@ -120,6 +124,10 @@ fn main() {
         print_table(&audit::rows(&exe, dir.path(), quick), quick);
         return;
     }
+    if std::env::var("PERF_ONLY").as_deref() == Ok("rules") {
+        print_table(&rules::rows(&exe, dir.path(), quick), quick);
+        return;
+    }
     if std::env::var("PERF_ONLY").as_deref() == Ok("backup") {
         print_table(&backup::rows(&exe, dir.path(), sizes, quick), quick);
         return;
@@ -155,6 +163,7 @@ fn main() {
         sqlite_rows(&exe, dir.path(), sizes, &mut rows);
         rows.extend(backup::rows(&exe, dir.path(), sizes, quick));
         rows.extend(webhooks::rows(&exe, dir.path(), quick));
+        rows.extend(rules::rows(&exe, dir.path(), quick));
     }
     if !only_postgres {
         rows.push(requests::pending_list_scaling(
