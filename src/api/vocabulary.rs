@@ -96,14 +96,17 @@ impl Area {
 }
 
 /// Every `action` an audit event can have, for `audit list --action` and its completion.
-pub const AUDIT_ACTIONS: [&str; 27] = [
+pub const AUDIT_ACTIONS: [&str; 31] = [
     "access.allowed",
     "access.denied",
     "account.created",
     "account.disabled",
     "account.token_rotated",
     "audit.restored",
+    "grant.acknowledged",
+    "grant.break_glass",
     "grant.created",
+    "grant.disputed",
     "grant.expired",
     "grant.extended",
     "grant.revoked",
@@ -115,6 +118,7 @@ pub const AUDIT_ACTIONS: [&str; 27] = [
     "request.approval_added",
     "request.approved",
     "request.cancelled",
+    "request.confirmed",
     "request.created",
     "request.denied",
     "request.expired",
@@ -318,7 +322,18 @@ pub enum RequestStatusFilter {
     All,
 }
 
+/// What an org admin said of a break-glass grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ValueEnum, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReviewOutcome {
+    /// Seen and accepted; the grant runs its course.
+    Acknowledged,
+    /// Not accepted: the grant was revoked at once, its sessions ended.
+    Disputed,
+}
+
 wire_names!(
+    ReviewOutcome,
     RequestStatus,
     RequestStatusFilter,
     Level,

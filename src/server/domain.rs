@@ -240,6 +240,9 @@ mod tests {
             revoke_reason: None,
             request_id: None,
             status: GrantStatus::Active,
+            break_glass: false,
+            acknowledged: None,
+            review: None,
         }
     }
 

@@ -197,6 +197,7 @@ mod tests {
             decided_by: None,
             decision_comment: None,
             grant_id: None,
+            break_glass: false,
         }
     }
 

@@ -67,6 +67,13 @@ pub(super) fn migrator() -> Migrator {
             include_str!("migrations/postgres/0007_audit_subjects.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            9,
+            Cow::Borrowed("break_glass"),
+            MigrationType::Simple,
+            include_str!("migrations/postgres/0009_break_glass.sql").into_sql_str(),
+            false,
+        ),
     ])
 }
 
