@@ -46,6 +46,7 @@ mod api_authz;
 mod api_authz_webhooks;
 mod api_bad_inputs;
 mod api_bad_inputs_accounts_sessions;
+mod api_break_glass;
 mod api_bulk_revoke;
 mod api_checkpoints;
 mod api_dry_run;
