@@ -127,8 +127,14 @@ _supportctl() {
             supportctl__subcmd__audit__subcmd__help,verify)
                 cmd="supportctl__subcmd__audit__subcmd__help__subcmd__verify"
                 ;;
+            supportctl__subcmd__grant,acknowledge)
+                cmd="supportctl__subcmd__grant__subcmd__acknowledge"
+                ;;
             supportctl__subcmd__grant,create)
                 cmd="supportctl__subcmd__grant__subcmd__create"
+                ;;
+            supportctl__subcmd__grant,dispute)
+                cmd="supportctl__subcmd__grant__subcmd__dispute"
                 ;;
             supportctl__subcmd__grant,extend)
                 cmd="supportctl__subcmd__grant__subcmd__extend"
@@ -151,8 +157,14 @@ _supportctl() {
             supportctl__subcmd__grant,show)
                 cmd="supportctl__subcmd__grant__subcmd__show"
                 ;;
+            supportctl__subcmd__grant__subcmd__help,acknowledge)
+                cmd="supportctl__subcmd__grant__subcmd__help__subcmd__acknowledge"
+                ;;
             supportctl__subcmd__grant__subcmd__help,create)
                 cmd="supportctl__subcmd__grant__subcmd__help__subcmd__create"
+                ;;
+            supportctl__subcmd__grant__subcmd__help,dispute)
+                cmd="supportctl__subcmd__grant__subcmd__help__subcmd__dispute"
                 ;;
             supportctl__subcmd__grant__subcmd__help,extend)
                 cmd="supportctl__subcmd__grant__subcmd__help__subcmd__extend"
@@ -238,8 +250,14 @@ _supportctl() {
             supportctl__subcmd__help__subcmd__audit,verify)
                 cmd="supportctl__subcmd__help__subcmd__audit__subcmd__verify"
                 ;;
+            supportctl__subcmd__help__subcmd__grant,acknowledge)
+                cmd="supportctl__subcmd__help__subcmd__grant__subcmd__acknowledge"
+                ;;
             supportctl__subcmd__help__subcmd__grant,create)
                 cmd="supportctl__subcmd__help__subcmd__grant__subcmd__create"
+                ;;
+            supportctl__subcmd__help__subcmd__grant,dispute)
+                cmd="supportctl__subcmd__help__subcmd__grant__subcmd__dispute"
                 ;;
             supportctl__subcmd__help__subcmd__grant,extend)
                 cmd="supportctl__subcmd__help__subcmd__grant__subcmd__extend"
@@ -288,6 +306,9 @@ _supportctl() {
                 ;;
             supportctl__subcmd__help__subcmd__request,cancel)
                 cmd="supportctl__subcmd__help__subcmd__request__subcmd__cancel"
+                ;;
+            supportctl__subcmd__help__subcmd__request,confirm)
+                cmd="supportctl__subcmd__help__subcmd__request__subcmd__confirm"
                 ;;
             supportctl__subcmd__help__subcmd__request,create)
                 cmd="supportctl__subcmd__help__subcmd__request__subcmd__create"
@@ -466,6 +487,9 @@ _supportctl() {
             supportctl__subcmd__request,cancel)
                 cmd="supportctl__subcmd__request__subcmd__cancel"
                 ;;
+            supportctl__subcmd__request,confirm)
+                cmd="supportctl__subcmd__request__subcmd__confirm"
+                ;;
             supportctl__subcmd__request,create)
                 cmd="supportctl__subcmd__request__subcmd__create"
                 ;;
@@ -495,6 +519,9 @@ _supportctl() {
                 ;;
             supportctl__subcmd__request__subcmd__help,cancel)
                 cmd="supportctl__subcmd__request__subcmd__help__subcmd__cancel"
+                ;;
+            supportctl__subcmd__request__subcmd__help,confirm)
+                cmd="supportctl__subcmd__request__subcmd__help__subcmd__confirm"
                 ;;
             supportctl__subcmd__request__subcmd__help,create)
                 cmd="supportctl__subcmd__request__subcmd__help__subcmd__create"
@@ -1243,7 +1270,7 @@ _supportctl() {
                     return 0
                     ;;
                 --action)
-                    COMPREPLY=($(compgen -W "access.allowed access.denied account.created account.disabled account.token_rotated audit.restored grant.created grant.expired grant.extended grant.revoked org.created org.disabled policy.change_approval_added policy.change_proposed policy.updated request.approval_added request.approved request.cancelled request.created request.denied request.expired session.closed session.expired session.opened webhook.created webhook.removed webhook.secret_rotated" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "access.allowed access.denied account.created account.disabled account.token_rotated audit.restored grant.acknowledged grant.break_glass grant.created grant.disputed grant.expired grant.extended grant.revoked org.created org.disabled policy.change_approval_added policy.change_proposed policy.updated request.approval_added request.approved request.cancelled request.confirmed request.created request.denied request.expired session.closed session.expired session.opened webhook.created webhook.removed webhook.secret_rotated" -- "${cur}"))
                     return 0
                     ;;
                 --grant)
@@ -1448,7 +1475,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__grant)
-            opts="-o -q -y -v -h -V --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version create list ls show extend revoke rm help"
+            opts="-o -q -y -v -h -V --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version create list ls show extend revoke rm acknowledge dispute help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1459,6 +1486,48 @@ _supportctl() {
                     return 0
                     ;;
                 --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__grant__subcmd__acknowledge)
+            opts="-o -q -y -v -h -V --org --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1559,6 +1628,52 @@ _supportctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        supportctl__subcmd__grant__subcmd__dispute)
+            opts="-o -q -y -v -h -V --org --reason --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         supportctl__subcmd__grant__subcmd__extend)
             opts="-o -q -y -v -h -V --org --by --for --until --dry-run --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1614,7 +1729,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__grant__subcmd__help)
-            opts="create list show extend revoke help"
+            opts="create list show extend revoke acknowledge dispute help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1627,7 +1742,35 @@ _supportctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        supportctl__subcmd__grant__subcmd__help__subcmd__acknowledge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         supportctl__subcmd__grant__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__grant__subcmd__help__subcmd__dispute)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2032,7 +2175,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__help__subcmd__grant)
-            opts="create list show extend revoke"
+            opts="create list show extend revoke acknowledge dispute"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2045,7 +2188,35 @@ _supportctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        supportctl__subcmd__help__subcmd__grant__subcmd__acknowledge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         supportctl__subcmd__help__subcmd__grant__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__help__subcmd__grant__subcmd__dispute)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2326,7 +2497,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__help__subcmd__request)
-            opts="create list show approve deny cancel wait review"
+            opts="create list show approve deny confirm cancel wait review"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2354,6 +2525,20 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__help__subcmd__request__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__help__subcmd__request__subcmd__confirm)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3374,7 +3559,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__org__subcmd__policy__subcmd__set)
-            opts="-o -q -y -v -h -V --org --max-grant --default-grant --max-session-ttl --levels --areas --require-ticket --direct-grants --accept-requests --approvals --request-ttl --expiry-warning --dry-run --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-o -q -y -v -h -V --org --max-grant --default-grant --max-session-ttl --levels --areas --require-ticket --direct-grants --accept-requests --approvals --request-ttl --expiry-warning --break-glass --break-glass-level --break-glass-max --dry-run --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3425,6 +3610,18 @@ _supportctl() {
                     return 0
                     ;;
                 --expiry-warning)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --break-glass)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --break-glass-level)
+                    COMPREPLY=($(compgen -W "read-only member admin" -- "${cur}"))
+                    return 0
+                    ;;
+                --break-glass-max)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3698,7 +3895,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__request)
-            opts="-o -q -y -v -h -V --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version create list ls show approve deny cancel wait review help"
+            opts="-o -q -y -v -h -V --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version create list ls show approve deny confirm cancel wait review help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3839,8 +4036,54 @@ _supportctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        supportctl__subcmd__request__subcmd__confirm)
+            opts="-o -q -y -v -h -V --org --comment --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --comment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         supportctl__subcmd__request__subcmd__create)
-            opts="-o -q -y -v -h -V --org --level --areas --for --reason --ticket --wait --timeout --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-o -q -y -v -h -V --org --level --areas --for --reason --ticket --break-glass --wait --timeout --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3952,7 +4195,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__request__subcmd__help)
-            opts="create list show approve deny cancel wait review help"
+            opts="create list show approve deny confirm cancel wait review help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3980,6 +4223,20 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__request__subcmd__help__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__request__subcmd__help__subcmd__confirm)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

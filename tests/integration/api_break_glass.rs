@@ -90,14 +90,14 @@ fn a_confirmed_request_starts_a_grant_listed_first_until_acknowledged(backend: B
     let first = admin.get("/v1/orgs/acme/grants?limit=1&count=true");
     assert_eq!(
         ids(first.body["items"].as_array().unwrap()),
-        [grant_id.clone()]
+        [grant_id.as_str()]
     );
     assert_eq!(first.body["total"]["count"], 2);
     let cursor = first.body["next_cursor"].as_str().unwrap();
     let second = admin.get(&format!("/v1/orgs/acme/grants?limit=1&cursor={cursor}"));
     assert_eq!(
         ids(second.body["items"].as_array().unwrap()),
-        [normal.clone()]
+        [normal.as_str()]
     );
     assert_eq!(second.body["next_cursor"], Value::Null);
     // The engineer uses it like any grant.

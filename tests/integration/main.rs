@@ -72,6 +72,7 @@ mod ocsf;
 mod cli_assets;
 mod cli_audit;
 mod cli_audit_follow;
+mod cli_break_glass;
 mod cli_checkpoint;
 mod cli_completion;
 mod cli_consistency;

@@ -63,7 +63,7 @@ grant of the org fails with exit code 3 after the others are revoked.")]
     Revoke(revoke::RevokeArgs),
     /// Acknowledge a break-glass grant: you have seen it and accept it.
     #[command(after_long_help = "Examples:
-  supportctl grant list        # unacknowledged break-glass grants come first
+  supportctl grant list     # unacknowledged break-glass grants first
   supportctl grant acknowledge gr_01j...
 
 A break-glass grant started when an operator confirmed an engineer's emergency request, \
@@ -72,7 +72,7 @@ before any admin of the org approved it. Acknowledging it records that in the au
     Acknowledge(acknowledge::AcknowledgeArgs),
     /// Dispute a break-glass grant: it is revoked at once, its sessions end.
     #[command(after_long_help = "Examples:
-  supportctl grant dispute gr_01j... --reason 'No outage on our side; not agreed'
+  supportctl grant dispute gr_01j... --reason 'No outage on our side'
 
 The dispute and its reason go into the audit log (grant.disputed, then grant.revoked) for \
 the vendor to answer. A grant already acknowledged or disputed cannot be disputed again \

@@ -28,8 +28,9 @@ pub enum RequestCommand {
       --for 4h --reason 'Ticket 4821: sync fails' --ticket 4821 --wait
   ID=$(supportctl request create acme --level read-only --reason x -q)
   supportctl request wait \"$ID\" --timeout 10m   # exit 0, 6 or 8: see below
-  supportctl request create acme --level read-only --for 1h --break-glass \
-      --reason 'INC-77: outage, no admin reachable' --ticket INC-77
+  supportctl request create acme --level read-only --for 1h \\
+      --break-glass --ticket INC-77 \\
+      --reason 'INC-77: outage, no admin reachable'
 
 With --wait: exit 0 once approved (printing the grant), 6 when denied, cancelled or expired \
 (saying by whom and why), 8 when --timeout passes with the request still pending.")]
@@ -59,7 +60,7 @@ it; the last approval creates the grant.")]
     Deny(deny::DenyArgs),
     /// Confirm an engineer's break-glass request (operators): its grant starts at once.
     #[command(after_long_help = "Examples:
-  supportctl request confirm rq_01j... --org acme --comment 'INC-77 verified'
+  supportctl request confirm rq_01j... --org acme --comment 'INC-77 seen'
 
 Only an operator confirms, never the engineer who filed it. The grant starts at once, flagged \
 break-glass and unacknowledged; every webhook of the org receives grant.break_glass, and the \

@@ -32,7 +32,7 @@ pub enum PolicyCommand {
   supportctl org policy set --direct-grants=false \\
       --approvals admin=2,member=1
   supportctl org policy set --request-ttl 12h --expiry-warning 1h
-  supportctl org policy set --break-glass --break-glass-level member \
+  supportctl org policy set --break-glass --break-glass-level member \\
       --break-glass-max 2h
 
 Durations may not exceed the server's own limits (its --max-grant-duration and \
