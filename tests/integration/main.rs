@@ -10,6 +10,7 @@ mod server_maintenance;
 mod upgrades;
 
 // Several server processes on one PostgreSQL database.
+mod replica_break_glass;
 mod replica_checkpoints;
 mod replicas;
 
