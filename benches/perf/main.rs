@@ -4,14 +4,15 @@
 //!   cargo bench --bench perf               full sizes (10,000 sessions, 1,000,000 grants)
 //!   cargo bench --bench perf -- --quick    small sizes, a minute or so
 //!   cargo bench --bench perf -- --requests only the access-request rows
-//!   PERF_ONLY=postgres | webhooks | authorize | drain | backup | metrics | audit
+//!   PERF_ONLY=postgres | webhooks | authorize | drain | backup | metrics | audit | breakglass
 //!                                          only the PostgreSQL rows, the webhook rows,
 //!                                          authorize against introspect on SQLite, the
 //!                                          rolling restart of two PostgreSQL replicas,
 //!                                          `server backup` of a 1 GB file under authorize
 //!                                          load, introspect with metrics recorded
 //!                                          against without, or `audit list --limit 50`
-//!                                          on a log of 1,000,000 events against 1,000
+//!                                          on a log of 1,000,000 events against 1,000, or
+//!                                          the break-glass alarm's commit → 2xx
 //!   cargo test --bench perf                quick mode in the test profile (what CI runs)
 //!   PERF_DB_CONNECTIONS=N                  the servers' --db-max-connections
 //!
@@ -27,6 +28,7 @@ use serde_json::json;
 
 mod audit;
 mod backup;
+mod breakglass;
 mod drain;
 mod load;
 mod measure;
@@ -103,6 +105,11 @@ fn main() {
         if quick { "quick" } else { "full" },
         exe.display()
     );
+    // `PERF_ONLY=breakglass`: the break-glass alarm's row alone.
+    if std::env::var("PERF_ONLY").as_deref() == Ok("breakglass") {
+        print_table(&breakglass::rows(&exe, dir.path(), quick), quick);
+        return;
+    }
     // `PERF_ONLY=webhooks`: the webhook rows alone.
     if std::env::var("PERF_ONLY").as_deref() == Ok("webhooks") {
         print_table(&webhooks::rows(&exe, dir.path(), quick), quick);
@@ -155,6 +162,7 @@ fn main() {
         sqlite_rows(&exe, dir.path(), sizes, &mut rows);
         rows.extend(backup::rows(&exe, dir.path(), sizes, quick));
         rows.extend(webhooks::rows(&exe, dir.path(), quick));
+        rows.extend(breakglass::rows(&exe, dir.path(), quick));
     }
     if !only_postgres {
         rows.push(requests::pending_list_scaling(
