@@ -151,6 +151,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand extend 'Move an active grant''s expiry later'
             cand revoke 'Revoke grants: their sessions end at once'
             cand rm 'Revoke grants: their sessions end at once'
+            cand acknowledge 'Acknowledge a break-glass grant: you have seen it and accept it'
+            cand dispute 'Dispute a break-glass grant: it is revoked at once, its sessions end'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'supportctl;grant;create'= {
@@ -331,12 +333,59 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'supportctl;grant;acknowledge'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;grant;dispute'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
+            cand --reason 'Why you dispute it (required: the vendor reads it)'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'supportctl;grant;help'= {
             cand create 'Grant the support team access to your org'
             cand list 'List grants: an admin sees the org''s, a support engineer those usable by them'
             cand show 'Show one grant'
             cand extend 'Move an active grant''s expiry later'
             cand revoke 'Revoke grants: their sessions end at once'
+            cand acknowledge 'Acknowledge a break-glass grant: you have seen it and accept it'
+            cand dispute 'Dispute a break-glass grant: it is revoked at once, its sessions end'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'supportctl;grant;help;create'= {
@@ -348,6 +397,10 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;grant;help;extend'= {
         }
         &'supportctl;grant;help;revoke'= {
+        }
+        &'supportctl;grant;help;acknowledge'= {
+        }
+        &'supportctl;grant;help;dispute'= {
         }
         &'supportctl;grant;help;help'= {
         }
@@ -378,6 +431,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand show 'Show one request'
             cand approve 'Approve a pending request (org admins); options may narrow it, never widen it'
             cand deny 'Deny a pending request (org admins); the engineer reads the comment'
+            cand confirm 'Confirm an engineer''s break-glass request (operators): its grant starts at once'
             cand cancel 'Cancel one of your own pending requests (support engineers)'
             cand wait 'Wait for a request''s decision: exit 0 approved, 6 refused, 8 still pending'
             cand review 'On a terminal, go through the org''s pending requests: approve, deny or skip each'
@@ -397,6 +451,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
             cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --break-glass 'Break-glass: an emergency request that an operator confirms (`request confirm`) instead of the org''s admins; its grant starts at once, and the org''s admins are alerted. Only when the org''s policy allows it, up to its break-glass level and duration (default: that duration)'
             cand --wait 'Wait for the decision (see `request wait`)'
             cand --json 'Same as `-o json`'
             cand -q 'Print only IDs (or only the token, for `session open`)'
@@ -535,6 +590,29 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'supportctl;request;confirm'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
+            cand --comment 'Why you confirm it (recorded in the org''s audit log)'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'supportctl;request;cancel'= {
             cand --profile 'Profile in config.toml to use'
             cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
@@ -608,6 +686,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand show 'Show one request'
             cand approve 'Approve a pending request (org admins); options may narrow it, never widen it'
             cand deny 'Deny a pending request (org admins); the engineer reads the comment'
+            cand confirm 'Confirm an engineer''s break-glass request (operators): its grant starts at once'
             cand cancel 'Cancel one of your own pending requests (support engineers)'
             cand wait 'Wait for a request''s decision: exit 0 approved, 6 refused, 8 still pending'
             cand review 'On a terminal, go through the org''s pending requests: approve, deny or skip each'
@@ -622,6 +701,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;request;help;approve'= {
         }
         &'supportctl;request;help;deny'= {
+        }
+        &'supportctl;request;help;confirm'= {
         }
         &'supportctl;request;help;cancel'= {
         }
@@ -1584,6 +1665,9 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --approvals 'Approvals needed per level, e.g. admin=2,member=1'
             cand --request-ttl 'How long a request stays pending, e.g. 12h'
             cand --expiry-warning 'How long before a grant ends its `grant.expiring` webhooks fire, e.g. 1h (0: never)'
+            cand --break-glass 'Break-glass access: an engineer''s emergency request, confirmed by an operator, starts a grant before any admin approves it (turning it on is a weakening: see below)'
+            cand --break-glass-level 'The highest level a break-glass grant may have'
+            cand --break-glass-max 'The longest a break-glass grant may last, e.g. 1h (at most 4h)'
             cand --profile 'Profile in config.toml to use'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -2476,6 +2560,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand show 'Show one grant'
             cand extend 'Move an active grant''s expiry later'
             cand revoke 'Revoke grants: their sessions end at once'
+            cand acknowledge 'Acknowledge a break-glass grant: you have seen it and accept it'
+            cand dispute 'Dispute a break-glass grant: it is revoked at once, its sessions end'
         }
         &'supportctl;help;grant;create'= {
         }
@@ -2487,12 +2573,17 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;help;grant;revoke'= {
         }
+        &'supportctl;help;grant;acknowledge'= {
+        }
+        &'supportctl;help;grant;dispute'= {
+        }
         &'supportctl;help;request'= {
             cand create 'Ask an org''s admins for access (support engineers)'
             cand list 'List requests: an admin sees the org''s (pending first), an engineer their own'
             cand show 'Show one request'
             cand approve 'Approve a pending request (org admins); options may narrow it, never widen it'
             cand deny 'Deny a pending request (org admins); the engineer reads the comment'
+            cand confirm 'Confirm an engineer''s break-glass request (operators): its grant starts at once'
             cand cancel 'Cancel one of your own pending requests (support engineers)'
             cand wait 'Wait for a request''s decision: exit 0 approved, 6 refused, 8 still pending'
             cand review 'On a terminal, go through the org''s pending requests: approve, deny or skip each'
@@ -2506,6 +2597,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;help;request;approve'= {
         }
         &'supportctl;help;request;deny'= {
+        }
+        &'supportctl;help;request;confirm'= {
         }
         &'supportctl;help;request;cancel'= {
         }

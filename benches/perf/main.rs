@@ -5,16 +5,18 @@
 //!   cargo bench --bench perf -- --quick    small sizes, a minute or so
 //!   cargo bench --bench perf -- --requests only the access-request rows
 //!   PERF_ONLY=postgres | webhooks | authorize | drain | backup | metrics | audit | rules
+//!             | breakglass
 //!                                          only the PostgreSQL rows, the webhook rows,
 //!                                          authorize against introspect on SQLite, the
 //!                                          rolling restart of two PostgreSQL replicas,
 //!                                          `server backup` of a 1 GB file under authorize
 //!                                          load, introspect with metrics recorded
-//!                                          against without, or `audit list --limit 50`
+//!                                          against without, `audit list --limit 50`
 //!                                          on a log of 1,000,000 events against 1,000,
-//!                                          or the customer rules (a request inside an
+//!                                          the customer rules (a request inside an
 //!                                          auto-approval rule to a session; a ticket's
-//!                                          closing ending 1,000 grants with sessions)
+//!                                          closing ending 1,000 grants with sessions),
+//!                                          or the break-glass alarm's commit → 2xx
 //!   cargo test --bench perf                quick mode in the test profile (what CI runs)
 //!   PERF_DB_CONNECTIONS=N                  the servers' --db-max-connections
 //!
@@ -30,6 +32,7 @@ use serde_json::json;
 
 mod audit;
 mod backup;
+mod breakglass;
 mod drain;
 mod load;
 mod measure;
@@ -107,6 +110,11 @@ fn main() {
         if quick { "quick" } else { "full" },
         exe.display()
     );
+    // `PERF_ONLY=breakglass`: the break-glass alarm's row alone.
+    if std::env::var("PERF_ONLY").as_deref() == Ok("breakglass") {
+        print_table(&breakglass::rows(&exe, dir.path(), quick), quick);
+        return;
+    }
     // `PERF_ONLY=webhooks`: the webhook rows alone.
     if std::env::var("PERF_ONLY").as_deref() == Ok("webhooks") {
         print_table(&webhooks::rows(&exe, dir.path(), quick), quick);
@@ -164,6 +172,7 @@ fn main() {
         rows.extend(backup::rows(&exe, dir.path(), sizes, quick));
         rows.extend(webhooks::rows(&exe, dir.path(), quick));
         rows.extend(rules::rows(&exe, dir.path(), quick));
+        rows.extend(breakglass::rows(&exe, dir.path(), quick));
     }
     if !only_postgres {
         rows.push(requests::pending_list_scaling(

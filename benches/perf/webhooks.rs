@@ -14,11 +14,11 @@ use super::server::start_server;
 
 /// What the receiver saw: per path, the arrival time of each `webhook-id` (and how often).
 #[derive(Default)]
-struct Seen {
-    arrivals: HashMap<String, HashMap<String, (Instant, usize)>>,
+pub(super) struct Seen {
+    pub(super) arrivals: HashMap<String, HashMap<String, (Instant, usize)>>,
 }
 
-fn receiver() -> (String, Arc<Mutex<Seen>>) {
+pub(super) fn receiver() -> (String, Arc<Mutex<Seen>>) {
     let seen = Arc::new(Mutex::new(Seen::default()));
     let state = seen.clone();
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
@@ -59,7 +59,7 @@ fn receiver() -> (String, Arc<Mutex<Seen>>) {
     (format!("http://{addr}"), seen)
 }
 
-fn client() -> reqwest::blocking::Client {
+pub(super) fn client() -> reqwest::blocking::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(30))
@@ -98,7 +98,7 @@ fn create_grant(http: &reqwest::blocking::Client, url: &str, token: &str) -> Str
         .to_owned()
 }
 
-fn percentile(samples: &mut [Duration], p: f64) -> Duration {
+pub(super) fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     samples.sort();
     samples[((samples.len() - 1) as f64 * p).round() as usize]
 }

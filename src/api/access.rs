@@ -59,6 +59,10 @@ pub struct AccessRequest {
     /// is named as approver).
     #[serde(default)]
     pub approval_rule: Option<String>,
+    /// A break-glass request: a second vendor person (an operator) confirms it, and its grant
+    /// starts at once, before any org admin has seen it.
+    #[serde(default)]
+    pub break_glass: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -89,6 +93,11 @@ pub struct CreateRequest {
         pattern = "^[^\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u00ad\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890-\\u0891\\u08e2\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb\u{110BD}\u{110CD}\u{13430}-\u{1343F}\u{1BCA0}-\u{1BCA3}\u{1D173}-\u{1D17A}\u{E0001}\u{E0020}-\u{E007F}]*$"
     )]
     pub ticket: Option<String>,
+    /// Break-glass: an emergency request that an operator (a vendor person other than the
+    /// requester) confirms instead of the org's admins; only when the org's policy allows it,
+    /// within its `break_glass` limits.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub break_glass: bool,
 }
 
 /// An approval; the optional fields narrow what was asked (never widen it).
@@ -124,6 +133,18 @@ pub struct DenyRequest {
         pattern = "^[^\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u00ad\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890-\\u0891\\u08e2\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb\u{110BD}\u{110CD}\u{13430}-\u{1343F}\u{1BCA0}-\u{1BCA3}\u{1D173}-\u{1D17A}\u{E0001}\u{E0020}-\u{E007F}]*[^\\s\\x00-\\x1f\\x7f-\\x9f\\u00ad\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890-\\u0891\\u08e2\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb\u{110BD}\u{110CD}\u{13430}-\u{1343F}\u{1BCA0}-\u{1BCA3}\u{1D173}-\u{1D17A}\u{E0001}\u{E0020}-\u{E007F}][^\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u00ad\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890-\\u0891\\u08e2\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb\u{110BD}\u{110CD}\u{13430}-\u{1343F}\u{1BCA0}-\u{1BCA3}\u{1D173}-\u{1D17A}\u{E0001}\u{E0020}-\u{E007F}]*$"
     )]
     pub comment: String,
+}
+
+/// An operator's confirmation of a break-glass request.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        max_length = 1000,
+        pattern = "^[^\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u00ad\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890-\\u0891\\u08e2\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb\u{110BD}\u{110CD}\u{13430}-\u{1343F}\u{1BCA0}-\u{1BCA3}\u{1D173}-\u{1D17A}\u{E0001}\u{E0020}-\u{E007F}]*$"
+    )]
+    pub comment: Option<String>,
 }
 
 /// Query of request lists.
@@ -209,6 +230,37 @@ impl ApprovalsRequired {
     }
 }
 
+/// Break-glass access: whether the org lets an engineer's emergency request, confirmed by an
+/// operator, start a grant before any of its admins has seen it, and how far such a grant
+/// goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreakGlassPolicy {
+    /// Off unless the org's admins turn it on.
+    pub allowed: bool,
+    /// The highest level a break-glass grant may have.
+    pub max_level: Level,
+    /// The longest a break-glass grant may last (at most 4 hours).
+    #[serde(deserialize_with = "whole_seconds::required")]
+    #[schema(minimum = 1, maximum = 14400)]
+    pub max_duration_seconds: i64,
+}
+
+impl BreakGlassPolicy {
+    /// The longest `max_duration_seconds` may be: 4 hours.
+    pub const LONGEST: i64 = 4 * 3600;
+}
+
+impl Default for BreakGlassPolicy {
+    fn default() -> Self {
+        BreakGlassPolicy {
+            allowed: false,
+            max_level: Level::ReadOnly,
+            max_duration_seconds: 3600,
+        }
+    }
+}
+
 /// The rules an org's admins set for support access to their org. The server's own flags
 /// still apply: of the two, the tighter limit wins.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -240,6 +292,9 @@ pub struct OrgPolicy {
     /// never). An org without a policy has the server's `--expiry-warning`.
     #[schema(minimum = 0)]
     pub expiry_warning_seconds: i64,
+    /// Break-glass access (off by default).
+    #[serde(default)]
+    pub break_glass: BreakGlassPolicy,
     /// Null until the org's admins first change the policy.
     pub updated_at: Option<Timestamp>,
     pub updated_by: Option<String>,
@@ -275,6 +330,9 @@ pub struct PutOrgPolicy {
     #[serde(deserialize_with = "whole_seconds::required")]
     #[schema(minimum = 0)]
     pub expiry_warning_seconds: i64,
+    /// Default: off.
+    #[serde(default)]
+    pub break_glass: BreakGlassPolicy,
     /// Read-only; accepted (and ignored) so that a document read can be sent back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<Timestamp>,
@@ -298,6 +356,7 @@ impl From<&OrgPolicy> for PutOrgPolicy {
             approvals_required: policy.approvals_required,
             request_ttl_seconds: policy.request_ttl_seconds,
             expiry_warning_seconds: policy.expiry_warning_seconds,
+            break_glass: policy.break_glass,
             updated_at: None,
             updated_by: None,
         }

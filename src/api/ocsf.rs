@@ -2,7 +2,9 @@
 //! `format: "ocsf"`). Each action maps to one class:
 //!
 //! - `grant.*`: User Access Management (3005): a grant assigns (revoke and expiry take back)
-//!   privileges, one `area:level` string each, to its engineers.
+//!   privileges, one `area:level` string each, to its engineers. A break-glass grant
+//!   (`grant.break_glass`) assigns them too, with severity Medium; an admin's acknowledgement
+//!   or dispute of it is activity Other.
 //! - `session.opened`: Authorize Session (3003): the engineer gets the grant's privileges for
 //!   the session. `session.closed` and `session.expired`: Authentication (3002), Logoff; the
 //!   server has no sign-in of its own (bearer tokens), so no action maps to Logon.
@@ -130,9 +132,11 @@ fn build(
     let (class, activity_id, activity_name) = match (kind, verb) {
         ("grant", verb) => {
             let (id, name) = match verb {
-                "created" => (1, "Assign Privileges"),
+                "created" | "break_glass" => (1, "Assign Privileges"),
                 "revoked" | "expired" => (2, "Revoke Privileges"),
                 "extended" => (99, "Extend"),
+                "acknowledged" => (99, "Acknowledge"),
+                "disputed" => (99, "Dispute"),
                 _ => (99, "Other"),
             };
             fields.insert("privileges".into(), json!(privileges(details, target)));
@@ -230,6 +234,8 @@ fn build(
             (Class::EntityManagement, id, name)
         }
     };
+    // A break-glass grant started before any admin of the org approved it: not routine.
+    let alarm = action == "grant.break_glass";
     let (category_uid, category_name) = class.category();
     let mut metadata = json!({
         "version": OCSF_VERSION,
@@ -254,8 +260,8 @@ fn build(
         "activity_name": activity_name,
         "type_uid": class.uid() * 100 + activity_id,
         "type_name": format!("{}: {activity_name}", class.name()),
-        "severity_id": if failed { 2 } else { 1 },
-        "severity": if failed { "Low" } else { "Informational" },
+        "severity_id": if alarm { 3 } else if failed { 2 } else { 1 },
+        "severity": if alarm { "Medium" } else if failed { "Low" } else { "Informational" },
         "status_id": if failed { 2 } else { 1 },
         "status": if failed { "Failure" } else { "Success" },
         "time": at.as_millisecond(),
@@ -484,6 +490,30 @@ mod tests {
         assert_eq!(revoked["user"], json!({"name": "unknown", "type_id": 0}));
         assert_eq!(revoked["privileges"], json!(["grant:gr_1"]));
         assert_eq!(revoked["activity_id"], 2);
+    }
+
+    #[test]
+    fn a_break_glass_grant_assigns_privileges_with_a_raised_severity() {
+        let details = json!({"level": "member", "areas": ["chats"],
+            "engineers": ["eve@vendor.example"], "break_glass": true});
+        let ocsf = ocsf_event(&event("grant.break_glass", "operator", details));
+        assert_eq!(
+            (ocsf["class_uid"].clone(), ocsf["activity_id"].clone()),
+            (json!(3005), json!(1))
+        );
+        assert_eq!(ocsf["severity_id"], 3);
+        assert_eq!(ocsf["privileges"], json!(["chats:member"]));
+        let disputed = ocsf_event(&event("grant.disputed", "admin", json!({"reason": "no"})));
+        assert_eq!(
+            (
+                disputed["class_uid"].clone(),
+                disputed["activity_name"].clone()
+            ),
+            (json!(3005), json!("Dispute"))
+        );
+        assert_eq!(disputed["severity_id"], 1);
+        let confirmed = ocsf_event(&event("request.confirmed", "operator", json!({})));
+        assert_eq!(confirmed["class_uid"], 3004);
     }
 
     #[test]

@@ -4,7 +4,9 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::vocabulary::{Area, EnabledStatus, GrantStatus, Level, Role, SessionStatus};
+use super::vocabulary::{
+    Area, EnabledStatus, GrantStatus, Level, ReviewOutcome, Role, SessionStatus,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -83,6 +85,28 @@ pub struct Grant {
     pub approval_rule: Option<String>,
     /// Derived from the other fields at the time of the response.
     pub status: GrantStatus,
+    /// A break-glass grant: an operator confirmed an engineer's emergency request and it
+    /// started before any org admin had seen it.
+    #[serde(default)]
+    pub break_glass: bool,
+    /// Break-glass grants: false until an org admin acknowledges or disputes it (and `grant
+    /// list` shows it first until then); null for every other grant.
+    #[serde(default)]
+    pub acknowledged: Option<bool>,
+    /// How an org admin answered a break-glass grant, once one did.
+    #[serde(default)]
+    pub review: Option<GrantReview>,
+}
+
+/// An org admin's answer to a break-glass grant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct GrantReview {
+    pub outcome: ReviewOutcome,
+    /// Email of the admin.
+    pub by: String,
+    pub at: Timestamp,
+    /// Why the admin disputed it.
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

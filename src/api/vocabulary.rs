@@ -96,7 +96,7 @@ impl Area {
 }
 
 /// Every `action` an audit event can have, for `audit list --action` and its completion.
-pub const AUDIT_ACTIONS: [&str; 29] = [
+pub const AUDIT_ACTIONS: [&str; 33] = [
     "access.allowed",
     "access.denied",
     "account.created",
@@ -105,7 +105,10 @@ pub const AUDIT_ACTIONS: [&str; 29] = [
     "approval_rule.created",
     "approval_rule.removed",
     "audit.restored",
+    "grant.acknowledged",
+    "grant.break_glass",
     "grant.created",
+    "grant.disputed",
     "grant.expired",
     "grant.extended",
     "grant.revoked",
@@ -117,6 +120,7 @@ pub const AUDIT_ACTIONS: [&str; 29] = [
     "request.approval_added",
     "request.approved",
     "request.cancelled",
+    "request.confirmed",
     "request.created",
     "request.denied",
     "request.expired",
@@ -369,7 +373,18 @@ pub enum RuleStatus {
     Removed,
 }
 
+/// What an org admin said of a break-glass grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ValueEnum, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReviewOutcome {
+    /// Seen and accepted; the grant runs its course.
+    Acknowledged,
+    /// Not accepted: the grant was revoked at once, its sessions ended.
+    Disputed,
+}
+
 wire_names!(
+    ReviewOutcome,
     RequestStatus,
     RequestStatusFilter,
     Level,

@@ -36,7 +36,16 @@ impl Tabular for Grant {
         vec![
             Cell::fixed(&self.id),
             Cell::fixed(&self.org),
-            Cell::Status(self.status.to_string()),
+            if self.acknowledged == Some(false) {
+                // Marked on a terminal; scripts read the status alone (and `break_glass`,
+                // `acknowledged` in JSON).
+                Cell::Shown {
+                    table: format!("{} BREAK-GLASS, unacknowledged", self.status),
+                    tsv: self.status.to_string(),
+                }
+            } else {
+                Cell::Status(self.status.to_string())
+            },
             Cell::fixed(self.level),
             areas(&self.areas),
             if self.engineers.is_empty() {
@@ -82,14 +91,30 @@ impl Tabular for Grant {
     }
 
     fn details(&self) -> Vec<(&'static str, Cell)> {
-        match self.revoked_at {
+        let mut details = match self.revoked_at {
             Some(at) => vec![
                 ("revoked", Cell::Time(Some(at))),
                 ("revoked by", Cell::opt(self.revoked_by.as_ref())),
                 ("revoke reason", Cell::opt(self.revoke_reason.as_ref())),
             ],
             None => Vec::new(),
+        };
+        if self.break_glass {
+            details.push((
+                "break-glass",
+                Cell::text(match &self.review {
+                    None => "unacknowledged".to_owned(),
+                    Some(review) => format!("{} by {}", review.outcome, review.by),
+                }),
+            ));
+            if let Some(review) = &self.review {
+                details.push(("reviewed", Cell::Time(Some(review.at))));
+                if let Some(reason) = &review.reason {
+                    details.push(("dispute reason", Cell::text(reason)));
+                }
+            }
         }
+        details
     }
 }
 

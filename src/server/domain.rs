@@ -242,6 +242,9 @@ mod tests {
             request_id: None,
             approval_rule: None,
             status: GrantStatus::Active,
+            break_glass: false,
+            acknowledged: None,
+            review: None,
         }
     }
 

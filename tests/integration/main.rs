@@ -10,6 +10,7 @@ mod server_maintenance;
 mod upgrades;
 
 // Several server processes on one PostgreSQL database.
+mod replica_break_glass;
 mod replica_checkpoints;
 mod replicas;
 
@@ -47,6 +48,7 @@ mod api_authz;
 mod api_authz_webhooks;
 mod api_bad_inputs;
 mod api_bad_inputs_accounts_sessions;
+mod api_break_glass;
 mod api_bulk_revoke;
 mod api_checkpoints;
 mod api_dry_run;
@@ -73,6 +75,7 @@ mod ocsf;
 mod cli_assets;
 mod cli_audit;
 mod cli_audit_follow;
+mod cli_break_glass;
 mod cli_checkpoint;
 mod cli_completion;
 mod cli_consistency;

@@ -216,6 +216,23 @@ fn every_action_exports_as_an_event_valid_for_its_ocsf_class(backend: Backend) {
             .assert_ok();
     }
 
+    // Break-glass: turned on, filed, confirmed by the operator, one grant acknowledged and
+    // another disputed.
+    crate::api_break_glass::allow_break_glass(&server, "member", 3600);
+    for answer in ["acknowledge", "dispute"] {
+        let request = crate::api_break_glass::file_break_glass(
+            &support,
+            json!({"level": "member", "areas": ["chats"], "reason": "INC-9"}),
+        );
+        let grant = crate::api_break_glass::confirm(&operator, &request);
+        admin
+            .post(
+                &format!("/v1/orgs/acme/grants/{grant}/{answer}"),
+                json!({"reason": "not agreed"}),
+            )
+            .assert_ok();
+    }
+
     create_org_with_admin(&server, "beta");
     operator.post_empty("/v1/orgs/beta/disable").assert_ok();
 

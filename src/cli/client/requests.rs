@@ -84,4 +84,37 @@ impl ApiClient {
             &serde_json::json!({}),
         )
     }
+
+    /// An operator confirms a break-glass request: its grant starts at once.
+    pub fn confirm_request(
+        &self,
+        org: &str,
+        id: &str,
+        comment: Option<&str>,
+    ) -> ClientResult<AccessRequest> {
+        self.post(
+            &decide_path(org, id, "confirm"),
+            &crate::api::ConfirmRequest {
+                comment: comment.map(str::to_owned),
+            },
+        )
+    }
+
+    /// An org admin acknowledges a break-glass grant.
+    pub fn acknowledge_grant(&self, org: &str, id: &str) -> ClientResult<Grant> {
+        self.post(
+            &format!("v1/orgs/{}/grants/{}/acknowledge", seg(org), seg(id)),
+            &serde_json::json!({}),
+        )
+    }
+
+    /// An org admin disputes a break-glass grant, which revokes it.
+    pub fn dispute_grant(&self, org: &str, id: &str, reason: &str) -> ClientResult<Grant> {
+        self.post(
+            &format!("v1/orgs/{}/grants/{}/dispute", seg(org), seg(id)),
+            &crate::api::DisputeGrant {
+                reason: reason.to_owned(),
+            },
+        )
+    }
 }

@@ -1,7 +1,9 @@
 //! `supportctl grant`: what org admins do (and what support engineers may look at).
 
+pub mod acknowledge;
 pub mod create;
 mod create_wizard;
+pub mod dispute;
 pub mod extend;
 pub mod list;
 pub mod revoke;
@@ -33,7 +35,11 @@ creating it.")]
   supportctl grant list
   supportctl grant list --status all --all -o json \\
       | jq -r '.[] | select(.status == \"active\") | .id'
-  supportctl grant list -q | supportctl grant revoke - --yes   # every one")]
+  supportctl grant list -q | supportctl grant revoke - --yes   # every one
+
+An admin's list shows the org's unacknowledged break-glass grants first, marked \
+\"BREAK-GLASS, unacknowledged\" on a terminal (in JSON: break_glass true, acknowledged \
+false), until an admin acknowledges or disputes each.")]
     #[command(visible_alias = "ls")]
     List(list::ListArgs),
     /// Show one grant.
@@ -55,6 +61,23 @@ Revoking a grant that is already inactive succeeds (noted on stderr). An id that
 grant of the org fails with exit code 3 after the others are revoked.")]
     #[command(visible_alias = "rm")]
     Revoke(revoke::RevokeArgs),
+    /// Acknowledge a break-glass grant: you have seen it and accept it.
+    #[command(after_long_help = "Examples:
+  supportctl grant list     # unacknowledged break-glass grants first
+  supportctl grant acknowledge gr_01j...
+
+A break-glass grant started when an operator confirmed an engineer's emergency request, \
+before any admin of the org approved it. Acknowledging it records that in the audit log \
+(grant.acknowledged) and lets it run its course; to end it, dispute it instead.")]
+    Acknowledge(acknowledge::AcknowledgeArgs),
+    /// Dispute a break-glass grant: it is revoked at once, its sessions end.
+    #[command(after_long_help = "Examples:
+  supportctl grant dispute gr_01j... --reason 'No outage on our side'
+
+The dispute and its reason go into the audit log (grant.disputed, then grant.revoked) for \
+the vendor to answer. A grant already acknowledged or disputed cannot be disputed again \
+(revoke it instead).")]
+    Dispute(dispute::DisputeArgs),
 }
 
 pub fn run(context: &mut Context, command: GrantCommand) -> CommandResult {
@@ -64,5 +87,7 @@ pub fn run(context: &mut Context, command: GrantCommand) -> CommandResult {
         GrantCommand::Show(args) => show::run(context, args),
         GrantCommand::Extend(args) => extend::run(context, args),
         GrantCommand::Revoke(args) => revoke::run(context, args),
+        GrantCommand::Acknowledge(args) => acknowledge::run(context, args),
+        GrantCommand::Dispute(args) => dispute::run(context, args),
     }
 }

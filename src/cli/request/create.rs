@@ -34,6 +34,12 @@ pub struct CreateArgs {
     /// Your support case reference (required when the org's policy says so).
     #[arg(long, value_name = "REF")]
     pub ticket: Option<String>,
+    /// Break-glass: an emergency request that an operator confirms (`request confirm`) instead
+    /// of the org's admins; its grant starts at once, and the org's admins are alerted. Only
+    /// when the org's policy allows it, up to its break-glass level and duration (default:
+    /// that duration).
+    #[arg(long)]
+    pub break_glass: bool,
     /// Wait for the decision (see `request wait`).
     #[arg(long)]
     pub wait: bool,
@@ -61,17 +67,26 @@ pub fn run(context: &mut Context, args: CreateArgs) -> CommandResult {
             duration_seconds: args.duration,
             reason: args.reason,
             ticket: args.ticket,
+            break_glass: args.break_glass,
         },
     )?;
     if !args.wait {
         if context.ui.format() == OutputFormat::Table && !context.ui.quiet() {
-            context.ui.success(&format!(
-                "Requested {} access to {} ({}); the org's admins decide by {}",
-                request.level,
-                request.org,
-                request.id,
-                crate::cli::time::spoken_time(request.expires_at)
-            ));
+            if request.break_glass {
+                context.ui.success(&format!(
+                    "Requested break-glass {} access to {} ({}); an operator other than you \
+                     confirms it: `supportctl request confirm {} --org {}`",
+                    request.level, request.org, request.id, request.id, request.org
+                ));
+            } else {
+                context.ui.success(&format!(
+                    "Requested {} access to {} ({}); the org's admins decide by {}",
+                    request.level,
+                    request.org,
+                    request.id,
+                    crate::cli::time::spoken_time(request.expires_at)
+                ));
+            }
         }
         return Ok(context.ui.one(&request)?);
     }

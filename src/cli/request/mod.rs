@@ -6,6 +6,7 @@ pub mod approval;
 pub mod approve;
 pub mod cancel;
 mod columns;
+pub mod confirm;
 pub mod create;
 pub mod deny;
 pub mod list;
@@ -27,6 +28,9 @@ pub enum RequestCommand {
       --for 4h --reason 'Ticket 4821: sync fails' --ticket 4821 --wait
   ID=$(supportctl request create acme --level read-only --reason x -q)
   supportctl request wait \"$ID\" --timeout 10m   # exit 0, 6 or 8: see below
+  supportctl request create acme --level read-only --for 1h \\
+      --break-glass --ticket INC-77 \\
+      --reason 'INC-77: outage, no admin reachable'
 
 With --wait: exit 0 once approved (printing the grant), 6 when denied, cancelled or expired \
 (saying by whom and why), 8 when --timeout passes with the request still pending.")]
@@ -54,6 +58,14 @@ it; the last approval creates the grant.")]
     #[command(after_long_help = "Examples:
   supportctl request deny rq_01j... --comment 'Not in the quarter close'")]
     Deny(deny::DenyArgs),
+    /// Confirm an engineer's break-glass request (operators): its grant starts at once.
+    #[command(after_long_help = "Examples:
+  supportctl request confirm rq_01j... --org acme --comment 'INC-77 seen'
+
+Only an operator confirms, never the engineer who filed it. The grant starts at once, flagged \
+break-glass and unacknowledged; every webhook of the org receives grant.break_glass, and the \
+org's admins acknowledge or dispute it (`grant acknowledge`, `grant dispute`).")]
+    Confirm(confirm::ConfirmArgs),
     /// Cancel one of your own pending requests (support engineers).
     Cancel(cancel::CancelArgs),
     /// Wait for a request's decision: exit 0 approved, 6 refused, 8 still pending.
@@ -73,6 +85,7 @@ pub fn run(context: &mut Context, command: RequestCommand) -> CommandResult {
         RequestCommand::Show(args) => show::run(context, args),
         RequestCommand::Approve(args) => approve::run(context, args),
         RequestCommand::Deny(args) => deny::run(context, args),
+        RequestCommand::Confirm(args) => confirm::run(context, args),
         RequestCommand::Cancel(args) => cancel::run(context, args),
         RequestCommand::Wait(args) => wait::run(context, args),
         RequestCommand::Review(args) => review::run(context, args),

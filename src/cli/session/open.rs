@@ -157,6 +157,7 @@ pub fn open_or_request(
             duration_seconds: args.request_for,
             reason: request.reason.clone(),
             ticket: args.ticket.clone(),
+            break_glass: false,
         },
     )?;
     context.ui.note(&format!(

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use crate::api::{ApprovalsRequired, Area, Level, OrgPolicy, PutOrgPolicy, join_areas};
+use crate::api::{
+    ApprovalsRequired, Area, BreakGlassPolicy, Level, OrgPolicy, PutOrgPolicy, join_areas,
+};
 use crate::server::policy::Policy;
 
 /// The longest any duration in a policy may be: 100 years.
@@ -33,6 +35,7 @@ pub fn default_policy(flags: &Policy) -> OrgPolicy {
         approvals_required: ApprovalsRequired::default(),
         request_ttl_seconds: DEFAULT_REQUEST_TTL,
         expiry_warning_seconds: flags.expiry_warning_seconds(),
+        break_glass: BreakGlassPolicy::default(),
         updated_at: None,
         updated_by: None,
     }
@@ -77,6 +80,13 @@ pub fn validate_document(put: &PutOrgPolicy) -> Result<(), String> {
     }
     if put.allowed_areas.is_empty() {
         return Err("allowed_areas must name at least one area".into());
+    }
+    let longest = BreakGlassPolicy::LONGEST;
+    if !(1..=longest).contains(&put.break_glass.max_duration_seconds) {
+        return Err(format!(
+            "break_glass.max_duration_seconds must be between 1 and {longest} (4 hours), got {}",
+            put.break_glass.max_duration_seconds
+        ));
     }
     let approvals = put.approvals_required;
     for level in [Level::ReadOnly, Level::Member, Level::Admin] {
@@ -152,6 +162,7 @@ pub fn normalized(put: &PutOrgPolicy, version: i64) -> OrgPolicy {
         approvals_required: put.approvals_required,
         request_ttl_seconds: put.request_ttl_seconds,
         expiry_warning_seconds: put.expiry_warning_seconds,
+        break_glass: put.break_glass,
         updated_at: None,
         updated_by: None,
     }
@@ -189,6 +200,19 @@ pub fn weakenings(before: &OrgPolicy, after: &OrgPolicy) -> Vec<String> {
     }
     if after.direct_grants && !before.direct_grants {
         weaker.push("direct_grants".to_owned());
+    }
+    // Break-glass lets access start with no admin's approval: turning it on, or letting it
+    // reach further while on, weakens the same guard.
+    let (was, is) = (&before.break_glass, &after.break_glass);
+    if is.allowed && !was.allowed {
+        weaker.push("break_glass.allowed".to_owned());
+    } else if is.allowed {
+        if is.max_level > was.max_level {
+            weaker.push("break_glass.max_level".to_owned());
+        }
+        if is.max_duration_seconds > was.max_duration_seconds {
+            weaker.push("break_glass.max_duration_seconds".to_owned());
+        }
     }
     weaker
 }
@@ -293,6 +317,8 @@ pub struct Effective {
     pub accept_requests: bool,
     pub approvals_required: ApprovalsRequired,
     pub request_ttl: i64,
+    /// The org's break-glass rules, the longest duration within `max_grant` too.
+    pub break_glass: BreakGlassPolicy,
 }
 
 fn spoken(seconds: i64) -> String {
@@ -318,6 +344,10 @@ impl Effective {
             accept_requests: org.accept_requests,
             approvals_required: org.approvals_required,
             request_ttl: org.request_ttl_seconds,
+            break_glass: BreakGlassPolicy {
+                max_duration_seconds: org.break_glass.max_duration_seconds.min(max_grant),
+                ..org.break_glass
+            },
         }
     }
 
@@ -406,6 +436,34 @@ impl Effective {
         }
     }
 
+    /// Why a break-glass request for `level` lasting `seconds` is refused, if it is: the org's
+    /// policy does not allow break-glass, or the level or duration is beyond its limits.
+    pub fn check_break_glass(&self, level: Level, seconds: i64) -> Result<(), String> {
+        let rules = &self.break_glass;
+        if !rules.allowed {
+            return Err(
+                "the org's policy (break_glass.allowed: false) does not allow break-glass access"
+                    .into(),
+            );
+        }
+        if level > rules.max_level {
+            return Err(format!(
+                "the org's policy (break_glass.max_level) allows break-glass access up to level \
+                 {}, not {level}",
+                rules.max_level
+            ));
+        }
+        if seconds > rules.max_duration_seconds {
+            return Err(format!(
+                "a break-glass grant of {seconds}s exceeds the org's policy \
+                 (break_glass.max_duration_seconds) of {}s ({})",
+                rules.max_duration_seconds,
+                spoken(rules.max_duration_seconds)
+            ));
+        }
+        Ok(())
+    }
+
     /// Why an engineer may not file a request, if not.
     pub fn check_accepts_requests(&self) -> Result<(), String> {
         if self.accept_requests {
@@ -483,6 +541,43 @@ mod tests {
         assert_eq!(
             weakenings(&after, &before),
             ["approvals_required.admin", "direct_grants"]
+        );
+    }
+
+    #[test]
+    fn break_glass_turned_on_or_widened_weakens() {
+        let before = default_policy(&flags());
+        let mut after = before.clone();
+        after.break_glass.allowed = true;
+        assert_eq!(weakenings(&before, &after), ["break_glass.allowed"]);
+        let mut wider = after.clone();
+        wider.break_glass.max_level = Level::Admin;
+        wider.break_glass.max_duration_seconds = 7200;
+        assert_eq!(
+            weakenings(&after, &wider),
+            ["break_glass.max_level", "break_glass.max_duration_seconds"]
+        );
+        assert!(weakenings(&wider, &before).is_empty());
+        let effective = Effective::new(&wider, &flags());
+        assert_eq!(effective.check_break_glass(Level::Admin, 7200), Ok(()));
+        assert!(
+            effective
+                .check_break_glass(Level::Admin, 7201)
+                .unwrap_err()
+                .contains("max_duration_seconds")
+        );
+        let effective = Effective::new(&after, &flags());
+        assert!(
+            effective
+                .check_break_glass(Level::Member, 60)
+                .unwrap_err()
+                .contains("max_level")
+        );
+        let off = Effective::new(&before, &flags());
+        assert!(
+            off.check_break_glass(Level::ReadOnly, 60)
+                .unwrap_err()
+                .contains("break_glass.allowed: false")
         );
     }
 

@@ -198,6 +198,7 @@ mod tests {
             decision_comment: None,
             grant_id: None,
             approval_rule: None,
+            break_glass: false,
         }
     }
 

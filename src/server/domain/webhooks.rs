@@ -65,6 +65,17 @@ pub fn matches(patterns: &[String], event: &str) -> bool {
     })
 }
 
+/// Events every enabled webhook of the org receives, whatever it subscribes to: a break-glass
+/// grant has started before any of the org's admins saw it, and each of the org's channels
+/// must tell them.
+pub const ALWAYS_DELIVERED: [&str; 1] = ["grant.break_glass"];
+
+/// Whether a webhook subscribed to `patterns` receives `event`: [`ALWAYS_DELIVERED`] events
+/// always, any other when [`matches`] says so.
+pub fn delivered(patterns: &[String], event: &str) -> bool {
+    ALWAYS_DELIVERED.contains(&event) || matches(patterns, event)
+}
+
 /// A subscription pattern is `*`, `word.*` or `word.word`, in lowercase letters, digits, `_`, `-`.
 pub fn valid_pattern(pattern: &str) -> bool {
     if pattern == "*" {
@@ -255,6 +266,23 @@ pub fn slack_text(event_type: &str, data: &Value) -> String {
             text(data, "id").unwrap_or_default(),
             text(data, "expires_at").unwrap_or_default()
         ),
+        "grant.break_glass" => {
+            let engineers: Vec<String> = details
+                .get("engineers")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(chat_escape)
+                .collect();
+            format!(
+                "BREAK-GLASS: {} has emergency access to {org} (grant {}), confirmed by {who}, \
+                 until {}, before any admin of {org} approved it",
+                engineers.join(", "),
+                target.clone().unwrap_or_default(),
+                text(&details, "expires_at").unwrap_or_default()
+            )
+        }
         _ => {
             let what = chat_escape(&event_type.replace(['.', '_'], " "));
             match &target {
@@ -289,6 +317,14 @@ pub fn slack_text(event_type: &str, data: &Value) -> String {
         sentence.push_str(&format!(", reason {reason}"));
     }
     sentence.push('.');
+    if event_type == "grant.break_glass"
+        && let Some(id) = target.as_ref().filter(|id| id.starts_with("gr_"))
+    {
+        sentence.push_str(&format!(
+            "\nTo acknowledge: `supportctl grant acknowledge {id} --org {org}`; to dispute it \
+             (which revokes it at once): `supportctl grant dispute {id} --org {org} --reason …`"
+        ));
+    }
     if event_type == "request.created"
         && let Some(id) = target.filter(|id| id.starts_with("rq_"))
     {
@@ -527,6 +563,39 @@ mod tests {
         assert_eq!(
             lines[1],
             "To approve: `supportctl request approve rq_01abc --org acme`"
+        );
+    }
+
+    #[test]
+    fn a_break_glass_grant_is_an_alarm_every_webhook_receives_with_its_text_escaped() {
+        let nothing = vec!["none.none".to_owned()];
+        assert!(delivered(&nothing, "grant.break_glass"));
+        assert!(!delivered(&nothing, "grant.created"));
+        let event = serde_json::json!({
+            "org": "acme", "actor": {"email": "olga@vendor.example"}, "target": "gr_01abc",
+            "details": {"level": "member", "areas": ["chats"], "engineers": ["<!here>@vendor.example"],
+                "expires_at": "2026-01-02T03:00:00Z",
+                "reason": "outage\n<https://evil.example|ack here>", "ticket": "INC-1"},
+        });
+        let text = slack_text("grant.break_glass", &event);
+        assert!(
+            text.starts_with(
+                "BREAK-GLASS: &lt;!here&gt;@vendor.example has emergency access to acme (grant \
+                 gr_01abc), confirmed by olga@vendor.example, until 2026-01-02T03:00:00Z"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains('<') && !text.contains('>'), "{text}");
+        assert!(
+            text.contains("reason “outage &lt;https://evil.example|ack here&gt;”."),
+            "{text}"
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert_eq!(
+            lines[1],
+            "To acknowledge: `supportctl grant acknowledge gr_01abc --org acme`; to dispute it \
+             (which revokes it at once): `supportctl grant dispute gr_01abc --org acme --reason …`"
         );
     }
 }

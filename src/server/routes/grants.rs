@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use jiff::Timestamp;
 
 use crate::api::{
-    BulkRevoke, BulkRevokeResult, CreateGrant, DryRunQuery, ExtendGrant, Grant, GrantListQuery,
-    GrantStatus, Page, Problem, RevokeGrant, Role,
+    BulkRevoke, BulkRevokeResult, CreateGrant, DisputeGrant, DryRunQuery, ExtendGrant, Grant,
+    GrantListQuery, GrantStatus, Page, Problem, RevokeGrant, Role,
 };
 use crate::server::auth::Caller;
 use crate::server::error::{ApiError, ApiResult};
@@ -16,7 +16,7 @@ use crate::server::extract::{ApiJson, ApiPath, ApiQuery, OptionalJson};
 use crate::server::pagination::page_request;
 use crate::server::routes::policy::effective_policy;
 use crate::server::state::AppState;
-use crate::server::store::{GrantScope, NewGrant, RevokeSelection, WriteMode};
+use crate::server::store::{GrantScope, NewGrant, Review, RevokeSelection, WriteMode};
 use crate::server::validate;
 
 /// Most ids in one bulk revoke.
@@ -323,4 +323,53 @@ pub async fn bulk_revoke(
 
 fn no_grant(org: &str, id: &str) -> ApiError {
     ApiError::not_found(format!("no grant '{id}' in org '{org}'"))
+}
+
+/// Acknowledge a break-glass grant: the org has seen it, and `grant list` stops showing it
+/// first. The grant runs its course.
+#[utoipa::path(post, path = "/v1/orgs/{org}/grants/{id}/acknowledge", tag = "grants", security(("bearer" = [])),
+    params(("org" = String, Path, description = "The org's slug"), ("id" = String, Path, description = "Grant id")),
+    responses(
+        (status = 200, description = "The grant, acknowledged", body = Grant),
+        (status = 404, description = "No such grant in the org", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not a break-glass grant, or already acknowledged or disputed", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn acknowledge_grant(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((org, id)): ApiPath<(String, String)>,
+) -> ApiResult<Json<Grant>> {
+    let admin = caller.require_admin_of(&org)?;
+    let grant = state
+        .store
+        .review_grant(admin, &org, &id, Review::Acknowledge, state.now())
+        .await?;
+    tracing::info!(grant = %id, org = %org, by = %admin.email, "break-glass grant acknowledged");
+    Ok(Json(grant))
+}
+
+/// Dispute a break-glass grant: it is revoked at once (its sessions end), and the dispute and
+/// its reason are recorded in the org's audit log for the vendor to answer.
+#[utoipa::path(post, path = "/v1/orgs/{org}/grants/{id}/dispute", tag = "grants", security(("bearer" = [])),
+    params(("org" = String, Path, description = "The org's slug"), ("id" = String, Path, description = "Grant id")),
+    request_body = DisputeGrant,
+    responses(
+        (status = 200, description = "The grant, disputed and revoked", body = Grant),
+        (status = 404, description = "No such grant in the org", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not a break-glass grant, or already acknowledged or disputed", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn dispute_grant(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((org, id)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<DisputeGrant>,
+) -> ApiResult<Json<Grant>> {
+    let admin = caller.require_admin_of(&org)?;
+    let reason = validate::required_text("reason", &body.reason)?;
+    let grant = state
+        .store
+        .review_grant(admin, &org, &id, Review::Dispute(&reason), state.now())
+        .await?;
+    tracing::warn!(grant = %id, org = %org, by = %admin.email, "break-glass grant disputed");
+    Ok(Json(grant))
 }

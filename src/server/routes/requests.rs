@@ -11,8 +11,8 @@ use jiff::Timestamp;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::api::{
-    AccessRequest, ApproveRequest, CreateRequest, DenyRequest, DryRunQuery, Page, Problem,
-    RequestListQuery, RequestStatus, RequestWaitQuery, Role,
+    AccessRequest, ApproveRequest, ConfirmRequest, CreateRequest, DenyRequest, DryRunQuery, Page,
+    Problem, RequestListQuery, RequestStatus, RequestWaitQuery, Role,
 };
 use crate::server::auth::Caller;
 use crate::server::domain::requests::Narrowing;
@@ -33,7 +33,7 @@ const MAX_WAIT_SECONDS: i64 = 60;
     params(("org" = String, Path, description = "The org's slug")),
     request_body = CreateRequest,
     responses(
-        (status = 201, description = "Filed; pending until the org's admins decide", body = AccessRequest),
+        (status = 201, description = "Filed; pending until the org's admins decide (a break-glass request: until an operator confirms it)", body = AccessRequest),
         (status = 404, description = "No such org, or it is disabled or takes no requests (one answer for all three)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A pending request asks the same, or 5 are pending", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Refused by the org's policy (told only when the org takes requests)", body = Problem, content_type = "application/problem+json"),
@@ -63,9 +63,20 @@ pub async fn create_request(
     if let Some(seconds) = body.duration_seconds {
         validate::duration("duration_seconds", seconds, policy.max_grant)?;
     }
-    let duration_seconds = policy
-        .grant_seconds("duration_seconds", body.duration_seconds)
-        .map_err(ApiError::policy)?;
+    let duration_seconds = if body.break_glass {
+        // A break-glass grant lasts what was asked, else the longest the policy allows it.
+        let seconds = body
+            .duration_seconds
+            .unwrap_or(policy.break_glass.max_duration_seconds);
+        policy
+            .check_break_glass(body.level, seconds)
+            .map_err(ApiError::policy)?;
+        seconds
+    } else {
+        policy
+            .grant_seconds("duration_seconds", body.duration_seconds)
+            .map_err(ApiError::policy)?
+    };
     let expires_at = Timestamp::from_second(now.as_second() + policy.request_ttl)
         .map_err(|_| ApiError::unprocessable("expiry out of range"))?;
     let request = state
@@ -82,11 +93,12 @@ pub async fn create_request(
                 ticket,
                 expires_at,
                 policy_version: policy.version,
+                break_glass: body.break_glass,
             },
             now,
         )
         .await?;
-    tracing::info!(request = %request.id, org = %org, level = %request.level, by = %engineer.email, "request created");
+    tracing::info!(request = %request.id, org = %org, level = %request.level, break_glass = request.break_glass, by = %engineer.email, "request created");
     Ok((StatusCode::CREATED, Json(request)))
 }
 
@@ -260,6 +272,43 @@ pub async fn deny_request(
     if mode == WriteMode::Commit {
         tracing::info!(request = %id, org = %org, by = %admin.email, "request denied");
     }
+    Ok(Json(request))
+}
+
+/// Confirm a pending break-glass request (an operator, never its requester): its grant starts
+/// at once, flagged break-glass and unacknowledged, and every webhook of the org receives
+/// `grant.break_glass`.
+#[utoipa::path(post, path = "/v1/orgs/{org}/requests/{id}/confirm", tag = "requests", security(("bearer" = [])),
+    params(("org" = String, Path, description = "The org's slug"), ("id" = String, Path, description = "Request id")),
+    request_body(content = Option<ConfirmRequest>, description = "Optional comment"),
+    responses(
+        (status = 200, description = "The request, approved, with the id of its break-glass grant", body = AccessRequest),
+        (status = 404, description = "No such org or request", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not a break-glass request, no longer pending (confirmed, cancelled, expired), or the org's policy changed meanwhile", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Refused by the org's policy now (break-glass no longer allowed, or beyond its limits)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn confirm_request(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((org, id)): ApiPath<(String, String)>,
+    OptionalJson(body): OptionalJson<ConfirmRequest>,
+) -> ApiResult<Json<AccessRequest>> {
+    let operator = caller.require(&[Role::Operator])?;
+    let body = body.unwrap_or_default();
+    let comment = validate::optional_text("comment", body.comment.as_deref())?;
+    let policy = effective_policy(&state, &org).await?;
+    let request = state
+        .store
+        .confirm_request(
+            operator,
+            &org,
+            &id,
+            comment.as_deref(),
+            &policy,
+            state.now(),
+        )
+        .await?;
+    tracing::warn!(request = %id, org = %org, grant = request.grant_id.as_deref().unwrap_or_default(), by = %operator.email, "break-glass request confirmed");
     Ok(Json(request))
 }
 

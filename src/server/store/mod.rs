@@ -30,7 +30,7 @@ use crate::server::domain::policy::{Effective, ScopeLimits};
 use crate::server::domain::requests::Narrowing;
 
 pub use crate::server::domain::{SessionAuth, SessionRecord};
-pub use sql::{ChainCheck, SqlStore};
+pub use sql::{ChainCheck, Review, SqlStore};
 pub use webhook_rows::{AttemptOutcome, ClaimedDelivery, FinishedAttempt, NewWebhook};
 
 /// What went wrong in the store, in terms a handler can answer with.
@@ -169,6 +169,8 @@ pub struct NewRequest {
     pub expires_at: Timestamp,
     pub approvals_required: i64,
     pub policy_version: i64,
+    /// A break-glass request, checked against the policy's `break_glass` limits.
+    pub break_glass: bool,
 }
 
 /// One admin's approval: what they narrowed, and the policy the result must satisfy.
@@ -493,6 +495,26 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<crate::api::AccessRequest>;
+    /// An operator confirms a pending break-glass request: its grant starts in the same
+    /// transaction, flagged break-glass and unacknowledged.
+    async fn confirm_request(
+        &self,
+        operator: &Principal,
+        org: &str,
+        id: &str,
+        comment: Option<&str>,
+        policy: &Effective,
+        now: Timestamp,
+    ) -> StoreResult<crate::api::AccessRequest>;
+    /// An org admin acknowledges or disputes a break-glass grant (a dispute revokes it).
+    async fn review_grant(
+        &self,
+        admin: &Principal,
+        org: &str,
+        id: &str,
+        review: Review<'_>,
+        now: Timestamp,
+    ) -> StoreResult<Grant>;
     /// Cancels the caller's own pending request.
     async fn cancel_request(
         &self,

@@ -70,7 +70,7 @@ pub(super) fn enqueue_events(
     let mut rows = Vec::new();
     for hook in hooks {
         for event in events {
-            if crate::server::domain::webhooks::matches(&hook.patterns, &event.action) {
+            if crate::server::domain::webhooks::delivered(&hook.patterns, &event.action) {
                 rows.push(NewDelivery {
                     webhook_pk: hook.pk,
                     msg_id: event.id.clone(),

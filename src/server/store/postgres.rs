@@ -74,6 +74,13 @@ pub(super) fn migrator() -> Migrator {
             include_str!("migrations/postgres/0008_approval_rules.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            9,
+            Cow::Borrowed("break_glass"),
+            MigrationType::Simple,
+            include_str!("migrations/postgres/0009_break_glass.sql").into_sql_str(),
+            false,
+        ),
     ])
 }
 

@@ -21,6 +21,7 @@ impl Tabular for OrgPolicy {
             "expiry warning",
             "updated",
             "updated by",
+            "break glass",
         ]
     }
 
@@ -55,6 +56,15 @@ impl Tabular for OrgPolicy {
             },
             Cell::Time(self.updated_at),
             Cell::opt(self.updated_by.as_ref()),
+            if self.break_glass.allowed {
+                Cell::Text(format!(
+                    "up to {} for {}",
+                    self.break_glass.max_level,
+                    spoken_duration(self.break_glass.max_duration_seconds.unsigned_abs())
+                ))
+            } else {
+                Cell::Placeholder("(off)")
+            },
         ]
     }
 

@@ -32,14 +32,16 @@ pub enum PolicyCommand {
   supportctl org policy set --direct-grants=false \\
       --approvals admin=2,member=1
   supportctl org policy set --request-ttl 12h --expiry-warning 1h
+  supportctl org policy set --break-glass --break-glass-level member \\
+      --break-glass-max 2h
 
 Durations may not exceed the server's own limits (its --max-grant-duration and \
 --max-session-ttl): a longer one is refused (exit 6), naming the limit. Another admin's \
 change between the read and the write is refused (exit 6), never overwritten: run the \
 command again.
 
-A change that lowers a level's approvals or turns direct grants on, while the policy asks \
-two or more approvals for some level, does not apply yet: it waits until as many admins \
+A change that lowers a level's approvals, turns direct grants on, or turns break-glass on \
+(or raises its level or duration), while the policy asks two or more approvals for some level, does not apply yet: it waits until as many admins \
 approved it (you count as one); see `supportctl org policy approve`.")]
     Set(set::SetArgs),
     /// Show the change waiting for admins' approvals, if any.

@@ -48,6 +48,16 @@ pub struct SetArgs {
     /// How long before a grant ends its `grant.expiring` webhooks fire, e.g. 1h (0: never).
     #[arg(long, value_name = "DURATION", value_parser = parse_warning)]
     pub expiry_warning: Option<i64>,
+    /// Break-glass access: an engineer's emergency request, confirmed by an operator, starts a
+    /// grant before any admin approves it (turning it on is a weakening: see below).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub break_glass: Option<bool>,
+    /// The highest level a break-glass grant may have.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub break_glass_level: Option<Level>,
+    /// The longest a break-glass grant may last, e.g. 1h (at most 4h).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub break_glass_max: Option<i64>,
     /// Ask the server what the policy would become (every check of a real change), and change
     /// nothing.
     #[arg(long)]
@@ -126,6 +136,17 @@ pub fn run(context: &mut Context, args: SetArgs) -> CommandResult {
     }
     if let Some(v) = args.expiry_warning {
         set("expiry warning", &mut |p| p.expiry_warning_seconds = v);
+    }
+    if let Some(v) = args.break_glass {
+        set("break glass", &mut |p| p.break_glass.allowed = v);
+    }
+    if let Some(v) = args.break_glass_level {
+        set("break glass level", &mut |p| p.break_glass.max_level = v);
+    }
+    if let Some(v) = args.break_glass_max {
+        set("break glass max", &mut |p| {
+            p.break_glass.max_duration_seconds = v
+        });
     }
     if changed.is_empty() {
         return Err(CommandError::usage("nothing to change")

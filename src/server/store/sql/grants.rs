@@ -7,7 +7,7 @@ use serde_json::json;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::super::chain::ChainHead;
-use super::rows::{GRANT_SELECT, GrantRow, areas_text, grant_row};
+use super::rows::{GRANT_COLUMNS, GRANT_FROM, GRANT_SELECT, GrantRow, areas_text, grant_row};
 use super::{ID_CHUNK, ListQuery, SqlStore};
 use crate::api::{BulkRevokeResult, Grant, GrantStatus, GrantStatusFilter, Page};
 use crate::server::domain::grant_status;
@@ -18,6 +18,12 @@ use crate::server::store::{
     GrantScope, NewGrant, PageRequest, Principal, RevokeSelection, StoreError, StoreResult,
     WriteMode,
 };
+
+/// A break-glass grant no org admin has acknowledged or disputed yet (the condition of the
+/// partial index `grants_unacknowledged`).
+const UNACKNOWLEDGED: &str = "g.break_glass = 1 AND g.review IS NULL";
+/// Added to the keys of an org list's first part, its unacknowledged break-glass grants.
+const FIRST_PART: i64 = 1 << 62;
 
 /// What `grant.created` records about a grant.
 pub(super) fn grant_created_details(grant: &Grant) -> serde_json::Value {
@@ -147,6 +153,9 @@ impl SqlStore {
             request_id: request_id.map(str::to_owned),
             approval_rule: grant.approval_rule.clone(),
             status: grant_status(grant.expires_at, None, now),
+            break_glass: false,
+            acknowledged: None,
+            review: None,
         })
     }
 
@@ -164,7 +173,10 @@ impl SqlStore {
             GrantStatusFilter::All => "AND $2 = $2",
         };
         let (scope_sql, scope_value): (&str, i64) = match scope {
-            GrantScope::Org(slug) => ("g.org_pk = $1", self.org_pk(slug).await?),
+            GrantScope::Org(slug) => {
+                let org_pk = self.org_pk(slug).await?;
+                return self.list_org_grants(org_pk, status_sql, page, now).await;
+            }
             GrantScope::UsableBy(engineer) => (
                 "o.disabled_at IS NULL AND (g.all_engineers = 1 OR EXISTS (SELECT 1 FROM \
                  grant_engineers ge WHERE ge.grant_pk = g.pk AND ge.account_pk = $1))",
@@ -184,6 +196,38 @@ impl SqlStore {
         self.fetch_list(sql, bind, page, |row| {
             let grant = grant_row(row, now)?;
             Ok((grant.pk, grant.grant))
+        })
+        .await
+    }
+
+    /// An org's grants: its unacknowledged break-glass grants first, then the others, each
+    /// part newest first. One keyset orders both: a grant of the first part has its pk plus
+    /// [`FIRST_PART`] as its key, so that every cursor of the first part is above every pk.
+    async fn list_org_grants(
+        &self,
+        org_pk: i64,
+        status_sql: &str,
+        page: PageRequest,
+        now: Timestamp,
+    ) -> StoreResult<Page<Grant>> {
+        let sql = format!(
+            "SELECT * FROM (SELECT {GRANT_COLUMNS}, g.pk + {FIRST_PART} AS sort_key {GRANT_FROM} \
+             WHERE g.org_pk = $1 {status_sql} AND {UNACKNOWLEDGED} AND g.pk + {FIRST_PART} < $3 \
+             ORDER BY g.pk DESC LIMIT $4) AS unacknowledged \
+             UNION ALL SELECT * FROM (SELECT {GRANT_COLUMNS}, g.pk AS sort_key {GRANT_FROM} \
+             WHERE g.org_pk = $1 {status_sql} AND NOT ({UNACKNOWLEDGED}) AND g.pk < $3 \
+             ORDER BY g.pk DESC LIMIT $4) AS others ORDER BY sort_key DESC LIMIT $4"
+        );
+        let bind = |query: ListQuery, after: Option<i64>, limit: i64| {
+            query
+                .bind(org_pk)
+                .bind(now.as_second())
+                .bind(after.unwrap_or(i64::MAX))
+                .bind(limit)
+        };
+        self.fetch_list(sql, bind, page, |row| {
+            let grant = grant_row(row, now)?;
+            Ok((row.try_get("sort_key")?, grant.grant))
         })
         .await
     }

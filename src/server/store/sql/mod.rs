@@ -11,6 +11,8 @@
 mod accounts;
 mod audit;
 mod authorize;
+mod break_glass;
+pub use break_glass::Review;
 mod counts;
 mod deliveries;
 mod grants;
@@ -536,6 +538,29 @@ impl Store for SqlStore {
     ) -> StoreResult<AccessRequest> {
         let store = self.counting_for(mode);
         SqlStore::deny_request(&store, actor, org, id, comment, now, mode).await
+    }
+
+    async fn confirm_request(
+        &self,
+        operator: &Principal,
+        org: &str,
+        id: &str,
+        comment: Option<&str>,
+        policy: &Effective,
+        now: Timestamp,
+    ) -> StoreResult<crate::api::AccessRequest> {
+        SqlStore::confirm_request(self, operator, org, id, comment, policy, now).await
+    }
+
+    async fn review_grant(
+        &self,
+        admin: &Principal,
+        org: &str,
+        id: &str,
+        review: Review<'_>,
+        now: Timestamp,
+    ) -> StoreResult<Grant> {
+        SqlStore::review_grant(self, admin, org, id, review, now).await
     }
 
     async fn cancel_request(

@@ -32,7 +32,8 @@ use crate::server::store::{
 const REQUEST_SELECT: &str = "SELECT r.pk, r.id, o.slug AS org, a.email AS requester, \
      r.requester_pk, r.level, r.areas, r.duration_seconds, r.reason, r.ticket, r.created_at, \
      r.expires_at, r.approvals_required, r.approvals, r.decision, r.decided_at, r.decided_by, \
-     r.decision_comment, r.grant_id, r.approval_rule FROM access_requests r JOIN orgs o ON o.pk = r.org_pk \
+     r.decision_comment, r.grant_id, r.approval_rule, r.break_glass FROM access_requests r \
+     JOIN orgs o ON o.pk = r.org_pk \
      JOIN accounts a ON a.pk = r.requester_pk";
 
 /// Requests still open: undecided, and not recorded as lapsed (a recorded lapse implies
@@ -67,6 +68,7 @@ pub(super) fn request_row(row: &AnyRow, now: Timestamp) -> StoreResult<(i64, Req
         decision_comment: row.try_get("decision_comment")?,
         grant_id: row.try_get("grant_id")?,
         approval_rule: row.try_get("approval_rule")?,
+        break_glass: row.try_get::<i64, _>("break_glass")? == 1,
     };
     Ok((
         row.try_get("pk")?,
@@ -150,7 +152,8 @@ impl SqlStore {
             .await?;
         // Under the org's lock, which removing a rule takes too: a rule removed meanwhile has
         // either approved this request before its removal committed, or approves nothing.
-        let rule = if new.approvals_required == 1 {
+        // Break-glass requests are for an operator to confirm, never for a rule.
+        let rule = if new.approvals_required == 1 && !new.break_glass {
             let asked = Asked {
                 requester: &engineer.email,
                 level: new.level,
@@ -166,7 +169,7 @@ impl SqlStore {
         let areas = areas_text(&new.areas);
         if rule.is_none() {
             let sql = format!(
-                "SELECT r.id, r.level, r.areas, r.expires_at FROM access_requests r \
+                "SELECT r.id, r.level, r.areas, r.expires_at, r.break_glass FROM access_requests r \
                  WHERE r.requester_pk = $1 AND r.org_pk = $2 AND {OPEN} AND r.expires_at > $3 \
                  ORDER BY r.pk"
             );
@@ -179,7 +182,11 @@ impl SqlStore {
             for row in &pending {
                 let level: String = row.try_get(1)?;
                 let their_areas: String = row.try_get(2)?;
-                if level == new.level.to_string() && their_areas == areas {
+                let break_glass = row.try_get::<i64, _>(4)? == 1;
+                if level == new.level.to_string()
+                    && their_areas == areas
+                    && break_glass == new.break_glass
+                {
                     let id: String = row.try_get(0)?;
                     return Err(StoreError::Conflict(format!(
                         "you already have pending request '{id}' in org '{org_slug}' for level {} \
@@ -215,11 +222,12 @@ impl SqlStore {
             decision_comment: None,
             grant_id: None,
             approval_rule: None,
+            break_glass: new.break_glass,
         };
         sqlx::query(
             "INSERT INTO access_requests (id, org_pk, requester_pk, level, areas, \
-             duration_seconds, reason, ticket, created_at, expires_at, approvals_required) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             duration_seconds, reason, ticket, created_at, expires_at, approvals_required, \
+             break_glass) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&request.id)
         .bind(org.pk)
@@ -232,14 +240,10 @@ impl SqlStore {
         .bind(now.as_second())
         .bind(request.expires_at.as_second())
         .bind(request.approvals_required)
+        .bind(i64::from(request.break_glass))
         .execute(&mut *tx)
         .await?;
-        org.head.record(
-            now,
-            engineer,
-            "request.created",
-            Some(&request.id),
-            json!({
+        let mut details = json!({
                 "requester": request.requester,
                 "level": request.level,
                 "areas": request.areas,
@@ -248,8 +252,12 @@ impl SqlStore {
                 "ticket": request.ticket,
                 "expires_at": request.expires_at,
                 "approvals_required": request.approvals_required,
-            }),
-        )?;
+        });
+        if request.break_glass {
+            details["break_glass"] = json!(true);
+        }
+        org.head
+            .record(now, engineer, "request.created", Some(&request.id), details)?;
         if let Some(rule) = rule {
             self.approve_by_rule(&mut tx, &mut org, engineer, &mut request, &rule, new, now)
                 .await?;

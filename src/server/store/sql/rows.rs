@@ -8,7 +8,9 @@ use sqlx::{Any, ColumnIndex, Decode, Type};
 use super::super::backend::Backend;
 use super::super::chain::ChainHead;
 use super::super::{AccountAuth, Principal, SessionAuth, SessionRecord, StoreError, StoreResult};
-use crate::api::{Account, Area, AuditEvent, EnabledStatus, Grant, Level, Org, Role};
+use crate::api::{
+    Account, Area, AuditEvent, EnabledStatus, Grant, GrantReview, Level, Org, ReviewOutcome, Role,
+};
 use crate::server::domain::grant_status;
 
 /// An org's columns, with the time of its newest event (the chain's `at` never goes back).
@@ -57,9 +59,21 @@ pub(super) const ACCOUNT_SELECT: &str = "SELECT a.pk, a.id, a.email, a.role, a.o
      a.created_at, a.disabled_at, o.disabled_at AS org_disabled_at FROM accounts a \
      LEFT JOIN orgs o ON o.pk = a.org_pk";
 
-pub(super) const GRANT_SELECT: &str = "SELECT g.pk, g.id, o.slug AS org, g.level, g.areas, g.engineers, \
-     g.reason, g.ticket, g.created_by, g.created_at, g.expires_at, \
-     g.revoked_at, g.revoked_by, g.revoke_reason, g.request_id, g.approval_rule FROM grants g JOIN orgs o ON o.pk = g.org_pk";
+macro_rules! grant_columns {
+    () => {
+        "g.pk, g.id, o.slug AS org, g.level, g.areas, g.engineers, g.reason, g.ticket, \
+         g.created_by, g.created_at, g.expires_at, g.revoked_at, g.revoked_by, g.revoke_reason, \
+         g.request_id, g.approval_rule, g.break_glass, g.review, g.reviewed_by, g.reviewed_at, g.review_reason"
+    };
+}
+macro_rules! grant_from {
+    () => {
+        "FROM grants g JOIN orgs o ON o.pk = g.org_pk"
+    };
+}
+pub(super) const GRANT_COLUMNS: &str = grant_columns!();
+pub(super) const GRANT_FROM: &str = grant_from!();
+pub(super) const GRANT_SELECT: &str = concat!("SELECT ", grant_columns!(), " ", grant_from!());
 
 /// Decoded by position ([`session_auth_at`]): keep the order.
 pub(super) const SESSION_SELECT: &str = "SELECT s.pk, s.id, s.org_pk, o.slug AS org, g.id AS grant_id, \
@@ -197,6 +211,20 @@ pub(super) fn grant_row(row: &AnyRow, now: Timestamp) -> StoreResult<GrantRow> {
     let expires_at = ts(row.try_get("expires_at")?)?;
     let revoked_at = opt_ts(row.try_get("revoked_at")?)?;
     let engineers: String = row.try_get("engineers")?;
+    let break_glass = row.try_get::<i64, _>("break_glass")? == 1;
+    let review = match row.try_get::<Option<String>, _>("review")? {
+        None => None,
+        Some(outcome) => Some(GrantReview {
+            outcome: parse_wire::<ReviewOutcome>(&outcome)?,
+            by: row
+                .try_get::<Option<String>, _>("reviewed_by")?
+                .unwrap_or_default(),
+            at: ts(row
+                .try_get::<Option<i64>, _>("reviewed_at")?
+                .unwrap_or_default())?,
+            reason: row.try_get("review_reason")?,
+        }),
+    };
     Ok(GrantRow {
         pk: row.try_get("pk")?,
         grant: Grant {
@@ -217,6 +245,9 @@ pub(super) fn grant_row(row: &AnyRow, now: Timestamp) -> StoreResult<GrantRow> {
             request_id: row.try_get("request_id")?,
             approval_rule: row.try_get("approval_rule")?,
             status: grant_status(expires_at, revoked_at, now),
+            break_glass,
+            acknowledged: break_glass.then_some(review.is_some()),
+            review,
         },
     })
 }
