@@ -10,6 +10,7 @@ mod errors;
 pub mod ocsf;
 mod requests;
 mod resources;
+pub mod tlog;
 mod vocabulary;
 mod webhooks;
 
