@@ -4,14 +4,16 @@
 //!   cargo bench --bench perf               full sizes (10,000 sessions, 1,000,000 grants)
 //!   cargo bench --bench perf -- --quick    small sizes, a minute or so
 //!   cargo bench --bench perf -- --requests only the access-request rows
-//!   PERF_ONLY=postgres | webhooks | authorize | drain | backup | metrics | audit
+//!   PERF_ONLY=postgres | webhooks | authorize | drain | backup | metrics | audit | tlog
 //!                                          only the PostgreSQL rows, the webhook rows,
 //!                                          authorize against introspect on SQLite, the
 //!                                          rolling restart of two PostgreSQL replicas,
 //!                                          `server backup` of a 1 GB file under authorize
 //!                                          load, introspect with metrics recorded
 //!                                          against without, or `audit list --limit 50`
-//!                                          on a log of 1,000,000 events against 1,000
+//!                                          on a log of 1,000,000 events against 1,000,
+//!                                          or `audit verify --checkpoint` by consistency
+//!                                          proof and inclusion proofs at 1,000,000 events
 //!   cargo test --bench perf                quick mode in the test profile (what CI runs)
 //!   PERF_DB_CONNECTIONS=N                  the servers' --db-max-connections
 //!
@@ -34,6 +36,7 @@ mod metrics;
 mod postgres;
 mod requests;
 mod server;
+mod tlog;
 mod webhooks;
 
 use load::{
@@ -118,6 +121,10 @@ fn main() {
     }
     if std::env::var("PERF_ONLY").as_deref() == Ok("audit") {
         print_table(&audit::rows(&exe, dir.path(), quick), quick);
+        return;
+    }
+    if std::env::var("PERF_ONLY").as_deref() == Ok("tlog") {
+        print_table(&tlog::rows(&exe, dir.path(), quick), quick);
         return;
     }
     if std::env::var("PERF_ONLY").as_deref() == Ok("backup") {

@@ -8,7 +8,7 @@ use axum::extract::State;
 use crate::api::checkpoint::ChainId;
 use crate::api::{ConsistencyProof, ConsistencyQuery, InclusionProof, ProofQuery, Role};
 use crate::server::auth::Caller;
-use crate::server::error::ApiResult;
+use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::{ApiPath, ApiQuery};
 use crate::server::state::AppState;
 
@@ -25,6 +25,7 @@ pub async fn org_inclusion(
     ApiQuery(query): ApiQuery<ProofQuery>,
 ) -> ApiResult<Json<InclusionProof>> {
     caller.require_admin_of(&org)?;
+    check_inclusion(&query)?;
     let chain = ChainId::Org(org);
     Ok(Json(
         state
@@ -45,6 +46,7 @@ pub async fn org_consistency(
     ApiQuery(query): ApiQuery<ConsistencyQuery>,
 ) -> ApiResult<Json<ConsistencyProof>> {
     caller.require_admin_of(&org)?;
+    check_consistency(&query)?;
     let chain = ChainId::Org(org);
     Ok(Json(
         state
@@ -64,6 +66,7 @@ pub async fn vendor_inclusion(
     ApiQuery(query): ApiQuery<ProofQuery>,
 ) -> ApiResult<Json<InclusionProof>> {
     caller.require(&[Role::Operator])?;
+    check_inclusion(&query)?;
     Ok(Json(
         state
             .store
@@ -82,10 +85,33 @@ pub async fn vendor_consistency(
     ApiQuery(query): ApiQuery<ConsistencyQuery>,
 ) -> ApiResult<Json<ConsistencyProof>> {
     caller.require(&[Role::Operator])?;
+    check_consistency(&query)?;
     Ok(Json(
         state
             .store
             .audit_consistency(&ChainId::Vendor, query.from, query.to)
             .await?,
     ))
+}
+
+/// `seq` in 1..=`size` (a tree larger than the log's is the store's 404).
+fn check_inclusion(query: &ProofQuery) -> ApiResult<()> {
+    if query.size < 1 || query.seq < 1 || query.seq > query.size {
+        return Err(ApiError::invalid(format!(
+            "seq must be from 1 to size, and size at least 1 (got seq {}, size {})",
+            query.seq, query.size
+        )));
+    }
+    Ok(())
+}
+
+/// `from` in 1..=`to`.
+fn check_consistency(query: &ConsistencyQuery) -> ApiResult<()> {
+    if query.from < 1 || query.from > query.to {
+        return Err(ApiError::invalid(format!(
+            "from must be from 1 to `to` (got from {}, to {})",
+            query.from, query.to
+        )));
+    }
+    Ok(())
 }

@@ -218,7 +218,11 @@ impl SqlStore {
             "SELECT seq, tree_hashes FROM {} WHERE {}seq IN ({})",
             chain.events(),
             chain.of_org(),
-            self.backend.params(first, seqs.len())
+            // Numbered on SQLite too, like the org's `$1` (a few dozen at most).
+            (first..first + seqs.len())
+                .map(|n| format!("${n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         if let Chain::Org(pk) = chain {
