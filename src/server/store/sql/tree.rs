@@ -202,7 +202,11 @@ impl SqlStore {
             }
             wanted.0.take()
         };
-        let hashes = self.read_stored(chain, &indexes).await?;
+        let hashes = if indexes.is_empty() {
+            HashMap::new()
+        } else {
+            self.read_stored(chain, &indexes).await?
+        };
         prove(&Known(hashes)).map_err(database)
     }
 
