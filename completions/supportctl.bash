@@ -109,6 +109,9 @@ _supportctl() {
             supportctl__subcmd__audit,ls)
                 cmd="supportctl__subcmd__audit__subcmd__list"
                 ;;
+            supportctl__subcmd__audit,prove)
+                cmd="supportctl__subcmd__audit__subcmd__prove"
+                ;;
             supportctl__subcmd__audit,verify)
                 cmd="supportctl__subcmd__audit__subcmd__verify"
                 ;;
@@ -123,6 +126,9 @@ _supportctl() {
                 ;;
             supportctl__subcmd__audit__subcmd__help,list)
                 cmd="supportctl__subcmd__audit__subcmd__help__subcmd__list"
+                ;;
+            supportctl__subcmd__audit__subcmd__help,prove)
+                cmd="supportctl__subcmd__audit__subcmd__help__subcmd__prove"
                 ;;
             supportctl__subcmd__audit__subcmd__help,verify)
                 cmd="supportctl__subcmd__audit__subcmd__help__subcmd__verify"
@@ -234,6 +240,9 @@ _supportctl() {
                 ;;
             supportctl__subcmd__help__subcmd__audit,list)
                 cmd="supportctl__subcmd__help__subcmd__audit__subcmd__list"
+                ;;
+            supportctl__subcmd__help__subcmd__audit,prove)
+                cmd="supportctl__subcmd__help__subcmd__audit__subcmd__prove"
                 ;;
             supportctl__subcmd__help__subcmd__audit,verify)
                 cmd="supportctl__subcmd__help__subcmd__audit__subcmd__verify"
@@ -1018,7 +1027,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__audit)
-            opts="-o -q -y -v -h -V --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version list ls verify checkpoint key help"
+            opts="-o -q -y -v -h -V --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version list ls verify checkpoint prove key help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1102,7 +1111,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__audit__subcmd__help)
-            opts="list verify checkpoint key help"
+            opts="list verify checkpoint prove key help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1158,6 +1167,20 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__audit__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__audit__subcmd__help__subcmd__prove)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1309,8 +1332,54 @@ _supportctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        supportctl__subcmd__audit__subcmd__prove)
+            opts="-o -q -y -v -h -V --org --vendor --key --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         supportctl__subcmd__audit__subcmd__verify)
-            opts="-o -q -y -v -h -V --org --vendor --file --checkpoint --key --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-o -q -y -v -h -V --org --vendor --file --checkpoint --full --key --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1934,7 +2003,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__help__subcmd__audit)
-            opts="list verify checkpoint key"
+            opts="list verify checkpoint prove key"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1976,6 +2045,20 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__help__subcmd__audit__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__help__subcmd__audit__subcmd__prove)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
