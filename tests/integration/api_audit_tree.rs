@@ -210,7 +210,7 @@ fn proof_requests_out_of_range_or_of_other_orgs_are_refused(backend: Backend) {
         format!("proof?seq={}&size={head}", head + 1),
         format!("proof?seq=0&size={head}"),
         format!("proof?seq=-1&size={head}"),
-        format!("proof?seq=1&size=-1"),
+        "proof?seq=1&size=-1".to_owned(),
         "proof?seq=1&size=0".to_owned(),
         "proof?seq=x&size=1".to_owned(),
         "proof?seq=1".to_owned(),
