@@ -188,8 +188,6 @@ fn inclusion_times(url: &str, token: &str, size: i64, count: i64) -> Vec<Duratio
     let mut command = Command::new("curl");
     command.args([
         "-s",
-        "-o",
-        "/dev/null",
         "-H",
         &format!("Authorization: Bearer {token}"),
         "-w",
@@ -198,9 +196,12 @@ fn inclusion_times(url: &str, token: &str, size: i64, count: i64) -> Vec<Duratio
     for i in 0..count {
         // Spread over the log, not in order (a prime stride).
         let seq = 1 + (i * 7_919 * 127) % size;
-        command.arg(format!(
-            "{url}/v1/orgs/tlogbig/audit/proof?seq={seq}&size={size}"
-        ));
+        // `-o` applies to the one URL after it.
+        command.args([
+            "-o".to_owned(),
+            "/dev/null".to_owned(),
+            format!("{url}/v1/orgs/tlogbig/audit/proof?seq={seq}&size={size}"),
+        ]);
     }
     let output = command.output().expect("curl runs");
     let text = String::from_utf8_lossy(&output.stdout);
