@@ -997,6 +997,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand ls 'List the org''s newest audit events, oldest of them first'
             cand verify 'Recompute the hash chain; exit 1 at the first break, saying where'
             cand checkpoint 'Print a checkpoint of the log, signed by the server'
+            cand prove 'Prove that one event is in the log the server signs now'
             cand key 'Print the server''s verifier key, which checks its checkpoints (no login needed)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -1075,7 +1076,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;audit;verify'= {
             cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
             cand --file 'Verify an export (a JSON array from `audit list --all -o json`; `-` for stdin)'
-            cand --checkpoint 'A checkpoint from `audit checkpoint`: also prove that the log still holds its event and extends it (its org, or the vendor''s log, is the one checked)'
+            cand --checkpoint 'A checkpoint from `audit checkpoint`: prove that the log the server signs now extends it, by a consistency proof (its org, or the vendor''s log, is the one checked)'
             cand --key 'The verifier key to check the checkpoint with (from `audit key`), or a file holding it [default: fetched from the server]'
             cand --profile 'Profile in config.toml to use'
             cand --server 'Server URL, overriding the profile''s'
@@ -1084,6 +1085,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
             cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
             cand --vendor 'The vendor''s own log (operators)'
+            cand --full 'With --checkpoint, also read and check the whole log (as without a checkpoint, or with --file), not only the proof'
             cand --json 'Same as `-o json`'
             cand -q 'Print only IDs (or only the token, for `session open`)'
             cand --quiet 'Print only IDs (or only the token, for `session open`)'
@@ -1100,6 +1102,30 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;audit;checkpoint'= {
             cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own]'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --vendor 'The vendor''s own chain (operators)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;audit;prove'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own]'
+            cand --key 'The verifier key to check the checkpoint with (from `audit key`), or a file holding it [default: fetched from the server]'
             cand --profile 'Profile in config.toml to use'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
@@ -1147,6 +1173,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand list 'List the org''s newest audit events, oldest of them first'
             cand verify 'Recompute the hash chain; exit 1 at the first break, saying where'
             cand checkpoint 'Print a checkpoint of the log, signed by the server'
+            cand prove 'Prove that one event is in the log the server signs now'
             cand key 'Print the server''s verifier key, which checks its checkpoints (no login needed)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -1155,6 +1182,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;audit;help;verify'= {
         }
         &'supportctl;audit;help;checkpoint'= {
+        }
+        &'supportctl;audit;help;prove'= {
         }
         &'supportctl;audit;help;key'= {
         }
@@ -2630,6 +2659,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand list 'List the org''s newest audit events, oldest of them first'
             cand verify 'Recompute the hash chain; exit 1 at the first break, saying where'
             cand checkpoint 'Print a checkpoint of the log, signed by the server'
+            cand prove 'Prove that one event is in the log the server signs now'
             cand key 'Print the server''s verifier key, which checks its checkpoints (no login needed)'
         }
         &'supportctl;help;audit;list'= {
@@ -2637,6 +2667,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;help;audit;verify'= {
         }
         &'supportctl;help;audit;checkpoint'= {
+        }
+        &'supportctl;help;audit;prove'= {
         }
         &'supportctl;help;audit;key'= {
         }

@@ -103,7 +103,7 @@ pub fn rows(exe: &Path, dir: &Path, quick: bool) -> Vec<Row> {
     }]
 }
 
-fn stop(server: &mut std::process::Child) {
+pub(super) fn stop(server: &mut std::process::Child) {
     // SIGTERM: a graceful shutdown, so SQLite checkpoints and the lock is released.
     let _ = Command::new("kill")
         .arg("-TERM")
@@ -114,7 +114,7 @@ fn stop(server: &mut std::process::Child) {
 
 /// Appends `count` `access.allowed` events to `org`'s chain straight into the file, hashed
 /// as the server hashes them (so that `audit verify` accepts the log), and moves its head.
-fn seed_events(db: &str, org: &str, count: usize) {
+pub(super) fn seed_events(db: &str, org: &str, count: usize) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

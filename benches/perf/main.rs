@@ -5,7 +5,7 @@
 //!   cargo bench --bench perf -- --quick    small sizes, a minute or so
 //!   cargo bench --bench perf -- --requests only the access-request rows
 //!   PERF_ONLY=postgres | webhooks | authorize | drain | backup | metrics | audit | rules
-//!             | breakglass
+//!             | breakglass | tlog
 //!                                          only the PostgreSQL rows, the webhook rows,
 //!                                          authorize against introspect on SQLite, the
 //!                                          rolling restart of two PostgreSQL replicas,
@@ -16,7 +16,9 @@
 //!                                          the customer rules (a request inside an
 //!                                          auto-approval rule to a session; a ticket's
 //!                                          closing ending 1,000 grants with sessions),
-//!                                          or the break-glass alarm's commit → 2xx
+//!                                          the break-glass alarm's commit → 2xx, or
+//!                                          `audit verify --checkpoint` by consistency
+//!                                          proof and inclusion proofs at 1,000,000 events
 //!   cargo test --bench perf                quick mode in the test profile (what CI runs)
 //!   PERF_DB_CONNECTIONS=N                  the servers' --db-max-connections
 //!
@@ -41,6 +43,7 @@ mod postgres;
 mod requests;
 mod rules;
 mod server;
+mod tlog;
 mod webhooks;
 
 use load::{
@@ -134,6 +137,10 @@ fn main() {
     }
     if std::env::var("PERF_ONLY").as_deref() == Ok("rules") {
         print_table(&rules::rows(&exe, dir.path(), quick), quick);
+        return;
+    }
+    if std::env::var("PERF_ONLY").as_deref() == Ok("tlog") {
+        print_table(&tlog::rows(&exe, dir.path(), quick), quick);
         return;
     }
     if std::env::var("PERF_ONLY").as_deref() == Ok("backup") {

@@ -1,9 +1,11 @@
 //! Signed checkpoints of an audit chain, shared by the server (which signs them) and the client
-//! (which checks them). A checkpoint is a C2SP signed note whose body is three lines: the chain's
-//! origin (`<name>/orgs/<org>` or `<name>/vendor`), the head `seq` in decimal and the head
-//! event's hash as base64 of its 32 bytes. Whoever keeps one can later prove that the log still
-//! holds that event at that `seq`: a log cut short, or rewritten and re-hashed from any earlier
-//! point, no longer does.
+//! (which checks them). A checkpoint is a C2SP tlog checkpoint, a signed note whose body is
+//! three lines: the chain's origin (`<name>/orgs/<org>` or `<name>/vendor`), the tree size (the
+//! head `seq`) in decimal, and the root hash of the chain's Merkle tree (see [`super::tlog`])
+//! as base64 of its 32 bytes. Checkpoints signed before the chains were trees have the head
+//! event's hash on the third line, and still verify: against that event. Whoever keeps one can
+//! later prove that the log extends it: a log cut short, or rewritten and re-hashed from any
+//! earlier point, no longer does.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -44,8 +46,10 @@ pub struct Checkpoint {
     /// The key's name: the first part of the origin.
     pub name: String,
     pub chain: ChainId,
+    /// The tree size: the head `seq`.
     pub seq: i64,
-    /// The head event's hash, lowercase hex like the events' own (64 zeros for `seq` 0).
+    /// The tree's root hash (an older checkpoint's: the head event's hash), lowercase hex
+    /// like the events' own hashes (64 zeros for `seq` 0).
     pub hash: String,
 }
 
@@ -168,8 +172,15 @@ impl Checkpoint {
     }
 
     /// How a log whose chain verified, ending at `log`, compares with this checkpoint;
-    /// `hash_at_seq` is the hash of the log's event at this checkpoint's `seq`, if it has one.
-    pub fn compare(&self, log: &ChainSummary, hash_at_seq: Option<&str>) -> Extension {
+    /// `hash_at_seq` is the hash of the log's event at this checkpoint's `seq`, if it has one,
+    /// and `root_at_seq` the root of the log's tree of that many events. A checkpoint states
+    /// the root (an older one, from before the chains were trees, the event's hash).
+    pub fn compare(
+        &self,
+        log: &ChainSummary,
+        hash_at_seq: Option<&str>,
+        root_at_seq: Option<&str>,
+    ) -> Extension {
         if self.seq == 0 {
             return if self.hash == GENESIS_HASH {
                 Extension::Extends
@@ -181,6 +192,7 @@ impl Checkpoint {
             _ if log.last_seq < self.seq => Extension::Truncated {
                 log_last_seq: log.last_seq,
             },
+            _ if root_at_seq == Some(self.hash.as_str()) => Extension::Extends,
             Some(hash) if hash == self.hash => Extension::Extends,
             _ => Extension::Rewritten,
         }
@@ -319,16 +331,25 @@ mod tests {
             last_hash: String::new(),
         };
         let same = "cd".repeat(32);
-        assert_eq!(checkpoint.compare(&log(7), Some(&same)), Extension::Extends);
+        let other = "ef".repeat(32);
+        // The tree's root (a checkpoint of today), or the event's hash (an older one).
         assert_eq!(
-            checkpoint.compare(&log(4), None),
+            checkpoint.compare(&log(7), Some(&other), Some(&same)),
+            Extension::Extends
+        );
+        assert_eq!(
+            checkpoint.compare(&log(7), Some(&same), Some(&other)),
+            Extension::Extends
+        );
+        assert_eq!(
+            checkpoint.compare(&log(4), None, None),
             Extension::Truncated { log_last_seq: 4 }
         );
         assert_eq!(
-            checkpoint.compare(&log(5), Some(&"ef".repeat(32))),
+            checkpoint.compare(&log(5), Some(&other), Some(&other)),
             Extension::Rewritten
         );
         let empty = Checkpoint::new("a", ChainId::Vendor, 0, GENESIS_HASH);
-        assert_eq!(empty.compare(&log(0), None), Extension::Extends);
+        assert_eq!(empty.compare(&log(0), None, None), Extension::Extends);
     }
 }

@@ -11,6 +11,7 @@ pub mod ocsf;
 mod requests;
 mod resources;
 mod rules;
+pub mod tlog;
 mod vocabulary;
 mod webhooks;
 

@@ -507,3 +507,25 @@ pub enum PolicyChangeOutcome {
     Applied(OrgPolicy),
     Pending(PendingPolicyChange),
 }
+
+/// Query of an inclusion proof: event `seq` in the tree of `size` events.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ProofQuery {
+    /// The event's `seq` (1 up to `size`).
+    pub seq: i64,
+    /// The tree's size: a checkpoint's (1 up to the chain's head).
+    pub size: i64,
+}
+
+/// Query of a consistency proof: the tree of `to` events extends the tree of `from` events.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ConsistencyQuery {
+    /// The older tree's size (1 up to `to`).
+    pub from: i64,
+    /// The newer tree's size (up to the chain's head).
+    pub to: i64,
+}

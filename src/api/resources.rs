@@ -178,3 +178,26 @@ pub struct ListTotal {
 impl ListTotal {
     pub const COUNTED_AT_MOST: u64 = 1000;
 }
+
+/// Proof that an event is in a chain's Merkle tree of `size` events: the hashes that, with the
+/// event's record hash (`RecordHash` of the 32 bytes of `hash`), rebuild the tree's root
+/// (Go's `tlog.CheckRecord` with record `seq - 1`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InclusionProof {
+    pub seq: i64,
+    pub size: i64,
+    /// The event's hash, lowercase hex as in the log.
+    pub hash: String,
+    /// Base64 of each 32-byte hash of the proof, in tlog's `RecordProof` order.
+    pub proof: Vec<String>,
+}
+
+/// Proof that a chain's tree of `to` events extends its tree of `from` events (Go's
+/// `tlog.CheckTree`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsistencyProof {
+    /// Base64 of each 32-byte hash of the proof, in tlog's `TreeProof` order.
+    pub proof: Vec<String>,
+}

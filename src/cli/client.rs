@@ -543,6 +543,36 @@ impl ApiClient {
         }
     }
 
+    /// The proof that event `seq` of an org's chain (the vendor's for `None`) is in its tree
+    /// of `size` events.
+    pub fn inclusion_proof(
+        &self,
+        org: Option<&str>,
+        seq: i64,
+        size: i64,
+    ) -> ClientResult<crate::api::InclusionProof> {
+        let query = crate::api::ProofQuery { seq, size };
+        match org {
+            Some(org) => self.get(&format!("v1/orgs/{}/audit/proof", seg(org)), &query),
+            None => self.get("v1/audit/proof", &query),
+        }
+    }
+
+    /// The proof that an org's tree (the vendor's for `None`) of `to` events extends its tree
+    /// of `from` events.
+    pub fn consistency_proof(
+        &self,
+        org: Option<&str>,
+        from: i64,
+        to: i64,
+    ) -> ClientResult<crate::api::ConsistencyProof> {
+        let query = crate::api::ConsistencyQuery { from, to };
+        match org {
+            Some(org) => self.get(&format!("v1/orgs/{}/audit/consistency", seg(org)), &query),
+            None => self.get("v1/audit/consistency", &query),
+        }
+    }
+
     /// A `text/plain` answer, exactly as sent.
     fn get_text(&self, path: &str) -> ClientResult<String> {
         let (builder, url) = self.request(Method::GET, path)?;

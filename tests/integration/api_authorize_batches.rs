@@ -122,7 +122,7 @@ fn other_writes_are_not_held_up_by_a_steady_stream_of_decisions(backend: Backend
 
 /// The platform service asking to read chats in an engineer's session of a new grant (given
 /// `reason`), as `authorize` builds the question after its lookups.
-fn read_chats_in_a_new_session(server: &TestServer, reason: &str) -> AccessRequest {
+pub fn read_chats_in_a_new_session(server: &TestServer, reason: &str) -> AccessRequest {
     let grant = admin(server).grant(json!({"level": "member", "reason": reason}));
     let (_, token) = support(server).open(json!({"grant_id": grant, "reason": "look"}));
     let store = server.store.clone();

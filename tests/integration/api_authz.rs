@@ -449,6 +449,34 @@ fn core_routes(w: &World) -> Vec<Route> {
             None,
             account_route([200, 403, 403, 403, 403, 403]),
         ),
+        route(
+            "get",
+            "/v1/orgs/{org}/audit/proof",
+            "/v1/orgs/acme/audit/proof?seq=1&size=1".into(),
+            None,
+            account_route([403, 200, 404, 403, 403, 403]),
+        ),
+        route(
+            "get",
+            "/v1/orgs/{org}/audit/consistency",
+            "/v1/orgs/acme/audit/consistency?from=1&to=1".into(),
+            None,
+            account_route([403, 200, 404, 403, 403, 403]),
+        ),
+        route(
+            "get",
+            "/v1/audit/proof",
+            "/v1/audit/proof?seq=1&size=1".into(),
+            None,
+            account_route([200, 403, 403, 403, 403, 403]),
+        ),
+        route(
+            "get",
+            "/v1/audit/consistency",
+            "/v1/audit/consistency?from=1&to=1".into(),
+            None,
+            account_route([200, 403, 403, 403, 403, 403]),
+        ),
     ];
     // An org's auto-approval rules (the rule the admin makes is the one it removes) and the
     // closing of a ticket, which services may do for any org.

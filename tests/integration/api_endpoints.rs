@@ -54,7 +54,7 @@ fn healthz_reports_status_version_and_database(backend: Backend) {
 }
 
 /// Every route of the API, as the OpenAPI document names it.
-pub const ROUTES: [(&str, &str); 57] = [
+pub const ROUTES: [(&str, &str); 61] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/v1/openapi.json"),
@@ -88,6 +88,10 @@ pub const ROUTES: [(&str, &str); 57] = [
     ("get", "/v1/audit/key"),
     ("get", "/v1/audit"),
     ("get", "/v1/audit/checkpoint"),
+    ("get", "/v1/orgs/{org}/audit/proof"),
+    ("get", "/v1/orgs/{org}/audit/consistency"),
+    ("get", "/v1/audit/proof"),
+    ("get", "/v1/audit/consistency"),
     ("get", "/v1/orgs/{org}/policy"),
     ("put", "/v1/orgs/{org}/policy"),
     ("get", "/v1/orgs/{org}/policy/pending"),

@@ -218,7 +218,7 @@ fn empty_org_and_vendor_checkpoints_verify_from_the_cli() {
         .as_operator()
         .args(["audit", "verify", "--vendor", "--checkpoint", &checkpoint])
         .ok()
-        .stderr_has("Audit chain of the vendor verifies");
+        .stderr_has("Audit log of the vendor chain extends the checkpoint");
     let listed = server
         .as_operator()
         .args(["audit", "list", "--vendor", "-o", "json"])
@@ -320,7 +320,7 @@ fn an_org_named_vendor_verifies_its_checkpoints() {
             key.trim(),
         ])
         .ok()
-        .stderr_has("Audit chain of vendor verifies");
+        .stderr_has("Audit log of org vendor extends the checkpoint");
     // The vendor's own chain still reads as the vendor's.
     let note = server
         .as_operator()
@@ -339,7 +339,7 @@ fn an_org_named_vendor_verifies_its_checkpoints() {
             key.trim(),
         ])
         .ok()
-        .stderr_has("Audit chain of the vendor verifies");
+        .stderr_has("Audit log of the vendor chain extends the checkpoint");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 use serde_json::json;
 
+use crate::api_audit_tree::assert_every_event_proven;
 use crate::common::cli::Run;
 use crate::common::go_note::go_verify;
 use crate::common::harness::{PgDatabase, cli_command, skip_postgres};
@@ -80,4 +81,46 @@ fn a_checkpoint_from_one_replica_verifies_against_the_log_of_the_other() {
         &text(&b, &tokens.admin, "/v1/orgs/acme/audit/checkpoint"),
     )
     .unwrap();
+}
+
+/// Two replicas deciding `authorize` for one org at once: each appends its batches under the
+/// org's lock, from the tree's frontier as the other left it, so the org has one tree, which
+/// Go's `sumdb/tlog` proves every event in.
+#[test]
+fn replicas_authorizing_at_once_grow_one_tree() {
+    if skip_postgres("replicas_authorizing_at_once_grow_one_tree") {
+        return;
+    }
+    let db = PgDatabase::create();
+    let dir = tempfile::tempdir().unwrap();
+    let a = start(&db.url, true, dir.path(), "a");
+    let b = start(&db.url, false, dir.path(), "b");
+    let tokens = a.tokens.clone().unwrap();
+    let grant = a
+        .api(&tokens.admin)
+        .grant(json!({"level": "member", "reason": "replicas"}));
+    let (_, session) = b
+        .api(&tokens.support)
+        .open(json!({"grant_id": grant, "reason": "look"}));
+    let before = a.api(&tokens.admin).all("/v1/orgs/acme/audit").len();
+    std::thread::scope(|scope| {
+        for (i, replica) in [&a, &b, &a, &b].into_iter().enumerate() {
+            let (service, session) = (&tokens.service, &session);
+            scope.spawn(move || {
+                let platform = replica.api(service);
+                for n in 0..25 {
+                    platform
+                        .post(
+                            "/v1/authorize",
+                            json!({"token": session, "area": "chats", "action": "read",
+                                   "resource": format!("doc-{i}-{n}")}),
+                        )
+                        .assert_ok();
+                }
+            });
+        }
+    });
+    let key = text(&a, "", "/v1/audit/key");
+    let tree = assert_every_event_proven(&b.api(&tokens.admin), "/v1/orgs/acme/audit", &key);
+    assert_eq!(tree.size as usize, before + 100);
 }

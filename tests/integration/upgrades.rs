@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
+use crate::api_audit_tree::{assert_every_event_proven, assert_extends};
 use crate::common::cli::Run;
 use crate::common::conformance::conformance;
 use crate::common::fixtures::client;
@@ -144,6 +145,30 @@ fn the_previous_release_s_database_is_migrated_and_keeps_verifying(backend: Back
             key.to_str().unwrap(),
         ],
     );
+    // The checkpoint from the release (its third line the head event's hash) verifies by an
+    // inclusion proof of that event, and by reading the whole log.
+    verify_as(
+        &token("ADMIN_TOKEN"),
+        &[
+            "--org",
+            "acme",
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+            "--full",
+        ],
+    )
+    .stderr_has("extends the checkpoint");
+    // The migration built every chain's tree: Go proves each event in the signed tree.
+    let verifier_key = std::fs::read_to_string(&key).unwrap();
+    let acme = client(&server, &token("ADMIN_TOKEN"));
+    let built = assert_every_event_proven(&acme, "/v1/orgs/acme/audit", &verifier_key);
+    assert_eq!(built.size, 20);
+    let globex = client(&server, &token("GLOBEX_ADMIN_TOKEN"));
+    assert_every_event_proven(&globex, "/v1/orgs/globex/audit", &verifier_key);
+    let operator = client(&server, &token("OPERATOR_TOKEN"));
+    assert_every_event_proven(&operator, "/v1/audit", &verifier_key);
     let offline = supportctl(&["server", "verify", "--db", &old.url]).ok();
     assert_eq!(offline.lines().len(), 3, "{offline}");
     offline
@@ -180,6 +205,22 @@ fn the_previous_release_s_database_is_migrated_and_keeps_verifying(backend: Back
     supportctl(&["server", "verify", "--db", &old.url])
         .ok()
         .stdout_has("org acme: 22 events");
+    // The tree goes on from the one the migration built.
+    let grown = assert_every_event_proven(&acme, "/v1/orgs/acme/audit", &verifier_key);
+    assert_eq!(grown.size, 22);
+    assert_extends(&acme, "/v1/orgs/acme/audit", &built, &grown);
+    verify_as(
+        &token("ADMIN_TOKEN"),
+        &[
+            "--org",
+            "acme",
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ],
+    )
+    .stderr_has("inclusion proof");
 }
 
 conformance! { the_previous_release_s_database_is_migrated_and_keeps_verifying }

@@ -5,6 +5,8 @@ mod chain;
 pub mod checkpoint;
 pub mod key;
 pub mod list;
+mod proofs;
+pub mod prove;
 mod server_key;
 pub mod verify;
 
@@ -50,6 +52,14 @@ pub enum AuditCommand {
   supportctl audit checkpoint > acme-$(date +%F).checkpoint
   supportctl audit checkpoint --vendor > vendor.checkpoint   # operators")]
     Checkpoint(checkpoint::CheckpointArgs),
+    /// Prove that one event is in the log the server signs now.
+    ///
+    /// Asks for the current signed checkpoint and an inclusion proof of the event against it (RFC 6962, as Go's sumdb/tlog), and checks both here: a few hashes, whatever the log's length. Exit 1 if the proof does not hold.
+    #[command(after_long_help = "Examples:
+  supportctl audit prove 42
+  supportctl audit prove 42 --key server.key -o json > event-42.proof.json
+  supportctl audit prove 7 --vendor   # operators")]
+    Prove(prove::ProveArgs),
     /// Print the server's verifier key, which checks its checkpoints (no login needed).
     #[command(after_long_help = "Examples:
   supportctl audit key > server.key     # pin it, then verify with --key")]
@@ -61,6 +71,7 @@ pub fn run(context: &mut Context, command: AuditCommand) -> CommandResult {
         AuditCommand::List(args) => list::run(context, args),
         AuditCommand::Verify(args) => verify::run(context, args),
         AuditCommand::Checkpoint(args) => checkpoint::run(context, args),
+        AuditCommand::Prove(args) => prove::run(context, args),
         AuditCommand::Key => key::run(context),
     }
 }

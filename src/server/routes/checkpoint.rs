@@ -30,10 +30,11 @@ pub async fn verifier_key(Extension(signer): Extension<Arc<CheckpointSigner>>) -
         .into_response()
 }
 
-/// A signed checkpoint of the org's audit chain: a C2SP signed note whose body is the origin
-/// `<name>/orgs/<org>`, the head `seq` and the head event's hash (base64 of 32 bytes; 32 zero
-/// bytes and `seq` 0 for an org with no events). Keep it: `supportctl audit verify
-/// --checkpoint` proves later that the log still holds that event and extends it.
+/// A signed checkpoint of the org's audit chain, in the C2SP tlog-checkpoint form: a signed
+/// note whose body is the origin `<name>/orgs/<org>`, the tree size (the head `seq`) and the
+/// root hash of the chain's Merkle tree (base64 of 32 bytes; 32 zero bytes and size 0 for an
+/// org with no events). Keep it: `supportctl audit verify --checkpoint` proves later, by a
+/// consistency proof, that the log extends it.
 #[utoipa::path(get, path = "/v1/orgs/{org}/audit/checkpoint", tag = "audit", security(("bearer" = [])),
     params(("org" = String, Path, description = "The org's slug")),
     responses((status = 200, description = "The signed checkpoint", body = String, content_type = "text/plain")))]
@@ -81,16 +82,21 @@ async fn signed(
     signer: &CheckpointSigner,
     chain: ChainId,
 ) -> ApiResult<Response> {
-    let (seq, hash) = state
+    let tree = state
         .store
-        .audit_head(&chain)
+        .audit_tree(&chain)
         .await?
         .ok_or_else(|| match &chain {
             ChainId::Org(org) => ApiError::not_found(format!("no org '{org}'")),
             ChainId::Vendor => ApiError::not_found("no vendor chain"),
         })?;
     let note = signer
-        .sign(&Checkpoint::new(signer.name(), chain, seq, &hash))
+        .sign(&Checkpoint::new(
+            signer.name(),
+            chain,
+            tree.size,
+            &hex::encode(tree.root.0),
+        ))
         .map_err(|e| {
             tracing::error!(error = %format!("{e:#}"), "signing a checkpoint failed");
             ApiError::new(

@@ -10,6 +10,7 @@ mod meta;
 mod metrics;
 mod orgs;
 pub mod policy;
+mod proofs;
 mod requests;
 mod rules;
 mod sessions;
@@ -106,6 +107,10 @@ fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(checkpoint::list_vendor_audit))
         .routes(routes!(checkpoint::vendor_checkpoint))
         .routes(routes!(checkpoint::verifier_key))
+        .routes(routes!(proofs::org_inclusion))
+        .routes(routes!(proofs::org_consistency))
+        .routes(routes!(proofs::vendor_inclusion))
+        .routes(routes!(proofs::vendor_consistency))
         .routes(routes!(policy::get_policy, policy::put_policy))
         .routes(routes!(policy::get_pending_policy))
         .routes(routes!(policy::approve_pending_policy))

@@ -10,10 +10,15 @@ use super::backend::Backend;
 use super::outbox::EnabledWebhook;
 use super::script::{Rows, Script};
 use super::{Principal, StoreError, StoreResult};
+use crate::api::tlog::{Frontier, leaf_hash};
 use crate::api::{Actor, AuditEvent, chain::event_hash};
 use crate::server::ids;
 
-const COLUMNS: usize = 15;
+const COLUMNS: usize = 16;
+
+/// A chain's tree as its head row stores it: `audit_tree_size` and `audit_tree` (the
+/// frontier's hashes, concatenated; `NULL` before the first).
+pub(super) type StoredTree = (i64, Option<Vec<u8>>);
 
 /// The head of one org's chain, read (and, on PostgreSQL, row-locked) at the start of a
 /// write transaction. Events are hashed as they are recorded and written by [`ChainHead::save`].
@@ -28,20 +33,35 @@ pub(super) struct ChainHead {
     /// The newest event's time: later events never carry an earlier one.
     last_at: Option<Timestamp>,
     pending: Vec<AuditEvent>,
+    /// The chain's Merkle tree, while it holds every event up to the head: then each event
+    /// recorded is appended, and its stored hashes go in with it. `None` while the tree is
+    /// behind (a chain the migration has not built yet, or events an older replica wrote):
+    /// the events are written without, and [`super::tree::build_behind`] appends them later.
+    tree: Option<Frontier>,
+    /// The stored hashes of each pending event (concatenated), in the same order.
+    pending_tree: Vec<Option<Vec<u8>>>,
     /// Where the events written are counted, for `/metrics`.
     counter: Option<Counter>,
 }
 
 impl ChainHead {
-    /// `head` is the newest event's `(seq, hash)`, `last_at` its time (`None` before the first).
+    /// `head` is the newest event's `(seq, hash)`, `last_at` its time (`None` before the first),
+    /// `tree` the chain's tree as stored beside the head.
     pub fn new(
         backend: Backend,
         org_pk: i64,
         org: String,
         (seq, hash): (i64, String),
         last_at: Option<Timestamp>,
+        (tree_size, frontier): StoredTree,
     ) -> Self {
+        let tree = u64::try_from(tree_size)
+            .ok()
+            .filter(|&size| i64::try_from(size) == Ok(seq))
+            .and_then(|size| Frontier::from_bytes(size, frontier.as_deref().unwrap_or_default()));
         ChainHead {
+            tree,
+            pending_tree: Vec::new(),
             org_pk,
             org,
             vendor: false,
@@ -60,10 +80,15 @@ impl ChainHead {
     }
 
     /// The vendor chain's head, as read from `vendor_audit_head`.
-    pub fn vendor(backend: Backend, head: (i64, String), last_at: Option<Timestamp>) -> Self {
+    pub fn vendor(
+        backend: Backend,
+        head: (i64, String),
+        last_at: Option<Timestamp>,
+        tree: StoredTree,
+    ) -> Self {
         ChainHead {
             vendor: true,
-            ..ChainHead::new(backend, 0, String::new(), head, last_at)
+            ..ChainHead::new(backend, 0, String::new(), head, last_at, tree)
         }
     }
 
@@ -93,9 +118,18 @@ impl ChainHead {
         };
         event.hash =
             event_hash(&event).map_err(|e| StoreError::Database(format!("hashing event: {e}")))?;
+        let stored = match &mut self.tree {
+            Some(tree) => {
+                let leaf = leaf_hash(&event.hash)
+                    .ok_or_else(|| StoreError::Database("an event hash is not hex".into()))?;
+                Some(tree.append(leaf).iter().flat_map(|hash| hash.0).collect())
+            }
+            None => None,
+        };
         self.seq = event.seq;
         self.hash = event.hash.clone();
         self.pending.push(event);
+        self.pending_tree.push(stored);
         Ok(())
     }
 
@@ -142,9 +176,9 @@ impl ChainHead {
         };
         let mut rows = Rows::new(format!(
             "INSERT INTO {table} ({org_columns}seq, id, at, actor_id, actor_email, actor_role, \
-             action, target, details, prev_hash, hash) VALUES"
+             action, target, details, prev_hash, hash, tree_hashes) VALUES"
         ));
-        for event in &self.pending {
+        for (event, stored) in self.pending.iter().zip(&self.pending_tree) {
             let mut columns = Vec::with_capacity(COLUMNS);
             if !self.vendor {
                 let subjects = EventSubjects::of(event);
@@ -167,6 +201,7 @@ impl ChainHead {
                 script.bind(event.details.to_string()),
                 script.bind(event.prev_hash.clone()),
                 script.bind(event.hash.clone()),
+                script.bind(stored.clone()),
             ]);
             script.add_row(&mut rows, format!("({})", columns.join(", ")));
         }
@@ -179,13 +214,20 @@ impl ChainHead {
         } else {
             ("pk", self.org_pk)
         };
-        let (seq, hash, pk) = (
-            script.bind(self.seq),
-            script.bind(self.hash),
-            script.bind(pk),
-        );
+        let (seq, hash) = (script.bind(self.seq), script.bind(self.hash));
+        let tree = match &self.tree {
+            Some(tree) => {
+                let (size, frontier) = (
+                    script.bind(tree.size() as i64),
+                    script.bind(Some(tree.to_bytes())),
+                );
+                format!(", audit_tree_size = {size}, audit_tree = {frontier}")
+            }
+            None => String::new(),
+        };
+        let pk = script.bind(pk);
         script.push(format!(
-            "UPDATE {head} SET audit_seq = {seq}, audit_hash = {hash} WHERE {key} = {pk}"
+            "UPDATE {head} SET audit_seq = {seq}, audit_hash = {hash}{tree} WHERE {key} = {pk}"
         ));
         Ok(script)
     }
@@ -251,7 +293,14 @@ mod tests {
         use super::{Backend, ChainHead, Principal};
         let at = |second| jiff::Timestamp::from_second(second).unwrap();
         let genesis = ("0".repeat(64), Some(at(1_000)));
-        let mut head = ChainHead::new(Backend::Sqlite, 1, "acme".into(), (4, genesis.0), genesis.1);
+        let mut head = ChainHead::new(
+            Backend::Sqlite,
+            1,
+            "acme".into(),
+            (4, genesis.0),
+            genesis.1,
+            (0, None),
+        );
         let actor = Principal::system();
         // A writer that read the clock before it waited for the chain's lock.
         head.record(

@@ -30,7 +30,7 @@ use crate::server::domain::policy::{Effective, ScopeLimits};
 use crate::server::domain::requests::Narrowing;
 
 pub use crate::server::domain::{SessionAuth, SessionRecord};
-pub use sql::{ChainCheck, Review, SqlStore};
+pub use sql::{ChainCheck, Review, SqlStore, TreeHead};
 pub use webhook_rows::{AttemptOutcome, ClaimedDelivery, FinishedAttempt, NewWebhook};
 
 /// What went wrong in the store, in terms a handler can answer with.
@@ -432,6 +432,25 @@ pub trait Store: Send + Sync + 'static {
         &self,
         chain: &crate::api::checkpoint::ChainId,
     ) -> StoreResult<Option<(i64, String)>>;
+    /// A chain's committed Merkle tree (size and root); `None` for an org that does not exist.
+    async fn audit_tree(
+        &self,
+        chain: &crate::api::checkpoint::ChainId,
+    ) -> StoreResult<Option<TreeHead>>;
+    /// The proof that event `seq` is in the chain's tree of `size` events.
+    async fn audit_inclusion(
+        &self,
+        chain: &crate::api::checkpoint::ChainId,
+        seq: i64,
+        size: i64,
+    ) -> StoreResult<crate::api::InclusionProof>;
+    /// The proof that the chain's tree of `to` events extends its tree of `from` events.
+    async fn audit_consistency(
+        &self,
+        chain: &crate::api::checkpoint::ChainId,
+        from: i64,
+        to: i64,
+    ) -> StoreResult<crate::api::ConsistencyProof>;
     /// Stores `candidate` as the signing key unless there is one; returns the one stored.
     async fn signing_key(&self, candidate: &str, now: Timestamp) -> StoreResult<String>;
     /// The org's own policy; `None` while its admins never changed it; not found without org.

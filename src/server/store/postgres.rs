@@ -81,6 +81,13 @@ pub(super) fn migrator() -> Migrator {
             include_str!("migrations/postgres/0009_break_glass.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            10,
+            Cow::Borrowed("audit_trees"),
+            MigrationType::Simple,
+            include_str!("migrations/postgres/0010_audit_trees.sql").into_sql_str(),
+            false,
+        ),
     ])
 }
 
@@ -109,6 +116,9 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore
         .run(&pool)
         .await
         .with_context(|| format!("cannot migrate PostgreSQL database {}", redact_url(url)))?;
+    super::sql::tree::build_behind(&pool, Backend::Postgres)
+        .await
+        .with_context(|| format!("cannot build the audit trees of {}", redact_url(url)))?;
     let access = pool_options()
         .max_connections(access_connections)
         .acquire_timeout(settings.acquire_timeout)

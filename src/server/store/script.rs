@@ -29,6 +29,7 @@ const POSTGRES_VALUE_BYTES: usize = 12 * 1024;
 pub(super) enum Param {
     Int(Option<i64>),
     Text(Option<String>),
+    Bytes(Option<Vec<u8>>),
 }
 
 impl Param {
@@ -37,6 +38,7 @@ impl Param {
         match self {
             Param::Int(_) => 8,
             Param::Text(text) => text.as_ref().map_or(0, String::len),
+            Param::Bytes(bytes) => bytes.as_ref().map_or(0, Vec::len),
         }
     }
 
@@ -44,6 +46,7 @@ impl Param {
         match self {
             Param::Int(value) => args.add(value),
             Param::Text(value) => args.add(value),
+            Param::Bytes(value) => args.add(value),
         }
         .map_err(|error| StoreError::Database(format!("binding a value: {error}")))
     }
@@ -58,6 +61,12 @@ impl From<i64> for Param {
 impl From<Option<i64>> for Param {
     fn from(value: Option<i64>) -> Self {
         Param::Int(value)
+    }
+}
+
+impl From<Option<Vec<u8>>> for Param {
+    fn from(value: Option<Vec<u8>>) -> Self {
+        Param::Bytes(value)
     }
 }
 
@@ -266,6 +275,7 @@ impl rusqlite::ToSql for Param {
         match self {
             Param::Int(value) => value.to_sql(),
             Param::Text(value) => value.to_sql(),
+            Param::Bytes(value) => value.to_sql(),
         }
     }
 }

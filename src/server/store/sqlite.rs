@@ -90,6 +90,13 @@ pub(super) fn migrator() -> Migrator {
             include_str!("migrations/sqlite/0009_break_glass.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            10,
+            Cow::Borrowed("audit_trees"),
+            MigrationType::Simple,
+            include_str!("migrations/sqlite/0010_audit_trees.sql").into_sql_str(),
+            false,
+        ),
     ])
 }
 
@@ -142,6 +149,9 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore
         migrated = migrator().run(&write).await;
     }
     migrated.with_context(|| format!("cannot migrate SQLite database {}", path.display()))?;
+    super::sql::tree::build_behind(&write, Backend::Sqlite)
+        .await
+        .with_context(|| format!("cannot build the audit trees of {}", path.display()))?;
     let read = options()
         .max_connections(settings.max_connections.max(1))
         .min_connections(settings.min_connections)

@@ -10,34 +10,40 @@ use std::sync::OnceLock;
 /// without the independent check must not pass as if it had made it.
 pub fn noteverify() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("noteverify");
-        let binary = out.join("noteverify");
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/go/noteverify");
-        let built = Command::new("go")
-            .args(["build", "-o"])
-            .arg(&binary)
-            .arg(".")
-            .current_dir(&source)
-            .env("GO111MODULE", "off")
-            .env("GOPATH", "/usr/share/gocode")
-            .env("GOCACHE", out.join("cache"))
-            .env("GOFLAGS", "")
-            .output()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot run `go` ({e}): the independent check of signed checkpoints needs \
-                     Go and its signed-note package: apt-get install golang-go \
-                     golang-golang-x-mod-dev (.ci/run installs them)"
-                )
-            });
-        assert!(
-            built.status.success(),
-            "building tests/go/noteverify failed (is golang-golang-x-mod-dev installed?):\n{}",
-            String::from_utf8_lossy(&built.stderr)
-        );
-        binary
-    })
+    BUILT.get_or_init(|| build_go_program("noteverify"))
+}
+
+/// Builds `tests/go/<name>` with Debian's Go and its `golang.org/x/mod` sources (GOPATH mode,
+/// no module proxy), and returns the binary.
+pub fn build_go_program(name: &str) -> PathBuf {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let binary = out.join(name);
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/go")
+        .join(name);
+    let built = Command::new("go")
+        .args(["build", "-o"])
+        .arg(&binary)
+        .arg(".")
+        .current_dir(&source)
+        .env("GO111MODULE", "off")
+        .env("GOPATH", "/usr/share/gocode")
+        .env("GOCACHE", out.join("cache"))
+        .env("GOFLAGS", "")
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run `go` ({e}): the independent checks of signed checkpoints and tree \
+                 proofs need Go and its golang.org/x/mod packages: apt-get install golang-go \
+                 golang-golang-x-mod-dev (.ci/run installs them)"
+            )
+        });
+    assert!(
+        built.status.success(),
+        "building tests/go/{name} failed (is golang-golang-x-mod-dev installed?):\n{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    binary
 }
 
 /// Go's verdict on `note` with the verifier key `key`: the note's text, or why not.

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod conformance;
 pub mod fixtures;
 pub mod go_note;
+pub mod go_tlog;
 pub mod harness;
 pub mod keyutils;
 pub mod python;

@@ -6,12 +6,15 @@ use serde_json::Value;
 
 use crate::api::chain::{ChainBreak, ChainSummary, ChainVerifier};
 use crate::api::checkpoint::{ChainId, Checkpoint, Extension};
+use crate::api::tlog::{Frontier, leaf_hash};
 use crate::cli::error::{CommandError, CommandResult};
 
 /// A checkpoint whose signature verified, and when its file was written.
 pub struct Verified {
     pub checkpoint: Checkpoint,
     pub saved: Option<Timestamp>,
+    /// The verifier key that checked it.
+    pub key: String,
 }
 
 impl Verified {
@@ -29,9 +32,14 @@ impl Verified {
     }
 
     /// The log's standing to the checkpoint, as an error when it does not extend it.
-    pub fn judge(&self, log: &ChainSummary, hash_at_seq: Option<&str>) -> CommandResult {
+    pub fn judge(
+        &self,
+        log: &ChainSummary,
+        hash_at_seq: Option<&str>,
+        root_at_seq: Option<&str>,
+    ) -> CommandResult {
         let seq = self.checkpoint.seq;
-        match self.checkpoint.compare(log, hash_at_seq) {
+        match self.checkpoint.compare(log, hash_at_seq, root_at_seq) {
             Extension::Extends => Ok(()),
             Extension::Truncated { log_last_seq } => Err(CommandError::general(format!(
                 "the log was truncated since the checkpoint {}: it ends at seq \
@@ -59,11 +67,14 @@ impl Verified {
     }
 }
 
-/// The chain verifier, remembering the hash of the event at the checkpoint's `seq`.
+/// The chain verifier, remembering the hash of the event at the checkpoint's `seq` and the
+/// root of the chain's tree up to it.
 pub(super) struct Tracker {
     pub verifier: ChainVerifier,
     wanted: Option<i64>,
     pub hash_at_wanted: Option<String>,
+    pub root_at_wanted: Option<String>,
+    tree: Frontier,
 }
 
 impl Tracker {
@@ -73,14 +84,22 @@ impl Tracker {
             verifier: ChainVerifier::default(),
             wanted,
             hash_at_wanted: None,
+            root_at_wanted: None,
+            tree: Frontier::default(),
         }
     }
 
     pub fn push_all(&mut self, events: &[Value]) -> Option<ChainBreak> {
         events.iter().find_map(|event| {
             self.verifier.push(event).err().or_else(|| {
+                // It chained: its seq follows the one before, from 1.
+                let hash = event["hash"].as_str().unwrap_or_default();
+                if let Some(leaf) = leaf_hash(hash) {
+                    self.tree.append(leaf);
+                }
                 if event.get("seq").and_then(Value::as_i64) == self.wanted {
-                    self.hash_at_wanted = event["hash"].as_str().map(str::to_owned);
+                    self.hash_at_wanted = Some(hash.to_owned());
+                    self.root_at_wanted = Some(hex::encode(self.tree.root().0));
                 }
                 None
             })

@@ -3,6 +3,7 @@
 //! (`report.rs`: the verdict, as JSON or a line).
 
 mod check;
+mod proved;
 mod read;
 mod report;
 
@@ -26,10 +27,14 @@ pub struct VerifyArgs {
     /// Verify an export (a JSON array from `audit list --all -o json`; `-` for stdin).
     #[arg(long, value_name = "FILE")]
     pub file: Option<PathBuf>,
-    /// A checkpoint from `audit checkpoint`: also prove that the log still holds its event
-    /// and extends it (its org, or the vendor's log, is the one checked).
+    /// A checkpoint from `audit checkpoint`: prove that the log the server signs now extends
+    /// it, by a consistency proof (its org, or the vendor's log, is the one checked)
     #[arg(long, value_name = "FILE")]
     pub checkpoint: Option<PathBuf>,
+    /// With --checkpoint, also read and check the whole log (as without a checkpoint, or with
+    /// --file), not only the proof
+    #[arg(long, requires = "checkpoint", conflicts_with = "file")]
+    pub full: bool,
     /// The verifier key to check the checkpoint with (from `audit key`), or a file holding
     /// it [default: fetched from the server]
     #[arg(long, value_name = "VKEY", requires = "checkpoint")]
@@ -55,6 +60,12 @@ pub fn run(context: &mut Context, args: VerifyArgs) -> CommandResult {
             signed.checkpoint.chain
         )));
     }
+    if let Some(signed) = &signed
+        && args.file.is_none()
+        && !args.full
+    {
+        return proved::verify(context, signed);
+    }
     let mut tracker = Tracker::new(signed.as_ref().map(|s| s.checkpoint.seq));
     let read = match &args.file {
         Some(path) => read::export(path, signed.as_ref(), &mut tracker)?,
@@ -68,7 +79,11 @@ pub fn run(context: &mut Context, args: VerifyArgs) -> CommandResult {
     };
     let summary = tracker.verifier.summary();
     let judged = match (&signed, &read.broken) {
-        (Some(signed), None) => Some(signed.judge(&summary, tracker.hash_at_wanted.as_deref())),
+        (Some(signed), None) => Some(signed.judge(
+            &summary,
+            tracker.hash_at_wanted.as_deref(),
+            tracker.root_at_wanted.as_deref(),
+        )),
         _ => None,
     };
     report::report(

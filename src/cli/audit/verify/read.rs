@@ -12,7 +12,7 @@ use crate::api::AuditQuery;
 use crate::api::chain::ChainBreak;
 use crate::api::checkpoint::{ChainId, Checkpoint};
 use crate::cli::audit::chain::{chain_of, page};
-use crate::cli::audit::server_key::fetch_key;
+use crate::cli::audit::server_key::verifier_key;
 use crate::cli::context::Context;
 use crate::cli::error::{CommandError, CommandResult, ErrorKind};
 
@@ -127,10 +127,7 @@ pub(super) fn checkpoint(
             .and_then(|t| Timestamp::from_second(t.as_second()).ok());
         (note, saved)
     };
-    let key = match pinned {
-        Some(key) => pinned_key(key)?,
-        None => fetch_key(context)?,
-    };
+    let key = verifier_key(context, pinned)?;
     let checkpoint = Checkpoint::open(&note, &key).map_err(|error| {
         let hint = if pinned.is_some() {
             "the checkpoint was not signed by the key you pinned, or was altered since"
@@ -139,27 +136,11 @@ pub(super) fn checkpoint(
         };
         CommandError::general(format!("{}: {error}", path.display())).with_hint(hint)
     })?;
-    Ok(Verified { checkpoint, saved })
-}
-
-/// `--key`: a verifier key, or a file holding one.
-fn pinned_key(value: &str) -> CommandResult<String> {
-    let parsed = signed_note::StandardVerifier::new(value.trim());
-    if parsed.is_ok() {
-        return Ok(value.trim().to_owned());
-    }
-    match std::fs::read_to_string(value) {
-        Ok(text) => Ok(text.trim().to_owned()),
-        // A damaged key is as bad as a wrong one: exit 1, like a key that does not match.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let why = parsed.err().map(|e| e.to_string()).unwrap_or_default();
-            Err(CommandError::general(format!(
-                "--key {value}: neither a verifier key ({why}) nor a file"
-            ))
-            .with_hint("pin the key that `supportctl audit key` prints: NAME+KEYID+BASE64"))
-        }
-        Err(e) => Err(CommandError::general(format!("cannot read {value}: {e}"))),
-    }
+    Ok(Verified {
+        checkpoint,
+        saved,
+        key,
+    })
 }
 
 /// An export: a JSON array of events (`-`: stdin).
@@ -183,7 +164,7 @@ fn read_export(path: &Path) -> CommandResult<Vec<Value>> {
 /// A checkpoint's log that this account may not read (another org's, or the vendor's for an
 /// admin) is not one it can be checked against: a failed verification (exit 1), said as such,
 /// not the 404 or 403 of reading it.
-fn of_another_log(error: CommandError, signed: Option<&Verified>) -> CommandError {
+pub(super) fn of_another_log(error: CommandError, signed: Option<&Verified>) -> CommandError {
     match signed {
         Some(signed) if matches!(error.kind, ErrorKind::NotFound | ErrorKind::Forbidden) => {
             CommandError::general(format!(

@@ -19,6 +19,7 @@ mod grants;
 mod lookup;
 mod maintenance;
 pub use maintenance::ChainCheck;
+pub use tree::TreeHead;
 mod orgs;
 mod policy;
 mod request_ends;
@@ -29,6 +30,7 @@ mod sessions;
 pub(super) mod sqlite_access;
 mod tickets;
 mod transactions;
+pub(super) mod tree;
 mod vendor;
 mod webhooks;
 
@@ -585,6 +587,31 @@ impl Store for SqlStore {
         chain: &crate::api::checkpoint::ChainId,
     ) -> StoreResult<Option<(i64, String)>> {
         SqlStore::audit_head(self, chain).await
+    }
+
+    async fn audit_tree(
+        &self,
+        chain: &crate::api::checkpoint::ChainId,
+    ) -> StoreResult<Option<TreeHead>> {
+        SqlStore::tree_head(self, chain).await
+    }
+
+    async fn audit_inclusion(
+        &self,
+        chain: &crate::api::checkpoint::ChainId,
+        seq: i64,
+        size: i64,
+    ) -> StoreResult<crate::api::InclusionProof> {
+        SqlStore::inclusion_proof(self, chain, seq, size).await
+    }
+
+    async fn audit_consistency(
+        &self,
+        chain: &crate::api::checkpoint::ChainId,
+        from: i64,
+        to: i64,
+    ) -> StoreResult<crate::api::ConsistencyProof> {
+        SqlStore::consistency_proof(self, chain, from, to).await
     }
 
     async fn signing_key(&self, candidate: &str, now: Timestamp) -> StoreResult<String> {

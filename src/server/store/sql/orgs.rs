@@ -39,6 +39,7 @@ impl SqlStore {
             slug.to_owned(),
             (0, GENESIS_HASH.to_owned()),
             None,
+            (0, None),
         );
         self.count_events_of(&mut head);
         head.record(

@@ -16,7 +16,7 @@ use crate::server::domain::grant_status;
 /// An org's columns, with the time of its newest event (the chain's `at` never goes back).
 macro_rules! org_columns {
     () => {
-        "pk, slug, name, created_at, disabled_at, audit_seq, audit_hash, \
+        "pk, slug, name, created_at, disabled_at, audit_seq, audit_hash, audit_tree_size, audit_tree, \
          (SELECT e.at FROM audit_events e WHERE e.org_pk = orgs.pk AND e.seq = orgs.audit_seq) \
          AS audit_at"
     };
@@ -183,6 +183,7 @@ pub(super) fn org_row(row: &impl Cells, backend: Backend) -> StoreResult<OrgRow>
             slug.clone(),
             (row.cell("audit_seq")?, row.cell("audit_hash")?),
             opt_ts(row.cell("audit_at")?)?,
+            (row.cell("audit_tree_size")?, row.cell("audit_tree")?),
         ),
         org: Org {
             slug,

@@ -26,7 +26,8 @@ pub const VENDOR_ORG: &str = "";
 macro_rules! head_columns {
     () => {
         "SELECT h.audit_seq, h.audit_hash, (SELECT e.at FROM vendor_audit_events e \
-         WHERE e.seq = h.audit_seq) FROM vendor_audit_head h WHERE h.id = 1"
+         WHERE e.seq = h.audit_seq), h.audit_tree_size, h.audit_tree \
+         FROM vendor_audit_head h WHERE h.id = 1"
     };
 }
 const HEAD_PG: &str = concat!(head_columns!(), " FOR UPDATE");
@@ -55,7 +56,12 @@ pub(super) async fn record_vendor_event(
         .map(Timestamp::from_second)
         .transpose()
         .map_err(|e| StoreError::Database(format!("bad event time: {e}")))?;
-    let mut head = ChainHead::vendor(backend, (row.try_get(0)?, row.try_get(1)?), last_at);
+    let mut head = ChainHead::vendor(
+        backend,
+        (row.try_get(0)?, row.try_get(1)?),
+        last_at,
+        (row.try_get(3)?, row.try_get(4)?),
+    );
     store.count_events_of(&mut head);
     head.record(at, actor, action, target, details)?;
     head.save(tx).await
