@@ -10,6 +10,7 @@ mod errors;
 pub mod ocsf;
 mod requests;
 mod resources;
+mod sso;
 mod vocabulary;
 mod webhooks;
 
@@ -17,5 +18,6 @@ pub use access::*;
 pub use errors::*;
 pub use requests::*;
 pub use resources::*;
+pub use sso::*;
 pub use vocabulary::*;
 pub use webhooks::*;

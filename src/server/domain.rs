@@ -5,6 +5,7 @@
 
 pub mod policy;
 pub mod requests;
+pub mod sign_in;
 pub mod webhooks;
 
 use std::borrow::Borrow;

@@ -67,6 +67,13 @@ pub(super) fn migrator() -> Migrator {
             include_str!("migrations/postgres/0007_audit_subjects.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            11,
+            Cow::Borrowed("sso"),
+            MigrationType::Simple,
+            include_str!("migrations/postgres/0011_sso.sql").into_sql_str(),
+            false,
+        ),
     ])
 }
 

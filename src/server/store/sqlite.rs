@@ -76,6 +76,13 @@ pub(super) fn migrator() -> Migrator {
             include_str!("migrations/sqlite/0007_audit_subjects.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            11,
+            Cow::Borrowed("sso"),
+            MigrationType::Simple,
+            include_str!("migrations/sqlite/0011_sso.sql").into_sql_str(),
+            false,
+        ),
     ])
 }
 
