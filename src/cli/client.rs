@@ -3,7 +3,9 @@
 
 mod dry_run;
 mod requests;
+mod sso;
 mod webhooks;
+pub use sso::LoginPoll;
 
 use std::io::Write;
 use std::net::IpAddr;

@@ -1,4 +1,7 @@
-//! `supportctl login`: check a token with the server and store it for a profile.
+//! `supportctl login`: sign in with the identity provider (`--sso`), or check a token with the
+//! server; either way store the token for a profile.
+
+mod sso;
 
 use std::io::{BufRead, IsTerminal};
 
@@ -14,6 +17,9 @@ use crate::cli::ui::{fit_prompt, prompt};
 
 #[derive(Debug, Args)]
 #[command(after_long_help = "Examples:
+  supportctl login --sso --server https://support.example.com
+  supportctl login --sso --org acme             # an org admin, via acme's provider
+  supportctl login --sso --device --no-browser  # over SSH: a code to enter elsewhere
   supportctl login --server https://support.example.com   # asks the token
   supportctl login --with-token < token.txt     # scripts: token on stdin
   supportctl login --profile staging --server https://staging.example.com \\
@@ -23,6 +29,26 @@ Without a usable OS keyring (e.g. in a container that forbids keyctl), either pa
 --insecure-storage to keep the token in a file readable only by you, or skip login \
 and set SUPPORTCTL_TOKEN.")]
 pub struct LoginArgs {
+    /// Sign in with the identity provider (single sign-on): opens the provider's page in a browser and waits for the sign-in; the token it yields expires (the server's --sso-token-ttl).
+    #[arg(long, conflicts_with = "with_token")]
+    pub sso: bool,
+
+    /// The sign-in connector to use [default: the only one; asked on a terminal when there are several].
+    #[arg(long, value_name = "NAME", requires = "sso")]
+    pub connector: Option<String>,
+
+    /// Sign in through this org's own connector (its admins).
+    #[arg(long, value_name = "ORG", requires = "sso")]
+    pub org: Option<String>,
+
+    /// Use the device flow: a code to enter on any device with a browser (the connector must offer it).
+    #[arg(long, requires = "sso")]
+    pub device: bool,
+
+    /// Print the URL without opening a browser.
+    #[arg(long, requires = "sso")]
+    pub no_browser: bool,
+
     /// Read the token from stdin instead of prompting.
     #[arg(long)]
     pub with_token: bool,
@@ -47,6 +73,9 @@ pub fn run(context: &mut Context, args: LoginArgs) -> CommandResult {
     if !args.insecure_storage {
         crate::cli::credentials::keyring_ready().map_err(credential_error)?;
     }
+    if args.sso {
+        return sso::run(context, &args, name, existing, server);
+    }
     let token = read_token(context, &args, &server)?;
     let config = context.client_config(server.clone(), Some(token.clone()))?;
     let client = ApiClient::new(&config)?;
@@ -62,6 +91,53 @@ pub fn run(context: &mut Context, args: LoginArgs) -> CommandResult {
             error
         }
     })?;
+    let saved = save(context, &args, &name, existing, &server, &token, &account)?;
+    // The account where a script reads stdout (-o json: the API's object; -q: its id).
+    context.ui.success_or_row(
+        &format!(
+            "Logged in to {server} as {} ({}); token stored in {}",
+            account.email,
+            describe_role(&account),
+            saved.stored_in
+        ),
+        &account,
+    )?;
+    saved.hint_profile(context);
+    Ok(())
+}
+
+/// Where a login put its token, and whether its profile is the current one.
+struct Saved {
+    stored_in: String,
+    name: String,
+    current: Option<String>,
+}
+
+impl Saved {
+    fn hint_profile(&self, context: &mut Context) {
+        let name = &self.name;
+        if self.current.as_deref() != Some(name.as_str()) {
+            context.ui.hint(&format!(
+                "profile '{name}' is not the current one: pass --profile {name} or set SUPPORTCTL_PROFILE={name}"
+            ));
+        }
+    }
+}
+
+/// Stores `token` of `account` for profile `name` (in the keyring unless
+/// `--insecure-storage`), forgets an earlier login's token, and saves the profile.
+fn save(
+    context: &mut Context,
+    args: &LoginArgs,
+    name: &str,
+    existing: Option<Profile>,
+    server: &str,
+    token: &str,
+    account: &crate::api::Account,
+) -> CommandResult<Saved> {
+    let name = name.to_owned();
+    let server = server.to_owned();
+    let config = context.client_config(server.clone(), None)?;
     let dir = context.config_dir()?;
     let storage = if args.insecure_storage {
         TokenStorage::File
@@ -70,7 +146,7 @@ pub fn run(context: &mut Context, args: LoginArgs) -> CommandResult {
     };
     let store = TokenStore::new(storage, &dir);
     let key = TokenKey::new(&name, &server, Some(&account.email));
-    store.save(&key, &token).map_err(credential_error)?;
+    store.save(&key, token).map_err(credential_error)?;
     // The token of an earlier login must not linger: in the keyring under another server or
     // account, or in the keyring when it now goes to the file, or in the file when it now goes
     // to the keyring.
@@ -121,22 +197,11 @@ pub fn run(context: &mut Context, args: LoginArgs) -> CommandResult {
     }
     let current = config_file.current_profile.clone();
     config_file.save(&dir)?;
-    let stored_in = store.describe();
-    // The account where a script reads stdout (-o json: the API's object; -q: its id).
-    context.ui.success_or_row(
-        &format!(
-            "Logged in to {server} as {} ({}); token stored in {stored_in}",
-            account.email,
-            describe_role(&account)
-        ),
-        &account,
-    )?;
-    if current.as_deref() != Some(name.as_str()) {
-        context.ui.hint(&format!(
-            "profile '{name}' is not the current one: pass --profile {name} or set SUPPORTCTL_PROFILE={name}"
-        ));
-    }
-    Ok(())
+    Ok(Saved {
+        stored_in: store.describe(),
+        name,
+        current,
+    })
 }
 
 fn read_token(context: &mut Context, args: &LoginArgs, server: &str) -> CommandResult<String> {

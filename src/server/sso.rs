@@ -129,8 +129,8 @@ struct Provider {
     metadata: Metadata,
     discovered_at: Instant,
     keys: RwLock<Arc<CoreJsonWebKeySet>>,
-    /// Held while the JWKS is re-fetched; the time of the last fetch.
-    refetch: tokio::sync::Mutex<Instant>,
+    /// Held while the JWKS is re-fetched; the time of the last re-fetch.
+    refetch: tokio::sync::Mutex<Option<Instant>>,
 }
 
 /// Who the provider says signed in, from an ID token that passed every check.
@@ -204,6 +204,8 @@ pub struct Sso {
 
 impl Sso {
     pub fn new(settings: SsoSettings) -> Self {
+        // reqwest is built without a default TLS provider (see `webhooks`).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             // Following a provider's redirects would let it point the server anywhere.
             .redirect(reqwest::redirect::Policy::none())
@@ -295,7 +297,7 @@ impl Sso {
             metadata,
             discovered_at: Instant::now(),
             keys: RwLock::new(Arc::new(keys)),
-            refetch: tokio::sync::Mutex::new(Instant::now()),
+            refetch: tokio::sync::Mutex::new(None),
         });
         self.providers
             .lock()
@@ -562,10 +564,12 @@ impl Sso {
     ) -> Arc<CoreJsonWebKeySet> {
         let mut last_fetch = provider.refetch.lock().await;
         let current = read_keys(provider);
-        if !Arc::ptr_eq(&current, stale) || last_fetch.elapsed() < JWKS_REFETCH_MIN {
+        if !Arc::ptr_eq(&current, stale)
+            || last_fetch.is_some_and(|last| last.elapsed() < JWKS_REFETCH_MIN)
+        {
             return current;
         }
-        *last_fetch = Instant::now();
+        *last_fetch = Some(Instant::now());
         let http = self.http_client();
         match JsonWebKeySet::fetch_async(provider.metadata.jwks_uri(), &http).await {
             Ok(keys) => {

@@ -328,6 +328,7 @@ pub async fn delete_org_connector(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct MethodsQuery {
     /// The org whose admins' connectors to list too.
     pub org: Option<String>,
@@ -461,6 +462,7 @@ pub async fn start_login(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CallbackQuery {
     pub code: Option<String>,
     pub state: Option<String>,

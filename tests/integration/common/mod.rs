@@ -9,6 +9,7 @@ pub mod fixtures;
 pub mod go_note;
 pub mod harness;
 pub mod keyutils;
+pub mod oidc;
 pub mod python;
 pub mod raw_http;
 pub mod receiver;
