@@ -176,6 +176,8 @@ pub struct DeviceStart {
 /// One poll of the provider's token endpoint for a device sign-in.
 pub enum DevicePoll {
     Pending,
+    /// The provider could not be reached (the sign-in goes on; the client may poll again).
+    Unreachable(String),
     /// The provider asks for polls this many seconds apart from now on.
     SlowDown(i64),
     Done(Box<Identity>),
@@ -193,6 +195,11 @@ enum HttpError {
     #[error("{0}")]
     Response(#[from] openidconnect::http::Error),
 }
+
+/// A request to a provider, under way.
+type HttpFuture = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<openidconnect::HttpResponse, HttpError>> + Send>,
+>;
 
 /// Sign-in state shared by the handlers of one server.
 pub struct Sso {
@@ -249,17 +256,9 @@ impl Sso {
         ))
     }
 
-    fn http_client(
-        &self,
-    ) -> impl Fn(
-        openidconnect::HttpRequest,
-    ) -> std::pin::Pin<
-        Box<
-            dyn std::future::Future<Output = Result<openidconnect::HttpResponse, HttpError>> + Send,
-        >,
-    > + use<> {
+    fn http_client(&self) -> impl Fn(openidconnect::HttpRequest) -> HttpFuture + use<> {
         let client = self.http.clone();
-        move |request: openidconnect::HttpRequest| {
+        move |request: openidconnect::HttpRequest| -> HttpFuture {
             let client = client.clone();
             Box::pin(async move {
                 let request = reqwest::Request::try_from(request)?;
@@ -272,6 +271,28 @@ impl Sso {
                 }
                 let body = response.bytes().await?;
                 Ok(builder.body(body.to_vec())?)
+            })
+        }
+    }
+
+    /// [`Sso::http_client`], noting in `unreachable` why a request got no answer.
+    fn noting_failures(
+        &self,
+        unreachable: Arc<Mutex<Option<String>>>,
+    ) -> impl Fn(openidconnect::HttpRequest) -> HttpFuture + use<> {
+        let base = self.http_client();
+        move |request: openidconnect::HttpRequest| -> HttpFuture {
+            let sent = base(request);
+            let unreachable = Arc::clone(&unreachable);
+            Box::pin(async move {
+                let result = sent.await;
+                if let Err(error) = &result {
+                    *unreachable
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner()) =
+                        Some(error_chain(error));
+                }
+                result
             })
         }
     }
@@ -490,7 +511,10 @@ impl Sso {
             "interval": interval.max(1),
         }))
         .map_err(|e| failed(e.to_string()))?;
-        let http = self.http_client();
+        // The crate's loop takes a failed request for a reason to back off: noted here, so that
+        // it is said rather than taken for "pending".
+        let unreachable: Arc<Mutex<Option<String>>> = Arc::default();
+        let http = self.noting_failures(Arc::clone(&unreachable));
         let asked_to_wait: Arc<Mutex<Option<Duration>>> = Arc::default();
         let notify = Arc::new(tokio::sync::Notify::new());
         let sleep = {
@@ -511,6 +535,15 @@ impl Sso {
         let tokens: Tokens = tokio::select! {
             result = request => result.map_err(|e| device_refusal(&e))?,
             _ = notify.notified() => {
+                if let Some(error) = unreachable
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .take()
+                {
+                    return Ok(DevicePoll::Unreachable(format!(
+                        "the identity provider cannot be reached: {error}"
+                    )));
+                }
                 let wait = asked_to_wait
                     .lock()
                     .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -14,6 +14,7 @@ crate::common::conformance::conformance! {
     provisioning_and_roles_follow_the_connector,
     refusals_have_their_codes_and_write_only_their_event,
     an_org_connector_signs_in_its_own_admins_only,
+    device_flow_gives_a_token_and_paces_its_polls,
 }
 
 const CLIENT_SECRET: &str = "test-client-secret";
@@ -362,4 +363,80 @@ fn an_org_connector_signs_in_its_own_admins_only(backend: Backend) {
     let last = admin.all("/v1/orgs/acme/audit");
     assert_eq!(last.last().unwrap()["action"], "account.login_failed");
     assert_eq!(last.last().unwrap()["details"]["reason"], "wrong_org");
+}
+
+/// The device flow (RFC 8628): the code entered on "another device" (the browser script), the
+/// client's polls paced (`slow_down` when too soon), the token handed out once; an unfinished
+/// sign-in expires (`expired_token`).
+fn device_flow_gives_a_token_and_paces_its_polls(backend: Backend) {
+    let server = TestServer::on(backend);
+    let provider = provider_for(
+        &server,
+        json!({"ann": user("ann@vendor.example", &["support"])}),
+        json!({}),
+    );
+    server
+        .operator()
+        .post(
+            "/v1/auth/connectors",
+            connector(
+                "corp",
+                &provider.issuer,
+                json!({"flows": ["browser", "device"]}),
+            ),
+        )
+        .assert_ok();
+    let ann = create_support(&server, "ann@vendor.example");
+    let anonymous = server.anonymous();
+    let start = || {
+        let reply = anonymous.post(
+            "/v1/auth/login",
+            json!({"connector": "corp", "flow": "device"}),
+        );
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.body
+    };
+    let started = start();
+    let flow = started["flow_id"].as_str().unwrap().to_owned();
+    assert!(started["user_code"].is_string());
+    assert!(started.get("url").is_none());
+    let first = token_reply(&server, &flow);
+    assert_eq!(first.status, 202, "{}", first.body);
+    // At once again: too soon.
+    token_reply(&server, &flow).assert_problem(429, "slow_down");
+
+    let page = browse(
+        started["verification_uri_complete"].as_str().unwrap(),
+        "ann",
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+    // Poll at the pace asked until the token comes (the provider paces its own polls too).
+    let mut interval = started["interval"].as_i64().unwrap() + 5;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let token = loop {
+        assert!(std::time::Instant::now() < deadline, "no token");
+        server.advance(interval + 1);
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        let reply = token_reply(&server, &flow);
+        match reply.status {
+            202 => interval = reply.body["interval"].as_i64().unwrap(),
+            200 => break reply.body["token"].as_str().unwrap().to_owned(),
+            _ => panic!("{}", reply.body),
+        }
+    };
+    let me = server.as_token(&token).get("/v1/me");
+    assert_eq!(me.body["id"], ann.id.as_str());
+    token_reply(&server, &flow).assert_problem(410, "flow_used");
+
+    // A sign-in nobody completes expires.
+    let started = start();
+    let flow = started["flow_id"].as_str().unwrap().to_owned();
+    server.advance(601);
+    token_reply(&server, &flow).assert_problem(410, "expired_token");
+    token_reply(&server, &flow).assert_problem(410, "expired_token");
+    let failed = vendor_actions(&server)
+        .iter()
+        .filter(|action| *action == "account.login_failed")
+        .count();
+    assert_eq!(failed, 1, "one event for the expiry");
 }

@@ -7,6 +7,7 @@ mod api_smoke;
 
 // Sign-in with an identity provider, against a real OpenID Provider on loopback.
 mod api_sso;
+mod cli_sso;
 
 // The previous release's databases upgraded; backups, restores and offline verification.
 mod server_maintenance;

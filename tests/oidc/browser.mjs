@@ -3,8 +3,10 @@
 // and stops at the first page that has no form, which it prints as one JSON line
 // {"status", "url", "body"}.
 //
-//   node browser.mjs URL LOGIN
-const [, , start, login] = process.argv;
+//   node browser.mjs URL [LOGIN]     (else the login in OIDC_LOGIN)
+const [, , start, loginArg] = process.argv;
+// The login may come from the environment, for a browser started as `$BROWSER URL`.
+const login = loginArg || process.env.OIDC_LOGIN;
 const jar = new Map();
 
 function keepCookies(response) {

@@ -777,6 +777,10 @@ pub async fn login_token(
                 .await;
             match polled {
                 Ok(DevicePoll::Pending) => return Ok(pending(flow.interval_seconds)),
+                Ok(DevicePoll::Unreachable(detail)) => {
+                    return Err(ApiError::new(ErrorCode::Internal, detail)
+                        .with_status(StatusCode::BAD_GATEWAY));
+                }
                 Ok(DevicePoll::SlowDown(interval)) => {
                     state
                         .store

@@ -88,9 +88,10 @@ fn spawn(config: &Value) -> (Child, String) {
         .spawn()
         .expect("node runs (the sign-in tests need Node.js)");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    out.read_line(&mut line).unwrap();
+    // Read whatever else it prints: a closed pipe would end it at its next line.
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
     let issuer = line
         .strip_prefix("READY ")
         .unwrap_or_else(|| panic!("the test provider did not start: {line:?}"))
