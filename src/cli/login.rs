@@ -18,8 +18,8 @@ use crate::cli::ui::{fit_prompt, prompt};
 #[derive(Debug, Args)]
 #[command(after_long_help = "Examples:
   supportctl login --sso --server https://support.example.com
-  supportctl login --sso --org acme             # an org admin, via acme's provider
-  supportctl login --sso --device --no-browser  # over SSH: a code to enter elsewhere
+  supportctl login --sso --org acme    # an admin of acme
+  supportctl login --sso --device --no-browser  # a code to enter elsewhere
   supportctl login --server https://support.example.com   # asks the token
   supportctl login --with-token < token.txt     # scripts: token on stdin
   supportctl login --profile staging --server https://staging.example.com \\

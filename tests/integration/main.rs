@@ -47,6 +47,7 @@ mod api_audit_chain;
 mod api_audit_list;
 mod api_authorize_batches;
 mod api_authz;
+mod api_authz_sso;
 mod api_authz_webhooks;
 mod api_bad_inputs;
 mod api_bad_inputs_accounts_sessions;

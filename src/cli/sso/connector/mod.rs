@@ -15,6 +15,9 @@ use crate::cli::error::CommandResult;
 #[derive(Debug, Subcommand)]
 pub enum ConnectorCommand {
     /// Add a connector: the identity provider's issuer, the client registered there, and the rules that give roles.
+    #[command(
+        override_usage = "supportctl sso connector add NAME --issuer URL --client-id ID \\\n           --rule CLAIM=VALUE:ROLE... [OPTIONS]"
+    )]
     #[command(after_long_help = "Examples:
   # the vendor's (operators): support engineers and operators
   supportctl sso connector add corp --issuer https://corp.okta.com \\
