@@ -5,7 +5,6 @@ mod dry_run;
 mod requests;
 mod sso;
 mod webhooks;
-pub use sso::LoginPoll;
 
 use std::io::Write;
 use std::net::IpAddr;
@@ -26,6 +25,12 @@ use crate::api::{
 };
 use crate::api::{ApprovePolicyChange, PendingPolicyChange, PolicyChangeOutcome};
 use crate::api::{CreateWebhook, Delivery, DeliveryStatus, Webhook, WebhookWithSecret};
+
+/// Where a sign-in stands, as a poll of its token answers.
+pub enum LoginPoll {
+    Pending(crate::api::LoginPending),
+    Done(Box<crate::api::LoginToken>),
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {

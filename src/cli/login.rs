@@ -1,6 +1,7 @@
 //! `supportctl login`: sign in with the identity provider (`--sso`), or check a token with the
 //! server; either way store the token for a profile.
 
+mod saving;
 mod sso;
 
 use std::io::{BufRead, IsTerminal};
@@ -8,9 +9,7 @@ use std::io::{BufRead, IsTerminal};
 use clap::Args;
 
 use crate::cli::client::ApiClient;
-use crate::cli::config::{Profile, TokenStorage};
 use crate::cli::context::{Context, credential_error};
-use crate::cli::credentials::{TokenKey, TokenStore, profiles_sharing};
 use crate::cli::error::{CommandError, CommandResult, ErrorKind};
 use crate::cli::render::describe_role;
 use crate::cli::ui::{fit_prompt, prompt};
@@ -74,7 +73,14 @@ pub fn run(context: &mut Context, args: LoginArgs) -> CommandResult {
         crate::cli::credentials::keyring_ready().map_err(credential_error)?;
     }
     if args.sso {
-        return sso::run(context, &args, name, existing, server);
+        let options = sso::SsoOptions {
+            connector: args.connector.clone(),
+            org: args.org.clone(),
+            device: args.device,
+            no_browser: args.no_browser,
+            insecure_storage: args.insecure_storage,
+        };
+        return sso::run(context, &options, name, existing, server);
     }
     let token = read_token(context, &args, &server)?;
     let config = context.client_config(server.clone(), Some(token.clone()))?;
@@ -91,7 +97,15 @@ pub fn run(context: &mut Context, args: LoginArgs) -> CommandResult {
             error
         }
     })?;
-    let saved = save(context, &args, &name, existing, &server, &token, &account)?;
+    let saved = saving::save(
+        context,
+        args.insecure_storage,
+        &name,
+        existing,
+        &server,
+        &token,
+        &account,
+    )?;
     // The account where a script reads stdout (-o json: the API's object; -q: its id).
     context.ui.success_or_row(
         &format!(
@@ -104,104 +118,6 @@ pub fn run(context: &mut Context, args: LoginArgs) -> CommandResult {
     )?;
     saved.hint_profile(context);
     Ok(())
-}
-
-/// Where a login put its token, and whether its profile is the current one.
-struct Saved {
-    stored_in: String,
-    name: String,
-    current: Option<String>,
-}
-
-impl Saved {
-    fn hint_profile(&self, context: &mut Context) {
-        let name = &self.name;
-        if self.current.as_deref() != Some(name.as_str()) {
-            context.ui.hint(&format!(
-                "profile '{name}' is not the current one: pass --profile {name} or set SUPPORTCTL_PROFILE={name}"
-            ));
-        }
-    }
-}
-
-/// Stores `token` of `account` for profile `name` (in the keyring unless
-/// `--insecure-storage`), forgets an earlier login's token, and saves the profile.
-fn save(
-    context: &mut Context,
-    args: &LoginArgs,
-    name: &str,
-    existing: Option<Profile>,
-    server: &str,
-    token: &str,
-    account: &crate::api::Account,
-) -> CommandResult<Saved> {
-    let name = name.to_owned();
-    let server = server.to_owned();
-    let config = context.client_config(server.clone(), None)?;
-    let dir = context.config_dir()?;
-    let storage = if args.insecure_storage {
-        TokenStorage::File
-    } else {
-        TokenStorage::Keyring
-    };
-    let store = TokenStore::new(storage, &dir);
-    let key = TokenKey::new(&name, &server, Some(&account.email));
-    store.save(&key, token).map_err(credential_error)?;
-    // The token of an earlier login must not linger: in the keyring under another server or
-    // account, or in the keyring when it now goes to the file, or in the file when it now goes
-    // to the keyring.
-    if let Some(old) = existing.as_ref() {
-        let old_key = TokenKey::new(&name, &old.server, old.email.as_deref());
-        if old.token_storage == TokenStorage::Keyring
-            && (storage == TokenStorage::File || old_key != key)
-            && profiles_sharing(&context.config()?.1, &name, &old_key).is_empty()
-        {
-            let _ = TokenStore::Keyring.delete(&old_key);
-        }
-        let same_server = old.server.trim_end_matches('/') == server.trim_end_matches('/');
-        if !same_server
-            || old
-                .email
-                .as_deref()
-                .is_some_and(|email| email != account.email)
-        {
-            context.ui.warn(&format!(
-                "profile '{name}' was {} on {} and is now {} on {server}; use --profile NAME \
-                 to keep both",
-                old.email.as_deref().unwrap_or("another account"),
-                old.server,
-                account.email
-            ));
-        }
-    }
-    if storage == TokenStorage::Keyring {
-        TokenStore::new(TokenStorage::File, &dir)
-            .delete(&key)
-            .map_err(credential_error)?;
-    }
-    let allow_insecure_http = config.allow_insecure_http && !server.starts_with("https://");
-    let (_, config_file) = context.config()?;
-    config_file.profiles.insert(
-        name.clone(),
-        Profile {
-            server: server.clone(),
-            email: Some(account.email.clone()),
-            role: Some(account.role),
-            org: account.org.clone(),
-            token_storage: storage,
-            allow_insecure_http,
-        },
-    );
-    if config_file.current_profile.is_none() {
-        config_file.current_profile = Some(name.clone());
-    }
-    let current = config_file.current_profile.clone();
-    config_file.save(&dir)?;
-    Ok(Saved {
-        stored_in: store.describe(),
-        name,
-        current,
-    })
 }
 
 fn read_token(context: &mut Context, args: &LoginArgs, server: &str) -> CommandResult<String> {

@@ -1,15 +1,7 @@
 //! The typed client's calls about sign-in: connectors, and the sign-in flows.
 
 use super::*;
-use crate::api::{
-    AuthMethod, Connector, CreateConnector, LoginPending, LoginStarted, LoginToken, StartLogin,
-};
-
-/// Where a sign-in stands, as a poll of its token answers.
-pub enum LoginPoll {
-    Pending(LoginPending),
-    Done(Box<LoginToken>),
-}
+use crate::api::{AuthMethod, Connector, CreateConnector, LoginStarted, StartLogin};
 
 /// The path of the connectors of `org`, or the vendor's.
 fn connectors_path(org: Option<&str>) -> String {

@@ -15,11 +15,20 @@ use crate::cli::error::{CommandError, CommandResult};
 use crate::cli::render::{describe_role, terminal_safe};
 use crate::cli::ui::prompt;
 
-use super::{LoginArgs, save};
+use super::saving::save;
+
+/// What `login --sso` was asked.
+pub(super) struct SsoOptions {
+    pub connector: Option<String>,
+    pub org: Option<String>,
+    pub device: bool,
+    pub no_browser: bool,
+    pub insecure_storage: bool,
+}
 
 pub(super) fn run(
     context: &mut Context,
-    args: &LoginArgs,
+    args: &SsoOptions,
     name: String,
     existing: Option<Profile>,
     server: String,
@@ -51,7 +60,7 @@ pub(super) fn run(
     let account = &signed_in.account;
     let saved = save(
         context,
-        args,
+        args.insecure_storage,
         &name,
         existing,
         &server,
@@ -76,7 +85,7 @@ pub(super) fn run(
 fn choose_connector(
     context: &mut Context,
     client: &ApiClient,
-    args: &LoginArgs,
+    args: &SsoOptions,
 ) -> CommandResult<String> {
     if let Some(connector) = &args.connector {
         return Ok(connector.clone());
@@ -123,7 +132,7 @@ fn choose_connector(
 
 /// Says where to sign in (stderr), and opens a browser there unless `--no-browser`. Returns
 /// whether a browser was started.
-fn show_where(context: &mut Context, args: &LoginArgs, started: &LoginStarted) -> bool {
+fn show_where(context: &mut Context, args: &SsoOptions, started: &LoginStarted) -> bool {
     let target = match started.flow {
         SsoFlowKind::Browser => {
             let url = started.url.clone().unwrap_or_default();

@@ -27,7 +27,7 @@ pub enum ConnectorCommand {
   # an org's (its admins): signs in that org's admins only
   supportctl sso connector add acme-entra --org acme \\
       --issuer https://login.microsoftonline.com/TENANT/v2.0 \\
-      --client-id 1111-2222 --rule groups=GROUP-OBJECT-ID:admin < secret.txt
+      --client-id 1111-2222 --rule groups=GROUP-ID:admin < secret.txt
 
 The client secret is read from stdin (or asked on a terminal), never from the command line, and never shown again. Register <server>/v1/auth/callback as the client's redirect URI.")]
     Add(add::AddArgs),
