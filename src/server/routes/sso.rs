@@ -610,9 +610,7 @@ async fn finish_callback(state: &AppState, query: &CallbackQuery) -> Result<Stri
         Ok(identity) => identity,
         Err(refusal) => return Err(refuse(refusal, Attempt::default()).await),
     };
-    admit(state, &flow, &connector, &identity, now)
-        .await
-        .map_err(|refusal| refusal)?;
+    admit(state, &flow, &connector, &identity, now).await?;
     Ok(identity.email.unwrap_or_default().to_lowercase())
 }
 
