@@ -55,6 +55,9 @@ _supportctl() {
             supportctl,session)
                 cmd="supportctl__subcmd__session"
                 ;;
+            supportctl,sso)
+                cmd="supportctl__subcmd__sso"
+                ;;
             supportctl,status)
                 cmd="supportctl__subcmd__status"
                 ;;
@@ -229,6 +232,9 @@ _supportctl() {
             supportctl__subcmd__help,session)
                 cmd="supportctl__subcmd__help__subcmd__session"
                 ;;
+            supportctl__subcmd__help,sso)
+                cmd="supportctl__subcmd__help__subcmd__sso"
+                ;;
             supportctl__subcmd__help,status)
                 cmd="supportctl__subcmd__help__subcmd__status"
                 ;;
@@ -390,6 +396,21 @@ _supportctl() {
                 ;;
             supportctl__subcmd__help__subcmd__session,show)
                 cmd="supportctl__subcmd__help__subcmd__session__subcmd__show"
+                ;;
+            supportctl__subcmd__help__subcmd__sso,connector)
+                cmd="supportctl__subcmd__help__subcmd__sso__subcmd__connector"
+                ;;
+            supportctl__subcmd__help__subcmd__sso__subcmd__connector,add)
+                cmd="supportctl__subcmd__help__subcmd__sso__subcmd__connector__subcmd__add"
+                ;;
+            supportctl__subcmd__help__subcmd__sso__subcmd__connector,list)
+                cmd="supportctl__subcmd__help__subcmd__sso__subcmd__connector__subcmd__list"
+                ;;
+            supportctl__subcmd__help__subcmd__sso__subcmd__connector,remove)
+                cmd="supportctl__subcmd__help__subcmd__sso__subcmd__connector__subcmd__remove"
+                ;;
+            supportctl__subcmd__help__subcmd__sso__subcmd__connector,show)
+                cmd="supportctl__subcmd__help__subcmd__sso__subcmd__connector__subcmd__show"
                 ;;
             supportctl__subcmd__help__subcmd__ticket,close)
                 cmd="supportctl__subcmd__help__subcmd__ticket__subcmd__close"
@@ -709,6 +730,66 @@ _supportctl() {
             supportctl__subcmd__session__subcmd__help,show)
                 cmd="supportctl__subcmd__session__subcmd__help__subcmd__show"
                 ;;
+            supportctl__subcmd__sso,connector)
+                cmd="supportctl__subcmd__sso__subcmd__connector"
+                ;;
+            supportctl__subcmd__sso,help)
+                cmd="supportctl__subcmd__sso__subcmd__help"
+                ;;
+            supportctl__subcmd__sso__subcmd__connector,add)
+                cmd="supportctl__subcmd__sso__subcmd__connector__subcmd__add"
+                ;;
+            supportctl__subcmd__sso__subcmd__connector,help)
+                cmd="supportctl__subcmd__sso__subcmd__connector__subcmd__help"
+                ;;
+            supportctl__subcmd__sso__subcmd__connector,list)
+                cmd="supportctl__subcmd__sso__subcmd__connector__subcmd__list"
+                ;;
+            supportctl__subcmd__sso__subcmd__connector,ls)
+                cmd="supportctl__subcmd__sso__subcmd__connector__subcmd__list"
+                ;;
+            supportctl__subcmd__sso__subcmd__connector,remove)
+                cmd="supportctl__subcmd__sso__subcmd__connector__subcmd__remove"
+                ;;
+            supportctl__subcmd__sso__subcmd__connector,rm)
+                cmd="supportctl__subcmd__sso__subcmd__connector__subcmd__remove"
+                ;;
+            supportctl__subcmd__sso__subcmd__connector,show)
+                cmd="supportctl__subcmd__sso__subcmd__connector__subcmd__show"
+                ;;
+            supportctl__subcmd__sso__subcmd__connector__subcmd__help,add)
+                cmd="supportctl__subcmd__sso__subcmd__connector__subcmd__help__subcmd__add"
+                ;;
+            supportctl__subcmd__sso__subcmd__connector__subcmd__help,help)
+                cmd="supportctl__subcmd__sso__subcmd__connector__subcmd__help__subcmd__help"
+                ;;
+            supportctl__subcmd__sso__subcmd__connector__subcmd__help,list)
+                cmd="supportctl__subcmd__sso__subcmd__connector__subcmd__help__subcmd__list"
+                ;;
+            supportctl__subcmd__sso__subcmd__connector__subcmd__help,remove)
+                cmd="supportctl__subcmd__sso__subcmd__connector__subcmd__help__subcmd__remove"
+                ;;
+            supportctl__subcmd__sso__subcmd__connector__subcmd__help,show)
+                cmd="supportctl__subcmd__sso__subcmd__connector__subcmd__help__subcmd__show"
+                ;;
+            supportctl__subcmd__sso__subcmd__help,connector)
+                cmd="supportctl__subcmd__sso__subcmd__help__subcmd__connector"
+                ;;
+            supportctl__subcmd__sso__subcmd__help,help)
+                cmd="supportctl__subcmd__sso__subcmd__help__subcmd__help"
+                ;;
+            supportctl__subcmd__sso__subcmd__help__subcmd__connector,add)
+                cmd="supportctl__subcmd__sso__subcmd__help__subcmd__connector__subcmd__add"
+                ;;
+            supportctl__subcmd__sso__subcmd__help__subcmd__connector,list)
+                cmd="supportctl__subcmd__sso__subcmd__help__subcmd__connector__subcmd__list"
+                ;;
+            supportctl__subcmd__sso__subcmd__help__subcmd__connector,remove)
+                cmd="supportctl__subcmd__sso__subcmd__help__subcmd__connector__subcmd__remove"
+                ;;
+            supportctl__subcmd__sso__subcmd__help__subcmd__connector,show)
+                cmd="supportctl__subcmd__sso__subcmd__help__subcmd__connector__subcmd__show"
+                ;;
             supportctl__subcmd__ticket,close)
                 cmd="supportctl__subcmd__ticket__subcmd__close"
                 ;;
@@ -788,7 +869,7 @@ _supportctl() {
 
     case "${cmd}" in
         supportctl)
-            opts="-o -q -y -v -h -V --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version login logout status grant request session audit webhook ticket org account profile completion demo server help"
+            opts="-o -q -y -v -h -V --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version login logout status grant request session audit webhook ticket org account sso profile completion demo server help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2140,7 +2221,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__help)
-            opts="login logout status grant request session audit webhook ticket org account profile completion demo server help"
+            opts="login logout status grant request session audit webhook ticket org account sso profile completion demo server help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3049,6 +3130,90 @@ _supportctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        supportctl__subcmd__help__subcmd__sso)
+            opts="connector"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__help__subcmd__sso__subcmd__connector)
+            opts="add list show remove"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__help__subcmd__sso__subcmd__connector__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__help__subcmd__sso__subcmd__connector__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__help__subcmd__sso__subcmd__connector__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__help__subcmd__sso__subcmd__connector__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         supportctl__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -3218,17 +3383,21 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__login)
-            opts="-o -q -y -v -h -V --with-token --insecure-storage --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-o -q -y -v -h -V --sso --connector --org --device --no-browser --with-token --insecure-storage --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --profile)
+                --connector)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -5100,7 +5269,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__server)
-            opts="-o -q -y -v -h -V --config --listen --db --dev --insecure-storage --max-grant-duration --default-grant-duration --max-session-ttl --default-session-ttl --max-sessions-per-engineer --db-max-connections --db-min-connections --db-acquire-timeout --request-timeout --drain-delay --shutdown-timeout --tls-cert --tls-key --auth-failures-per-minute --client-address-header --account-requests-per-minute --account-sessions-per-minute --max-connections --reserved-connections --max-connections-per-address --write-timeout --unauthenticated-connection-lifetime --name --signing-key --allow-http-webhooks --allow-private-webhooks --expiry-warning --webhook-poll-interval --webhook-concurrency --metrics-listen --no-metrics-recording --sweep-interval --log-format --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version init migrate backup restore verify config help"
+            opts="-o -q -y -v -h -V --config --listen --db --dev --insecure-storage --max-grant-duration --default-grant-duration --max-session-ttl --default-session-ttl --max-sessions-per-engineer --db-max-connections --db-min-connections --db-acquire-timeout --request-timeout --drain-delay --shutdown-timeout --tls-cert --tls-key --auth-failures-per-minute --client-address-header --account-requests-per-minute --account-sessions-per-minute --max-connections --reserved-connections --max-connections-per-address --write-timeout --unauthenticated-connection-lifetime --name --signing-key --allow-http-webhooks --allow-private-webhooks --expiry-warning --webhook-poll-interval --webhook-concurrency --metrics-listen --no-metrics-recording --sweep-interval --public-url --sso-token-ttl --log-format --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version init migrate backup restore verify config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5231,6 +5400,14 @@ _supportctl() {
                     return 0
                     ;;
                 --sweep-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --public-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sso-token-ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -6232,6 +6409,464 @@ _supportctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__sso)
+            opts="-o -q -y -v -h -V --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version connector help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__sso__subcmd__connector)
+            opts="-o -q -y -v -h -V --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version add list ls show remove rm help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__sso__subcmd__connector__subcmd__add)
+            opts="-o -q -y -v -h -V --org --issuer --client-id --rule --scopes --flows --email-domains --provision --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rule)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scopes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flows)
+                    COMPREPLY=($(compgen -W "browser device" -- "${cur}"))
+                    return 0
+                    ;;
+                --email-domains)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__sso__subcmd__connector__subcmd__help)
+            opts="add list show remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__sso__subcmd__connector__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__sso__subcmd__connector__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__sso__subcmd__connector__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__sso__subcmd__connector__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__sso__subcmd__connector__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__sso__subcmd__connector__subcmd__list)
+            opts="-o -q -y -v -h -V --org --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__sso__subcmd__connector__subcmd__remove)
+            opts="-o -q -y -v -h -V --org --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__sso__subcmd__connector__subcmd__show)
+            opts="-o -q -y -v -h -V --org --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__sso__subcmd__help)
+            opts="connector help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__sso__subcmd__help__subcmd__connector)
+            opts="add list show remove"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__sso__subcmd__help__subcmd__connector__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__sso__subcmd__help__subcmd__connector__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__sso__subcmd__help__subcmd__connector__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__sso__subcmd__help__subcmd__connector__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__sso__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

@@ -38,7 +38,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand login 'Sign in: check a token with the server and store it in the OS keyring'
+            cand login 'Sign in with your identity provider (--sso), or with a token; store it in the OS keyring'
             cand logout 'Forget a profile, and its stored token unless another profile of the config uses it'
             cand status 'Who am I, on which server, with which token; exit 4 if not usable'
             cand grant 'Grant, list, extend and revoke support access (org admins)'
@@ -49,6 +49,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand ticket 'Close a support ticket: the access given for it ends (org admins, services)'
             cand org 'Create, list and disable orgs (operators); show and set an org''s policy (admins)'
             cand account 'Create, list and disable accounts (operators)'
+            cand sso 'The identity providers people sign in with: sign-in connectors (operators; an org''s admins for their org)'
             cand profile 'List profiles, switch the default one, show the one in use'
             cand completion 'Print a shell completion script'
             cand demo 'Walk through the whole workflow on a throwaway local server'
@@ -56,13 +57,17 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'supportctl;login'= {
+            cand --connector 'The sign-in connector to use [default: the only one; asked on a terminal when there are several]'
+            cand --org 'Sign in through this org''s own connector (its admins)'
             cand --profile 'Profile in config.toml to use'
-            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
             cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
             cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --sso 'Sign in with the identity provider (single sign-on): opens the provider''s page in a browser and waits for the sign-in; the token it yields expires (the server''s --sso-token-ttl)'
+            cand --device 'Use the device flow: a code to enter on any device with a browser (the connector must offer it)'
+            cand --no-browser 'Print the URL without opening a browser'
             cand --with-token 'Read the token from stdin instead of prompting'
             cand --insecure-storage 'Store the token in a plain file (mode 0600) instead of the OS keyring'
             cand --json 'Same as `-o json`'
@@ -2135,6 +2140,235 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         }
         &'supportctl;account;help;help'= {
         }
+        &'supportctl;sso'= {
+            cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand connector 'Add, list, show and remove sign-in connectors: the vendor''s (operators) or an org''s (its admins, with --org)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'supportctl;sso;connector'= {
+            cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand add 'Add a connector: the identity provider''s issuer, the client registered there, and the rules that give roles'
+            cand list 'List the connectors'
+            cand ls 'List the connectors'
+            cand show 'Show one connector (never its client secret)'
+            cand remove 'Remove a connector; sign-ins in progress through it end'
+            cand rm 'Remove a connector; sign-ins in progress through it end'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'supportctl;sso;connector;add'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
+            cand --issuer 'The provider''s issuer URL, exactly as its ID tokens say it (Okta: https://ORG.okta.com or its authorization server; Entra ID: https://login.microsoftonline.com/TENANT/v2.0; Keycloak: https://HOST/realms/REALM)'
+            cand --client-id 'The client (application) id registered at the provider'
+            cand --rule 'A rule CLAIM=VALUE:ROLE: whoever''s ID token has VALUE in CLAIM (a string equal to it, or a list holding it) gets ROLE; the first matching rule wins. Repeat for several'
+            cand --scopes 'Comma-separated scopes to ask for [default: openid,email,profile,groups]'
+            cand --flows 'Comma-separated flows it offers: browser, device [default: browser]'
+            cand --email-domains 'Comma-separated email domains it accepts (others are refused)'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --provision 'Create an account at first sign-in for someone who has none (a support engineer, or an admin of the org); never an operator'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;sso;connector;list'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;sso;connector;ls'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;sso;connector;show'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;sso;connector;remove'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;sso;connector;rm'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;sso;connector;help'= {
+            cand add 'Add a connector: the identity provider''s issuer, the client registered there, and the rules that give roles'
+            cand list 'List the connectors'
+            cand show 'Show one connector (never its client secret)'
+            cand remove 'Remove a connector; sign-ins in progress through it end'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'supportctl;sso;connector;help;add'= {
+        }
+        &'supportctl;sso;connector;help;list'= {
+        }
+        &'supportctl;sso;connector;help;show'= {
+        }
+        &'supportctl;sso;connector;help;remove'= {
+        }
+        &'supportctl;sso;connector;help;help'= {
+        }
+        &'supportctl;sso;help'= {
+            cand connector 'Add, list, show and remove sign-in connectors: the vendor''s (operators) or an org''s (its admins, with --org)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'supportctl;sso;help;connector'= {
+            cand add 'Add a connector: the identity provider''s issuer, the client registered there, and the rules that give roles'
+            cand list 'List the connectors'
+            cand show 'Show one connector (never its client secret)'
+            cand remove 'Remove a connector; sign-ins in progress through it end'
+        }
+        &'supportctl;sso;help;connector;add'= {
+        }
+        &'supportctl;sso;help;connector;list'= {
+        }
+        &'supportctl;sso;help;connector;show'= {
+        }
+        &'supportctl;sso;help;connector;remove'= {
+        }
+        &'supportctl;sso;help;help'= {
+        }
         &'supportctl;profile'= {
             cand --profile 'Profile in config.toml to use'
             cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
@@ -2341,6 +2575,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --webhook-concurrency 'Webhook attempts this server makes at once; 0: none (other replicas deliver)'
             cand --metrics-listen 'Also serve /metrics, and nothing else, on this address without a token (for Prometheus): meant for loopback or a private network, since whoever reaches it reads the metrics. On --listen, /metrics needs an operator or service token'
             cand --sweep-interval 'How often expiries are recorded in the audit log'
+            cand --public-url 'The URL under which people''s browsers reach this server: identity providers send them back to <URL>/v1/auth/callback after a sign-in (register that as the redirect URI). Default: the listen address when it is loopback; otherwise needed before a sign-in connector can be added'
+            cand --sso-token-ttl 'How long an account token from a sign-in (`supportctl login --sso`) stays valid'
             cand --log-format 'Log lines as text for people, or as one JSON object per line for log collectors'
             cand --profile 'Profile in config.toml to use'
             cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
@@ -2560,7 +2796,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;server;help;help'= {
         }
         &'supportctl;help'= {
-            cand login 'Sign in: check a token with the server and store it in the OS keyring'
+            cand login 'Sign in with your identity provider (--sso), or with a token; store it in the OS keyring'
             cand logout 'Forget a profile, and its stored token unless another profile of the config uses it'
             cand status 'Who am I, on which server, with which token; exit 4 if not usable'
             cand grant 'Grant, list, extend and revoke support access (org admins)'
@@ -2571,6 +2807,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand ticket 'Close a support ticket: the access given for it ends (org admins, services)'
             cand org 'Create, list and disable orgs (operators); show and set an org''s policy (admins)'
             cand account 'Create, list and disable accounts (operators)'
+            cand sso 'The identity providers people sign in with: sign-in connectors (operators; an org''s admins for their org)'
             cand profile 'List profiles, switch the default one, show the one in use'
             cand completion 'Print a shell completion script'
             cand demo 'Walk through the whole workflow on a throwaway local server'
@@ -2751,6 +2988,23 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;help;account;disable'= {
         }
         &'supportctl;help;account;rotate-token'= {
+        }
+        &'supportctl;help;sso'= {
+            cand connector 'Add, list, show and remove sign-in connectors: the vendor''s (operators) or an org''s (its admins, with --org)'
+        }
+        &'supportctl;help;sso;connector'= {
+            cand add 'Add a connector: the identity provider''s issuer, the client registered there, and the rules that give roles'
+            cand list 'List the connectors'
+            cand show 'Show one connector (never its client secret)'
+            cand remove 'Remove a connector; sign-ins in progress through it end'
+        }
+        &'supportctl;help;sso;connector;add'= {
+        }
+        &'supportctl;help;sso;connector;list'= {
+        }
+        &'supportctl;help;sso;connector;show'= {
+        }
+        &'supportctl;help;sso;connector;remove'= {
         }
         &'supportctl;help;profile'= {
             cand list 'List the profiles; `*` marks the one in use'

@@ -43,7 +43,7 @@ complete -c supportctl -n "__fish_supportctl_needs_command" -s v -l verbose -d '
 complete -c supportctl -n "__fish_supportctl_needs_command" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
 complete -c supportctl -n "__fish_supportctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_needs_command" -s V -l version -d 'Print version'
-complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "login" -d 'Sign in: check a token with the server and store it in the OS keyring'
+complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "login" -d 'Sign in with your identity provider (--sso), or with a token; store it in the OS keyring'
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "logout" -d 'Forget a profile, and its stored token unless another profile of the config uses it'
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "status" -d 'Who am I, on which server, with which token; exit 4 if not usable'
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "grant" -d 'Grant, list, extend and revoke support access (org admins)'
@@ -54,13 +54,15 @@ complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "webhook" -d '
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "ticket" -d 'Close a support ticket: the access given for it ends (org admins, services)'
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "org" -d 'Create, list and disable orgs (operators); show and set an org\'s policy (admins)'
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "account" -d 'Create, list and disable accounts (operators)'
+complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "sso" -d 'The identity providers people sign in with: sign-in connectors (operators; an org\'s admins for their org)'
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "profile" -d 'List profiles, switch the default one, show the one in use'
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "demo" -d 'Walk through the whole workflow on a throwaway local server'
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "server" -d 'Run the support-access API server'
 complete -c supportctl -n "__fish_supportctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand login" -l connector -d 'The sign-in connector to use [default: the only one; asked on a terminal when there are several]' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand login" -l org -d 'Sign in through this org\'s own connector (its admins)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand login" -l profile -d 'Profile in config.toml to use' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand login" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand login" -l server -d 'Server URL, overriding the profile\'s' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand login" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
@@ -70,6 +72,9 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand login" -l color -d
 always\t''
 never\t''"
 complete -c supportctl -n "__fish_supportctl_using_subcommand login" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand login" -l sso -d 'Sign in with the identity provider (single sign-on): opens the provider\'s page in a browser and waits for the sign-in; the token it yields expires (the server\'s --sso-token-ttl)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand login" -l device -d 'Use the device flow: a code to enter on any device with a browser (the connector must offer it)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand login" -l no-browser -d 'Print the URL without opening a browser'
 complete -c supportctl -n "__fish_supportctl_using_subcommand login" -l with-token -d 'Read the token from stdin instead of prompting'
 complete -c supportctl -n "__fish_supportctl_using_subcommand login" -l insecure-storage -d 'Store the token in a plain file (mode 0600) instead of the OS keyring'
 complete -c supportctl -n "__fish_supportctl_using_subcommand login" -l json -d 'Same as `-o json`'
@@ -1704,6 +1709,55 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "disable" -d 'Disable an account: its token stops working and its open sessions end at once'
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "rotate-token" -d 'Replace an account\'s token; the old one stops working at once'
 complete -c supportctl -n "__fish_supportctl_using_subcommand account; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and not __fish_seen_subcommand_from connector help" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and not __fish_seen_subcommand_from connector help" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and not __fish_seen_subcommand_from connector help" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and not __fish_seen_subcommand_from connector help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and not __fish_seen_subcommand_from connector help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and not __fish_seen_subcommand_from connector help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and not __fish_seen_subcommand_from connector help" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and not __fish_seen_subcommand_from connector help" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and not __fish_seen_subcommand_from connector help" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and not __fish_seen_subcommand_from connector help" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and not __fish_seen_subcommand_from connector help" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and not __fish_seen_subcommand_from connector help" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and not __fish_seen_subcommand_from connector help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and not __fish_seen_subcommand_from connector help" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and not __fish_seen_subcommand_from connector help" -f -a "connector" -d 'Add, list, show and remove sign-in connectors: the vendor\'s (operators) or an org\'s (its admins, with --org)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and not __fish_seen_subcommand_from connector help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and __fish_seen_subcommand_from connector" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and __fish_seen_subcommand_from connector" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and __fish_seen_subcommand_from connector" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and __fish_seen_subcommand_from connector" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and __fish_seen_subcommand_from connector" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and __fish_seen_subcommand_from connector" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and __fish_seen_subcommand_from connector" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and __fish_seen_subcommand_from connector" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and __fish_seen_subcommand_from connector" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and __fish_seen_subcommand_from connector" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and __fish_seen_subcommand_from connector" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and __fish_seen_subcommand_from connector" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and __fish_seen_subcommand_from connector" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and __fish_seen_subcommand_from connector" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and __fish_seen_subcommand_from connector" -f -a "add" -d 'Add a connector: the identity provider\'s issuer, the client registered there, and the rules that give roles'
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and __fish_seen_subcommand_from connector" -f -a "list" -d 'List the connectors'
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and __fish_seen_subcommand_from connector" -f -a "ls" -d 'List the connectors'
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and __fish_seen_subcommand_from connector" -f -a "show" -d 'Show one connector (never its client secret)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and __fish_seen_subcommand_from connector" -f -a "remove" -d 'Remove a connector; sign-ins in progress through it end'
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and __fish_seen_subcommand_from connector" -f -a "rm" -d 'Remove a connector; sign-ins in progress through it end'
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and __fish_seen_subcommand_from connector" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and __fish_seen_subcommand_from help" -f -a "connector" -d 'Add, list, show and remove sign-in connectors: the vendor\'s (operators) or an org\'s (its admins, with --org)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand sso; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand profile; and not __fish_seen_subcommand_from list ls use current help" -l server -d 'Server URL, overriding the profile\'s' -r
@@ -1878,6 +1932,8 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init migrate backup restore verify config help" -l webhook-concurrency -d 'Webhook attempts this server makes at once; 0: none (other replicas deliver)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init migrate backup restore verify config help" -l metrics-listen -d 'Also serve /metrics, and nothing else, on this address without a token (for Prometheus): meant for loopback or a private network, since whoever reaches it reads the metrics. On --listen, /metrics needs an operator or service token' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init migrate backup restore verify config help" -l sweep-interval -d 'How often expiries are recorded in the audit log' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init migrate backup restore verify config help" -l public-url -d 'The URL under which people\'s browsers reach this server: identity providers send them back to <URL>/v1/auth/callback after a sign-in (register that as the redirect URI). Default: the listen address when it is loopback; otherwise needed before a sign-in connector can be added' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init migrate backup restore verify config help" -l sso-token-ttl -d 'How long an account token from a sign-in (`supportctl login --sso`) stays valid' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init migrate backup restore verify config help" -l log-format -d 'Log lines as text for people, or as one JSON object per line for log collectors' -r -f -a "text\t'One line of text per event, for people'
 json\t'One JSON object per line, its fields at the top level, for log collectors'"
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and not __fish_seen_subcommand_from init migrate backup restore verify config help" -l profile -d 'Profile in config.toml to use' -r
@@ -2061,22 +2117,23 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Verify every audit chain from the database itself, no server needed'
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "config" -d 'Print the settings a server would use (each option\'s value and where it came from: flag, environment, config file and line, or default), without starting one'
 complete -c supportctl -n "__fish_supportctl_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account profile completion demo server help" -f -a "login" -d 'Sign in: check a token with the server and store it in the OS keyring'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account profile completion demo server help" -f -a "logout" -d 'Forget a profile, and its stored token unless another profile of the config uses it'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account profile completion demo server help" -f -a "status" -d 'Who am I, on which server, with which token; exit 4 if not usable'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account profile completion demo server help" -f -a "grant" -d 'Grant, list, extend and revoke support access (org admins)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account profile completion demo server help" -f -a "request" -d 'Ask for access and wait (support engineers); approve, deny, review (org admins)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account profile completion demo server help" -f -a "session" -d 'Open, use, list and close support sessions (support engineers)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account profile completion demo server help" -f -a "audit" -d 'Read, follow, verify and checkpoint the org\'s audit log (org admins; --vendor: the vendor\'s own log, operators)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account profile completion demo server help" -f -a "webhook" -d 'Send the org\'s events to your endpoints, signed; see and replay deliveries (org admins)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account profile completion demo server help" -f -a "ticket" -d 'Close a support ticket: the access given for it ends (org admins, services)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account profile completion demo server help" -f -a "org" -d 'Create, list and disable orgs (operators); show and set an org\'s policy (admins)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account profile completion demo server help" -f -a "account" -d 'Create, list and disable accounts (operators)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account profile completion demo server help" -f -a "profile" -d 'List profiles, switch the default one, show the one in use'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account profile completion demo server help" -f -a "completion" -d 'Print a shell completion script'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account profile completion demo server help" -f -a "demo" -d 'Walk through the whole workflow on a throwaway local server'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account profile completion demo server help" -f -a "server" -d 'Run the support-access API server'
-complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account profile completion demo server help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account sso profile completion demo server help" -f -a "login" -d 'Sign in with your identity provider (--sso), or with a token; store it in the OS keyring'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account sso profile completion demo server help" -f -a "logout" -d 'Forget a profile, and its stored token unless another profile of the config uses it'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account sso profile completion demo server help" -f -a "status" -d 'Who am I, on which server, with which token; exit 4 if not usable'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account sso profile completion demo server help" -f -a "grant" -d 'Grant, list, extend and revoke support access (org admins)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account sso profile completion demo server help" -f -a "request" -d 'Ask for access and wait (support engineers); approve, deny, review (org admins)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account sso profile completion demo server help" -f -a "session" -d 'Open, use, list and close support sessions (support engineers)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account sso profile completion demo server help" -f -a "audit" -d 'Read, follow, verify and checkpoint the org\'s audit log (org admins; --vendor: the vendor\'s own log, operators)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account sso profile completion demo server help" -f -a "webhook" -d 'Send the org\'s events to your endpoints, signed; see and replay deliveries (org admins)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account sso profile completion demo server help" -f -a "ticket" -d 'Close a support ticket: the access given for it ends (org admins, services)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account sso profile completion demo server help" -f -a "org" -d 'Create, list and disable orgs (operators); show and set an org\'s policy (admins)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account sso profile completion demo server help" -f -a "account" -d 'Create, list and disable accounts (operators)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account sso profile completion demo server help" -f -a "sso" -d 'The identity providers people sign in with: sign-in connectors (operators; an org\'s admins for their org)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account sso profile completion demo server help" -f -a "profile" -d 'List profiles, switch the default one, show the one in use'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account sso profile completion demo server help" -f -a "completion" -d 'Print a shell completion script'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account sso profile completion demo server help" -f -a "demo" -d 'Walk through the whole workflow on a throwaway local server'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account sso profile completion demo server help" -f -a "server" -d 'Run the support-access API server'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fish_seen_subcommand_from login logout status grant request session audit webhook ticket org account sso profile completion demo server help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from grant" -f -a "create" -d 'Grant the support team access to your org'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from grant" -f -a "list" -d 'List grants: an admin sees the org\'s, a support engineer those usable by them'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from grant" -f -a "show" -d 'Show one grant'
@@ -2122,6 +2179,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_s
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "list" -d 'List accounts'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "disable" -d 'Disable an account: its token stops working and its open sessions end at once'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from account" -f -a "rotate-token" -d 'Replace an account\'s token; the old one stops working at once'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from sso" -f -a "connector" -d 'Add, list, show and remove sign-in connectors: the vendor\'s (operators) or an org\'s (its admins, with --org)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "list" -d 'List the profiles; `*` marks the one in use'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "use" -d 'Make a profile the default for later commands (and set its default org)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "current" -d 'Print the profile in use, and why (flag, environment or config)'

@@ -15,6 +15,31 @@ pub enum ErrorCode {
     PolicyViolation,
     RateLimited,
     Internal,
+    /// Sign-in: the provider's redirect carries no `state` of a sign-in in progress (unknown,
+    /// already used, or expired).
+    InvalidState,
+    /// Sign-in: the provider refused, or its answer (the ID token) did not pass the checks.
+    SignInFailed,
+    /// Sign-in: the provider does not vouch for the person's email (`email_verified`).
+    EmailUnverified,
+    /// Sign-in: the email's domain is not one the connector accepts.
+    EmailDomainNotAllowed,
+    /// Sign-in: no rule of the connector gives the person a role.
+    NoMatchingRule,
+    /// Sign-in: no account for the person, and the connector does not create one.
+    NoAccount,
+    /// Sign-in: the person's account is disabled.
+    AccountDisabled,
+    /// Sign-in: the account belongs to another org than the connector's (or to none).
+    WrongOrg,
+    /// Sign-in: the sign-in expired before it finished.
+    ExpiredToken,
+    /// Sign-in: the sign-in's token was already handed out.
+    FlowUsed,
+    /// Sign-in: polled faster than the interval allows.
+    SlowDown,
+    /// The action needs a sign-in more recent than the org's policy allows.
+    ReauthenticationRequired,
 }
 
 impl ErrorCode {
@@ -28,6 +53,16 @@ impl ErrorCode {
             ErrorCode::PolicyViolation => 422,
             ErrorCode::RateLimited => 429,
             ErrorCode::Internal => 500,
+            ErrorCode::InvalidState => 400,
+            ErrorCode::SignInFailed | ErrorCode::EmailUnverified => 401,
+            ErrorCode::EmailDomainNotAllowed
+            | ErrorCode::NoMatchingRule
+            | ErrorCode::NoAccount
+            | ErrorCode::AccountDisabled
+            | ErrorCode::WrongOrg
+            | ErrorCode::ReauthenticationRequired => 403,
+            ErrorCode::ExpiredToken | ErrorCode::FlowUsed => 410,
+            ErrorCode::SlowDown => 429,
         }
     }
 
@@ -41,6 +76,18 @@ impl ErrorCode {
             ErrorCode::PolicyViolation => "policy_violation",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Internal => "internal",
+            ErrorCode::InvalidState => "invalid_state",
+            ErrorCode::SignInFailed => "sign_in_failed",
+            ErrorCode::EmailUnverified => "email_unverified",
+            ErrorCode::EmailDomainNotAllowed => "email_domain_not_allowed",
+            ErrorCode::NoMatchingRule => "no_matching_rule",
+            ErrorCode::NoAccount => "no_account",
+            ErrorCode::AccountDisabled => "account_disabled",
+            ErrorCode::WrongOrg => "wrong_org",
+            ErrorCode::ExpiredToken => "expired_token",
+            ErrorCode::FlowUsed => "flow_used",
+            ErrorCode::SlowDown => "slow_down",
+            ErrorCode::ReauthenticationRequired => "reauthentication_required",
         }
     }
 
@@ -54,7 +101,24 @@ impl ErrorCode {
             ErrorCode::PolicyViolation => "Refused by policy",
             ErrorCode::RateLimited => "Too many requests",
             ErrorCode::Internal => "Internal server error",
+            ErrorCode::InvalidState => "Unknown or used sign-in state",
+            ErrorCode::SignInFailed => "Sign-in failed",
+            ErrorCode::EmailUnverified => "Email not verified",
+            ErrorCode::EmailDomainNotAllowed => "Email domain not allowed",
+            ErrorCode::NoMatchingRule => "No role for this person",
+            ErrorCode::NoAccount => "No account",
+            ErrorCode::AccountDisabled => "Account disabled",
+            ErrorCode::WrongOrg => "Wrong org",
+            ErrorCode::ExpiredToken => "Sign-in expired",
+            ErrorCode::FlowUsed => "Sign-in already completed",
+            ErrorCode::SlowDown => "Slow down",
+            ErrorCode::ReauthenticationRequired => "Sign in again",
         }
+    }
+
+    /// A sign-in refusal's code, from its name (as a sign-in in progress stores it).
+    pub fn parse(name: &str) -> Option<ErrorCode> {
+        serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
     }
 }
 

@@ -57,6 +57,13 @@ pub struct Account {
     pub status: EnabledStatus,
     pub created_at: Timestamp,
     pub disabled_at: Option<Timestamp>,
+    /// When the account's token expires: set for a token from a sign-in (`login --sso`),
+    /// absent for a token made by `account create` or `rotate-token`, which does not expire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_expires_at: Option<Timestamp>,
+    /// The connector through which the account's token was signed in for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_connector: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

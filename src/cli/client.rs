@@ -4,6 +4,7 @@
 mod dry_run;
 mod requests;
 mod rules;
+mod sso;
 mod webhooks;
 
 use std::io::Write;
@@ -25,6 +26,12 @@ use crate::api::{
 };
 use crate::api::{ApprovePolicyChange, PendingPolicyChange, PolicyChangeOutcome};
 use crate::api::{CreateWebhook, Delivery, DeliveryStatus, Webhook, WebhookWithSecret};
+
+/// Where a sign-in stands, as a poll of its token answers.
+pub enum LoginPoll {
+    Pending(crate::api::LoginPending),
+    Done(Box<crate::api::LoginToken>),
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {

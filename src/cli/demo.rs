@@ -162,6 +162,7 @@ fn start_server(db_url: String) -> CommandResult<(EmbeddedServer, String, DevTok
                     webhooks: Default::default(),
                     shutdown: Default::default(),
                     metrics: Default::default(),
+                    sso: Default::default(),
                 };
                 let server = Server::bind(&config, Arc::new(SystemClock)).await?;
                 // Whole seconds, like every stored time: a sub-second `at` would be hashed

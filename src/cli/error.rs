@@ -156,7 +156,22 @@ impl From<ClientError> for CommandError {
                     ErrorCode::Conflict | ErrorCode::PolicyViolation => ErrorKind::Conflict,
                     // Whatever its status (400, 413, 415, 422): the input was wrong.
                     ErrorCode::InvalidRequest => ErrorKind::Usage,
-                    ErrorCode::RateLimited | ErrorCode::Internal => ErrorKind::Unavailable,
+                    ErrorCode::RateLimited | ErrorCode::Internal | ErrorCode::SlowDown => {
+                        ErrorKind::Unavailable
+                    }
+                    // The sign-in itself failed: not authenticated.
+                    ErrorCode::InvalidState
+                    | ErrorCode::SignInFailed
+                    | ErrorCode::EmailUnverified
+                    | ErrorCode::ExpiredToken
+                    | ErrorCode::FlowUsed
+                    | ErrorCode::ReauthenticationRequired => ErrorKind::Unauthenticated,
+                    // The person is known, but no rule lets them in.
+                    ErrorCode::EmailDomainNotAllowed
+                    | ErrorCode::NoMatchingRule
+                    | ErrorCode::NoAccount
+                    | ErrorCode::AccountDisabled
+                    | ErrorCode::WrongOrg => ErrorKind::Forbidden,
                 };
                 let hint = match problem.code {
                     ErrorCode::Unauthenticated => Some(
@@ -165,6 +180,10 @@ impl From<ClientError> for CommandError {
                     ErrorCode::Forbidden => {
                         Some("`supportctl status` shows which account and role you use".to_owned())
                     }
+                    ErrorCode::ReauthenticationRequired => Some(
+                        "sign in again with `supportctl login --sso`, then repeat the command"
+                            .to_owned(),
+                    ),
                     // The server's detail says how long (its Retry-After).
                     ErrorCode::RateLimited => Some(
                         "the server limits how often this may be tried; wait that long and run \

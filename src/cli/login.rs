@@ -1,19 +1,24 @@
-//! `supportctl login`: check a token with the server and store it for a profile.
+//! `supportctl login`: sign in with the identity provider (`--sso`), or check a token with the
+//! server; either way store the token for a profile.
+
+mod saving;
+mod sso;
 
 use std::io::{BufRead, IsTerminal};
 
 use clap::Args;
 
 use crate::cli::client::ApiClient;
-use crate::cli::config::{Profile, TokenStorage};
 use crate::cli::context::{Context, credential_error};
-use crate::cli::credentials::{TokenKey, TokenStore, profiles_sharing};
 use crate::cli::error::{CommandError, CommandResult, ErrorKind};
 use crate::cli::render::describe_role;
 use crate::cli::ui::{fit_prompt, prompt};
 
 #[derive(Debug, Args)]
 #[command(after_long_help = "Examples:
+  supportctl login --sso --server https://support.example.com
+  supportctl login --sso --org acme    # an admin of acme
+  supportctl login --sso --device --no-browser  # a code to enter elsewhere
   supportctl login --server https://support.example.com   # asks the token
   supportctl login --with-token < token.txt     # scripts: token on stdin
   supportctl login --profile staging --server https://staging.example.com \\
@@ -23,6 +28,26 @@ Without a usable OS keyring (e.g. in a container that forbids keyctl), either pa
 --insecure-storage to keep the token in a file readable only by you, or skip login \
 and set SUPPORTCTL_TOKEN.")]
 pub struct LoginArgs {
+    /// Sign in with the identity provider (single sign-on): opens the provider's page in a browser and waits for the sign-in; the token it yields expires (the server's --sso-token-ttl).
+    #[arg(long, conflicts_with = "with_token")]
+    pub sso: bool,
+
+    /// The sign-in connector to use [default: the only one; asked on a terminal when there are several].
+    #[arg(long, value_name = "NAME", requires = "sso")]
+    pub connector: Option<String>,
+
+    /// Sign in through this org's own connector (its admins).
+    #[arg(long, value_name = "ORG", requires = "sso")]
+    pub org: Option<String>,
+
+    /// Use the device flow: a code to enter on any device with a browser (the connector must offer it).
+    #[arg(long, requires = "sso")]
+    pub device: bool,
+
+    /// Print the URL without opening a browser.
+    #[arg(long, requires = "sso")]
+    pub no_browser: bool,
+
     /// Read the token from stdin instead of prompting.
     #[arg(long)]
     pub with_token: bool,
@@ -47,6 +72,16 @@ pub fn run(context: &mut Context, args: LoginArgs) -> CommandResult {
     if !args.insecure_storage {
         crate::cli::credentials::keyring_ready().map_err(credential_error)?;
     }
+    if args.sso {
+        let options = sso::SsoOptions {
+            connector: args.connector.clone(),
+            org: args.org.clone(),
+            device: args.device,
+            no_browser: args.no_browser,
+            insecure_storage: args.insecure_storage,
+        };
+        return sso::run(context, &options, name, existing, server);
+    }
     let token = read_token(context, &args, &server)?;
     let config = context.client_config(server.clone(), Some(token.clone()))?;
     let client = ApiClient::new(&config)?;
@@ -62,80 +97,26 @@ pub fn run(context: &mut Context, args: LoginArgs) -> CommandResult {
             error
         }
     })?;
-    let dir = context.config_dir()?;
-    let storage = if args.insecure_storage {
-        TokenStorage::File
-    } else {
-        TokenStorage::Keyring
-    };
-    let store = TokenStore::new(storage, &dir);
-    let key = TokenKey::new(&name, &server, Some(&account.email));
-    store.save(&key, &token).map_err(credential_error)?;
-    // The token of an earlier login must not linger: in the keyring under another server or
-    // account, or in the keyring when it now goes to the file, or in the file when it now goes
-    // to the keyring.
-    if let Some(old) = existing.as_ref() {
-        let old_key = TokenKey::new(&name, &old.server, old.email.as_deref());
-        if old.token_storage == TokenStorage::Keyring
-            && (storage == TokenStorage::File || old_key != key)
-            && profiles_sharing(&context.config()?.1, &name, &old_key).is_empty()
-        {
-            let _ = TokenStore::Keyring.delete(&old_key);
-        }
-        let same_server = old.server.trim_end_matches('/') == server.trim_end_matches('/');
-        if !same_server
-            || old
-                .email
-                .as_deref()
-                .is_some_and(|email| email != account.email)
-        {
-            context.ui.warn(&format!(
-                "profile '{name}' was {} on {} and is now {} on {server}; use --profile NAME \
-                 to keep both",
-                old.email.as_deref().unwrap_or("another account"),
-                old.server,
-                account.email
-            ));
-        }
-    }
-    if storage == TokenStorage::Keyring {
-        TokenStore::new(TokenStorage::File, &dir)
-            .delete(&key)
-            .map_err(credential_error)?;
-    }
-    let allow_insecure_http = config.allow_insecure_http && !server.starts_with("https://");
-    let (_, config_file) = context.config()?;
-    config_file.profiles.insert(
-        name.clone(),
-        Profile {
-            server: server.clone(),
-            email: Some(account.email.clone()),
-            role: Some(account.role),
-            org: account.org.clone(),
-            token_storage: storage,
-            allow_insecure_http,
-        },
-    );
-    if config_file.current_profile.is_none() {
-        config_file.current_profile = Some(name.clone());
-    }
-    let current = config_file.current_profile.clone();
-    config_file.save(&dir)?;
-    let stored_in = store.describe();
+    let saved = saving::save(
+        context,
+        args.insecure_storage,
+        &name,
+        existing,
+        &server,
+        &token,
+        &account,
+    )?;
     // The account where a script reads stdout (-o json: the API's object; -q: its id).
     context.ui.success_or_row(
         &format!(
-            "Logged in to {server} as {} ({}); token stored in {stored_in}",
+            "Logged in to {server} as {} ({}); token stored in {}",
             account.email,
-            describe_role(&account)
+            describe_role(&account),
+            saved.stored_in
         ),
         &account,
     )?;
-    if current.as_deref() != Some(name.as_str()) {
-        context.ui.hint(&format!(
-            "profile '{name}' is not the current one: pass --profile {name} or set SUPPORTCTL_PROFILE={name}"
-        ));
-    }
+    saved.hint_profile(context);
     Ok(())
 }
 

@@ -26,6 +26,7 @@ pub mod render;
 pub mod request;
 pub mod server;
 pub mod session;
+pub mod sso;
 pub mod status;
 pub mod table;
 pub mod ticket;
@@ -84,7 +85,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Sign in: check a token with the server and store it in the OS keyring.
+    /// Sign in with your identity provider (--sso), or with a token; store it in the OS keyring.
     Login(login::LoginArgs),
     /// Forget a profile, and its stored token unless another profile of the config uses it.
     Logout(logout::LogoutArgs),
@@ -116,6 +117,10 @@ pub enum Command {
     /// Create, list and disable accounts (operators).
     #[command(subcommand)]
     Account(account::AccountCommand),
+    /// The identity providers people sign in with: sign-in connectors (operators; an org's
+    /// admins for their org).
+    #[command(subcommand)]
+    Sso(sso::SsoCommand),
     /// List profiles, switch the default one, show the one in use.
     #[command(subcommand)]
     Profile(profile::ProfileCommand),
@@ -388,6 +393,7 @@ fn run(context: &mut Context, command: Command) -> CommandResult {
         Command::Ticket(command) => ticket::run(context, command),
         Command::Org(command) => org::run(context, command),
         Command::Account(command) => account::run(context, command),
+        Command::Sso(command) => sso::run(context, command),
         Command::Profile(command) => profile::run(context, command),
         Command::Completion(args) => completion::completion(context, args, &self::command()),
         Command::Server(args) => server::run(&mut context.ui, *args),

@@ -53,12 +53,27 @@ pub fn run(context: &mut Context) -> CommandResult {
             Ok(a) => format!("{} ({})", a.email, describe_role(a)),
             Err(e) => format!("not usable: {e}"),
         };
+        // A token from a sign-in expires; a static one does not.
+        let expiry_text = match &account {
+            Ok(Account {
+                token_expires_at: Some(expires),
+                token_connector,
+                ..
+            }) => format!(
+                "{} (signed in through {})",
+                crate::cli::time::local_full(*expires),
+                token_connector.as_deref().unwrap_or("a connector")
+            ),
+            Ok(_) => "never (a static token)".to_owned(),
+            Err(_) => "-".to_owned(),
+        };
         for (key, value) in [
             ("Profile", profile.as_str()),
             ("Server", server.as_str()),
             ("Health", health_text.as_str()),
             ("Account", account_text.as_str()),
             ("Token from", &source.to_string()),
+            ("Expires", expiry_text.as_str()),
         ] {
             // The server's words (its health, the account's email) are shown escaped.
             let value = crate::cli::render::terminal_safe(value);

@@ -137,6 +137,15 @@ impl CallerToken {
             None => Some("invalid or revoked token"),
             Some(auth) if auth.disabled => Some("this account is disabled"),
             Some(auth) if auth.org_disabled => Some("this account's org is disabled"),
+            Some(auth)
+                if auth
+                    .token_expires_at
+                    .is_some_and(|expires| expires <= state.now()) =>
+            {
+                Some(
+                    "this token from a sign-in has expired; sign in again with `supportctl login --sso`",
+                )
+            }
             Some(_) => None,
         };
         match (auth, refusal) {

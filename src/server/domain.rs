@@ -6,6 +6,7 @@
 pub mod policy;
 pub mod requests;
 pub mod rules;
+pub mod sign_in;
 pub mod webhooks;
 
 use std::borrow::Borrow;

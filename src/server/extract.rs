@@ -199,6 +199,9 @@ pub async fn refuse_undeclared_query(
 ) -> Response {
     let query = request.uri().query().unwrap_or_default();
     let route = request.extensions().get::<MatchedPath>();
+    // Identity providers add parameters of their own to the redirect back (Google's
+    // `authuser`, `hd`, `scope`; Keycloak's `session_state`): the callback takes any.
+    let route = route.filter(|route| route.as_str() != "/v1/auth/callback");
     let allowed = route.and_then(|route| declared.for_route(route.as_str(), request.method()));
     if !query.is_empty()
         && let Some(allowed) = allowed

@@ -19,6 +19,7 @@ pub mod policy;
 pub mod request_log;
 pub mod routes;
 pub mod signing;
+pub mod sso;
 pub mod state;
 pub mod store;
 pub mod tokens;
@@ -75,6 +76,8 @@ pub struct ServerConfig {
     pub shutdown: ShutdownSettings,
     /// `/metrics`: its own listener, and whether anything is recorded.
     pub metrics: metrics::MetricsSettings,
+    /// Sign-in with identity providers: the public URL and the tokens' lifetime.
+    pub sso: sso::SsoSettings,
 }
 
 /// How the server stops (see [`lifecycle`]).
@@ -194,6 +197,7 @@ impl Server {
                 .max(Duration::from_millis(100)),
             config.webhooks,
             metrics.clone(),
+            sso::Sso::new(config.sso.clone()),
         );
         let (router, _) = routes::build(state.clone());
         let router = router
@@ -241,6 +245,9 @@ impl Server {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
+        state
+            .sso
+            .bound(listener.local_addr()?, config.tls.is_some());
         let metrics_listener = match config.metrics.listen {
             Some(address) => Some((
                 TcpListener::bind(address)

@@ -36,6 +36,8 @@ pub struct Shared {
     pub manual_sends: ManualSends,
     /// What `/metrics` reports.
     pub metrics: Arc<Metrics>,
+    /// Sign-in with identity providers.
+    pub sso: super::sso::Sso,
 }
 
 impl AppState {
@@ -49,6 +51,7 @@ impl AppState {
         max_wait: std::time::Duration,
         webhooks: WebhookSettings,
         metrics: Arc<Metrics>,
+        sso: super::sso::Sso,
     ) -> Self {
         AppState(Arc::new(Shared {
             store,
@@ -63,6 +66,7 @@ impl AppState {
             lifecycle: Lifecycle::default(),
             manual_sends: ManualSends::default(),
             metrics,
+            sso,
         }))
     }
 

@@ -169,6 +169,7 @@ fn world(server: &TestServer) -> World {
         engineer.open(json!({"grant_id": grant, "ttl_seconds": 60, "reason": "short"}));
     server.advance(61);
     let (webhook, spare_webhook, delivery) = crate::api_authz_webhooks::world(&acme_admin);
+    crate::api_authz_sso::world(server);
 
     let file = |area: &str| {
         crate::api_requests::file(
@@ -516,6 +517,7 @@ fn core_routes(w: &World) -> Vec<Route> {
             account_route([403, 200, 404, 403, 403, 200]),
         ),
     ]);
+    routes.extend(crate::api_authz_sso::routes());
     routes.extend(crate::api_authz_webhooks::routes(
         &w.webhook,
         &w.spare_webhook,

@@ -386,6 +386,7 @@ fn bind_error(options: ServerOptions) -> String {
         webhooks: options.webhooks,
         shutdown: Default::default(),
         metrics: Default::default(),
+        sso: Default::default(),
     };
     let runtime = supportctl::server::runtime().unwrap();
     let clock = std::sync::Arc::new(supportctl::server::clock::SystemClock);

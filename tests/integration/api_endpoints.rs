@@ -54,7 +54,7 @@ fn healthz_reports_status_version_and_database(backend: Backend) {
 }
 
 /// Every route of the API, as the OpenAPI document names it.
-pub const ROUTES: [(&str, &str); 61] = [
+pub const ROUTES: [(&str, &str); 73] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/v1/openapi.json"),
@@ -114,6 +114,18 @@ pub const ROUTES: [(&str, &str); 61] = [
     ("delete", "/v1/orgs/{org}/webhooks/{id}"),
     ("post", "/v1/orgs/{org}/webhooks/{id}/rotate-secret"),
     ("post", "/v1/orgs/{org}/webhooks/{id}/test"),
+    ("post", "/v1/auth/connectors"),
+    ("get", "/v1/auth/connectors"),
+    ("get", "/v1/auth/connectors/{name}"),
+    ("delete", "/v1/auth/connectors/{name}"),
+    ("post", "/v1/orgs/{org}/auth/connectors"),
+    ("get", "/v1/orgs/{org}/auth/connectors"),
+    ("get", "/v1/orgs/{org}/auth/connectors/{name}"),
+    ("delete", "/v1/orgs/{org}/auth/connectors/{name}"),
+    ("get", "/v1/auth/methods"),
+    ("post", "/v1/auth/login"),
+    ("get", "/v1/auth/callback"),
+    ("post", "/v1/auth/login/{flow_id}/token"),
     ("get", "/v1/orgs/{org}/webhooks/{id}/deliveries"),
     (
         "post",

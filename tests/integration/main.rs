@@ -5,6 +5,10 @@ mod common;
 
 mod api_smoke;
 
+// Sign-in with an identity provider, against a real OpenID Provider on loopback.
+mod api_sso;
+mod cli_sso;
+
 // The previous release's databases upgraded; backups, restores and offline verification.
 mod server_maintenance;
 mod upgrades;
@@ -46,6 +50,7 @@ mod api_audit_list;
 mod api_audit_tree;
 mod api_authorize_batches;
 mod api_authz;
+mod api_authz_sso;
 mod api_authz_webhooks;
 mod api_bad_inputs;
 mod api_bad_inputs_accounts_sessions;

@@ -314,6 +314,19 @@ pub struct ServerArgs {
     )]
     pub sweep_interval: humantime::Duration,
 
+    /// The URL under which people's browsers reach this server: identity providers send them back to <URL>/v1/auth/callback after a sign-in (register that as the redirect URI). Default: the listen address when it is loopback; otherwise needed before a sign-in connector can be added.
+    #[arg(long, value_name = "URL", env = "SUPPORTCTL_PUBLIC_URL")]
+    pub public_url: Option<url::Url>,
+
+    /// How long an account token from a sign-in (`supportctl login --sso`) stays valid.
+    #[arg(
+        long,
+        env = "SUPPORTCTL_SSO_TOKEN_TTL",
+        default_value = "12h",
+        value_name = "DURATION"
+    )]
+    pub sso_token_ttl: humantime::Duration,
+
     /// Log lines as text for people, or as one JSON object per line for log collectors.
     #[arg(long, env = "SUPPORTCTL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text,
           value_name = "FORMAT")]
@@ -475,6 +488,10 @@ pub fn run(ui: &mut Ui, args: ServerArgs) -> CommandResult {
             listen: args.metrics_listen,
             recording: !args.no_metrics_recording,
             ..Default::default()
+        },
+        sso: crate::server::sso::SsoSettings {
+            public_url: args.public_url.clone(),
+            token_ttl: *args.sso_token_ttl,
         },
     };
     let listen = args.listen;

@@ -14,6 +14,7 @@ mod proofs;
 mod requests;
 mod rules;
 mod sessions;
+mod sso;
 mod tickets;
 mod webhooks;
 
@@ -134,6 +135,20 @@ fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(webhooks::test_webhook))
         .routes(routes!(webhooks::list_deliveries))
         .routes(routes!(webhooks::redeliver))
+        .routes(routes!(
+            sso::create_vendor_connector,
+            sso::list_vendor_connectors
+        ))
+        .routes(routes!(
+            sso::get_vendor_connector,
+            sso::delete_vendor_connector
+        ))
+        .routes(routes!(sso::create_org_connector, sso::list_org_connectors))
+        .routes(routes!(sso::get_org_connector, sso::delete_org_connector))
+        .routes(routes!(sso::auth_methods))
+        .routes(routes!(sso::start_login))
+        .routes(routes!(sso::callback))
+        .routes(routes!(sso::login_token))
         .split_for_parts();
     describe(&mut openapi);
     (router, openapi)

@@ -11,6 +11,7 @@ pub mod outbox;
 pub mod postgres;
 pub mod schema;
 mod script;
+pub mod sign_in;
 mod sql;
 pub mod sqlite;
 mod webhook_rows;
@@ -30,6 +31,10 @@ use crate::server::domain::policy::{Effective, ScopeLimits};
 use crate::server::domain::requests::Narrowing;
 
 pub use crate::server::domain::{SessionAuth, SessionRecord};
+use sign_in::{
+    Attempt, ConnectorRecord, FlowRecord, IssuedToken, NewConnector, NewFlow, Refusal,
+    VerifiedSignIn,
+};
 pub use sql::{ChainCheck, Review, SqlStore, TreeHead};
 pub use webhook_rows::{AttemptOutcome, ClaimedDelivery, FinishedAttempt, NewWebhook};
 
@@ -118,6 +123,12 @@ pub struct AccountAuth {
     pub principal: Principal,
     pub disabled: bool,
     pub org_disabled: bool,
+    /// When the token expires (a token from a sign-in); never for other tokens.
+    pub token_expires_at: Option<Timestamp>,
+    /// The connector the token was signed in through.
+    pub token_connector: Option<String>,
+    /// When its holder signed in at the provider (for step-up checks).
+    pub token_auth_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone)]
@@ -654,6 +665,71 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
         default_warning_seconds: i64,
     ) -> StoreResult<usize>;
+
+    // Sign-in with an identity provider (`sso.rs`). `org` none: the vendor's connectors.
+    async fn create_connector(
+        &self,
+        actor: &Principal,
+        org: Option<&str>,
+        connector: &NewConnector,
+        now: Timestamp,
+    ) -> StoreResult<ConnectorRecord>;
+    async fn list_connectors(&self, org: Option<&str>) -> StoreResult<Vec<ConnectorRecord>>;
+    async fn get_connector(
+        &self,
+        org: Option<&str>,
+        name: &str,
+    ) -> StoreResult<Option<ConnectorRecord>>;
+    async fn connector_by_pk(&self, pk: i64) -> StoreResult<Option<ConnectorRecord>>;
+    async fn delete_connector(
+        &self,
+        actor: &Principal,
+        org: Option<&str>,
+        name: &str,
+        now: Timestamp,
+    ) -> StoreResult<ConnectorRecord>;
+    async fn create_flow(&self, flow: &NewFlow, now: Timestamp) -> StoreResult<()>;
+    /// A sign-in by the hash of its id.
+    async fn flow_by_id(&self, id_hash: &str) -> StoreResult<Option<FlowRecord>>;
+    /// The pending sign-in a provider's redirect names by `state`, claimed: no later redirect
+    /// with the same `state` gets it (then `Err` with its connector's pk, if the state is known).
+    async fn claim_flow_state(
+        &self,
+        state: &str,
+        now: Timestamp,
+    ) -> StoreResult<Result<FlowRecord, Option<i64>>>;
+    async fn delay_flow(
+        &self,
+        flow_pk: i64,
+        interval_seconds: i64,
+        next_poll_at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Fails the sign-in (when there is one) and records `account.login_failed`.
+    async fn refuse_sign_in(
+        &self,
+        flow_pk: Option<i64>,
+        connector: &ConnectorRecord,
+        refusal: &Refusal,
+        attempt: &Attempt,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// Links or provisions the account of a verified sign-in, or says why not (changing
+    /// nothing then).
+    async fn sign_in(
+        &self,
+        flow: &FlowRecord,
+        connector: &ConnectorRecord,
+        who: &VerifiedSignIn,
+        now: Timestamp,
+    ) -> StoreResult<Result<(), Refusal>>;
+    /// Hands a ready sign-in's token to its account, once.
+    async fn take_flow_token(
+        &self,
+        flow: &FlowRecord,
+        connector: &ConnectorRecord,
+        token: &IssuedToken,
+        now: Timestamp,
+    ) -> StoreResult<Result<Account, Refusal>>;
 
     /// Active grants and sessions, pending requests and deliveries at `now`, in one statement.
     async fn data_counts(&self, now: Timestamp) -> StoreResult<DataCounts>;

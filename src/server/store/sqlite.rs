@@ -97,6 +97,13 @@ pub(super) fn migrator() -> Migrator {
             include_str!("migrations/sqlite/0010_audit_trees.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            11,
+            Cow::Borrowed("sso"),
+            MigrationType::Simple,
+            include_str!("migrations/sqlite/0011_sso.sql").into_sql_str(),
+            false,
+        ),
     ])
 }
 

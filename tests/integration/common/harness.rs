@@ -249,6 +249,7 @@ impl TestServer {
             webhooks: options.webhooks,
             shutdown: Default::default(),
             metrics: options.metrics,
+            sso: Default::default(),
         };
         let server_clock = clock.clone();
         let seed = options.seed;

@@ -10,6 +10,7 @@ pub mod go_note;
 pub mod go_tlog;
 pub mod harness;
 pub mod keyutils;
+pub mod oidc;
 pub mod python;
 pub mod raw_http;
 pub mod receiver;

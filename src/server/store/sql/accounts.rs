@@ -146,6 +146,8 @@ impl SqlStore {
             status: EnabledStatus::Enabled,
             created_at: now,
             disabled_at: None,
+            token_expires_at: None,
+            token_connector: None,
         })
     }
 
@@ -244,11 +246,14 @@ impl SqlStore {
         if account.status == EnabledStatus::Disabled {
             return Err(StoreError::Conflict(format!("account '{id}' is disabled")));
         }
-        sqlx::query("UPDATE accounts SET token_hash = $1 WHERE pk = $2")
-            .bind(hex::encode(token))
-            .bind(pk)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE accounts SET token_hash = $1, token_expires_at = NULL, token_connector = NULL, \
+             token_auth_at = NULL WHERE pk = $2",
+        )
+        .bind(hex::encode(token))
+        .bind(pk)
+        .execute(&mut *tx)
+        .await?;
         // Every open session of the account was opened with a token it no longer has: a
         // rotation after a leak must also end what the leaked token opened.
         let rotated = AccountChange {

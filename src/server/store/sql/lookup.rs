@@ -9,7 +9,7 @@ use super::rows::{ACCOUNT_SELECT, SESSION_SELECT, account_auth_at, session_auth_
 use crate::server::store::{AccountAuth, SessionAuth, StoreResult, TokenHash};
 
 /// Columns of [`ACCOUNT_SELECT`], after which the session's start.
-const ACCOUNT_COLUMNS: usize = 9;
+const ACCOUNT_COLUMNS: usize = 12;
 
 /// The account (`$1`) and, when it exists, the session (`$2`) as one row: no row for an
 /// unknown account, NULL session columns for an unknown session. Built once: a `&'static str`

@@ -28,6 +28,7 @@ mod rows;
 mod rules;
 mod sessions;
 pub(super) mod sqlite_access;
+mod sso;
 mod tickets;
 mod transactions;
 pub(super) mod tree;
@@ -49,6 +50,10 @@ use super::backend::Backend;
 use super::cache::{AuthCache, through_cache};
 use super::cursor::encode_cursor;
 use super::notify::RequestEvents;
+use super::sign_in::{
+    Attempt, ConnectorRecord, FlowRecord, IssuedToken, NewConnector, NewFlow, Refusal,
+    VerifiedSignIn,
+};
 use super::{
     AccessRequest as AccessQuestion, AccountAuth, ApprovalAsk, AuditFilter, ClaimedDelivery,
     FinishedAttempt, GrantScope, NewAccount, NewGrant, NewRequest, NewSession, NewWebhook,
@@ -190,6 +195,98 @@ impl SqlStore {
 
 #[async_trait]
 impl Store for SqlStore {
+    async fn create_connector(
+        &self,
+        actor: &Principal,
+        org: Option<&str>,
+        connector: &NewConnector,
+        now: Timestamp,
+    ) -> StoreResult<ConnectorRecord> {
+        SqlStore::create_connector(self, actor, org, connector, now).await
+    }
+
+    async fn list_connectors(&self, org: Option<&str>) -> StoreResult<Vec<ConnectorRecord>> {
+        SqlStore::list_connectors(self, org).await
+    }
+
+    async fn get_connector(
+        &self,
+        org: Option<&str>,
+        name: &str,
+    ) -> StoreResult<Option<ConnectorRecord>> {
+        SqlStore::get_connector(self, org, name).await
+    }
+
+    async fn connector_by_pk(&self, pk: i64) -> StoreResult<Option<ConnectorRecord>> {
+        SqlStore::connector_by_pk(self, pk).await
+    }
+
+    async fn delete_connector(
+        &self,
+        actor: &Principal,
+        org: Option<&str>,
+        name: &str,
+        now: Timestamp,
+    ) -> StoreResult<ConnectorRecord> {
+        SqlStore::delete_connector(self, actor, org, name, now).await
+    }
+
+    async fn create_flow(&self, flow: &NewFlow, now: Timestamp) -> StoreResult<()> {
+        SqlStore::create_flow(self, flow, now).await
+    }
+
+    async fn flow_by_id(&self, id_hash: &str) -> StoreResult<Option<FlowRecord>> {
+        SqlStore::flow_by_id(self, id_hash).await
+    }
+
+    async fn claim_flow_state(
+        &self,
+        state: &str,
+        now: Timestamp,
+    ) -> StoreResult<Result<FlowRecord, Option<i64>>> {
+        SqlStore::claim_flow_state(self, state, now).await
+    }
+
+    async fn delay_flow(
+        &self,
+        flow_pk: i64,
+        interval_seconds: i64,
+        next_poll_at: Timestamp,
+    ) -> StoreResult<()> {
+        SqlStore::delay_flow(self, flow_pk, interval_seconds, next_poll_at).await
+    }
+
+    async fn refuse_sign_in(
+        &self,
+        flow_pk: Option<i64>,
+        connector: &ConnectorRecord,
+        refusal: &Refusal,
+        attempt: &Attempt,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        SqlStore::refuse_sign_in(self, flow_pk, connector, refusal, attempt, now).await
+    }
+
+    async fn sign_in(
+        &self,
+        flow: &FlowRecord,
+        connector: &ConnectorRecord,
+        who: &VerifiedSignIn,
+        now: Timestamp,
+    ) -> StoreResult<Result<(), Refusal>> {
+        SqlStore::sign_in(self, flow, connector, who, now).await
+    }
+
+    async fn take_flow_token(
+        &self,
+        flow: &FlowRecord,
+        connector: &ConnectorRecord,
+        token: &IssuedToken,
+        now: Timestamp,
+    ) -> StoreResult<Result<Account, Refusal>> {
+        SqlStore::take_flow_token(self, flow, connector, token, now).await
+    }
+
     fn backend(&self) -> &'static str {
         self.backend.name()
     }

@@ -56,8 +56,8 @@ pub(super) const LOCK_ORG_WITH_WEBHOOKS_SQLITE: &str = concat!(
 
 /// Decoded by position too ([`account_auth_at`]): keep the order.
 pub(super) const ACCOUNT_SELECT: &str = "SELECT a.pk, a.id, a.email, a.role, a.org_pk, o.slug AS org, \
-     a.created_at, a.disabled_at, o.disabled_at AS org_disabled_at FROM accounts a \
-     LEFT JOIN orgs o ON o.pk = a.org_pk";
+     a.created_at, a.disabled_at, o.disabled_at AS org_disabled_at, a.token_expires_at, \
+     a.token_connector, a.token_auth_at FROM accounts a LEFT JOIN orgs o ON o.pk = a.org_pk";
 
 macro_rules! grant_columns {
     () => {
@@ -205,6 +205,8 @@ pub(super) fn account_from_row(row: &AnyRow) -> StoreResult<Account> {
         status: enabled_status(disabled_at),
         created_at: ts(row.try_get("created_at")?)?,
         disabled_at,
+        token_expires_at: opt_ts(row.try_get("token_expires_at")?)?,
+        token_connector: row.try_get("token_connector")?,
     })
 }
 
@@ -306,6 +308,9 @@ pub(super) fn account_auth_at(row: &AnyRow, base: usize) -> StoreResult<AccountA
         },
         disabled: row.try_get::<Option<i64>, _>(at(7))?.is_some(),
         org_disabled: row.try_get::<Option<i64>, _>(at(8))?.is_some(),
+        token_expires_at: opt_ts(row.try_get(at(9))?)?,
+        token_connector: row.try_get(at(10))?,
+        token_auth_at: opt_ts(row.try_get(at(11))?)?,
     })
 }
 

@@ -1,0 +1,442 @@
+//! Sign-in with an identity provider, against a real OpenID Provider (npm `oidc-provider`) and
+//! a script playing the person's browser: the browser flow to a usable token, linking by email
+//! then by `sub`, provisioning, role rules, and each refusal with its code and nothing written
+//! but its `account.login_failed` event.
+
+use serde_json::{Value, json};
+
+use crate::common::fixtures::*;
+use crate::common::harness::{Backend, Reply, TestServer};
+use crate::common::oidc::{TestProvider, browse};
+
+crate::common::conformance::conformance! {
+    browser_sign_in_links_by_email_then_by_sub,
+    provisioning_and_roles_follow_the_connector,
+    refusals_have_their_codes_and_write_only_their_event,
+    an_org_connector_signs_in_its_own_admins_only,
+    device_flow_gives_a_token_and_paces_its_polls,
+}
+
+const CLIENT_SECRET: &str = "test-client-secret";
+
+fn provider_for(server: &TestServer, users: Value, extra: Value) -> TestProvider {
+    let redirect = format!("{}/v1/auth/callback", server.url);
+    TestProvider::start(
+        json!([
+            {"client_id": "supportctl", "client_secret": CLIENT_SECRET, "redirect_uris": [redirect]},
+            {"client_id": "other-app", "client_secret": "other-secret", "redirect_uris": [redirect]},
+        ]),
+        users,
+        extra,
+    )
+}
+
+fn user(email: &str, groups: &[&str]) -> Value {
+    json!({"email": email, "email_verified": true, "groups": groups})
+}
+
+fn connector(name: &str, issuer: &str, extra: Value) -> Value {
+    let mut body = json!({
+        "name": name,
+        "issuer": issuer,
+        "client_id": "supportctl",
+        "client_secret": CLIENT_SECRET,
+        "rules": [
+            {"claim": "groups", "value": "ops", "role": "operator"},
+            {"claim": "groups", "value": "support", "role": "support"},
+        ],
+    });
+    body.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().cloned().unwrap_or_default());
+    body
+}
+
+/// Starts a browser sign-in through `connector`; returns the flow id and the provider's URL.
+fn start(server: &TestServer, connector: &str, org: Option<&str>) -> (String, String) {
+    let mut body = json!({"connector": connector});
+    if let Some(org) = org {
+        body["org"] = json!(org);
+    }
+    let reply = server.anonymous().post("/v1/auth/login", body);
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    (
+        reply.body["flow_id"].as_str().unwrap().to_owned(),
+        reply.body["url"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn token_reply(server: &TestServer, flow: &str) -> Reply {
+    server
+        .anonymous()
+        .post_empty(&format!("/v1/auth/login/{flow}/token"))
+}
+
+/// A whole browser sign-in of `login`; returns the callback page's status and the token
+/// endpoint's reply.
+fn sign_in(server: &TestServer, connector: &str, org: Option<&str>, login: &str) -> (u16, Reply) {
+    let (flow, url) = start(server, connector, org);
+    let page = browse(&url, login);
+    assert!(
+        page.url.starts_with(&server.url),
+        "the browser ended at {} ({})",
+        page.url,
+        page.body
+    );
+    (page.status, token_reply(server, &flow))
+}
+
+fn vendor_actions(server: &TestServer) -> Vec<String> {
+    server
+        .operator()
+        .all("/v1/audit")
+        .iter()
+        .map(|event| event["action"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn account_count(server: &TestServer) -> usize {
+    server.operator().all("/v1/accounts").len()
+}
+
+fn browser_sign_in_links_by_email_then_by_sub(backend: Backend) {
+    let server = TestServer::on(backend);
+    let mut provider = provider_for(
+        &server,
+        json!({"ann": user("ann@vendor.example", &["support"])}),
+        json!({}),
+    );
+    let operator = server.operator();
+    let reply = operator.post(
+        "/v1/auth/connectors",
+        connector("corp", &provider.issuer, json!({})),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert!(reply.body.get("client_secret").is_none());
+    assert_eq!(
+        reply.body["redirect_uri"],
+        format!("{}/v1/auth/callback", server.url)
+    );
+    let listed = operator.get("/v1/auth/connectors");
+    assert!(!listed.body.to_string().contains(CLIENT_SECRET));
+    let methods = server.anonymous().get("/v1/auth/methods");
+    assert_eq!(methods.body[0]["connector"], "corp");
+
+    let ann = create_support(&server, "ann@vendor.example");
+    // Before the person is back, the token is pending.
+    let (flow, url) = start(&server, "corp", None);
+    let pending = token_reply(&server, &flow);
+    assert_eq!(pending.status, 202, "{}", pending.body);
+    assert_eq!(pending.body["status"], "pending");
+    let page = browse(&url, "ann");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Signed in as ann@vendor.example"));
+    let done = token_reply(&server, &flow);
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.body["account"]["id"], ann.id.as_str());
+    assert_eq!(done.body["connector"], "corp");
+    let token = done.body["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("sat_"));
+    let me = server.as_token(&token).get("/v1/me");
+    assert_eq!(me.status, 200);
+    assert_eq!(me.body["email"], "ann@vendor.example");
+    assert!(me.body["token_expires_at"].is_string());
+    // The token of the account's creation no longer works; the flow's token is handed out once.
+    assert_eq!(server.as_token(&ann.token).get("/v1/me").status, 401);
+    token_reply(&server, &flow).assert_problem(410, "flow_used");
+    // Replaying the provider's redirect is refused, and recorded.
+    let replay = reqwest::blocking::get(&page.url).unwrap();
+    assert_eq!(replay.status().as_u16(), 400);
+    let actions = vendor_actions(&server);
+    for action in ["account.linked", "account.login", "account.login_failed"] {
+        assert!(
+            actions.contains(&action.to_owned()),
+            "{action}: {actions:?}"
+        );
+    }
+
+    // A new email at the provider: the account is found by (iss, sub) and follows it.
+    provider.set_users(json!({"ann": user("ann.new@vendor.example", &["support"])}));
+    let (status, reply) = sign_in(&server, "corp", None, "ann");
+    assert_eq!(status, 200);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["account"]["id"], ann.id.as_str());
+    let second = reply.body["token"].as_str().unwrap();
+    assert_eq!(
+        server.as_token(second).get("/v1/me").body["email"],
+        "ann.new@vendor.example"
+    );
+    // The earlier sign-in's token ended with the new one.
+    assert_eq!(server.as_token(&token).get("/v1/me").status, 401);
+
+    // The provider rotated its keys (a restart makes a new one): the unknown key id makes the
+    // server fetch the keys again.
+    provider.restart();
+    let (status, reply) = sign_in(&server, "corp", None, "ann");
+    assert_eq!((status, reply.status), (200, 200), "{}", reply.body);
+
+    // Rotating the account's token ends the sign-in's at once.
+    let third = reply.body["token"].as_str().unwrap().to_owned();
+    operator
+        .post_empty(&format!("/v1/accounts/{}/rotate-token", ann.id))
+        .assert_ok();
+    assert_eq!(server.as_token(&third).get("/v1/me").status, 401);
+}
+
+fn provisioning_and_roles_follow_the_connector(backend: Backend) {
+    let server = TestServer::on(backend);
+    let provider = provider_for(
+        &server,
+        json!({
+            "bob": user("bob@vendor.example", &["support"]),
+            "olga": user("olga@vendor.example", &["ops", "support"]),
+        }),
+        json!({}),
+    );
+    let operator = server.operator();
+    operator
+        .post(
+            "/v1/auth/connectors",
+            connector("closed", &provider.issuer, json!({})),
+        )
+        .assert_ok();
+    operator
+        .post(
+            "/v1/auth/connectors",
+            connector("open", &provider.issuer, json!({"provision": true})),
+        )
+        .assert_ok();
+    let before = account_count(&server);
+
+    // Without provisioning, no account: refused, nothing created.
+    let (status, reply) = sign_in(&server, "closed", None, "bob");
+    assert_eq!(status, 403);
+    reply.assert_problem(403, "no_account");
+    assert_eq!(account_count(&server), before);
+
+    // With it, a support engineer is created with the rule's role.
+    let (status, reply) = sign_in(&server, "open", None, "bob");
+    assert_eq!((status, reply.status), (200, 200), "{}", reply.body);
+    assert_eq!(reply.body["account"]["role"], "support");
+    assert_eq!(account_count(&server), before + 1);
+    let created = server.operator().all("/v1/audit?action=account.created");
+    assert_eq!(created.last().unwrap()["details"]["via"], "sso");
+
+    // The first matching rule gives operator; operators are never created by a sign-in.
+    let (_, reply) = sign_in(&server, "open", None, "olga");
+    reply.assert_problem(403, "no_account");
+    assert_eq!(account_count(&server), before + 1);
+    // An existing operator is linked, with the operator role.
+    let olga = create_account(&server, "olga@vendor.example", "operator", None);
+    let (_, reply) = sign_in(&server, "closed", None, "olga");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["account"]["id"], olga.id.as_str());
+    assert_eq!(reply.body["account"]["role"], "operator");
+}
+
+/// Refused sign-ins: each with its status and code, the account untouched, one
+/// `account.login_failed` event more and nothing else.
+fn refusals_have_their_codes_and_write_only_their_event(backend: Backend) {
+    let server = TestServer::on(backend);
+    let provider = provider_for(
+        &server,
+        json!({
+            "unverified": {"email": "u@vendor.example", "email_verified": false, "groups": ["support"]},
+            "outsider": user("x@elsewhere.example", &["support"]),
+            "marketing": user("m@vendor.example", &["marketing"]),
+            "gone": user("gone@vendor.example", &["support"]),
+            "ann": user("ann@vendor.example", &["support"]),
+        }),
+        json!({}),
+    );
+    server
+        .operator()
+        .post(
+            "/v1/auth/connectors",
+            connector(
+                "corp",
+                &provider.issuer,
+                json!({"email_domains": ["vendor.example"], "provision": true}),
+            ),
+        )
+        .assert_ok();
+    let gone = create_support(&server, "gone@vendor.example");
+    server
+        .operator()
+        .post_empty(&format!("/v1/accounts/{}/disable", gone.id))
+        .assert_ok();
+    let ann = create_support(&server, "ann@vendor.example");
+
+    let refused = |login: &str, status: u16, code: &str| {
+        let accounts = account_count(&server);
+        let events = vendor_actions(&server);
+        let (page, reply) = sign_in(&server, "corp", None, login);
+        assert_eq!(page, status, "{login}");
+        reply.assert_problem(status, code);
+        assert_eq!(account_count(&server), accounts, "{login}");
+        let after = vendor_actions(&server);
+        assert_eq!(
+            after[events.len()..],
+            ["account.login_failed".to_owned()],
+            "{login}"
+        );
+    };
+    refused("unverified", 401, "email_unverified");
+    refused("outsider", 403, "email_domain_not_allowed");
+    refused("marketing", 403, "no_matching_rule");
+    refused("gone", 403, "account_disabled");
+
+    // A nonce other than the one sent (the authorization request tampered with).
+    let (flow, url) = start(&server, "corp", None);
+    let tampered = url::Url::parse_with_params(
+        url.split('?').next().unwrap(),
+        url::Url::parse(&url).unwrap().query_pairs().map(|(k, v)| {
+            let v = if k == "nonce" {
+                "another-nonce".into()
+            } else {
+                v
+            };
+            (k.into_owned(), v.into_owned())
+        }),
+    )
+    .unwrap();
+    let page = browse(tampered.as_str(), "ann");
+    assert_eq!(page.status, 401, "{}", page.body);
+    token_reply(&server, &flow).assert_problem(401, "sign_in_failed");
+
+    // A code issued to another client of the provider (another audience).
+    let (flow, url) = start(&server, "corp", None);
+    let other = url.replace("client_id=supportctl", "client_id=other-app");
+    let page = browse(&other, "ann");
+    assert_eq!(page.status, 401, "{}", page.body);
+    token_reply(&server, &flow).assert_problem(401, "sign_in_failed");
+
+    // None of these touched ann's account: her token still works.
+    assert_eq!(server.as_token(&ann.token).get("/v1/me").status, 200);
+}
+
+fn an_org_connector_signs_in_its_own_admins_only(backend: Backend) {
+    let server = TestServer::on(backend);
+    let provider = provider_for(
+        &server,
+        json!({
+            "acme-admin": user("admin@acme.test", &["acme-admins"]),
+            "beta-admin": user("admin@beta.test", &["acme-admins"]),
+        }),
+        json!({}),
+    );
+    create_org_with_admin(&server, "beta");
+    let admin = server.admin();
+    let mut body = connector("acme-sso", &provider.issuer, json!({}));
+    body["rules"] = json!([{"claim": "groups", "value": "acme-admins", "role": "admin"}]);
+    let reply = admin.post("/v1/orgs/acme/auth/connectors", body.clone());
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(reply.body["org"], "acme");
+    // Another org's admin cannot see it; an org connector gives no other role.
+    let beta =
+        server.as_token(&create_account(&server, "b2@beta.test", "admin", Some("beta")).token);
+    assert_eq!(beta.get("/v1/orgs/acme/auth/connectors").status, 404);
+    let mut support_rule = body.clone();
+    support_rule["name"] = json!("other");
+    support_rule["rules"] = json!([{"claim": "groups", "value": "x", "role": "support"}]);
+    admin
+        .post("/v1/orgs/acme/auth/connectors", support_rule)
+        .assert_problem(422, "invalid_request");
+
+    let (status, reply) = sign_in(&server, "acme-sso", Some("acme"), "acme-admin");
+    assert_eq!((status, reply.status), (200, 200), "{}", reply.body);
+    assert_eq!(reply.body["account"]["org"], "acme");
+    // The sign-in's token replaced the admin's.
+    let admin = server.as_token(reply.body["token"].as_str().unwrap());
+    let acme_events: Vec<String> = admin
+        .all("/v1/orgs/acme/audit")
+        .iter()
+        .map(|event| event["action"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(acme_events.contains(&"account.login".to_owned()));
+    assert!(acme_events.contains(&"auth.connector.created".to_owned()));
+
+    // beta's admin through acme's connector: refused, recorded in acme's chain.
+    let (status, reply) = sign_in(&server, "acme-sso", Some("acme"), "beta-admin");
+    assert_eq!(status, 403);
+    reply.assert_problem(403, "wrong_org");
+    let last = admin.all("/v1/orgs/acme/audit");
+    assert_eq!(last.last().unwrap()["action"], "account.login_failed");
+    assert_eq!(last.last().unwrap()["details"]["reason"], "wrong_org");
+}
+
+/// The device flow (RFC 8628): the code entered on "another device" (the browser script), the
+/// client's polls paced (`slow_down` when too soon), the token handed out once; an unfinished
+/// sign-in expires (`expired_token`).
+fn device_flow_gives_a_token_and_paces_its_polls(backend: Backend) {
+    let server = TestServer::on(backend);
+    let provider = provider_for(
+        &server,
+        json!({"ann": user("ann@vendor.example", &["support"])}),
+        json!({}),
+    );
+    server
+        .operator()
+        .post(
+            "/v1/auth/connectors",
+            connector(
+                "corp",
+                &provider.issuer,
+                json!({"flows": ["browser", "device"]}),
+            ),
+        )
+        .assert_ok();
+    let ann = create_support(&server, "ann@vendor.example");
+    let anonymous = server.anonymous();
+    let start = || {
+        let reply = anonymous.post(
+            "/v1/auth/login",
+            json!({"connector": "corp", "flow": "device"}),
+        );
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.body
+    };
+    let started = start();
+    let flow = started["flow_id"].as_str().unwrap().to_owned();
+    assert!(started["user_code"].is_string());
+    assert!(started.get("url").is_none());
+    let first = token_reply(&server, &flow);
+    assert_eq!(first.status, 202, "{}", first.body);
+    // At once again: too soon.
+    token_reply(&server, &flow).assert_problem(429, "slow_down");
+
+    let page = browse(
+        started["verification_uri_complete"].as_str().unwrap(),
+        "ann",
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+    // Poll at the pace asked until the token comes (the provider paces its own polls too).
+    let mut interval = started["interval"].as_i64().unwrap() + 5;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let token = loop {
+        assert!(std::time::Instant::now() < deadline, "no token");
+        server.advance(interval + 1);
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        let reply = token_reply(&server, &flow);
+        match reply.status {
+            202 => interval = reply.body["interval"].as_i64().unwrap(),
+            200 => break reply.body["token"].as_str().unwrap().to_owned(),
+            _ => panic!("{}", reply.body),
+        }
+    };
+    let me = server.as_token(&token).get("/v1/me");
+    assert_eq!(me.body["id"], ann.id.as_str());
+    token_reply(&server, &flow).assert_problem(410, "flow_used");
+
+    // A sign-in nobody completes expires.
+    let started = start();
+    let flow = started["flow_id"].as_str().unwrap().to_owned();
+    server.advance(601);
+    token_reply(&server, &flow).assert_problem(410, "expired_token");
+    token_reply(&server, &flow).assert_problem(410, "expired_token");
+    let failed = vendor_actions(&server)
+        .iter()
+        .filter(|action| *action == "account.login_failed")
+        .count();
+    assert_eq!(failed, 1, "one event for the expiry");
+}
