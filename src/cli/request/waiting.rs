@@ -24,6 +24,10 @@ pub fn wait_for(
     request: &AccessRequest,
     timeout_seconds: i64,
 ) -> CommandResult<AccessRequest> {
+    // Approved when filed (an org's auto-approval rule): nothing to wait for.
+    if request.status != RequestStatus::Pending {
+        return Ok(request.clone());
+    }
     let message = format!(
         "Waiting for org {}'s admins to decide request {} ({} on {})",
         request.org,
