@@ -24,9 +24,9 @@ pub fn wait_for(
     request: &AccessRequest,
     timeout_seconds: i64,
 ) -> CommandResult<AccessRequest> {
-    // Approved when filed (an org's auto-approval rule): nothing to wait for.
+    // Decided already (approved when filed, by an org's auto-approval rule): no waiting.
     if request.status != RequestStatus::Pending {
-        return Ok(request.clone());
+        return refused(request).map_or(Ok(request.clone()), Err);
     }
     let message = format!(
         "Waiting for org {}'s admins to decide request {} ({} on {})",
