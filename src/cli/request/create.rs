@@ -71,7 +71,16 @@ pub fn run(context: &mut Context, args: CreateArgs) -> CommandResult {
         },
     )?;
     if !args.wait {
-        if context.ui.format() == OutputFormat::Table && !context.ui.quiet() {
+        if let (Some(rule), Some(grant)) = (&request.approval_rule, &request.grant_id)
+            && context.ui.format() == OutputFormat::Table
+            && !context.ui.quiet()
+        {
+            context.ui.success(&format!(
+                "Approved by org {}'s rule {rule}: grant {grant} ({}); open a session with \
+                 `supportctl session open {} --grant {grant}`",
+                request.org, request.id, request.org
+            ));
+        } else if context.ui.format() == OutputFormat::Table && !context.ui.quiet() {
             if request.break_glass {
                 context.ui.success(&format!(
                     "Requested break-glass {} access to {} ({}); an operator other than you \

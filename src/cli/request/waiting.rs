@@ -24,6 +24,10 @@ pub fn wait_for(
     request: &AccessRequest,
     timeout_seconds: i64,
 ) -> CommandResult<AccessRequest> {
+    // Decided already (approved when filed, by an org's auto-approval rule): no waiting.
+    if request.status != RequestStatus::Pending {
+        return refused(request).map_or(Ok(request.clone()), Err);
+    }
     let message = format!(
         "Waiting for org {}'s admins to decide request {} ({} on {})",
         request.org,

@@ -316,6 +316,9 @@ pub fn slack_text(event_type: &str, data: &Value) -> String {
     if let Some(reason) = quoted("reason") {
         sentence.push_str(&format!(", reason {reason}"));
     }
+    if let Some(rule) = text(&details, "by_rule") {
+        sentence.push_str(&format!(", approved by the org's rule {rule}"));
+    }
     sentence.push('.');
     if event_type == "grant.break_glass"
         && let Some(id) = target.as_ref().filter(|id| id.starts_with("gr_"))
@@ -537,6 +540,21 @@ mod tests {
         );
         assert!(
             text.ends_with("\nTo approve: `supportctl request approve rq_01abc --org acme`"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn slack_text_names_the_rule_that_approved_a_request() {
+        let event = serde_json::json!({
+            "org": "acme", "actor": {"email": "sam@vendor.example"}, "target": "rq_01abc",
+            "details": {"level": "read-only", "areas": ["chats"], "by_rule": "weekday-chats"},
+        });
+        let text = slack_text("request.approved", &event);
+        assert!(
+            text.ends_with(
+                "level read-only, areas chats, approved by the org's rule weekday-chats."
+            ),
             "{text}"
         );
     }
