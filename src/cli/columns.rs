@@ -37,11 +37,10 @@ impl Tabular for Grant {
             Cell::fixed(&self.id),
             Cell::fixed(&self.org),
             if self.acknowledged == Some(false) {
-                // Marked on a terminal; scripts read the status alone (and `break_glass`,
-                // `acknowledged` in JSON).
-                Cell::Shown {
-                    table: format!("{} BREAK-GLASS, unacknowledged", self.status),
-                    tsv: self.status.to_string(),
+                // Scripts read the status alone (and `acknowledged` in JSON).
+                Cell::Marked {
+                    status: self.status.to_string(),
+                    mark: "BREAK-GLASS, unacknowledged",
                 }
             } else {
                 Cell::Status(self.status.to_string())

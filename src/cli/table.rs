@@ -16,6 +16,12 @@ pub enum Cell {
     Time(Option<Timestamp>),
     /// Coloured by meaning on a terminal.
     Status(String),
+    /// A status with a mark after it on a terminal ("active BREAK-GLASS"), never broken; the
+    /// status alone in TSV, so that scripts read the same values.
+    Marked {
+        status: String,
+        mark: &'static str,
+    },
     /// Words for a person where there is no value ("(all support)"); empty in TSV.
     Placeholder(&'static str),
     /// Text never broken across lines on a terminal: an ID, a level, a slug.
@@ -113,7 +119,7 @@ impl Style {
         let text = TableCell::new(cut(&self.text(cell), width));
         match cell {
             Cell::Ended { verb, .. } => self.colored(text, verb),
-            Cell::Status(status) => self.colored(text, status),
+            Cell::Status(status) | Cell::Marked { status, .. } => self.colored(text, status),
             _ => text,
         }
     }
@@ -123,6 +129,7 @@ impl Style {
         let text = match cell {
             Cell::Text(text) | Cell::Fixed(text) | Cell::Status(text) => text.clone(),
             Cell::Shown { table, .. } => table.clone(),
+            Cell::Marked { status, mark } => format!("{status} {mark}"),
             Cell::Placeholder(words) => (*words).to_owned(),
             Cell::Time(None) => String::new(),
             Cell::Time(Some(at)) => local_relative(*at, self.now),
@@ -305,7 +312,7 @@ impl Cell {
     /// Cells that are never broken across lines: IDs, statuses, levels, times.
     fn is_whole(&self) -> bool {
         match self {
-            Cell::Fixed(_) | Cell::Status(_) | Cell::Time(_) => true,
+            Cell::Fixed(_) | Cell::Status(_) | Cell::Marked { .. } | Cell::Time(_) => true,
             Cell::Ended { by, .. } => by.is_none(),
             _ => false,
         }
@@ -316,6 +323,7 @@ impl Cell {
     fn unbreakable(&self, now: Timestamp) -> Option<u16> {
         let text = match self {
             Cell::Fixed(text) | Cell::Status(text) => text.clone(),
+            Cell::Marked { status, mark } => format!("{status} {mark}"),
             Cell::Time(at) => at.map(|at| local_relative(at, now)).unwrap_or_default(),
             Cell::Ended { verb, at, .. } => match at {
                 Some(at) => format!("{verb} {}", relative_time(*at, now)),

@@ -132,6 +132,9 @@ struct World {
     request_to_approve: String,
     request_to_deny: String,
     request_to_cancel: String,
+    /// A break-glass request to confirm; break-glass grants to acknowledge and to dispute.
+    break_glass_request: String,
+    break_glass_grants: (String, String),
     webhook: String,
     spare_webhook: String,
     delivery: String,
@@ -185,6 +188,7 @@ fn world(server: &TestServer) -> World {
         (file("chats"), file("issues"), file("checklists"));
     let request_to_cancel = file("employee-data");
     let (policy_change, policy_version) = requests::pending_policy_change(server);
+    let (break_glass_request, break_glass_grants) = requests::break_glass(server);
 
     let callers = CALLERS
         .iter()
@@ -220,6 +224,8 @@ fn world(server: &TestServer) -> World {
         request_to_approve,
         request_to_deny,
         request_to_cancel,
+        break_glass_request,
+        break_glass_grants,
         webhook,
         spare_webhook,
         delivery,
@@ -591,6 +597,9 @@ fn every_route_answers_every_kind_of_caller_as_its_role_allows(backend: Backend)
         (w.request_to_approve.clone(), unknown_id("rq")),
         (w.request_to_deny.clone(), unknown_id("rq")),
         (w.request_to_cancel.clone(), unknown_id("rq")),
+        (w.break_glass_request.clone(), unknown_id("rq")),
+        (w.break_glass_grants.0.clone(), unknown_id("gr")),
+        (w.break_glass_grants.1.clone(), unknown_id("gr")),
         (w.webhook.clone(), unknown_id("wh")),
         (w.spare_webhook.clone(), unknown_id("wh")),
         (w.delivery.clone(), unknown_id("dlv")),

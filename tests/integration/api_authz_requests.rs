@@ -74,6 +74,30 @@ pub(super) fn routes(w: &World) -> Vec<Route> {
             account_route([403, 200, 404, 403, 403, 403]),
         ),
         route(
+            "post",
+            "/v1/orgs/{org}/requests/{id}/confirm",
+            format!("/v1/orgs/acme/requests/{}/confirm", w.break_glass_request),
+            None,
+            account_route([200, 403, 403, 403, 403, 403]),
+        ),
+        route(
+            "post",
+            "/v1/orgs/{org}/grants/{id}/acknowledge",
+            format!(
+                "/v1/orgs/acme/grants/{}/acknowledge",
+                w.break_glass_grants.0
+            ),
+            None,
+            account_route([403, 200, 404, 403, 403, 403]),
+        ),
+        route(
+            "post",
+            "/v1/orgs/{org}/grants/{id}/dispute",
+            format!("/v1/orgs/acme/grants/{}/dispute", w.break_glass_grants.1),
+            Some(json!({"reason": "matrix"})),
+            account_route([403, 200, 404, 403, 403, 403]),
+        ),
+        route(
             "get",
             "/v1/requests",
             "/v1/requests".into(),
@@ -113,6 +137,7 @@ fn policy_document(version: i64) -> Value {
         "approvals_required": {"read-only": 1, "member": 1, "admin": 2},
         "request_ttl_seconds": 12 * HOUR,
         "expiry_warning_seconds": HOUR,
+        "break_glass": {"allowed": true, "max_level": "member", "max_duration_seconds": 3600},
     })
 }
 
@@ -128,4 +153,22 @@ pub(super) fn pending_policy_change(server: &TestServer) -> (String, i64) {
     let proposed = crate::api_policy::put(&acme_admin, ACME, &weaker);
     assert_eq!(proposed.status, 202, "{}", proposed.body);
     (proposed.body["id"].as_str().unwrap().to_owned(), 1)
+}
+
+/// Break-glass in the matrix's world (its policy allows it): a request for an operator to
+/// confirm, and two grants already confirmed, one to acknowledge and one to dispute.
+pub(super) fn break_glass(server: &TestServer) -> (String, (String, String)) {
+    // Another engineer's: the matrix's engineer files as many requests as one may.
+    let glass = create_support(server, "glass@supportctl.test");
+    let engineer = client(server, &glass.token);
+    let operator = operator(server);
+    let file = || {
+        crate::api_break_glass::file_break_glass(
+            &engineer,
+            json!({"level": "read-only", "areas": ["documents"], "reason": "matrix"}),
+        )
+    };
+    let to_acknowledge = crate::api_break_glass::confirm(&operator, &file());
+    let to_dispute = crate::api_break_glass::confirm(&operator, &file());
+    (file(), (to_acknowledge, to_dispute))
 }

@@ -54,7 +54,7 @@ fn healthz_reports_status_version_and_database(backend: Backend) {
 }
 
 /// Every route of the API, as the OpenAPI document names it.
-pub const ROUTES: [(&str, &str); 73] = [
+pub const ROUTES: [(&str, &str); 76] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/v1/openapi.json"),
@@ -74,6 +74,8 @@ pub const ROUTES: [(&str, &str); 73] = [
     ("post", "/v1/orgs/{org}/grants/{id}/extend"),
     ("post", "/v1/orgs/{org}/grants/{id}/revoke"),
     ("post", "/v1/orgs/{org}/grants/revoke"),
+    ("post", "/v1/orgs/{org}/grants/{id}/acknowledge"),
+    ("post", "/v1/orgs/{org}/grants/{id}/dispute"),
     ("get", "/v1/grants"),
     ("post", "/v1/orgs/{org}/sessions"),
     ("get", "/v1/orgs/{org}/sessions"),
@@ -101,6 +103,7 @@ pub const ROUTES: [(&str, &str); 73] = [
     ("get", "/v1/orgs/{org}/requests/{id}"),
     ("post", "/v1/orgs/{org}/requests/{id}/approve"),
     ("post", "/v1/orgs/{org}/requests/{id}/deny"),
+    ("post", "/v1/orgs/{org}/requests/{id}/confirm"),
     ("get", "/v1/requests"),
     ("get", "/v1/requests/{id}"),
     ("post", "/v1/requests/{id}/cancel"),

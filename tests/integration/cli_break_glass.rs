@@ -53,6 +53,10 @@ fn filed_confirmed_listed_first_then_acknowledged_or_disputed() {
         out.lines()[0].to_owned()
     };
     let first = file("INC-1: outage");
+    // The org's admins see it among their pending requests, marked.
+    let pending = on_terminal(&server, &server.tokens.admin, 120, &["request", "list"]);
+    let row = pending.lines().find(|l| l.contains(&first)).unwrap();
+    assert!(row.contains("pending BREAK-GLASS"), "{pending}");
     // The engineer cannot confirm their own request; the operator can, once.
     server
         .as_support()

@@ -27,7 +27,15 @@ impl Tabular for AccessRequest {
         vec![
             Cell::fixed(&self.id),
             Cell::fixed(&self.org),
-            Cell::Status(self.status.to_string()),
+            if self.break_glass {
+                // Scripts read the status alone (and `break_glass` in JSON).
+                Cell::Marked {
+                    status: self.status.to_string(),
+                    mark: "BREAK-GLASS",
+                }
+            } else {
+                Cell::Status(self.status.to_string())
+            },
             Cell::fixed(&self.requester),
             Cell::fixed(self.level),
             Cell::Text(join_areas(&self.areas)),

@@ -417,6 +417,7 @@ pub fn tsv_cells(cells: &[Cell]) -> Vec<String> {
         .iter()
         .map(|cell| match cell {
             Cell::Text(text) | Cell::Status(text) | Cell::Fixed(text) => tsv_escape(text),
+            Cell::Marked { status, .. } => tsv_escape(status),
             Cell::Shown { tsv, .. } => tsv_escape(tsv),
             Cell::Placeholder(_) => String::new(),
             Cell::Time(None) | Cell::Ended { at: None, .. } => String::new(),
