@@ -1452,7 +1452,7 @@ _supportctl() {
                     return 0
                     ;;
                 --action)
-                    COMPREPLY=($(compgen -W "access.allowed access.denied account.created account.disabled account.token_rotated approval_rule.created approval_rule.removed audit.restored grant.acknowledged grant.break_glass grant.created grant.disputed grant.expired grant.extended grant.revoked org.created org.disabled policy.change_approval_added policy.change_proposed policy.updated request.approval_added request.approved request.cancelled request.confirmed request.created request.denied request.expired session.closed session.expired session.opened webhook.created webhook.removed webhook.secret_rotated" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "access.allowed access.denied account.created account.disabled account.email_changed account.linked account.login account.login_failed account.role_changed account.token_rotated approval_rule.created approval_rule.removed audit.restored auth.connector.created auth.connector.removed grant.acknowledged grant.break_glass grant.created grant.disputed grant.expired grant.extended grant.revoked org.created org.disabled policy.change_approval_added policy.change_proposed policy.updated request.approval_added request.approved request.cancelled request.confirmed request.created request.denied request.expired session.closed session.expired session.opened webhook.created webhook.removed webhook.secret_rotated" -- "${cur}"))
                     return 0
                     ;;
                 --grant)

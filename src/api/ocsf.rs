@@ -6,15 +6,16 @@
 //!   (`grant.break_glass`) assigns them too, with severity Medium; an admin's acknowledgement
 //!   or dispute of it is activity Other.
 //! - `session.opened`: Authorize Session (3003): the engineer gets the grant's privileges for
-//!   the session. `session.closed` and `session.expired`: Authentication (3002), Logoff; the
-//!   server has no sign-in of its own (bearer tokens), so no action maps to Logon.
+//!   the session. `session.closed` and `session.expired`: Authentication (3002), Logoff; and
+//!   sign-ins through an identity provider (`account.login`, `account.login_failed`) its
+//!   Logon, with OpenID as the protocol.
 //! - `access.allowed`, `access.denied`: API Activity (6003), the platform's authorize call,
 //!   Read, Update or Other by what the session wanted (read, write, administer).
-//! - `account.*`: Account Change (3001); a token rotation is its Password Change, the token
-//!   being the account's one credential.
+//! - the other `account.*`: Account Change (3001); a token rotation is its Password Change,
+//!   the token being the account's one credential.
 //! - `request.*`, and what has no class of its own (`org.*`: an org is not a user account;
-//!   `policy.*`, `approval_rule.*`, `webhook.*`, `audit.restored`): Entity Management (3004),
-//!   the thing changed as its `entity`. Notifications that are not audit events
+//!   `policy.*`, `approval_rule.*`, `auth.connector.*`, `webhook.*`, `audit.restored`): Entity
+//!   Management (3004), the thing changed as its `entity`. Notifications that are not audit events
 //!   (`grant.expiring`, `webhook.test`) map the same way: 3005 and 3004, activity Other.
 //!
 //! The classes of the IAM category declare `actor` only with the `host` profile, so their
@@ -190,6 +191,24 @@ fn build(
             }
             (Class::ApiActivity, id, name)
         }
+        ("account", "login" | "login_failed") => {
+            failed = verb == "login_failed";
+            let mut user = json!({"uid": target});
+            if let Some(email) = detail("email") {
+                user["name"] = json!(email);
+                if let Some(email) = valid_email(email) {
+                    user["email_addr"] = json!(email);
+                }
+            }
+            fields.insert("user".into(), user);
+            fields.insert("service".into(), json!({"name": "supportctl"}));
+            fields.insert("auth_protocol_id".into(), json!(4));
+            fields.insert("auth_protocol".into(), json!("OpenID"));
+            if let Some(reason) = detail("reason") {
+                fields.insert("status_detail".into(), json!(reason));
+            }
+            (Class::Authentication, 1, "Logon")
+        }
         ("account", verb) => {
             let (id, name) = match verb {
                 "created" => (1, "Create"),
@@ -212,6 +231,11 @@ fn build(
             (Class::AccountChange, id, name)
         }
         (kind, verb) => {
+            // `auth.connector.created`: the entity is the connector, the verb what befell it.
+            let (kind, verb) = match (kind, verb.split_once('.')) {
+                ("auth", Some((entity, verb))) => (entity, verb),
+                _ => (kind, verb),
+            };
             let (id, name) = match verb {
                 "created" => (1, "Create"),
                 "removed" => (4, "Delete"),
@@ -224,6 +248,7 @@ fn build(
                 "audit" => (org, "audit log"),
                 "request" => (target, "access request"),
                 "approval_rule" => (target, "approval rule"),
+                "connector" => (target, "sign-in connector"),
                 _ => (target, kind),
             };
             let mut entity = json!({"uid": uid, "type": entity_type});

@@ -96,15 +96,22 @@ impl Area {
 }
 
 /// Every `action` an audit event can have, for `audit list --action` and its completion.
-pub const AUDIT_ACTIONS: [&str; 33] = [
+pub const AUDIT_ACTIONS: [&str; 40] = [
     "access.allowed",
     "access.denied",
     "account.created",
     "account.disabled",
+    "account.email_changed",
+    "account.linked",
+    "account.login",
+    "account.login_failed",
+    "account.role_changed",
     "account.token_rotated",
     "approval_rule.created",
     "approval_rule.removed",
     "audit.restored",
+    "auth.connector.created",
+    "auth.connector.removed",
     "grant.acknowledged",
     "grant.break_glass",
     "grant.created",

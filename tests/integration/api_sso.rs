@@ -181,6 +181,36 @@ fn browser_sign_in_links_by_email_then_by_sub(backend: Backend) {
         .post_empty(&format!("/v1/accounts/{}/rotate-token", ann.id))
         .assert_ok();
     assert_eq!(server.as_token(&third).get("/v1/me").status, 401);
+
+    // A connector removed, then every sign-in action as OCSF, checked by the OCSF schema.
+    let spare = operator.post(
+        "/v1/auth/connectors",
+        connector("spare", &provider.issuer, json!({})),
+    );
+    assert_eq!(spare.status, 201, "{}", spare.body);
+    operator.delete("/v1/auth/connectors/spare").assert_ok();
+    let sign_in_events: Vec<Value> = operator
+        .all("/v1/audit")
+        .into_iter()
+        .filter(|event| {
+            crate::ocsf::THROUGH_AN_IDENTITY_PROVIDER.contains(&event["action"].as_str().unwrap())
+        })
+        .map(|event| {
+            let event: supportctl::api::AuditEvent = serde_json::from_value(event).unwrap();
+            supportctl::api::ocsf::ocsf_event(&event)
+        })
+        .collect();
+    let mapped: std::collections::BTreeSet<&str> = sign_in_events
+        .iter()
+        .map(|event| event["metadata"]["event_code"].as_str().unwrap())
+        .collect();
+    // All but `account.role_changed`, which maps as `account.email_changed` does.
+    let expected: std::collections::BTreeSet<&str> = crate::ocsf::THROUGH_AN_IDENTITY_PROVIDER
+        .into_iter()
+        .filter(|action| *action != "account.role_changed")
+        .collect();
+    assert_eq!(mapped, expected, "one of each sign-in action");
+    crate::ocsf::validate_ocsf(&sign_in_events);
 }
 
 fn provisioning_and_roles_follow_the_connector(backend: Backend) {
