@@ -143,7 +143,10 @@ fn areas_and_audit_actions_are_completed_and_unknown_actions_refused() {
     assert_eq!(
         actions,
         [
+            "grant.acknowledged",
+            "grant.break_glass",
             "grant.created",
+            "grant.disputed",
             "grant.expired",
             "grant.extended",
             "grant.revoked"
