@@ -53,7 +53,7 @@ impl ErrorCode {
             ErrorCode::PolicyViolation => 422,
             ErrorCode::RateLimited => 429,
             ErrorCode::Internal => 500,
-            ErrorCode::InvalidState => 400,
+            ErrorCode::InvalidState => 422,
             ErrorCode::SignInFailed | ErrorCode::EmailUnverified => 401,
             ErrorCode::EmailDomainNotAllowed
             | ErrorCode::NoMatchingRule

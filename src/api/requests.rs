@@ -39,6 +39,23 @@ pub(super) mod whole_seconds {
             }),
         }
     }
+
+    /// A list of whole numbers read the same way (the hours of an approval rule).
+    pub fn optional_list<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Vec<i64>>, D::Error> {
+        let Some(numbers) = Option::<Vec<serde_json::Number>>::deserialize(deserializer)? else {
+            return Ok(None);
+        };
+        numbers
+            .into_iter()
+            .map(|number| {
+                whole(number.clone())
+                    .ok_or_else(|| D::Error::custom(format!("{number} is not a whole number")))
+            })
+            .collect::<Result<_, _>>()
+            .map(Some)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -513,9 +530,11 @@ pub enum PolicyChangeOutcome {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ProofQuery {
-    /// The event's `seq` (1 up to `size`).
+    /// The event's `seq`: 1 up to `size` (a larger one is refused with 422).
+    #[param(minimum = 1)]
     pub seq: i64,
-    /// The tree's size: a checkpoint's (1 up to the chain's head).
+    /// The tree's size: a checkpoint's, at most the chain's head (a larger one is 404).
+    #[param(minimum = 1)]
     pub size: i64,
 }
 
@@ -524,8 +543,10 @@ pub struct ProofQuery {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ConsistencyQuery {
-    /// The older tree's size (1 up to `to`).
+    /// The older tree's size: 1 up to `to` (a larger one is refused with 422).
+    #[param(minimum = 1)]
     pub from: i64,
-    /// The newer tree's size (up to the chain's head).
+    /// The newer tree's size, at most the chain's head (a larger one is 404).
+    #[param(minimum = 1)]
     pub to: i64,
 }

@@ -62,7 +62,7 @@ pub struct CreateApprovalRule {
     /// A regular expression (Rust `regex` syntax) that the whole ticket must match; a request
     /// without a ticket then never matches.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 200)]
+    #[schema(max_length = 200, pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*$")]
     pub ticket_pattern: Option<String>,
     /// Only these support engineers' requests (emails); default: any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -74,8 +74,12 @@ pub struct CreateApprovalRule {
     pub weekdays: Option<Vec<Weekday>>,
     /// `[start, end]`, hours 0 to 24 (UTC): from `start` up to but not including `end`; `end`
     /// below `start` spans midnight. Default: all day.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(min_items = 2, max_items = 2)]
+    #[serde(
+        default,
+        deserialize_with = "whole_seconds::optional_list",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(schema_with = hours_utc_schema)]
     pub hours_utc: Option<Vec<i64>>,
     /// Required: in the future, at most 90 days ahead.
     pub expires_at: Timestamp,
@@ -110,4 +114,25 @@ pub struct TicketClosed {
     pub grants: Vec<String>,
     /// The cancelled requests' ids.
     pub requests: Vec<String>,
+}
+
+/// `hours_utc` of a new rule in the OpenAPI document: two hours 0 to 24, or null. (Which pairs
+/// make a window, e.g. not `[24, 3]`, is the server's to say: 422.)
+fn hours_utc_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
+    ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0))
+                .maximum(Some(24)),
+        )
+        .min_items(Some(2))
+        .max_items(Some(2))
+        .description(Some(
+            "`[start, end]`, hours 0 to 24 (UTC): from `start` up to but not including `end`; \
+             `end` below `start` spans midnight. Default: all day.",
+        ))
+        .build()
 }

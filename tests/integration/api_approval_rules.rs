@@ -205,8 +205,20 @@ fn bad_rules_are_refused_and_write_nothing(backend: Backend) {
         400,
         "invalid_request",
     );
-    refused(&|b| b["hours_utc"] = json!([9, 9]), 400, "invalid_request");
+    // Two hours 0 to 24 is the documented shape; an empty window is one the server refuses.
+    refused(&|b| b["hours_utc"] = json!([9, 9]), 422, "invalid_request");
+    refused(&|b| b["hours_utc"] = json!([24, 3]), 422, "invalid_request");
     refused(&|b| b["hours_utc"] = json!([9, 25]), 400, "invalid_request");
+    refused(
+        &|b| b["hours_utc"] = json!([9.5, 12]),
+        400,
+        "invalid_request",
+    );
+    refused(
+        &|b| b["engineers"] = json!(["not an email"]),
+        422,
+        "invalid_request",
+    );
     refused(
         &|b| b["weekdays"] = json!(["someday"]),
         400,

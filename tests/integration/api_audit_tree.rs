@@ -206,8 +206,15 @@ fn proof_requests_out_of_range_or_of_other_orgs_are_refused(backend: Backend) {
     let acme = admin(&server);
     acme.grant(json!({"level": "member", "reason": "events"}));
     let head = audit(&acme, ACME).len() as i64;
-    let invalid = [
+    // Each in range but out of order: well-formed, and impossible.
+    for query in [
         format!("proof?seq={}&size={head}", head + 1),
+        format!("consistency?from={head}&to=1"),
+    ] {
+        acme.get(&format!("/v1/orgs/acme/audit/{query}"))
+            .assert_problem(422, "invalid_request");
+    }
+    let invalid = [
         format!("proof?seq=0&size={head}"),
         format!("proof?seq=-1&size={head}"),
         "proof?seq=1&size=-1".to_owned(),
@@ -215,7 +222,7 @@ fn proof_requests_out_of_range_or_of_other_orgs_are_refused(backend: Backend) {
         "proof?seq=x&size=1".to_owned(),
         "proof?seq=1".to_owned(),
         "proof?seq=1&size=1&extra=1".to_owned(),
-        format!("consistency?from={head}&to=1"),
+        "consistency?from=1&to=0".to_owned(),
         format!("consistency?from=0&to={head}"),
         format!("consistency?from=-1&to={head}"),
         "consistency?from=1".to_owned(),
@@ -251,7 +258,7 @@ fn proof_requests_out_of_range_or_of_other_orgs_are_refused(backend: Backend) {
     operator.get("/v1/audit/proof?seq=1&size=1").assert_ok();
     operator
         .get("/v1/audit/consistency?from=2&to=1")
-        .assert_problem(400, "invalid_request");
+        .assert_problem(422, "invalid_request");
     operator
         .get("/v1/audit/proof?seq=1&size=100000")
         .assert_problem(404, "not_found");

@@ -146,7 +146,12 @@ fn browser_sign_in_links_by_email_then_by_sub(backend: Backend) {
     token_reply(&server, &flow).assert_problem(410, "flow_used");
     // Replaying the provider's redirect is refused, and recorded.
     let replay = reqwest::blocking::get(&page.url).unwrap();
-    assert_eq!(replay.status().as_u16(), 400);
+    assert_eq!(replay.status().as_u16(), 422);
+    // A redirect without its state is malformed.
+    let stateless = page.url.split('?').next().unwrap().to_owned() + "?code=x";
+    let stateless = reqwest::blocking::get(&stateless).unwrap();
+    assert_eq!(stateless.status().as_u16(), 400);
+    assert!(stateless.text().unwrap().contains("carries no state"));
     let actions = vendor_actions(&server);
     for action in ["account.linked", "account.login", "account.login_failed"] {
         assert!(

@@ -119,8 +119,9 @@ pub fn check_rule(
         Some(list) => {
             let mut emails = Vec::with_capacity(list.len());
             for email in list {
+                // Like a name that is no support engineer's: well-formed JSON, no one to match.
                 let email = crate::server::validate::email(email.trim())
-                    .map_err(|e| Invalid(format!("engineers: {e}")))?;
+                    .map_err(|e| Unprocessable(format!("engineers: {e}")))?;
                 emails.push(email.to_owned());
             }
             emails.sort();
@@ -142,22 +143,23 @@ pub fn check_rule(
             Some(days)
         }
     };
+    // Two hours 0 to 24 is the documented shape (400 otherwise); which of those pairs make a
+    // window is a rule of its own (422).
     let hours_utc = match body.hours_utc.as_deref() {
         None => None,
-        Some(&[start, end]) if (0..=23).contains(&start) && (1..=24).contains(&end) => {
-            if start == end {
-                return Err(Invalid(
-                    "hours_utc [start, end] must not start where it ends (omit it for all day)"
-                        .into(),
-                ));
+        Some(&[start, end]) if (0..=24).contains(&start) && (0..=24).contains(&end) => {
+            if start == 24 || start == end {
+                return Err(Unprocessable(format!(
+                    "hours_utc [{start}, {end}] is no window: start an hour 0 to 23, end a \
+                     later hour up to 24 or an earlier one to span midnight, never the same \
+                     (omit it for all day)"
+                )));
             }
             Some((start, end))
         }
         Some(_) => {
             return Err(Invalid(
-                "hours_utc must be [start, end]: start an hour 0 to 23, end an hour 1 to 24 \
-                 (UTC)"
-                    .into(),
+                "hours_utc must be [start, end]: two hours from 0 to 24 (UTC)".into(),
             ));
         }
     };
@@ -425,13 +427,24 @@ mod tests {
             check_rule(&late, &policy(), now),
             Err(RuleRefusal::Unprocessable(_))
         ));
-        for hours in [vec![3, 3], vec![24, 2], vec![1], vec![0, 25]] {
+        for hours in [vec![1], vec![0, 25], vec![-1, 3], vec![1, 2, 3]] {
             let mut bad = body();
             bad.hours_utc = Some(hours.clone());
             assert!(
                 matches!(
                     check_rule(&bad, &policy(), now),
                     Err(RuleRefusal::Invalid(_))
+                ),
+                "{hours:?}"
+            );
+        }
+        for hours in [vec![3, 3], vec![24, 2], vec![0, 0], vec![24, 24]] {
+            let mut bad = body();
+            bad.hours_utc = Some(hours.clone());
+            assert!(
+                matches!(
+                    check_rule(&bad, &policy(), now),
+                    Err(RuleRefusal::Unprocessable(_))
                 ),
                 "{hours:?}"
             );

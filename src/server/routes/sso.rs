@@ -465,6 +465,10 @@ pub async fn start_login(
 #[into_params(parameter_in = Query)]
 pub struct CallbackQuery {
     pub code: Option<String>,
+    /// The value the sign-in sent to the provider, echoed back.
+    // Required, yet an `Option`: without it the browser gets the page that says so, not the
+    // extractor's bare 400.
+    #[param(required = true, min_length = 1)]
     pub state: Option<String>,
     /// The provider's error, when the person declined or it refused.
     pub error: Option<String>,
@@ -481,9 +485,10 @@ pub struct CallbackQuery {
 #[utoipa::path(get, path = "/v1/auth/callback", tag = "sign-in", params(CallbackQuery),
     responses(
         (status = 200, description = "Signed in: an HTML page that says so", content_type = "text/html"),
-        (status = 400, description = "Unknown, used or expired state: an HTML page", content_type = "text/html"),
+        (status = 400, description = "No `state`: an HTML page", content_type = "text/html"),
         (status = 401, description = "The sign-in failed: an HTML page that says why", content_type = "text/html"),
         (status = 403, description = "The person may not sign in: an HTML page that says why", content_type = "text/html"),
+        (status = 422, description = "Unknown, used or expired state: an HTML page", content_type = "text/html"),
     ))]
 pub async fn callback(
     State(state): State<AppState>,
@@ -523,8 +528,7 @@ impl From<crate::server::store::StoreError> for Failure {
 
 async fn finish_callback(state: &AppState, query: &CallbackQuery) -> Result<String, Failure> {
     let Some(state_value) = query.state.as_deref().filter(|s| !s.is_empty()) else {
-        return Err(Failure::Refused(Refusal::new(
-            ErrorCode::InvalidState,
+        return Err(Failure::Api(ApiError::invalid(
             "the identity provider's redirect carries no state; start the sign-in again",
         )));
     };
