@@ -167,7 +167,7 @@ fn start_server(db_url: String) -> CommandResult<(EmbeddedServer, String, DevTok
                 let server = Server::bind(&config, Arc::new(SystemClock)).await?;
                 // Whole seconds, like every stored time: a sub-second `at` would be hashed
                 // differently from what the API returns, and `audit verify` would fail.
-                let tokens = seed_dev(server.store().as_ref(), SystemClock.now()).await?;
+                let tokens = seed_dev(&server.store(), SystemClock.now()).await?;
                 let url = server.url();
                 let _ = ready_tx.send(Ok((url, tokens)));
                 server

@@ -35,7 +35,7 @@ impl DevTokens {
 
 /// Creates org `acme` and one account per role, or, on a database that has them already,
 /// rotates their tokens so that fresh ones can be printed.
-pub async fn seed_dev(store: &dyn Store, now: jiff::Timestamp) -> anyhow::Result<DevTokens> {
+pub async fn seed_dev(store: &Store, now: jiff::Timestamp) -> anyhow::Result<DevTokens> {
     let system = Principal::system();
     if store.get_org(DEV_ORG).await?.is_none() {
         store

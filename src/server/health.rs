@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
-use super::store::{DynStore, UNAVAILABLE_ERRORS};
+use super::store::{Store, UNAVAILABLE_ERRORS};
 
 /// How often the background task pings.
 const REFRESH: Duration = Duration::from_millis(250);
@@ -45,7 +45,7 @@ impl Latest {
 
 impl DatabaseHealth {
     /// `Ok` when the database answers; otherwise why not.
-    pub async fn status(&self, store: &DynStore) -> Result<(), String> {
+    pub async fn status(&self, store: &Store) -> Result<(), String> {
         if !self.0.refreshing.swap(true, Ordering::AcqRel) {
             tokio::spawn(refresh(Arc::downgrade(&self.0), store.clone()));
         }
@@ -60,7 +60,7 @@ impl DatabaseHealth {
 }
 
 /// Pings until the state that owns `latest` is gone.
-async fn refresh(latest: Weak<Latest>, store: DynStore) {
+async fn refresh(latest: Weak<Latest>, store: Store) {
     loop {
         let checked = ping(&store).await;
         let Some(latest) = latest.upgrade() else {
@@ -72,7 +72,7 @@ async fn refresh(latest: Weak<Latest>, store: DynStore) {
     }
 }
 
-async fn ping(store: &DynStore) -> Checked {
+async fn ping(store: &Store) -> Checked {
     let started = Instant::now();
     let failures = UNAVAILABLE_ERRORS.load(Ordering::Acquire);
     // No timeout of its own: the pool's acquire timeout bounds it, as it bounds every request.

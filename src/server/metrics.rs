@@ -28,7 +28,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 
 use super::domain::webhooks::within_retry_window;
-use super::store::{AttemptOutcome, ClaimedDelivery, DataCounts, DynStore};
+use super::store::{AttemptOutcome, ClaimedDelivery, DataCounts, Store};
 
 /// The Prometheus text format, version 0.0.4: what `promtool check metrics` reads, and what
 /// every Prometheus version scrapes.
@@ -277,7 +277,7 @@ impl Metrics {
     }
 
     /// Has `store` count the audit events it writes (not when recording is off).
-    pub fn count_audit_events_of(&self, store: &DynStore) {
+    pub fn count_audit_events_of(&self, store: &Store) {
         if self.recording {
             store.count_audit_events(self.audit_events.clone());
         }
@@ -358,7 +358,7 @@ impl Metrics {
 
     /// The scrape: reads the counts from the store unless read recently, then renders
     /// everything.
-    pub async fn scrape(&self, store: &DynStore, now: Timestamp) -> Response {
+    pub async fn scrape(&self, store: &Store, now: Timestamp) -> Response {
         self.refresh_counts(store, now).await;
         for pool in store.pool_connections() {
             for (state, value) in [("in_use", pool.in_use), ("idle", pool.idle)] {
@@ -384,7 +384,7 @@ impl Metrics {
             .into_response()
     }
 
-    async fn refresh_counts(&self, store: &DynStore, now: Timestamp) {
+    async fn refresh_counts(&self, store: &Store, now: Timestamp) {
         let mut read_at = self.counts_read_at.lock().await;
         if read_at.is_some_and(|at| at.elapsed() < self.counts_max_age) {
             return;

@@ -42,7 +42,7 @@ use self::dev::seed_dev;
 use self::policy::Policy;
 use self::state::AppState;
 use self::store::sqlite::ExclusiveServe;
-use self::store::{DynStore, NewAccount, PoolSettings, Principal};
+use self::store::{NewAccount, PoolSettings, Principal, Store};
 use crate::api::Role;
 
 /// Everything `supportctl server` needs, validated.
@@ -177,7 +177,7 @@ impl Server {
     pub async fn bind(config: &ServerConfig, clock: Arc<dyn Clock>) -> anyhow::Result<Server> {
         config.policy.validate().map_err(anyhow::Error::msg)?;
         let (store, exclusive) = store::open(&config.db_url, &config.pool).await?;
-        let signer = signing::load(store.as_ref(), &config.signing, clock.now()).await?;
+        let signer = signing::load(&store, &config.signing, clock.now()).await?;
         let metrics = Arc::new(metrics::Metrics::new(
             &config.metrics,
             routes::openapi().paths.paths.keys().map(String::as_str),
@@ -295,7 +295,7 @@ impl Server {
             .expect("a bound listener has an address")
     }
 
-    pub fn store(&self) -> DynStore {
+    pub fn store(&self) -> Store {
         self.state.store.clone()
     }
 
@@ -472,7 +472,7 @@ pub fn run(config: ServerConfig, on_dev: Option<OnDev<'_>>) -> anyhow::Result<()
         match on_dev {
             Some(on_dev) => {
                 let url = server.url();
-                let tokens = seed_dev(server.store().as_ref(), SystemClock.now()).await?;
+                let tokens = seed_dev(&server.store(), SystemClock.now()).await?;
                 on_dev(&url, &tokens)?;
             }
             // A server nobody can sign in to: say how to make the first account.
@@ -503,7 +503,7 @@ pub fn init(
 ) -> anyhow::Result<InitOutcome> {
     runtime()?.block_on(async {
         let store = store::open_shared(db_url, pool).await?;
-        signing::load(store.as_ref(), signing, SystemClock.now()).await?;
+        signing::load(&store, signing, SystemClock.now()).await?;
         if store.count_operators().await? > 0 {
             return Ok(InitOutcome::AlreadyInitialized);
         }

@@ -102,7 +102,7 @@ pub fn default_name() -> String {
 /// configured, else in the database (insert-if-absent, then read back, so that replicas
 /// starting together end up with one key).
 pub async fn load(
-    store: &dyn Store,
+    store: &Store,
     config: &SigningConfig,
     now: Timestamp,
 ) -> anyhow::Result<CheckpointSigner> {

@@ -12,14 +12,14 @@ use super::lifecycle::Lifecycle;
 use super::limiter::AuthLimiter;
 use super::metrics::Metrics;
 use super::policy::Policy;
-use super::store::DynStore;
+use super::store::Store;
 use super::webhooks::{ManualSends, OutboxStats, WebhookSettings};
 
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
 
 pub struct Shared {
-    pub store: DynStore,
+    pub store: Store,
     pub policy: Policy,
     pub clock: Arc<dyn Clock>,
     pub auth_limiter: AuthLimiter,
@@ -43,7 +43,7 @@ pub struct Shared {
 impl AppState {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        store: DynStore,
+        store: Store,
         policy: Policy,
         clock: Arc<dyn Clock>,
         auth_limiter: AuthLimiter,

@@ -255,10 +255,9 @@ fn one_key_per_database_and_it_survives_restarts(backend: Backend) {
                 name: Some("racer".into()),
                 key_file: None,
             };
-            let signer =
-                supportctl::server::signing::load(store.as_ref(), &config, jiff::Timestamp::now())
-                    .await
-                    .unwrap();
+            let signer = supportctl::server::signing::load(&store, &config, jiff::Timestamp::now())
+                .await
+                .unwrap();
             signer.verifier_key().to_owned()
         };
         tokio::join!(open(), open())

@@ -1,6 +1,6 @@
 //! Offline maintenance of a database: consistent SQLite backups taken while a server writes
 //! ([`backup`]), and restoring one ([`restore`]); chains are verified by the store
-//! ([`crate::server::store::SqlStore::verify_chain`]).
+//! ([`crate::server::store::Store::verify_chain`]).
 
 pub mod backup;
 pub mod restore;

@@ -84,7 +84,7 @@ async fn signed(
 ) -> ApiResult<Response> {
     let tree = state
         .store
-        .audit_tree(&chain)
+        .tree_head(&chain)
         .await?
         .ok_or_else(|| match &chain {
             ChainId::Org(org) => ApiError::not_found(format!("no org '{org}'")),

@@ -35,7 +35,7 @@ pub async fn org_inclusion(
     Ok(Json(
         state
             .store
-            .audit_inclusion(&chain, query.seq, query.size)
+            .inclusion_proof(&chain, query.seq, query.size)
             .await?,
     ))
 }
@@ -61,7 +61,7 @@ pub async fn org_consistency(
     Ok(Json(
         state
             .store
-            .audit_consistency(&chain, query.from, query.to)
+            .consistency_proof(&chain, query.from, query.to)
             .await?,
     ))
 }
@@ -85,7 +85,7 @@ pub async fn vendor_inclusion(
     Ok(Json(
         state
             .store
-            .audit_inclusion(&ChainId::Vendor, query.seq, query.size)
+            .inclusion_proof(&ChainId::Vendor, query.seq, query.size)
             .await?,
     ))
 }
@@ -109,7 +109,7 @@ pub async fn vendor_consistency(
     Ok(Json(
         state
             .store
-            .audit_consistency(&ChainId::Vendor, query.from, query.to)
+            .consistency_proof(&ChainId::Vendor, query.from, query.to)
             .await?,
     ))
 }

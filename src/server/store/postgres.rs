@@ -10,7 +10,7 @@ use sqlx::SqlSafeStr;
 use sqlx::any::install_default_drivers;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
-use super::SqlStore;
+use super::Store;
 use super::backend::{Backend, pool_options};
 use super::notify::RequestEvents;
 use super::{PoolSettings, redact_url};
@@ -106,7 +106,7 @@ fn split_connections(max_connections: u32) -> (u32, u32) {
     (max_connections.saturating_sub(access).max(1), access)
 }
 
-pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore> {
+pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<Store> {
     install_default_drivers();
     let (main_connections, access_connections) = split_connections(settings.max_connections);
     let pool = pool_options()
@@ -135,7 +135,7 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore
         .with_context(|| format!("cannot connect to PostgreSQL at {}", redact_url(url)))?;
     let events = Arc::new(RequestEvents::default());
     RequestEvents::listen_postgres(events.clone(), url.to_owned());
-    Ok(SqlStore {
+    Ok(Store {
         read: pool.clone(),
         write: pool,
         backend: Backend::Postgres,

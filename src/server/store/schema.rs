@@ -8,7 +8,7 @@ use anyhow::Context;
 use sqlx::{AnyPool, Executor};
 
 use super::backend::{Backend, pool_options};
-use super::{SqlStore, redact_url};
+use super::{Store, redact_url};
 
 /// One migration, as `0005_policy_changes`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,13 +131,13 @@ pub async fn migrate(url: &str) -> anyhow::Result<Vec<SchemaMigration>> {
 
 /// The store `url` names as it is, not migrated (refused when a newer binary migrated it),
 /// for maintenance beside or instead of a server: chains verified and appended to.
-pub async fn open_unmigrated(url: &str) -> anyhow::Result<SqlStore> {
+pub async fn open_unmigrated(url: &str) -> anyhow::Result<Store> {
     let (pool, backend) = connect(url).await?;
     if let Err(error) = refuse_newer(&pool, backend).await {
         pool.close().await;
         return Err(error);
     }
-    Ok(SqlStore {
+    Ok(Store {
         read: pool.clone(),
         access: pool.clone(),
         write: pool,

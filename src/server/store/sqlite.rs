@@ -12,7 +12,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Executor, SqlSafeStr};
 
 use super::PoolSettings;
-use super::SqlStore;
+use super::Store;
 use super::backend::{Backend, pool_options};
 use super::cache::AuthCache;
 use super::sql::sqlite_access::SqliteAccess;
@@ -122,7 +122,7 @@ pub fn path_of(url: &str) -> anyhow::Result<PathBuf> {
     Ok(PathBuf::from(path))
 }
 
-pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore> {
+pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<Store> {
     install_default_drivers();
     let path = path_of(url)?;
     create_private(&path)?;
@@ -167,7 +167,7 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<SqlStore
         .connect(&connect_url)
         .await
         .with_context(|| format!("cannot open SQLite database {}", path.display()))?;
-    Ok(SqlStore {
+    Ok(Store {
         read,
         access: write.clone(),
         write,
@@ -230,7 +230,7 @@ impl ExclusiveServe {
 }
 
 /// Turns on the authentication cache: only for a store this process serves exclusively.
-pub fn with_cache(mut store: SqlStore, _lock: &ExclusiveServe) -> SqlStore {
+pub fn with_cache(mut store: Store, _lock: &ExclusiveServe) -> Store {
     store.cache = Some(Arc::new(AuthCache::default()));
     store
 }

@@ -12,7 +12,7 @@ use serde_json::Value;
 use supportctl::server::clock::ManualClock;
 use supportctl::server::dev::{DevTokens, seed_dev};
 use supportctl::server::policy::Policy;
-use supportctl::server::store::{DynStore, PoolSettings};
+use supportctl::server::store::{PoolSettings, Store};
 use supportctl::server::{Server, ServerConfig};
 
 /// Which database a test server runs on.
@@ -187,7 +187,7 @@ pub struct TestServer {
     pub url: String,
     pub tokens: DevTokens,
     pub clock: ManualClock,
-    pub store: DynStore,
+    pub store: Store,
     /// The server's runtime: work on `store` from a test runs here, where the database
     /// connections it opens stay usable by the server (they belong to this runtime's reactor).
     pub runtime: tokio::runtime::Handle,
@@ -269,7 +269,7 @@ impl TestServer {
                 };
                 let tokens = if seed {
                     seed_dev(
-                        server.store().as_ref(),
+                        &server.store(),
                         supportctl::server::clock::Clock::now(&server_clock),
                     )
                     .await

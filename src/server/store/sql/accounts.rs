@@ -12,14 +12,14 @@ use super::request_ends::OpenRequestsOf;
 use super::rows::{ACCOUNT_SELECT, account_auth_at, account_from_row};
 use super::sessions::OpenSessionsOf;
 use super::vendor::record_vendor_event;
-use super::{ListQuery, SqlStore};
+use super::{ListQuery, Store};
 use crate::api::{Account, EnabledStatus, Page, RequestStatus};
 use crate::server::ids;
 use crate::server::store::{
     AccountAuth, NewAccount, PageRequest, Principal, StoreError, StoreResult, TokenHash,
 };
 
-impl SqlStore {
+impl Store {
     pub(super) async fn read_account_auth(
         &self,
         token: &TokenHash,
@@ -91,7 +91,7 @@ impl SqlStore {
         Ok(pks)
     }
 
-    pub(super) async fn create_account(
+    pub async fn create_account(
         &self,
         actor: &Principal,
         account: &NewAccount,
@@ -151,7 +151,7 @@ impl SqlStore {
         })
     }
 
-    pub(super) async fn list_accounts(&self, page: PageRequest) -> StoreResult<Page<Account>> {
+    pub async fn list_accounts(&self, page: PageRequest) -> StoreResult<Page<Account>> {
         let sql = format!("{ACCOUNT_SELECT} WHERE a.pk > $1 ORDER BY a.pk LIMIT $2");
         let bind = |query: ListQuery, after: Option<i64>, limit: i64| {
             query.bind(after.unwrap_or(0)).bind(limit)
@@ -162,7 +162,7 @@ impl SqlStore {
         .await
     }
 
-    pub(super) async fn find_account_by_email(&self, email: &str) -> StoreResult<Option<Account>> {
+    pub async fn find_account_by_email(&self, email: &str) -> StoreResult<Option<Account>> {
         let sql = format!("{ACCOUNT_SELECT} WHERE a.email = $1");
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(email)
@@ -187,7 +187,8 @@ impl SqlStore {
         .await?)
     }
 
-    pub(super) async fn disable_account(
+    /// Disables the account and closes its open sessions.
+    pub async fn disable_account(
         &self,
         actor: &Principal,
         id: &str,
@@ -231,7 +232,7 @@ impl SqlStore {
         Ok(account)
     }
 
-    pub(super) async fn rotate_account_token(
+    pub async fn rotate_account_token(
         &self,
         actor: &Principal,
         id: &str,
@@ -361,7 +362,7 @@ impl SqlStore {
         Ok((closed, cancelled))
     }
 
-    pub(super) async fn count_operators(&self) -> StoreResult<i64> {
+    pub async fn count_operators(&self) -> StoreResult<i64> {
         Ok(sqlx::query_scalar(
             "SELECT COUNT(*) FROM accounts WHERE role = 'operator' AND disabled_at IS NULL",
         )

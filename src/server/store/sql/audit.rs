@@ -7,15 +7,15 @@ use serde_json::json;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::rows::audit_from_row;
-use super::{ListQuery, SqlStore};
+use super::{ListQuery, Store};
 use crate::api::{AuditEvent, Page};
 use crate::server::store::{AuditFilter, Principal, StoreResult, SweepReport};
 
 /// Expiries recorded per sweep and org transaction.
 const SWEEP_BATCH: i64 = 1000;
 
-impl SqlStore {
-    pub(super) async fn list_audit(
+impl Store {
+    pub async fn list_audit(
         &self,
         org: &str,
         filter: &AuditFilter,
@@ -29,7 +29,14 @@ impl SqlStore {
         .await
     }
 
-    pub(super) async fn sweep_expired(&self, now: Timestamp) -> StoreResult<SweepReport> {
+    /// Writes `grant.expired` and `session.expired` events for expiries not yet recorded.
+    pub async fn sweep_expired(&self, now: Timestamp) -> StoreResult<SweepReport> {
+        let mut report = self.sweep_grants_and_sessions(now).await?;
+        report.requests_expired = self.sweep_requests(now).await?;
+        Ok(report)
+    }
+
+    async fn sweep_grants_and_sessions(&self, now: Timestamp) -> StoreResult<SweepReport> {
         let mut report = SweepReport::default();
         let grants = sqlx::query(
             "SELECT org_pk, pk, id, expires_at FROM grants WHERE revoked_at IS NULL \

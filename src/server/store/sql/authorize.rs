@@ -16,7 +16,7 @@
 //!
 //! What makes a batch cheap: the writer keeps its connection for the next batch while nobody
 //! else waits for one (on SQLite every other use of the write connection, see
-//! [`SqlStore::wait_for_write`]; on PostgreSQL other orgs' writers), so a revoke waits for one
+//! [`Store::wait_for_write`]; on PostgreSQL other orgs' writers), so a revoke waits for one
 //! batch at most; the org's lock also reads its webhooks; events, deliveries and the head's
 //! move go in as few calls as the database allows ([`Script`]). On SQLite the batches run on
 //! a blocking thread of their own, each in one go, with no hop per statement (see
@@ -35,7 +35,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AssertSqlSafe, Connection};
 use tokio::sync::oneshot;
 
-use super::SqlStore;
+use super::Store;
 use super::rows::{Cells, LOCK_ORG_WITH_WEBHOOKS_PG, OrgRow, SESSION_SELECT};
 use super::rows::{org_row, session_row};
 use super::sqlite_access::SqliteAccess;
@@ -134,8 +134,11 @@ impl Drop for WriterGuard {
     }
 }
 
-impl SqlStore {
-    pub(super) async fn decide_access(&self, access: &AccessRequest, now: Timestamp) -> Answer {
+impl Store {
+    /// Decides `access` on the session's state under its org's lock, so that no change that
+    /// ended the session before this decision is missed, records the decision and returns it:
+    /// `None` when allowed, else why not.
+    pub async fn decide_access(&self, access: &AccessRequest, now: Timestamp) -> Answer {
         let org_pk = access.session.org_pk;
         let (reply, answer) = oneshot::channel();
         let pending = Pending {

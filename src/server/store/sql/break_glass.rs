@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use serde_json::json;
 use sqlx::Row;
 
-use super::SqlStore;
+use super::Store;
 use super::grants::grant_created_details;
 use crate::api::{AccessRequest, Grant, GrantReview, GrantStatus, RequestStatus, ReviewOutcome};
 use crate::server::domain::policy::Effective;
@@ -23,8 +23,10 @@ pub enum Review<'a> {
     Dispute(&'a str),
 }
 
-impl SqlStore {
-    pub(super) async fn confirm_request(
+impl Store {
+    /// An operator confirms a pending break-glass request: its grant starts in the same
+    /// transaction, flagged break-glass and unacknowledged.
+    pub async fn confirm_request(
         &self,
         operator: &Principal,
         org_slug: &str,
@@ -139,7 +141,7 @@ impl SqlStore {
 
     /// Acknowledges or disputes a break-glass grant of the org; a dispute revokes it (and ends
     /// its sessions) in the same transaction when it is still active.
-    pub(super) async fn review_grant(
+    pub async fn review_grant(
         &self,
         admin: &Principal,
         org_slug: &str,

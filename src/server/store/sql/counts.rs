@@ -7,7 +7,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use sqlx::Row;
 
-use super::SqlStore;
+use super::Store;
 use super::rows::OrgRow;
 use crate::server::store::backend::Backend;
 use crate::server::store::chain::ChainHead;
@@ -25,8 +25,9 @@ const DATA_COUNTS: &str = "SELECT \
       AND expires_at > $1) AS pending_requests, \
      (SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending') AS pending_deliveries";
 
-impl SqlStore {
-    pub(super) async fn data_counts(&self, now: Timestamp) -> StoreResult<DataCounts> {
+impl Store {
+    /// Active grants and sessions, pending requests and deliveries at `now`, in one statement.
+    pub async fn data_counts(&self, now: Timestamp) -> StoreResult<DataCounts> {
         let row = sqlx::query(DATA_COUNTS)
             .bind(now.as_second())
             .fetch_one(&self.read)
@@ -41,7 +42,7 @@ impl SqlStore {
 
     /// SQLite: its read pool and its one write connection; PostgreSQL: the pool requests
     /// share and the one authorize decisions are written with.
-    pub(super) fn pool_connections(&self) -> Vec<PoolConnections> {
+    pub fn pool_connections(&self) -> Vec<PoolConnections> {
         let of = |pool: &'static str, connections: &sqlx::AnyPool| {
             let idle = u32::try_from(connections.num_idle()).unwrap_or(u32::MAX);
             PoolConnections {
@@ -64,17 +65,17 @@ impl SqlStore {
 
     /// The store a change made in `mode` runs on: the events of a dry run, rolled back, are
     /// not counted.
-    pub(super) fn counting_for(&self, mode: WriteMode) -> Cow<'_, SqlStore> {
+    pub(super) fn counting_for(&self, mode: WriteMode) -> Cow<'_, Store> {
         match mode {
             WriteMode::Commit => Cow::Borrowed(self),
-            WriteMode::DryRun => Cow::Owned(SqlStore {
+            WriteMode::DryRun => Cow::Owned(Store {
                 audit_events: Arc::default(),
                 ..self.clone()
             }),
         }
     }
 
-    /// [`SqlStore::count_events_of`] for an org just locked.
+    /// [`Store::count_events_of`] for an org just locked.
     pub(super) fn counting(&self, mut org: OrgRow) -> OrgRow {
         self.count_events_of(&mut org.head);
         org

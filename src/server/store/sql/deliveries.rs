@@ -17,7 +17,7 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{ListQuery, SqlStore};
+use super::{ListQuery, Store};
 use crate::api::{Delivery, DeliveryStatus, Page, WebhookFormat};
 use crate::server::domain::webhooks::{ClaimLimits, within_retry_window};
 use crate::server::ids;
@@ -71,7 +71,7 @@ fn delivery_row(row: &AnyRow) -> StoreResult<(i64, Delivery)> {
     ))
 }
 
-impl SqlStore {
+impl Store {
     async fn delivery_by_id(&self, id: &str) -> StoreResult<Delivery> {
         let sql = format!("{DELIVERY_SELECT} WHERE d.id = $1");
         let _waiting = self.wait_for_write();
@@ -96,7 +96,8 @@ impl SqlStore {
         Ok(self.webhook_in_org(&mut conn, org_pk, id).await?.0)
     }
 
-    pub(super) async fn enqueue_test_delivery(
+    /// Enqueues a `webhook.test` message to one webhook.
+    pub async fn enqueue_test_delivery(
         &self,
         org: &str,
         id: &str,
@@ -120,7 +121,7 @@ impl SqlStore {
         self.enqueue_one(delivery, now).await
     }
 
-    pub(super) async fn list_deliveries(
+    pub async fn list_deliveries(
         &self,
         org: &str,
         webhook_id: &str,
@@ -148,7 +149,8 @@ impl SqlStore {
         self.fetch_list(sql, bind, page, delivery_row).await
     }
 
-    pub(super) async fn redeliver(
+    /// Enqueues the message of a delivery again (same `webhook-id`), as a new delivery.
+    pub async fn redeliver(
         &self,
         org: &str,
         webhook_id: &str,
@@ -180,7 +182,9 @@ impl SqlStore {
         self.enqueue_one(delivery, now).await
     }
 
-    pub(super) async fn claim_deliveries(
+    /// Leases up to `limit` due deliveries until `lease_until`: no other worker, on any
+    /// replica, claims them before then.
+    pub async fn claim_deliveries(
         &self,
         now: Timestamp,
         lease_until: Timestamp,
@@ -315,7 +319,7 @@ impl SqlStore {
     /// Records how attempts ended. The worker hands over the attempts that ended together: the
     /// delivered ones (nearly all) cost one statement per status code, not one each; the rest
     /// share a transaction.
-    pub(super) async fn finish_deliveries(&self, finished: &[FinishedAttempt]) -> StoreResult<()> {
+    pub async fn finish_deliveries(&self, finished: &[FinishedAttempt]) -> StoreResult<()> {
         let mut delivered: HashMap<u16, Vec<&FinishedAttempt>> = HashMap::new();
         let mut others = Vec::new();
         for attempt in finished {
@@ -359,7 +363,8 @@ impl SqlStore {
         Ok(())
     }
 
-    pub(super) async fn release_delivery_leases(&self) -> StoreResult<()> {
+    /// Ends every lease (a SQLite server at start: no other process can hold one).
+    pub async fn release_delivery_leases(&self) -> StoreResult<()> {
         let _waiting = self.wait_for_write();
         sqlx::query("UPDATE webhook_deliveries SET locked_until = 0 WHERE status = 'pending' AND locked_until <> 0")
             .execute(&self.write)
@@ -371,11 +376,7 @@ impl SqlStore {
     /// (those in flight excepted): a receiver that is down, or an org that floods its webhooks,
     /// cannot grow the outbox without bound, and the events' transactions never wait for it.
     /// Returns how many.
-    pub(super) async fn fail_excess_deliveries(
-        &self,
-        limit: i64,
-        now: Timestamp,
-    ) -> StoreResult<u64> {
+    pub async fn fail_excess_deliveries(&self, limit: i64, now: Timestamp) -> StoreResult<u64> {
         let error = format!(
             "not sent: the webhook had {limit} deliveries pending (the most allowed); redeliver it once the receiver keeps up"
         );
@@ -411,10 +412,7 @@ impl SqlStore {
     /// Marks failed the pending deliveries of disabled webhooks, which no claim takes: a
     /// webhook disabled (410 Gone) fails those it has, but on PostgreSQL an event committing
     /// at the same moment may add one after. Returns how many.
-    pub(super) async fn fail_deliveries_of_disabled_webhooks(
-        &self,
-        now: Timestamp,
-    ) -> StoreResult<u64> {
+    pub async fn fail_deliveries_of_disabled_webhooks(&self, now: Timestamp) -> StoreResult<u64> {
         let _waiting = self.wait_for_write();
         let failed = sqlx::query(
             "UPDATE webhook_deliveries SET status = 'failed', locked_until = 0, \
@@ -430,7 +428,8 @@ impl SqlStore {
         Ok(failed.rows_affected())
     }
 
-    pub(super) async fn delivery_backlog(&self) -> StoreResult<(i64, Option<Timestamp>)> {
+    /// Pending deliveries, and the oldest one's creation time.
+    pub async fn delivery_backlog(&self) -> StoreResult<(i64, Option<Timestamp>)> {
         let row = sqlx::query(
             "SELECT COUNT(*) AS pending, MIN(created_at) AS oldest FROM webhook_deliveries \
              WHERE status = 'pending'",
@@ -440,7 +439,10 @@ impl SqlStore {
         Ok((row.try_get("pending")?, time(&row, "oldest")?))
     }
 
-    pub(super) async fn enqueue_expiring(
+    /// Enqueues `grant.expiring` for active grants expiring within their org policy's expiry
+    /// warning (`default_warning_seconds` for orgs without a policy) that have not had one for
+    /// their current expiry; returns how many grants.
+    pub async fn enqueue_expiring(
         &self,
         now: Timestamp,
         default_warning_seconds: i64,

@@ -8,7 +8,7 @@ use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::super::chain::ChainHead;
 use super::rows::{GRANT_COLUMNS, GRANT_FROM, GRANT_SELECT, GrantRow, areas_text, grant_row};
-use super::{ID_CHUNK, ListQuery, SqlStore};
+use super::{ID_CHUNK, ListQuery, Store};
 use crate::api::{BulkRevokeResult, Grant, GrantStatus, GrantStatusFilter, Page};
 use crate::server::domain::grant_status;
 use crate::server::domain::policy::Effective;
@@ -44,7 +44,7 @@ pub(super) fn grant_created_details(grant: &Grant) -> serde_json::Value {
     details
 }
 
-impl SqlStore {
+impl Store {
     pub(super) async fn grant_in_org(
         &self,
         conn: &mut AnyConnection,
@@ -61,7 +61,22 @@ impl SqlStore {
         row.map(|row| grant_row(&row, now)).transpose()
     }
 
-    pub(super) async fn create_grant(
+    pub async fn create_grant(
+        &self,
+        actor: &Principal,
+        org: &str,
+        grant: &NewGrant,
+        now: Timestamp,
+        mode: WriteMode,
+    ) -> StoreResult<Grant> {
+        let store = self.counting_for(mode);
+        store
+            .create_grant_counted(actor, org, grant, now, mode)
+            .await
+    }
+
+    /// [`Self::create_grant`], with its audit events counted by this store.
+    async fn create_grant_counted(
         &self,
         actor: &Principal,
         org_slug: &str,
@@ -159,7 +174,7 @@ impl SqlStore {
         })
     }
 
-    pub(super) async fn list_grants(
+    pub async fn list_grants(
         &self,
         scope: GrantScope<'_>,
         status: GrantStatusFilter,
@@ -232,7 +247,7 @@ impl SqlStore {
         .await
     }
 
-    pub(super) async fn get_grant(
+    pub async fn get_grant(
         &self,
         org: &str,
         id: &str,
@@ -249,9 +264,27 @@ impl SqlStore {
 
     /// Moves an active grant's expiry `by_seconds` later, checked against the org's policy now:
     /// its maximum duration, the grant's level, areas and ticket, and who may extend it (see
-    /// [`SqlStore::check_extend_allowed`]).
+    /// [`Store::check_extend_allowed`]).
     #[allow(clippy::too_many_arguments)]
-    pub(super) async fn extend_grant(
+    pub async fn extend_grant(
+        &self,
+        actor: &Principal,
+        org: &str,
+        id: &str,
+        by_seconds: i64,
+        policy: &Effective,
+        now: Timestamp,
+        mode: WriteMode,
+    ) -> StoreResult<Grant> {
+        let store = self.counting_for(mode);
+        store
+            .extend_grant_counted(actor, org, id, by_seconds, policy, now, mode)
+            .await
+    }
+
+    /// [`Self::extend_grant`], with its audit events counted by this store.
+    #[allow(clippy::too_many_arguments)]
+    async fn extend_grant_counted(
         &self,
         actor: &Principal,
         org_slug: &str,
@@ -374,7 +407,24 @@ impl SqlStore {
         .map_err(StoreError::PolicyConflict)
     }
 
-    pub(super) async fn revoke_grants(
+    /// Revokes in one transaction; inactive grants are left as they are.
+    pub async fn revoke_grants(
+        &self,
+        actor: &Principal,
+        org: &str,
+        selection: &RevokeSelection,
+        reason: Option<&str>,
+        now: Timestamp,
+        mode: WriteMode,
+    ) -> StoreResult<BulkRevokeResult> {
+        let store = self.counting_for(mode);
+        store
+            .revoke_grants_counted(actor, org, selection, reason, now, mode)
+            .await
+    }
+
+    /// [`Self::revoke_grants`], with its audit events counted by this store.
+    async fn revoke_grants_counted(
         &self,
         actor: &Principal,
         org_slug: &str,
@@ -448,7 +498,7 @@ impl SqlStore {
     /// Revokes the given active grants `(pk, id)` of the org of `head` and ends their
     /// sessions, recording `grant.revoked` for each (with `ticket` when a ticket's closing
     /// revokes them); returns how many sessions ended. The caller saves the head and commits
-    /// with [`SqlStore::finish_ending_access`].
+    /// with [`Store::finish_ending_access`].
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn revoke_selected(
         &self,

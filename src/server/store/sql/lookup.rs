@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, LazyLock};
 
-use super::SqlStore;
+use super::Store;
 use super::rows::{ACCOUNT_SELECT, SESSION_SELECT, account_auth_at, session_auth_at};
 use crate::server::store::{AccountAuth, SessionAuth, StoreResult, TokenHash};
 
@@ -23,7 +23,7 @@ static ACCOUNT_AND_SESSION: LazyLock<String> = LazyLock::new(|| {
 
 pub(super) type CallerAndSession = (Option<Arc<AccountAuth>>, Option<Arc<SessionAuth>>);
 
-impl SqlStore {
+impl Store {
     pub(super) async fn read_account_and_session(
         &self,
         account: &TokenHash,

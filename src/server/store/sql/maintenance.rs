@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 use serde_json::json;
 
-use super::SqlStore;
+use super::Store;
 use super::vendor::record_vendor_event;
 use crate::api::chain::{ChainBreak, ChainVerifier};
 use crate::api::checkpoint::ChainId;
@@ -26,7 +26,7 @@ pub struct ChainCheck {
     pub broken: Option<ChainBreak>,
 }
 
-impl SqlStore {
+impl Store {
     /// Every chain: each org's, oldest first, then the vendor's.
     pub async fn chains(&self) -> StoreResult<Vec<ChainId>> {
         let orgs: Vec<String> = sqlx::query_scalar("SELECT slug FROM orgs ORDER BY pk")
@@ -117,12 +117,5 @@ impl SqlStore {
         record_vendor_event(self, &mut tx, now, &actor, "audit.restored", None, details).await?;
         tx.commit().await?;
         Ok(orgs.len() + 1)
-    }
-
-    /// Closes the store's connections (a SQLite file is then whole, its WAL checkpointed).
-    pub async fn close(self) {
-        self.read.close().await;
-        self.write.close().await;
-        self.access.close().await;
     }
 }

@@ -9,12 +9,12 @@ use super::request_ends::OpenRequestsOf;
 use super::rows::{ORG_COLUMNS, org_row};
 use super::sessions::OpenSessionsOf;
 use super::vendor::record_vendor_event;
-use super::{ListQuery, SqlStore};
+use super::{ListQuery, Store};
 use crate::api::{EnabledStatus, Org, Page, RequestStatus, chain::GENESIS_HASH};
 use crate::server::store::{PageRequest, Principal, StoreError, StoreResult};
 
-impl SqlStore {
-    pub(super) async fn create_org(
+impl Store {
+    pub async fn create_org(
         &self,
         actor: &Principal,
         slug: &str,
@@ -71,7 +71,7 @@ impl SqlStore {
         })
     }
 
-    pub(super) async fn list_orgs(&self, page: PageRequest) -> StoreResult<Page<Org>> {
+    pub async fn list_orgs(&self, page: PageRequest) -> StoreResult<Page<Org>> {
         let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE pk > $1 ORDER BY pk LIMIT $2");
         let bind = |query: ListQuery, after: Option<i64>, limit: i64| {
             query.bind(after.unwrap_or(0)).bind(limit)
@@ -82,7 +82,7 @@ impl SqlStore {
         .await
     }
 
-    pub(super) async fn get_org(&self, slug: &str) -> StoreResult<Option<Org>> {
+    pub async fn get_org(&self, slug: &str) -> StoreResult<Option<Org>> {
         let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE slug = $1");
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(slug)
@@ -92,7 +92,8 @@ impl SqlStore {
             .transpose()
     }
 
-    pub(super) async fn disable_org(
+    /// Disables the org and closes its open sessions.
+    pub async fn disable_org(
         &self,
         actor: &Principal,
         slug: &str,

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 use sqlx::{AnyConnection, Row};
 
-use super::SqlStore;
+use super::Store;
 use super::rows::{OrgRow, ts};
 use crate::api::{
     OrgPolicy, PendingPolicyChange, PolicyChangeApproval, PolicyChangeOutcome, PutOrgPolicy,
@@ -78,7 +78,7 @@ fn pending_from_row(row: &sqlx::any::AnyRow, org: &str) -> StoreResult<PendingPo
 const SELECT: &str =
     "SELECT version, document, updated_at, updated_by FROM org_policies WHERE org_pk = $1";
 
-impl SqlStore {
+impl Store {
     pub(super) async fn policy_of(
         &self,
         conn: &mut AnyConnection,
@@ -114,7 +114,8 @@ impl SqlStore {
         }
     }
 
-    pub(super) async fn get_org_policy(&self, org: &str) -> StoreResult<Option<OrgPolicy>> {
+    /// The org's own policy; `None` while its admins never changed it; not found without org.
+    pub async fn get_org_policy(&self, org: &str) -> StoreResult<Option<OrgPolicy>> {
         let org_pk = self.org_pk(org).await?;
         let mut conn = self.read.acquire().await?;
         self.policy_of(&mut conn, org_pk).await
@@ -136,7 +137,7 @@ impl SqlStore {
         row.map(|row| pending_from_row(&row, org_slug)).transpose()
     }
 
-    pub(super) async fn get_pending_policy_change(
+    pub async fn get_pending_policy_change(
         &self,
         org: &str,
     ) -> StoreResult<Option<PendingPolicyChange>> {
@@ -172,7 +173,25 @@ impl SqlStore {
         Ok(())
     }
 
-    pub(super) async fn put_org_policy(
+    /// Replaces the org's policy if `put.version` is still current (else conflict), recording
+    /// `policy.updated`; `current` is what the org has now when it has no policy of its own.
+    pub async fn put_org_policy(
+        &self,
+        actor: &Principal,
+        org: &str,
+        put: &PutOrgPolicy,
+        current: &OrgPolicy,
+        now: Timestamp,
+        mode: WriteMode,
+    ) -> StoreResult<PolicyChangeOutcome> {
+        let store = self.counting_for(mode);
+        store
+            .put_org_policy_counted(actor, org, put, current, now, mode)
+            .await
+    }
+
+    /// [`Self::put_org_policy`], with its audit events counted by this store.
+    async fn put_org_policy_counted(
         &self,
         actor: &Principal,
         org_slug: &str,
@@ -268,9 +287,24 @@ impl SqlStore {
         Ok(PolicyChangeOutcome::Pending(change))
     }
 
+    pub async fn approve_policy_change(
+        &self,
+        actor: &Principal,
+        org: &str,
+        id: &str,
+        current: &OrgPolicy,
+        now: Timestamp,
+        mode: WriteMode,
+    ) -> StoreResult<PolicyChangeOutcome> {
+        let store = self.counting_for(mode);
+        store
+            .approve_policy_change_counted(actor, org, id, current, now, mode)
+            .await
+    }
+
     /// Adds `actor`'s approval to the org's pending change `id`; the approval that brings the
     /// approvals of enabled admins to the number required applies it, in this transaction.
-    pub(super) async fn approve_policy_change(
+    async fn approve_policy_change_counted(
         &self,
         actor: &Principal,
         org_slug: &str,

@@ -9,7 +9,7 @@ use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::super::chain::ChainHead;
 use super::requests::{OPEN, decided};
-use super::{ID_CHUNK, SqlStore};
+use super::{ID_CHUNK, Store};
 use crate::api::{AccessRequest, RequestStatus};
 use crate::server::domain::requests::not_pending;
 use crate::server::store::{Principal, StoreError, StoreResult, WriteMode};
@@ -24,8 +24,24 @@ pub(super) enum OpenRequestsOf {
     Requester,
 }
 
-impl SqlStore {
-    pub(super) async fn deny_request(
+impl Store {
+    pub async fn deny_request(
+        &self,
+        actor: &Principal,
+        org: &str,
+        id: &str,
+        comment: &str,
+        now: Timestamp,
+        mode: WriteMode,
+    ) -> StoreResult<AccessRequest> {
+        let store = self.counting_for(mode);
+        store
+            .deny_request_counted(actor, org, id, comment, now, mode)
+            .await
+    }
+
+    /// [`Self::deny_request`], with its audit events counted by this store.
+    async fn deny_request_counted(
         &self,
         actor: &Principal,
         org_slug: &str,
@@ -60,7 +76,8 @@ impl SqlStore {
         Ok(decided(request, RequestStatus::Denied, actor, comment, now))
     }
 
-    pub(super) async fn cancel_request(
+    /// Cancels the caller's own pending request.
+    pub async fn cancel_request(
         &self,
         actor: &Principal,
         id: &str,

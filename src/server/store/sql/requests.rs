@@ -13,7 +13,7 @@ use super::super::notify::CHANNEL;
 use super::grants::grant_created_details;
 use super::rows::OrgRow;
 use super::rows::{areas_text, opt_ts, parse_areas, parse_wire, ts};
-use super::{ListQuery, SqlStore};
+use super::{ListQuery, Store};
 use crate::api::{
     AccessRequest, Approval, ApprovalRule, EnabledStatus, Level, Page, RequestStatus,
     RequestStatusFilter,
@@ -79,7 +79,7 @@ pub(super) fn request_row(row: &AnyRow, now: Timestamp) -> StoreResult<(i64, Req
     ))
 }
 
-impl SqlStore {
+impl Store {
     pub(super) async fn request_where(
         &self,
         conn: &mut AnyConnection,
@@ -113,7 +113,7 @@ impl SqlStore {
     }
 
     /// Announces decisions to every replica's waiters: `NOTIFY` in the transaction (PostgreSQL
-    /// delivers it at commit). [`SqlStore::announce`] wakes this process's waiters after it.
+    /// delivers it at commit). [`Store::announce`] wakes this process's waiters after it.
     pub(super) async fn notify(&self, tx: &mut AnyConnection, ids: &[String]) -> StoreResult<()> {
         if self.backend == Backend::Postgres {
             for id in ids {
@@ -134,7 +134,7 @@ impl SqlStore {
         }
     }
 
-    pub(super) async fn create_request(
+    pub async fn create_request(
         &self,
         engineer: &Principal,
         org_slug: &str,
@@ -343,7 +343,7 @@ impl SqlStore {
         Ok(())
     }
 
-    pub(super) async fn list_requests(
+    pub async fn list_requests(
         &self,
         scope: RequestScope<'_>,
         status: RequestStatusFilter,
@@ -381,7 +381,7 @@ impl SqlStore {
         .await
     }
 
-    pub(super) async fn get_request(
+    pub async fn get_request(
         &self,
         id: &str,
         now: Timestamp,
@@ -393,7 +393,24 @@ impl SqlStore {
             .map(|(_, record)| record))
     }
 
-    pub(super) async fn approve_request(
+    /// Adds an approval; the last one needed creates the grant in the same transaction.
+    pub async fn approve_request(
+        &self,
+        actor: &Principal,
+        org: &str,
+        id: &str,
+        approval: &ApprovalAsk,
+        now: Timestamp,
+        mode: WriteMode,
+    ) -> StoreResult<AccessRequest> {
+        let store = self.counting_for(mode);
+        store
+            .approve_request_counted(actor, org, id, approval, now, mode)
+            .await
+    }
+
+    /// [`Self::approve_request`], with its audit events counted by this store.
+    async fn approve_request_counted(
         &self,
         actor: &Principal,
         org_slug: &str,

@@ -7,7 +7,7 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use super::SqlStore;
+use super::Store;
 use super::rows::{areas_text, opt_ts, parse_areas, parse_wire, ts};
 use crate::api::{ApprovalRule, Level, RuleStatus};
 use crate::server::domain::rules::{Asked, MAX_RULES_PER_ORG, NewRule, covers, rule_status};
@@ -74,8 +74,8 @@ fn rule_details(rule: &ApprovalRule) -> serde_json::Value {
     })
 }
 
-impl SqlStore {
-    pub(super) async fn create_rule(
+impl Store {
+    pub async fn create_approval_rule(
         &self,
         actor: &Principal,
         org_slug: &str,
@@ -174,7 +174,7 @@ impl SqlStore {
     }
 
     /// The org's rules not removed (in force or expired), oldest first.
-    pub(super) async fn list_rules(
+    pub async fn list_approval_rules(
         &self,
         org_slug: &str,
         now: Timestamp,
@@ -192,7 +192,7 @@ impl SqlStore {
     }
 
     /// Removes the org's rule named by id or name; from its commit on it approves nothing.
-    pub(super) async fn remove_rule(
+    pub async fn remove_approval_rule(
         &self,
         actor: &Principal,
         org_slug: &str,

@@ -12,7 +12,7 @@ use super::rows::{
     GRANT_SELECT, GrantRow, SESSION_SELECT, SessionRow, areas_text, grant_row, session_auth,
     session_row,
 };
-use super::{ID_CHUNK, ListQuery, SqlStore};
+use super::{ID_CHUNK, ListQuery, Store};
 use crate::api::{EnabledStatus, GrantStatus, Page, Session, SessionStatus, SessionStatusFilter};
 use crate::server::domain::{self, SessionAsk};
 use crate::server::ids;
@@ -28,7 +28,7 @@ const PICK_CANDIDATES: i64 = 1000;
 const USABLE_BY: &str = "(g.all_engineers = 1 OR EXISTS (SELECT 1 FROM grant_engineers ge \
                          WHERE ge.grant_pk = g.pk AND ge.account_pk = $2))";
 
-impl SqlStore {
+impl Store {
     pub(super) async fn read_session_auth(
         &self,
         token: &TokenHash,
@@ -124,7 +124,7 @@ impl SqlStore {
     /// Opens a session from the grant named, or else from the narrowest usable grant that
     /// covers the request, and records `session.opened`: all in one transaction that holds the
     /// engineer's account row and then the org's chain head.
-    pub(super) async fn open_session(
+    pub async fn open_session(
         &self,
         engineer: &Principal,
         org_slug: &str,
@@ -356,7 +356,7 @@ impl SqlStore {
         Ok(())
     }
 
-    pub(super) async fn list_sessions(
+    pub async fn list_sessions(
         &self,
         scope: SessionScope<'_>,
         status: SessionStatusFilter,
@@ -399,11 +399,7 @@ impl SqlStore {
         .await
     }
 
-    pub(super) async fn get_session(
-        &self,
-        id: &str,
-        now: Timestamp,
-    ) -> StoreResult<Option<Session>> {
+    pub async fn get_session(&self, id: &str, now: Timestamp) -> StoreResult<Option<Session>> {
         let mut conn = self.read.acquire().await?;
         Ok(self
             .session_by_id(&mut conn, id)
@@ -411,7 +407,8 @@ impl SqlStore {
             .map(|row| row.auth.to_api(now)))
     }
 
-    pub(super) async fn close_session(
+    /// Closes an open session; a session that already ended is returned as it is.
+    pub async fn close_session(
         &self,
         actor: &Principal,
         id: &str,

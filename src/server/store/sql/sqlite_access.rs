@@ -8,7 +8,7 @@
 //! [`Cells`] for both drivers). This connection writes the same file as the store's write
 //! connection, never at the same time: the access writer holds that connection, unused, for
 //! the batch, so every other writer of this process waits for it as before (see
-//! [`SqlStore::wait_for_write`]), and another process waits on SQLite's lock (busy timeout).
+//! [`Store::wait_for_write`]), and another process waits on SQLite's lock (busy timeout).
 //! Both drivers link the one SQLite library of `libsqlite3-sys`, which shares its file locks
 //! among the connections of a process (two copies of SQLite in one process would not).
 
@@ -21,7 +21,7 @@ use anyhow::Context;
 use prometheus_client::metrics::counter::Counter;
 use rusqlite::{OpenFlags, TransactionBehavior};
 
-use super::SqlStore;
+use super::Store;
 use super::authorize::{
     Answer, Pending, answer, decide_in_order, org_with_webhooks, sessions_by_ids_sql,
 };
@@ -57,7 +57,7 @@ impl SqliteAccess {
     }
 }
 
-impl SqlStore {
+impl Store {
     /// Decides the org's queued batches one after another on the access connection, each in
     /// one transaction, answering each batch's callers as it commits; the caller holds the
     /// write connection. True once the queue is empty (its entry is then gone), false as soon

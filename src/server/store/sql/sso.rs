@@ -11,7 +11,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::super::backend::Backend;
-use super::SqlStore;
+use super::Store;
 use super::rows::{ACCOUNT_SELECT, account_from_row, opt_ts, ts};
 use super::vendor::record_vendor_event;
 use crate::api::{Account, EnabledStatus, ErrorCode, Role, SsoFlowKind};
@@ -105,8 +105,8 @@ struct Found {
     account: Account,
 }
 
-impl SqlStore {
-    pub(super) async fn create_connector(
+impl Store {
+    pub async fn create_connector(
         &self,
         actor: &Principal,
         org: Option<&str>,
@@ -169,10 +169,7 @@ impl SqlStore {
             .ok_or_else(|| StoreError::Database("the new connector vanished".into()))
     }
 
-    pub(super) async fn list_connectors(
-        &self,
-        org: Option<&str>,
-    ) -> StoreResult<Vec<ConnectorRecord>> {
+    pub async fn list_connectors(&self, org: Option<&str>) -> StoreResult<Vec<ConnectorRecord>> {
         let rows = match org {
             Some(slug) => {
                 let sql = format!("{CONNECTOR_SELECT} WHERE o.slug = $1 ORDER BY c.name");
@@ -191,7 +188,7 @@ impl SqlStore {
         rows.iter().map(connector_from_row).collect()
     }
 
-    pub(super) async fn get_connector(
+    pub async fn get_connector(
         &self,
         org: Option<&str>,
         name: &str,
@@ -216,7 +213,7 @@ impl SqlStore {
         row.as_ref().map(connector_from_row).transpose()
     }
 
-    pub(super) async fn connector_by_pk(&self, pk: i64) -> StoreResult<Option<ConnectorRecord>> {
+    pub async fn connector_by_pk(&self, pk: i64) -> StoreResult<Option<ConnectorRecord>> {
         let sql = format!("{CONNECTOR_SELECT} WHERE c.pk = $1");
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(pk)
@@ -225,7 +222,7 @@ impl SqlStore {
         row.as_ref().map(connector_from_row).transpose()
     }
 
-    pub(super) async fn delete_connector(
+    pub async fn delete_connector(
         &self,
         actor: &Principal,
         org: Option<&str>,
@@ -272,7 +269,7 @@ impl SqlStore {
         Ok(found)
     }
 
-    pub(super) async fn create_flow(&self, new: &NewFlow, now: Timestamp) -> StoreResult<()> {
+    pub async fn create_flow(&self, new: &NewFlow, now: Timestamp) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM sso_flows WHERE expires_at < $1")
             .bind(now.as_second() - FLOW_RETENTION_SECONDS)
@@ -300,7 +297,8 @@ impl SqlStore {
         Ok(())
     }
 
-    pub(super) async fn flow_by_id(&self, id_hash: &str) -> StoreResult<Option<FlowRecord>> {
+    /// A sign-in by the hash of its id.
+    pub async fn flow_by_id(&self, id_hash: &str) -> StoreResult<Option<FlowRecord>> {
         let sql = format!("{FLOW_SELECT} WHERE id = $1");
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(id_hash)
@@ -312,7 +310,7 @@ impl SqlStore {
     /// The pending browser sign-in whose `state` came back, claimed: no later redirect with
     /// the same `state` gets it. `Err` with the connector's pk when the state is known but
     /// was used already (or its sign-in ended): a replay.
-    pub(super) async fn claim_flow_state(
+    pub async fn claim_flow_state(
         &self,
         state: &str,
         now: Timestamp,
@@ -344,7 +342,7 @@ impl SqlStore {
 
     /// When the client may poll again, after a poll that came too soon or a provider's
     /// `slow_down`.
-    pub(super) async fn delay_flow(
+    pub async fn delay_flow(
         &self,
         flow_pk: i64,
         interval_seconds: i64,
@@ -363,7 +361,7 @@ impl SqlStore {
 
     /// Records a refused sign-in: the flow (if any) fails with `refusal`, and
     /// `account.login_failed` goes into the connector's chain.
-    pub(super) async fn refuse_sign_in(
+    pub async fn refuse_sign_in(
         &self,
         flow_pk: Option<i64>,
         connector: &ConnectorRecord,
@@ -420,8 +418,8 @@ impl SqlStore {
     /// Decides who a verified sign-in is: the account linked to (iss, sub), else the enabled
     /// account with that email and role (linked now), else a new one when the connector
     /// provisions. On success the flow is ready for its token; a refusal changes nothing here
-    /// (the caller records it with [`SqlStore::refuse_sign_in`]).
-    pub(super) async fn sign_in(
+    /// (the caller records it with [`Store::refuse_sign_in`]).
+    pub async fn sign_in(
         &self,
         flow: &FlowRecord,
         connector: &ConnectorRecord,
@@ -615,7 +613,7 @@ impl SqlStore {
 
     /// Hands out a ready sign-in's token, once: the account's token becomes `token` (the one
     /// it had stops working) and `account.login` is recorded.
-    pub(super) async fn take_flow_token(
+    pub async fn take_flow_token(
         &self,
         flow: &FlowRecord,
         connector: &ConnectorRecord,

@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::SqlStore;
+use super::Store;
 use super::requests::OPEN;
 use crate::api::{RequestStatus, TicketClosed};
 use crate::server::store::{Principal, StoreResult};
@@ -12,8 +12,10 @@ use crate::server::store::{Principal, StoreResult};
 /// The revocation reason, as a ticket's closing records it.
 pub const TICKET_CLOSED: &str = "ticket closed";
 
-impl SqlStore {
-    pub(super) async fn close_ticket(
+impl Store {
+    /// Revokes the org's active grants with `ticket` (ending their sessions) and cancels its
+    /// pending requests with it, in one transaction; writes nothing when there are none.
+    pub async fn close_ticket(
         &self,
         actor: &Principal,
         org_slug: &str,

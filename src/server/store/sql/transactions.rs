@@ -1,13 +1,13 @@
 //! How write transactions begin and end: SQLite's write lock taken up front, a dry run rolled
 //! back, and a change that can end access committed while the token cache answers nothing.
 
-use super::SqlStore;
+use super::Store;
 use super::authorize::Waiting;
 use crate::server::store::backend::Backend;
 use crate::server::store::cache::AuthCache;
 use crate::server::store::{StoreError, StoreResult, WriteMode};
 
-impl SqlStore {
+impl Store {
     /// Commits a change that can end access while the token cache answers nothing: from before
     /// the commit starts until after it ends (see [`AuthCache::ending`]), so no reader who can
     /// already see the change is answered from before it.
@@ -45,7 +45,7 @@ impl SqlStore {
         Ok(())
     }
 
-    /// [`SqlStore::commit_ending_access`], or a rollback after a dry run (which ended nothing,
+    /// [`Store::commit_ending_access`], or a rollback after a dry run (which ended nothing,
     /// so no cached lookup needs to go).
     pub(super) async fn finish_ending_access(
         &self,
@@ -60,7 +60,7 @@ impl SqlStore {
 
     /// Counts the caller as waiting for SQLite's one write connection until dropped: the access
     /// writers, which keep it from batch to batch while nobody waits, hand it back after their
-    /// batch. Every use of [`SqlStore::write`] on SQLite goes through here. (On PostgreSQL the
+    /// batch. Every use of [`Store::write`] on SQLite goes through here. (On PostgreSQL the
     /// access writers have connections of their own.)
     pub(super) fn wait_for_write(&self) -> Option<Waiting<'_>> {
         (self.backend == Backend::Sqlite).then(|| self.access_waiters.enter())

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Connection, Row};
 use tlog_tiles::{HashReader, prove_record, prove_tree};
 
-use super::SqlStore;
+use super::Store;
 use crate::api::checkpoint::ChainId;
 use crate::api::tlog::{Frontier, Hash, encode_hash, leaf_hash, stored_hash_place};
 use crate::api::{ConsistencyProof, InclusionProof};
@@ -63,7 +63,7 @@ fn database(what: impl std::fmt::Display) -> StoreError {
     StoreError::Database(format!("audit tree: {what}"))
 }
 
-impl SqlStore {
+impl Store {
     /// The chain and its committed tree; `None` for an org that does not exist.
     async fn tree_of(&self, chain: &ChainId) -> StoreResult<Option<(Chain, Frontier)>> {
         let row = match chain {
@@ -99,7 +99,7 @@ impl SqlStore {
     }
 
     /// The chain's committed tree: what a checkpoint signs.
-    pub(super) async fn tree_head(&self, chain: &ChainId) -> StoreResult<Option<TreeHead>> {
+    pub async fn tree_head(&self, chain: &ChainId) -> StoreResult<Option<TreeHead>> {
         Ok(self.tree_of(chain).await?.map(|(_, frontier)| TreeHead {
             size: frontier.size() as i64,
             root: frontier.root(),
@@ -108,7 +108,7 @@ impl SqlStore {
 
     /// The proof that event `seq` is in the tree of `size` events. Not found for an org that
     /// does not exist, or a tree larger than the committed one; invalid for `seq` outside it.
-    pub(super) async fn inclusion_proof(
+    pub async fn inclusion_proof(
         &self,
         chain: &ChainId,
         seq: i64,
@@ -148,7 +148,7 @@ impl SqlStore {
     }
 
     /// The proof that the tree of `to` events extends the tree of `from` events.
-    pub(super) async fn consistency_proof(
+    pub async fn consistency_proof(
         &self,
         chain: &ChainId,
         from: i64,
@@ -193,7 +193,7 @@ impl SqlStore {
     async fn with_stored<T>(
         &self,
         chain: Chain,
-        prove: impl Fn(&dyn StoredReader) -> Result<T, tlog_tiles::Error>,
+        prove: impl Fn(&dyn ProverHashes) -> Result<T, tlog_tiles::Error>,
     ) -> StoreResult<T> {
         let indexes = {
             let wanted = Wanted::default();
@@ -255,11 +255,11 @@ impl SqlStore {
 }
 
 /// A [`HashReader`] as a trait object (the provers take one by reference).
-trait StoredReader {
+trait ProverHashes {
     fn read(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error>;
 }
 
-impl HashReader for &dyn StoredReader {
+impl HashReader for &dyn ProverHashes {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
         self.read(indexes)
     }
@@ -269,7 +269,7 @@ impl HashReader for &dyn StoredReader {
 #[derive(Default)]
 struct Wanted(RefCell<Vec<u64>>);
 
-impl StoredReader for Wanted {
+impl ProverHashes for Wanted {
     fn read(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
         self.0.borrow_mut().extend_from_slice(indexes);
         Err(tlog_tiles::Error::IndexesNotInTree)
@@ -279,7 +279,7 @@ impl StoredReader for Wanted {
 /// The hashes read for a prover.
 struct Known(HashMap<u64, Hash>);
 
-impl StoredReader for Known {
+impl ProverHashes for Known {
     fn read(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
         indexes
             .iter()

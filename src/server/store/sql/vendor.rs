@@ -14,7 +14,7 @@ use sqlx::{AnyConnection, Row};
 use super::super::backend::Backend;
 use super::super::chain::ChainHead;
 use super::rows::audit_from_row;
-use super::{SqlStore, paginate};
+use super::{Store, paginate};
 use crate::api::checkpoint::ChainId;
 use crate::api::{AuditEvent, Page};
 use crate::server::store::{AuditFilter, Principal, StoreError, StoreResult};
@@ -36,7 +36,7 @@ const HEAD_SQLITE: &str = head_columns!();
 /// Records one event in the vendor chain, in the caller's write transaction. Call it after
 /// locking any org rows the transaction needs.
 pub(super) async fn record_vendor_event(
-    store: &SqlStore,
+    store: &Store,
     tx: &mut AnyConnection,
     at: Timestamp,
     actor: &Principal,
@@ -67,11 +67,9 @@ pub(super) async fn record_vendor_event(
     head.save(tx).await
 }
 
-impl SqlStore {
-    pub(super) async fn list_vendor_audit(
-        &self,
-        filter: &AuditFilter,
-    ) -> StoreResult<Page<AuditEvent>> {
+impl Store {
+    /// The vendor chain's events, filtered like an org's.
+    pub async fn list_vendor_audit(&self, filter: &AuditFilter) -> StoreResult<Page<AuditEvent>> {
         // The vendor chain's events are about accounts and orgs, never a grant, session or
         // access request.
         if filter.grant.is_some() || filter.session.is_some() || filter.request.is_some() {
@@ -91,7 +89,7 @@ impl SqlStore {
     }
 
     /// The committed head `(seq, hash)` of a chain; `None` for an org that does not exist.
-    pub(super) async fn audit_head(&self, chain: &ChainId) -> StoreResult<Option<(i64, String)>> {
+    pub async fn audit_head(&self, chain: &ChainId) -> StoreResult<Option<(i64, String)>> {
         let store = self;
         let row = match chain {
             ChainId::Org(slug) => {
@@ -108,7 +106,7 @@ impl SqlStore {
 
     /// Keeps `candidate` as the signing key unless one is stored already, and returns the stored
     /// one: replicas starting at once each offer a key, and all end up with the first.
-    pub(super) async fn signing_key(&self, candidate: &str, now: Timestamp) -> StoreResult<String> {
+    pub async fn signing_key(&self, candidate: &str, now: Timestamp) -> StoreResult<String> {
         let store = self;
         let _waiting = self.wait_for_write();
         sqlx::query(

@@ -6,7 +6,7 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use super::SqlStore;
+use super::Store;
 use crate::api::{Webhook, WebhookFormat};
 use crate::server::domain::webhooks::{MAX_PER_ORG, url_origin};
 use crate::server::ids;
@@ -46,7 +46,7 @@ pub(super) fn webhook_row(row: &AnyRow) -> StoreResult<(i64, Webhook)> {
     ))
 }
 
-impl SqlStore {
+impl Store {
     pub(super) async fn webhook_in_org(
         &self,
         conn: &mut AnyConnection,
@@ -63,7 +63,7 @@ impl SqlStore {
         webhook_row(&row)
     }
 
-    pub(super) async fn create_webhook(
+    pub async fn create_webhook(
         &self,
         actor: &Principal,
         org_slug: &str,
@@ -111,7 +111,7 @@ impl SqlStore {
         Ok(created)
     }
 
-    pub(super) async fn list_webhooks(&self, org: &str) -> StoreResult<Vec<Webhook>> {
+    pub async fn list_webhooks(&self, org: &str) -> StoreResult<Vec<Webhook>> {
         let org_pk = self.org_pk(org).await?;
         let sql = format!("{WEBHOOK_SELECT} WHERE w.org_pk = $1 ORDER BY w.pk");
         let rows = sqlx::query(AssertSqlSafe(sql))
@@ -123,7 +123,7 @@ impl SqlStore {
             .collect()
     }
 
-    pub(super) async fn get_webhook(&self, org: &str, id: &str) -> StoreResult<Option<Webhook>> {
+    pub async fn get_webhook(&self, org: &str, id: &str) -> StoreResult<Option<Webhook>> {
         let org_pk = self.org_pk(org).await?;
         let mut conn = self.read.acquire().await?;
         match self.webhook_in_org(&mut conn, org_pk, id).await {
@@ -133,7 +133,7 @@ impl SqlStore {
         }
     }
 
-    pub(super) async fn delete_webhook(
+    pub async fn delete_webhook(
         &self,
         actor: &Principal,
         org_slug: &str,
@@ -163,7 +163,9 @@ impl SqlStore {
         Ok(webhook)
     }
 
-    pub(super) async fn rotate_webhook_secret(
+    /// Replaces the secret; the previous one keeps signing until `previous_until`, or, when
+    /// `None`, is dropped at once.
+    pub async fn rotate_webhook_secret(
         &self,
         actor: &Principal,
         org_slug: &str,
