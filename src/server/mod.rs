@@ -41,7 +41,7 @@ use self::clock::{Clock, SystemClock};
 use self::dev::seed_dev;
 use self::policy::Policy;
 use self::state::AppState;
-use self::store::sqlite::ExclusiveServe;
+use self::store::engine::sqlite::ExclusiveServe;
 use self::store::{NewAccount, PoolSettings, Principal, Store};
 use crate::api::Role;
 

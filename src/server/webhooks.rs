@@ -332,7 +332,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     if state.webhooks.concurrency == 0 {
         return;
     }
-    if state.store.backend() == "sqlite"
+    if state.store.single_process()
         && let Err(error) = state.store.release_delivery_leases().await
     {
         tracing::warn!(%error, "releasing webhook delivery leases failed");

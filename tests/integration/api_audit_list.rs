@@ -312,10 +312,12 @@ fn older_events_get_their_subjects_from_the_migration(backend: Backend) {
     assert!(filtered(&admin(&server), &format!("grant={}", s.grant)).is_empty());
     let migration = match backend {
         Backend::Sqlite => {
-            include_str!("../../src/server/store/migrations/sqlite/0007_audit_subjects.sql")
+            include_str!("../../src/server/store/engine/migrations/sqlite/0007_audit_subjects.sql")
         }
         Backend::Postgres => {
-            include_str!("../../src/server/store/migrations/postgres/0007_audit_subjects.sql")
+            include_str!(
+                "../../src/server/store/engine/migrations/postgres/0007_audit_subjects.sql"
+            )
         }
     };
     let backfill = migration

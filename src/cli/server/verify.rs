@@ -4,7 +4,8 @@ use clap::Args;
 
 use crate::cli::error::{CommandError, CommandResult};
 use crate::cli::ui::Ui;
-use crate::server::store::{ChainCheck, schema};
+use crate::server::store::ChainCheck;
+use crate::server::store::engine::schema;
 
 #[derive(Debug, Args)]
 #[command(after_long_help = "Examples:

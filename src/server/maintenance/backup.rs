@@ -15,7 +15,7 @@ use jiff::Timestamp;
 
 use super::{MaintenanceError, is_postgres, partial_name, remove_sqlite_files, rename_durably};
 use crate::api::checkpoint::ChainId;
-use crate::server::store::sqlite::path_of;
+use crate::server::store::engine::sqlite::path_of;
 
 /// The table a backup carries about itself (dropped again by a restore).
 pub const BACKUP_INFO_TABLE: &str = "backup_info";
@@ -50,7 +50,7 @@ pub async fn backup(
         return Err(MaintenanceError::Exists(out.to_owned()));
     }
     // Refuses a database a newer binary upgraded, before reading it.
-    crate::server::store::schema::status(db_url).await?;
+    crate::server::store::engine::schema::status(db_url).await?;
     let source = path_of(db_url)?;
     let partial = partial_name(out, "partial");
     remove_sqlite_files(&partial);

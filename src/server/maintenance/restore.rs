@@ -8,7 +8,7 @@ use jiff::Timestamp;
 
 use super::backup::{BACKUP_INFO_TABLE, taken_at};
 use super::{MaintenanceError, is_postgres, partial_name, remove_sqlite_files, rename_durably};
-use crate::server::store::sqlite::path_of;
+use crate::server::store::engine::sqlite::path_of;
 use crate::server::store::{ChainCheck, PoolSettings};
 
 /// What a restore did.
@@ -91,7 +91,7 @@ async fn prepare(
         .with_context(|| format!("cannot open the copy {}", partial.display()))?;
 
     let url = format!("sqlite://{}", partial.display());
-    let store = crate::server::store::sqlite::open(&url, &PoolSettings::default()).await?;
+    let store = crate::server::store::engine::sqlite::open(&url, &PoolSettings::default()).await?;
     let mut chains = Vec::new();
     for chain in store.chains().await.map_err(anyhow::Error::from)? {
         let check = store

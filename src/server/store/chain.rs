@@ -6,9 +6,9 @@ use prometheus_client::metrics::counter::Counter;
 use serde_json::Value;
 use sqlx::AnyConnection;
 
-use super::backend::Backend;
+use super::engine::Backend;
+use super::engine::script::{Rows, Script};
 use super::outbox::EnabledWebhook;
-use super::script::{Rows, Script};
 use super::{Principal, StoreError, StoreResult};
 use crate::api::tlog::{Frontier, leaf_hash};
 use crate::api::{Actor, AuditEvent, chain::event_hash};

@@ -3,18 +3,14 @@
 //! `postgres.rs` for what differs); on a SQLite file one process serves alone, [`cache`] keeps
 //! token lookups in memory.
 
-mod backend;
 pub mod cache;
 mod chain;
 pub mod cursor;
+pub mod engine;
 pub mod notify;
 pub mod outbox;
-pub mod postgres;
-pub mod schema;
-mod script;
 pub mod sign_in;
 mod sql;
-pub mod sqlite;
 mod webhook_rows;
 
 use std::sync::Arc;
@@ -297,11 +293,11 @@ pub struct PoolConnections {
 pub async fn open(
     url: &str,
     pool: &PoolSettings,
-) -> anyhow::Result<(Store, Option<sqlite::ExclusiveServe>)> {
+) -> anyhow::Result<(Store, Option<engine::sqlite::ExclusiveServe>)> {
     let store = open_sql(url, pool).await?;
     if url.starts_with("sqlite:") {
-        let lock = sqlite::ExclusiveServe::acquire(&sqlite::path_of(url)?)?;
-        let store = sqlite::with_cache(store, &lock);
+        let lock = engine::sqlite::ExclusiveServe::acquire(&engine::sqlite::path_of(url)?)?;
+        let store = engine::sqlite::with_cache(store, &lock);
         Ok((store, Some(lock)))
     } else {
         Ok((store, None))
@@ -316,9 +312,9 @@ pub async fn open_shared(url: &str, pool: &PoolSettings) -> anyhow::Result<Store
 
 async fn open_sql(url: &str, pool: &PoolSettings) -> anyhow::Result<Store> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        postgres::open(url, pool).await
+        engine::postgres::open(url, pool).await
     } else if url.starts_with("sqlite:") {
-        sqlite::open(url, pool).await
+        engine::sqlite::open(url, pool).await
     } else {
         anyhow::bail!(
             "unsupported database URL '{}': use sqlite://PATH or postgres://...",

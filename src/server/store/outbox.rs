@@ -63,7 +63,7 @@ pub(super) async fn enabled_webhooks(
 /// Adds one delivery per event per webhook that subscribes to it to `script`, which writes
 /// the events.
 pub(super) fn enqueue_events(
-    script: &mut super::script::Script,
+    script: &mut super::engine::script::Script,
     hooks: &[EnabledWebhook],
     events: &[crate::api::AuditEvent],
 ) -> super::StoreResult<()> {
@@ -105,11 +105,11 @@ pub(super) struct NewDelivery {
 /// Inserts pending deliveries due at `now`; returns their ids.
 pub(super) async fn insert_deliveries(
     tx: &mut sqlx::AnyConnection,
-    backend: super::backend::Backend,
+    backend: super::engine::Backend,
     rows: &[NewDelivery],
     now: i64,
 ) -> super::StoreResult<Vec<String>> {
-    let mut script = super::script::Script::new(backend);
+    let mut script = super::engine::script::Script::new(backend);
     let ids = push_deliveries(&mut script, rows, now);
     script.send(tx).await?;
     Ok(ids)
@@ -118,7 +118,7 @@ pub(super) async fn insert_deliveries(
 /// Adds the inserts of pending deliveries due at `now` to `script`, with the wake-up of the
 /// delivery workers; returns their ids.
 fn push_deliveries(
-    script: &mut super::script::Script,
+    script: &mut super::engine::script::Script,
     rows: &[NewDelivery],
     now: i64,
 ) -> Vec<String> {
@@ -126,7 +126,7 @@ fn push_deliveries(
         .iter()
         .map(|_| crate::server::ids::new_id(crate::server::ids::DELIVERY))
         .collect();
-    let mut inserts = super::script::Rows::new(
+    let mut inserts = super::engine::script::Rows::new(
         "INSERT INTO webhook_deliveries (id, webhook_pk, msg_id, event_type, event_seq, \
          event_at, payload, created_at, next_attempt_at, status) VALUES"
             .to_owned(),
@@ -152,7 +152,7 @@ fn push_deliveries(
         // one. On SQLite the worker's claim waits for the write connection, so it sees the
         // commit (see the module's comment).
         script.notify(CHANNEL);
-        if script.backend() == super::backend::Backend::Sqlite {
+        if script.backend().sql().single_process {
             wake();
         }
     }

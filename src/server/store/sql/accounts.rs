@@ -7,7 +7,6 @@ use jiff::Timestamp;
 use serde_json::json;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use super::super::backend::Backend;
 use super::request_ends::OpenRequestsOf;
 use super::rows::{ACCOUNT_SELECT, account_auth_at, account_from_row};
 use super::sessions::OpenSessionsOf;
@@ -41,8 +40,10 @@ impl Store {
         conn: &mut AnyConnection,
         id: &str,
     ) -> StoreResult<Option<(i64, Option<i64>, Account)>> {
-        if self.backend == Backend::Postgres {
-            sqlx::query("SELECT pk FROM accounts WHERE id = $1 FOR NO KEY UPDATE")
+        let lock = self.backend.sql().for_no_key_update;
+        if !lock.is_empty() {
+            let sql = format!("SELECT pk FROM accounts WHERE id = $1{lock}");
+            sqlx::query(AssertSqlSafe(sql))
                 .bind(id)
                 .execute(&mut *conn)
                 .await?;

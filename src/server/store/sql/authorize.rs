@@ -38,19 +38,19 @@ use tokio::sync::oneshot;
 use super::Store;
 use super::rows::{Cells, LOCK_ORG_WITH_WEBHOOKS_PG, OrgRow, SESSION_SELECT};
 use super::rows::{org_row, session_row};
-use super::sqlite_access::SqliteAccess;
 use crate::api::Role;
-use crate::server::store::backend::Backend;
 use crate::server::store::chain::ChainHead;
+use crate::server::store::engine::Backend;
+use crate::server::store::engine::sqlite_access::SqliteAccess;
 use crate::server::store::outbox::EnabledWebhook;
 use crate::server::store::{AccessRequest, Principal, SessionAuth, StoreError, StoreResult};
 
 /// Decisions per transaction at most (each batch also reads its sessions in one statement).
 const MAX_BATCH: usize = 256;
 
-pub(super) type Answer = StoreResult<Option<String>>;
+pub(in crate::server::store) type Answer = StoreResult<Option<String>>;
 
-pub(super) struct Pending {
+pub(in crate::server::store) struct Pending {
     access: AccessRequest,
     now: Timestamp,
     reply: oneshot::Sender<Answer>,
@@ -67,7 +67,7 @@ impl AccessQueues {
 
     /// The org's next batch, or `None` once its queue is empty: then the entry is gone, and
     /// the org's writer must end (the next decision starts a new one).
-    pub(super) fn next_batch(&self, org_pk: i64) -> Option<Vec<Pending>> {
+    pub(in crate::server::store) fn next_batch(&self, org_pk: i64) -> Option<Vec<Pending>> {
         let mut queues = self.lock();
         let Some(queue) = queues.get_mut(&org_pk).filter(|queue| !queue.is_empty()) else {
             queues.remove(&org_pk);
@@ -79,7 +79,7 @@ impl AccessQueues {
 }
 
 /// Answers each caller of `batch`: with its answer, or with the error that failed the batch.
-pub(super) fn answer(batch: Vec<Pending>, decided: StoreResult<Vec<Answer>>) {
+pub(in crate::server::store) fn answer(batch: Vec<Pending>, decided: StoreResult<Vec<Answer>>) {
     match decided {
         Ok(answers) => {
             for (pending, answer) in batch.into_iter().zip(answers) {
@@ -107,7 +107,7 @@ impl Waiters {
         Waiting(self)
     }
 
-    pub(super) fn anyone(&self) -> bool {
+    pub(in crate::server::store) fn anyone(&self) -> bool {
         self.0.load(Ordering::SeqCst) > 0
     }
 }
@@ -278,7 +278,7 @@ impl Store {
     /// write lock held keeps any from starting (see [`AuthCache`]).
     ///
     /// [`AuthCache`]: crate::server::store::cache::AuthCache
-    pub(super) fn cached_sessions(
+    pub(in crate::server::store) fn cached_sessions(
         &self,
         batch: &[Pending],
     ) -> (HashMap<String, Arc<SessionAuth>>, Vec<String>) {
@@ -323,13 +323,13 @@ impl Store {
 }
 
 impl Pending {
-    pub(super) fn question(&self) -> (&AccessRequest, Timestamp) {
+    pub(in crate::server::store) fn question(&self) -> (&AccessRequest, Timestamp) {
         (&self.access, self.now)
     }
 }
 
 /// The sessions with `count` ids, a parameter each.
-pub(super) fn sessions_by_ids_sql(backend: Backend, count: usize) -> String {
+pub(in crate::server::store) fn sessions_by_ids_sql(backend: Backend, count: usize) -> String {
     format!(
         "{SESSION_SELECT} WHERE s.id IN ({})",
         backend.params(1, count)
@@ -337,7 +337,7 @@ pub(super) fn sessions_by_ids_sql(backend: Backend, count: usize) -> String {
 }
 
 /// The org and its enabled webhooks from a row of `LOCK_ORG_WITH_WEBHOOKS_*`.
-pub(super) fn org_with_webhooks(
+pub(in crate::server::store) fn org_with_webhooks(
     row: &impl Cells,
     backend: Backend,
 ) -> StoreResult<(OrgRow, Vec<EnabledWebhook>)> {
@@ -356,7 +356,7 @@ pub(super) fn org_with_webhooks(
 
 /// Decides each question in order against `sessions` (the batch's sessions as they are under
 /// the org's lock) and records its event on the org's chain; the answers are in that order.
-pub(super) fn decide_in_order<'a>(
+pub(in crate::server::store) fn decide_in_order<'a>(
     head: &mut ChainHead,
     sessions: &HashMap<String, Arc<SessionAuth>>,
     questions: impl Iterator<Item = (&'a AccessRequest, Timestamp)>,

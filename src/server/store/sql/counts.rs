@@ -9,7 +9,6 @@ use sqlx::Row;
 
 use super::Store;
 use super::rows::OrgRow;
-use crate::server::store::backend::Backend;
 use crate::server::store::chain::ChainHead;
 use crate::server::store::{DataCounts, PoolConnections, StoreResult, WriteMode};
 
@@ -51,10 +50,9 @@ impl Store {
                 idle,
             }
         };
-        match self.backend {
-            Backend::Sqlite => vec![of("read", &self.read), of("write", &self.write)],
-            Backend::Postgres => vec![of("main", &self.read), of("authorize", &self.access)],
-        }
+        // On SQLite, `access` is the write pool.
+        let [reads, writes] = self.backend.sql().pool_names;
+        vec![of(reads, &self.read), of(writes, &self.access)]
     }
 
     /// Counts the events `head` writes where the server asked (see

@@ -21,7 +21,6 @@ use super::{ListQuery, Store};
 use crate::api::{Delivery, DeliveryStatus, Page, WebhookFormat};
 use crate::server::domain::webhooks::{ClaimLimits, within_retry_window};
 use crate::server::ids;
-use crate::server::store::backend::Backend;
 use crate::server::store::outbox::{NewDelivery, insert_deliveries};
 use crate::server::store::{
     AttemptOutcome, ClaimedDelivery, FinishedAttempt, PageRequest, StoreError, StoreResult,
@@ -194,26 +193,8 @@ impl Store {
         // lookup per webhook, whatever the backlog (a ranking of every due row made each claim
         // cost as much as the backlog); and the leased rows, by their own index (SQLite's
         // planner would rather scan every pending row in webhook order to group them).
-        let (due, leased, lock) = match self.backend {
-            Backend::Sqlite => (
-                "SELECT d.pk, d.webhook_pk, w.org_pk, d.next_attempt_at FROM webhooks w \
-                 JOIN webhook_deliveries d ON d.pk IN (SELECT x.pk FROM webhook_deliveries x \
-                 WHERE x.webhook_pk = w.pk AND x.status = 'pending' AND x.next_attempt_at <= $1 \
-                 AND x.locked_until <= $1 ORDER BY x.next_attempt_at, x.pk LIMIT $4) \
-                 WHERE w.disabled_at IS NULL",
-                "webhook_deliveries l INDEXED BY webhook_deliveries_leased",
-                "",
-            ),
-            Backend::Postgres => (
-                "SELECT d.pk, d.webhook_pk, w.org_pk, d.next_attempt_at FROM webhooks w \
-                 CROSS JOIN LATERAL (SELECT x.pk, x.webhook_pk, x.next_attempt_at \
-                 FROM webhook_deliveries x WHERE x.webhook_pk = w.pk AND x.status = 'pending' \
-                 AND x.next_attempt_at <= $1 AND x.locked_until <= $1 \
-                 ORDER BY x.next_attempt_at, x.pk LIMIT $4) d WHERE w.disabled_at IS NULL",
-                "webhook_deliveries l",
-                "FOR UPDATE OF c SKIP LOCKED",
-            ),
-        };
+        let sql = self.backend.sql();
+        let (due, leased, lock) = (sql.due_deliveries, sql.leased_deliveries, sql.claim_lock);
         // `busy`: attempts in flight (leased rows), per webhook, then per org. `hook_rank`: a
         // due delivery's place in its webhook's queue, `org_rank` in its org's (of those within
         // the webhook's limit), each counted on from what is in flight: the claim takes ranks
@@ -449,10 +430,7 @@ impl Store {
     ) -> StoreResult<usize> {
         // The org's policy decides when, read at each sweep: a policy change applies to every
         // grant not yet warned. The policy document is JSON text (see sql/policy.rs).
-        let warning = match self.backend {
-            Backend::Sqlite => "json_extract(p.document, '$.expiry_warning_seconds')",
-            Backend::Postgres => "(p.document::jsonb ->> 'expiry_warning_seconds')::BIGINT",
-        };
+        let warning = self.backend.sql().policy_expiry_warning;
         let sql = format!(
             "SELECT g.pk, g.id, o.slug, g.level, g.areas, g.reason, g.ticket, g.expires_at \
              FROM grants g JOIN orgs o ON o.pk = g.org_pk \

@@ -1,7 +1,7 @@
 //! The store: one concrete type, [`Store`], whose methods are the SQL, written once against
 //! sqlx's `Any` driver where it is portable between SQLite and PostgreSQL (`$n` placeholders,
-//! `RETURNING`, integer times); the few differences (row locks, how a write transaction
-//! begins) come from [`Backend`].
+//! `RETURNING`, integer times); what differs (row locks, how a write transaction begins, a
+//! few statements) it asks of the database's engine ([`super::engine`]).
 //!
 //! One file per entity (`orgs`, `accounts`, `grants`, `sessions`, `audit`, `requests` and
 //! `request_ends`, `policy`, `rules`, `break_glass`, `tickets`, `webhooks` and `deliveries`,
@@ -11,7 +11,7 @@
 
 mod accounts;
 mod audit;
-mod authorize;
+pub(super) mod authorize;
 mod break_glass;
 pub use break_glass::Review;
 mod counts;
@@ -25,15 +25,14 @@ mod orgs;
 mod policy;
 mod request_ends;
 mod requests;
-mod rows;
+pub(super) mod rows;
 mod rules;
 mod sessions;
-pub(super) mod sqlite_access;
 mod sso;
 mod tickets;
 mod transactions;
 pub(super) mod tree;
-mod vendor;
+pub(super) mod vendor;
 mod webhooks;
 
 use std::sync::Arc;
@@ -41,13 +40,10 @@ use std::sync::Arc;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Row};
 
-use self::rows::{
-    LOCK_ORG_BY_PK_PG, LOCK_ORG_BY_PK_SQLITE, LOCK_ORG_BY_SLUG_PG, LOCK_ORG_BY_SLUG_SQLITE, OrgRow,
-    org_row,
-};
-use super::backend::Backend;
+use self::rows::{OrgRow, org_row};
 use super::cache::{AuthCache, through_cache};
 use super::cursor::encode_cursor;
+use super::engine::Backend;
 use super::notify::RequestEvents;
 use super::{AccountAuth, PageRequest, SessionAuth, StoreError, StoreResult, TokenHash};
 use crate::api::{ListTotal, Page};
@@ -80,7 +76,7 @@ pub struct Store {
     /// Who waits for a connection of [`Store::access`].
     pub(super) access_waiters: Arc<authorize::Waiters>,
     /// SQLite's access writers' own connection (see [`sqlite_access`]); `None` on PostgreSQL.
-    pub(super) sqlite_access: Option<Arc<sqlite_access::SqliteAccess>>,
+    pub(super) sqlite_access: Option<Arc<super::engine::sqlite_access::SqliteAccess>>,
     /// Where the audit events written are counted, once a server asks (see [`counts`]).
     pub(super) audit_events: Arc<std::sync::OnceLock<prometheus_client::metrics::counter::Counter>>,
 }
@@ -88,10 +84,7 @@ pub struct Store {
 impl Store {
     /// Reads an org and locks its chain head for the rest of the transaction.
     async fn lock_org(&self, tx: &mut AnyConnection, slug: &str) -> StoreResult<Option<OrgRow>> {
-        let sql = match self.backend {
-            Backend::Sqlite => LOCK_ORG_BY_SLUG_SQLITE,
-            Backend::Postgres => LOCK_ORG_BY_SLUG_PG,
-        };
+        let sql = self.backend.sql().lock_org_by_slug;
         let row = sqlx::query(sql).bind(slug).fetch_optional(&mut *tx).await?;
         let org = row.map(|row| org_row(&row, self.backend)).transpose()?;
         Ok(org.map(|org| self.counting(org)))
@@ -114,10 +107,7 @@ impl Store {
     }
 
     async fn lock_org_pk(&self, tx: &mut AnyConnection, pk: i64) -> StoreResult<OrgRow> {
-        let sql = match self.backend {
-            Backend::Sqlite => LOCK_ORG_BY_PK_SQLITE,
-            Backend::Postgres => LOCK_ORG_BY_PK_PG,
-        };
+        let sql = self.backend.sql().lock_org_by_pk;
         let row = sqlx::query(sql).bind(pk).fetch_one(&mut *tx).await?;
         Ok(self.counting(org_row(&row, self.backend)?))
     }
@@ -199,8 +189,14 @@ fn paginate<T>(mut rows: Vec<(i64, T)>, limit: i64) -> Page<T> {
 /// Connections, and the lookups of every request (through the cache where there is one).
 impl Store {
     /// `sqlite` or `postgres`, for `/healthz` and logs.
+    /// `sqlite` or `postgres`, for `/healthz` and logs.
     pub fn backend(&self) -> &'static str {
         self.backend.name()
+    }
+
+    /// Whether this process alone serves the database (see [`super::engine::Dialect`]).
+    pub fn single_process(&self) -> bool {
+        self.backend.sql().single_process
     }
 
     pub async fn ping(&self) -> StoreResult<()> {

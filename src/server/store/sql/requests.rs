@@ -8,7 +8,6 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use super::super::backend::Backend;
 use super::super::notify::CHANNEL;
 use super::grants::grant_created_details;
 use super::rows::OrgRow;
@@ -115,7 +114,8 @@ impl Store {
     /// Announces decisions to every replica's waiters: `NOTIFY` in the transaction (PostgreSQL
     /// delivers it at commit). [`Store::announce`] wakes this process's waiters after it.
     pub(super) async fn notify(&self, tx: &mut AnyConnection, ids: &[String]) -> StoreResult<()> {
-        if self.backend == Backend::Postgres {
+        // One process alone tells its own waiters (see `announce`).
+        if !self.backend.sql().single_process {
             for id in ids {
                 sqlx::query("SELECT pg_notify($1, $2)")
                     .bind(CHANNEL)

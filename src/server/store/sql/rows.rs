@@ -5,13 +5,13 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use sqlx::{Any, ColumnIndex, Decode, Type};
 
-use super::super::backend::Backend;
 use super::super::chain::ChainHead;
 use super::super::{AccountAuth, Principal, SessionAuth, SessionRecord, StoreError, StoreResult};
 use crate::api::{
     Account, Area, AuditEvent, EnabledStatus, Grant, GrantReview, Level, Org, ReviewOutcome, Role,
 };
 use crate::server::domain::grant_status;
+use crate::server::store::engine::Backend;
 
 /// An org's columns, with the time of its newest event (the chain's `at` never goes back).
 macro_rules! org_columns {
@@ -21,32 +21,32 @@ macro_rules! org_columns {
          AS audit_at"
     };
 }
-pub(super) const ORG_COLUMNS: &str = org_columns!();
-pub(super) const LOCK_ORG_BY_SLUG_PG: &str = concat!(
+pub(in crate::server::store) const ORG_COLUMNS: &str = org_columns!();
+pub(in crate::server::store) const LOCK_ORG_BY_SLUG_PG: &str = concat!(
     "SELECT ",
     org_columns!(),
     " FROM orgs WHERE slug = $1 FOR UPDATE"
 );
-pub(super) const LOCK_ORG_BY_SLUG_SQLITE: &str =
+pub(in crate::server::store) const LOCK_ORG_BY_SLUG_SQLITE: &str =
     concat!("SELECT ", org_columns!(), " FROM orgs WHERE slug = $1");
-pub(super) const LOCK_ORG_BY_PK_PG: &str = concat!(
+pub(in crate::server::store) const LOCK_ORG_BY_PK_PG: &str = concat!(
     "SELECT ",
     org_columns!(),
     " FROM orgs WHERE pk = $1 FOR UPDATE"
 );
-pub(super) const LOCK_ORG_BY_PK_SQLITE: &str =
+pub(in crate::server::store) const LOCK_ORG_BY_PK_SQLITE: &str =
     concat!("SELECT ", org_columns!(), " FROM orgs WHERE pk = $1");
 
 /// [`LOCK_ORG_BY_PK_PG`] with the org's enabled webhooks, `[[pk, events], ...]` as JSON text
 /// (`NULL` for none).
-pub(super) const LOCK_ORG_WITH_WEBHOOKS_PG: &str = concat!(
+pub(in crate::server::store) const LOCK_ORG_WITH_WEBHOOKS_PG: &str = concat!(
     "SELECT ",
     org_columns!(),
     ", (SELECT json_agg(json_build_array(w.pk, w.events))::text FROM webhooks w \
      WHERE w.org_pk = orgs.pk AND w.disabled_at IS NULL) AS webhooks \
      FROM orgs WHERE pk = $1 FOR UPDATE"
 );
-pub(super) const LOCK_ORG_WITH_WEBHOOKS_SQLITE: &str = concat!(
+pub(in crate::server::store) const LOCK_ORG_WITH_WEBHOOKS_SQLITE: &str = concat!(
     "SELECT ",
     org_columns!(),
     ", (SELECT json_group_array(json_array(w.pk, w.events)) FROM webhooks w \
@@ -55,7 +55,7 @@ pub(super) const LOCK_ORG_WITH_WEBHOOKS_SQLITE: &str = concat!(
 );
 
 /// Decoded by position too ([`account_auth_at`]): keep the order.
-pub(super) const ACCOUNT_SELECT: &str = "SELECT a.pk, a.id, a.email, a.role, a.org_pk, o.slug AS org, \
+pub(in crate::server::store) const ACCOUNT_SELECT: &str = "SELECT a.pk, a.id, a.email, a.role, a.org_pk, o.slug AS org, \
      a.created_at, a.disabled_at, o.disabled_at AS org_disabled_at, a.token_expires_at, \
      a.token_connector, a.token_auth_at FROM accounts a LEFT JOIN orgs o ON o.pk = a.org_pk";
 
@@ -71,12 +71,13 @@ macro_rules! grant_from {
         "FROM grants g JOIN orgs o ON o.pk = g.org_pk"
     };
 }
-pub(super) const GRANT_COLUMNS: &str = grant_columns!();
-pub(super) const GRANT_FROM: &str = grant_from!();
-pub(super) const GRANT_SELECT: &str = concat!("SELECT ", grant_columns!(), " ", grant_from!());
+pub(in crate::server::store) const GRANT_COLUMNS: &str = grant_columns!();
+pub(in crate::server::store) const GRANT_FROM: &str = grant_from!();
+pub(in crate::server::store) const GRANT_SELECT: &str =
+    concat!("SELECT ", grant_columns!(), " ", grant_from!());
 
 /// Decoded by position ([`session_auth_at`]): keep the order.
-pub(super) const SESSION_SELECT: &str = "SELECT s.pk, s.id, s.org_pk, o.slug AS org, g.id AS grant_id, \
+pub(in crate::server::store) const SESSION_SELECT: &str = "SELECT s.pk, s.id, s.org_pk, o.slug AS org, g.id AS grant_id, \
      a.email AS engineer, s.level, s.areas, s.reason, s.opened_at, s.expires_at, s.closed_at, \
      s.close_reason, g.revoked_at AS grant_revoked_at, g.expires_at AS grant_expires_at, \
      s.engineer_pk, a.id AS engineer_id, a.disabled_at AS engineer_disabled_at, \
@@ -85,12 +86,12 @@ pub(super) const SESSION_SELECT: &str = "SELECT s.pk, s.id, s.org_pk, o.slug AS 
 
 /// A result row of either driver: sqlx's, or rusqlite's on SQLite's access writer (see
 /// `sqlite_access`), so that both decode a row one way.
-pub(super) trait Cells {
+pub(in crate::server::store) trait Cells {
     fn cell<T: Cell>(&self, at: impl At) -> StoreResult<T>;
 }
 
 /// A value both drivers decode.
-pub(super) trait Cell:
+pub(in crate::server::store) trait Cell:
     for<'r> Decode<'r, Any> + Type<Any> + rusqlite::types::FromSql
 {
 }
@@ -98,7 +99,10 @@ pub(super) trait Cell:
 impl<T: for<'r> Decode<'r, Any> + Type<Any> + rusqlite::types::FromSql> Cell for T {}
 
 /// A column's name or position, for both drivers.
-pub(super) trait At: ColumnIndex<AnyRow> + rusqlite::RowIndex {}
+pub(in crate::server::store) trait At:
+    ColumnIndex<AnyRow> + rusqlite::RowIndex
+{
+}
 
 impl At for usize {}
 impl At for &str {}
@@ -116,13 +120,13 @@ impl Cells for rusqlite::Row<'_> {
 }
 
 /// An org with its pk and its chain head, as read (and locked) by a write.
-pub(super) struct OrgRow {
+pub(in crate::server::store) struct OrgRow {
     pub pk: i64,
     pub org: Org,
     pub head: ChainHead,
 }
 
-pub(super) struct GrantRow {
+pub(in crate::server::store) struct GrantRow {
     pub pk: i64,
     pub grant: Grant,
 }
@@ -133,7 +137,7 @@ impl std::borrow::Borrow<Grant> for GrantRow {
     }
 }
 
-pub(super) struct SessionRow {
+pub(in crate::server::store) struct SessionRow {
     pub pk: i64,
     pub auth: SessionAuth,
 }
@@ -147,31 +151,33 @@ fn enabled_status(disabled_at: Option<Timestamp>) -> EnabledStatus {
     }
 }
 
-pub(super) fn ts(seconds: i64) -> StoreResult<Timestamp> {
+pub(in crate::server::store) fn ts(seconds: i64) -> StoreResult<Timestamp> {
     Timestamp::from_second(seconds)
         .map_err(|e| StoreError::Database(format!("bad time {seconds}: {e}")))
 }
 
-pub(super) fn opt_ts(seconds: Option<i64>) -> StoreResult<Option<Timestamp>> {
+pub(in crate::server::store) fn opt_ts(seconds: Option<i64>) -> StoreResult<Option<Timestamp>> {
     seconds.map(ts).transpose()
 }
 
-pub(super) fn areas_text(areas: &[Area]) -> String {
+pub(in crate::server::store) fn areas_text(areas: &[Area]) -> String {
     crate::api::join_areas(areas)
 }
 
-pub(super) fn parse_areas(text: &str) -> StoreResult<Vec<Area>> {
+pub(in crate::server::store) fn parse_areas(text: &str) -> StoreResult<Vec<Area>> {
     text.split(',')
         .filter(|part| !part.is_empty())
         .map(|part| part.parse().map_err(StoreError::Database))
         .collect()
 }
 
-pub(super) fn parse_wire<T: std::str::FromStr<Err = String>>(text: &str) -> StoreResult<T> {
+pub(in crate::server::store) fn parse_wire<T: std::str::FromStr<Err = String>>(
+    text: &str,
+) -> StoreResult<T> {
     text.parse().map_err(StoreError::Database)
 }
 
-pub(super) fn org_row(row: &impl Cells, backend: Backend) -> StoreResult<OrgRow> {
+pub(in crate::server::store) fn org_row(row: &impl Cells, backend: Backend) -> StoreResult<OrgRow> {
     let pk: i64 = row.cell("pk")?;
     let slug: String = row.cell("slug")?;
     let disabled_at = opt_ts(row.cell("disabled_at")?)?;
@@ -195,7 +201,7 @@ pub(super) fn org_row(row: &impl Cells, backend: Backend) -> StoreResult<OrgRow>
     })
 }
 
-pub(super) fn account_from_row(row: &AnyRow) -> StoreResult<Account> {
+pub(in crate::server::store) fn account_from_row(row: &AnyRow) -> StoreResult<Account> {
     let disabled_at = opt_ts(row.try_get("disabled_at")?)?;
     Ok(Account {
         id: row.try_get("id")?,
@@ -210,7 +216,7 @@ pub(super) fn account_from_row(row: &AnyRow) -> StoreResult<Account> {
     })
 }
 
-pub(super) fn grant_row(row: &AnyRow, now: Timestamp) -> StoreResult<GrantRow> {
+pub(in crate::server::store) fn grant_row(row: &AnyRow, now: Timestamp) -> StoreResult<GrantRow> {
     let expires_at = ts(row.try_get("expires_at")?)?;
     let revoked_at = opt_ts(row.try_get("revoked_at")?)?;
     let engineers: String = row.try_get("engineers")?;
@@ -255,20 +261,23 @@ pub(super) fn grant_row(row: &AnyRow, now: Timestamp) -> StoreResult<GrantRow> {
     })
 }
 
-pub(super) fn session_row(row: &impl Cells) -> StoreResult<SessionRow> {
+pub(in crate::server::store) fn session_row(row: &impl Cells) -> StoreResult<SessionRow> {
     Ok(SessionRow {
         pk: row.cell("pk")?,
         auth: session_auth(row)?,
     })
 }
 
-pub(super) fn session_auth(row: &impl Cells) -> StoreResult<SessionAuth> {
+pub(in crate::server::store) fn session_auth(row: &impl Cells) -> StoreResult<SessionAuth> {
     session_auth_at(row, 0)
 }
 
 /// The session of a row whose columns from `base` on are those of [`SESSION_SELECT`], in its
 /// order: by position, so that one row can carry an account and a session (see `lookup`).
-pub(super) fn session_auth_at(row: &impl Cells, base: usize) -> StoreResult<SessionAuth> {
+pub(in crate::server::store) fn session_auth_at(
+    row: &impl Cells,
+    base: usize,
+) -> StoreResult<SessionAuth> {
     let at = |offset: usize| base + offset;
     Ok(SessionAuth {
         session: SessionRecord {
@@ -296,7 +305,10 @@ pub(super) fn session_auth_at(row: &impl Cells, base: usize) -> StoreResult<Sess
 
 /// The account of a row whose columns from `base` on are those of [`ACCOUNT_SELECT`], in its
 /// order, with what decides whether it may act.
-pub(super) fn account_auth_at(row: &AnyRow, base: usize) -> StoreResult<AccountAuth> {
+pub(in crate::server::store) fn account_auth_at(
+    row: &AnyRow,
+    base: usize,
+) -> StoreResult<AccountAuth> {
     let at = |offset: usize| base + offset;
     Ok(AccountAuth {
         principal: Principal {
@@ -314,7 +326,7 @@ pub(super) fn account_auth_at(row: &AnyRow, base: usize) -> StoreResult<AccountA
     })
 }
 
-pub(super) fn audit_from_row(row: &AnyRow, org: &str) -> StoreResult<AuditEvent> {
+pub(in crate::server::store) fn audit_from_row(row: &AnyRow, org: &str) -> StoreResult<AuditEvent> {
     let details: String = row.try_get("details")?;
     Ok(AuditEvent {
         seq: row.try_get("seq")?,

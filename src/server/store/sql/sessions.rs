@@ -6,7 +6,6 @@ use jiff::Timestamp;
 use serde_json::json;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use super::super::backend::Backend;
 use super::super::chain::ChainHead;
 use super::rows::{
     GRANT_SELECT, GrantRow, SESSION_SELECT, SessionRow, areas_text, grant_row, session_auth,
@@ -246,13 +245,12 @@ impl Store {
         tx: &mut AnyConnection,
         pk: i64,
     ) -> StoreResult<()> {
-        let disabled: Option<i64> = sqlx::query_scalar(match self.backend {
-            Backend::Postgres => "SELECT disabled_at FROM accounts WHERE pk = $1 FOR NO KEY UPDATE",
-            Backend::Sqlite => "SELECT disabled_at FROM accounts WHERE pk = $1",
-        })
-        .bind(pk)
-        .fetch_one(&mut *tx)
-        .await?;
+        let lock = self.backend.sql().for_no_key_update;
+        let sql = format!("SELECT disabled_at FROM accounts WHERE pk = $1{lock}");
+        let disabled: Option<i64> = sqlx::query_scalar(AssertSqlSafe(sql))
+            .bind(pk)
+            .fetch_one(&mut *tx)
+            .await?;
         match disabled {
             Some(_) => Err(StoreError::Conflict("your account is disabled".into())),
             None => Ok(()),

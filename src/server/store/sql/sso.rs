@@ -10,7 +10,6 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use super::super::backend::Backend;
 use super::Store;
 use super::rows::{ACCOUNT_SELECT, account_from_row, opt_ts, ts};
 use super::vendor::record_vendor_event;
@@ -701,8 +700,9 @@ impl Store {
         condition: &str,
         value: Key,
     ) -> StoreResult<Option<Found>> {
-        if self.backend == Backend::Postgres {
-            let sql = format!("SELECT a.pk FROM accounts a WHERE {condition} FOR NO KEY UPDATE");
+        let lock = self.backend.sql().for_no_key_update;
+        if !lock.is_empty() {
+            let sql = format!("SELECT a.pk FROM accounts a WHERE {condition}{lock}");
             let query = sqlx::query(AssertSqlSafe(sql));
             let query = match &value {
                 Key::Pk(pk) => query.bind(*pk),

@@ -3,7 +3,6 @@
 
 use super::Store;
 use super::authorize::Waiting;
-use crate::server::store::backend::Backend;
 use crate::server::store::cache::AuthCache;
 use crate::server::store::{StoreError, StoreResult, WriteMode};
 
@@ -63,7 +62,10 @@ impl Store {
     /// batch. Every use of [`Store::write`] on SQLite goes through here. (On PostgreSQL the
     /// access writers have connections of their own.)
     pub(super) fn wait_for_write(&self) -> Option<Waiting<'_>> {
-        (self.backend == Backend::Sqlite).then(|| self.access_waiters.enter())
+        self.backend
+            .sql()
+            .single_process
+            .then(|| self.access_waiters.enter())
     }
 
     pub(super) async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
@@ -75,9 +77,6 @@ impl Store {
     /// a transaction never fails half-way when another process holds it; the busy timeout
     /// makes it wait instead.
     pub(super) fn begin_statement(&self) -> &'static str {
-        match self.backend {
-            Backend::Sqlite => "BEGIN IMMEDIATE",
-            Backend::Postgres => "BEGIN",
-        }
+        self.backend.sql().begin_write
     }
 }

@@ -16,7 +16,7 @@ use super::Store;
 use crate::api::checkpoint::ChainId;
 use crate::api::tlog::{Frontier, Hash, encode_hash, leaf_hash, stored_hash_place};
 use crate::api::{ConsistencyProof, InclusionProof};
-use crate::server::store::backend::Backend;
+use crate::server::store::engine::Backend;
 use crate::server::store::{StoreError, StoreResult};
 
 /// A chain's tree as committed: its size (the head `seq` once built) and its root.
@@ -47,15 +47,6 @@ impl Chain {
             Chain::Org(_) => "org_pk = $1 AND ",
             Chain::Vendor => "",
         }
-    }
-}
-
-/// Events appended per statement when a tree is built (PostgreSQL's statements are kept under
-/// one TLS record, see `Script`).
-fn build_batch(backend: Backend) -> usize {
-    match backend {
-        Backend::Sqlite => 1000,
-        Backend::Postgres => 120,
     }
 }
 
@@ -319,16 +310,9 @@ async fn build_chain(
     backend: Backend,
     chain: Chain,
 ) -> StoreResult<()> {
-    let begin = match backend {
-        Backend::Sqlite => "BEGIN IMMEDIATE",
-        Backend::Postgres => "BEGIN",
-    };
-    let mut tx = connection.begin_with(begin).await?;
-    let lock = if backend == Backend::Postgres {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
+    let dialect = backend.sql();
+    let mut tx = connection.begin_with(dialect.begin_write).await?;
+    let lock = dialect.for_update;
     let head = match chain {
         Chain::Org(pk) => {
             sqlx::query(AssertSqlSafe(format!(
@@ -364,7 +348,7 @@ async fn build_chain(
         Chain::Org(pk) => (2, Some(pk)),
         Chain::Vendor => (1, None),
     };
-    let batch = build_batch(backend);
+    let batch = dialect.tree_batch;
     loop {
         let after = frontier.size() as i64;
         let sql = format!(
@@ -398,9 +382,9 @@ async fn build_chain(
             updates.push((event_seq, stored.iter().flat_map(|h| h.0).collect()));
         }
         if !updates.is_empty() {
-            let (sql, org_param) = update_sql(backend, chain, updates.len());
+            let sql = (dialect.tree_hashes_update)(chain.events(), pk.is_some(), updates.len());
             let mut query = sqlx::query(AssertSqlSafe(sql));
-            if backend == Backend::Postgres
+            if dialect.tree_hashes_org_first
                 && let Some(pk) = pk
             {
                 query = query.bind(pk);
@@ -408,7 +392,9 @@ async fn build_chain(
             for (event_seq, stored) in updates {
                 query = query.bind(event_seq).bind(stored);
             }
-            if org_param && backend == Backend::Sqlite {
+            if !dialect.tree_hashes_org_first
+                && let Some(pk) = pk
+            {
                 query = query.bind(pk);
             }
             query.execute(&mut *tx).await?;
@@ -438,46 +424,4 @@ async fn build_chain(
     query.execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// An update of `count` events' stored hashes, `(seq, hashes)` bound for each; whether the
-/// org's pk is bound (on PostgreSQL first, as `$1`; on SQLite, whose `?` go in order, last).
-fn update_sql(backend: Backend, chain: Chain, count: usize) -> (String, bool) {
-    let table = chain.events();
-    let org = matches!(chain, Chain::Org(_));
-    match backend {
-        Backend::Sqlite => {
-            let values = vec!["(?, ?)"; count].join(", ");
-            let of_org = if org {
-                format!("{table}.org_pk = ? AND ")
-            } else {
-                String::new()
-            };
-            (
-                format!(
-                    "UPDATE {table} SET tree_hashes = v.column2 FROM (VALUES {values}) AS v \
-                     WHERE {of_org}{table}.seq = v.column1"
-                ),
-                org,
-            )
-        }
-        Backend::Postgres => {
-            let first = if org { 2 } else { 1 };
-            let values = (0..count)
-                .map(|i| {
-                    let n = first + 2 * i;
-                    format!("(${n}::bigint, ${}::bytea)", n + 1)
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
-            let of_org = if org { "e.org_pk = $1 AND " } else { "" };
-            (
-                format!(
-                    "UPDATE {table} AS e SET tree_hashes = v.h FROM (VALUES {values}) AS v (seq, h) \
-                     WHERE {of_org}e.seq = v.seq"
-                ),
-                org,
-            )
-        }
-    }
 }

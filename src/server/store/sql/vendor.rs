@@ -11,7 +11,6 @@ use jiff::Timestamp;
 use serde_json::Value;
 use sqlx::{AnyConnection, Row};
 
-use super::super::backend::Backend;
 use super::super::chain::ChainHead;
 use super::rows::audit_from_row;
 use super::{Store, paginate};
@@ -30,8 +29,8 @@ macro_rules! head_columns {
          FROM vendor_audit_head h WHERE h.id = 1"
     };
 }
-const HEAD_PG: &str = concat!(head_columns!(), " FOR UPDATE");
-const HEAD_SQLITE: &str = head_columns!();
+pub(in crate::server::store) const VENDOR_HEAD_PG: &str = concat!(head_columns!(), " FOR UPDATE");
+pub(in crate::server::store) const VENDOR_HEAD_SQLITE: &str = head_columns!();
 
 /// Records one event in the vendor chain, in the caller's write transaction. Call it after
 /// locking any org rows the transaction needs.
@@ -45,12 +44,9 @@ pub(super) async fn record_vendor_event(
     details: Value,
 ) -> StoreResult<()> {
     let backend = store.backend;
-    let sql = match backend {
-        Backend::Postgres => HEAD_PG,
-        // SQLite writers already hold the database's write lock (BEGIN IMMEDIATE).
-        Backend::Sqlite => HEAD_SQLITE,
-    };
-    let row = sqlx::query(sql).fetch_one(&mut *tx).await?;
+    let row = sqlx::query(backend.sql().vendor_head)
+        .fetch_one(&mut *tx)
+        .await?;
     let last_at = row
         .try_get::<Option<i64>, _>(2)?
         .map(Timestamp::from_second)
@@ -98,7 +94,11 @@ impl Store {
                     .fetch_optional(&store.read)
                     .await?
             }
-            ChainId::Vendor => Some(sqlx::query(HEAD_SQLITE).fetch_one(&store.read).await?),
+            ChainId::Vendor => Some(
+                sqlx::query(VENDOR_HEAD_SQLITE)
+                    .fetch_one(&store.read)
+                    .await?,
+            ),
         };
         row.map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
             .transpose()

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use sqlx::{AnyPool, Executor};
 
-use super::backend::{Backend, pool_options};
-use super::{Store, redact_url};
+use super::{Backend, pool_options};
+use crate::server::store::{Store, redact_url};
 
 /// One migration, as `0005_policy_changes`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,7 +123,9 @@ pub async fn status(url: &str) -> anyhow::Result<SchemaStatus> {
 pub async fn migrate(url: &str) -> anyhow::Result<Vec<SchemaMigration>> {
     let pending = status(url).await?.pending;
     if !pending.is_empty() {
-        let store = super::open_sql(url, &super::PoolSettings::default()).await?;
+        let store =
+            crate::server::store::open_shared(url, &crate::server::store::PoolSettings::default())
+                .await?;
         store.close().await;
     }
     Ok(pending)

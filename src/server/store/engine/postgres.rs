@@ -10,10 +10,52 @@ use sqlx::SqlSafeStr;
 use sqlx::any::install_default_drivers;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
-use super::Store;
-use super::backend::{Backend, pool_options};
-use super::notify::RequestEvents;
-use super::{PoolSettings, redact_url};
+use super::{Backend, Dialect, pool_options};
+use crate::server::store::notify::RequestEvents;
+use crate::server::store::sql::rows::{LOCK_ORG_BY_PK_PG, LOCK_ORG_BY_SLUG_PG};
+use crate::server::store::sql::vendor::VENDOR_HEAD_PG;
+use crate::server::store::{PoolSettings, Store, redact_url};
+
+/// PostgreSQL's SQL where it differs (see [`Dialect`]).
+pub(super) const DIALECT: Dialect = Dialect {
+    begin_write: "BEGIN",
+    for_update: " FOR UPDATE",
+    for_no_key_update: " FOR NO KEY UPDATE",
+    single_process: false,
+    lock_org_by_slug: LOCK_ORG_BY_SLUG_PG,
+    lock_org_by_pk: LOCK_ORG_BY_PK_PG,
+    vendor_head: VENDOR_HEAD_PG,
+    policy_expiry_warning: "(p.document::jsonb ->> 'expiry_warning_seconds')::BIGINT",
+    due_deliveries: "SELECT d.pk, d.webhook_pk, w.org_pk, d.next_attempt_at FROM webhooks w \
+         CROSS JOIN LATERAL (SELECT x.pk, x.webhook_pk, x.next_attempt_at \
+         FROM webhook_deliveries x WHERE x.webhook_pk = w.pk AND x.status = 'pending' \
+         AND x.next_attempt_at <= $1 AND x.locked_until <= $1 \
+         ORDER BY x.next_attempt_at, x.pk LIMIT $4) d WHERE w.disabled_at IS NULL",
+    leased_deliveries: "webhook_deliveries l",
+    claim_lock: "FOR UPDATE OF c SKIP LOCKED",
+    // Requests share the main pool; authorize's writers have a few connections of their own.
+    pool_names: ["main", "authorize"],
+    // Kept under one TLS record per statement (see `script`).
+    tree_batch: 120,
+    tree_hashes_update,
+    tree_hashes_org_first: true,
+};
+
+fn tree_hashes_update(table: &str, org: bool, count: usize) -> String {
+    let first = if org { 2 } else { 1 };
+    let values = (0..count)
+        .map(|i| {
+            let n = first + 2 * i;
+            format!("(${n}::bigint, ${}::bytea)", n + 1)
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let of_org = if org { "e.org_pk = $1 AND " } else { "" };
+    format!(
+        "UPDATE {table} AS e SET tree_hashes = v.h FROM (VALUES {values}) AS v (seq, h) \
+         WHERE {of_org}e.seq = v.seq"
+    )
+}
 
 /// The schema's migrations, by version: sqlx applies those a database lacks.
 pub(super) fn migrator() -> Migrator {
@@ -123,7 +165,7 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<Store> {
         .run(&pool)
         .await
         .with_context(|| format!("cannot migrate PostgreSQL database {}", redact_url(url)))?;
-    super::sql::tree::build_behind(&pool, Backend::Postgres)
+    crate::server::store::sql::tree::build_behind(&pool, Backend::Postgres)
         .await
         .with_context(|| format!("cannot build the audit trees of {}", redact_url(url)))?;
     let access = pool_options()

@@ -11,11 +11,50 @@ use sqlx::any::install_default_drivers;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Executor, SqlSafeStr};
 
-use super::PoolSettings;
-use super::Store;
-use super::backend::{Backend, pool_options};
-use super::cache::AuthCache;
-use super::sql::sqlite_access::SqliteAccess;
+use super::sqlite_access::SqliteAccess;
+use super::{Backend, Dialect, pool_options};
+use crate::server::store::cache::AuthCache;
+use crate::server::store::sql::rows::{LOCK_ORG_BY_PK_SQLITE, LOCK_ORG_BY_SLUG_SQLITE};
+use crate::server::store::sql::vendor::VENDOR_HEAD_SQLITE;
+use crate::server::store::{PoolSettings, Store};
+
+/// SQLite's SQL where it differs (see [`Dialect`]).
+pub(super) const DIALECT: Dialect = Dialect {
+    begin_write: "BEGIN IMMEDIATE",
+    for_update: "",
+    for_no_key_update: "",
+    single_process: true,
+    lock_org_by_slug: LOCK_ORG_BY_SLUG_SQLITE,
+    lock_org_by_pk: LOCK_ORG_BY_PK_SQLITE,
+    vendor_head: VENDOR_HEAD_SQLITE,
+    policy_expiry_warning: "json_extract(p.document, '$.expiry_warning_seconds')",
+    due_deliveries: "SELECT d.pk, d.webhook_pk, w.org_pk, d.next_attempt_at FROM webhooks w \
+         JOIN webhook_deliveries d ON d.pk IN (SELECT x.pk FROM webhook_deliveries x \
+         WHERE x.webhook_pk = w.pk AND x.status = 'pending' AND x.next_attempt_at <= $1 \
+         AND x.locked_until <= $1 ORDER BY x.next_attempt_at, x.pk LIMIT $4) \
+         WHERE w.disabled_at IS NULL",
+    // Its planner would rather scan every pending row in webhook order to group them.
+    leased_deliveries: "webhook_deliveries l INDEXED BY webhook_deliveries_leased",
+    claim_lock: "",
+    // The write pool is the one authorize's writer shares.
+    pool_names: ["read", "write"],
+    tree_batch: 1000,
+    tree_hashes_update,
+    tree_hashes_org_first: false,
+};
+
+fn tree_hashes_update(table: &str, org: bool, count: usize) -> String {
+    let values = vec!["(?, ?)"; count].join(", ");
+    let of_org = if org {
+        format!("{table}.org_pk = ? AND ")
+    } else {
+        String::new()
+    };
+    format!(
+        "UPDATE {table} SET tree_hashes = v.column2 FROM (VALUES {values}) AS v \
+         WHERE {of_org}{table}.seq = v.column1"
+    )
+}
 
 const PRAGMAS: [&str; 4] = [
     "PRAGMA journal_mode = WAL",
@@ -156,7 +195,7 @@ pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<Store> {
         migrated = migrator().run(&write).await;
     }
     migrated.with_context(|| format!("cannot migrate SQLite database {}", path.display()))?;
-    super::sql::tree::build_behind(&write, Backend::Sqlite)
+    crate::server::store::sql::tree::build_behind(&write, Backend::Sqlite)
         .await
         .with_context(|| format!("cannot build the audit trees of {}", path.display()))?;
     let read = options()

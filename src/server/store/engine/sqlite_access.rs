@@ -21,12 +21,12 @@ use anyhow::Context;
 use prometheus_client::metrics::counter::Counter;
 use rusqlite::{OpenFlags, TransactionBehavior};
 
-use super::Store;
-use super::authorize::{
+use crate::server::store::Store;
+use crate::server::store::engine::Backend;
+use crate::server::store::sql::authorize::{
     Answer, Pending, answer, decide_in_order, org_with_webhooks, sessions_by_ids_sql,
 };
-use super::rows::{LOCK_ORG_WITH_WEBHOOKS_SQLITE, session_row};
-use crate::server::store::backend::Backend;
+use crate::server::store::sql::rows::{LOCK_ORG_WITH_WEBHOOKS_SQLITE, session_row};
 use crate::server::store::{SessionAuth, StoreError, StoreResult};
 
 /// Statements kept prepared: the lock, and the session reads and event inserts of the batch
@@ -62,7 +62,11 @@ impl Store {
     /// one transaction, answering each batch's callers as it commits; the caller holds the
     /// write connection. True once the queue is empty (its entry is then gone), false as soon
     /// as another writer waits for the write connection.
-    pub(super) fn decide_batches_on(&self, sqlite: &SqliteAccess, org_pk: i64) -> bool {
+    pub(in crate::server::store) fn decide_batches_on(
+        &self,
+        sqlite: &SqliteAccess,
+        org_pk: i64,
+    ) -> bool {
         let mut connection = sqlite.0.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
             let Some(batch) = self.access_queues.next_batch(org_pk) else {

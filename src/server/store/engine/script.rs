@@ -13,8 +13,8 @@
 use sqlx::any::AnyArguments;
 use sqlx::{AnyConnection, Arguments, AssertSqlSafe};
 
-use super::backend::Backend;
-use super::{StoreError, StoreResult};
+use super::Backend;
+use crate::server::store::{StoreError, StoreResult};
 
 /// Bound values per call at most: well under SQLite's limit per statement and PostgreSQL's
 /// 65,535 per statement. A script that grows past it begins a new call.
@@ -26,7 +26,7 @@ const POSTGRES_VALUE_BYTES: usize = 12 * 1024;
 
 /// A bound value, typed even when null (PostgreSQL types every parameter).
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Param {
+pub(in crate::server::store) enum Param {
     Int(Option<i64>),
     Text(Option<String>),
     Bytes(Option<Vec<u8>>),
@@ -83,7 +83,7 @@ impl From<Option<String>> for Param {
 }
 
 /// The rows of one multi-row `INSERT`, bound one by one (see [`Script::add_row`]).
-pub(super) struct Rows {
+pub(in crate::server::store) struct Rows {
     /// The statement up to and including `VALUES`.
     head: String,
     values: Vec<String>,
@@ -112,7 +112,7 @@ struct Part {
     new_call: bool,
 }
 
-pub(super) struct Script {
+pub(in crate::server::store) struct Script {
     backend: Backend,
     parts: Vec<Part>,
     /// The values bound since the last part.
