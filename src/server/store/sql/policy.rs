@@ -287,6 +287,8 @@ impl Store {
         Ok(PolicyChangeOutcome::Pending(change))
     }
 
+    /// Adds `actor`'s approval to the org's pending change `id`; the approval that brings the
+    /// approvals of enabled admins to the number required applies it, in this transaction.
     pub async fn approve_policy_change(
         &self,
         actor: &Principal,
@@ -302,8 +304,7 @@ impl Store {
             .await
     }
 
-    /// Adds `actor`'s approval to the org's pending change `id`; the approval that brings the
-    /// approvals of enabled admins to the number required applies it, in this transaction.
+    /// [`Self::approve_policy_change`], with its audit events counted by this store.
     async fn approve_policy_change_counted(
         &self,
         actor: &Principal,
