@@ -275,7 +275,7 @@ fn provisioning_and_roles_follow_the_connector(backend: Backend) {
 /// `account.login_failed` event more and nothing else.
 fn refusals_have_their_codes_and_write_only_their_event(backend: Backend) {
     let server = TestServer::on(backend);
-    let provider = provider_for(
+    let mut provider = provider_for(
         &server,
         json!({
             "unverified": {"email": "u@vendor.example", "email_verified": false, "groups": ["support"]},
@@ -304,10 +304,10 @@ fn refusals_have_their_codes_and_write_only_their_event(backend: Backend) {
         .assert_ok();
     let ann = create_support(&server, "ann@vendor.example");
 
-    let refused = |login: &str, status: u16, code: &str| {
+    let refused = |connector: &str, login: &str, status: u16, code: &str| {
         let accounts = account_count(&server);
         let events = vendor_actions(&server);
-        let (page, reply) = sign_in(&server, "corp", None, login);
+        let (page, reply) = sign_in(&server, connector, None, login);
         assert_eq!(page, status, "{login}");
         reply.assert_problem(status, code);
         assert_eq!(account_count(&server), accounts, "{login}");
@@ -317,11 +317,12 @@ fn refusals_have_their_codes_and_write_only_their_event(backend: Backend) {
             ["account.login_failed".to_owned()],
             "{login}"
         );
+        reply.body["detail"].as_str().unwrap().to_owned()
     };
-    refused("unverified", 401, "email_unverified");
-    refused("outsider", 403, "email_domain_not_allowed");
-    refused("marketing", 403, "no_matching_rule");
-    refused("gone", 403, "account_disabled");
+    let _ = refused("corp", "unverified", 401, "email_unverified");
+    let _ = refused("corp", "outsider", 403, "email_domain_not_allowed");
+    let _ = refused("corp", "marketing", 403, "no_matching_rule");
+    let _ = refused("corp", "gone", 403, "account_disabled");
 
     // A nonce other than the one sent (the authorization request tampered with).
     let (flow, url) = start(&server, "corp", None);
@@ -348,8 +349,35 @@ fn refusals_have_their_codes_and_write_only_their_event(backend: Backend) {
     assert_eq!(page.status, 401, "{}", page.body);
     token_reply(&server, &flow).assert_problem(401, "sign_in_failed");
 
+    // An ID token that expired before it arrived: a provider whose clock is two hours behind.
+    let late = provider_for(
+        &server,
+        json!({"ann": user("ann@vendor.example", &["support"])}),
+        json!({"skew": -7200}),
+    );
+    server
+        .operator()
+        .post(
+            "/v1/auth/connectors",
+            connector("late", &late.issuer, json!({})),
+        )
+        .assert_ok();
+    let detail = refused("late", "ann", 401, "sign_in_failed");
+    assert!(detail.contains("Expired:"), "{detail}");
+
     // None of these touched ann's account: her token still works.
     assert_eq!(server.as_token(&ann.token).get("/v1/me").status, 200);
+
+    // Another provider at the connector's address, naming another issuer: in its redirect
+    // (RFC 9207)...
+    provider.restart_with(json!({"host": "localhost"}));
+    let detail = refused("corp", "ann", 401, "sign_in_failed");
+    assert!(detail.contains("not the connector's"), "{detail}");
+    // ...or, without that, only in its ID token's `iss` (signed by a key the server fetches
+    // then, its key id being unknown).
+    provider.restart_with(json!({"host": "localhost", "iss_param": false}));
+    let detail = refused("corp", "ann", 401, "sign_in_failed");
+    assert!(detail.contains("Invalid issuer"), "{detail}");
 }
 
 fn an_org_connector_signs_in_its_own_admins_only(backend: Backend) {
