@@ -6,8 +6,8 @@
 //!   the server's callback) to the CLI's exit with the token stored. The CLI polls at the pace
 //!   the server gives (1 s for the browser flow), so this is mostly that wait.
 //! - The server's CPU per sign-in through the API (start, callback with the code exchange and
-//!   the ID token's checks, token handout), from `/proc`: its user and system time over N
-//!   sign-ins, less what it spends idle over as long. The provider's own work is in its own
+//!   the ID token's checks, token handout), from `/proc`: the time its threads ran over N
+//!   sign-ins, less what they run idle over as long. The provider's own work is in its own
 //!   process, and the server's waits on it cost no CPU; a first sign-in fetches the provider's
 //!   discovery document and keys, so the ones measured find them cached.
 
@@ -63,15 +63,23 @@ fn browse(url: &str) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// The process's user and system time so far.
+/// The time the process's threads have run so far, in nanoseconds: each thread's
+/// `/proc/PID/task/TID/schedstat` (exact, where `/proc/PID/stat` counts 10 ms ticks, too coarse
+/// for a few milliseconds a sign-in). A thread that ended between two readings would be
+/// missed: the server's workers and database threads live as long as it does.
 fn cpu_time(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // After the command name (in parentheses): state is field 3, utime 14, stime 15.
-    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    // SAFETY: sysconf reads a constant of the system.
-    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
-    Duration::from_micros(ticks * 1_000_000 / per_second)
+    let mut nanos = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let path = task.unwrap().path().join("schedstat");
+        if let Ok(text) = std::fs::read_to_string(path) {
+            nanos += text
+                .split_whitespace()
+                .next()
+                .and_then(|ran| ran.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    Duration::from_nanos(nanos)
 }
 
 fn epoch_ms(at: SystemTime) -> f64 {
