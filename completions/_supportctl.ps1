@@ -1813,6 +1813,7 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             [CompletionResult]::new('--break-glass', '--break-glass', [CompletionResultType]::ParameterName, 'Break-glass access: an engineer''s emergency request, confirmed by an operator, starts a grant before any admin approves it (turning it on is a weakening: see below)')
             [CompletionResult]::new('--break-glass-level', '--break-glass-level', [CompletionResultType]::ParameterName, 'The highest level a break-glass grant may have')
             [CompletionResult]::new('--break-glass-max', '--break-glass-max', [CompletionResultType]::ParameterName, 'The longest a break-glass grant may last, e.g. 1h (at most 4h)')
+            [CompletionResult]::new('--approval-max-auth-age', '--approval-max-auth-age', [CompletionResultType]::ParameterName, 'Approving a request, extending a grant and changing the policy need a sign-in at the identity provider (`supportctl login --sso`) at most this old, e.g. 15m; `none`: no such requirement (dropping or lengthening it is a weakening)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile in config.toml to use')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server URL, overriding the profile''s')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]')

@@ -4029,7 +4029,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__org__subcmd__policy__subcmd__set)
-            opts="-o -q -y -v -h -V --org --max-grant --default-grant --max-session-ttl --levels --areas --require-ticket --direct-grants --accept-requests --approvals --request-ttl --expiry-warning --break-glass --break-glass-level --break-glass-max --dry-run --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            opts="-o -q -y -v -h -V --org --max-grant --default-grant --max-session-ttl --levels --areas --require-ticket --direct-grants --accept-requests --approvals --request-ttl --expiry-warning --break-glass --break-glass-level --break-glass-max --approval-max-auth-age --dry-run --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4092,6 +4092,10 @@ _supportctl() {
                     return 0
                     ;;
                 --break-glass-max)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --approval-max-auth-age)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1702,6 +1702,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --break-glass 'Break-glass access: an engineer''s emergency request, confirmed by an operator, starts a grant before any admin approves it (turning it on is a weakening: see below)'
             cand --break-glass-level 'The highest level a break-glass grant may have'
             cand --break-glass-max 'The longest a break-glass grant may last, e.g. 1h (at most 4h)'
+            cand --approval-max-auth-age 'Approving a request, extending a grant and changing the policy need a sign-in at the identity provider (`supportctl login --sso`) at most this old, e.g. 15m; `none`: no such requirement (dropping or lengthening it is a weakening)'
             cand --profile 'Profile in config.toml to use'
             cand --server 'Server URL, overriding the profile''s'
             cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'

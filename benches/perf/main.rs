@@ -5,7 +5,7 @@
 //!   cargo bench --bench perf -- --quick    small sizes, a minute or so
 //!   cargo bench --bench perf -- --requests only the access-request rows
 //!   PERF_ONLY=postgres | webhooks | authorize | drain | backup | metrics | audit | rules
-//!             | breakglass | tlog
+//!             | breakglass | tlog | sso
 //!                                          only the PostgreSQL rows, the webhook rows,
 //!                                          authorize against introspect on SQLite, the
 //!                                          rolling restart of two PostgreSQL replicas,
@@ -16,9 +16,13 @@
 //!                                          the customer rules (a request inside an
 //!                                          auto-approval rule to a session; a ticket's
 //!                                          closing ending 1,000 grants with sessions),
-//!                                          the break-glass alarm's commit → 2xx, or
+//!                                          the break-glass alarm's commit → 2xx,
 //!                                          `audit verify --checkpoint` by consistency
-//!                                          proof and inclusion proofs at 1,000,000 events
+//!                                          proof and inclusion proofs at 1,000,000 events,
+//!                                          or sign-in with an identity provider (`login
+//!                                          --sso` latency, the server's CPU per sign-in;
+//!                                          needs Node.js and `npm ci` in tests/oidc, so
+//!                                          only this way, never in the default run)
 //!   cargo test --bench perf                quick mode in the test profile (what CI runs)
 //!   PERF_DB_CONNECTIONS=N                  the servers' --db-max-connections
 //!
@@ -43,6 +47,7 @@ mod postgres;
 mod requests;
 mod rules;
 mod server;
+mod sso;
 mod tlog;
 mod webhooks;
 
@@ -116,6 +121,10 @@ fn main() {
     // `PERF_ONLY=breakglass`: the break-glass alarm's row alone.
     if std::env::var("PERF_ONLY").as_deref() == Ok("breakglass") {
         print_table(&breakglass::rows(&exe, dir.path(), quick), quick);
+        return;
+    }
+    if std::env::var("PERF_ONLY").as_deref() == Ok("sso") {
+        print_table(&sso::rows(&exe, dir.path(), quick), quick);
         return;
     }
     // `PERF_ONLY=webhooks`: the webhook rows alone.

@@ -295,6 +295,13 @@ pub struct OrgPolicy {
     /// Break-glass access (off by default).
     #[serde(default)]
     pub break_glass: BreakGlassPolicy,
+    /// Approving a request, extending a grant and changing this policy need a sign-in at the
+    /// identity provider (`supportctl login --sso`) at most this many seconds old, else 403
+    /// `reauthentication_required` (a token not from a sign-in never qualifies). Null: no
+    /// such requirement.
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub approval_max_auth_age_seconds: Option<i64>,
     /// Null until the org's admins first change the policy.
     pub updated_at: Option<Timestamp>,
     pub updated_by: Option<String>,
@@ -333,6 +340,10 @@ pub struct PutOrgPolicy {
     /// Default: off.
     #[serde(default)]
     pub break_glass: BreakGlassPolicy,
+    /// Absent or null: no requirement.
+    #[serde(default, deserialize_with = "whole_seconds::optional")]
+    #[schema(minimum = 1)]
+    pub approval_max_auth_age_seconds: Option<i64>,
     /// Read-only; accepted (and ignored) so that a document read can be sent back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<Timestamp>,
@@ -357,6 +368,7 @@ impl From<&OrgPolicy> for PutOrgPolicy {
             request_ttl_seconds: policy.request_ttl_seconds,
             expiry_warning_seconds: policy.expiry_warning_seconds,
             break_glass: policy.break_glass,
+            approval_max_auth_age_seconds: policy.approval_max_auth_age_seconds,
             updated_at: None,
             updated_by: None,
         }

@@ -8,12 +8,13 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
 
+use super::domain::policy::Effective;
 use super::error::{ApiError, ApiResult};
 use super::listener::ConnectionSlot;
 use super::state::AppState;
 use super::store::{AccountAuth, Principal, SessionAuth, TokenHash};
 use super::tokens::hash_token;
-use crate::api::{ACCOUNT_TOKEN_PREFIX, Role, SESSION_TOKEN_PREFIX};
+use crate::api::{ACCOUNT_TOKEN_PREFIX, ErrorCode, Role, SESSION_TOKEN_PREFIX};
 
 /// The token the request presents: `Authorization: Bearer TOKEN`, or HTTP Basic with the token
 /// as the password (the user name is not checked). Basic is how most RFC 7662 clients
@@ -184,6 +185,18 @@ impl FromRequestParts<AppState> for Caller {
 impl Caller {
     pub fn principal(&self) -> &Principal {
         &self.0.principal
+    }
+
+    /// 403 `reauthentication_required` unless the caller signed in at the identity provider as
+    /// recently as `policy` asks (at `now`, the server's clock, as token expiry is).
+    pub fn require_recent_sign_in(
+        &self,
+        policy: &Effective,
+        now: jiff::Timestamp,
+    ) -> ApiResult<()> {
+        policy
+            .check_auth_age(self.0.token_auth_at, now)
+            .map_err(|detail| ApiError::new(ErrorCode::ReauthenticationRequired, detail))
     }
 
     /// 403 unless the caller has one of `roles`.

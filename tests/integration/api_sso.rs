@@ -5,6 +5,7 @@
 
 use serde_json::{Value, json};
 
+use crate::api_policy::put as put_policy;
 use crate::common::fixtures::*;
 use crate::common::harness::{Backend, Reply, TestServer};
 use crate::common::oidc::{TestProvider, browse};
@@ -15,6 +16,7 @@ crate::common::conformance::conformance! {
     refusals_have_their_codes_and_write_only_their_event,
     an_org_connector_signs_in_its_own_admins_only,
     device_flow_gives_a_token_and_paces_its_polls,
+    approvals_need_a_sign_in_as_recent_as_the_policy_asks,
 }
 
 const CLIENT_SECRET: &str = "test-client-secret";
@@ -273,7 +275,7 @@ fn provisioning_and_roles_follow_the_connector(backend: Backend) {
 /// `account.login_failed` event more and nothing else.
 fn refusals_have_their_codes_and_write_only_their_event(backend: Backend) {
     let server = TestServer::on(backend);
-    let provider = provider_for(
+    let mut provider = provider_for(
         &server,
         json!({
             "unverified": {"email": "u@vendor.example", "email_verified": false, "groups": ["support"]},
@@ -302,10 +304,10 @@ fn refusals_have_their_codes_and_write_only_their_event(backend: Backend) {
         .assert_ok();
     let ann = create_support(&server, "ann@vendor.example");
 
-    let refused = |login: &str, status: u16, code: &str| {
+    let refused = |connector: &str, login: &str, status: u16, code: &str| {
         let accounts = account_count(&server);
         let events = vendor_actions(&server);
-        let (page, reply) = sign_in(&server, "corp", None, login);
+        let (page, reply) = sign_in(&server, connector, None, login);
         assert_eq!(page, status, "{login}");
         reply.assert_problem(status, code);
         assert_eq!(account_count(&server), accounts, "{login}");
@@ -315,11 +317,12 @@ fn refusals_have_their_codes_and_write_only_their_event(backend: Backend) {
             ["account.login_failed".to_owned()],
             "{login}"
         );
+        reply.body["detail"].as_str().unwrap().to_owned()
     };
-    refused("unverified", 401, "email_unverified");
-    refused("outsider", 403, "email_domain_not_allowed");
-    refused("marketing", 403, "no_matching_rule");
-    refused("gone", 403, "account_disabled");
+    let _ = refused("corp", "unverified", 401, "email_unverified");
+    let _ = refused("corp", "outsider", 403, "email_domain_not_allowed");
+    let _ = refused("corp", "marketing", 403, "no_matching_rule");
+    let _ = refused("corp", "gone", 403, "account_disabled");
 
     // A nonce other than the one sent (the authorization request tampered with).
     let (flow, url) = start(&server, "corp", None);
@@ -346,8 +349,35 @@ fn refusals_have_their_codes_and_write_only_their_event(backend: Backend) {
     assert_eq!(page.status, 401, "{}", page.body);
     token_reply(&server, &flow).assert_problem(401, "sign_in_failed");
 
+    // An ID token that expired before it arrived: a provider whose clock is two hours behind.
+    let late = provider_for(
+        &server,
+        json!({"ann": user("ann@vendor.example", &["support"])}),
+        json!({"skew": -7200}),
+    );
+    server
+        .operator()
+        .post(
+            "/v1/auth/connectors",
+            connector("late", &late.issuer, json!({})),
+        )
+        .assert_ok();
+    let detail = refused("late", "ann", 401, "sign_in_failed");
+    assert!(detail.contains("Expired:"), "{detail}");
+
     // None of these touched ann's account: her token still works.
     assert_eq!(server.as_token(&ann.token).get("/v1/me").status, 200);
+
+    // Another provider at the connector's address, naming another issuer: in its redirect
+    // (RFC 9207)...
+    provider.restart_with(json!({"host": "localhost"}));
+    let detail = refused("corp", "ann", 401, "sign_in_failed");
+    assert!(detail.contains("not the connector's"), "{detail}");
+    // ...or, without that, only in its ID token's `iss` (signed by a key the server fetches
+    // then, its key id being unknown).
+    provider.restart_with(json!({"host": "localhost", "iss_param": false}));
+    let detail = refused("corp", "ann", 401, "sign_in_failed");
+    assert!(detail.contains("Invalid issuer"), "{detail}");
 }
 
 fn an_org_connector_signs_in_its_own_admins_only(backend: Backend) {
@@ -474,4 +504,111 @@ fn device_flow_gives_a_token_and_paces_its_polls(backend: Backend) {
         .filter(|action| *action == "account.login_failed")
         .count();
     assert_eq!(failed, 1, "one event for the expiry");
+}
+
+/// `approval_max_auth_age_seconds`: unset, a static token approves; once set, approving,
+/// extending and changing the policy need a sign-in at the provider at most that old (403
+/// `reauthentication_required`, nothing written), measured by the server's clock; dropping it
+/// is a weakening that needs as many admins as the policy asks.
+fn approvals_need_a_sign_in_as_recent_as_the_policy_asks(backend: Backend) {
+    let server = TestServer::on(backend);
+    let provider = provider_for(
+        &server,
+        json!({
+            "first": user("first@acme.test", &["acme-admins"]),
+            "second": user("second@acme.test", &["acme-admins"]),
+        }),
+        json!({}),
+    );
+    let mut body = connector("acme-sso", &provider.issuer, json!({}));
+    body["rules"] = json!([{"claim": "groups", "value": "acme-admins", "role": "admin"}]);
+    server
+        .admin()
+        .post("/v1/orgs/acme/auth/connectors", body)
+        .assert_ok();
+    create_account(&server, "first@acme.test", "admin", Some(ACME));
+    let second =
+        server.as_token(&create_account(&server, "second@acme.test", "admin", Some(ACME)).token);
+    let support = server.support();
+    let file = |reason: &str| {
+        let reply = support.post(
+            "/v1/orgs/acme/requests",
+            json!({"level": "read-only", "reason": reason}),
+        );
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.body["id"].as_str().unwrap().to_owned()
+    };
+    let approve = |api: &crate::common::harness::Api, id: &str| {
+        api.post(&format!("/v1/orgs/acme/requests/{id}/approve"), json!({}))
+    };
+    let extend = |api: &crate::common::harness::Api, grant: &str| {
+        api.post(
+            &format!("/v1/orgs/acme/grants/{grant}/extend"),
+            json!({"duration_seconds": 600}),
+        )
+    };
+    let policy = || server.admin().get("/v1/orgs/acme/policy").body;
+
+    // Unset: a static token approves.
+    let first_request = file("unset");
+    let approved = approve(&second, &first_request);
+    assert_eq!(approved.body["status"], "approved", "{}", approved.body);
+    let grant = approved.body["grant_id"].as_str().unwrap().to_owned();
+    let mut document = policy();
+    document["approval_max_auth_age_seconds"] = json!(300);
+    document["approvals_required"]["admin"] = json!(2);
+    let set = put_policy(&second, ACME, &document);
+    assert_eq!(set.status, 200, "{}", set.body);
+    assert_eq!(set.body["approval_max_auth_age_seconds"], 300);
+    let updated = with_action(&audit(&server.admin(), ACME), "policy.updated")
+        .last()
+        .map(|event| event["details"]["changed"]["approval_max_auth_age_seconds"].clone());
+    assert_eq!(updated, Some(json!({"before": null, "after": 300})));
+
+    // Set: the static token is refused everywhere it guards, and nothing is written.
+    let pending = file("set");
+    let before = snapshot(&server);
+    approve(&second, &pending).assert_problem(403, "reauthentication_required");
+    extend(&second, &grant).assert_problem(403, "reauthentication_required");
+    let mut tighter = policy();
+    tighter["require_ticket"] = json!(true);
+    put_policy(&second, ACME, &tighter).assert_problem(403, "reauthentication_required");
+    assert_eq!(snapshot(&server), before);
+
+    // Fresh sign-ins approve, extend and propose.
+    let signed_in = |login: &str| {
+        let (status, reply) = sign_in(&server, "acme-sso", Some(ACME), login);
+        assert_eq!((status, reply.status), (200, 200), "{}", reply.body);
+        server.as_token(reply.body["token"].as_str().unwrap())
+    };
+    let (first, second) = (signed_in("first"), signed_in("second"));
+    assert_eq!(approve(&first, &pending).body["status"], "approved");
+    extend(&first, &grant).assert_ok();
+    // Dropping the requirement weakens it: with two approvals asked for admin, it waits for a
+    // second admin.
+    let mut dropped = policy();
+    dropped["approval_max_auth_age_seconds"] = Value::Null;
+    let proposed = put_policy(&first, ACME, &dropped);
+    assert_eq!(proposed.status, 202, "{}", proposed.body);
+    assert_eq!(
+        proposed.body["weakens"],
+        json!(["approval_max_auth_age_seconds"])
+    );
+    assert_eq!(policy()["approval_max_auth_age_seconds"], 300);
+
+    // The same sign-ins, once older than the policy allows on the server's clock (which stood
+    // still while the provider's went on: the sign-ins happened up to `behind` after it).
+    let behind = jiff::Timestamp::now().as_second() - now(&server).as_second();
+    server.advance(behind.max(0) + 301);
+    let late = file("late");
+    let before = snapshot(&server);
+    approve(&first, &late).assert_problem(403, "reauthentication_required");
+    extend(&first, &grant).assert_problem(403, "reauthentication_required");
+    second
+        .post(
+            "/v1/orgs/acme/policy/pending/approve",
+            json!({"id": proposed.body["id"]}),
+        )
+        .assert_problem(403, "reauthentication_required");
+    assert_eq!(snapshot(&server), before);
 }

@@ -1,7 +1,8 @@
 // Plays a person's browser through the test provider's pages: follows redirects (keeping
 // cookies), fills in the sign-in form with the login given, confirms consent and device codes,
 // and stops at the first page that has no form, which it prints as one JSON line
-// {"status", "url", "body"}.
+// {"status", "url", "body", "fetched_at"} (when that page was asked for, in ms since the epoch:
+// the benchmark's start of the provider's redirect).
 //
 //   node browser.mjs URL [LOGIN]     (else the login in OIDC_LOGIN)
 const [, , start, loginArg] = process.argv;
@@ -41,6 +42,7 @@ let url = start;
 let method = 'GET';
 let body;
 for (let step = 0; step < 30; step += 1) {
+  const fetchedAt = Date.now();
   const response = await fetch(url, {
     method,
     body,
@@ -60,7 +62,7 @@ for (let step = 0; step < 30; step += 1) {
   const text = await response.text();
   const form = response.status === 200 ? parseForm(text) : null;
   if (!form) {
-    process.stdout.write(`${JSON.stringify({ status: response.status, url, body: text })}\n`);
+    process.stdout.write(`${JSON.stringify({ status: response.status, url, body: text, fetched_at: fetchedAt })}\n`);
     process.exit(0);
   }
   url = new URL(form.action, url).toString();

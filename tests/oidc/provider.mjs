@@ -5,6 +5,8 @@
 //     "host": "127.0.0.1",       // the issuer's host (another name than the one the tests
 //                                // connect to makes a wrong `iss`)
 //     "skew": 0,                 // seconds added to this process's clock (expired ID tokens)
+//     "iss_param": true,         // false: no `iss` in the redirect (RFC 9207), so that only
+//                                // the ID token names the issuer
 //     "clients": [{ "client_id", "client_secret", "redirect_uris": [...] }],
 //     "users": { "LOGIN": { "email", "email_verified", "groups": [...] } } }
 // The sign-in page accepts any password; the login names the user. Each start makes a new
@@ -80,5 +82,8 @@ server.listen(config.port || 0, '127.0.0.1', () => {
     },
   });
   provider.proxy = false;
+  if (config.iss_param === false) {
+    provider.on('authorization.success', (ctx, out) => { delete out.iss; });
+  }
   process.stdout.write(`READY ${issuer}\n`);
 });

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
 use crate::api::{
@@ -36,6 +37,7 @@ pub fn default_policy(flags: &Policy) -> OrgPolicy {
         request_ttl_seconds: DEFAULT_REQUEST_TTL,
         expiry_warning_seconds: flags.expiry_warning_seconds(),
         break_glass: BreakGlassPolicy::default(),
+        approval_max_auth_age_seconds: None,
         updated_at: None,
         updated_by: None,
     }
@@ -86,6 +88,14 @@ pub fn validate_document(put: &PutOrgPolicy) -> Result<(), String> {
         return Err(format!(
             "break_glass.max_duration_seconds must be between 1 and {longest} (4 hours), got {}",
             put.break_glass.max_duration_seconds
+        ));
+    }
+    if let Some(age) = put.approval_max_auth_age_seconds
+        && !(1..=LONGEST).contains(&age)
+    {
+        return Err(format!(
+            "approval_max_auth_age_seconds must be between 1 and {LONGEST} seconds (or null: no \
+             requirement), got {age}"
         ));
     }
     let approvals = put.approvals_required;
@@ -163,6 +173,7 @@ pub fn normalized(put: &PutOrgPolicy, version: i64) -> OrgPolicy {
         request_ttl_seconds: put.request_ttl_seconds,
         expiry_warning_seconds: put.expiry_warning_seconds,
         break_glass: put.break_glass,
+        approval_max_auth_age_seconds: put.approval_max_auth_age_seconds,
         updated_at: None,
         updated_by: None,
     }
@@ -213,6 +224,16 @@ pub fn weakenings(before: &OrgPolicy, after: &OrgPolicy) -> Vec<String> {
         if is.max_duration_seconds > was.max_duration_seconds {
             weaker.push("break_glass.max_duration_seconds".to_owned());
         }
+    }
+    // A fresh sign-in guards the same decisions: dropping the requirement or allowing an
+    // older sign-in would let one admin with a stale or static token lower it alone.
+    match (
+        before.approval_max_auth_age_seconds,
+        after.approval_max_auth_age_seconds,
+    ) {
+        (Some(was), Some(is)) if is <= was => {}
+        (Some(_), _) => weaker.push("approval_max_auth_age_seconds".to_owned()),
+        (None, _) => {}
     }
     weaker
 }
@@ -319,6 +340,8 @@ pub struct Effective {
     pub request_ttl: i64,
     /// The org's break-glass rules, the longest duration within `max_grant` too.
     pub break_glass: BreakGlassPolicy,
+    /// How recent a sign-in at the identity provider approvals and policy changes need.
+    pub approval_max_auth_age: Option<i64>,
 }
 
 fn spoken(seconds: i64) -> String {
@@ -348,6 +371,31 @@ impl Effective {
                 max_duration_seconds: org.break_glass.max_duration_seconds.min(max_grant),
                 ..org.break_glass
             },
+            approval_max_auth_age: org.approval_max_auth_age_seconds,
+        }
+    }
+
+    /// Why a caller who signed in at the identity provider at `auth_at` (none: a token not from
+    /// a sign-in) may not approve, extend or change the policy at `now`, if not.
+    pub fn check_auth_age(&self, auth_at: Option<Timestamp>, now: Timestamp) -> Result<(), String> {
+        let Some(max) = self.approval_max_auth_age else {
+            return Ok(());
+        };
+        let rule = format!(
+            "the org's policy (approval_max_auth_age_seconds: {max}) asks for a sign-in at the \
+             identity provider within the last {}",
+            spoken(max)
+        );
+        match auth_at {
+            None => Err(format!("{rule}; this token is not from a sign-in")),
+            Some(at) => {
+                let age = now.as_second() - at.as_second();
+                if age > max {
+                    Err(format!("{rule}; yours was {} ago", spoken(age)))
+                } else {
+                    Ok(())
+                }
+            }
         }
     }
 
@@ -578,6 +626,47 @@ mod tests {
             off.check_break_glass(Level::ReadOnly, 60)
                 .unwrap_err()
                 .contains("break_glass.allowed: false")
+        );
+    }
+
+    #[test]
+    fn an_older_sign_in_or_none_is_refused_once_required() {
+        let mut org = default_policy(&flags());
+        let now = Timestamp::from_second(1_000_000).unwrap();
+        let at = |ago: i64| Some(Timestamp::from_second(1_000_000 - ago).unwrap());
+        assert_eq!(
+            Effective::new(&org, &flags()).check_auth_age(None, now),
+            Ok(())
+        );
+        org.approval_max_auth_age_seconds = Some(300);
+        let effective = Effective::new(&org, &flags());
+        assert_eq!(effective.check_auth_age(at(300), now), Ok(()));
+        assert!(
+            effective
+                .check_auth_age(at(301), now)
+                .unwrap_err()
+                .contains("ago")
+        );
+        assert!(
+            effective
+                .check_auth_age(None, now)
+                .unwrap_err()
+                .contains("not from a sign-in")
+        );
+        // Dropping the requirement or allowing older sign-ins weakens; shortening does not.
+        let mut after = org.clone();
+        after.approval_max_auth_age_seconds = Some(60);
+        assert!(weakenings(&org, &after).is_empty());
+        assert_eq!(weakenings(&after, &org), ["approval_max_auth_age_seconds"]);
+        after.approval_max_auth_age_seconds = None;
+        assert_eq!(weakenings(&org, &after), ["approval_max_auth_age_seconds"]);
+        assert!(weakenings(&after, &org).is_empty());
+        let mut put = PutOrgPolicy::from(&org);
+        put.approval_max_auth_age_seconds = Some(0);
+        assert!(
+            validate_document(&put)
+                .unwrap_err()
+                .contains("approval_max_auth_age_seconds")
         );
     }
 

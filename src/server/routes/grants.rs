@@ -185,6 +185,7 @@ pub async fn get_grant(
     request_body = ExtendGrant,
     responses(
         (status = 200, description = "The grant, extended (with `dry_run=true`: as it would be)", body = Grant),
+        (status = 403, description = "The org's policy (`approval_max_auth_age_seconds`) asks for a more recent sign-in at the identity provider than the caller's (`reauthentication_required`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The grant is no longer active, the org's policy changed meanwhile, or (`policy_violation`) several admins approved the grant for less time than it would last", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Past the maximum of the org's policy or the server, or a level, area or missing ticket the policy no longer allows, or a direct grant while `direct_grants` is false", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -199,6 +200,7 @@ pub async fn extend_grant(
     let admin = caller.require_admin_of(&org)?;
     let now = state.now();
     let policy = effective_policy(&state, &org).await?;
+    caller.require_recent_sign_in(&policy, now)?;
     let by = validate::duration("duration_seconds", body.duration_seconds, policy.max_grant)?;
     let grant = state
         .store

@@ -95,6 +95,7 @@ pub async fn get_policy(
     responses(
         (status = 200, description = "The policy now in force (with `dry_run=true`: the one that would be)", body = OrgPolicy),
         (status = 202, description = "A weakening change, pending until enough admins approve it (with `dry_run=true`: as it would be)", body = PendingPolicyChange),
+        (status = 403, description = "The org's policy (`approval_max_auth_age_seconds`) asks for a more recent sign-in at the identity provider than the caller's (`reauthentication_required`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The policy changed since `version` was read", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a possible policy (e.g. more approvals than the org has admins, or a duration over the server's maximum)", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -108,8 +109,18 @@ pub async fn put_policy(
     let mode = super::write_mode(query);
     let admin = caller.require_admin_of(&org)?;
     let before = org_policy(&state, &org).await?;
-    check_server_limits(&body, &before, &state.policy).map_err(ApiError::policy)?;
     let now = state.now();
+    // Checked against the policy read here. The store applies the change only to the version
+    // `body` names, so a policy changed since this read is refused there (409); a version not
+    // reached yet is refused here, or it could be reached by another change meanwhile.
+    if body.version > before.version {
+        return Err(ApiError::conflict(format!(
+            "the policy is at version {}; version {} was never read",
+            before.version, body.version
+        )));
+    }
+    caller.require_recent_sign_in(&Effective::new(&before, &state.policy), now)?;
+    check_server_limits(&body, &before, &state.policy).map_err(ApiError::policy)?;
     let current = default_policy(&state.policy);
     let outcome = state
         .store
@@ -151,6 +162,7 @@ pub async fn get_pending_policy(
     responses(
         (status = 200, description = "Applied: the policy now in force (with `dry_run=true`: the one that would be)", body = OrgPolicy),
         (status = 202, description = "Approved, still pending more approvals", body = PendingPolicyChange),
+        (status = 403, description = "The org's policy (`approval_max_auth_age_seconds`) asks for a more recent sign-in at the identity provider than the caller's (`reauthentication_required`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No pending change has this id", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Approved by you already, or your account is no longer an enabled admin", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The change asks more approvals than the org now has enabled admins", body = Problem, content_type = "application/problem+json"),
@@ -164,10 +176,13 @@ pub async fn approve_pending_policy(
 ) -> ApiResult<(StatusCode, Json<PolicyChangeOutcome>)> {
     let mode = super::write_mode(query);
     let admin = caller.require_admin_of(&org)?;
+    let now = state.now();
+    // A policy applied after this read voids the pending change, so the store refuses it then.
+    caller.require_recent_sign_in(&effective_policy(&state, &org).await?, now)?;
     let current = default_policy(&state.policy);
     let outcome = state
         .store
-        .approve_policy_change(admin, &org, &body.id, &current, state.now(), mode)
+        .approve_policy_change(admin, &org, &body.id, &current, now, mode)
         .await?;
     Ok(answer(outcome, mode, &org, &admin.email))
 }

@@ -196,6 +196,7 @@ pub async fn get_own_request(
     request_body(content = Option<ApproveRequest>, description = "Optional comment and narrowing"),
     responses(
         (status = 200, description = "The request: approved with its grant, or still pending for more approvals (with `dry_run=true`: as it would be; the grant id names no grant)", body = AccessRequest),
+        (status = 403, description = "The org's policy (`approval_max_auth_age_seconds`) asks for a more recent sign-in at the identity provider than the caller's (`reauthentication_required`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not pending, approved by you already, or the policy changed meanwhile", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Widens the request, or refused by the org's policy", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -222,6 +223,8 @@ pub async fn approve_request(
         )));
     }
     let policy = effective_policy(&state, &org).await?;
+    // The store refuses the approval if the policy changes before it commits (its version).
+    caller.require_recent_sign_in(&policy, state.now())?;
     let request = state
         .store
         .approve_request(

@@ -29,7 +29,7 @@ pub struct TestProvider {
 
 impl TestProvider {
     /// Starts a provider with `clients` and `users` (see `tests/oidc/provider.mjs`), plus
-    /// any other settings of `extra` (`host`, `skew`).
+    /// any other settings of `extra` (`host`, `skew`, `iss_param`).
     pub fn start(clients: Value, users: Value, extra: Value) -> TestProvider {
         require_packages();
         let mut config = json!({ "port": 0, "clients": clients, "users": users });
@@ -52,6 +52,20 @@ impl TestProvider {
         let _ = self.child.wait();
         let (child, issuer) = spawn(&self.config);
         assert_eq!(issuer, self.issuer);
+        self.child = child;
+    }
+
+    /// Stops the provider and starts another on the same port with `extra` settings added
+    /// (`host`: another issuer at the same address, whose tokens name it in `iss`).
+    pub fn restart_with(&mut self, extra: Value) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let mut config = self.config.clone();
+        config
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().cloned().unwrap_or_default());
+        let (child, _issuer) = spawn(&config);
         self.child = child;
     }
 

@@ -22,6 +22,7 @@ impl Tabular for OrgPolicy {
             "updated",
             "updated by",
             "break glass",
+            "approval max auth age",
         ]
     }
 
@@ -64,6 +65,10 @@ impl Tabular for OrgPolicy {
                 ))
             } else {
                 Cell::Placeholder("(off)")
+            },
+            match self.approval_max_auth_age_seconds {
+                Some(seconds) => duration(seconds),
+                None => Cell::Placeholder("(none)"),
             },
         ]
     }

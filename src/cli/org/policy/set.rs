@@ -58,6 +58,11 @@ pub struct SetArgs {
     /// The longest a break-glass grant may last, e.g. 1h (at most 4h).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub break_glass_max: Option<i64>,
+    /// Approving a request, extending a grant and changing the policy need a sign-in at the
+    /// identity provider (`supportctl login --sso`) at most this old, e.g. 15m; `none`: no
+    /// such requirement (dropping or lengthening it is a weakening).
+    #[arg(long, value_name = "DURATION|none", value_parser = parse_auth_age)]
+    pub approval_max_auth_age: Option<AuthAge>,
     /// Ask the server what the policy would become (every check of a real change), and change
     /// nothing.
     #[arg(long)]
@@ -77,6 +82,18 @@ fn parse_approval(text: &str) -> Result<(Level, i64), String> {
         return Err(format!("{level} needs at least 1 approval"));
     }
     Ok((level, count))
+}
+
+/// `--approval-max-auth-age`: a duration, or no requirement.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthAge(Option<i64>);
+
+fn parse_auth_age(text: &str) -> Result<AuthAge, String> {
+    if text.trim().eq_ignore_ascii_case("none") {
+        Ok(AuthAge(None))
+    } else {
+        parse_duration(text).map(|seconds| AuthAge(Some(seconds)))
+    }
 }
 
 fn parse_warning(text: &str) -> Result<i64, String> {
@@ -146,6 +163,11 @@ pub fn run(context: &mut Context, args: SetArgs) -> CommandResult {
     if let Some(v) = args.break_glass_max {
         set("break glass max", &mut |p| {
             p.break_glass.max_duration_seconds = v
+        });
+    }
+    if let Some(AuthAge(v)) = args.approval_max_auth_age {
+        set("approval max auth age", &mut |p| {
+            p.approval_max_auth_age_seconds = v
         });
     }
     if changed.is_empty() {
