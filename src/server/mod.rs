@@ -348,7 +348,7 @@ impl Server {
         let _ = stop_sweeper.send(true);
         let _ = sweeper.await;
         let _ = deliveries.await;
-        self.state.store.close().await;
+        self.state.store.clone().close().await;
         tracing::info!("stopped");
         Ok(())
     }

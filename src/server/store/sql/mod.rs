@@ -204,8 +204,10 @@ impl Store {
         Ok(())
     }
 
-    /// Closes the connections at shutdown (SQLite folds its WAL into the file then).
-    pub async fn close(&self) {
+    /// Closes the connections at shutdown (SQLite folds its WAL into the file then). It takes
+    /// the store so that this handle's share of SQLite's access connection (rusqlite's, which
+    /// `sqlx` does not close) goes too: once the last handle is closed, the file is free.
+    pub async fn close(self) {
         self.read.close().await;
         self.write.close().await;
         // The same pool as `write` on SQLite, where closing it again returns at once.
