@@ -19,6 +19,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 
 use super::Row;
+use super::measure::cpu_time;
 use super::server::start_server;
 use super::webhooks::{client, percentile};
 
@@ -61,25 +62,6 @@ fn browse(url: &str) -> Value {
         .unwrap();
     assert!(out.status.success(), "the browser script failed");
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// The time the process's threads have run so far, in nanoseconds: each thread's
-/// `/proc/PID/task/TID/schedstat` (exact, where `/proc/PID/stat` counts 10 ms ticks, too coarse
-/// for a few milliseconds a sign-in). A thread that ended between two readings would be
-/// missed: the server's workers and database threads live as long as it does.
-fn cpu_time(pid: u32) -> Duration {
-    let mut nanos = 0u64;
-    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
-        let path = task.unwrap().path().join("schedstat");
-        if let Ok(text) = std::fs::read_to_string(path) {
-            nanos += text
-                .split_whitespace()
-                .next()
-                .and_then(|ran| ran.parse::<u64>().ok())
-                .unwrap_or(0);
-        }
-    }
-    Duration::from_nanos(nanos)
 }
 
 fn epoch_ms(at: SystemTime) -> f64 {
