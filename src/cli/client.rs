@@ -8,8 +8,6 @@ mod rules;
 mod sso;
 mod webhooks;
 
-pub use reports::ReportOf;
-
 use std::io::Write;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -75,6 +73,13 @@ pub enum SessionList<'a> {
     Mine,
     /// The sessions of one org (for its admins).
     Org(&'a str),
+}
+
+/// What an evidence report is of.
+#[derive(Debug, Clone, Copy)]
+pub enum ReportOf<'a> {
+    Grant(&'a str),
+    Request(&'a str),
 }
 
 /// The items of a list a command read, and how many the whole list holds.

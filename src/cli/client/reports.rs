@@ -3,13 +3,6 @@
 
 use super::*;
 
-/// What a report is of.
-#[derive(Debug, Clone, Copy)]
-pub enum ReportOf<'a> {
-    Grant(&'a str),
-    Request(&'a str),
-}
-
 impl ApiClient {
     /// The evidence report of a grant or a request of `org`: the answer's body, to read as
     /// it comes.
