@@ -30,7 +30,12 @@ pub fn print(context: &mut Context, org: &OrgArg, of: ReportOf<'_>) -> CommandRe
         ui: &context.ui,
         events: 0,
     };
-    read_report(response, &mut text).map_err(|error| match error {
+    // Buffered: the JSON reader asks for a byte at a time.
+    read_report(
+        std::io::BufReader::with_capacity(1 << 16, response),
+        &mut text,
+    )
+    .map_err(|error| match error {
         ReadError::Sink(error) => CommandError::from(error),
         ReadError::NotAReport(why) => CommandError::general(format!(
             "the server's report could not be read: {}",
