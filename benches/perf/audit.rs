@@ -9,7 +9,7 @@ use serde_json::json;
 use supportctl::api::chain::event_hash;
 use supportctl::api::{Actor, AuditEvent};
 
-use super::server::{post, start_server};
+use super::server::{org_with_admin, start_server};
 use super::{Row, median, ms, peak_rss_kib, time_run};
 
 /// Events written per INSERT.
@@ -25,23 +25,7 @@ pub fn rows(exe: &Path, dir: &Path, quick: bool) -> Vec<Row> {
     let log = dir.join("audit-server.log");
     let (mut server, url, dev) = start_server(exe, &db, true, &log);
     let operator = &dev["SUPPORTCTL_OPERATOR_TOKEN"];
-    let admin_of = |slug: &str| {
-        let (status, body) = post(
-            &url,
-            operator,
-            "/v1/orgs",
-            &json!({"slug": slug, "name": slug}),
-        );
-        assert!(status < 300, "creating org {slug}: {body}");
-        let (status, body) = post(
-            &url,
-            operator,
-            "/v1/accounts",
-            &json!({"email": format!("admin@{slug}.test"), "role": "admin", "org": slug}),
-        );
-        assert!(status < 300, "creating the admin of {slug}: {body}");
-        body["token"].as_str().unwrap().to_owned()
-    };
+    let admin_of = |slug: &str| org_with_admin(&url, operator, slug);
     let small_admin = admin_of("auditsmall");
     let big_admin = admin_of("auditbig");
     stop(&mut server);

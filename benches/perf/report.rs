@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use serde_json::json;
 
 use super::audit::{seed_accesses, stop};
-use super::server::{post, start_server};
+use super::server::{org_with_admin, post, start_server};
 use super::{Row, median, ms, peak_rss_kib, time_run};
 
 pub fn rows(exe: &Path, dir: &Path, quick: bool) -> Vec<Row> {
@@ -18,21 +18,7 @@ pub fn rows(exe: &Path, dir: &Path, quick: bool) -> Vec<Row> {
     let log = dir.join("report-server.log");
     let (mut server, url, dev) = start_server(exe, &db, true, &log);
     let operator = &dev["SUPPORTCTL_OPERATOR_TOKEN"];
-    let (status, body) = post(
-        &url,
-        operator,
-        "/v1/orgs",
-        &json!({"slug": "reportbig", "name": "reportbig"}),
-    );
-    assert!(status < 300, "creating the org: {body}");
-    let (status, body) = post(
-        &url,
-        operator,
-        "/v1/accounts",
-        &json!({"email": "admin@reportbig.test", "role": "admin", "org": "reportbig"}),
-    );
-    assert!(status < 300, "creating the admin: {body}");
-    let admin = body["token"].as_str().unwrap().to_owned();
+    let admin = org_with_admin(&url, operator, "reportbig");
     let (status, body) = post(
         &url,
         &admin,
