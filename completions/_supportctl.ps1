@@ -160,6 +160,7 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List grants: an admin sees the org''s, a support engineer those usable by them')
             [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List grants: an admin sees the org''s, a support engineer those usable by them')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one grant')
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Print a grant''s evidence report, each of its audit events proven')
             [CompletionResult]::new('extend', 'extend', [CompletionResultType]::ParameterValue, 'Move an active grant''s expiry later')
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke grants: their sessions end at once')
             [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Revoke grants: their sessions end at once')
@@ -252,6 +253,29 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             break
         }
         'supportctl;grant;show' {
+            [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile in config.toml to use')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server URL, overriding the profile''s')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)')
+            [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file (for a server with a private CA)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as `-o json`')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only IDs (or only the token, for `session open`)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only IDs (or only the token, for `session open`)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Assume yes at every confirmation')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Assume yes at every confirmation')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail instead when something is missing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)')
+            [CompletionResult]::new('--allow-insecure-http', '--allow-insecure-http', [CompletionResultType]::ParameterName, 'Allow sending tokens over plain http:// to hosts other than this machine')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'supportctl;grant;report' {
             [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile in config.toml to use')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server URL, overriding the profile''s')
@@ -404,6 +428,7 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Grant the support team access to your org')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List grants: an admin sees the org''s, a support engineer those usable by them')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one grant')
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Print a grant''s evidence report, each of its audit events proven')
             [CompletionResult]::new('extend', 'extend', [CompletionResultType]::ParameterValue, 'Move an active grant''s expiry later')
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke grants: their sessions end at once')
             [CompletionResult]::new('acknowledge', 'acknowledge', [CompletionResultType]::ParameterValue, 'Acknowledge a break-glass grant: you have seen it and accept it')
@@ -418,6 +443,9 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             break
         }
         'supportctl;grant;help;show' {
+            break
+        }
+        'supportctl;grant;help;report' {
             break
         }
         'supportctl;grant;help;extend' {
@@ -460,6 +488,7 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List requests: an admin sees the org''s (pending first), an engineer their own')
             [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List requests: an admin sees the org''s (pending first), an engineer their own')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one request')
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Print a request''s evidence report, each of its audit events proven')
             [CompletionResult]::new('approve', 'approve', [CompletionResultType]::ParameterValue, 'Approve a pending request (org admins); options may narrow it, never widen it')
             [CompletionResult]::new('deny', 'deny', [CompletionResultType]::ParameterValue, 'Deny a pending request (org admins); the engineer reads the comment')
             [CompletionResult]::new('confirm', 'confirm', [CompletionResultType]::ParameterValue, 'Confirm an engineer''s break-glass request (operators): its grant starts at once')
@@ -553,6 +582,29 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             break
         }
         'supportctl;request;show' {
+            [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile in config.toml to use')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server URL, overriding the profile''s')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)')
+            [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file (for a server with a private CA)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as `-o json`')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only IDs (or only the token, for `session open`)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only IDs (or only the token, for `session open`)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Assume yes at every confirmation')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Assume yes at every confirmation')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail instead when something is missing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)')
+            [CompletionResult]::new('--allow-insecure-http', '--allow-insecure-http', [CompletionResultType]::ParameterName, 'Allow sending tokens over plain http:// to hosts other than this machine')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'supportctl;request;report' {
             [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile in config.toml to use')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server URL, overriding the profile''s')
@@ -726,6 +778,7 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Ask an org''s admins for access (support engineers)')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List requests: an admin sees the org''s (pending first), an engineer their own')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one request')
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Print a request''s evidence report, each of its audit events proven')
             [CompletionResult]::new('approve', 'approve', [CompletionResultType]::ParameterValue, 'Approve a pending request (org admins); options may narrow it, never widen it')
             [CompletionResult]::new('deny', 'deny', [CompletionResultType]::ParameterValue, 'Deny a pending request (org admins); the engineer reads the comment')
             [CompletionResult]::new('confirm', 'confirm', [CompletionResultType]::ParameterValue, 'Confirm an engineer''s break-glass request (operators): its grant starts at once')
@@ -742,6 +795,9 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             break
         }
         'supportctl;request;help;show' {
+            break
+        }
+        'supportctl;request;help;report' {
             break
         }
         'supportctl;request;help;approve' {
@@ -1066,6 +1122,7 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the org''s newest audit events, oldest of them first')
             [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List the org''s newest audit events, oldest of them first')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Recompute the hash chain; exit 1 at the first break, saying where')
+            [CompletionResult]::new('verify-report', 'verify-report', [CompletionResultType]::ParameterValue, 'Check an evidence report offline; exit 1 at the first thing that does not hold')
             [CompletionResult]::new('checkpoint', 'checkpoint', [CompletionResultType]::ParameterValue, 'Print a checkpoint of the log, signed by the server')
             [CompletionResult]::new('prove', 'prove', [CompletionResultType]::ParameterValue, 'Prove that one event is in the log the server signs now')
             [CompletionResult]::new('key', 'key', [CompletionResultType]::ParameterValue, 'Print the server''s verifier key, which checks its checkpoints (no login needed)')
@@ -1174,6 +1231,30 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'supportctl;audit;verify-report' {
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'The verifier key to check the checkpoint with (from `audit key`), or a file holding it [default: fetched from the server]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile in config.toml to use')
+            [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server URL, overriding the profile''s')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)')
+            [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file (for a server with a private CA)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as `-o json`')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only IDs (or only the token, for `session open`)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only IDs (or only the token, for `session open`)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Assume yes at every confirmation')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Assume yes at every confirmation')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail instead when something is missing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)')
+            [CompletionResult]::new('--allow-insecure-http', '--allow-insecure-http', [CompletionResultType]::ParameterName, 'Allow sending tokens over plain http:// to hosts other than this machine')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'supportctl;audit;checkpoint' {
             [CompletionResult]::new('--org', '--org', [CompletionResultType]::ParameterName, 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile in config.toml to use')
@@ -1249,6 +1330,7 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
         'supportctl;audit;help' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the org''s newest audit events, oldest of them first')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Recompute the hash chain; exit 1 at the first break, saying where')
+            [CompletionResult]::new('verify-report', 'verify-report', [CompletionResultType]::ParameterValue, 'Check an evidence report offline; exit 1 at the first thing that does not hold')
             [CompletionResult]::new('checkpoint', 'checkpoint', [CompletionResultType]::ParameterValue, 'Print a checkpoint of the log, signed by the server')
             [CompletionResult]::new('prove', 'prove', [CompletionResultType]::ParameterValue, 'Prove that one event is in the log the server signs now')
             [CompletionResult]::new('key', 'key', [CompletionResultType]::ParameterValue, 'Print the server''s verifier key, which checks its checkpoints (no login needed)')
@@ -1259,6 +1341,9 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             break
         }
         'supportctl;audit;help;verify' {
+            break
+        }
+        'supportctl;audit;help;verify-report' {
             break
         }
         'supportctl;audit;help;checkpoint' {
@@ -3032,6 +3117,7 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Grant the support team access to your org')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List grants: an admin sees the org''s, a support engineer those usable by them')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one grant')
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Print a grant''s evidence report, each of its audit events proven')
             [CompletionResult]::new('extend', 'extend', [CompletionResultType]::ParameterValue, 'Move an active grant''s expiry later')
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke grants: their sessions end at once')
             [CompletionResult]::new('acknowledge', 'acknowledge', [CompletionResultType]::ParameterValue, 'Acknowledge a break-glass grant: you have seen it and accept it')
@@ -3045,6 +3131,9 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             break
         }
         'supportctl;help;grant;show' {
+            break
+        }
+        'supportctl;help;grant;report' {
             break
         }
         'supportctl;help;grant;extend' {
@@ -3063,6 +3152,7 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Ask an org''s admins for access (support engineers)')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List requests: an admin sees the org''s (pending first), an engineer their own')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one request')
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Print a request''s evidence report, each of its audit events proven')
             [CompletionResult]::new('approve', 'approve', [CompletionResultType]::ParameterValue, 'Approve a pending request (org admins); options may narrow it, never widen it')
             [CompletionResult]::new('deny', 'deny', [CompletionResultType]::ParameterValue, 'Deny a pending request (org admins); the engineer reads the comment')
             [CompletionResult]::new('confirm', 'confirm', [CompletionResultType]::ParameterValue, 'Confirm an engineer''s break-glass request (operators): its grant starts at once')
@@ -3078,6 +3168,9 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             break
         }
         'supportctl;help;request;show' {
+            break
+        }
+        'supportctl;help;request;report' {
             break
         }
         'supportctl;help;request;approve' {
@@ -3128,6 +3221,7 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
         'supportctl;help;audit' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the org''s newest audit events, oldest of them first')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Recompute the hash chain; exit 1 at the first break, saying where')
+            [CompletionResult]::new('verify-report', 'verify-report', [CompletionResultType]::ParameterValue, 'Check an evidence report offline; exit 1 at the first thing that does not hold')
             [CompletionResult]::new('checkpoint', 'checkpoint', [CompletionResultType]::ParameterValue, 'Print a checkpoint of the log, signed by the server')
             [CompletionResult]::new('prove', 'prove', [CompletionResultType]::ParameterValue, 'Prove that one event is in the log the server signs now')
             [CompletionResult]::new('key', 'key', [CompletionResultType]::ParameterValue, 'Print the server''s verifier key, which checks its checkpoints (no login needed)')
@@ -3137,6 +3231,9 @@ Register-ArgumentCompleter -Native -CommandName 'supportctl' -ScriptBlock {
             break
         }
         'supportctl;help;audit;verify' {
+            break
+        }
+        'supportctl;help;audit;verify-report' {
             break
         }
         'supportctl;help;audit;checkpoint' {

@@ -121,6 +121,9 @@ _supportctl() {
             supportctl__subcmd__audit,verify)
                 cmd="supportctl__subcmd__audit__subcmd__verify"
                 ;;
+            supportctl__subcmd__audit,verify-report)
+                cmd="supportctl__subcmd__audit__subcmd__verify__subcmd__report"
+                ;;
             supportctl__subcmd__audit__subcmd__help,checkpoint)
                 cmd="supportctl__subcmd__audit__subcmd__help__subcmd__checkpoint"
                 ;;
@@ -138,6 +141,9 @@ _supportctl() {
                 ;;
             supportctl__subcmd__audit__subcmd__help,verify)
                 cmd="supportctl__subcmd__audit__subcmd__help__subcmd__verify"
+                ;;
+            supportctl__subcmd__audit__subcmd__help,verify-report)
+                cmd="supportctl__subcmd__audit__subcmd__help__subcmd__verify__subcmd__report"
                 ;;
             supportctl__subcmd__grant,acknowledge)
                 cmd="supportctl__subcmd__grant__subcmd__acknowledge"
@@ -159,6 +165,9 @@ _supportctl() {
                 ;;
             supportctl__subcmd__grant,ls)
                 cmd="supportctl__subcmd__grant__subcmd__list"
+                ;;
+            supportctl__subcmd__grant,report)
+                cmd="supportctl__subcmd__grant__subcmd__report"
                 ;;
             supportctl__subcmd__grant,revoke)
                 cmd="supportctl__subcmd__grant__subcmd__revoke"
@@ -186,6 +195,9 @@ _supportctl() {
                 ;;
             supportctl__subcmd__grant__subcmd__help,list)
                 cmd="supportctl__subcmd__grant__subcmd__help__subcmd__list"
+                ;;
+            supportctl__subcmd__grant__subcmd__help,report)
+                cmd="supportctl__subcmd__grant__subcmd__help__subcmd__report"
                 ;;
             supportctl__subcmd__grant__subcmd__help,revoke)
                 cmd="supportctl__subcmd__grant__subcmd__help__subcmd__revoke"
@@ -271,6 +283,9 @@ _supportctl() {
             supportctl__subcmd__help__subcmd__audit,verify)
                 cmd="supportctl__subcmd__help__subcmd__audit__subcmd__verify"
                 ;;
+            supportctl__subcmd__help__subcmd__audit,verify-report)
+                cmd="supportctl__subcmd__help__subcmd__audit__subcmd__verify__subcmd__report"
+                ;;
             supportctl__subcmd__help__subcmd__grant,acknowledge)
                 cmd="supportctl__subcmd__help__subcmd__grant__subcmd__acknowledge"
                 ;;
@@ -285,6 +300,9 @@ _supportctl() {
                 ;;
             supportctl__subcmd__help__subcmd__grant,list)
                 cmd="supportctl__subcmd__help__subcmd__grant__subcmd__list"
+                ;;
+            supportctl__subcmd__help__subcmd__grant,report)
+                cmd="supportctl__subcmd__help__subcmd__grant__subcmd__report"
                 ;;
             supportctl__subcmd__help__subcmd__grant,revoke)
                 cmd="supportctl__subcmd__help__subcmd__grant__subcmd__revoke"
@@ -351,6 +369,9 @@ _supportctl() {
                 ;;
             supportctl__subcmd__help__subcmd__request,list)
                 cmd="supportctl__subcmd__help__subcmd__request__subcmd__list"
+                ;;
+            supportctl__subcmd__help__subcmd__request,report)
+                cmd="supportctl__subcmd__help__subcmd__request__subcmd__report"
                 ;;
             supportctl__subcmd__help__subcmd__request,review)
                 cmd="supportctl__subcmd__help__subcmd__request__subcmd__review"
@@ -601,6 +622,9 @@ _supportctl() {
             supportctl__subcmd__request,ls)
                 cmd="supportctl__subcmd__request__subcmd__list"
                 ;;
+            supportctl__subcmd__request,report)
+                cmd="supportctl__subcmd__request__subcmd__report"
+                ;;
             supportctl__subcmd__request,review)
                 cmd="supportctl__subcmd__request__subcmd__review"
                 ;;
@@ -630,6 +654,9 @@ _supportctl() {
                 ;;
             supportctl__subcmd__request__subcmd__help,list)
                 cmd="supportctl__subcmd__request__subcmd__help__subcmd__list"
+                ;;
+            supportctl__subcmd__request__subcmd__help,report)
+                cmd="supportctl__subcmd__request__subcmd__help__subcmd__report"
                 ;;
             supportctl__subcmd__request__subcmd__help,review)
                 cmd="supportctl__subcmd__request__subcmd__help__subcmd__review"
@@ -1213,7 +1240,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__audit)
-            opts="-o -q -y -v -h -V --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version list ls verify checkpoint prove key help"
+            opts="-o -q -y -v -h -V --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version list ls verify verify-report checkpoint prove key help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1297,7 +1324,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__audit__subcmd__help)
-            opts="list verify checkpoint prove key help"
+            opts="list verify verify-report checkpoint prove key help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1381,6 +1408,20 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__audit__subcmd__help__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__audit__subcmd__help__subcmd__verify__subcmd__report)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1618,6 +1659,52 @@ _supportctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        supportctl__subcmd__audit__subcmd__verify__subcmd__report)
+            opts="-o -q -y -v -h -V --key --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --org)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         supportctl__subcmd__completion)
             opts="-o -q -y -v -h -V --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version bash zsh fish elvish powershell"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1703,7 +1790,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__grant)
-            opts="-o -q -y -v -h -V --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version create list ls show extend revoke rm acknowledge dispute help"
+            opts="-o -q -y -v -h -V --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version create list ls show report extend revoke rm acknowledge dispute help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1957,7 +2044,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__grant__subcmd__help)
-            opts="create list show extend revoke acknowledge dispute help"
+            opts="create list show report extend revoke acknowledge dispute help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2054,6 +2141,20 @@ _supportctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        supportctl__subcmd__grant__subcmd__help__subcmd__report)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         supportctl__subcmd__grant__subcmd__help__subcmd__revoke)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -2098,6 +2199,48 @@ _supportctl() {
                     return 0
                     ;;
                 --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__grant__subcmd__report)
+            opts="-o -q -y -v -h -V --org --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --org)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2305,7 +2448,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__help__subcmd__audit)
-            opts="list verify checkpoint prove key"
+            opts="list verify verify-report checkpoint prove key"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2388,6 +2531,20 @@ _supportctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        supportctl__subcmd__help__subcmd__audit__subcmd__verify__subcmd__report)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         supportctl__subcmd__help__subcmd__completion)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -2417,7 +2574,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__help__subcmd__grant)
-            opts="create list show extend revoke acknowledge dispute"
+            opts="create list show report extend revoke acknowledge dispute"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2487,6 +2644,20 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__help__subcmd__grant__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__help__subcmd__grant__subcmd__report)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2795,7 +2966,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__help__subcmd__request)
-            opts="create list show approve deny confirm cancel wait review"
+            opts="create list show report approve deny confirm cancel wait review"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2879,6 +3050,20 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__help__subcmd__request__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__help__subcmd__request__subcmd__report)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -4639,7 +4824,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__request)
-            opts="-o -q -y -v -h -V --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version create list ls show approve deny confirm cancel wait review help"
+            opts="-o -q -y -v -h -V --profile --org --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version create list ls show report approve deny confirm cancel wait review help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4939,7 +5124,7 @@ _supportctl() {
             return 0
             ;;
         supportctl__subcmd__request__subcmd__help)
-            opts="create list show approve deny confirm cancel wait review help"
+            opts="create list show report approve deny confirm cancel wait review help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -5050,6 +5235,20 @@ _supportctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        supportctl__subcmd__request__subcmd__help__subcmd__report)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         supportctl__subcmd__request__subcmd__help__subcmd__review)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -5108,6 +5307,48 @@ _supportctl() {
                     return 0
                     ;;
                 --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        supportctl__subcmd__request__subcmd__report)
+            opts="-o -q -y -v -h -V --org --profile --server --output --json --quiet --yes --no-input --color --verbose --allow-insecure-http --ca-cert --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --org)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

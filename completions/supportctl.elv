@@ -153,6 +153,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand list 'List grants: an admin sees the org''s, a support engineer those usable by them'
             cand ls 'List grants: an admin sees the org''s, a support engineer those usable by them'
             cand show 'Show one grant'
+            cand report 'Print a grant''s evidence report, each of its audit events proven'
             cand extend 'Move an active grant''s expiry later'
             cand revoke 'Revoke grants: their sessions end at once'
             cand rm 'Revoke grants: their sessions end at once'
@@ -241,6 +242,28 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --version 'Print version'
         }
         &'supportctl;grant;show'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;grant;report'= {
             cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
             cand --profile 'Profile in config.toml to use'
             cand --server 'Server URL, overriding the profile''s'
@@ -387,6 +410,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand create 'Grant the support team access to your org'
             cand list 'List grants: an admin sees the org''s, a support engineer those usable by them'
             cand show 'Show one grant'
+            cand report 'Print a grant''s evidence report, each of its audit events proven'
             cand extend 'Move an active grant''s expiry later'
             cand revoke 'Revoke grants: their sessions end at once'
             cand acknowledge 'Acknowledge a break-glass grant: you have seen it and accept it'
@@ -398,6 +422,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;grant;help;list'= {
         }
         &'supportctl;grant;help;show'= {
+        }
+        &'supportctl;grant;help;report'= {
         }
         &'supportctl;grant;help;extend'= {
         }
@@ -434,6 +460,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand list 'List requests: an admin sees the org''s (pending first), an engineer their own'
             cand ls 'List requests: an admin sees the org''s (pending first), an engineer their own'
             cand show 'Show one request'
+            cand report 'Print a request''s evidence report, each of its audit events proven'
             cand approve 'Approve a pending request (org admins); options may narrow it, never widen it'
             cand deny 'Deny a pending request (org admins); the engineer reads the comment'
             cand confirm 'Confirm an engineer''s break-glass request (operators): its grant starts at once'
@@ -523,6 +550,28 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand --version 'Print version'
         }
         &'supportctl;request;show'= {
+            cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
+            cand --profile 'Profile in config.toml to use'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'supportctl;request;report'= {
             cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own as an admin]'
             cand --profile 'Profile in config.toml to use'
             cand --server 'Server URL, overriding the profile''s'
@@ -689,6 +738,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand create 'Ask an org''s admins for access (support engineers)'
             cand list 'List requests: an admin sees the org''s (pending first), an engineer their own'
             cand show 'Show one request'
+            cand report 'Print a request''s evidence report, each of its audit events proven'
             cand approve 'Approve a pending request (org admins); options may narrow it, never widen it'
             cand deny 'Deny a pending request (org admins); the engineer reads the comment'
             cand confirm 'Confirm an engineer''s break-glass request (operators): its grant starts at once'
@@ -702,6 +752,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;request;help;list'= {
         }
         &'supportctl;request;help;show'= {
+        }
+        &'supportctl;request;help;report'= {
         }
         &'supportctl;request;help;approve'= {
         }
@@ -1001,6 +1053,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand list 'List the org''s newest audit events, oldest of them first'
             cand ls 'List the org''s newest audit events, oldest of them first'
             cand verify 'Recompute the hash chain; exit 1 at the first break, saying where'
+            cand verify-report 'Check an evidence report offline; exit 1 at the first thing that does not hold'
             cand checkpoint 'Print a checkpoint of the log, signed by the server'
             cand prove 'Prove that one event is in the log the server signs now'
             cand key 'Print the server''s verifier key, which checks its checkpoints (no login needed)'
@@ -1105,6 +1158,29 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'supportctl;audit;verify-report'= {
+            cand --key 'The verifier key to check the checkpoint with (from `audit key`), or a file holding it [default: fetched from the server]'
+            cand --profile 'Profile in config.toml to use'
+            cand --org 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)'
+            cand --server 'Server URL, overriding the profile''s'
+            cand -o 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --output 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]'
+            cand --color 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (for a server with a private CA)'
+            cand --json 'Same as `-o json`'
+            cand -q 'Print only IDs (or only the token, for `session open`)'
+            cand --quiet 'Print only IDs (or only the token, for `session open`)'
+            cand -y 'Assume yes at every confirmation'
+            cand --yes 'Assume yes at every confirmation'
+            cand --no-input 'Never prompt; fail instead when something is missing'
+            cand -v 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --verbose 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+            cand --allow-insecure-http 'Allow sending tokens over plain http:// to hosts other than this machine'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'supportctl;audit;checkpoint'= {
             cand --org 'The org [default: SUPPORTCTL_ORG, the profile''s, or your own]'
             cand --profile 'Profile in config.toml to use'
@@ -1177,6 +1253,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;audit;help'= {
             cand list 'List the org''s newest audit events, oldest of them first'
             cand verify 'Recompute the hash chain; exit 1 at the first break, saying where'
+            cand verify-report 'Check an evidence report offline; exit 1 at the first thing that does not hold'
             cand checkpoint 'Print a checkpoint of the log, signed by the server'
             cand prove 'Prove that one event is in the log the server signs now'
             cand key 'Print the server''s verifier key, which checks its checkpoints (no login needed)'
@@ -1185,6 +1262,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;audit;help;list'= {
         }
         &'supportctl;audit;help;verify'= {
+        }
+        &'supportctl;audit;help;verify-report'= {
         }
         &'supportctl;audit;help;checkpoint'= {
         }
@@ -2825,6 +2904,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand create 'Grant the support team access to your org'
             cand list 'List grants: an admin sees the org''s, a support engineer those usable by them'
             cand show 'Show one grant'
+            cand report 'Print a grant''s evidence report, each of its audit events proven'
             cand extend 'Move an active grant''s expiry later'
             cand revoke 'Revoke grants: their sessions end at once'
             cand acknowledge 'Acknowledge a break-glass grant: you have seen it and accept it'
@@ -2835,6 +2915,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;help;grant;list'= {
         }
         &'supportctl;help;grant;show'= {
+        }
+        &'supportctl;help;grant;report'= {
         }
         &'supportctl;help;grant;extend'= {
         }
@@ -2848,6 +2930,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
             cand create 'Ask an org''s admins for access (support engineers)'
             cand list 'List requests: an admin sees the org''s (pending first), an engineer their own'
             cand show 'Show one request'
+            cand report 'Print a request''s evidence report, each of its audit events proven'
             cand approve 'Approve a pending request (org admins); options may narrow it, never widen it'
             cand deny 'Deny a pending request (org admins); the engineer reads the comment'
             cand confirm 'Confirm an engineer''s break-glass request (operators): its grant starts at once'
@@ -2860,6 +2943,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;help;request;list'= {
         }
         &'supportctl;help;request;show'= {
+        }
+        &'supportctl;help;request;report'= {
         }
         &'supportctl;help;request;approve'= {
         }
@@ -2896,6 +2981,7 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;help;audit'= {
             cand list 'List the org''s newest audit events, oldest of them first'
             cand verify 'Recompute the hash chain; exit 1 at the first break, saying where'
+            cand verify-report 'Check an evidence report offline; exit 1 at the first thing that does not hold'
             cand checkpoint 'Print a checkpoint of the log, signed by the server'
             cand prove 'Prove that one event is in the log the server signs now'
             cand key 'Print the server''s verifier key, which checks its checkpoints (no login needed)'
@@ -2903,6 +2989,8 @@ set edit:completion:arg-completer[supportctl] = {|@words|
         &'supportctl;help;audit;list'= {
         }
         &'supportctl;help;audit;verify'= {
+        }
+        &'supportctl;help;audit;verify-report'= {
         }
         &'supportctl;help;audit;checkpoint'= {
         }

@@ -123,35 +123,36 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand status" -s v -l ve
 complete -c supportctl -n "__fish_supportctl_using_subcommand status" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
 complete -c supportctl -n "__fish_supportctl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand status" -s V -l version -d 'Print version'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm acknowledge dispute help" -l profile -d 'Profile in config.toml to use' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm acknowledge dispute help" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm acknowledge dispute help" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm acknowledge dispute help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show report extend revoke rm acknowledge dispute help" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show report extend revoke rm acknowledge dispute help" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show report extend revoke rm acknowledge dispute help" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show report extend revoke rm acknowledge dispute help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm acknowledge dispute help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show report extend revoke rm acknowledge dispute help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm acknowledge dispute help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm acknowledge dispute help" -l json -d 'Same as `-o json`'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm acknowledge dispute help" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm acknowledge dispute help" -s y -l yes -d 'Assume yes at every confirmation'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm acknowledge dispute help" -l no-input -d 'Never prompt; fail instead when something is missing'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm acknowledge dispute help" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm acknowledge dispute help" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm acknowledge dispute help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm acknowledge dispute help" -s V -l version -d 'Print version'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm acknowledge dispute help" -f -a "create" -d 'Grant the support team access to your org'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm acknowledge dispute help" -f -a "list" -d 'List grants: an admin sees the org\'s, a support engineer those usable by them'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm acknowledge dispute help" -f -a "ls" -d 'List grants: an admin sees the org\'s, a support engineer those usable by them'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm acknowledge dispute help" -f -a "show" -d 'Show one grant'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm acknowledge dispute help" -f -a "extend" -d 'Move an active grant\'s expiry later'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm acknowledge dispute help" -f -a "revoke" -d 'Revoke grants: their sessions end at once'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm acknowledge dispute help" -f -a "rm" -d 'Revoke grants: their sessions end at once'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm acknowledge dispute help" -f -a "acknowledge" -d 'Acknowledge a break-glass grant: you have seen it and accept it'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm acknowledge dispute help" -f -a "dispute" -d 'Dispute a break-glass grant: it is revoked at once, its sessions end'
-complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show extend revoke rm acknowledge dispute help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show report extend revoke rm acknowledge dispute help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show report extend revoke rm acknowledge dispute help" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show report extend revoke rm acknowledge dispute help" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show report extend revoke rm acknowledge dispute help" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show report extend revoke rm acknowledge dispute help" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show report extend revoke rm acknowledge dispute help" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show report extend revoke rm acknowledge dispute help" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show report extend revoke rm acknowledge dispute help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show report extend revoke rm acknowledge dispute help" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show report extend revoke rm acknowledge dispute help" -f -a "create" -d 'Grant the support team access to your org'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show report extend revoke rm acknowledge dispute help" -f -a "list" -d 'List grants: an admin sees the org\'s, a support engineer those usable by them'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show report extend revoke rm acknowledge dispute help" -f -a "ls" -d 'List grants: an admin sees the org\'s, a support engineer those usable by them'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show report extend revoke rm acknowledge dispute help" -f -a "show" -d 'Show one grant'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show report extend revoke rm acknowledge dispute help" -f -a "report" -d 'Print a grant\'s evidence report, each of its audit events proven'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show report extend revoke rm acknowledge dispute help" -f -a "extend" -d 'Move an active grant\'s expiry later'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show report extend revoke rm acknowledge dispute help" -f -a "revoke" -d 'Revoke grants: their sessions end at once'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show report extend revoke rm acknowledge dispute help" -f -a "rm" -d 'Revoke grants: their sessions end at once'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show report extend revoke rm acknowledge dispute help" -f -a "acknowledge" -d 'Acknowledge a break-glass grant: you have seen it and accept it'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show report extend revoke rm acknowledge dispute help" -f -a "dispute" -d 'Dispute a break-glass grant: it is revoked at once, its sessions end'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and not __fish_seen_subcommand_from create list ls show report extend revoke rm acknowledge dispute help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from create" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from create" -l level -d 'Access level: read-only, member or admin' -r -f -a "read-only\t'May read, never change anything'
 member\t'Acts as a regular member of the org'
@@ -256,6 +257,25 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from show" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from report" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from report" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from report" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from report" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from report" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from report" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from report" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from report" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from report" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from report" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from report" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from report" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from report" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from report" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from extend" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from extend" -l for -l by -d 'How much later the grant should end, e.g. 4h (`--by` is the same)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from extend" -l until -d 'When the grant should end instead (RFC 3339, e.g. 2026-11-28T17:00:00Z), later than now' -r
@@ -364,41 +384,43 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from help" -f -a "create" -d 'Grant the support team access to your org'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from help" -f -a "list" -d 'List grants: an admin sees the org\'s, a support engineer those usable by them'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one grant'
+complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from help" -f -a "report" -d 'Print a grant\'s evidence report, each of its audit events proven'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from help" -f -a "extend" -d 'Move an active grant\'s expiry later'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke grants: their sessions end at once'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from help" -f -a "acknowledge" -d 'Acknowledge a break-glass grant: you have seen it and accept it'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from help" -f -a "dispute" -d 'Dispute a break-glass grant: it is revoked at once, its sessions end'
 complete -c supportctl -n "__fish_supportctl_using_subcommand grant; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny confirm cancel wait review help" -l profile -d 'Profile in config.toml to use' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny confirm cancel wait review help" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny confirm cancel wait review help" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny confirm cancel wait review help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show report approve deny confirm cancel wait review help" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show report approve deny confirm cancel wait review help" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show report approve deny confirm cancel wait review help" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show report approve deny confirm cancel wait review help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny confirm cancel wait review help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show report approve deny confirm cancel wait review help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny confirm cancel wait review help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny confirm cancel wait review help" -l json -d 'Same as `-o json`'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny confirm cancel wait review help" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny confirm cancel wait review help" -s y -l yes -d 'Assume yes at every confirmation'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny confirm cancel wait review help" -l no-input -d 'Never prompt; fail instead when something is missing'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny confirm cancel wait review help" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny confirm cancel wait review help" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny confirm cancel wait review help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny confirm cancel wait review help" -s V -l version -d 'Print version'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny confirm cancel wait review help" -f -a "create" -d 'Ask an org\'s admins for access (support engineers)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny confirm cancel wait review help" -f -a "list" -d 'List requests: an admin sees the org\'s (pending first), an engineer their own'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny confirm cancel wait review help" -f -a "ls" -d 'List requests: an admin sees the org\'s (pending first), an engineer their own'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny confirm cancel wait review help" -f -a "show" -d 'Show one request'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny confirm cancel wait review help" -f -a "approve" -d 'Approve a pending request (org admins); options may narrow it, never widen it'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny confirm cancel wait review help" -f -a "deny" -d 'Deny a pending request (org admins); the engineer reads the comment'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny confirm cancel wait review help" -f -a "confirm" -d 'Confirm an engineer\'s break-glass request (operators): its grant starts at once'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny confirm cancel wait review help" -f -a "cancel" -d 'Cancel one of your own pending requests (support engineers)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny confirm cancel wait review help" -f -a "wait" -d 'Wait for a request\'s decision: exit 0 approved, 6 refused, 8 still pending'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny confirm cancel wait review help" -f -a "review" -d 'On a terminal, go through the org\'s pending requests: approve, deny or skip each'
-complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show approve deny confirm cancel wait review help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show report approve deny confirm cancel wait review help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show report approve deny confirm cancel wait review help" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show report approve deny confirm cancel wait review help" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show report approve deny confirm cancel wait review help" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show report approve deny confirm cancel wait review help" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show report approve deny confirm cancel wait review help" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show report approve deny confirm cancel wait review help" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show report approve deny confirm cancel wait review help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show report approve deny confirm cancel wait review help" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show report approve deny confirm cancel wait review help" -f -a "create" -d 'Ask an org\'s admins for access (support engineers)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show report approve deny confirm cancel wait review help" -f -a "list" -d 'List requests: an admin sees the org\'s (pending first), an engineer their own'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show report approve deny confirm cancel wait review help" -f -a "ls" -d 'List requests: an admin sees the org\'s (pending first), an engineer their own'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show report approve deny confirm cancel wait review help" -f -a "show" -d 'Show one request'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show report approve deny confirm cancel wait review help" -f -a "report" -d 'Print a request\'s evidence report, each of its audit events proven'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show report approve deny confirm cancel wait review help" -f -a "approve" -d 'Approve a pending request (org admins); options may narrow it, never widen it'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show report approve deny confirm cancel wait review help" -f -a "deny" -d 'Deny a pending request (org admins); the engineer reads the comment'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show report approve deny confirm cancel wait review help" -f -a "confirm" -d 'Confirm an engineer\'s break-glass request (operators): its grant starts at once'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show report approve deny confirm cancel wait review help" -f -a "cancel" -d 'Cancel one of your own pending requests (support engineers)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show report approve deny confirm cancel wait review help" -f -a "wait" -d 'Wait for a request\'s decision: exit 0 approved, 6 refused, 8 still pending'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show report approve deny confirm cancel wait review help" -f -a "review" -d 'On a terminal, go through the org\'s pending requests: approve, deny or skip each'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and not __fish_seen_subcommand_from create list ls show report approve deny confirm cancel wait review help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from create" -l level -d 'Access level asked: read-only, member or admin' -r -f -a "read-only\t'May read, never change anything'
 member\t'Acts as a regular member of the org'
@@ -507,6 +529,25 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from show" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from report" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from report" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from report" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from report" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from report" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from report" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from report" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from report" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from report" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from report" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from report" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from report" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from report" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from report" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from approve" -l level -d 'Grant a lower level than asked' -r -f -a "read-only\t'May read, never change anything'
 member\t'Acts as a regular member of the org'
@@ -641,6 +682,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "create" -d 'Ask an org\'s admins for access (support engineers)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "list" -d 'List requests: an admin sees the org\'s (pending first), an engineer their own'
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one request'
+complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "report" -d 'Print a request\'s evidence report, each of its audit events proven'
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "approve" -d 'Approve a pending request (org admins); options may narrow it, never widen it'
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "deny" -d 'Deny a pending request (org admins); the engineer reads the comment'
 complete -c supportctl -n "__fish_supportctl_using_subcommand request; and __fish_seen_subcommand_from help" -f -a "confirm" -d 'Confirm an engineer\'s break-glass request (operators): its grant starts at once'
@@ -888,32 +930,33 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fis
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from help" -f -a "close" -d 'Close sessions at once'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from help" -f -a "check" -d 'Is a session token active, and what may it do? Exit 4 if it is not active'
 complete -c supportctl -n "__fish_supportctl_using_subcommand session; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint prove key help" -l profile -d 'Profile in config.toml to use' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint prove key help" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint prove key help" -l server -d 'Server URL, overriding the profile\'s' -r
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint prove key help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify verify-report checkpoint prove key help" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify verify-report checkpoint prove key help" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify verify-report checkpoint prove key help" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify verify-report checkpoint prove key help" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
 wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
 json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
 tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint prove key help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify verify-report checkpoint prove key help" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint prove key help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint prove key help" -l json -d 'Same as `-o json`'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint prove key help" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint prove key help" -s y -l yes -d 'Assume yes at every confirmation'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint prove key help" -l no-input -d 'Never prompt; fail instead when something is missing'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint prove key help" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint prove key help" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint prove key help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint prove key help" -s V -l version -d 'Print version'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint prove key help" -f -a "list" -d 'List the org\'s newest audit events, oldest of them first'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint prove key help" -f -a "ls" -d 'List the org\'s newest audit events, oldest of them first'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint prove key help" -f -a "verify" -d 'Recompute the hash chain; exit 1 at the first break, saying where'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint prove key help" -f -a "checkpoint" -d 'Print a checkpoint of the log, signed by the server'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint prove key help" -f -a "prove" -d 'Prove that one event is in the log the server signs now'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint prove key help" -f -a "key" -d 'Print the server\'s verifier key, which checks its checkpoints (no login needed)'
-complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify checkpoint prove key help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify verify-report checkpoint prove key help" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify verify-report checkpoint prove key help" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify verify-report checkpoint prove key help" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify verify-report checkpoint prove key help" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify verify-report checkpoint prove key help" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify verify-report checkpoint prove key help" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify verify-report checkpoint prove key help" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify verify-report checkpoint prove key help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify verify-report checkpoint prove key help" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify verify-report checkpoint prove key help" -f -a "list" -d 'List the org\'s newest audit events, oldest of them first'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify verify-report checkpoint prove key help" -f -a "ls" -d 'List the org\'s newest audit events, oldest of them first'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify verify-report checkpoint prove key help" -f -a "verify" -d 'Recompute the hash chain; exit 1 at the first break, saying where'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify verify-report checkpoint prove key help" -f -a "verify-report" -d 'Check an evidence report offline; exit 1 at the first thing that does not hold'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify verify-report checkpoint prove key help" -f -a "checkpoint" -d 'Print a checkpoint of the log, signed by the server'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify verify-report checkpoint prove key help" -f -a "prove" -d 'Prove that one event is in the log the server signs now'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify verify-report checkpoint prove key help" -f -a "key" -d 'Print the server\'s verifier key, which checks its checkpoints (no login needed)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and not __fish_seen_subcommand_from list ls verify verify-report checkpoint prove key help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own as an admin]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l since -d 'Only events since a duration ago (24h) or a time (RFC 3339)' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from list" -l action -d 'Only events with this action, e.g. grant.revoked or access.denied' -r -f -a "access.allowed\t''
@@ -1080,6 +1123,26 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from verify-report" -l key -d 'The verifier key to check the checkpoint with (from `audit key`), or a file holding it [default: fetched from the server]' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from verify-report" -l profile -d 'Profile in config.toml to use' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from verify-report" -l org -d 'The org to act on, also before the subcommand (`supportctl --org acme grant list`)' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from verify-report" -l server -d 'Server URL, overriding the profile\'s' -r
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from verify-report" -s o -l output -d 'Output format; `wide` is a table with more columns [default: table on a terminal, tsv otherwise]' -r -f -a "table\t'Aligned columns with local, relative times (the default on a terminal)'
+wide\t'The table with the rarer columns too (created by, engineers, ticket, ...)'
+json\t'The API\'s JSON objects; a list is a JSON array (the stable contract for scripts)'
+tsv\t'Tab-separated values, no header, RFC 3339 times (the default when piped)'"
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from verify-report" -l color -d 'When to use colour (NO_COLOR and CLICOLOR_FORCE are honoured with `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from verify-report" -l ca-cert -d 'Also trust the CA certificates in this PEM file (for a server with a private CA)' -r -F
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from verify-report" -l json -d 'Same as `-o json`'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from verify-report" -s q -l quiet -d 'Print only IDs (or only the token, for `session open`)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from verify-report" -s y -l yes -d 'Assume yes at every confirmation'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from verify-report" -l no-input -d 'Never prompt; fail instead when something is missing'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from verify-report" -s v -l verbose -d 'Log HTTP requests on stderr (-vv adds headers; tokens are always redacted)'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from verify-report" -l allow-insecure-http -d 'Allow sending tokens over plain http:// to hosts other than this machine'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from verify-report" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from verify-report" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l org -d 'The org [default: SUPPORTCTL_ORG, the profile\'s, or your own]' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l profile -d 'Profile in config.toml to use' -r
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l server -d 'Server URL, overriding the profile\'s' -r
@@ -1142,6 +1205,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from key" -s V -l version -d 'Print version'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the org\'s newest audit events, oldest of them first'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Recompute the hash chain; exit 1 at the first break, saying where'
+complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify-report" -d 'Check an evidence report offline; exit 1 at the first thing that does not hold'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "checkpoint" -d 'Print a checkpoint of the log, signed by the server'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "prove" -d 'Prove that one event is in the log the server signs now'
 complete -c supportctl -n "__fish_supportctl_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "key" -d 'Print the server\'s verifier key, which checks its checkpoints (no login needed)'
@@ -2151,6 +2215,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand help; and not __fi
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from grant" -f -a "create" -d 'Grant the support team access to your org'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from grant" -f -a "list" -d 'List grants: an admin sees the org\'s, a support engineer those usable by them'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from grant" -f -a "show" -d 'Show one grant'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from grant" -f -a "report" -d 'Print a grant\'s evidence report, each of its audit events proven'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from grant" -f -a "extend" -d 'Move an active grant\'s expiry later'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from grant" -f -a "revoke" -d 'Revoke grants: their sessions end at once'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from grant" -f -a "acknowledge" -d 'Acknowledge a break-glass grant: you have seen it and accept it'
@@ -2158,6 +2223,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_s
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "create" -d 'Ask an org\'s admins for access (support engineers)'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "list" -d 'List requests: an admin sees the org\'s (pending first), an engineer their own'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "show" -d 'Show one request'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "report" -d 'Print a request\'s evidence report, each of its audit events proven'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "approve" -d 'Approve a pending request (org admins); options may narrow it, never widen it'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "deny" -d 'Deny a pending request (org admins); the engineer reads the comment'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from request" -f -a "confirm" -d 'Confirm an engineer\'s break-glass request (operators): its grant starts at once'
@@ -2172,6 +2238,7 @@ complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_s
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from session" -f -a "check" -d 'Is a session token active, and what may it do? Exit 4 if it is not active'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "list" -d 'List the org\'s newest audit events, oldest of them first'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Recompute the hash chain; exit 1 at the first break, saying where'
+complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify-report" -d 'Check an evidence report offline; exit 1 at the first thing that does not hold'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "checkpoint" -d 'Print a checkpoint of the log, signed by the server'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "prove" -d 'Prove that one event is in the log the server signs now'
 complete -c supportctl -n "__fish_supportctl_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "key" -d 'Print the server\'s verifier key, which checks its checkpoints (no login needed)'

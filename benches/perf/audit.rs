@@ -9,7 +9,7 @@ use serde_json::json;
 use supportctl::api::chain::event_hash;
 use supportctl::api::{Actor, AuditEvent};
 
-use super::server::{post, start_server};
+use super::server::{org_with_admin, start_server};
 use super::{Row, median, ms, peak_rss_kib, time_run};
 
 /// Events written per INSERT.
@@ -25,23 +25,7 @@ pub fn rows(exe: &Path, dir: &Path, quick: bool) -> Vec<Row> {
     let log = dir.join("audit-server.log");
     let (mut server, url, dev) = start_server(exe, &db, true, &log);
     let operator = &dev["SUPPORTCTL_OPERATOR_TOKEN"];
-    let admin_of = |slug: &str| {
-        let (status, body) = post(
-            &url,
-            operator,
-            "/v1/orgs",
-            &json!({"slug": slug, "name": slug}),
-        );
-        assert!(status < 300, "creating org {slug}: {body}");
-        let (status, body) = post(
-            &url,
-            operator,
-            "/v1/accounts",
-            &json!({"email": format!("admin@{slug}.test"), "role": "admin", "org": slug}),
-        );
-        assert!(status < 300, "creating the admin of {slug}: {body}");
-        body["token"].as_str().unwrap().to_owned()
-    };
+    let admin_of = |slug: &str| org_with_admin(&url, operator, slug);
     let small_admin = admin_of("auditsmall");
     let big_admin = admin_of("auditbig");
     stop(&mut server);
@@ -115,6 +99,12 @@ pub(super) fn stop(server: &mut std::process::Child) {
 /// Appends `count` `access.allowed` events to `org`'s chain straight into the file, hashed
 /// as the server hashes them (so that `audit verify` accepts the log), and moves its head.
 pub(super) fn seed_events(db: &str, org: &str, count: usize) {
+    seed_accesses(db, org, count, None);
+}
+
+/// [`seed_events`], all in `session` when one is named (each naming one of 5,000 resources),
+/// else spread over 1,000 sessions that do not exist.
+pub(super) fn seed_accesses(db: &str, org: &str, count: usize, session: Option<&str>) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -150,7 +140,11 @@ pub(super) fn seed_events(db: &str, org: &str, count: usize) {
                  VALUES ",
             );
             for row in 0..(count - chunk_start).min(CHUNK) {
-                let session = format!("ses_bench{:06}", (chunk_start + row) % 1000);
+                let n = chunk_start + row;
+                let (session, resource) = match session {
+                    Some(session) => (session.to_owned(), json!(format!("chat/{}", n % 5000))),
+                    None => (format!("ses_bench{:06}", n % 1000), json!(null)),
+                };
                 let mut event = AuditEvent {
                     seq: seq + 1,
                     id: format!("ev_bench{org}{:020}", seq + 1),
@@ -159,7 +153,7 @@ pub(super) fn seed_events(db: &str, org: &str, count: usize) {
                     actor: actor.clone(),
                     action: "access.allowed".to_owned(),
                     target: Some(session.clone()),
-                    details: json!({"area": "chats", "action": "read", "resource": null,
+                    details: json!({"area": "chats", "action": "read", "resource": resource,
                                     "reason": null, "reported_by": "service@supportctl.test"}),
                     prev_hash: hash.clone(),
                     hash: String::new(),

@@ -5,7 +5,7 @@
 //!   cargo bench --bench perf -- --quick    small sizes, a minute or so
 //!   cargo bench --bench perf -- --requests only the access-request rows
 //!   PERF_ONLY=postgres | webhooks | authorize | drain | backup | metrics | audit | rules
-//!             | breakglass | tlog | sso
+//!             | breakglass | tlog | sso | report
 //!                                          only the PostgreSQL rows, the webhook rows,
 //!                                          authorize against introspect on SQLite, the
 //!                                          rolling restart of two PostgreSQL replicas,
@@ -19,10 +19,12 @@
 //!                                          the break-glass alarm's commit → 2xx,
 //!                                          `audit verify --checkpoint` by consistency
 //!                                          proof and inclusion proofs at 1,000,000 events,
-//!                                          or sign-in with an identity provider (`login
+//!                                          sign-in with an identity provider (`login
 //!                                          --sso` latency, the server's CPU per sign-in;
 //!                                          needs Node.js and `npm ci` in tests/oidc, so
-//!                                          only this way, never in the default run)
+//!                                          only this way, never in the default run), or
+//!                                          `grant report` of a grant with 100,000 access
+//!                                          events (wall time, client peak RSS)
 //!   cargo test --bench perf                quick mode in the test profile (what CI runs)
 //!   PERF_DB_CONNECTIONS=N                  the servers' --db-max-connections
 //!
@@ -44,6 +46,7 @@ mod load;
 mod measure;
 mod metrics;
 mod postgres;
+mod report;
 mod requests;
 mod rules;
 mod server;
@@ -148,6 +151,10 @@ fn main() {
         print_table(&rules::rows(&exe, dir.path(), quick), quick);
         return;
     }
+    if std::env::var("PERF_ONLY").as_deref() == Ok("report") {
+        print_table(&report::rows(&exe, dir.path(), quick), quick);
+        return;
+    }
     if std::env::var("PERF_ONLY").as_deref() == Ok("tlog") {
         print_table(&tlog::rows(&exe, dir.path(), quick), quick);
         return;
@@ -189,6 +196,7 @@ fn main() {
         rows.extend(webhooks::rows(&exe, dir.path(), quick));
         rows.extend(rules::rows(&exe, dir.path(), quick));
         rows.extend(breakglass::rows(&exe, dir.path(), quick));
+        rows.extend(report::rows(&exe, dir.path(), quick));
     }
     if !only_postgres {
         rows.push(requests::pending_list_scaling(

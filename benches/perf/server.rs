@@ -219,3 +219,23 @@ pub(super) fn post(url: &str, token: &str, path: &str, body: &Value) -> (u16, Va
         serde_json::from_str(body).unwrap_or(Value::Null),
     )
 }
+
+/// Creates org `slug` as the operator, and an admin of it (`admin@<slug>.test`); returns the
+/// admin's token.
+pub(super) fn org_with_admin(url: &str, operator: &str, slug: &str) -> String {
+    let (status, body) = post(
+        url,
+        operator,
+        "/v1/orgs",
+        &serde_json::json!({"slug": slug, "name": slug}),
+    );
+    assert!(status < 300, "creating org {slug}: {body}");
+    let (status, body) = post(
+        url,
+        operator,
+        "/v1/accounts",
+        &serde_json::json!({"email": format!("admin@{slug}.test"), "role": "admin", "org": slug}),
+    );
+    assert!(status < 300, "creating the admin of {slug}: {body}");
+    body["token"].as_str().unwrap().to_owned()
+}

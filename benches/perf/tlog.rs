@@ -11,7 +11,7 @@ use serde_json::json;
 use sha2::Digest;
 
 use super::audit::{seed_events, stop};
-use super::server::{post, start_server};
+use super::server::{org_with_admin, post, start_server};
 use super::{Row, median, ms, time_run};
 
 pub fn rows(exe: &Path, dir: &Path, quick: bool) -> Vec<Row> {
@@ -20,21 +20,7 @@ pub fn rows(exe: &Path, dir: &Path, quick: bool) -> Vec<Row> {
     let log = dir.join("tlog-server.log");
     let (mut server, url, dev) = start_server(exe, &db, true, &log);
     let operator = &dev["SUPPORTCTL_OPERATOR_TOKEN"];
-    let (status, body) = post(
-        &url,
-        operator,
-        "/v1/orgs",
-        &json!({"slug": "tlogbig", "name": "tlogbig"}),
-    );
-    assert!(status < 300, "creating the org: {body}");
-    let (status, body) = post(
-        &url,
-        operator,
-        "/v1/accounts",
-        &json!({"email": "admin@tlogbig.test", "role": "admin", "org": "tlogbig"}),
-    );
-    assert!(status < 300, "creating the admin: {body}");
-    let admin = body["token"].as_str().unwrap().to_owned();
+    let admin = org_with_admin(&url, operator, "tlogbig");
     stop(&mut server);
     seed_events(&db, "tlogbig", big);
     let started = Instant::now();

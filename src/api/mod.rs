@@ -8,6 +8,7 @@ pub mod chain;
 pub mod checkpoint;
 mod errors;
 pub mod ocsf;
+pub mod report;
 mod requests;
 mod resources;
 mod rules;

@@ -2,6 +2,7 @@
 //! and must never run inside the server's tokio runtime.
 
 mod dry_run;
+mod reports;
 mod requests;
 mod rules;
 mod sso;
@@ -72,6 +73,13 @@ pub enum SessionList<'a> {
     Mine,
     /// The sessions of one org (for its admins).
     Org(&'a str),
+}
+
+/// What an evidence report is of.
+#[derive(Debug, Clone, Copy)]
+pub enum ReportOf<'a> {
+    Grant(&'a str),
+    Request(&'a str),
 }
 
 /// The items of a list a command read, and how many the whole list holds.
@@ -586,18 +594,23 @@ impl ApiClient {
     }
 
     /// A `text/plain` answer, exactly as sent.
+    /// The error an unsuccessful answer stands for.
+    fn failure(&self, response: Response, url: &Url) -> ClientError {
+        let status = response.status().as_u16();
+        match self.decode::<serde_json::Value>(response, url) {
+            Err(error) => error,
+            Ok(_) => ClientError::Server {
+                status,
+                url: url.to_string(),
+            },
+        }
+    }
+
     fn get_text(&self, path: &str) -> ClientResult<String> {
         let (builder, url) = self.request(Method::GET, path)?;
         let response = self.send(builder, &url)?;
         if !response.status().is_success() {
-            let status = response.status().as_u16();
-            return Err(match self.decode::<serde_json::Value>(response, &url) {
-                Err(error) => error,
-                Ok(_) => ClientError::Server {
-                    status,
-                    url: url.to_string(),
-                },
-            });
+            return Err(self.failure(response, &url));
         }
         response.text().map_err(|e| ClientError::Unreachable {
             url: self.base.to_string(),

@@ -15,6 +15,7 @@ pub mod credentials;
 pub mod demo;
 pub mod dev_profiles;
 pub mod error;
+pub mod evidence;
 pub mod global_args;
 pub mod grant;
 pub mod logging;

@@ -344,6 +344,13 @@ fn core_routes(w: &World) -> Vec<Route> {
             account_route([403, 200, 404, 403, 403, 403]),
         ),
         route(
+            "get",
+            "/v1/orgs/{org}/grants/{id}/report",
+            format!("/v1/orgs/acme/grants/{}/report", w.grant),
+            None,
+            account_route([200, 200, 404, 403, 403, 403]),
+        ),
+        route(
             "post",
             "/v1/orgs/{org}/grants/{id}/extend",
             format!("/v1/orgs/acme/grants/{}/extend", w.grant),

@@ -60,6 +60,13 @@ pub(super) fn routes(w: &World) -> Vec<Route> {
             account_route([403, 200, 404, 403, 403, 403]),
         ),
         route(
+            "get",
+            "/v1/orgs/{org}/requests/{id}/report",
+            format!("/v1/orgs/acme/requests/{}/report", w.request),
+            None,
+            account_route([200, 200, 404, 403, 403, 403]),
+        ),
+        route(
             "post",
             "/v1/orgs/{org}/requests/{id}/approve",
             format!("/v1/orgs/acme/requests/{}/approve", w.request_to_approve),

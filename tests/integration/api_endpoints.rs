@@ -54,7 +54,7 @@ fn healthz_reports_status_version_and_database(backend: Backend) {
 }
 
 /// Every route of the API, as the OpenAPI document names it.
-pub const ROUTES: [(&str, &str); 76] = [
+pub const ROUTES: [(&str, &str); 78] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/v1/openapi.json"),
@@ -71,6 +71,7 @@ pub const ROUTES: [(&str, &str); 76] = [
     ("post", "/v1/orgs/{org}/grants"),
     ("get", "/v1/orgs/{org}/grants"),
     ("get", "/v1/orgs/{org}/grants/{id}"),
+    ("get", "/v1/orgs/{org}/grants/{id}/report"),
     ("post", "/v1/orgs/{org}/grants/{id}/extend"),
     ("post", "/v1/orgs/{org}/grants/{id}/revoke"),
     ("post", "/v1/orgs/{org}/grants/revoke"),
@@ -101,6 +102,7 @@ pub const ROUTES: [(&str, &str); 76] = [
     ("post", "/v1/orgs/{org}/requests"),
     ("get", "/v1/orgs/{org}/requests"),
     ("get", "/v1/orgs/{org}/requests/{id}"),
+    ("get", "/v1/orgs/{org}/requests/{id}/report"),
     ("post", "/v1/orgs/{org}/requests/{id}/approve"),
     ("post", "/v1/orgs/{org}/requests/{id}/deny"),
     ("post", "/v1/orgs/{org}/requests/{id}/confirm"),

@@ -89,6 +89,7 @@ mod cli_consistency;
 mod cli_credentials;
 mod cli_dry_run;
 mod cli_escaping;
+mod cli_evidence_report;
 mod cli_first_run;
 mod cli_grant;
 mod cli_interactive;

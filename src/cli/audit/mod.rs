@@ -9,6 +9,7 @@ mod proofs;
 pub mod prove;
 mod server_key;
 pub mod verify;
+pub mod verify_report;
 
 use clap::Subcommand;
 
@@ -44,6 +45,15 @@ pub enum AuditCommand {
   supportctl audit verify --file audit.json --checkpoint acme.checkpoint \\
       --key server.key")]
     Verify(verify::VerifyArgs),
+    /// Check an evidence report offline; exit 1 at the first thing that does not hold.
+    ///
+    /// Checks the checkpoint's signature, each event's hash (recomputed from its fields) and its inclusion proof against the checkpoint, that each event is about the report's grant, its sessions or its request, and that the summary (request, approvals, grant, sessions, accesses) is what the events say. Exit 1 says what is wrong and where; exit 2 if the file is not a report.
+    #[command(after_long_help = "Examples:
+  supportctl grant report gr_01j... -o json > gr_01j.report.json
+  supportctl audit verify-report gr_01j.report.json --key server.key
+  supportctl request report rq_01j... -o json \\
+      | supportctl audit verify-report - --key server.key")]
+    VerifyReport(verify_report::VerifyReportArgs),
     /// Print a checkpoint of the log, signed by the server.
     ///
     /// Keep it (e.g. daily, from cron): `audit verify --checkpoint FILE` proves later that the
@@ -70,6 +80,7 @@ pub fn run(context: &mut Context, command: AuditCommand) -> CommandResult {
     match command {
         AuditCommand::List(args) => list::run(context, args),
         AuditCommand::Verify(args) => verify::run(context, args),
+        AuditCommand::VerifyReport(args) => verify_report::run(context, args),
         AuditCommand::Checkpoint(args) => checkpoint::run(context, args),
         AuditCommand::Prove(args) => prove::run(context, args),
         AuditCommand::Key => key::run(context),

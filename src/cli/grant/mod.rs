@@ -6,6 +6,7 @@ mod create_wizard;
 pub mod dispute;
 pub mod extend;
 pub mod list;
+pub mod report;
 pub mod revoke;
 pub mod show;
 mod support_view;
@@ -44,6 +45,16 @@ false), until an admin acknowledges or disputes each.")]
     List(list::ListArgs),
     /// Show one grant.
     Show(show::ShowArgs),
+    /// Print a grant's evidence report, each of its audit events proven.
+    ///
+    /// Who asked, who approved and when, what was granted, each session, what was accessed by area and action (allowed and denied, how often, first and last), then every audit event about them, each with an inclusion proof against the org's signed checkpoint that the report embeds.
+    ///
+    /// `-o json` prints the signed report as the server sends it: keep it, `audit verify-report FILE` checks it offline. Otherwise prints the text an auditor reads.
+    #[command(after_long_help = "Examples:
+  supportctl grant report gr_01j...
+  supportctl grant report gr_01j... -o json > gr_01j.report.json
+  supportctl audit verify-report gr_01j.report.json --key server.key")]
+    Report(report::ReportArgs),
     /// Move an active grant's expiry later.
     #[command(after_long_help = "Examples:
   supportctl grant extend gr_01j... --for 4h     # ends 4 hours later
@@ -85,6 +96,7 @@ pub fn run(context: &mut Context, command: GrantCommand) -> CommandResult {
         GrantCommand::Create(args) => create::run(context, args),
         GrantCommand::List(args) => list::run(context, args),
         GrantCommand::Show(args) => show::run(context, args),
+        GrantCommand::Report(args) => report::run(context, args),
         GrantCommand::Extend(args) => extend::run(context, args),
         GrantCommand::Revoke(args) => revoke::run(context, args),
         GrantCommand::Acknowledge(args) => acknowledge::run(context, args),

@@ -10,6 +10,7 @@ pub mod confirm;
 pub mod create;
 pub mod deny;
 pub mod list;
+pub mod report;
 pub mod review;
 pub mod show;
 pub mod wait;
@@ -44,6 +45,16 @@ With --wait: exit 0 once approved (printing the grant), 6 when denied, cancelled
     List(list::ListArgs),
     /// Show one request.
     Show(show::ShowArgs),
+    /// Print a request's evidence report, each of its audit events proven.
+    ///
+    /// The request and its approvals and, once it was approved, all that its grant's report holds (`grant report`): the grant, each session, what was accessed, and every audit event about them, each with an inclusion proof against the org's signed checkpoint that the report embeds.
+    ///
+    /// `-o json` prints the signed report as the server sends it: keep it, `audit verify-report FILE` checks it offline. Otherwise prints the text an auditor reads.
+    #[command(after_long_help = "Examples:
+  supportctl request report rq_01j...
+  supportctl request report rq_01j... -o json > rq_01j.report.json
+  supportctl audit verify-report rq_01j.report.json --key server.key")]
+    Report(report::ReportArgs),
     /// Approve a pending request (org admins); options may narrow it, never widen it.
     #[command(after_long_help = "Examples:
   supportctl request approve rq_01j... --yes
@@ -83,6 +94,7 @@ pub fn run(context: &mut Context, command: RequestCommand) -> CommandResult {
         RequestCommand::Create(args) => create::run(context, args),
         RequestCommand::List(args) => list::run(context, args),
         RequestCommand::Show(args) => show::run(context, args),
+        RequestCommand::Report(args) => report::run(context, args),
         RequestCommand::Approve(args) => approve::run(context, args),
         RequestCommand::Deny(args) => deny::run(context, args),
         RequestCommand::Confirm(args) => confirm::run(context, args),

@@ -171,6 +171,11 @@ impl Ui {
         writeln!(out, "{text}")
     }
 
+    /// Data passed through as it arrives, unchanged (a JSON document too large to hold).
+    pub fn copy(&self, reader: &mut impl io::Read) -> io::Result<u64> {
+        io::copy(reader, &mut io::stdout().lock())
+    }
+
     pub fn json<T: Serialize + ?Sized>(&mut self, value: &T) -> io::Result<()> {
         // Serialize first, so that a closed pipe surfaces as the I/O error it is.
         let mut text = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;

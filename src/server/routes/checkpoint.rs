@@ -82,6 +82,16 @@ async fn signed(
     signer: &CheckpointSigner,
     chain: ChainId,
 ) -> ApiResult<Response> {
+    let (note, _) = signed_note(state, signer, chain).await?;
+    Ok(([(header::CONTENT_TYPE, TEXT)], note).into_response())
+}
+
+/// The chain's checkpoint as a signed note, and the size of the tree it signs.
+pub(super) async fn signed_note(
+    state: &AppState,
+    signer: &CheckpointSigner,
+    chain: ChainId,
+) -> ApiResult<(String, i64)> {
     let tree = state
         .store
         .tree_head(&chain)
@@ -104,5 +114,5 @@ async fn signed(
                 "cannot sign the checkpoint",
             )
         })?;
-    Ok(([(header::CONTENT_TYPE, TEXT)], note).into_response())
+    Ok((note, tree.size))
 }

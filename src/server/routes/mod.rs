@@ -11,6 +11,7 @@ mod metrics;
 mod orgs;
 pub mod policy;
 mod proofs;
+mod reports;
 mod requests;
 mod rules;
 mod sessions;
@@ -109,6 +110,8 @@ fn api() -> (Router<AppState>, OpenApi) {
         .routes(routes!(checkpoint::vendor_checkpoint))
         .routes(routes!(checkpoint::verifier_key))
         .routes(routes!(proofs::org_inclusion))
+        .routes(routes!(reports::grant_report))
+        .routes(routes!(reports::request_report))
         .routes(routes!(proofs::org_consistency))
         .routes(routes!(proofs::vendor_inclusion))
         .routes(routes!(proofs::vendor_consistency))

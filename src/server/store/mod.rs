@@ -22,7 +22,7 @@ use crate::server::domain::policy::{Effective, ScopeLimits};
 use crate::server::domain::requests::Narrowing;
 
 pub use crate::server::domain::{SessionAuth, SessionRecord};
-pub use sql::{ChainCheck, Review, Store, TreeHead};
+pub use sql::{ChainCheck, ReportPlan, ReportScope, Review, Store, StoredHashes, TreeHead};
 pub use webhook_rows::{AttemptOutcome, ClaimedDelivery, FinishedAttempt, NewWebhook};
 
 /// What went wrong in the store, in terms a handler can answer with.

@@ -62,3 +62,30 @@ pub fn go_check_consistency(
     args.extend(proof.iter().cloned());
     verdict(&args)
 }
+
+fn reportverify() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| super::go_note::build_go_program("reportverify"))
+}
+
+/// Go's verdict on an evidence report (`tests/go/reportverify`): its checkpoint's signature by
+/// `key_file`'s key (`note.Open`) and each event's proof against it (`tlog.CheckRecord`); the
+/// number of events checked, or why not.
+pub fn go_verify_report(key_file: &Path, report_file: &Path) -> Result<usize, String> {
+    let output = Command::new(reportverify())
+        .arg(key_file)
+        .arg(report_file)
+        .output()
+        .unwrap();
+    match output.status.code() {
+        Some(0) => Ok(String::from_utf8_lossy(&output.stdout)
+            .trim()
+            .parse()
+            .unwrap()),
+        Some(1) => Err(String::from_utf8_lossy(&output.stderr).into_owned()),
+        other => panic!(
+            "reportverify exited with {other:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    }
+}

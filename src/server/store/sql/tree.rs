@@ -198,7 +198,7 @@ impl Store {
         } else {
             self.read_stored(chain, &indexes).await?
         };
-        prove(&Known(hashes)).map_err(database)
+        prove(&Cached(&hashes)).map_err(database)
     }
 
     /// The stored hashes at `indexes`, from the events that hold them.
@@ -245,6 +245,58 @@ impl Store {
     }
 }
 
+/// The stored hashes read for the proofs of one report, kept so that proofs sharing their
+/// upper nodes (all of a report's do) read each hash once.
+#[derive(Default)]
+pub struct StoredHashes(HashMap<u64, Hash>);
+
+impl Store {
+    /// The inclusion proofs of the org's events `seqs` in its tree of `size` events (which
+    /// the caller knows to be committed), reading only the stored hashes `cache` lacks.
+    pub(super) async fn org_inclusion_proofs(
+        &self,
+        org_pk: i64,
+        size: i64,
+        seqs: &[i64],
+        cache: &mut StoredHashes,
+    ) -> StoreResult<Vec<Vec<Hash>>> {
+        let t = size as u64;
+        let wanted = Wanted::default();
+        for &seq in seqs {
+            // Only notes what it would read.
+            let _ = prove_record(t, seq as u64 - 1, &(&wanted as &dyn ProverHashes));
+        }
+        let mut missing = wanted.0.take();
+        missing.retain(|index| !cache.0.contains_key(index));
+        missing.sort_unstable();
+        missing.dedup();
+        for chunk in missing.chunks(super::ID_CHUNK) {
+            cache
+                .0
+                .extend(self.read_stored(Chain::Org(org_pk), chunk).await?);
+        }
+        let known = Cached(&cache.0);
+        seqs.iter()
+            .map(|&seq| {
+                prove_record(t, seq as u64 - 1, &(&known as &dyn ProverHashes)).map_err(database)
+            })
+            .collect()
+    }
+}
+
+/// The hashes read for a prover.
+struct Cached<'a>(&'a HashMap<u64, Hash>);
+
+impl ProverHashes for Cached<'_> {
+    fn read(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
+        indexes
+            .iter()
+            .map(|i| self.0.get(i).copied())
+            .collect::<Option<Vec<_>>>()
+            .ok_or(tlog_tiles::Error::IndexesNotInTree)
+    }
+}
+
 /// A [`HashReader`] as a trait object (the provers take one by reference).
 trait ProverHashes {
     fn read(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error>;
@@ -264,19 +316,6 @@ impl ProverHashes for Wanted {
     fn read(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
         self.0.borrow_mut().extend_from_slice(indexes);
         Err(tlog_tiles::Error::IndexesNotInTree)
-    }
-}
-
-/// The hashes read for a prover.
-struct Known(HashMap<u64, Hash>);
-
-impl ProverHashes for Known {
-    fn read(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
-        indexes
-            .iter()
-            .map(|i| self.0.get(i).copied())
-            .collect::<Option<Vec<_>>>()
-            .ok_or(tlog_tiles::Error::IndexesNotInTree)
     }
 }
 
