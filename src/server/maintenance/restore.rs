@@ -91,7 +91,7 @@ async fn prepare(
         .with_context(|| format!("cannot open the copy {}", partial.display()))?;
 
     let url = format!("sqlite://{}", partial.display());
-    let store = crate::server::store::engine::sqlite::open(&url, &PoolSettings::default()).await?;
+    let store = crate::server::store::engine::open::sqlite(&url, &PoolSettings::default()).await?;
     let mut chains = Vec::new();
     for chain in store.chains().await.map_err(anyhow::Error::from)? {
         let check = store
