@@ -13,6 +13,7 @@ pub mod schema;
 pub(in crate::server::store) mod script;
 pub mod sqlite;
 pub(in crate::server::store) mod sqlite_access;
+pub mod sqlite_backup;
 
 use sqlx::Connection;
 use sqlx::any::AnyPoolOptions;

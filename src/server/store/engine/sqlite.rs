@@ -235,3 +235,14 @@ impl SqliteAccess {
         Ok(SqliteAccess(Mutex::new(connection)))
     }
 }
+
+/// A value the access writer's connection decodes (the store's row decoding asks it of every
+/// cell, see `sql::rows::Cell`).
+pub trait SqliteCell: rusqlite::types::FromSql {}
+
+impl<T: rusqlite::types::FromSql> SqliteCell for T {}
+
+/// A column's name or position on the access writer's connection.
+pub trait SqliteAt: rusqlite::RowIndex {}
+
+impl<T: rusqlite::RowIndex> SqliteAt for T {}

@@ -26,8 +26,14 @@ use crate::server::store::sql::authorize::{
     decide_in_order, org_with_webhooks, sessions_by_ids_sql,
 };
 use crate::server::store::sql::columns::LOCK_ORG_WITH_WEBHOOKS_SQLITE;
-use crate::server::store::sql::rows::session_row;
+use crate::server::store::sql::rows::{At, Cell, Cells, session_row};
 use crate::server::store::values::{SessionAuth, StoreError, StoreResult};
+
+impl Cells for rusqlite::Row<'_> {
+    fn cell<T: Cell>(&self, at: impl At) -> StoreResult<T> {
+        Ok(self.get(at)?)
+    }
+}
 
 impl Store {
     /// Decides the org's queued batches one after another on the access connection, each in

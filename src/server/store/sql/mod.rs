@@ -208,8 +208,8 @@ impl Store {
     }
 
     /// Closes the connections at shutdown (SQLite folds its WAL into the file then). It takes
-    /// the store so that this handle's share of SQLite's access connection (rusqlite's, which
-    /// `sqlx` does not close) goes too: once the last handle is closed, the file is free.
+    /// the store so that this handle's share of SQLite's access connection (its own, which `sqlx`
+    /// does not close) goes too: once the last handle is closed, the file is free.
     pub async fn close(self) {
         self.read.close().await;
         self.write.close().await;

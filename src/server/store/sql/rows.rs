@@ -11,27 +11,29 @@ use crate::api::{
 };
 use crate::server::domain::grant_status;
 use crate::server::store::engine::Backend;
+use crate::server::store::engine::sqlite::{SqliteAt, SqliteCell};
 use crate::server::store::values::{
     AccountAuth, Principal, SessionAuth, SessionRecord, StoreError, StoreResult,
 };
 
-/// A result row of either driver: sqlx's, or rusqlite's on SQLite's access writer (see
-/// `sqlite_access`), so that both decode a row one way.
+/// A result row of either driver: sqlx's, or the one SQLite's access writer reads with (see
+/// `engine::sqlite_access`, which implements this for its rows), so that both decode a row
+/// one way.
 pub(in crate::server::store) trait Cells {
     fn cell<T: Cell>(&self, at: impl At) -> StoreResult<T>;
 }
 
 /// A value both drivers decode.
 pub(in crate::server::store) trait Cell:
-    for<'r> Decode<'r, Any> + Type<Any> + rusqlite::types::FromSql
+    for<'r> Decode<'r, Any> + Type<Any> + SqliteCell
 {
 }
 
-impl<T: for<'r> Decode<'r, Any> + Type<Any> + rusqlite::types::FromSql> Cell for T {}
+impl<T: for<'r> Decode<'r, Any> + Type<Any> + SqliteCell> Cell for T {}
 
 /// A column's name or position, for both drivers.
 pub(in crate::server::store) trait At:
-    ColumnIndex<AnyRow> + rusqlite::RowIndex
+    ColumnIndex<AnyRow> + SqliteAt
 {
 }
 
@@ -41,12 +43,6 @@ impl At for &str {}
 impl Cells for AnyRow {
     fn cell<T: Cell>(&self, at: impl At) -> StoreResult<T> {
         Ok(self.try_get(at)?)
-    }
-}
-
-impl Cells for rusqlite::Row<'_> {
-    fn cell<T: Cell>(&self, at: impl At) -> StoreResult<T> {
-        Ok(self.get(at)?)
     }
 }
 
