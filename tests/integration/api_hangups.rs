@@ -58,8 +58,7 @@ fn seed_grants(server: &TestServer, admin: &Principal, n: usize) {
                 approval_rule: None,
             };
             store
-                .grants()
-                .create(admin, ACME, &grant, now, WriteMode::Commit)
+                .create_grant(admin, ACME, &grant, now, WriteMode::Commit)
                 .await
                 .unwrap();
         }

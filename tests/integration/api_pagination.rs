@@ -263,8 +263,7 @@ pub fn seed_grants(server: &TestServer, n: usize) {
             };
             server
                 .store
-                .grants()
-                .create(&principal, ACME, &grant, now, WriteMode::Commit)
+                .create_grant(&principal, ACME, &grant, now, WriteMode::Commit)
                 .await
                 .unwrap();
         }

@@ -89,8 +89,7 @@ pub async fn create_grant(
         .map_err(|_| ApiError::unprocessable("expiry out of range"))?;
     let grant = state
         .store
-        .grants()
-        .create(
+        .create_grant(
             admin,
             &org,
             &NewGrant {
@@ -128,8 +127,7 @@ pub async fn list_org_grants(
     let page = page_request(query.limit, query.cursor.as_deref(), query.count)?;
     let grants = state
         .store
-        .grants()
-        .list(
+        .list_grants(
             GrantScope::Org(&org),
             query.status.unwrap_or_default(),
             page,
@@ -152,8 +150,7 @@ pub async fn list_usable_grants(
     let page = page_request(query.limit, query.cursor.as_deref(), query.count)?;
     let grants = state
         .store
-        .grants()
-        .list(
+        .list_grants(
             GrantScope::UsableBy(engineer),
             query.status.unwrap_or_default(),
             page,
@@ -175,8 +172,7 @@ pub async fn get_grant(
     caller.require_admin_of(&org)?;
     let grant = state
         .store
-        .grants()
-        .get(&org, &id, state.now())
+        .get_grant(&org, &id, state.now())
         .await?
         .ok_or_else(|| no_grant(&org, &id))?;
     Ok(Json(grant))
@@ -209,8 +205,7 @@ pub async fn extend_grant(
     let by = validate::duration("duration_seconds", body.duration_seconds, policy.max_grant)?;
     let grant = state
         .store
-        .grants()
-        .extend(admin, &org, &id, by, &policy, now, mode)
+        .extend_grant(admin, &org, &id, by, &policy, now, mode)
         .await?;
     if mode == WriteMode::Commit {
         tracing::info!(grant = %grant.id, org = %org, by = %admin.email, "grant extended");
@@ -240,8 +235,7 @@ pub async fn revoke_grant(
     let now = state.now();
     let result = state
         .store
-        .grants()
-        .revoke(
+        .revoke_grants(
             admin,
             &org,
             &RevokeSelection::Ids(vec![id.clone()]),
@@ -259,8 +253,7 @@ pub async fn revoke_grant(
     }
     let mut grant = state
         .store
-        .grants()
-        .get(&org, &id, now)
+        .get_grant(&org, &id, now)
         .await?
         .ok_or_else(|| no_grant(&org, &id))?;
     if revoked && mode == WriteMode::DryRun {
@@ -310,8 +303,7 @@ pub async fn bulk_revoke(
     };
     let result = state
         .store
-        .grants()
-        .revoke(
+        .revoke_grants(
             admin,
             &org,
             &selection,

@@ -82,8 +82,7 @@ pub async fn create_request(
         .map_err(|_| ApiError::unprocessable("expiry out of range"))?;
     let request = state
         .store
-        .requests()
-        .create(
+        .create_request(
             engineer,
             &org,
             &NewRequest {
@@ -119,8 +118,7 @@ pub async fn list_org_requests(
     Ok(Json(
         state
             .store
-            .requests()
-            .list(
+            .list_requests(
                 RequestScope::Org(&org),
                 query.status.unwrap_or_default(),
                 page,
@@ -144,8 +142,7 @@ pub async fn list_own_requests(
     Ok(Json(
         state
             .store
-            .requests()
-            .list(
+            .list_requests(
                 RequestScope::Requester(engineer),
                 query.status.unwrap_or_default(),
                 page,
@@ -231,8 +228,7 @@ pub async fn approve_request(
     caller.require_recent_sign_in(&policy, state.now())?;
     let request = state
         .store
-        .requests()
-        .approve(
+        .approve_request(
             admin,
             &org,
             &id,
@@ -275,8 +271,7 @@ pub async fn deny_request(
     let comment = validate::required_text("comment", &body.comment)?;
     let request = state
         .store
-        .requests()
-        .deny(admin, &org, &id, &comment, state.now(), mode)
+        .deny_request(admin, &org, &id, &comment, state.now(), mode)
         .await?;
     if mode == WriteMode::Commit {
         tracing::info!(request = %id, org = %org, by = %admin.email, "request denied");
@@ -336,8 +331,7 @@ pub async fn cancel_request(
     let engineer = caller.require(&[Role::Support])?;
     let request = state
         .store
-        .requests()
-        .cancel(engineer, &id, state.now())
+        .cancel_request(engineer, &id, state.now())
         .await?;
     tracing::info!(request = %id, by = %engineer.email, "request cancelled");
     Ok(Json(request))
@@ -379,8 +373,7 @@ async fn wait_for_decision(
         let now = state.now();
         let request = state
             .store
-            .requests()
-            .get(id, now)
+            .get_request(id, now)
             .await?
             .filter(&visible)
             .ok_or_else(&not_found)?

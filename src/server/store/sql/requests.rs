@@ -78,14 +78,7 @@ pub(super) fn request_row(row: &AnyRow, now: Timestamp) -> StoreResult<(i64, Req
     ))
 }
 
-/// A store's access requests: `store.requests().approve(…)`.
-pub struct Requests<'a>(pub(super) &'a Store);
-
 impl Store {
-    pub fn requests(&self) -> Requests<'_> {
-        Requests(self)
-    }
-
     pub(super) async fn request_where(
         &self,
         conn: &mut AnyConnection,
@@ -140,25 +133,22 @@ impl Store {
             self.events.publish(id);
         }
     }
-}
 
-impl Requests<'_> {
-    pub async fn create(
+    pub async fn create_request(
         &self,
         engineer: &Principal,
         org_slug: &str,
         new: &NewRequest,
         now: Timestamp,
     ) -> StoreResult<AccessRequest> {
-        let mut tx = self.0.begin_write().await?;
-        self.0.lock_enabled_engineer(&mut tx, engineer.pk).await?;
+        let mut tx = self.begin_write().await?;
+        self.lock_enabled_engineer(&mut tx, engineer.pk).await?;
         // A missing or disabled org answers like one that takes no requests (see the route).
-        let mut org = match self.0.lock_org(&mut tx, org_slug).await? {
+        let mut org = match self.lock_org(&mut tx, org_slug).await? {
             Some(org) if org.org.status == EnabledStatus::Enabled => org,
             _ => return Err(StoreError::NotFound(takes_no_requests(org_slug))),
         };
-        self.0
-            .require_policy_version(&mut tx, org.pk, new.policy_version)
+        self.require_policy_version(&mut tx, org.pk, new.policy_version)
             .await?;
         // Under the org's lock, which removing a rule takes too: a rule removed meanwhile has
         // either approved this request before its removal committed, or approves nothing.
@@ -171,7 +161,7 @@ impl Requests<'_> {
                 duration_seconds: new.duration_seconds,
                 ticket: new.ticket.as_deref(),
             };
-            self.0.matching_rule(&mut tx, org.pk, &asked, now).await?
+            self.matching_rule(&mut tx, org.pk, &asked, now).await?
         } else {
             None
         };
@@ -295,7 +285,6 @@ impl Requests<'_> {
             Timestamp::from_second(now.as_second().saturating_add(request.duration_seconds))
                 .map_err(|_| StoreError::Invalid("expiry out of range".into()))?;
         let grant = self
-            .0
             .insert_grant(
                 tx,
                 org.pk,
@@ -354,7 +343,7 @@ impl Requests<'_> {
         Ok(())
     }
 
-    pub async fn list(
+    pub async fn list_requests(
         &self,
         scope: RequestScope<'_>,
         status: RequestStatusFilter,
@@ -372,7 +361,7 @@ impl Requests<'_> {
             RequestStatusFilter::All => "AND $2 = $2".to_owned(),
         };
         let (scope_sql, scope_value) = match scope {
-            RequestScope::Org(slug) => ("r.org_pk = $1", self.0.org_pk(slug).await?),
+            RequestScope::Org(slug) => ("r.org_pk = $1", self.org_pk(slug).await?),
             RequestScope::Requester(engineer) => ("r.requester_pk = $1", engineer.pk),
         };
         let sql = format!(
@@ -386,24 +375,26 @@ impl Requests<'_> {
                 .bind(after.unwrap_or(i64::MAX))
                 .bind(limit)
         };
-        self.0
-            .fetch_list(sql, bind, page, |row| {
-                request_row(row, now).map(|(pk, record)| (pk, record.request))
-            })
-            .await
+        self.fetch_list(sql, bind, page, |row| {
+            request_row(row, now).map(|(pk, record)| (pk, record.request))
+        })
+        .await
     }
 
-    pub async fn get(&self, id: &str, now: Timestamp) -> StoreResult<Option<RequestRecord>> {
-        let mut conn = self.0.read.acquire().await?;
+    pub async fn get_request(
+        &self,
+        id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<RequestRecord>> {
+        let mut conn = self.read.acquire().await?;
         Ok(self
-            .0
             .request_where(&mut conn, "$1 = $1 AND r.id = $2", 0, id, now)
             .await?
             .map(|(_, record)| record))
     }
 
     /// Adds an approval; the last one needed creates the grant in the same transaction.
-    pub async fn approve(
+    pub async fn approve_request(
         &self,
         actor: &Principal,
         org: &str,
@@ -412,14 +403,14 @@ impl Requests<'_> {
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<AccessRequest> {
-        let store = self.0.counting_for(mode);
-        Requests(&store)
-            .approve_counted(actor, org, id, approval, now, mode)
+        let store = self.counting_for(mode);
+        store
+            .approve_request_counted(actor, org, id, approval, now, mode)
             .await
     }
 
-    /// [`Requests::approve`], with its audit events counted by this store.
-    async fn approve_counted(
+    /// [`Self::approve_request`], with its audit events counted by this store.
+    async fn approve_request_counted(
         &self,
         actor: &Principal,
         org_slug: &str,
@@ -428,10 +419,9 @@ impl Requests<'_> {
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<AccessRequest> {
-        let mut tx = self.0.begin_write().await?;
-        let mut org = self.0.lock_existing_org(&mut tx, org_slug).await?;
+        let mut tx = self.begin_write().await?;
+        let mut org = self.lock_existing_org(&mut tx, org_slug).await?;
         let (pk, mut request) = self
-            .0
             .request_in_org(&mut tx, org.pk, org_slug, id, now)
             .await?;
         if request.status != RequestStatus::Pending {
@@ -439,7 +429,7 @@ impl Requests<'_> {
         }
         // Read under the org's lock, which disabling an admin takes too: an approval counts
         // only while its admin is still an enabled admin of the org.
-        let admins = self.0.enabled_admin_emails(&mut tx, org.pk).await?;
+        let admins = self.enabled_admin_emails(&mut tx, org.pk).await?;
         if !admins.contains(&actor.email) {
             return Err(StoreError::Conflict(format!(
                 "your account is no longer an enabled admin of org '{org_slug}'"
@@ -450,8 +440,7 @@ impl Requests<'_> {
                 "you have already approved request '{id}'; it needs approvals from other admins"
             )));
         }
-        self.0
-            .require_policy_version(&mut tx, org.pk, ask.policy.version)
+        self.require_policy_version(&mut tx, org.pk, ask.policy.version)
             .await?;
         let narrowing = ask
             .narrowing
@@ -508,13 +497,12 @@ impl Requests<'_> {
                 }),
             )?;
             org.head.save(&mut tx).await?;
-            self.0.finish(tx, mode).await?;
+            self.finish(tx, mode).await?;
             return Ok(request);
         }
         let expires_at = Timestamp::from_second(now.as_second().saturating_add(seconds))
             .map_err(|_| StoreError::Invalid("expiry out of range".into()))?;
         let grant = self
-            .0
             .insert_grant(
                 &mut tx,
                 org.pk,
@@ -575,10 +563,10 @@ impl Requests<'_> {
             grant_created_details(&grant),
         )?;
         org.head.save(&mut tx).await?;
-        self.0.notify(&mut tx, &[id.to_owned()]).await?;
-        self.0.finish(tx, mode).await?;
+        self.notify(&mut tx, &[id.to_owned()]).await?;
+        self.finish(tx, mode).await?;
         if mode == WriteMode::Commit {
-            self.0.announce(&[id.to_owned()]);
+            self.announce(&[id.to_owned()]);
         }
         request.status = RequestStatus::Approved;
         request.decided_at = Some(now);
