@@ -9,7 +9,8 @@ use sqlx::any::install_default_drivers;
 
 use super::schema::{self, SchemaMigration};
 use super::sqlite::{ExclusiveServe, SqliteAccess};
-use super::{Backend, Engine, pool_options, postgres, redact_url, sqlite};
+use super::{Backend, pool_options, postgres, redact_url, sqlite};
+use crate::server::store::cache::AuthCache;
 use crate::server::store::notify::RequestEvents;
 use crate::server::store::sql::{Store, tree};
 use crate::server::store::values::PoolSettings;
@@ -78,20 +79,19 @@ pub async fn sqlite(url: &str, settings: &PoolSettings) -> anyhow::Result<Store>
         read,
         access: write.clone(),
         write,
-        engine: Engine::Sqlite {
-            access: Some(Arc::new(SqliteAccess::open(&path, &sqlite::PRAGMAS)?)),
-            cache: None,
-        },
+        backend: Backend::Sqlite,
+        cache: None,
         events: Arc::default(),
         access_queues: Default::default(),
         access_waiters: Default::default(),
+        sqlite_access: Some(Arc::new(SqliteAccess::open(&path, &sqlite::PRAGMAS)?)),
         audit_events: Arc::default(),
     })
 }
 
 /// Turns on the authentication cache: only for a store this process serves exclusively.
-pub fn with_cache(mut store: Store, lock: &ExclusiveServe) -> Store {
-    store.engine = store.engine.with_cache(lock);
+pub fn with_cache(mut store: Store, _lock: &ExclusiveServe) -> Store {
+    store.cache = Some(Arc::new(AuthCache::default()));
     store
 }
 
@@ -129,11 +129,13 @@ pub async fn postgres(url: &str, settings: &PoolSettings) -> anyhow::Result<Stor
     Ok(Store {
         read: pool.clone(),
         write: pool,
-        engine: Engine::Postgres,
+        backend: Backend::Postgres,
+        cache: None,
         events,
         access_queues: Default::default(),
         access,
         access_waiters: Default::default(),
+        sqlite_access: None,
         audit_events: Arc::default(),
     })
 }
@@ -160,10 +162,12 @@ pub async fn unmigrated(url: &str) -> anyhow::Result<Store> {
         read: pool.clone(),
         access: pool.clone(),
         write: pool,
-        engine: Engine::bare(backend),
+        backend,
+        cache: None,
         events: Arc::default(),
         access_queues: Default::default(),
         access_waiters: Default::default(),
+        sqlite_access: None,
         audit_events: Arc::default(),
     })
 }
