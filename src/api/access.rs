@@ -5,8 +5,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::requests::whole_seconds;
 use super::vocabulary::{Area, Level, RequestStatus, RequestStatusFilter};
+use super::whole_seconds;
 
 /// One admin's approval of a request, with the narrowing they set (if any).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -16,6 +16,7 @@ mod sso;
 pub mod tlog;
 mod vocabulary;
 mod webhooks;
+mod whole_seconds;
 
 pub use access::*;
 pub use errors::*;

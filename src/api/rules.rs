@@ -5,8 +5,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::requests::whole_seconds;
 use super::vocabulary::{Area, Level, RuleStatus, Weekday};
+use super::whole_seconds;
 
 /// A rule of an org's admins: a request entirely inside it, for a level that needs one
 /// approval, is approved when it is filed, without a human approver.

@@ -5,7 +5,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{Account, Role};
+use super::resources::Account;
+use super::vocabulary::Role;
 
 /// How a person signs in through a connector: a browser redirected back to the server, or a
 /// code typed on another device (RFC 8628).

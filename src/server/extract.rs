@@ -14,6 +14,8 @@ use utoipa::openapi::path::ParameterIn;
 use utoipa::openapi::{OpenApi, RefOr};
 
 use super::error::ApiError;
+use super::store::WriteMode;
+use crate::api::DryRunQuery;
 
 /// Request bodies above this are refused with 413, unless a route sets its own limit.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -308,5 +310,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
             return Ok(OptionalJson(None));
         }
         parse_object(&bytes).map(|value| OptionalJson(Some(value)))
+    }
+}
+
+/// How a change asked with `?dry_run=` is to end: a dry run runs the same code and rolls back.
+pub fn write_mode(query: DryRunQuery) -> WriteMode {
+    if query.is_dry_run() {
+        WriteMode::DryRun
+    } else {
+        WriteMode::Commit
     }
 }

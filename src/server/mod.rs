@@ -24,6 +24,7 @@ pub mod state;
 pub mod store;
 pub mod tokens;
 pub mod validate;
+pub mod webhook_settings;
 pub mod webhooks;
 
 use std::net::SocketAddr;

@@ -13,7 +13,7 @@ use super::limiter::AuthLimiter;
 use super::metrics::Metrics;
 use super::policy::Policy;
 use super::store::Store;
-use super::webhooks::{ManualSends, OutboxStats, WebhookSettings};
+use super::webhook_settings::{ManualSends, OutboxStats, WebhookSettings};
 
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);

@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -12,12 +12,12 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::domain::webhooks::{
-    ClaimLimits, MAX_PENDING_PER_WEBHOOK, backoff_seconds, is_public, sign, slack_body,
-    standard_body, take_manual_send,
+    ClaimLimits, backoff_seconds, is_public, sign, slack_body, standard_body,
 };
 use super::state::AppState;
 use super::store::outbox;
 use super::store::{AttemptOutcome, ClaimedDelivery, FinishedAttempt};
+pub use super::webhook_settings::{ManualSends, OutboxStats, WebhookSettings};
 use crate::api::WebhookFormat;
 use crate::api::ocsf::{ocsf_event, ocsf_notification};
 
@@ -41,66 +41,6 @@ const RECORD_BATCH: usize = 256;
 const RECORD_WINDOW: Duration = Duration::from_millis(5);
 /// A webhook whose delivery failed this many times in a row is logged as failing.
 const WARN_AFTER_ATTEMPTS: i64 = 3;
-
-/// The server's webhook flags.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WebhookSettings {
-    /// `http://` URLs (`--allow-http-webhooks`).
-    pub allow_http: bool,
-    /// Addresses that are not globally routable: loopback, private, link-local, ...
-    /// (`--allow-private-webhooks`).
-    pub allow_private: bool,
-    /// How often the outbox is looked at when nothing woke the worker (deliveries enqueued by
-    /// another replica, retries coming due).
-    pub poll_interval: Duration,
-    /// Attempts in flight at once on this server (`--webhook-concurrency`); 0: this replica
-    /// makes none and leaves the outbox to the others.
-    pub concurrency: usize,
-    /// Pending deliveries a webhook may have; the newest beyond them are marked failed.
-    pub max_pending_per_webhook: i64,
-}
-
-impl Default for WebhookSettings {
-    fn default() -> Self {
-        WebhookSettings {
-            allow_http: false,
-            allow_private: false,
-            poll_interval: Duration::from_millis(250),
-            concurrency: 64,
-            max_pending_per_webhook: MAX_PENDING_PER_WEBHOOK,
-        }
-    }
-}
-
-/// What `/healthz` says about the outbox, as of the worker's last look.
-#[derive(Debug, Default)]
-pub struct OutboxStats {
-    pub pending: AtomicI64,
-    /// Unix seconds of the oldest pending delivery; 0 when none.
-    pub oldest: AtomicI64,
-}
-
-/// When each webhook's allowance of `test` and `redeliver` messages is full again, on this
-/// server: an admin's burst of them cannot fill the outbox.
-#[derive(Debug, Default)]
-pub struct ManualSends {
-    full_at: std::sync::Mutex<std::collections::HashMap<String, i64>>,
-}
-
-impl ManualSends {
-    /// Takes one message for `webhook` at `now` (Unix seconds), or says how many seconds
-    /// until one is allowed.
-    pub fn take(&self, webhook: &str, now: i64) -> Result<(), u64> {
-        let mut full_at = self.full_at.lock().unwrap_or_else(|e| e.into_inner());
-        // Allowances that are full again need no entry.
-        if full_at.len() >= 10_000 {
-            full_at.retain(|_, at| *at > now);
-        }
-        let next = take_manual_send(full_at.get(webhook).copied(), now)?;
-        full_at.insert(webhook.to_owned(), next);
-        Ok(())
-    }
-}
 
 /// Resolves webhook hosts and refuses private addresses, at every connection: a name that
 /// resolved to a public address when the webhook was added cannot be re-pointed inside.

@@ -4,7 +4,7 @@ use clap::Args;
 
 use crate::cli::error::{CommandError, CommandResult};
 use crate::cli::ui::Ui;
-use crate::server::store::engine::schema;
+use crate::server::store::engine::{open, schema};
 
 #[derive(Debug, Args)]
 #[command(after_long_help = "Examples:
@@ -40,7 +40,7 @@ pub fn run(ui: &mut Ui, db_url: &str, args: &MigrateArgs) -> CommandResult {
             }
         };
     }
-    let applied = runtime.block_on(schema::migrate(db_url))?;
+    let applied = runtime.block_on(open::migrate(db_url))?;
     if applied.is_empty() {
         ui.note("No migrations pending: nothing was changed.");
     }

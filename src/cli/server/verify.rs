@@ -5,7 +5,7 @@ use clap::Args;
 use crate::cli::error::{CommandError, CommandResult};
 use crate::cli::ui::Ui;
 use crate::server::store::ChainCheck;
-use crate::server::store::engine::schema;
+use crate::server::store::engine::open;
 
 #[derive(Debug, Args)]
 #[command(after_long_help = "Examples:
@@ -16,7 +16,7 @@ pub struct VerifyArgs {}
 
 pub fn run(ui: &mut Ui, db_url: &str, _args: &VerifyArgs) -> CommandResult {
     let checks = crate::server::runtime()?.block_on(async {
-        let store = schema::open_unmigrated(db_url).await?;
+        let store = open::unmigrated(db_url).await?;
         let mut checks = Vec::new();
         let chains = store.chains().await;
         for chain in chains.map_err(anyhow::Error::from)? {

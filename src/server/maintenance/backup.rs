@@ -16,9 +16,7 @@ use jiff::Timestamp;
 use super::{MaintenanceError, is_postgres, partial_name, remove_sqlite_files, rename_durably};
 use crate::api::checkpoint::ChainId;
 use crate::server::store::engine::sqlite::path_of;
-
-/// The table a backup carries about itself (dropped again by a restore).
-pub const BACKUP_INFO_TABLE: &str = "backup_info";
+use crate::server::store::engine::sqlite_backup;
 
 /// What a backup copied.
 #[derive(Debug, Clone)]
@@ -84,52 +82,12 @@ fn copy(source: &Path, partial: &Path) -> anyhow::Result<BackupReport> {
         .mode(0o600)
         .open(partial)
         .with_context(|| format!("cannot create {}", partial.display()))?;
-    let connection = rusqlite::Connection::open_with_flags(
-        source,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .with_context(|| format!("cannot open {}", source.display()))?;
-    connection.busy_timeout(Duration::from_secs(5))?;
-    let taken_at = Timestamp::from_second(Timestamp::now().as_second())?;
-    let target = partial
-        .to_str()
-        .context("the backup's path is not UTF-8")?
-        .to_owned();
-    connection
-        .execute("VACUUM INTO ?1", [&target])
-        .with_context(|| format!("cannot copy {}", source.display()))?;
-    drop(connection);
-
-    let copy = rusqlite::Connection::open(partial)
-        .with_context(|| format!("cannot open the copy {}", partial.display()))?;
-    copy.pragma_update(None, "journal_mode", "DELETE")?;
-    copy.execute_batch(&format!(
-        "CREATE TABLE {BACKUP_INFO_TABLE} (id INTEGER PRIMARY KEY CHECK (id = 1), \
-         taken_at INTEGER NOT NULL, taken_by TEXT NOT NULL)"
-    ))?;
-    copy.execute(
-        &format!("INSERT INTO {BACKUP_INFO_TABLE} (id, taken_at, taken_by) VALUES (1, ?1, ?2)"),
-        rusqlite::params![
-            taken_at.as_second(),
-            concat!("supportctl ", env!("CARGO_PKG_VERSION"))
-        ],
+    let taken_at = sqlite_backup::vacuum_into(source, partial)?;
+    let chains = sqlite_backup::label_backup(
+        partial,
+        taken_at,
+        concat!("supportctl ", env!("CARGO_PKG_VERSION")),
     )?;
-    let mut chains = Vec::new();
-    let mut orgs = copy.prepare("SELECT slug, audit_seq FROM orgs ORDER BY pk")?;
-    for row in orgs.query_map([], |row| {
-        Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
-    })? {
-        let (slug, seq) = row?;
-        chains.push((ChainId::Org(slug), seq));
-    }
-    drop(orgs);
-    let vendor: i64 = copy.query_row(
-        "SELECT audit_seq FROM vendor_audit_head WHERE id = 1",
-        [],
-        |row| row.get(0),
-    )?;
-    chains.push((ChainId::Vendor, vendor));
-    drop(copy);
     let bytes = std::fs::metadata(partial)?.len();
     Ok(BackupReport {
         out: partial.to_owned(),
@@ -142,23 +100,12 @@ fn copy(source: &Path, partial: &Path) -> anyhow::Result<BackupReport> {
 
 /// When the backup at `file` was taken, from the table it carries.
 pub fn taken_at(file: &Path) -> anyhow::Result<Timestamp> {
-    let connection = rusqlite::Connection::open_with_flags(
-        file,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .with_context(|| format!("cannot open {}", file.display()))?;
-    let seconds: i64 = connection
-        .query_row(
-            &format!("SELECT taken_at FROM {BACKUP_INFO_TABLE} WHERE id = 1"),
-            [],
-            |row| row.get(0),
+    let seconds = sqlite_backup::backup_taken_at(file)?.ok_or_else(|| {
+        anyhow::anyhow!(
+            "{} is not a backup made by `supportctl server backup` (it says nothing of when it \
+             was taken)",
+            file.display()
         )
-        .map_err(|_| {
-            anyhow::anyhow!(
-                "{} is not a backup made by `supportctl server backup` (it says nothing of when \
-                 it was taken)",
-                file.display()
-            )
-        })?;
+    })?;
     Ok(Timestamp::from_second(seconds)?)
 }

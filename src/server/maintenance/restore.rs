@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use jiff::Timestamp;
 
-use super::backup::{BACKUP_INFO_TABLE, taken_at};
+use super::backup::taken_at;
 use super::{MaintenanceError, is_postgres, partial_name, remove_sqlite_files, rename_durably};
 use crate::server::store::engine::sqlite::path_of;
+use crate::server::store::engine::sqlite_backup;
 use crate::server::store::{ChainCheck, PoolSettings};
 
 /// What a restore did.
@@ -40,7 +41,7 @@ pub async fn restore(
     let target = path_of(target_url)?;
     let _serving = if target.exists() {
         let lock = hold(&target)?;
-        if !force && holds_data(&target)? {
+        if !force && sqlite_backup::holds_data(&target)? {
             return Err(MaintenanceError::NotEmpty(target));
         }
         Some(lock)
@@ -86,12 +87,10 @@ async fn prepare(
         .with_context(|| format!("cannot copy {} to {}", file.display(), partial.display()))?;
     std::fs::set_permissions(partial, std::fs::Permissions::from_mode(0o600))
         .with_context(|| format!("cannot restrict {}", partial.display()))?;
-    rusqlite::Connection::open(partial)
-        .and_then(|copy| copy.execute_batch(&format!("DROP TABLE {BACKUP_INFO_TABLE}")))
-        .with_context(|| format!("cannot open the copy {}", partial.display()))?;
+    sqlite_backup::unlabel_backup(partial)?;
 
     let url = format!("sqlite://{}", partial.display());
-    let store = crate::server::store::engine::sqlite::open(&url, &PoolSettings::default()).await?;
+    let store = crate::server::store::engine::open::sqlite(&url, &PoolSettings::default()).await?;
     let mut chains = Vec::new();
     for chain in store.chains().await.map_err(anyhow::Error::from)? {
         let check = store
@@ -110,9 +109,7 @@ async fn prepare(
         .map_err(anyhow::Error::from)?;
     store.close().await;
     // One self-contained file: the WAL checkpointed into it and removed.
-    rusqlite::Connection::open(partial)
-        .and_then(|copy| copy.pragma_update(None, "journal_mode", "DELETE"))
-        .with_context(|| format!("cannot finish {}", partial.display()))?;
+    sqlite_backup::without_wal(partial)?;
     Ok(chains)
 }
 
@@ -132,27 +129,4 @@ fn hold(target: &Path) -> anyhow::Result<std::fs::File> {
             Err(error).with_context(|| format!("cannot lock {}", target.display()))
         }
     }
-}
-
-/// Whether the SQLite file at `path` has orgs or accounts (a fresh or empty file has none).
-fn holds_data(path: &Path) -> anyhow::Result<bool> {
-    let connection = rusqlite::Connection::open_with_flags(
-        path,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .with_context(|| format!("cannot open {}", path.display()))?;
-    let tables: i64 = connection.query_row(
-        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('orgs', 'accounts')",
-        [],
-        |row| row.get(0),
-    )?;
-    if tables < 2 {
-        return Ok(false);
-    }
-    let rows: i64 = connection.query_row(
-        "SELECT (SELECT COUNT(*) FROM orgs) + (SELECT COUNT(*) FROM accounts)",
-        [],
-        |row| row.get(0),
-    )?;
-    Ok(rows > 0)
 }

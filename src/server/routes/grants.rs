@@ -12,6 +12,7 @@ use crate::api::{
 };
 use crate::server::auth::Caller;
 use crate::server::error::{ApiError, ApiResult};
+use crate::server::extract::write_mode;
 use crate::server::extract::{ApiJson, ApiPath, ApiQuery, OptionalJson};
 use crate::server::pagination::page_request;
 use crate::server::routes::policy::effective_policy;
@@ -42,7 +43,7 @@ pub async fn create_grant(
     ApiQuery(query): ApiQuery<DryRunQuery>,
     ApiJson(body): ApiJson<CreateGrant>,
 ) -> ApiResult<(StatusCode, Json<Grant>)> {
-    let mode = super::write_mode(query);
+    let mode = write_mode(query);
     let admin = caller.require_admin_of(&org)?;
     let now = state.now();
     let reason = validate::required_text("reason", &body.reason)?;
@@ -196,7 +197,7 @@ pub async fn extend_grant(
     ApiQuery(query): ApiQuery<DryRunQuery>,
     ApiJson(body): ApiJson<ExtendGrant>,
 ) -> ApiResult<Json<Grant>> {
-    let mode = super::write_mode(query);
+    let mode = write_mode(query);
     let admin = caller.require_admin_of(&org)?;
     let now = state.now();
     let policy = effective_policy(&state, &org).await?;
@@ -225,7 +226,7 @@ pub async fn revoke_grant(
     ApiQuery(query): ApiQuery<DryRunQuery>,
     OptionalJson(body): OptionalJson<RevokeGrant>,
 ) -> ApiResult<Json<Grant>> {
-    let mode = super::write_mode(query);
+    let mode = write_mode(query);
     let admin = caller.require_admin_of(&org)?;
     let reason = match &body {
         Some(body) => validate::optional_text("reason", body.reason.as_deref())?,
@@ -277,7 +278,7 @@ pub async fn bulk_revoke(
     ApiQuery(query): ApiQuery<DryRunQuery>,
     ApiJson(body): ApiJson<BulkRevoke, BULK_BODY_LIMIT>,
 ) -> ApiResult<Json<BulkRevokeResult>> {
-    let mode = super::write_mode(query);
+    let mode = write_mode(query);
     let admin = caller.require_admin_of(&org)?;
     let reason = validate::optional_text("reason", body.reason.as_deref())?;
     let selection = match (body.ids, body.all) {

@@ -32,17 +32,7 @@ use utoipa_axum::routes;
 use super::error::ApiError;
 use super::extract::{BODY_LIMIT, DeclaredQueries, refuse_undeclared_query};
 use super::state::AppState;
-use super::store::WriteMode;
-use crate::api::{DryRunQuery, PROBLEM_CONTENT_TYPE, Problem};
-
-/// How a change asked with `?dry_run=` is to end: a dry run runs the same code and rolls back.
-fn write_mode(query: DryRunQuery) -> WriteMode {
-    if query.is_dry_run() {
-        WriteMode::DryRun
-    } else {
-        WriteMode::Commit
-    }
-}
+use crate::api::{PROBLEM_CONTENT_TYPE, Problem};
 
 /// The API's router and its OpenAPI document.
 pub fn build(state: AppState) -> (Router, Arc<OpenApi>) {

@@ -14,6 +14,7 @@ use crate::server::auth::Caller;
 use crate::server::domain::policy::{Effective, check_server_limits, default_policy};
 use crate::server::domain::requests::takes_no_requests;
 use crate::server::error::{ApiError, ApiResult};
+use crate::server::extract::write_mode;
 use crate::server::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::server::state::AppState;
 use crate::server::store::{StoreError, WriteMode};
@@ -106,7 +107,7 @@ pub async fn put_policy(
     ApiQuery(query): ApiQuery<DryRunQuery>,
     ApiJson(body): ApiJson<PutOrgPolicy>,
 ) -> ApiResult<(StatusCode, Json<PolicyChangeOutcome>)> {
-    let mode = super::write_mode(query);
+    let mode = write_mode(query);
     let admin = caller.require_admin_of(&org)?;
     let before = org_policy(&state, &org).await?;
     let now = state.now();
@@ -174,7 +175,7 @@ pub async fn approve_pending_policy(
     ApiQuery(query): ApiQuery<DryRunQuery>,
     ApiJson(body): ApiJson<ApprovePolicyChange>,
 ) -> ApiResult<(StatusCode, Json<PolicyChangeOutcome>)> {
-    let mode = super::write_mode(query);
+    let mode = write_mode(query);
     let admin = caller.require_admin_of(&org)?;
     let now = state.now();
     // A policy applied after this read voids the pending change, so the store refuses it then.

@@ -17,6 +17,7 @@ use crate::api::{
 use crate::server::auth::Caller;
 use crate::server::domain::requests::Narrowing;
 use crate::server::error::{ApiError, ApiResult};
+use crate::server::extract::write_mode;
 use crate::server::extract::{ApiJson, ApiPath, ApiQuery, OptionalJson};
 use crate::server::pagination::page_request;
 use crate::server::routes::policy::{effective_policy, request_policy};
@@ -207,7 +208,7 @@ pub async fn approve_request(
     ApiQuery(query): ApiQuery<DryRunQuery>,
     OptionalJson(body): OptionalJson<ApproveRequest>,
 ) -> ApiResult<Json<AccessRequest>> {
-    let mode = super::write_mode(query);
+    let mode = write_mode(query);
     let admin = caller.require_admin_of(&org)?;
     let body = body.unwrap_or_default();
     let comment = validate::optional_text("comment", body.comment.as_deref())?;
@@ -265,7 +266,7 @@ pub async fn deny_request(
     ApiQuery(query): ApiQuery<DryRunQuery>,
     ApiJson(body): ApiJson<DenyRequest>,
 ) -> ApiResult<Json<AccessRequest>> {
-    let mode = super::write_mode(query);
+    let mode = write_mode(query);
     let admin = caller.require_admin_of(&org)?;
     let comment = validate::required_text("comment", &body.comment)?;
     let request = state

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use super::{AccountAuth, SessionAuth, StoreResult, TokenHash};
+use super::values::{AccountAuth, SessionAuth, StoreResult, TokenHash};
 
 /// Entries per map before it is emptied (a crude bound that keeps memory flat).
 const CAPACITY: usize = 100_000;

@@ -9,7 +9,7 @@ use sqlx::AnyConnection;
 use super::engine::Backend;
 use super::engine::script::{Rows, Script};
 use super::outbox::EnabledWebhook;
-use super::{Principal, StoreError, StoreResult};
+use super::values::{Principal, StoreError, StoreResult};
 use crate::api::tlog::{Frontier, leaf_hash};
 use crate::api::{Actor, AuditEvent, chain::event_hash};
 use crate::server::ids;

@@ -44,7 +44,7 @@ impl EnabledWebhook {
 pub(super) async fn enabled_webhooks(
     tx: &mut sqlx::AnyConnection,
     org_pk: i64,
-) -> super::StoreResult<Vec<EnabledWebhook>> {
+) -> super::values::StoreResult<Vec<EnabledWebhook>> {
     use sqlx::Row;
     let hooks =
         sqlx::query("SELECT pk, events FROM webhooks WHERE org_pk = $1 AND disabled_at IS NULL")
@@ -66,7 +66,7 @@ pub(super) fn enqueue_events(
     script: &mut super::engine::script::Script,
     hooks: &[EnabledWebhook],
     events: &[crate::api::AuditEvent],
-) -> super::StoreResult<()> {
+) -> super::values::StoreResult<()> {
     let mut rows = Vec::new();
     for hook in hooks {
         for event in events {
@@ -78,7 +78,7 @@ pub(super) fn enqueue_events(
                     event_seq: Some(event.seq),
                     event_at: event.at.as_second(),
                     payload: serde_json::to_string(event).map_err(|e| {
-                        super::StoreError::Database(format!("encoding an event: {e}"))
+                        super::values::StoreError::Database(format!("encoding an event: {e}"))
                     })?,
                 });
             }
@@ -108,7 +108,7 @@ pub(super) async fn insert_deliveries(
     backend: super::engine::Backend,
     rows: &[NewDelivery],
     now: i64,
-) -> super::StoreResult<Vec<String>> {
+) -> super::values::StoreResult<Vec<String>> {
     let mut script = super::engine::script::Script::new(backend);
     let ids = push_deliveries(&mut script, rows, now);
     script.send(tx).await?;

@@ -155,6 +155,6 @@ pub struct VerifiedSignIn {
 /// A sign-in's token to hand out.
 #[derive(Debug, Clone)]
 pub struct IssuedToken {
-    pub hash: crate::server::store::TokenHash,
+    pub hash: crate::server::store::values::TokenHash,
     pub expires_at: Timestamp,
 }

@@ -1,18 +1,24 @@
 //! Everything that differs between the databases the store runs on, SQLite and PostgreSQL:
-//! connection setup, migrations, the SQLite writer (`sqlite_access`, rusqlite on a blocking
-//! thread: authorize's hot write path, where sqlx's async SQLite driver cost each batch a
-//! thread hop per statement), statement scripts (`script`), and the SQL fragments that differ
-//! ([`Dialect`], one per database in its engine file). The store's entity files are written
-//! once; they ask [`Backend::sql`] for a difference instead of branching on the database.
+//! connection setup and migrations (`sqlite`, `postgres`), opening a store on them (`open`),
+//! the SQLite writer (`sqlite_access`, rusqlite on a blocking thread: authorize's hot write
+//! path, where sqlx's async SQLite driver cost each batch a thread hop per statement),
+//! statement scripts (`script`), and the SQL fragments that differ ([`Dialect`], one per
+//! database in its engine file). The store's entity files are written once; they ask
+//! [`Backend::sql`] for a difference instead of branching on the database.
 
+mod dialect;
+pub mod open;
 pub mod postgres;
 pub mod schema;
 pub(in crate::server::store) mod script;
 pub mod sqlite;
 pub(in crate::server::store) mod sqlite_access;
+pub mod sqlite_backup;
 
 use sqlx::Connection;
 use sqlx::any::AnyPoolOptions;
+
+pub use dialect::Dialect;
 
 /// What differs between the databases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,48 +58,6 @@ impl Backend {
     }
 }
 
-/// The SQL fragments and choices that differ between the databases, each said once in its
-/// engine file (`sqlite.rs`, `postgres.rs`).
-pub struct Dialect {
-    /// How a write transaction begins (SQLite takes the database's write lock at once, so two
-    /// writers never deadlock upgrading their locks).
-    pub begin_write: &'static str,
-    /// Appended to a `SELECT` that must lock what it reads until the commit. Empty on SQLite,
-    /// whose writer already holds the whole database.
-    pub for_update: &'static str,
-    /// [`Dialect::for_update`] for rows only read under the lock (another writer may still
-    /// insert rows that reference them).
-    pub for_no_key_update: &'static str,
-    /// One process alone serves the database (SQLite): its writers queue in-process, nothing
-    /// needs telling other processes, and leases left by an earlier process can be released
-    /// at start. Replicas (PostgreSQL) tell each other through the database instead.
-    pub single_process: bool,
-    /// An org's columns by slug / by pk, locked for the transaction.
-    pub lock_org_by_slug: &'static str,
-    pub lock_org_by_pk: &'static str,
-    /// The vendor chain's head, locked.
-    pub vendor_head: &'static str,
-    /// A policy document's `expiry_warning_seconds` (the document is JSON text in `p.document`).
-    pub policy_expiry_warning: &'static str,
-    /// A webhook delivery claim's parts: each enabled webhook's oldest due deliveries (`$1`
-    /// now, `$4` per webhook), the table of leased rows read by its index, and the lock taken
-    /// on the claimed rows.
-    pub due_deliveries: &'static str,
-    pub leased_deliveries: &'static str,
-    pub claim_lock: &'static str,
-    /// The names `/metrics` gives the two pools it reports: the one reads use, and the one
-    /// authorize's writes use.
-    pub pool_names: [&'static str; 2],
-    /// Audit events whose Merkle hashes one statement stores when a tree is built.
-    pub tree_batch: usize,
-    /// `UPDATE` of `count` events' stored Merkle hashes in `table`, for one org's chain when
-    /// `org` (see [`Dialect::tree_hashes_org_first`] for where its pk is bound).
-    pub tree_hashes_update: fn(table: &str, org: bool, count: usize) -> String,
-    /// Whether the org's pk is bound before the `(seq, hashes)` pairs (PostgreSQL's `$1`) or
-    /// after them (SQLite's `?` go in order).
-    pub tree_hashes_org_first: bool,
-}
-
 /// Pool options for both databases. sqlx pings every connection it hands out by default: on
 /// PostgreSQL a round trip per query (as many round trips as the query itself), on SQLite a
 /// hop to the connection's thread. A connection idle for a moment can be trusted as well as
@@ -114,3 +78,32 @@ pub fn pool_options() -> AnyPoolOptions {
 
 /// See [`pool_options`].
 const PING_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// A database URL fit for logs and errors: without its password, in the user info (up to the
+/// last `@`, which an unescaped one in a password cannot cut short) or in a query parameter
+/// (`?password=`, `sslpassword=`).
+pub fn redact_url(url: &str) -> String {
+    let redacted = match url.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((userinfo, host)) => {
+                let user = userinfo.split(':').next().unwrap_or_default();
+                format!("{scheme}://{user}:***@{host}")
+            }
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    };
+    let Some((base, query)) = redacted.split_once('?') else {
+        return redacted;
+    };
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if name.to_ascii_lowercase().contains("password") => {
+                format!("{name}=***")
+            }
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{base}?{}", pairs.join("&"))
+}

@@ -3,18 +3,12 @@
 //! introspection sees every committed revocation.
 
 use std::borrow::Cow;
-use std::sync::Arc;
 
-use anyhow::Context;
 use sqlx::SqlSafeStr;
-use sqlx::any::install_default_drivers;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
-use super::{Backend, Dialect, pool_options};
-use crate::server::store::notify::RequestEvents;
-use crate::server::store::sql::rows::{LOCK_ORG_BY_PK_PG, LOCK_ORG_BY_SLUG_PG};
-use crate::server::store::sql::vendor::VENDOR_HEAD_PG;
-use crate::server::store::{PoolSettings, Store, redact_url};
+use super::dialect::Dialect;
+use crate::server::store::sql::columns::{LOCK_ORG_BY_PK_PG, LOCK_ORG_BY_SLUG_PG, VENDOR_HEAD_PG};
 
 /// PostgreSQL's SQL where it differs (see [`Dialect`]).
 pub(super) const DIALECT: Dialect = Dialect {
@@ -143,52 +137,9 @@ pub(super) fn migrator() -> Migrator {
 /// How `--db-max-connections` is shared: the access writers' own connections (one per org
 /// writing at once; a quarter, at least one, at most eight) and the rest for everything else
 /// (at least one).
-fn split_connections(max_connections: u32) -> (u32, u32) {
+pub(super) fn split_connections(max_connections: u32) -> (u32, u32) {
     let access = (max_connections / 4).clamp(1, 8);
     (max_connections.saturating_sub(access).max(1), access)
-}
-
-pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<Store> {
-    install_default_drivers();
-    let (main_connections, access_connections) = split_connections(settings.max_connections);
-    let pool = pool_options()
-        .max_connections(main_connections)
-        .min_connections(settings.min_connections)
-        .acquire_timeout(settings.acquire_timeout)
-        .idle_timeout(settings.idle_timeout)
-        .connect(url)
-        .await
-        .with_context(|| format!("cannot connect to PostgreSQL at {}", redact_url(url)))?;
-    super::schema::refuse_newer(&pool, Backend::Postgres).await?;
-    // Replicas starting together: the migrator takes an advisory lock, so one migrates.
-    migrator()
-        .run(&pool)
-        .await
-        .with_context(|| format!("cannot migrate PostgreSQL database {}", redact_url(url)))?;
-    crate::server::store::sql::tree::build_behind(&pool, Backend::Postgres)
-        .await
-        .with_context(|| format!("cannot build the audit trees of {}", redact_url(url)))?;
-    let access = pool_options()
-        .max_connections(access_connections)
-        .acquire_timeout(settings.acquire_timeout)
-        .idle_timeout(settings.idle_timeout)
-        .connect(url)
-        .await
-        .with_context(|| format!("cannot connect to PostgreSQL at {}", redact_url(url)))?;
-    let events = Arc::new(RequestEvents::default());
-    RequestEvents::listen_postgres(events.clone(), url.to_owned());
-    Ok(Store {
-        read: pool.clone(),
-        write: pool,
-        backend: Backend::Postgres,
-        cache: None,
-        events,
-        access_queues: Default::default(),
-        access,
-        access_waiters: Default::default(),
-        sqlite_access: None,
-        audit_events: Arc::default(),
-    })
 }
 
 #[cfg(test)]

@@ -2,13 +2,10 @@
 //! the refusal to touch a database that a newer binary has upgraded (sqlx would only say
 //! `VersionMissing`).
 
-use std::sync::Arc;
-
 use anyhow::Context;
 use sqlx::{AnyPool, Executor};
 
-use super::{Backend, pool_options};
-use crate::server::store::{Store, redact_url};
+use super::{Backend, pool_options, redact_url};
 
 /// One migration, as `0005_policy_changes`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,42 +116,8 @@ pub async fn status(url: &str) -> anyhow::Result<SchemaStatus> {
     status
 }
 
-/// Applies the migrations the database `url` names lacks; returns them.
-pub async fn migrate(url: &str) -> anyhow::Result<Vec<SchemaMigration>> {
-    let pending = status(url).await?.pending;
-    if !pending.is_empty() {
-        let store =
-            crate::server::store::open_shared(url, &crate::server::store::PoolSettings::default())
-                .await?;
-        store.close().await;
-    }
-    Ok(pending)
-}
-
-/// The store `url` names as it is, not migrated (refused when a newer binary migrated it),
-/// for maintenance beside or instead of a server: chains verified and appended to.
-pub async fn open_unmigrated(url: &str) -> anyhow::Result<Store> {
-    let (pool, backend) = connect(url).await?;
-    if let Err(error) = refuse_newer(&pool, backend).await {
-        pool.close().await;
-        return Err(error);
-    }
-    Ok(Store {
-        read: pool.clone(),
-        access: pool.clone(),
-        write: pool,
-        backend,
-        cache: None,
-        events: Arc::default(),
-        access_queues: Default::default(),
-        access_waiters: Default::default(),
-        sqlite_access: None,
-        audit_events: Arc::default(),
-    })
-}
-
 /// One connection to an existing database, without creating or migrating anything.
-async fn connect(url: &str) -> anyhow::Result<(AnyPool, Backend)> {
+pub(super) async fn connect(url: &str) -> anyhow::Result<(AnyPool, Backend)> {
     sqlx::any::install_default_drivers();
     let options = pool_options().max_connections(1);
     if url.starts_with("sqlite:") {

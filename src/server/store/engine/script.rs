@@ -14,7 +14,7 @@ use sqlx::any::AnyArguments;
 use sqlx::{AnyConnection, Arguments, AssertSqlSafe};
 
 use super::Backend;
-use crate::server::store::{StoreError, StoreResult};
+use crate::server::store::values::{StoreError, StoreResult};
 
 /// Bound values per call at most: well under SQLite's limit per statement and PostgreSQL's
 /// 65,535 per statement. A script that grows past it begins a new call.

@@ -5,21 +5,19 @@ use std::borrow::Cow;
 use std::ffi::{c_char, c_int};
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::Mutex;
+use std::time::Duration;
 
 use anyhow::Context;
 use rusqlite::config::DbConfig;
-use rusqlite::{auto_extension, ffi};
-use sqlx::any::install_default_drivers;
+use rusqlite::{OpenFlags, auto_extension, ffi};
+use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::{Executor, SqlSafeStr};
 
-use super::sqlite_access::SqliteAccess;
-use super::{Backend, Dialect, pool_options};
-use crate::server::store::cache::AuthCache;
-use crate::server::store::sql::rows::{LOCK_ORG_BY_PK_SQLITE, LOCK_ORG_BY_SLUG_SQLITE};
-use crate::server::store::sql::vendor::VENDOR_HEAD_SQLITE;
-use crate::server::store::{PoolSettings, Store};
+use super::dialect::Dialect;
+use crate::server::store::sql::columns::{
+    LOCK_ORG_BY_PK_SQLITE, LOCK_ORG_BY_SLUG_SQLITE, VENDOR_HEAD_SQLITE,
+};
 
 /// SQLite's SQL where it differs (see [`Dialect`]).
 pub(super) const DIALECT: Dialect = Dialect {
@@ -59,7 +57,7 @@ fn tree_hashes_update(table: &str, org: bool, count: usize) -> String {
     )
 }
 
-const PRAGMAS: [&str; 4] = [
+pub(super) const PRAGMAS: [&str; 4] = [
     "PRAGMA journal_mode = WAL",
     "PRAGMA busy_timeout = 5000",
     "PRAGMA foreign_keys = ON",
@@ -71,7 +69,7 @@ const PRAGMAS: [&str; 4] = [
 /// statement again, parse and plan, each time it runs with other values if its plan looked at
 /// a bound value (compared with a partial index's condition, or with STAT4 samples): that was
 /// a fifth of the server's CPU per sign-in, and a part of every request's.
-pub(crate) fn plan_statements_once() {
+pub(super) fn plan_statements_once() {
     static REGISTERED: std::sync::Once = std::sync::Once::new();
     REGISTERED.call_once(|| {
         // SAFETY: the extension sets one option on the connection being opened; it opens and
@@ -195,71 +193,11 @@ pub fn path_of(url: &str) -> anyhow::Result<PathBuf> {
     Ok(PathBuf::from(path))
 }
 
-pub async fn open(url: &str, settings: &PoolSettings) -> anyhow::Result<Store> {
-    install_default_drivers();
-    plan_statements_once();
-    let path = path_of(url)?;
-    create_private(&path)?;
-    let connect_url = format!("sqlite://{}?mode=rwc", path.display());
-    let options = || {
-        pool_options().after_connect(|conn, _meta| {
-            Box::pin(async move {
-                for pragma in PRAGMAS {
-                    conn.execute(pragma).await?;
-                }
-                Ok(())
-            })
-        })
-    };
-    let write = options()
-        .max_connections(1)
-        .acquire_timeout(settings.acquire_timeout)
-        .connect(&connect_url)
-        .await
-        .with_context(|| format!("cannot open SQLite database {}", path.display()))?;
-    // Two processes migrating a fresh file at once both find nothing applied, and the second
-    // fails on a table the first just made (SQLite has no migration lock; a failed migration
-    // rolls back whole): look again, and the first one's work counts as applied.
-    super::schema::refuse_newer(&write, Backend::Sqlite).await?;
-    let mut migrated = migrator().run(&write).await;
-    for _ in 0..3 {
-        if migrated.is_ok() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        migrated = migrator().run(&write).await;
-    }
-    migrated.with_context(|| format!("cannot migrate SQLite database {}", path.display()))?;
-    crate::server::store::sql::tree::build_behind(&write, Backend::Sqlite)
-        .await
-        .with_context(|| format!("cannot build the audit trees of {}", path.display()))?;
-    let read = options()
-        .max_connections(settings.max_connections.max(1))
-        .min_connections(settings.min_connections)
-        .acquire_timeout(settings.acquire_timeout)
-        .idle_timeout(settings.idle_timeout)
-        .connect(&connect_url)
-        .await
-        .with_context(|| format!("cannot open SQLite database {}", path.display()))?;
-    Ok(Store {
-        read,
-        access: write.clone(),
-        write,
-        backend: Backend::Sqlite,
-        cache: None,
-        events: Arc::default(),
-        access_queues: Default::default(),
-        access_waiters: Default::default(),
-        sqlite_access: Some(Arc::new(SqliteAccess::open(&path, &PRAGMAS)?)),
-        audit_events: Arc::default(),
-    })
-}
-
 /// Creates the database file readable by its owner alone (0600; SQLite gives its WAL and
 /// shared-memory files the same mode), in directories that only the owner may enter (0700),
 /// when they do not exist yet: the file holds the audit log and every token's hash, and
 /// another local user able to open it could also take its lock.
-fn create_private(path: &Path) -> anyhow::Result<()> {
+pub(super) fn create_private(path: &Path) -> anyhow::Result<()> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::DirBuilder::new()
@@ -303,11 +241,44 @@ impl ExclusiveServe {
     }
 }
 
-/// Turns on the authentication cache: only for a store this process serves exclusively.
-pub fn with_cache(mut store: Store, _lock: &ExclusiveServe) -> Store {
-    store.cache = Some(Arc::new(AuthCache::default()));
-    store
+/// Statements kept prepared: the lock, and the session reads and event inserts of the batch
+/// sizes seen most.
+const PREPARED: usize = 64;
+
+/// The access writer's own connection to the SQLite file.
+pub struct SqliteAccess(pub(super) Mutex<rusqlite::Connection>);
+
+impl SqliteAccess {
+    /// Opens `path`, which the store has created and migrated, with the store's settings.
+    pub fn open(path: &Path, pragmas: &[&str]) -> anyhow::Result<Self> {
+        let open = || -> rusqlite::Result<rusqlite::Connection> {
+            let connection = rusqlite::Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            for pragma in pragmas {
+                connection.execute_batch(pragma)?;
+            }
+            connection.busy_timeout(Duration::from_secs(5))?;
+            connection.set_prepared_statement_cache_capacity(PREPARED);
+            Ok(connection)
+        };
+        let connection =
+            open().with_context(|| format!("cannot open SQLite database {}", path.display()))?;
+        Ok(SqliteAccess(Mutex::new(connection)))
+    }
 }
+
+/// A value the access writer's connection decodes (the store's row decoding asks it of every
+/// cell, see `sql::rows::Cell`).
+pub trait SqliteCell: rusqlite::types::FromSql {}
+
+impl<T: rusqlite::types::FromSql> SqliteCell for T {}
+
+/// A column's name or position on the access writer's connection.
+pub trait SqliteAt: rusqlite::RowIndex {}
+
+impl<T: rusqlite::RowIndex> SqliteAt for T {}
 
 #[cfg(test)]
 mod tests {

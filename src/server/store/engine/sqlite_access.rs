@@ -13,47 +13,25 @@
 //! among the connections of a process (two copies of SQLite in one process would not).
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::sync::{Arc, PoisonError};
 
-use anyhow::Context;
 use prometheus_client::metrics::counter::Counter;
-use rusqlite::{OpenFlags, TransactionBehavior};
+use rusqlite::TransactionBehavior;
 
-use crate::server::store::Store;
 use crate::server::store::engine::Backend;
+use crate::server::store::engine::sqlite::SqliteAccess;
+use crate::server::store::sql::Store;
+use crate::server::store::sql::access_queues::{Answer, Pending, answer};
 use crate::server::store::sql::authorize::{
-    Answer, Pending, answer, decide_in_order, org_with_webhooks, sessions_by_ids_sql,
+    decide_in_order, org_with_webhooks, sessions_by_ids_sql,
 };
-use crate::server::store::sql::rows::{LOCK_ORG_WITH_WEBHOOKS_SQLITE, session_row};
-use crate::server::store::{SessionAuth, StoreError, StoreResult};
+use crate::server::store::sql::columns::LOCK_ORG_WITH_WEBHOOKS_SQLITE;
+use crate::server::store::sql::rows::{At, Cell, Cells, session_row};
+use crate::server::store::values::{SessionAuth, StoreError, StoreResult};
 
-/// Statements kept prepared: the lock, and the session reads and event inserts of the batch
-/// sizes seen most.
-const PREPARED: usize = 64;
-
-/// The access writer's own connection to the SQLite file.
-pub struct SqliteAccess(Mutex<rusqlite::Connection>);
-
-impl SqliteAccess {
-    /// Opens `path`, which the store has created and migrated, with the store's settings.
-    pub fn open(path: &Path, pragmas: &[&str]) -> anyhow::Result<Self> {
-        let open = || -> rusqlite::Result<rusqlite::Connection> {
-            let connection = rusqlite::Connection::open_with_flags(
-                path,
-                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )?;
-            for pragma in pragmas {
-                connection.execute_batch(pragma)?;
-            }
-            connection.busy_timeout(Duration::from_secs(5))?;
-            connection.set_prepared_statement_cache_capacity(PREPARED);
-            Ok(connection)
-        };
-        let connection =
-            open().with_context(|| format!("cannot open SQLite database {}", path.display()))?;
-        Ok(SqliteAccess(Mutex::new(connection)))
+impl Cells for rusqlite::Row<'_> {
+    fn cell<T: Cell>(&self, at: impl At) -> StoreResult<T> {
+        Ok(self.get(at)?)
     }
 }
 
@@ -136,7 +114,7 @@ impl From<rusqlite::Error> for StoreError {
             Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
         );
         if busy {
-            crate::server::store::UNAVAILABLE_ERRORS
+            crate::server::store::values::UNAVAILABLE_ERRORS
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             StoreError::Unavailable(error.to_string())
         } else {

@@ -7,14 +7,15 @@ use jiff::Timestamp;
 use serde_json::json;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
+use super::columns::ACCOUNT_SELECT;
 use super::request_ends::OpenRequestsOf;
-use super::rows::{ACCOUNT_SELECT, account_auth_at, account_from_row};
+use super::rows::{account_auth_at, account_from_row};
 use super::sessions::OpenSessionsOf;
 use super::vendor::record_vendor_event;
 use super::{ListQuery, Store};
 use crate::api::{Account, EnabledStatus, Page, RequestStatus};
 use crate::server::ids;
-use crate::server::store::{
+use crate::server::store::values::{
     AccountAuth, NewAccount, PageRequest, Principal, StoreError, StoreResult, TokenHash,
 };
 

@@ -9,7 +9,7 @@ use sqlx::{AssertSqlSafe, Row};
 use super::rows::audit_from_row;
 use super::{ListQuery, Store};
 use crate::api::{AuditEvent, Page};
-use crate::server::store::{AuditFilter, Principal, StoreResult, SweepReport};
+use crate::server::store::values::{AuditFilter, Principal, StoreResult, SweepReport};
 
 /// Expiries recorded per sweep and org transaction.
 const SWEEP_BATCH: i64 = 1000;

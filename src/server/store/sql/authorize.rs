@@ -23,11 +23,10 @@
 //! [`sqlite_access`]), and a session whose cached lookup is still current (checked under the
 //! write lock, see [`AuthCache`]) is not read again.
 //!
-//! [`sqlite_access`]: super::sqlite_access
+//! [`sqlite_access`]: crate::server::store::engine::sqlite_access
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde_json::json;
@@ -36,87 +35,18 @@ use sqlx::{Any, AnyConnection, AssertSqlSafe, Connection};
 use tokio::sync::oneshot;
 
 use super::Store;
-use super::rows::{Cells, LOCK_ORG_WITH_WEBHOOKS_PG, OrgRow, SESSION_SELECT};
+use super::access_queues::{AccessQueues, Answer, Pending, answer};
+use super::columns::{LOCK_ORG_WITH_WEBHOOKS_PG, SESSION_SELECT};
+use super::rows::{Cells, OrgRow};
 use super::rows::{org_row, session_row};
 use crate::api::Role;
 use crate::server::store::chain::ChainHead;
 use crate::server::store::engine::Backend;
-use crate::server::store::engine::sqlite_access::SqliteAccess;
+use crate::server::store::engine::sqlite::SqliteAccess;
 use crate::server::store::outbox::EnabledWebhook;
-use crate::server::store::{AccessRequest, Principal, SessionAuth, StoreError, StoreResult};
-
-/// Decisions per transaction at most (each batch also reads its sessions in one statement).
-const MAX_BATCH: usize = 256;
-
-pub(in crate::server::store) type Answer = StoreResult<Option<String>>;
-
-pub(in crate::server::store) struct Pending {
-    access: AccessRequest,
-    now: Timestamp,
-    reply: oneshot::Sender<Answer>,
-}
-
-/// The decisions waiting, per org. An org has an entry exactly while its writer runs.
-#[derive(Default)]
-pub(crate) struct AccessQueues(Mutex<HashMap<i64, Vec<Pending>>>);
-
-impl AccessQueues {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Vec<Pending>>> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The org's next batch, or `None` once its queue is empty: then the entry is gone, and
-    /// the org's writer must end (the next decision starts a new one).
-    pub(in crate::server::store) fn next_batch(&self, org_pk: i64) -> Option<Vec<Pending>> {
-        let mut queues = self.lock();
-        let Some(queue) = queues.get_mut(&org_pk).filter(|queue| !queue.is_empty()) else {
-            queues.remove(&org_pk);
-            return None;
-        };
-        let take = queue.len().min(MAX_BATCH);
-        Some(queue.drain(..take).collect())
-    }
-}
-
-/// Answers each caller of `batch`: with its answer, or with the error that failed the batch.
-pub(in crate::server::store) fn answer(batch: Vec<Pending>, decided: StoreResult<Vec<Answer>>) {
-    match decided {
-        Ok(answers) => {
-            for (pending, answer) in batch.into_iter().zip(answers) {
-                let _ = pending.reply.send(answer);
-            }
-        }
-        Err(error) => {
-            for pending in batch {
-                let _ = pending.reply.send(Err(error.clone()));
-            }
-        }
-    }
-}
-
-/// How many are waiting for a connection of the pool the access writers use.
-#[derive(Default)]
-pub(crate) struct Waiters(AtomicUsize);
-
-/// Counts its holder as waiting until dropped.
-pub(crate) struct Waiting<'a>(&'a Waiters);
-
-impl Waiters {
-    pub fn enter(&self) -> Waiting<'_> {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        Waiting(self)
-    }
-
-    pub(in crate::server::store) fn anyone(&self) -> bool {
-        self.0.load(Ordering::SeqCst) > 0
-    }
-}
-
-impl Drop for Waiting<'_> {
-    fn drop(&mut self) {
-        self.0.0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
+use crate::server::store::values::{
+    AccessRequest, Principal, SessionAuth, StoreError, StoreResult,
+};
 
 /// Removes the org's entry if its writer ends without doing so (a panic): the decisions still
 /// queued are dropped, their callers get an error, and the next decision starts a new writer.
@@ -209,7 +139,7 @@ impl Store {
     /// hands it over whenever another writer waits for it. True once the queue is empty (and
     /// its entry gone); false after a panic of the thread, whose queue is still there.
     ///
-    /// [`sqlite_access`]: super::sqlite_access
+    /// [`sqlite_access`]: crate::server::store::engine::sqlite_access
     async fn write_sqlite_batches(&self, sqlite: &Arc<SqliteAccess>, org_pk: i64) -> bool {
         loop {
             let token = {

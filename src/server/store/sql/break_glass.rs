@@ -13,7 +13,7 @@ use super::grants::grant_created_details;
 use crate::api::{AccessRequest, Grant, GrantReview, GrantStatus, RequestStatus, ReviewOutcome};
 use crate::server::domain::policy::Effective;
 use crate::server::domain::requests::not_pending;
-use crate::server::store::{NewGrant, Principal, StoreError, StoreResult};
+use crate::server::store::values::{NewGrant, Principal, StoreError, StoreResult};
 
 /// An org admin's answer to a break-glass grant.
 #[derive(Debug, Clone, Copy)]

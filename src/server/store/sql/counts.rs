@@ -10,7 +10,7 @@ use sqlx::Row;
 use super::Store;
 use super::rows::OrgRow;
 use crate::server::store::chain::ChainHead;
-use crate::server::store::{DataCounts, PoolConnections, StoreResult, WriteMode};
+use crate::server::store::values::{DataCounts, PoolConnections, StoreResult, WriteMode};
 
 /// Each count reads the partial index on unrecorded expiries of its table (or the outbox's
 /// index on pending deliveries), not the whole table.

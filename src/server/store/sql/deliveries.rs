@@ -22,9 +22,8 @@ use crate::api::{Delivery, DeliveryStatus, Page, WebhookFormat};
 use crate::server::domain::webhooks::{ClaimLimits, within_retry_window};
 use crate::server::ids;
 use crate::server::store::outbox::{NewDelivery, insert_deliveries};
-use crate::server::store::{
-    AttemptOutcome, ClaimedDelivery, FinishedAttempt, PageRequest, StoreError, StoreResult,
-};
+use crate::server::store::values::{PageRequest, StoreError, StoreResult};
+use crate::server::store::webhook_rows::{AttemptOutcome, ClaimedDelivery, FinishedAttempt};
 
 const DELIVERY_SELECT: &str = "SELECT d.pk, d.id, w.id AS webhook_id, d.msg_id, d.event_type, \
      d.event_seq, d.status, d.attempts, d.created_at, d.next_attempt_at, d.delivered_at, \

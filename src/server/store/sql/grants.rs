@@ -7,14 +7,15 @@ use serde_json::json;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::super::chain::ChainHead;
-use super::rows::{GRANT_COLUMNS, GRANT_FROM, GRANT_SELECT, GrantRow, areas_text, grant_row};
+use super::columns::{GRANT_COLUMNS, GRANT_FROM, GRANT_SELECT};
+use super::rows::{GrantRow, areas_text, grant_row};
 use super::{ID_CHUNK, ListQuery, Store};
 use crate::api::{BulkRevokeResult, Grant, GrantStatus, GrantStatusFilter, Page};
 use crate::server::domain::grant_status;
 use crate::server::domain::policy::Effective;
 use crate::server::domain::requests::{approvals_needed, check_approved_lifetime, granted_scope};
 use crate::server::ids;
-use crate::server::store::{
+use crate::server::store::values::{
     GrantScope, NewGrant, PageRequest, Principal, RevokeSelection, StoreError, StoreResult,
     WriteMode,
 };

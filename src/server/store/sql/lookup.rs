@@ -5,8 +5,9 @@
 use std::sync::{Arc, LazyLock};
 
 use super::Store;
-use super::rows::{ACCOUNT_SELECT, SESSION_SELECT, account_auth_at, session_auth_at};
-use crate::server::store::{AccountAuth, SessionAuth, StoreResult, TokenHash};
+use super::columns::{ACCOUNT_SELECT, SESSION_SELECT};
+use super::rows::{account_auth_at, session_auth_at};
+use crate::server::store::values::{AccountAuth, SessionAuth, StoreResult, TokenHash};
 
 /// Columns of [`ACCOUNT_SELECT`], after which the session's start.
 const ACCOUNT_COLUMNS: usize = 12;

@@ -9,7 +9,7 @@ use super::vendor::record_vendor_event;
 use crate::api::chain::{ChainBreak, ChainVerifier};
 use crate::api::checkpoint::ChainId;
 use crate::api::{AuditEvent, Page};
-use crate::server::store::{AuditFilter, Principal, StoreError, StoreResult};
+use crate::server::store::values::{AuditFilter, Principal, StoreError, StoreResult};
 
 /// Events read per query while verifying.
 const VERIFY_PAGE: i64 = 1000;

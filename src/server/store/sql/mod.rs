@@ -6,25 +6,26 @@
 //! One file per entity (`orgs`, `accounts`, `grants`, `sessions`, `audit`, `requests` and
 //! `request_ends`, `policy`, `rules`, `break_glass`, `tickets`, `webhooks` and `deliveries`,
 //! `sso`, `tree`; `vendor`: the vendor chain, chain heads and the signing key) holds the
-//! methods of its entity, so a handler's call leads straight to its SQL. `rows` turns result
-//! rows into values; the rules applied to those values live in [`crate::server::domain`].
+//! methods of its entity, so a handler's call leads straight to its SQL. `columns` are the
+//! columns each entity is read with and `rows` turns result rows into values; the rules applied
+//! to those values live in [`crate::server::domain`]. `access_queues` holds what authorize's
+//! writers share through the store. This file defines [`Store`] and the helpers its entity
+//! files share, and imports none of them (they import it).
 
+pub(super) mod access_queues;
 mod accounts;
 mod audit;
 pub(super) mod authorize;
-mod break_glass;
-pub use break_glass::Review;
+pub(super) mod break_glass;
+pub(super) mod columns;
 mod counts;
 mod deliveries;
 mod grants;
 mod lookup;
-mod maintenance;
-pub use maintenance::ChainCheck;
-pub use tree::{StoredHashes, TreeHead};
+pub(super) mod maintenance;
 mod orgs;
 mod policy;
-mod report;
-pub use report::{ReportPlan, ReportScope};
+pub(super) mod report;
 mod request_ends;
 mod requests;
 pub(super) mod rows;
@@ -47,7 +48,7 @@ use super::cache::{AuthCache, through_cache};
 use super::cursor::encode_cursor;
 use super::engine::Backend;
 use super::notify::RequestEvents;
-use super::{AccountAuth, PageRequest, SessionAuth, StoreError, StoreResult, TokenHash};
+use super::values::{AccountAuth, PageRequest, SessionAuth, StoreError, StoreResult, TokenHash};
 use crate::api::{ListTotal, Page};
 
 /// A list's query, bound or about to be.
@@ -70,15 +71,16 @@ pub struct Store {
     /// Request decisions as they commit (see [`RequestEvents`]).
     pub(super) events: Arc<RequestEvents>,
     /// `authorize` decisions waiting for their org's writer (see [`authorize`]).
-    pub(super) access_queues: Arc<authorize::AccessQueues>,
+    pub(super) access_queues: Arc<access_queues::AccessQueues>,
     /// The connections the access writers use: on SQLite the write connection, on PostgreSQL
     /// a few of their own, so that a batch never queues behind the reads of the callers
     /// waiting for it.
     pub(super) access: AnyPool,
     /// Who waits for a connection of [`Store::access`].
-    pub(super) access_waiters: Arc<authorize::Waiters>,
-    /// SQLite's access writers' own connection (see [`sqlite_access`]); `None` on PostgreSQL.
-    pub(super) sqlite_access: Option<Arc<super::engine::sqlite_access::SqliteAccess>>,
+    pub(super) access_waiters: Arc<access_queues::Waiters>,
+    /// SQLite's access writers' own connection (see
+    /// [`SqliteAccess`](super::engine::sqlite::SqliteAccess)); `None` on PostgreSQL.
+    pub(super) sqlite_access: Option<Arc<super::engine::sqlite::SqliteAccess>>,
     /// Where the audit events written are counted, once a server asks (see [`counts`]).
     pub(super) audit_events: Arc<std::sync::OnceLock<prometheus_client::metrics::counter::Counter>>,
 }
@@ -207,8 +209,8 @@ impl Store {
     }
 
     /// Closes the connections at shutdown (SQLite folds its WAL into the file then). It takes
-    /// the store so that this handle's share of SQLite's access connection (rusqlite's, which
-    /// `sqlx` does not close) goes too: once the last handle is closed, the file is free.
+    /// the store so that this handle's share of SQLite's access connection (its own, which `sqlx`
+    /// does not close) goes too: once the last handle is closed, the file is free.
     pub async fn close(self) {
         self.read.close().await;
         self.write.close().await;

@@ -5,13 +5,14 @@ use serde_json::json;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::super::chain::ChainHead;
+use super::columns::ORG_COLUMNS;
 use super::request_ends::OpenRequestsOf;
-use super::rows::{ORG_COLUMNS, org_row};
+use super::rows::org_row;
 use super::sessions::OpenSessionsOf;
 use super::vendor::record_vendor_event;
 use super::{ListQuery, Store};
 use crate::api::{EnabledStatus, Org, Page, RequestStatus, chain::GENESIS_HASH};
-use crate::server::store::{PageRequest, Principal, StoreError, StoreResult};
+use crate::server::store::values::{PageRequest, Principal, StoreError, StoreResult};
 
 impl Store {
     pub async fn create_org(

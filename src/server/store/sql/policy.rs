@@ -14,7 +14,7 @@ use crate::api::{
 };
 use crate::server::domain::policy::{changed_fields, normalized, validate_document, weakenings};
 use crate::server::ids;
-use crate::server::store::{Principal, StoreError, StoreResult, WriteMode};
+use crate::server::store::values::{Principal, StoreError, StoreResult, WriteMode};
 
 /// The fields kept in `document` (the rest have columns of their own).
 fn document(policy: &OrgPolicy) -> StoreResult<String> {

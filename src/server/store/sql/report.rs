@@ -10,7 +10,7 @@ use super::rows::audit_from_row;
 use super::tree::StoredHashes;
 use crate::api::report::{ReportEvent, ReportSummary, SummaryBuilder};
 use crate::api::tlog::encode_hash;
-use crate::server::store::{StoreError, StoreResult};
+use crate::server::store::values::{StoreError, StoreResult};
 
 const COLUMNS: &str =
     "seq, id, at, actor_id, actor_email, actor_role, action, target, details, prev_hash, hash";

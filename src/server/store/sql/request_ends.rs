@@ -12,7 +12,7 @@ use super::requests::{OPEN, decided};
 use super::{ID_CHUNK, Store};
 use crate::api::{AccessRequest, RequestStatus};
 use crate::server::domain::requests::not_pending;
-use crate::server::store::{Principal, StoreError, StoreResult, WriteMode};
+use crate::server::store::values::{Principal, StoreError, StoreResult, WriteMode};
 
 /// Requests swept per org transaction.
 const SWEEP_BATCH: i64 = 1000;

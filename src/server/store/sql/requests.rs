@@ -23,7 +23,7 @@ use crate::server::domain::requests::{
 };
 use crate::server::domain::rules::Asked;
 use crate::server::ids;
-use crate::server::store::{
+use crate::server::store::values::{
     ApprovalAsk, NewGrant, NewRequest, PageRequest, Principal, RequestRecord, RequestScope,
     StoreError, StoreResult, WriteMode,
 };

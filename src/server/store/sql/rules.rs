@@ -12,7 +12,7 @@ use super::rows::{areas_text, opt_ts, parse_areas, parse_wire, ts};
 use crate::api::{ApprovalRule, Level, RuleStatus};
 use crate::server::domain::rules::{Asked, MAX_RULES_PER_ORG, NewRule, covers, rule_status};
 use crate::server::ids;
-use crate::server::store::{Principal, StoreError, StoreResult};
+use crate::server::store::values::{Principal, StoreError, StoreResult};
 
 const RULE_SELECT: &str = "SELECT r.pk, r.id, o.slug AS org, r.name, r.max_level, r.areas, \
      r.max_duration_seconds, r.ticket_pattern, r.engineers, r.weekdays, r.hours_start, \

@@ -7,15 +7,13 @@ use serde_json::json;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::super::chain::ChainHead;
-use super::rows::{
-    GRANT_SELECT, GrantRow, SESSION_SELECT, SessionRow, areas_text, grant_row, session_auth,
-    session_row,
-};
+use super::columns::{GRANT_SELECT, SESSION_SELECT};
+use super::rows::{GrantRow, SessionRow, areas_text, grant_row, session_auth, session_row};
 use super::{ID_CHUNK, ListQuery, Store};
 use crate::api::{EnabledStatus, GrantStatus, Page, Session, SessionStatus, SessionStatusFilter};
 use crate::server::domain::{self, SessionAsk};
 use crate::server::ids;
-use crate::server::store::{
+use crate::server::store::values::{
     NewSession, PageRequest, Principal, SessionAuth, SessionScope, StoreError, StoreResult,
     TokenHash,
 };

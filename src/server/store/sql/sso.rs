@@ -11,7 +11,8 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::Store;
-use super::rows::{ACCOUNT_SELECT, account_from_row, opt_ts, ts};
+use super::columns::ACCOUNT_SELECT;
+use super::rows::{account_from_row, opt_ts, ts};
 use super::vendor::record_vendor_event;
 use crate::api::{Account, EnabledStatus, ErrorCode, Role, SsoFlowKind};
 use crate::server::ids;
@@ -19,7 +20,7 @@ use crate::server::store::sign_in::{
     Attempt, ConnectorRecord, FlowRecord, FlowStatus, IssuedToken, NewConnector, NewFlow, Refusal,
     VerifiedSignIn,
 };
-use crate::server::store::{Principal, StoreError, StoreResult};
+use crate::server::store::values::{Principal, StoreError, StoreResult};
 
 const CONNECTOR_SELECT: &str = "SELECT c.pk, c.org_pk, o.slug AS org, c.name, c.issuer, \
      c.client_id, c.client_secret, c.scopes, c.flows, c.email_domains, c.rules, c.provision, \

@@ -7,7 +7,7 @@ use sqlx::{AssertSqlSafe, Row};
 use super::Store;
 use super::requests::OPEN;
 use crate::api::{RequestStatus, TicketClosed};
-use crate::server::store::{Principal, StoreResult};
+use crate::server::store::values::{Principal, StoreResult};
 
 /// The revocation reason, as a ticket's closing records it.
 pub const TICKET_CLOSED: &str = "ticket closed";

@@ -2,9 +2,9 @@
 //! back, and a change that can end access committed while the token cache answers nothing.
 
 use super::Store;
-use super::authorize::Waiting;
+use super::access_queues::Waiting;
 use crate::server::store::cache::AuthCache;
-use crate::server::store::{StoreError, StoreResult, WriteMode};
+use crate::server::store::values::{StoreError, StoreResult, WriteMode};
 
 impl Store {
     /// Commits a change that can end access while the token cache answers nothing: from before

@@ -17,7 +17,7 @@ use crate::api::checkpoint::ChainId;
 use crate::api::tlog::{Frontier, Hash, encode_hash, leaf_hash, stored_hash_place};
 use crate::api::{ConsistencyProof, InclusionProof};
 use crate::server::store::engine::Backend;
-use crate::server::store::{StoreError, StoreResult};
+use crate::server::store::values::{StoreError, StoreResult};
 
 /// A chain's tree as committed: its size (the head `seq` once built) and its root.
 #[derive(Debug, Clone, PartialEq)]

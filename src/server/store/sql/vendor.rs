@@ -12,25 +12,15 @@ use serde_json::Value;
 use sqlx::{AnyConnection, Row};
 
 use super::super::chain::ChainHead;
+use super::columns::VENDOR_HEAD_SQLITE;
 use super::rows::audit_from_row;
 use super::{Store, paginate};
 use crate::api::checkpoint::ChainId;
 use crate::api::{AuditEvent, Page};
-use crate::server::store::{AuditFilter, Principal, StoreError, StoreResult};
+use crate::server::store::values::{AuditFilter, Principal, StoreError, StoreResult};
 
 /// The `org` of every vendor chain event.
 pub const VENDOR_ORG: &str = "";
-
-/// The head, with the time of its newest event (the chain's `at` never goes back).
-macro_rules! head_columns {
-    () => {
-        "SELECT h.audit_seq, h.audit_hash, (SELECT e.at FROM vendor_audit_events e \
-         WHERE e.seq = h.audit_seq), h.audit_tree_size, h.audit_tree \
-         FROM vendor_audit_head h WHERE h.id = 1"
-    };
-}
-pub(in crate::server::store) const VENDOR_HEAD_PG: &str = concat!(head_columns!(), " FOR UPDATE");
-pub(in crate::server::store) const VENDOR_HEAD_SQLITE: &str = head_columns!();
 
 /// Records one event in the vendor chain, in the caller's write transaction. Call it after
 /// locking any org rows the transaction needs.

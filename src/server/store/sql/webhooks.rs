@@ -10,7 +10,8 @@ use super::Store;
 use crate::api::{Webhook, WebhookFormat};
 use crate::server::domain::webhooks::{MAX_PER_ORG, url_origin};
 use crate::server::ids;
-use crate::server::store::{NewWebhook, Principal, StoreError, StoreResult};
+use crate::server::store::values::{Principal, StoreError, StoreResult};
+use crate::server::store::webhook_rows::NewWebhook;
 
 pub(super) const WEBHOOK_SELECT: &str = "SELECT w.pk, w.id, o.slug, w.url, w.events, w.format, \
      w.description, w.created_by, w.created_at, w.disabled_at, w.disabled_reason \
