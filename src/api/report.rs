@@ -32,8 +32,9 @@ pub enum ReportSubject {
 }
 
 /// The report's members before its summary and events.
+// Not `deny_unknown_fields`: the whole report's schema flattens this one, and a closed schema
+// would forbid the summary and the events; `read_report` refuses a member it does not know.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct ReportHead {
     /// Always `supportctl-evidence-report/1`.
     pub format: String,
@@ -47,6 +48,16 @@ pub struct ReportHead {
     /// against which every event's proof holds.
     pub checkpoint: String,
 }
+
+/// The members of [`ReportHead`], as they are written.
+const HEAD_MEMBERS: [&str; 6] = [
+    "format",
+    "subject",
+    "org",
+    "grant_id",
+    "request_id",
+    "checkpoint",
+];
 
 /// One event of the report and its inclusion proof against the report's checkpoint (record
 /// `seq - 1` of a tree of the checkpoint's size; base64 hashes, as Go's `tlog.CheckRecord`
@@ -520,6 +531,9 @@ impl<'de, S: ReportSink> Visitor<'de> for ReportSeed<'_, S> {
                     ));
                 }
                 _ => {
+                    if !HEAD_MEMBERS.contains(&key.as_str()) {
+                        return Err(A::Error::custom(format!("unknown member {key:?}")));
+                    }
                     let value: Value = map.next_value()?;
                     if head.insert(key.clone(), value).is_some() {
                         return Err(A::Error::custom(format!("member {key:?} twice")));

@@ -399,8 +399,11 @@ fn a_tampered_report_fails_saying_where(backend: Backend) {
         .ok()
         .stdout;
     let sorted = report.to_string();
+    let unknown_member = ordered(&report).replacen('{', "{\"extra\": 1, ", 1);
     for (name, contents) in [
         ("export.json", log.as_str()),
+        // A member the format does not have.
+        ("extra.json", unknown_member.as_str()),
         // Its members reordered: the head must come before what it signs for.
         ("sorted.json", sorted.as_str()),
         ("object.json", "{\"hello\": 1}"),
