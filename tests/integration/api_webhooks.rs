@@ -580,3 +580,142 @@ fn deliveries_are_listed_newest_first(backend: Backend) {
     let sent = admin.post_empty(&format!("/v1/orgs/acme/webhooks/{webhook}/test"));
     assert_eq!(deliveries(&admin, &webhook)[0]["id"], sent.body["id"]);
 }
+
+/// PostgreSQL only: SQLite's one writer holds the whole database, so its transactions never
+/// wait for each other's rows. Deleting a webhook while the worker records failed attempts of
+/// its deliveries deadlocked (one of the two failed, the delete with a 500) when the two locked
+/// the same rows in different orders: a blocking transaction makes each wait at the worst
+/// moment, then lets go.
+#[test]
+fn deleting_a_webhook_while_its_failed_attempts_are_recorded_does_not_deadlock() {
+    use sqlx::Connection;
+    use supportctl::server::domain::webhooks::ClaimLimits;
+    use supportctl::server::store::{AttemptOutcome, FinishedAttempt};
+
+    if crate::common::harness::skip_postgres(
+        "deleting_a_webhook_while_its_failed_attempts_are_recorded_does_not_deadlock",
+    ) {
+        return;
+    }
+    // No worker of the server's own: the test claims and finishes the attempts itself.
+    let server = TestServer::with(ServerOptions {
+        backend: Backend::Postgres,
+        webhooks: supportctl::server::webhooks::WebhookSettings {
+            allow_http: true,
+            allow_private: true,
+            concurrency: 0,
+            ..Default::default()
+        },
+        ..ServerOptions::default()
+    });
+    let admin = admin(&server);
+    let (webhook, _) = add_webhook(
+        &admin,
+        "https://hooks.example.com/a",
+        json!({"events": ["webhook.test"]}),
+    );
+    for _ in 0..2 {
+        admin
+            .post(&format!("/v1/orgs/acme/webhooks/{webhook}/test"), json!({}))
+            .assert_ok();
+    }
+    let now = now(&server);
+    let store = server.store.clone();
+    let mut claimed = server
+        .runtime
+        .block_on(store.claim_deliveries(
+            now,
+            now + jiff::SignedDuration::from_secs(60),
+            ClaimLimits::new(64, 64),
+        ))
+        .unwrap();
+    assert_eq!(claimed.len(), 2);
+    claimed.sort_by_key(|delivery| delivery.pk);
+    let newest = claimed[1].pk;
+    // The worker hands over its attempts in the order they ended: the newest first.
+    let finished: Vec<FinishedAttempt> = claimed
+        .into_iter()
+        .rev()
+        .map(|delivery| FinishedAttempt {
+            delivery,
+            outcome: AttemptOutcome::Failed {
+                status: Some(500),
+                error: None,
+                retry_at: now + jiff::SignedDuration::from_secs(5),
+            },
+            at: now,
+        })
+        .collect();
+
+    let db_url = server.db_url.clone();
+    let waiting = move || {
+        let db_url = db_url.clone();
+        async move {
+            let mut conn = sqlx::PgConnection::connect(&db_url).await.unwrap();
+            let count: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            )
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+            count
+        }
+    };
+    let wait_until_waiting = |n: i64| {
+        let deadline = std::time::Instant::now() + WAIT;
+        while server.runtime.block_on(waiting()) < n {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{n} transactions never waited"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    // A blocker holds the newest delivery's row...
+    let (release, released) = tokio::sync::oneshot::channel::<()>();
+    let db_url = server.db_url.clone();
+    let blocker = server.runtime.spawn(async move {
+        let mut conn = sqlx::PgConnection::connect(&db_url).await.unwrap();
+        let mut tx = conn.begin().await.unwrap();
+        sqlx::query("SELECT pk FROM webhook_deliveries WHERE pk = $1 FOR UPDATE")
+            .bind(newest)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        let _ = released.await;
+        tx.rollback().await.unwrap();
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    // ...so the worker's record of the attempts waits for it, then the delete for the worker...
+    let finishing = server
+        .runtime
+        .spawn(async move { store.finish_deliveries(&finished).await });
+    wait_until_waiting(1);
+    let deleting = std::thread::spawn({
+        let url = server.url.clone();
+        let token = server.tokens.admin.clone();
+        let webhook = webhook.clone();
+        move || {
+            crate::common::harness::http_client()
+                .delete(format!("{url}/v1/orgs/acme/webhooks/{webhook}"))
+                .bearer_auth(token)
+                .send()
+                .unwrap()
+                .status()
+        }
+    });
+    wait_until_waiting(2);
+    // ...and once the blocker lets go, both finish.
+    release.send(()).unwrap();
+    server.runtime.block_on(blocker).unwrap();
+    let finished = server.runtime.block_on(finishing).unwrap();
+    assert!(
+        finished.is_ok(),
+        "recording the attempts failed: {finished:?}"
+    );
+    assert_eq!(deleting.join().unwrap(), 200);
+    admin
+        .get(&format!("/v1/orgs/acme/webhooks/{webhook}"))
+        .assert_problem(404, "not_found");
+}

@@ -334,7 +334,27 @@ impl Store {
             query.execute(&self.write).await?;
         }
         if !others.is_empty() {
+            // Rows locked in one order by every transaction that locks several (the webhooks
+            // a 410 disables, then deliveries by pk; deleting a webhook does the same), so that
+            // none waits in a cycle.
+            others.sort_by_key(|attempt| attempt.delivery.pk);
+            let mut gone: Vec<i64> = others
+                .iter()
+                .filter(|attempt| attempt.outcome == AttemptOutcome::Gone)
+                .map(|attempt| attempt.delivery.webhook_pk)
+                .collect();
+            gone.sort_unstable();
+            gone.dedup();
             let mut tx = self.begin_write().await?;
+            let for_update = self.backend.sql().for_update;
+            for webhook_pk in gone {
+                sqlx::query(AssertSqlSafe(format!(
+                    "SELECT pk FROM webhooks WHERE pk = $1 {for_update}"
+                )))
+                .bind(webhook_pk)
+                .fetch_optional(&mut *tx)
+                .await?;
+            }
             for attempt in others {
                 finish_one(&mut tx, attempt).await?;
             }

@@ -144,6 +144,22 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let mut org = self.lock_existing_org(&mut tx, org_slug).await?;
         let (pk, webhook) = self.webhook_in_org(&mut tx, org.pk, id).await?;
+        // Locked in the order a worker finishing attempts locks them (the webhook, then its
+        // deliveries by pk): a DELETE locks rows in whatever order it finds them, and met a
+        // worker's transaction holding one row and waiting for another in a deadlock.
+        let for_update = self.backend.sql().for_update;
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT pk FROM webhooks WHERE pk = $1 {for_update}"
+        )))
+        .bind(pk)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT pk FROM webhook_deliveries WHERE webhook_pk = $1 ORDER BY pk {for_update}"
+        )))
+        .bind(pk)
+        .fetch_all(&mut *tx)
+        .await?;
         sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_pk = $1")
             .bind(pk)
             .execute(&mut *tx)
