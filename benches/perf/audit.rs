@@ -2,14 +2,14 @@
 //! reads the newest 50, whatever the log's length.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
 
 use serde_json::json;
 use supportctl::api::chain::event_hash;
 use supportctl::api::{Actor, AuditEvent};
 
-use super::server::{org_with_admin, start_server};
+use super::server::{cli, org_with_admin, start_server};
 use super::{Row, median, ms, peak_rss_kib, time_run};
 
 /// Events written per INSERT.
@@ -38,19 +38,8 @@ pub fn rows(exe: &Path, dir: &Path, quick: bool) -> Vec<Row> {
         started.elapsed().as_secs_f64()
     );
     let (mut server, url, _) = start_server(exe, &db, false, &log);
-    let cli = |token: &str, args: &[&str]| {
-        let mut command = Command::new(exe);
-        command
-            .args(args)
-            .env("SUPPORTCTL_SERVER", &url)
-            .env("SUPPORTCTL_TOKEN", token)
-            .env("SUPPORTCTL_CONFIG_DIR", dir.join("audit-cli-config"))
-            .env_remove("SUPPORTCTL_PROFILE")
-            .env_remove("SUPPORTCTL_ORG")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        command
-    };
+    let config = dir.join("audit-cli-config");
+    let cli = |token: &str, args: &[&str]| cli(exe, &config, &url, token, args);
     let list = |org: &str, token: &str| {
         cli(
             token,

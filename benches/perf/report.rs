@@ -4,12 +4,12 @@
 //! beside them.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde_json::json;
 
 use super::audit::{seed_accesses, stop};
-use super::server::{org_with_admin, post, start_server};
+use super::server::{cli, org_with_admin, post, start_server};
 use super::{Row, median, ms, peak_rss_kib, time_run};
 
 pub fn rows(exe: &Path, dir: &Path, quick: bool) -> Vec<Row> {
@@ -38,19 +38,8 @@ pub fn rows(exe: &Path, dir: &Path, quick: bool) -> Vec<Row> {
     stop(&mut server);
     seed_accesses(&db, "reportbig", accesses, Some(&session));
     let (mut server, url, _) = start_server(exe, &db, false, &log);
-    let cli = |args: &[&str]| {
-        let mut command = Command::new(exe);
-        command
-            .args(args)
-            .env("SUPPORTCTL_SERVER", &url)
-            .env("SUPPORTCTL_TOKEN", &admin)
-            .env("SUPPORTCTL_CONFIG_DIR", dir.join("report-cli-config"))
-            .env_remove("SUPPORTCTL_PROFILE")
-            .env_remove("SUPPORTCTL_ORG")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        command
-    };
+    let config = dir.join("report-cli-config");
+    let cli = |args: &[&str]| cli(exe, &config, &url, &admin, args);
     let report = |json: bool| {
         let mut args = vec!["grant", "report", &grant, "--org", "reportbig"];
         if json {

@@ -2,32 +2,18 @@
 //! on the other, and the pending list at 100,000 requests against the same list at 1,000.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
 use super::postgres::pg_exec;
-use super::server::{post, start_server};
+use super::server::{cli, post, start_server};
 use super::{Row, Sizes, median, ms, time_run};
 
 /// Requests timed from approval to the waiter's exit.
 fn wake_rounds(quick: bool) -> usize {
     if quick { 10 } else { 200 }
-}
-
-/// `supportctl ARGS` against `url` as `token`, in its own config folder.
-fn cli(exe: &Path, dir: &Path, url: &str, token: &str, args: &[&str]) -> Command {
-    let mut command = Command::new(exe);
-    command
-        .args(args)
-        .env("SUPPORTCTL_SERVER", url)
-        .env("SUPPORTCTL_TOKEN", token)
-        .env("SUPPORTCTL_CONFIG_DIR", dir.join("cli-config"))
-        .env_remove("SUPPORTCTL_ORG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    command
 }
 
 /// From `request approve` returning on replica A to `request wait` returning on replica B.
@@ -53,7 +39,7 @@ pub fn wake_across_replicas(exe: &Path, dir: &Path, admin_url: &str, quick: bool
         let id = request["id"].as_str().unwrap().to_owned();
         let mut waiter = cli(
             exe,
-            dir,
+            &dir.join("cli-config"),
             &url_b,
             &support,
             &["request", "wait", &id, "--timeout", "60s"],
@@ -64,7 +50,7 @@ pub fn wake_across_replicas(exe: &Path, dir: &Path, admin_url: &str, quick: bool
         std::thread::sleep(Duration::from_millis(250));
         let approved = cli(
             exe,
-            dir,
+            &dir.join("cli-config"),
             &url_a,
             &admin,
             &["request", "approve", &id, "--yes"],
@@ -149,7 +135,7 @@ pub fn pending_list_scaling(exe: &Path, dir: &Path, sizes: &Sizes, quick: bool) 
     let list = |org: &str, token: &str| {
         time_run(&mut cli(
             exe,
-            dir,
+            &dir.join("cli-config"),
             &url,
             token,
             &[

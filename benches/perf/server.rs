@@ -12,6 +12,22 @@ use sha2::{Digest, Sha256};
 use super::Sizes;
 use super::load::pinned;
 
+/// `supportctl ARGS` against `url` as `token`, with its own config folder `config` and no
+/// profile or org from the environment; its output thrown away unless the caller says.
+pub(super) fn cli(exe: &Path, config: &Path, url: &str, token: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(exe);
+    command
+        .args(args)
+        .env("SUPPORTCTL_SERVER", url)
+        .env("SUPPORTCTL_TOKEN", token)
+        .env("SUPPORTCTL_CONFIG_DIR", config)
+        .env_remove("SUPPORTCTL_PROFILE")
+        .env_remove("SUPPORTCTL_ORG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
 /// Starts `supportctl server` on a free port; returns it, its URL and (with `dev`) the
 /// tokens of its `export` lines.
 pub(super) fn start_server(

@@ -11,7 +11,7 @@ use serde_json::json;
 use sha2::Digest;
 
 use super::audit::{seed_events, stop};
-use super::server::{org_with_admin, post, start_server};
+use super::server::{cli, org_with_admin, post, start_server};
 use super::{Row, median, ms, time_run};
 
 pub fn rows(exe: &Path, dir: &Path, quick: bool) -> Vec<Row> {
@@ -30,17 +30,10 @@ pub fn rows(exe: &Path, dir: &Path, quick: bool) -> Vec<Row> {
         "perf: the server built the tree of {big} events and started in {:.1}s",
         built.as_secs_f64()
     );
+    let config = dir.join("tlog-cli-config");
     let cli = |args: &[&str]| {
-        let mut command = Command::new(exe);
-        command
-            .args(args)
-            .env("SUPPORTCTL_SERVER", &url)
-            .env("SUPPORTCTL_TOKEN", &admin)
-            .env("SUPPORTCTL_CONFIG_DIR", dir.join("tlog-cli-config"))
-            .env_remove("SUPPORTCTL_PROFILE")
-            .env_remove("SUPPORTCTL_ORG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+        let mut command = cli(exe, &config, &url, &admin, args);
+        command.stdout(Stdio::piped());
         command
     };
     let output = |args: &[&str]| {

@@ -49,8 +49,9 @@ pub struct ReportHead {
     pub checkpoint: String,
 }
 
-/// The members of [`ReportHead`], as they are written.
-const HEAD_MEMBERS: [&str; 6] = [
+/// The members of [`ReportHead`], in the order they are written (the summary and the events
+/// follow them).
+pub const HEAD_MEMBERS: [&str; 6] = [
     "format",
     "subject",
     "org",

@@ -81,19 +81,11 @@ fn scenario(server: &TestServer) -> Made {
 
 /// A report as the server writes it, its members in their order (a `Value` sorts them).
 fn ordered(report: &Value) -> String {
-    let members: Vec<String> = [
-        "format",
-        "subject",
-        "org",
-        "grant_id",
-        "request_id",
-        "checkpoint",
-        "summary",
-        "events",
-    ]
-    .iter()
-    .map(|key| format!("{}:{}", json!(key), report[key]))
-    .collect();
+    let members: Vec<String> = supportctl::api::report::HEAD_MEMBERS
+        .iter()
+        .chain(&["summary", "events"])
+        .map(|key| format!("{}:{}", json!(key), report[key]))
+        .collect();
     format!("{{{}}}", members.join(","))
 }
 

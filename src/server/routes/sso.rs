@@ -713,6 +713,20 @@ pub async fn login_token(
         .ok_or_else(not_found)?;
     let now = state.now();
     let refused = |refusal: &Refusal| ApiError::new(refusal.code, refusal.detail.clone());
+    // A refusal the poll finds is recorded first: the flow fails and the log says why.
+    let refuse = async |refusal: Refusal| -> ApiResult<Response> {
+        state
+            .store
+            .refuse_sign_in(
+                Some(flow.pk),
+                &connector,
+                &refusal,
+                &Attempt::default(),
+                now,
+            )
+            .await?;
+        Err(refused(&refusal))
+    };
     match flow.status {
         FlowStatus::Failed => {
             let refusal = flow
@@ -732,17 +746,7 @@ pub async fn login_token(
                 ErrorCode::ExpiredToken,
                 "the sign-in expired before it was completed; start a new one",
             );
-            state
-                .store
-                .refuse_sign_in(
-                    Some(flow.pk),
-                    &connector,
-                    &refusal,
-                    &Attempt::default(),
-                    now,
-                )
-                .await?;
-            return Err(refused(&refusal));
+            return refuse(refusal).await;
         }
         FlowStatus::Pending if flow.kind == SsoFlowKind::Device => {
             if now < flow.next_poll_at {
@@ -801,19 +805,7 @@ pub async fn login_token(
                         Err(Failure::Api(error)) => return Err(error),
                     }
                 }
-                Err(refusal) => {
-                    state
-                        .store
-                        .refuse_sign_in(
-                            Some(flow.pk),
-                            &connector,
-                            &refusal,
-                            &Attempt::default(),
-                            now,
-                        )
-                        .await?;
-                    return Err(refused(&refusal));
-                }
+                Err(refusal) => return refuse(refusal).await,
             }
         }
         FlowStatus::Pending => return Ok(pending(flow.interval_seconds)),
