@@ -32,7 +32,7 @@ pub async fn migrated(url: &str, pool: &PoolSettings) -> anyhow::Result<Store> {
 /// Opens a SQLite file, creating and migrating it.
 pub async fn sqlite(url: &str, settings: &PoolSettings) -> anyhow::Result<Store> {
     install_default_drivers();
-    sqlite::plan_statements_once();
+    sqlite::configure_sqlite_once();
     let path = sqlite::path_of(url)?;
     sqlite::create_private(&path)?;
     let connect_url = format!("sqlite://{}?mode=rwc", path.display());

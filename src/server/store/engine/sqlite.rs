@@ -64,14 +64,23 @@ pub(super) const PRAGMAS: [&str; 4] = [
     "PRAGMA synchronous = NORMAL",
 ];
 
-/// Makes every SQLite connection this process opens from now on (sqlx's and the access
-/// writer's) plan each statement once, when it is prepared. Otherwise SQLite prepares a cached
-/// statement again, parse and plan, each time it runs with other values if its plan looked at
-/// a bound value (compared with a partial index's condition, or with STAT4 samples): that was
-/// a fifth of the server's CPU per sign-in, and a part of every request's.
-pub(super) fn plan_statements_once() {
-    static REGISTERED: std::sync::Once = std::sync::Once::new();
-    REGISTERED.call_once(|| {
+/// Sets SQLite up for this process before it opens its first connection:
+///
+/// - Every connection (sqlx's and the access writer's) plans each statement once, when it is
+///   prepared. Otherwise SQLite prepares a cached statement again, parse and plan, each time it
+///   runs with other values if its plan looked at a bound value (compared with a partial
+///   index's condition, or with STAT4 samples): that was a fifth of the server's CPU per
+///   sign-in, and a part of every request's.
+/// - SQLite keeps no memory statistics: with them, each of its allocations and frees takes one
+///   process-wide lock, which sqlx's connection threads and the threads dropping their rows
+///   fought over (a tenth of an evidence report's CPU). Nothing here reads them or sets a heap
+///   limit. The library refuses the change once started, so it comes first.
+pub(super) fn configure_sqlite_once() {
+    static CONFIGURED: std::sync::Once = std::sync::Once::new();
+    CONFIGURED.call_once(|| {
+        // SAFETY: a documented option taking one int, set before the library starts (when
+        // something started it already, SQLite refuses it and nothing changes).
+        unsafe { ffi::sqlite3_config(ffi::SQLITE_CONFIG_MEMSTATUS, 0 as c_int) };
         // SAFETY: the extension sets one option on the connection being opened; it opens and
         // closes no connection and leaves the list of extensions alone.
         unsafe { auto_extension::register_auto_extension(stable_plans) }
@@ -79,7 +88,7 @@ pub(super) fn plan_statements_once() {
     });
 }
 
-/// The automatic extension of [`plan_statements_once`].
+/// The automatic extension of [`configure_sqlite_once`] that plans statements once.
 unsafe extern "C" fn stable_plans(
     db: *mut ffi::sqlite3,
     error: *mut *mut c_char,
@@ -284,13 +293,13 @@ impl<T: rusqlite::RowIndex> SqliteAt for T {}
 mod tests {
     use rusqlite::{Connection, StatementStatus};
 
-    use super::plan_statements_once;
+    use super::configure_sqlite_once;
 
     /// With STAT4 samples, a statement comparing an indexed column with a parameter is
     /// prepared again on every new value unless the connection plans once.
     #[test]
     fn a_cached_statement_is_not_prepared_again_for_new_values() {
-        plan_statements_once();
+        configure_sqlite_once();
         let connection = Connection::open_in_memory().unwrap();
         connection
             .execute_batch(
@@ -308,5 +317,36 @@ mod tests {
             assert_eq!(rows, 100);
         }
         assert_eq!(count.get_status(StatementStatus::RePrepare), 0);
+    }
+
+    /// In a process of its own: another test may have started SQLite before this one set it
+    /// up, and then the library keeps its statistics for good.
+    #[test]
+    fn sqlite_keeps_no_memory_statistics() {
+        const CHILD: &str = "SUPPORTCTL_TEST_FRESH_SQLITE";
+        if std::env::var_os(CHILD).is_none() {
+            let child = std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "server::store::engine::sqlite::tests::sqlite_keeps_no_memory_statistics",
+                ])
+                .env(CHILD, "1")
+                .output()
+                .unwrap();
+            let said = String::from_utf8_lossy(&child.stdout);
+            assert!(
+                child.status.success() && said.contains("1 passed"),
+                "{said}{}",
+                String::from_utf8_lossy(&child.stderr)
+            );
+            return;
+        }
+        configure_sqlite_once();
+        let connection = Connection::open_in_memory().unwrap();
+        connection
+            .execute_batch("CREATE TABLE t (a TEXT); INSERT INTO t VALUES (hex(randomblob(5000)));")
+            .unwrap();
+        // SAFETY: a plain read of a counter.
+        assert_eq!(unsafe { rusqlite::ffi::sqlite3_memory_used() }, 0);
     }
 }

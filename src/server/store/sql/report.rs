@@ -3,7 +3,7 @@
 //! `request_id` indexes, each with its inclusion proof.
 
 use futures_util::TryStreamExt;
-use sqlx::AssertSqlSafe;
+use sqlx::{AssertSqlSafe, Row};
 
 use super::Store;
 use super::rows::audit_from_row;
@@ -74,8 +74,10 @@ impl Store {
         cache: &mut StoredHashes,
     ) -> StoreResult<Vec<ReportEvent>> {
         // Numbered on SQLite too, after the org's `$1` (an unnumbered `?` would take `$1`'s).
+        // With the stored hashes of the tree the rows hold: most of their proofs' hashes.
         let sql = format!(
-            "SELECT {COLUMNS} FROM audit_events WHERE org_pk = $1 AND seq IN ({}) ORDER BY seq",
+            "SELECT {COLUMNS}, tree_hashes FROM audit_events WHERE org_pk = $1 AND seq IN ({}) \
+             ORDER BY seq",
             (2..2 + seqs.len())
                 .map(|n| format!("${n}"))
                 .collect::<Vec<_>>()
@@ -86,6 +88,11 @@ impl Store {
             query = query.bind(*seq);
         }
         let rows = query.fetch_all(&self.read).await?;
+        for row in &rows {
+            if let Some(stored) = row.try_get::<Option<Vec<u8>>, _>("tree_hashes")? {
+                cache.keep_row(row.try_get("seq")?, &stored);
+            }
+        }
         let proofs = self
             .org_inclusion_proofs(plan.org_pk, scope.size, seqs, cache)
             .await?;

@@ -250,6 +250,19 @@ impl Store {
 #[derive(Default)]
 pub struct StoredHashes(HashMap<u64, Hash>);
 
+impl StoredHashes {
+    /// Keeps what event `seq`'s `tree_hashes` column holds: the stored hashes its append
+    /// wrote, level 0 (its record hash) upward, each the node `seq >> level` of its level.
+    pub(super) fn keep_row(&mut self, seq: i64, stored: &[u8]) {
+        let seq = seq as u64;
+        for (level, hash) in stored.chunks_exact(32).enumerate() {
+            let index = tlog_tiles::stored_hash_index(level as u8, (seq >> level) - 1);
+            self.0
+                .insert(index, Hash(hash.try_into().expect("32-byte chunks")));
+        }
+    }
+}
+
 impl Store {
     /// The inclusion proofs of the org's events `seqs` in its tree of `size` events (which
     /// the caller knows to be committed), reading only the stored hashes `cache` lacks.
@@ -261,13 +274,26 @@ impl Store {
         cache: &mut StoredHashes,
     ) -> StoreResult<Vec<Vec<Hash>>> {
         let t = size as u64;
-        let wanted = Wanted::default();
-        for &seq in seqs {
-            // Only notes what it would read.
-            let _ = prove_record(t, seq as u64 - 1, &(&wanted as &dyn ProverHashes));
-        }
-        let mut missing = wanted.0.take();
-        missing.retain(|index| !cache.0.contains_key(index));
+        // First from the cache, which nearly always holds all (a report's rows bring their
+        // stored hashes, and consecutive events share the rest), noting what it lacks.
+        let (mut proofs, missing) = {
+            let known = CachedOrNoted {
+                cache: &cache.0,
+                missing: RefCell::default(),
+            };
+            let proofs = seqs
+                .iter()
+                .map(
+                    |&seq| match prove_record(t, seq as u64 - 1, &(&known as &dyn ProverHashes)) {
+                        Ok(proof) => Ok(Some(proof)),
+                        Err(tlog_tiles::Error::IndexesNotInTree) => Ok(None),
+                        Err(error) => Err(database(error)),
+                    },
+                )
+                .collect::<StoreResult<Vec<_>>>()?;
+            (proofs, known.missing.take())
+        };
+        let mut missing = missing;
         missing.sort_unstable();
         missing.dedup();
         for chunk in missing.chunks(super::ID_CHUNK) {
@@ -276,11 +302,15 @@ impl Store {
                 .extend(self.read_stored(Chain::Org(org_pk), chunk).await?);
         }
         let known = Cached(&cache.0);
-        seqs.iter()
-            .map(|&seq| {
-                prove_record(t, seq as u64 - 1, &(&known as &dyn ProverHashes)).map_err(database)
-            })
-            .collect()
+        for (proof, &seq) in proofs.iter_mut().zip(seqs) {
+            if proof.is_none() {
+                *proof = Some(
+                    prove_record(t, seq as u64 - 1, &(&known as &dyn ProverHashes))
+                        .map_err(database)?,
+                );
+            }
+        }
+        Ok(proofs.into_iter().flatten().collect())
     }
 }
 
@@ -316,6 +346,26 @@ impl ProverHashes for Wanted {
     fn read(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
         self.0.borrow_mut().extend_from_slice(indexes);
         Err(tlog_tiles::Error::IndexesNotInTree)
+    }
+}
+
+/// The cache's hashes when it has all a prover asks for; otherwise notes those it lacks.
+struct CachedOrNoted<'a> {
+    cache: &'a HashMap<u64, Hash>,
+    missing: RefCell<Vec<u64>>,
+}
+
+impl ProverHashes for CachedOrNoted<'_> {
+    fn read(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
+        let found: Option<Vec<Hash>> = indexes.iter().map(|i| self.cache.get(i).copied()).collect();
+        found.ok_or_else(|| {
+            self.missing.borrow_mut().extend(
+                indexes
+                    .iter()
+                    .filter(|index| !self.cache.contains_key(index)),
+            );
+            tlog_tiles::Error::IndexesNotInTree
+        })
     }
 }
 
