@@ -122,7 +122,7 @@ async fn report(
         if sender.send(Ok(Bytes::from(opening))).await.is_err() {
             return;
         }
-        if let Err(error) = send_events(&store, &plan, &scope, &sender).await {
+        if let Err(error) = send_events(&store, Arc::new(plan), &scope, &sender).await {
             tracing::error!(error = %error, "an evidence report failed while streaming");
             // The answer stops short, so the client cannot take it for a whole report.
             let _ = sender.send(Err(std::io::Error::other(error))).await;
@@ -139,18 +139,34 @@ async fn report(
 }
 
 /// The events and their proofs, one per line, then the report's end; stops when the client
-/// goes away.
+/// goes away. Each batch is read (on another thread) while the one before is proved and sent.
 async fn send_events(
     store: &Store,
-    plan: &ReportPlan,
+    plan: Arc<ReportPlan>,
     scope: &ReportScope,
     sender: &mpsc::Sender<std::io::Result<Bytes>>,
 ) -> Result<(), String> {
+    let read = |seqs: &[i64]| {
+        let (store, plan, org, seqs) = (
+            store.clone(),
+            Arc::clone(&plan),
+            scope.org.clone(),
+            seqs.to_vec(),
+        );
+        tokio::spawn(async move { store.read_report_batch(&plan, &org, &seqs).await })
+    };
+    let mut batches = plan.seqs.chunks(BATCH);
+    let mut next = batches.next().map(read);
     let mut cache = StoredHashes::default();
     let mut first = true;
-    for seqs in plan.seqs.chunks(BATCH) {
+    while let Some(reading) = next.take() {
+        let batch = reading
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        next = batches.next().map(read);
         let events = store
-            .report_events(plan, scope, seqs, &mut cache)
+            .prove_report_batch(&plan, scope.size, batch, &mut cache)
             .await
             .map_err(|e| e.to_string())?;
         let mut chunk = Vec::with_capacity(events.len() * 1024);
@@ -160,6 +176,9 @@ async fn send_events(
             serde_json::to_writer(&mut chunk, event).map_err(|e| e.to_string())?;
         }
         if sender.send(Ok(Bytes::from(chunk))).await.is_err() {
+            if let Some(reading) = next {
+                reading.abort();
+            }
             return Ok(());
         }
     }

@@ -19,7 +19,7 @@ pub use engine::redact_url;
 pub use sql::Store;
 pub use sql::break_glass::Review;
 pub use sql::maintenance::ChainCheck;
-pub use sql::report::{ReportPlan, ReportScope};
+pub use sql::report::{ReportBatch, ReportPlan, ReportScope};
 pub use sql::tree::{StoredHashes, TreeHead};
 pub use values::*;
 pub use webhook_rows::{AttemptOutcome, ClaimedDelivery, FinishedAttempt, NewWebhook};

@@ -8,6 +8,7 @@ use sqlx::{AssertSqlSafe, Row};
 use super::Store;
 use super::rows::audit_from_row;
 use super::tree::StoredHashes;
+use crate::api::AuditEvent;
 use crate::api::report::{ReportEvent, ReportSummary, SummaryBuilder};
 use crate::api::tlog::encode_hash;
 use crate::server::store::values::{StoreError, StoreResult};
@@ -23,6 +24,14 @@ pub struct ReportScope {
     pub grant: Option<String>,
     pub request: Option<String>,
     pub size: i64,
+}
+
+/// Some of a report's events as read (see [`Store::read_report_batch`]).
+#[derive(Debug)]
+pub struct ReportBatch {
+    events: Vec<AuditEvent>,
+    /// `(seq, tree_hashes)` of the rows that hold stored hashes.
+    stored: Vec<(i64, Vec<u8>)>,
 }
 
 /// A report's summary and which events it holds, read before any is sent, so that the
@@ -64,17 +73,16 @@ impl Store {
         })
     }
 
-    /// Events `seqs` of the plan (a few hundred at most), each with its proof in the tree of
-    /// `size` events.
-    pub async fn report_events(
+    /// Events `seqs` of the plan (a few hundred at most) as stored, with the tree's stored
+    /// hashes their rows hold (most of their proofs' hashes), to prove with
+    /// [`Store::prove_report_batch`]: the next batch is read while one is proved and sent.
+    pub async fn read_report_batch(
         &self,
         plan: &ReportPlan,
-        scope: &ReportScope,
+        org: &str,
         seqs: &[i64],
-        cache: &mut StoredHashes,
-    ) -> StoreResult<Vec<ReportEvent>> {
+    ) -> StoreResult<ReportBatch> {
         // Numbered on SQLite too, after the org's `$1` (an unnumbered `?` would take `$1`'s).
-        // With the stored hashes of the tree the rows hold: most of their proofs' hashes.
         let sql = format!(
             "SELECT {COLUMNS}, tree_hashes FROM audit_events WHERE org_pk = $1 AND seq IN ({}) \
              ORDER BY seq",
@@ -88,14 +96,6 @@ impl Store {
             query = query.bind(*seq);
         }
         let rows = query.fetch_all(&self.read).await?;
-        for row in &rows {
-            if let Some(stored) = row.try_get::<Option<Vec<u8>>, _>("tree_hashes")? {
-                cache.keep_row(row.try_get("seq")?, &stored);
-            }
-        }
-        let proofs = self
-            .org_inclusion_proofs(plan.org_pk, scope.size, seqs, cache)
-            .await?;
         if rows.len() != seqs.len() {
             return Err(StoreError::Database(format!(
                 "a report's events: {} of {} found",
@@ -103,14 +103,43 @@ impl Store {
                 seqs.len()
             )));
         }
-        rows.iter()
+        let mut batch = ReportBatch {
+            events: Vec::with_capacity(rows.len()),
+            stored: Vec::with_capacity(rows.len()),
+        };
+        for row in &rows {
+            let event = audit_from_row(row, org)?;
+            if let Some(stored) = row.try_get::<Option<Vec<u8>>, _>("tree_hashes")? {
+                batch.stored.push((event.seq, stored));
+            }
+            batch.events.push(event);
+        }
+        Ok(batch)
+    }
+
+    /// The batch's events, each with its proof in the tree of `size` events.
+    pub async fn prove_report_batch(
+        &self,
+        plan: &ReportPlan,
+        size: i64,
+        batch: ReportBatch,
+        cache: &mut StoredHashes,
+    ) -> StoreResult<Vec<ReportEvent>> {
+        for (seq, stored) in &batch.stored {
+            cache.keep_row(*seq, stored);
+        }
+        let seqs: Vec<i64> = batch.events.iter().map(|event| event.seq).collect();
+        let proofs = self
+            .org_inclusion_proofs(plan.org_pk, size, &seqs, cache)
+            .await?;
+        Ok(batch
+            .events
+            .into_iter()
             .zip(proofs)
-            .map(|(row, proof)| {
-                Ok(ReportEvent {
-                    event: audit_from_row(row, &scope.org)?,
-                    proof: proof.iter().map(encode_hash).collect(),
-                })
+            .map(|(event, proof)| ReportEvent {
+                event,
+                proof: proof.iter().map(encode_hash).collect(),
             })
-            .collect()
+            .collect())
     }
 }
