@@ -15,8 +15,13 @@ pub mod sqlite;
 pub(in crate::server::store) mod sqlite_access;
 pub mod sqlite_backup;
 
+use std::sync::Arc;
+
 use sqlx::Connection;
 use sqlx::any::AnyPoolOptions;
+
+use self::sqlite::SqliteAccess;
+use crate::server::store::cache::AuthCache;
 
 pub use dialect::Dialect;
 
@@ -54,6 +59,71 @@ impl Backend {
                 .map(|n| format!("${n}"))
                 .collect::<Vec<_>>()
                 .join(", "),
+        }
+    }
+}
+
+/// The database a store runs on, with what only that database's store holds: the one field
+/// of the store that differs by database, which the rest of the store asks through these
+/// methods instead of matching on it.
+#[derive(Clone)]
+pub enum Engine {
+    Sqlite {
+        /// The access writers' own connection (see `sqlite_access`); none on a store opened
+        /// unmigrated for maintenance, which decides no access.
+        access: Option<Arc<SqliteAccess>>,
+        /// Token lookups kept in memory, only for a file this process serves alone (see
+        /// [`AuthCache`]); none on a file opened beside a server (`server init`, a restore).
+        cache: Option<Arc<AuthCache>>,
+    },
+    /// Shared by replicas, which cannot see each other's cache bumps: no cache.
+    Postgres,
+}
+
+impl Engine {
+    /// SQLite without its access connection nor a cache, or PostgreSQL.
+    pub fn bare(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => Engine::Sqlite {
+                access: None,
+                cache: None,
+            },
+            Backend::Postgres => Engine::Postgres,
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Engine::Sqlite { .. } => Backend::Sqlite,
+            Engine::Postgres => Backend::Postgres,
+        }
+    }
+
+    /// The token cache, on a SQLite file this process serves alone.
+    pub fn cache(&self) -> Option<&Arc<AuthCache>> {
+        match self {
+            Engine::Sqlite { cache, .. } => cache.as_ref(),
+            Engine::Postgres => None,
+        }
+    }
+
+    /// SQLite's access writers' own connection, where the store has one.
+    pub fn sqlite_access(&self) -> Option<&Arc<SqliteAccess>> {
+        match self {
+            Engine::Sqlite { access, .. } => access.as_ref(),
+            Engine::Postgres => None,
+        }
+    }
+
+    /// Turns on the token cache: only for a SQLite file this process serves alone (the lock
+    /// says so); PostgreSQL is left as it is.
+    pub fn with_cache(self, _lock: &sqlite::ExclusiveServe) -> Self {
+        match self {
+            Engine::Sqlite { access, .. } => Engine::Sqlite {
+                access,
+                cache: Some(Arc::new(AuthCache::default())),
+            },
+            Engine::Postgres => Engine::Postgres,
         }
     }
 }

@@ -9,8 +9,7 @@ use sqlx::any::install_default_drivers;
 
 use super::schema::{self, SchemaMigration};
 use super::sqlite::{ExclusiveServe, SqliteAccess};
-use super::{Backend, pool_options, postgres, redact_url, sqlite};
-use crate::server::store::cache::AuthCache;
+use super::{Backend, Engine, pool_options, postgres, redact_url, sqlite};
 use crate::server::store::notify::RequestEvents;
 use crate::server::store::sql::{Store, tree};
 use crate::server::store::values::PoolSettings;
@@ -80,19 +79,20 @@ pub async fn sqlite(url: &str, settings: &PoolSettings) -> anyhow::Result<Store>
         read,
         access: write.clone(),
         write,
-        backend: Backend::Sqlite,
-        cache: None,
+        engine: Engine::Sqlite {
+            access: Some(Arc::new(SqliteAccess::open(&path, &sqlite::PRAGMAS)?)),
+            cache: None,
+        },
         events: Arc::default(),
         access_queues: Default::default(),
         access_waiters: Default::default(),
-        sqlite_access: Some(Arc::new(SqliteAccess::open(&path, &sqlite::PRAGMAS)?)),
         audit_events: Arc::default(),
     })
 }
 
 /// Turns on the authentication cache: only for a store this process serves exclusively.
-pub fn with_cache(mut store: Store, _lock: &ExclusiveServe) -> Store {
-    store.cache = Some(Arc::new(AuthCache::default()));
+pub fn with_cache(mut store: Store, lock: &ExclusiveServe) -> Store {
+    store.engine = store.engine.with_cache(lock);
     store
 }
 
@@ -130,13 +130,11 @@ pub async fn postgres(url: &str, settings: &PoolSettings) -> anyhow::Result<Stor
     Ok(Store {
         read: pool.clone(),
         write: pool,
-        backend: Backend::Postgres,
-        cache: None,
+        engine: Engine::Postgres,
         events,
         access_queues: Default::default(),
         access,
         access_waiters: Default::default(),
-        sqlite_access: None,
         audit_events: Arc::default(),
     })
 }
@@ -163,12 +161,10 @@ pub async fn unmigrated(url: &str) -> anyhow::Result<Store> {
         read: pool.clone(),
         access: pool.clone(),
         write: pool,
-        backend,
-        cache: None,
+        engine: Engine::bare(backend),
         events: Arc::default(),
         access_queues: Default::default(),
         access_waiters: Default::default(),
-        sqlite_access: None,
         audit_events: Arc::default(),
     })
 }

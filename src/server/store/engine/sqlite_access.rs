@@ -36,6 +36,49 @@ impl Cells for rusqlite::Row<'_> {
 }
 
 impl Store {
+    /// The org's batches, written on SQLite's access connection by [`Store::drain_on`]
+    /// (whether the queue was emptied), or `None` when the store has no such connection
+    /// (PostgreSQL): its batches go through sqlx.
+    pub(in crate::server::store) async fn write_sqlite_batches(&self, org_pk: i64) -> Option<bool> {
+        let sqlite = self.engine.sqlite_access()?;
+        Some(self.drain_on(sqlite, org_pk).await)
+    }
+
+    /// On SQLite: holds the write connection, unused, while a blocking thread decides the
+    /// org's batches on the access connection one after another (see [`sqlite_access`]), and
+    /// hands it over whenever another writer waits for it. True once the queue is empty (and
+    /// its entry gone); false after a panic of the thread, whose queue is still there.
+    ///
+    /// [`sqlite_access`]: self
+    async fn drain_on(&self, sqlite: &Arc<SqliteAccess>, org_pk: i64) -> bool {
+        loop {
+            let token = {
+                let _waiting = self.access_waiters.enter();
+                self.access.acquire().await
+            };
+            let token = match token {
+                Ok(token) => token,
+                Err(error) => match self.access_queues.next_batch(org_pk) {
+                    Some(batch) => {
+                        answer(batch, Err(error.into()));
+                        continue;
+                    }
+                    None => return true,
+                },
+            };
+            let (store, sqlite) = (self.clone(), Arc::clone(sqlite));
+            let drained =
+                tokio::task::spawn_blocking(move || store.decide_batches_on(&sqlite, org_pk)).await;
+            drop(token);
+            match drained {
+                Ok(true) => return true,
+                // Someone waits for the write connection: it goes to them first.
+                Ok(false) => {}
+                Err(_) => return false,
+            }
+        }
+    }
+
     /// Decides the org's queued batches one after another on the access connection, each in
     /// one transaction, answering each batch's callers as it commits; the caller holds the
     /// write connection. True once the queue is empty (its entry is then gone), false as soon

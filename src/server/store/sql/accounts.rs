@@ -41,7 +41,7 @@ impl Store {
         conn: &mut AnyConnection,
         id: &str,
     ) -> StoreResult<Option<(i64, Option<i64>, Account)>> {
-        let lock = self.backend.sql().for_no_key_update;
+        let lock = self.engine.backend().sql().for_no_key_update;
         if !lock.is_empty() {
             let sql = format!("SELECT pk FROM accounts WHERE id = $1{lock}");
             sqlx::query(AssertSqlSafe(sql))

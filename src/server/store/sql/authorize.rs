@@ -42,7 +42,6 @@ use super::rows::{org_row, session_row};
 use crate::api::Role;
 use crate::server::store::chain::ChainHead;
 use crate::server::store::engine::Backend;
-use crate::server::store::engine::sqlite::SqliteAccess;
 use crate::server::store::outbox::EnabledWebhook;
 use crate::server::store::values::{
     AccessRequest, Principal, SessionAuth, StoreError, StoreResult,
@@ -105,8 +104,9 @@ impl Store {
             org_pk,
             armed: true,
         };
-        if let Some(sqlite) = &self.sqlite_access {
-            guard.armed = !self.write_sqlite_batches(sqlite, org_pk).await;
+        // SQLite's writer takes the batches where the store has one.
+        if let Some(drained) = self.write_sqlite_batches(org_pk).await {
+            guard.armed = !drained;
             return;
         }
         let mut held: Option<PoolConnection<Any>> = None;
@@ -134,41 +134,6 @@ impl Store {
         guard.armed = false;
     }
 
-    /// On SQLite: holds the write connection, unused, while a blocking thread decides the
-    /// org's batches on the access connection one after another (see [`sqlite_access`]), and
-    /// hands it over whenever another writer waits for it. True once the queue is empty (and
-    /// its entry gone); false after a panic of the thread, whose queue is still there.
-    ///
-    /// [`sqlite_access`]: crate::server::store::engine::sqlite_access
-    async fn write_sqlite_batches(&self, sqlite: &Arc<SqliteAccess>, org_pk: i64) -> bool {
-        loop {
-            let token = {
-                let _waiting = self.access_waiters.enter();
-                self.access.acquire().await
-            };
-            let token = match token {
-                Ok(token) => token,
-                Err(error) => match self.access_queues.next_batch(org_pk) {
-                    Some(batch) => {
-                        answer(batch, Err(error.into()));
-                        continue;
-                    }
-                    None => return true,
-                },
-            };
-            let (store, sqlite) = (self.clone(), Arc::clone(sqlite));
-            let drained =
-                tokio::task::spawn_blocking(move || store.decide_batches_on(&sqlite, org_pk)).await;
-            drop(token);
-            match drained {
-                Ok(true) => return true,
-                // Someone waits for the write connection: it goes to them first.
-                Ok(false) => {}
-                Err(_) => return false,
-            }
-        }
-    }
-
     /// One transaction on PostgreSQL (SQLite's run in `sqlite_access`): lock the org with its
     /// webhooks, read the batch's sessions, decide and record each in order, commit. The
     /// answers are in the batch's order.
@@ -183,7 +148,7 @@ impl Store {
             .bind(org_pk)
             .fetch_one(&mut *tx)
             .await?;
-        let (mut org, hooks) = org_with_webhooks(&locked, self.backend)?;
+        let (mut org, hooks) = org_with_webhooks(&locked, self.engine.backend())?;
         self.count_events_of(&mut org.head);
         // Every change that ends a session (close, revoke, disable) holds this org's lock, so
         // the sessions read now reflect each one committed before; the lookups the callers
@@ -217,8 +182,9 @@ impl Store {
         for pending in batch {
             let id = &pending.access.session.session.id;
             let cached = self
-                .cache
-                .as_deref()
+                .engine
+                .cache()
+                .map(Arc::as_ref)
                 .and_then(|cache| cache.get(&cache.sessions, &pending.access.token));
             match cached {
                 Some(session) if session.session.id == *id => {
@@ -238,7 +204,10 @@ impl Store {
         tx: &mut AnyConnection,
         ids: Vec<String>,
     ) -> StoreResult<HashMap<String, Arc<SessionAuth>>> {
-        let mut query = sqlx::query(AssertSqlSafe(sessions_by_ids_sql(self.backend, ids.len())));
+        let mut query = sqlx::query(AssertSqlSafe(sessions_by_ids_sql(
+            self.engine.backend(),
+            ids.len(),
+        )));
         for id in ids {
             query = query.bind(id);
         }

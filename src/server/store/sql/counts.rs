@@ -51,7 +51,7 @@ impl Store {
             }
         };
         // On SQLite, `access` is the write pool.
-        let [reads, writes] = self.backend.sql().pool_names;
+        let [reads, writes] = self.engine.backend().sql().pool_names;
         vec![of(reads, &self.read), of(writes, &self.access)]
     }
 

@@ -83,7 +83,8 @@ impl Store {
     /// Enqueues one message to one webhook (by pk) in a transaction of its own.
     async fn enqueue_one(&self, delivery: NewDelivery, now: Timestamp) -> StoreResult<Delivery> {
         let mut tx = self.begin_write().await?;
-        let ids = insert_deliveries(&mut tx, self.backend, &[delivery], now.as_second()).await?;
+        let ids =
+            insert_deliveries(&mut tx, self.engine.backend(), &[delivery], now.as_second()).await?;
         tx.commit().await?;
         self.delivery_by_id(&ids[0]).await
     }
@@ -192,7 +193,7 @@ impl Store {
         // lookup per webhook, whatever the backlog (a ranking of every due row made each claim
         // cost as much as the backlog); and the leased rows, by their own index (SQLite's
         // planner would rather scan every pending row in webhook order to group them).
-        let sql = self.backend.sql();
+        let sql = self.engine.backend().sql();
         let (due, leased, lock) = (sql.due_deliveries, sql.leased_deliveries, sql.claim_lock);
         // `busy`: attempts in flight (leased rows), per webhook, then per org. `hook_rank`: a
         // due delivery's place in its webhook's queue, `org_rank` in its org's (of those within
@@ -346,7 +347,7 @@ impl Store {
             gone.sort_unstable();
             gone.dedup();
             let mut tx = self.begin_write().await?;
-            let for_update = self.backend.sql().for_update;
+            let for_update = self.engine.backend().sql().for_update;
             for webhook_pk in gone {
                 sqlx::query(AssertSqlSafe(format!(
                     "SELECT pk FROM webhooks WHERE pk = $1 {for_update}"
@@ -449,7 +450,7 @@ impl Store {
     ) -> StoreResult<usize> {
         // The org's policy decides when, read at each sweep: a policy change applies to every
         // grant not yet warned. The policy document is JSON text (see sql/policy.rs).
-        let warning = self.backend.sql().policy_expiry_warning;
+        let warning = self.engine.backend().sql().policy_expiry_warning;
         let sql = format!(
             "SELECT g.pk, g.id, o.slug, g.level, g.areas, g.reason, g.ticket, g.expires_at \
              FROM grants g JOIN orgs o ON o.pk = g.org_pk \
@@ -520,7 +521,7 @@ impl Store {
                     });
                 }
             }
-            insert_deliveries(&mut tx, self.backend, &rows, now.as_second()).await?;
+            insert_deliveries(&mut tx, self.engine.backend(), &rows, now.as_second()).await?;
             sent += 1;
         }
         tx.commit().await?;

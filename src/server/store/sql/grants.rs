@@ -464,8 +464,8 @@ impl Store {
                     let sql = format!(
                         "SELECT pk, id, revoked_at, expires_at FROM grants \
                          WHERE org_pk = {} AND id IN ({})",
-                        self.backend.params(1, 1),
-                        self.backend.params(2, chunk.len())
+                        self.engine.backend().params(1, 1),
+                        self.engine.backend().params(2, chunk.len())
                     );
                     let mut query = sqlx::query(AssertSqlSafe(sql)).bind(org.pk);
                     for id in chunk {
@@ -530,10 +530,10 @@ impl Store {
             let sql = format!(
                 "UPDATE grants SET revoked_at = {}, revoked_by = {}, revoke_reason = {} \
                  WHERE pk IN ({})",
-                self.backend.params(1, 1),
-                self.backend.params(2, 1),
-                self.backend.params(3, 1),
-                self.backend.params(4, chunk.len())
+                self.engine.backend().params(1, 1),
+                self.engine.backend().params(2, 1),
+                self.engine.backend().params(3, 1),
+                self.engine.backend().params(4, chunk.len())
             );
             let mut query = sqlx::query(AssertSqlSafe(sql))
                 .bind(now.as_second())
@@ -549,8 +549,8 @@ impl Store {
             let sql = format!(
                 "UPDATE sessions SET expiry_recorded = 1 WHERE closed_at IS NULL \
                  AND expiry_recorded = 0 AND expires_at > {} AND grant_pk IN ({})",
-                self.backend.params(1, 1),
-                self.backend.params(2, chunk.len())
+                self.engine.backend().params(1, 1),
+                self.engine.backend().params(2, chunk.len())
             );
             let mut query = sqlx::query(AssertSqlSafe(sql)).bind(now.as_second());
             for (pk, _) in chunk {

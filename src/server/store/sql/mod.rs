@@ -44,9 +44,9 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Row};
 
 use self::rows::{OrgRow, org_row};
-use super::cache::{AuthCache, through_cache};
+use super::cache::through_cache;
 use super::cursor::encode_cursor;
-use super::engine::Backend;
+use super::engine::Engine;
 use super::notify::RequestEvents;
 use super::values::{AccountAuth, PageRequest, SessionAuth, StoreError, StoreResult, TokenHash};
 use crate::api::{ListTotal, Page};
@@ -65,9 +65,9 @@ const ID_CHUNK: usize = 500;
 pub struct Store {
     pub(super) read: AnyPool,
     pub(super) write: AnyPool,
-    pub(super) backend: Backend,
-    /// Only for a SQLite file this process serves alone; see [`AuthCache`].
-    pub(super) cache: Option<Arc<AuthCache>>,
+    /// The database, and what only its store holds (SQLite's token cache and access
+    /// connection).
+    pub(super) engine: Engine,
     /// Request decisions as they commit (see [`RequestEvents`]).
     pub(super) events: Arc<RequestEvents>,
     /// `authorize` decisions waiting for their org's writer (see [`authorize`]).
@@ -78,9 +78,6 @@ pub struct Store {
     pub(super) access: AnyPool,
     /// Who waits for a connection of [`Store::access`].
     pub(super) access_waiters: Arc<access_queues::Waiters>,
-    /// SQLite's access writers' own connection (see
-    /// [`SqliteAccess`](super::engine::sqlite::SqliteAccess)); `None` on PostgreSQL.
-    pub(super) sqlite_access: Option<Arc<super::engine::sqlite::SqliteAccess>>,
     /// Where the audit events written are counted, once a server asks (see [`counts`]).
     pub(super) audit_events: Arc<std::sync::OnceLock<prometheus_client::metrics::counter::Counter>>,
 }
@@ -88,9 +85,11 @@ pub struct Store {
 impl Store {
     /// Reads an org and locks its chain head for the rest of the transaction.
     async fn lock_org(&self, tx: &mut AnyConnection, slug: &str) -> StoreResult<Option<OrgRow>> {
-        let sql = self.backend.sql().lock_org_by_slug;
+        let sql = self.engine.backend().sql().lock_org_by_slug;
         let row = sqlx::query(sql).bind(slug).fetch_optional(&mut *tx).await?;
-        let org = row.map(|row| org_row(&row, self.backend)).transpose()?;
+        let org = row
+            .map(|row| org_row(&row, self.engine.backend()))
+            .transpose()?;
         Ok(org.map(|org| self.counting(org)))
     }
 
@@ -111,9 +110,9 @@ impl Store {
     }
 
     async fn lock_org_pk(&self, tx: &mut AnyConnection, pk: i64) -> StoreResult<OrgRow> {
-        let sql = self.backend.sql().lock_org_by_pk;
+        let sql = self.engine.backend().sql().lock_org_by_pk;
         let row = sqlx::query(sql).bind(pk).fetch_one(&mut *tx).await?;
-        Ok(self.counting(org_row(&row, self.backend)?))
+        Ok(self.counting(org_row(&row, self.engine.backend())?))
     }
 
     /// One page of a keyset list: `query` ends in `LIMIT` bound to `limit + 1` (the extra row
@@ -195,12 +194,12 @@ impl Store {
     /// `sqlite` or `postgres`, for `/healthz` and logs.
     /// `sqlite` or `postgres`, for `/healthz` and logs.
     pub fn backend(&self) -> &'static str {
-        self.backend.name()
+        self.engine.backend().name()
     }
 
     /// Whether this process alone serves the database (see [`super::engine::Dialect`]).
     pub fn single_process(&self) -> bool {
-        self.backend.sql().single_process
+        self.engine.backend().sql().single_process
     }
 
     pub async fn ping(&self) -> StoreResult<()> {
@@ -224,7 +223,7 @@ impl Store {
         token: &TokenHash,
     ) -> StoreResult<Option<Arc<AccountAuth>>> {
         through_cache(
-            self.cache.as_deref(),
+            self.engine.cache().map(Arc::as_ref),
             |c| &c.accounts,
             token,
             || self.read_account_auth(token),
@@ -237,7 +236,7 @@ impl Store {
         token: &TokenHash,
     ) -> StoreResult<Option<Arc<SessionAuth>>> {
         through_cache(
-            self.cache.as_deref(),
+            self.engine.cache().map(Arc::as_ref),
             |c| &c.sessions,
             token,
             || self.read_session_auth(token),
@@ -252,7 +251,7 @@ impl Store {
         session: &TokenHash,
     ) -> StoreResult<(Option<Arc<AccountAuth>>, Option<Arc<SessionAuth>>)> {
         // The cache answers each lookup on its own; without one, one statement reads both.
-        if self.cache.is_some() {
+        if self.engine.cache().is_some() {
             let caller = self.authenticate_account(account).await?;
             let session = match caller {
                 Some(_) => self.authenticate_session(session).await?,

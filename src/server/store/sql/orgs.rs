@@ -35,7 +35,7 @@ impl Store {
         .await?
         .ok_or_else(|| StoreError::Conflict(format!("an org with slug '{slug}' already exists")))?;
         let mut head = ChainHead::new(
-            self.backend,
+            self.engine.backend(),
             pk,
             slug.to_owned(),
             (0, GENESIS_HASH.to_owned()),
@@ -78,7 +78,7 @@ impl Store {
             query.bind(after.unwrap_or(0)).bind(limit)
         };
         self.fetch_list(sql, bind, page, |row| {
-            Ok((row.try_get("pk")?, org_row(row, self.backend)?.org))
+            Ok((row.try_get("pk")?, org_row(row, self.engine.backend())?.org))
         })
         .await
     }
@@ -89,7 +89,7 @@ impl Store {
             .bind(slug)
             .fetch_optional(&self.read)
             .await?;
-        row.map(|row| Ok(org_row(&row, self.backend)?.org))
+        row.map(|row| Ok(org_row(&row, self.engine.backend())?.org))
             .transpose()
     }
 

@@ -142,11 +142,11 @@ impl Store {
             let sql = format!(
                 "UPDATE access_requests SET decision = {}, decided_at = {}, decided_by = {}, \
                  decision_comment = {} WHERE pk IN ({})",
-                self.backend.params(1, 1),
-                self.backend.params(2, 1),
-                self.backend.params(3, 1),
-                self.backend.params(4, 1),
-                self.backend.params(5, chunk.len())
+                self.engine.backend().params(1, 1),
+                self.engine.backend().params(2, 1),
+                self.engine.backend().params(3, 1),
+                self.engine.backend().params(4, 1),
+                self.engine.backend().params(5, chunk.len())
             );
             let mut query = sqlx::query(AssertSqlSafe(sql))
                 .bind(decision.to_string())

@@ -115,7 +115,7 @@ impl Store {
     /// delivers it at commit). [`Store::announce`] wakes this process's waiters after it.
     pub(super) async fn notify(&self, tx: &mut AnyConnection, ids: &[String]) -> StoreResult<()> {
         // One process alone tells its own waiters (see `announce`).
-        if !self.backend.sql().single_process {
+        if !self.engine.backend().sql().single_process {
             for id in ids {
                 sqlx::query("SELECT pg_notify($1, $2)")
                     .bind(CHANNEL)

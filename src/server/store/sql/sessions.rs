@@ -64,9 +64,9 @@ impl Store {
         for chunk in sessions.chunks(ID_CHUNK) {
             let sql = format!(
                 "UPDATE sessions SET closed_at = {}, close_reason = {} WHERE pk IN ({})",
-                self.backend.params(1, 1),
-                self.backend.params(2, 1),
-                self.backend.params(3, chunk.len())
+                self.engine.backend().params(1, 1),
+                self.engine.backend().params(2, 1),
+                self.engine.backend().params(3, chunk.len())
             );
             let mut query = sqlx::query(AssertSqlSafe(sql))
                 .bind(now.as_second())
@@ -243,7 +243,7 @@ impl Store {
         tx: &mut AnyConnection,
         pk: i64,
     ) -> StoreResult<()> {
-        let lock = self.backend.sql().for_no_key_update;
+        let lock = self.engine.backend().sql().for_no_key_update;
         let sql = format!("SELECT disabled_at FROM accounts WHERE pk = $1{lock}");
         let disabled: Option<i64> = sqlx::query_scalar(AssertSqlSafe(sql))
             .bind(pk)

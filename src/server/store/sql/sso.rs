@@ -701,7 +701,7 @@ impl Store {
         condition: &str,
         value: Key,
     ) -> StoreResult<Option<Found>> {
-        let lock = self.backend.sql().for_no_key_update;
+        let lock = self.engine.backend().sql().for_no_key_update;
         if !lock.is_empty() {
             let sql = format!("SELECT a.pk FROM accounts a WHERE {condition}{lock}");
             let query = sqlx::query(AssertSqlSafe(sql));

@@ -19,7 +19,7 @@ impl Store {
         &self,
         tx: sqlx::Transaction<'static, sqlx::Any>,
     ) -> StoreResult<()> {
-        let cache = self.cache.clone();
+        let cache = self.engine.cache().cloned();
         let committed = tokio::spawn(async move {
             // Dropped after the commit, also a failed one (whether it reached the database is
             // then unknown).
@@ -62,7 +62,8 @@ impl Store {
     /// batch. Every use of [`Store::write`] on SQLite goes through here. (On PostgreSQL the
     /// access writers have connections of their own.)
     pub(super) fn wait_for_write(&self) -> Option<Waiting<'_>> {
-        self.backend
+        self.engine
+            .backend()
             .sql()
             .single_process
             .then(|| self.access_waiters.enter())
@@ -77,6 +78,6 @@ impl Store {
     /// a transaction never fails half-way when another process holds it; the busy timeout
     /// makes it wait instead.
     pub(super) fn begin_statement(&self) -> &'static str {
-        self.backend.sql().begin_write
+        self.engine.backend().sql().begin_write
     }
 }

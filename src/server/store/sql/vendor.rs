@@ -33,7 +33,7 @@ pub(super) async fn record_vendor_event(
     target: Option<&str>,
     details: Value,
 ) -> StoreResult<()> {
-    let backend = store.backend;
+    let backend = store.engine.backend();
     let row = sqlx::query(backend.sql().vendor_head)
         .fetch_one(&mut *tx)
         .await?;

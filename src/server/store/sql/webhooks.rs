@@ -147,7 +147,7 @@ impl Store {
         // Locked in the order a worker finishing attempts locks them (the webhook, then its
         // deliveries by pk): a DELETE locks rows in whatever order it finds them, and met a
         // worker's transaction holding one row and waiting for another in a deadlock.
-        let for_update = self.backend.sql().for_update;
+        let for_update = self.engine.backend().sql().for_update;
         sqlx::query(AssertSqlSafe(format!(
             "SELECT pk FROM webhooks WHERE pk = $1 {for_update}"
         )))
