@@ -58,7 +58,8 @@ fn seed_grants(server: &TestServer, admin: &Principal, n: usize) {
                 approval_rule: None,
             };
             store
-                .create_grant(admin, ACME, &grant, now, WriteMode::Commit)
+                .grants()
+                .create(admin, ACME, &grant, now, WriteMode::Commit)
                 .await
                 .unwrap();
         }

@@ -263,7 +263,8 @@ pub fn seed_grants(server: &TestServer, n: usize) {
             };
             server
                 .store
-                .create_grant(&principal, ACME, &grant, now, WriteMode::Commit)
+                .grants()
+                .create(&principal, ACME, &grant, now, WriteMode::Commit)
                 .await
                 .unwrap();
         }

@@ -89,7 +89,8 @@ pub async fn create_grant(
         .map_err(|_| ApiError::unprocessable("expiry out of range"))?;
     let grant = state
         .store
-        .create_grant(
+        .grants()
+        .create(
             admin,
             &org,
             &NewGrant {
@@ -127,7 +128,8 @@ pub async fn list_org_grants(
     let page = page_request(query.limit, query.cursor.as_deref(), query.count)?;
     let grants = state
         .store
-        .list_grants(
+        .grants()
+        .list(
             GrantScope::Org(&org),
             query.status.unwrap_or_default(),
             page,
@@ -150,7 +152,8 @@ pub async fn list_usable_grants(
     let page = page_request(query.limit, query.cursor.as_deref(), query.count)?;
     let grants = state
         .store
-        .list_grants(
+        .grants()
+        .list(
             GrantScope::UsableBy(engineer),
             query.status.unwrap_or_default(),
             page,
@@ -172,7 +175,8 @@ pub async fn get_grant(
     caller.require_admin_of(&org)?;
     let grant = state
         .store
-        .get_grant(&org, &id, state.now())
+        .grants()
+        .get(&org, &id, state.now())
         .await?
         .ok_or_else(|| no_grant(&org, &id))?;
     Ok(Json(grant))
@@ -205,7 +209,8 @@ pub async fn extend_grant(
     let by = validate::duration("duration_seconds", body.duration_seconds, policy.max_grant)?;
     let grant = state
         .store
-        .extend_grant(admin, &org, &id, by, &policy, now, mode)
+        .grants()
+        .extend(admin, &org, &id, by, &policy, now, mode)
         .await?;
     if mode == WriteMode::Commit {
         tracing::info!(grant = %grant.id, org = %org, by = %admin.email, "grant extended");
@@ -235,7 +240,8 @@ pub async fn revoke_grant(
     let now = state.now();
     let result = state
         .store
-        .revoke_grants(
+        .grants()
+        .revoke(
             admin,
             &org,
             &RevokeSelection::Ids(vec![id.clone()]),
@@ -253,7 +259,8 @@ pub async fn revoke_grant(
     }
     let mut grant = state
         .store
-        .get_grant(&org, &id, now)
+        .grants()
+        .get(&org, &id, now)
         .await?
         .ok_or_else(|| no_grant(&org, &id))?;
     if revoked && mode == WriteMode::DryRun {
@@ -303,7 +310,8 @@ pub async fn bulk_revoke(
     };
     let result = state
         .store
-        .revoke_grants(
+        .grants()
+        .revoke(
             admin,
             &org,
             &selection,

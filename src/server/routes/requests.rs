@@ -82,7 +82,8 @@ pub async fn create_request(
         .map_err(|_| ApiError::unprocessable("expiry out of range"))?;
     let request = state
         .store
-        .create_request(
+        .requests()
+        .create(
             engineer,
             &org,
             &NewRequest {
@@ -118,7 +119,8 @@ pub async fn list_org_requests(
     Ok(Json(
         state
             .store
-            .list_requests(
+            .requests()
+            .list(
                 RequestScope::Org(&org),
                 query.status.unwrap_or_default(),
                 page,
@@ -142,7 +144,8 @@ pub async fn list_own_requests(
     Ok(Json(
         state
             .store
-            .list_requests(
+            .requests()
+            .list(
                 RequestScope::Requester(engineer),
                 query.status.unwrap_or_default(),
                 page,
@@ -228,7 +231,8 @@ pub async fn approve_request(
     caller.require_recent_sign_in(&policy, state.now())?;
     let request = state
         .store
-        .approve_request(
+        .requests()
+        .approve(
             admin,
             &org,
             &id,
@@ -271,7 +275,8 @@ pub async fn deny_request(
     let comment = validate::required_text("comment", &body.comment)?;
     let request = state
         .store
-        .deny_request(admin, &org, &id, &comment, state.now(), mode)
+        .requests()
+        .deny(admin, &org, &id, &comment, state.now(), mode)
         .await?;
     if mode == WriteMode::Commit {
         tracing::info!(request = %id, org = %org, by = %admin.email, "request denied");
@@ -331,7 +336,8 @@ pub async fn cancel_request(
     let engineer = caller.require(&[Role::Support])?;
     let request = state
         .store
-        .cancel_request(engineer, &id, state.now())
+        .requests()
+        .cancel(engineer, &id, state.now())
         .await?;
     tracing::info!(request = %id, by = %engineer.email, "request cancelled");
     Ok(Json(request))
@@ -373,7 +379,8 @@ async fn wait_for_decision(
         let now = state.now();
         let request = state
             .store
-            .get_request(id, now)
+            .requests()
+            .get(id, now)
             .await?
             .filter(&visible)
             .ok_or_else(&not_found)?

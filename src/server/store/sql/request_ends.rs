@@ -8,7 +8,7 @@ use serde_json::json;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::super::chain::ChainHead;
-use super::requests::{OPEN, decided};
+use super::requests::{OPEN, Requests, decided};
 use super::{ID_CHUNK, Store};
 use crate::api::{AccessRequest, RequestStatus};
 use crate::server::domain::requests::not_pending;
@@ -25,106 +25,6 @@ pub(super) enum OpenRequestsOf {
 }
 
 impl Store {
-    pub async fn deny_request(
-        &self,
-        actor: &Principal,
-        org: &str,
-        id: &str,
-        comment: &str,
-        now: Timestamp,
-        mode: WriteMode,
-    ) -> StoreResult<AccessRequest> {
-        let store = self.counting_for(mode);
-        store
-            .deny_request_counted(actor, org, id, comment, now, mode)
-            .await
-    }
-
-    /// [`Self::deny_request`], with its audit events counted by this store.
-    async fn deny_request_counted(
-        &self,
-        actor: &Principal,
-        org_slug: &str,
-        id: &str,
-        comment: &str,
-        now: Timestamp,
-        mode: WriteMode,
-    ) -> StoreResult<AccessRequest> {
-        let mut tx = self.begin_write().await?;
-        let mut org = self.lock_existing_org(&mut tx, org_slug).await?;
-        let (pk, request) = self
-            .request_in_org(&mut tx, org.pk, org_slug, id, now)
-            .await?;
-        if request.status != RequestStatus::Pending {
-            return Err(StoreError::Conflict(not_pending(&request)));
-        }
-        self.decide(
-            &mut tx,
-            &mut org.head,
-            actor,
-            &[(pk, id.to_owned())],
-            RequestStatus::Denied,
-            comment,
-            now,
-        )
-        .await?;
-        org.head.save(&mut tx).await?;
-        self.finish(tx, mode).await?;
-        if mode == WriteMode::Commit {
-            self.announce(&[id.to_owned()]);
-        }
-        Ok(decided(request, RequestStatus::Denied, actor, comment, now))
-    }
-
-    /// Cancels the caller's own pending request.
-    pub async fn cancel_request(
-        &self,
-        actor: &Principal,
-        id: &str,
-        now: Timestamp,
-    ) -> StoreResult<AccessRequest> {
-        let not_found = || StoreError::NotFound(format!("no request '{id}'"));
-        let mut tx = self.begin_write().await?;
-        let org_pk: i64 = sqlx::query_scalar(
-            "SELECT org_pk FROM access_requests WHERE id = $1 AND requester_pk = $2",
-        )
-        .bind(id)
-        .bind(actor.pk)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(not_found)?;
-        let mut org = self.lock_org_pk(&mut tx, org_pk).await?;
-        let (pk, record) = self
-            .request_where(&mut tx, "r.org_pk = $1 AND r.id = $2", org_pk, id, now)
-            .await?
-            .ok_or_else(not_found)?;
-        let request = record.request;
-        if request.status != RequestStatus::Pending {
-            return Err(StoreError::Conflict(not_pending(&request)));
-        }
-        let comment = "cancelled by the requester";
-        self.decide(
-            &mut tx,
-            &mut org.head,
-            actor,
-            &[(pk, id.to_owned())],
-            RequestStatus::Cancelled,
-            comment,
-            now,
-        )
-        .await?;
-        org.head.save(&mut tx).await?;
-        tx.commit().await?;
-        self.announce(&[id.to_owned()]);
-        Ok(decided(
-            request,
-            RequestStatus::Cancelled,
-            actor,
-            comment,
-            now,
-        ))
-    }
-
     /// Denies or cancels the given pending requests of the org of `head`, recording
     /// `request.denied` / `request.cancelled` for each and announcing them at commit.
     #[allow(clippy::too_many_arguments)]
@@ -246,5 +146,111 @@ impl Store {
             count += expired.len();
         }
         Ok(count)
+    }
+}
+
+impl Requests<'_> {
+    pub async fn deny(
+        &self,
+        actor: &Principal,
+        org: &str,
+        id: &str,
+        comment: &str,
+        now: Timestamp,
+        mode: WriteMode,
+    ) -> StoreResult<AccessRequest> {
+        let store = self.0.counting_for(mode);
+        Requests(&store)
+            .deny_counted(actor, org, id, comment, now, mode)
+            .await
+    }
+
+    /// [`Requests::deny`], with its audit events counted by this store.
+    async fn deny_counted(
+        &self,
+        actor: &Principal,
+        org_slug: &str,
+        id: &str,
+        comment: &str,
+        now: Timestamp,
+        mode: WriteMode,
+    ) -> StoreResult<AccessRequest> {
+        let mut tx = self.0.begin_write().await?;
+        let mut org = self.0.lock_existing_org(&mut tx, org_slug).await?;
+        let (pk, request) = self
+            .0
+            .request_in_org(&mut tx, org.pk, org_slug, id, now)
+            .await?;
+        if request.status != RequestStatus::Pending {
+            return Err(StoreError::Conflict(not_pending(&request)));
+        }
+        self.0
+            .decide(
+                &mut tx,
+                &mut org.head,
+                actor,
+                &[(pk, id.to_owned())],
+                RequestStatus::Denied,
+                comment,
+                now,
+            )
+            .await?;
+        org.head.save(&mut tx).await?;
+        self.0.finish(tx, mode).await?;
+        if mode == WriteMode::Commit {
+            self.0.announce(&[id.to_owned()]);
+        }
+        Ok(decided(request, RequestStatus::Denied, actor, comment, now))
+    }
+
+    /// Cancels the caller's own pending request.
+    pub async fn cancel(
+        &self,
+        actor: &Principal,
+        id: &str,
+        now: Timestamp,
+    ) -> StoreResult<AccessRequest> {
+        let not_found = || StoreError::NotFound(format!("no request '{id}'"));
+        let mut tx = self.0.begin_write().await?;
+        let org_pk: i64 = sqlx::query_scalar(
+            "SELECT org_pk FROM access_requests WHERE id = $1 AND requester_pk = $2",
+        )
+        .bind(id)
+        .bind(actor.pk)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(not_found)?;
+        let mut org = self.0.lock_org_pk(&mut tx, org_pk).await?;
+        let (pk, record) = self
+            .0
+            .request_where(&mut tx, "r.org_pk = $1 AND r.id = $2", org_pk, id, now)
+            .await?
+            .ok_or_else(not_found)?;
+        let request = record.request;
+        if request.status != RequestStatus::Pending {
+            return Err(StoreError::Conflict(not_pending(&request)));
+        }
+        let comment = "cancelled by the requester";
+        self.0
+            .decide(
+                &mut tx,
+                &mut org.head,
+                actor,
+                &[(pk, id.to_owned())],
+                RequestStatus::Cancelled,
+                comment,
+                now,
+            )
+            .await?;
+        org.head.save(&mut tx).await?;
+        tx.commit().await?;
+        self.0.announce(&[id.to_owned()]);
+        Ok(decided(
+            request,
+            RequestStatus::Cancelled,
+            actor,
+            comment,
+            now,
+        ))
     }
 }

@@ -78,7 +78,14 @@ pub(super) fn request_row(row: &AnyRow, now: Timestamp) -> StoreResult<(i64, Req
     ))
 }
 
+/// A store's access requests: `store.requests().approve(…)`.
+pub struct Requests<'a>(pub(super) &'a Store);
+
 impl Store {
+    pub fn requests(&self) -> Requests<'_> {
+        Requests(self)
+    }
+
     pub(super) async fn request_where(
         &self,
         conn: &mut AnyConnection,
@@ -133,22 +140,25 @@ impl Store {
             self.events.publish(id);
         }
     }
+}
 
-    pub async fn create_request(
+impl Requests<'_> {
+    pub async fn create(
         &self,
         engineer: &Principal,
         org_slug: &str,
         new: &NewRequest,
         now: Timestamp,
     ) -> StoreResult<AccessRequest> {
-        let mut tx = self.begin_write().await?;
-        self.lock_enabled_engineer(&mut tx, engineer.pk).await?;
+        let mut tx = self.0.begin_write().await?;
+        self.0.lock_enabled_engineer(&mut tx, engineer.pk).await?;
         // A missing or disabled org answers like one that takes no requests (see the route).
-        let mut org = match self.lock_org(&mut tx, org_slug).await? {
+        let mut org = match self.0.lock_org(&mut tx, org_slug).await? {
             Some(org) if org.org.status == EnabledStatus::Enabled => org,
             _ => return Err(StoreError::NotFound(takes_no_requests(org_slug))),
         };
-        self.require_policy_version(&mut tx, org.pk, new.policy_version)
+        self.0
+            .require_policy_version(&mut tx, org.pk, new.policy_version)
             .await?;
         // Under the org's lock, which removing a rule takes too: a rule removed meanwhile has
         // either approved this request before its removal committed, or approves nothing.
@@ -161,7 +171,7 @@ impl Store {
                 duration_seconds: new.duration_seconds,
                 ticket: new.ticket.as_deref(),
             };
-            self.matching_rule(&mut tx, org.pk, &asked, now).await?
+            self.0.matching_rule(&mut tx, org.pk, &asked, now).await?
         } else {
             None
         };
@@ -285,6 +295,7 @@ impl Store {
             Timestamp::from_second(now.as_second().saturating_add(request.duration_seconds))
                 .map_err(|_| StoreError::Invalid("expiry out of range".into()))?;
         let grant = self
+            .0
             .insert_grant(
                 tx,
                 org.pk,
@@ -343,7 +354,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn list_requests(
+    pub async fn list(
         &self,
         scope: RequestScope<'_>,
         status: RequestStatusFilter,
@@ -361,7 +372,7 @@ impl Store {
             RequestStatusFilter::All => "AND $2 = $2".to_owned(),
         };
         let (scope_sql, scope_value) = match scope {
-            RequestScope::Org(slug) => ("r.org_pk = $1", self.org_pk(slug).await?),
+            RequestScope::Org(slug) => ("r.org_pk = $1", self.0.org_pk(slug).await?),
             RequestScope::Requester(engineer) => ("r.requester_pk = $1", engineer.pk),
         };
         let sql = format!(
@@ -375,26 +386,24 @@ impl Store {
                 .bind(after.unwrap_or(i64::MAX))
                 .bind(limit)
         };
-        self.fetch_list(sql, bind, page, |row| {
-            request_row(row, now).map(|(pk, record)| (pk, record.request))
-        })
-        .await
+        self.0
+            .fetch_list(sql, bind, page, |row| {
+                request_row(row, now).map(|(pk, record)| (pk, record.request))
+            })
+            .await
     }
 
-    pub async fn get_request(
-        &self,
-        id: &str,
-        now: Timestamp,
-    ) -> StoreResult<Option<RequestRecord>> {
-        let mut conn = self.read.acquire().await?;
+    pub async fn get(&self, id: &str, now: Timestamp) -> StoreResult<Option<RequestRecord>> {
+        let mut conn = self.0.read.acquire().await?;
         Ok(self
+            .0
             .request_where(&mut conn, "$1 = $1 AND r.id = $2", 0, id, now)
             .await?
             .map(|(_, record)| record))
     }
 
     /// Adds an approval; the last one needed creates the grant in the same transaction.
-    pub async fn approve_request(
+    pub async fn approve(
         &self,
         actor: &Principal,
         org: &str,
@@ -403,14 +412,14 @@ impl Store {
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<AccessRequest> {
-        let store = self.counting_for(mode);
-        store
-            .approve_request_counted(actor, org, id, approval, now, mode)
+        let store = self.0.counting_for(mode);
+        Requests(&store)
+            .approve_counted(actor, org, id, approval, now, mode)
             .await
     }
 
-    /// [`Self::approve_request`], with its audit events counted by this store.
-    async fn approve_request_counted(
+    /// [`Requests::approve`], with its audit events counted by this store.
+    async fn approve_counted(
         &self,
         actor: &Principal,
         org_slug: &str,
@@ -419,9 +428,10 @@ impl Store {
         now: Timestamp,
         mode: WriteMode,
     ) -> StoreResult<AccessRequest> {
-        let mut tx = self.begin_write().await?;
-        let mut org = self.lock_existing_org(&mut tx, org_slug).await?;
+        let mut tx = self.0.begin_write().await?;
+        let mut org = self.0.lock_existing_org(&mut tx, org_slug).await?;
         let (pk, mut request) = self
+            .0
             .request_in_org(&mut tx, org.pk, org_slug, id, now)
             .await?;
         if request.status != RequestStatus::Pending {
@@ -429,7 +439,7 @@ impl Store {
         }
         // Read under the org's lock, which disabling an admin takes too: an approval counts
         // only while its admin is still an enabled admin of the org.
-        let admins = self.enabled_admin_emails(&mut tx, org.pk).await?;
+        let admins = self.0.enabled_admin_emails(&mut tx, org.pk).await?;
         if !admins.contains(&actor.email) {
             return Err(StoreError::Conflict(format!(
                 "your account is no longer an enabled admin of org '{org_slug}'"
@@ -440,7 +450,8 @@ impl Store {
                 "you have already approved request '{id}'; it needs approvals from other admins"
             )));
         }
-        self.require_policy_version(&mut tx, org.pk, ask.policy.version)
+        self.0
+            .require_policy_version(&mut tx, org.pk, ask.policy.version)
             .await?;
         let narrowing = ask
             .narrowing
@@ -497,12 +508,13 @@ impl Store {
                 }),
             )?;
             org.head.save(&mut tx).await?;
-            self.finish(tx, mode).await?;
+            self.0.finish(tx, mode).await?;
             return Ok(request);
         }
         let expires_at = Timestamp::from_second(now.as_second().saturating_add(seconds))
             .map_err(|_| StoreError::Invalid("expiry out of range".into()))?;
         let grant = self
+            .0
             .insert_grant(
                 &mut tx,
                 org.pk,
@@ -563,10 +575,10 @@ impl Store {
             grant_created_details(&grant),
         )?;
         org.head.save(&mut tx).await?;
-        self.notify(&mut tx, &[id.to_owned()]).await?;
-        self.finish(tx, mode).await?;
+        self.0.notify(&mut tx, &[id.to_owned()]).await?;
+        self.0.finish(tx, mode).await?;
         if mode == WriteMode::Commit {
-            self.announce(&[id.to_owned()]);
+            self.0.announce(&[id.to_owned()]);
         }
         request.status = RequestStatus::Approved;
         request.decided_at = Some(now);
