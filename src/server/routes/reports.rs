@@ -44,7 +44,8 @@ pub async fn grant_report(
     admin_or_operator(&caller, &org, missing)?;
     let grant = state
         .store
-        .get_grant(&org, &id, state.now())
+        .grants()
+        .get(&org, &id, state.now())
         .await?
         .ok_or_else(missing)?;
     let scope = (Some(grant.id), grant.request_id);
@@ -69,7 +70,8 @@ pub async fn request_report(
     admin_or_operator(&caller, &org, missing)?;
     let request = state
         .store
-        .get_request(&id, state.now())
+        .requests()
+        .get(&id, state.now())
         .await?
         .filter(|record| record.request.org == org)
         .ok_or_else(missing)?
