@@ -141,7 +141,7 @@ async fn report(
 }
 
 /// The events and their proofs, one per line, then the report's end; stops when the client
-/// goes away. Each batch is read (on another thread) while the one before is proved and sent.
+/// goes away. Each batch is read (on another task) while the one before is proved and sent.
 async fn send_events(
     store: &Store,
     plan: Arc<ReportPlan>,
