@@ -186,19 +186,20 @@ impl Store {
         chain: Chain,
         prove: impl Fn(&dyn ProverHashes) -> Result<T, tlog_tiles::Error>,
     ) -> StoreResult<T> {
+        let none = HashMap::new();
         let indexes = {
-            let wanted = Wanted::default();
+            let wanted = Known::new(&none);
             if let Ok(done) = prove(&wanted) {
                 return Ok(done);
             }
-            wanted.0.take()
+            wanted.missing.take()
         };
         let hashes = if indexes.is_empty() {
-            HashMap::new()
+            none
         } else {
             self.read_stored(chain, &indexes).await?
         };
-        prove(&Cached(&hashes)).map_err(database)
+        prove(&Known::new(&hashes)).map_err(database)
     }
 
     /// The stored hashes at `indexes`, from the events that hold them.
@@ -277,10 +278,7 @@ impl Store {
         // First from the cache, which nearly always holds all (a report's rows bring their
         // stored hashes, and consecutive events share the rest), noting what it lacks.
         let (mut proofs, missing) = {
-            let known = CachedOrNoted {
-                cache: &cache.0,
-                missing: RefCell::default(),
-            };
+            let known = Known::new(&cache.0);
             let proofs = seqs
                 .iter()
                 .map(
@@ -301,7 +299,7 @@ impl Store {
                 .0
                 .extend(self.read_stored(Chain::Org(org_pk), chunk).await?);
         }
-        let known = Cached(&cache.0);
+        let known = Known::new(&cache.0);
         for (proof, &seq) in proofs.iter_mut().zip(seqs) {
             if proof.is_none() {
                 *proof = Some(
@@ -311,19 +309,6 @@ impl Store {
             }
         }
         Ok(proofs.into_iter().flatten().collect())
-    }
-}
-
-/// The hashes read for a prover.
-struct Cached<'a>(&'a HashMap<u64, Hash>);
-
-impl ProverHashes for Cached<'_> {
-    fn read(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
-        indexes
-            .iter()
-            .map(|i| self.0.get(i).copied())
-            .collect::<Option<Vec<_>>>()
-            .ok_or(tlog_tiles::Error::IndexesNotInTree)
     }
 }
 
@@ -338,31 +323,33 @@ impl HashReader for &dyn ProverHashes {
     }
 }
 
-/// Notes which hashes a prover wants, and has none.
-#[derive(Default)]
-struct Wanted(RefCell<Vec<u64>>);
-
-impl ProverHashes for Wanted {
-    fn read(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
-        self.0.borrow_mut().extend_from_slice(indexes);
-        Err(tlog_tiles::Error::IndexesNotInTree)
-    }
-}
-
-/// The cache's hashes when it has all a prover asks for; otherwise notes those it lacks.
-struct CachedOrNoted<'a> {
-    cache: &'a HashMap<u64, Hash>,
+/// The hashes read for a prover: all it asks for when they are here; otherwise it notes those
+/// missing (to be read) and fails.
+struct Known<'a> {
+    hashes: &'a HashMap<u64, Hash>,
     missing: RefCell<Vec<u64>>,
 }
 
-impl ProverHashes for CachedOrNoted<'_> {
+impl<'a> Known<'a> {
+    fn new(hashes: &'a HashMap<u64, Hash>) -> Self {
+        Known {
+            hashes,
+            missing: RefCell::default(),
+        }
+    }
+}
+
+impl ProverHashes for Known<'_> {
     fn read(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
-        let found: Option<Vec<Hash>> = indexes.iter().map(|i| self.cache.get(i).copied()).collect();
+        let found: Option<Vec<Hash>> = indexes
+            .iter()
+            .map(|i| self.hashes.get(i).copied())
+            .collect();
         found.ok_or_else(|| {
             self.missing.borrow_mut().extend(
                 indexes
                     .iter()
-                    .filter(|index| !self.cache.contains_key(index)),
+                    .filter(|index| !self.hashes.contains_key(index)),
             );
             tlog_tiles::Error::IndexesNotInTree
         })
