@@ -347,14 +347,8 @@ impl Store {
             gone.sort_unstable();
             gone.dedup();
             let mut tx = self.begin_write().await?;
-            let for_update = self.engine.backend().sql().for_update;
             for webhook_pk in gone {
-                sqlx::query(AssertSqlSafe(format!(
-                    "SELECT pk FROM webhooks WHERE pk = $1 {for_update}"
-                )))
-                .bind(webhook_pk)
-                .fetch_optional(&mut *tx)
-                .await?;
+                self.lock_webhook(&mut tx, webhook_pk).await?;
             }
             for attempt in others {
                 finish_one(&mut tx, attempt).await?;

@@ -134,6 +134,19 @@ impl Store {
         }
     }
 
+    /// Locks webhook `pk`, if it is still there, for the rest of the transaction: what a
+    /// transaction that locks several of its deliveries locks first (see `delete_webhook`).
+    pub(super) async fn lock_webhook(&self, tx: &mut AnyConnection, pk: i64) -> StoreResult<()> {
+        let for_update = self.engine.backend().sql().for_update;
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT pk FROM webhooks WHERE pk = $1 {for_update}"
+        )))
+        .bind(pk)
+        .fetch_optional(&mut *tx)
+        .await?;
+        Ok(())
+    }
+
     pub async fn delete_webhook(
         &self,
         actor: &Principal,
@@ -147,13 +160,8 @@ impl Store {
         // Locked in the order a worker finishing attempts locks them (the webhook, then its
         // deliveries by pk): a DELETE locks rows in whatever order it finds them, and met a
         // worker's transaction holding one row and waiting for another in a deadlock.
+        self.lock_webhook(&mut tx, pk).await?;
         let for_update = self.engine.backend().sql().for_update;
-        sqlx::query(AssertSqlSafe(format!(
-            "SELECT pk FROM webhooks WHERE pk = $1 {for_update}"
-        )))
-        .bind(pk)
-        .fetch_one(&mut *tx)
-        .await?;
         sqlx::query(AssertSqlSafe(format!(
             "SELECT pk FROM webhook_deliveries WHERE webhook_pk = $1 ORDER BY pk {for_update}"
         )))
