@@ -270,7 +270,7 @@ fn an_expiry_not_yet_swept_is_still_recorded_after_a_revoke(backend: Backend) {
 }
 
 /// One sweep, run directly on the server's store at the server's time.
-fn sweep_now(server: &TestServer) -> supportctl::server::store::SweepReport {
+pub(crate) fn sweep_now(server: &TestServer) -> supportctl::server::store::SweepReport {
     let store = server.store.clone();
     let at = now(server);
     std::thread::spawn(move || {

@@ -5,6 +5,7 @@
 
 use serde_json::{Value, json};
 
+use crate::api_expiry::sweep_now;
 use crate::api_policy::put as put_policy;
 use crate::common::fixtures::*;
 use crate::common::harness::{Backend, Reply, TestServer};
@@ -17,6 +18,7 @@ crate::common::conformance::conformance! {
     an_org_connector_signs_in_its_own_admins_only,
     device_flow_gives_a_token_and_paces_its_polls,
     approvals_need_a_sign_in_as_recent_as_the_policy_asks,
+    the_sweep_deletes_sign_ins_an_hour_after_they_expired,
 }
 
 const CLIENT_SECRET: &str = "test-client-secret";
@@ -611,4 +613,30 @@ fn approvals_need_a_sign_in_as_recent_as_the_policy_asks(backend: Backend) {
         )
         .assert_problem(403, "reauthentication_required");
     assert_eq!(snapshot(&server), before);
+}
+
+/// Sign-ins are kept an hour past their expiry (a late poll still hears that the sign-in
+/// expired), then the sweep deletes them; starting one writes only its own row.
+fn the_sweep_deletes_sign_ins_an_hour_after_they_expired(backend: Backend) {
+    let server = TestServer::on(backend);
+    let provider = provider_for(&server, json!({}), json!({}));
+    server
+        .operator()
+        .post(
+            "/v1/auth/connectors",
+            connector("corp", &provider.issuer, json!({})),
+        )
+        .assert_ok();
+    // A browser sign-in expires 10 minutes after it started.
+    let (oldest, _) = start(&server, "corp", None);
+    server.advance(1800);
+    let (older, _) = start(&server, "corp", None);
+    server.advance(600 + 3600 - 1800 + 1);
+    let (recent, _) = start(&server, "corp", None);
+    sweep_now(&server);
+    // Expired over an hour ago: gone.
+    token_reply(&server, &oldest).assert_problem(404, "not_found");
+    // Expired, not an hour ago yet: still answers that it expired.
+    token_reply(&server, &older).assert_problem(410, "expired_token");
+    assert_eq!(token_reply(&server, &recent).status, 202);
 }

@@ -29,10 +29,12 @@ impl Store {
         .await
     }
 
-    /// Writes `grant.expired` and `session.expired` events for expiries not yet recorded.
+    /// Writes `grant.expired`, `session.expired` and `request.expired` events for expiries not
+    /// yet recorded, and deletes the sign-ins that ended long ago.
     pub async fn sweep_expired(&self, now: Timestamp) -> StoreResult<SweepReport> {
         let mut report = self.sweep_grants_and_sessions(now).await?;
         report.requests_expired = self.sweep_requests(now).await?;
+        self.delete_ended_flows(now).await?;
         Ok(report)
     }
 

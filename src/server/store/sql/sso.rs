@@ -269,12 +269,10 @@ impl Store {
         Ok(found)
     }
 
+    /// Starts a sign-in: one statement, no transaction of its own (sign-ins that ended are
+    /// deleted by the sweep, see [`Store::delete_ended_flows`]).
     pub async fn create_flow(&self, new: &NewFlow, now: Timestamp) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM sso_flows WHERE expires_at < $1")
-            .bind(now.as_second() - FLOW_RETENTION_SECONDS)
-            .execute(&mut *tx)
-            .await?;
+        let _waiting = self.wait_for_write();
         sqlx::query(
             "INSERT INTO sso_flows (id, connector_pk, kind, state, nonce, pkce_verifier, \
              device_code, interval_seconds, next_poll_at, created_at, expires_at, status) \
@@ -291,10 +289,20 @@ impl Store {
         .bind(now.as_second())
         .bind(now.as_second())
         .bind(new.expires_at.as_second())
-        .execute(&mut *tx)
+        .execute(&self.write)
         .await?;
-        tx.commit().await?;
         Ok(())
+    }
+
+    /// Deletes the sign-ins that expired over an hour ago (finished or abandoned: their
+    /// outcome is in the audit log); returns how many.
+    pub(super) async fn delete_ended_flows(&self, now: Timestamp) -> StoreResult<u64> {
+        let _waiting = self.wait_for_write();
+        let deleted = sqlx::query("DELETE FROM sso_flows WHERE expires_at < $1")
+            .bind(now.as_second() - FLOW_RETENTION_SECONDS)
+            .execute(&self.write)
+            .await?;
+        Ok(deleted.rows_affected())
     }
 
     /// A sign-in by the hash of its id.
@@ -315,7 +323,6 @@ impl Store {
         state: &str,
         now: Timestamp,
     ) -> StoreResult<Result<FlowRecord, Option<i64>>> {
-        let mut tx = self.begin_write().await?;
         let sql = format!(
             "UPDATE sso_flows SET state_used_at = $2 WHERE state = $1 AND state_used_at IS NULL \
              AND status = 'pending' AND expires_at > $2 RETURNING {}",
@@ -323,12 +330,15 @@ impl Store {
                 .trim_start_matches("SELECT ")
                 .trim_end_matches(" FROM sso_flows")
         );
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(state)
-            .bind(now.as_second())
-            .fetch_optional(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        // One statement: the claim is atomic without a transaction around it.
+        let row = {
+            let _waiting = self.wait_for_write();
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(state)
+                .bind(now.as_second())
+                .fetch_optional(&self.write)
+                .await?
+        };
         if let Some(row) = row {
             return Ok(Ok(flow_from_row(&row)?));
         }
