@@ -18,10 +18,9 @@ use jiff::Timestamp;
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthPrompt, CoreClaimName, CoreClaimType, CoreClientAuthMethod,
     CoreDeviceAuthorizationResponse, CoreErrorResponseType, CoreGenderClaim, CoreGrantType,
-    CoreJsonWebKey, CoreJsonWebKeySet, CoreJweContentEncryptionAlgorithm,
-    CoreJweKeyManagementAlgorithm, CoreJwsSigningAlgorithm, CoreResponseMode, CoreResponseType,
-    CoreRevocableToken, CoreRevocationErrorResponse, CoreSubjectIdentifierType,
-    CoreTokenIntrospectionResponse, CoreTokenType,
+    CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreJwsSigningAlgorithm,
+    CoreResponseMode, CoreResponseType, CoreRevocableToken, CoreRevocationErrorResponse,
+    CoreSubjectIdentifierType, CoreTokenIntrospectionResponse, CoreTokenType,
 };
 use openidconnect::{
     AdditionalClaims, AdditionalProviderMetadata, AuthType, AuthenticationFlow, AuthorizationCode,
@@ -37,6 +36,12 @@ use serde_json::Value;
 use crate::api::ErrorCode;
 use crate::server::domain::sign_in::Claims;
 use crate::server::store::sign_in::{ConnectorRecord, Refusal};
+use jwk::ProviderKey;
+
+mod jwk;
+
+/// A provider's keys.
+type KeySet = JsonWebKeySet<ProviderKey>;
 
 /// How long a provider's discovery document is trusted before it is fetched again.
 const DISCOVERY_TTL: Duration = Duration::from_secs(3600);
@@ -82,7 +87,7 @@ type Metadata = ProviderMetadata<
     CoreGrantType,
     CoreJweContentEncryptionAlgorithm,
     CoreJweKeyManagementAlgorithm,
-    CoreJsonWebKey,
+    ProviderKey,
     CoreResponseMode,
     CoreResponseType,
     CoreSubjectIdentifierType,
@@ -109,7 +114,7 @@ type OidcClient<HasDevice = EndpointNotSet> = openidconnect::Client<
     CoreAuthDisplay,
     CoreGenderClaim,
     CoreJweContentEncryptionAlgorithm,
-    CoreJsonWebKey,
+    ProviderKey,
     CoreAuthPrompt,
     StandardErrorResponse<CoreErrorResponseType>,
     Tokens,
@@ -128,7 +133,7 @@ type OidcClient<HasDevice = EndpointNotSet> = openidconnect::Client<
 struct Provider {
     metadata: Metadata,
     discovered_at: Instant,
-    keys: RwLock<Arc<CoreJsonWebKeySet>>,
+    keys: RwLock<Arc<KeySet>>,
     /// Held while the JWKS is re-fetched; the time of the last re-fetch.
     refetch: tokio::sync::Mutex<Option<Instant>>,
 }
@@ -590,11 +595,7 @@ impl Sso {
 
     /// The provider's keys after one fetch made for whoever saw `stale`: a caller that waited
     /// while another fetched gets that fetch's keys; none fetches twice within 10 s.
-    async fn refetch_keys(
-        &self,
-        provider: &Provider,
-        stale: &Arc<CoreJsonWebKeySet>,
-    ) -> Arc<CoreJsonWebKeySet> {
+    async fn refetch_keys(&self, provider: &Provider, stale: &Arc<KeySet>) -> Arc<KeySet> {
         let mut last_fetch = provider.refetch.lock().await;
         let current = read_keys(provider);
         if !Arc::ptr_eq(&current, stale)
@@ -622,7 +623,7 @@ impl Sso {
     }
 }
 
-fn read_keys(provider: &Provider) -> Arc<CoreJsonWebKeySet> {
+fn read_keys(provider: &Provider) -> Arc<KeySet> {
     Arc::clone(
         &provider
             .keys
@@ -654,7 +655,7 @@ type IdToken = openidconnect::IdToken<
 fn check(
     provider: &Provider,
     connector: &ConnectorRecord,
-    keys: &CoreJsonWebKeySet,
+    keys: &KeySet,
     id_token: &IdToken,
     nonce: &str,
 ) -> Result<Identity, ClaimsVerificationError> {
