@@ -7,9 +7,10 @@
 //!   the server gives (1 s for the browser flow), so this is mostly that wait.
 //! - The server's CPU per sign-in through the API (start, callback with the code exchange and
 //!   the ID token's checks, token handout), from `/proc`: the time its threads ran over N
-//!   sign-ins, less what they run idle over as long. The provider's own work is in its own
-//!   process, and the server's waits on it cost no CPU; a first sign-in fetches the provider's
-//!   discovery document and keys, so the ones measured find them cached.
+//!   sign-ins, less what they run idle over as long (idle measured before and after). The
+//!   provider's own work is in its own process, and the server's waits on it cost no CPU; a
+//!   first sign-in fetches the provider's discovery document and keys, so the ones measured
+//!   find them cached.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -112,12 +113,16 @@ pub fn rows(exe: &Path, dir: &Path, quick: bool) -> Vec<Row> {
     // Discovery and the provider's keys, cached from here on.
     sign_in();
 
-    // The server's CPU per sign-in, less its idle CPU over as long.
+    // The server's CPU per sign-in, less its idle CPU over as long: the idle rate is the mean
+    // of one measured before the sign-ins and one after, as it drifts (timers, the sweep).
     let pid = server.id();
     let idle_for = Duration::from_secs(if quick { 1 } else { 5 });
-    let (idle_cpu, idle_started) = (cpu_time(pid), Instant::now());
-    std::thread::sleep(idle_for);
-    let idle_rate = (cpu_time(pid) - idle_cpu).as_secs_f64() / idle_started.elapsed().as_secs_f64();
+    let idle_rate = || {
+        let (cpu, started) = (cpu_time(pid), Instant::now());
+        std::thread::sleep(idle_for);
+        (cpu_time(pid) - cpu).as_secs_f64() / started.elapsed().as_secs_f64()
+    };
+    let idle_before = idle_rate();
     let n = if quick { 3 } else { 50 };
     let (busy_cpu, busy_started) = (cpu_time(pid), Instant::now());
     for _ in 0..n {
@@ -125,6 +130,7 @@ pub fn rows(exe: &Path, dir: &Path, quick: bool) -> Vec<Row> {
     }
     let busy = (cpu_time(pid) - busy_cpu).as_secs_f64();
     let wall = busy_started.elapsed().as_secs_f64();
+    let idle_rate = (idle_before + idle_rate()) / 2.0;
     let per_sign_in = Duration::from_secs_f64(((busy - idle_rate * wall) / n as f64).max(0.0));
 
     // `login --sso`: the browser script is the CLI's $BROWSER, which notes when it asked for
