@@ -37,7 +37,7 @@ pub fn world(server: &TestServer) {
     ] {
         server
             .runtime
-            .block_on(server.store.create_connector(
+            .block_on(server.store.sign_ins().create_connector(
                 &Principal::system(),
                 org,
                 &connector(name, role),

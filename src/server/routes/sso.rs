@@ -186,6 +186,7 @@ async fn create(
         .map_err(|e| ApiError::unprocessable(format!("issuer: {e}")))?;
     let record = state
         .store
+        .sign_ins()
         .create_connector(actor, org, &new, state.now())
         .await?;
     tracing::info!(connector = %record.name, org = ?org, by = %actor.email, "sign-in connector created");
@@ -216,7 +217,7 @@ pub async fn list_vendor_connectors(
     caller: Caller,
 ) -> ApiResult<Json<Vec<Connector>>> {
     caller.require(&[Role::Operator])?;
-    let records = state.store.list_connectors(None).await?;
+    let records = state.store.sign_ins().list_connectors(None).await?;
     Ok(Json(
         records.iter().map(|r| connector_view(&state, r)).collect(),
     ))
@@ -234,6 +235,7 @@ pub async fn get_vendor_connector(
     caller.require(&[Role::Operator])?;
     let record = state
         .store
+        .sign_ins()
         .get_connector(None, &name)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no connector '{name}'")))?;
@@ -252,6 +254,7 @@ pub async fn delete_vendor_connector(
     let operator = caller.require(&[Role::Operator])?;
     let record = state
         .store
+        .sign_ins()
         .delete_connector(operator, None, &name, state.now())
         .await?;
     Ok(Json(connector_view(&state, &record)))
@@ -285,7 +288,7 @@ pub async fn list_org_connectors(
     ApiPath(org): ApiPath<String>,
 ) -> ApiResult<Json<Vec<Connector>>> {
     caller.require_admin_of(&org)?;
-    let records = state.store.list_connectors(Some(&org)).await?;
+    let records = state.store.sign_ins().list_connectors(Some(&org)).await?;
     Ok(Json(
         records.iter().map(|r| connector_view(&state, r)).collect(),
     ))
@@ -303,6 +306,7 @@ pub async fn get_org_connector(
     caller.require_admin_of(&org)?;
     let record = state
         .store
+        .sign_ins()
         .get_connector(Some(&org), &name)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no connector '{name}' in org '{org}'")))?;
@@ -321,6 +325,7 @@ pub async fn delete_org_connector(
     let admin = caller.require_admin_of(&org)?;
     let record = state
         .store
+        .sign_ins()
         .delete_connector(admin, Some(&org), &name, state.now())
         .await?;
     Ok(Json(connector_view(&state, &record)))
@@ -341,9 +346,9 @@ pub async fn auth_methods(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<MethodsQuery>,
 ) -> ApiResult<Json<Vec<AuthMethod>>> {
-    let mut records = state.store.list_connectors(None).await?;
+    let mut records = state.store.sign_ins().list_connectors(None).await?;
     if let Some(org) = &query.org {
-        records.extend(state.store.list_connectors(Some(org)).await?);
+        records.extend(state.store.sign_ins().list_connectors(Some(org)).await?);
     }
     Ok(Json(
         records
@@ -372,6 +377,7 @@ pub async fn start_login(
 ) -> ApiResult<(StatusCode, Json<LoginStarted>)> {
     let connector = state
         .store
+        .sign_ins()
         .get_connector(body.org.as_deref(), &body.connector)
         .await?
         .ok_or_else(|| {
@@ -457,7 +463,7 @@ pub async fn start_login(
             (started, flow)
         }
     };
-    state.store.create_flow(&new_flow, now).await?;
+    state.store.sign_ins().create_flow(&new_flow, now).await?;
     Ok((StatusCode::CREATED, Json(started)))
 }
 
@@ -533,7 +539,12 @@ async fn finish_callback(state: &AppState, query: &CallbackQuery) -> Result<Stri
         )));
     };
     let now = state.now();
-    let flow = match state.store.claim_flow_state(state_value, now).await? {
+    let flow = match state
+        .store
+        .sign_ins()
+        .claim_flow_state(state_value, now)
+        .await?
+    {
         Ok(flow) => flow,
         Err(known) => {
             let refusal = Refusal::new(
@@ -542,10 +553,12 @@ async fn finish_callback(state: &AppState, query: &CallbackQuery) -> Result<Stri
                  login --sso` again",
             );
             if let Some(connector_pk) = known
-                && let Some(connector) = state.store.connector_by_pk(connector_pk).await?
+                && let Some(connector) =
+                    state.store.sign_ins().connector_by_pk(connector_pk).await?
             {
                 state
                     .store
+                    .sign_ins()
                     .refuse_sign_in(None, &connector, &refusal, &Attempt::default(), now)
                     .await?;
             }
@@ -554,12 +567,14 @@ async fn finish_callback(state: &AppState, query: &CallbackQuery) -> Result<Stri
     };
     let connector = state
         .store
+        .sign_ins()
         .connector_by_pk(flow.connector_pk)
         .await?
         .ok_or_else(|| ApiError::not_found("the sign-in's connector was removed"))?;
     let refuse = async |refusal: Refusal, attempt: Attempt| -> Failure {
         match state
             .store
+            .sign_ins()
             .refuse_sign_in(Some(flow.pk), &connector, &refusal, &attempt, now)
             .await
         {
@@ -646,7 +661,12 @@ async fn admit(
                 role,
                 auth_at: identity.auth_at,
             };
-            match state.store.sign_in(flow, connector, &who, now).await? {
+            match state
+                .store
+                .sign_ins()
+                .sign_in(flow, connector, &who, now)
+                .await?
+            {
                 Ok(()) => return Ok(()),
                 Err(refusal) => refusal,
             }
@@ -655,6 +675,7 @@ async fn admit(
     };
     state
         .store
+        .sign_ins()
         .refuse_sign_in(Some(flow.pk), connector, &refusal, &attempt, now)
         .await?;
     Err(Failure::Refused(refusal))
@@ -703,11 +724,13 @@ pub async fn login_token(
     let not_found = || ApiError::not_found("no such sign-in; start a new one");
     let flow = state
         .store
+        .sign_ins()
         .flow_by_id(&hex::encode(hash_token(&flow_id)))
         .await?
         .ok_or_else(not_found)?;
     let connector = state
         .store
+        .sign_ins()
         .connector_by_pk(flow.connector_pk)
         .await?
         .ok_or_else(not_found)?;
@@ -717,6 +740,7 @@ pub async fn login_token(
     let refuse = async |refusal: Refusal| -> ApiResult<Response> {
         state
             .store
+            .sign_ins()
             .refuse_sign_in(
                 Some(flow.pk),
                 &connector,
@@ -753,6 +777,7 @@ pub async fn login_token(
                 let interval = flow.interval_seconds + 5;
                 state
                     .store
+                    .sign_ins()
                     .delay_flow(
                         flow.pk,
                         interval,
@@ -769,6 +794,7 @@ pub async fn login_token(
             let next = now + jiff::SignedDuration::from_secs(flow.interval_seconds);
             state
                 .store
+                .sign_ins()
                 .delay_flow(flow.pk, flow.interval_seconds, next)
                 .await?;
             let left = (flow.expires_at - now).get_seconds().max(1);
@@ -790,6 +816,7 @@ pub async fn login_token(
                 Ok(DevicePoll::SlowDown(interval)) => {
                     state
                         .store
+                        .sign_ins()
                         .delay_flow(
                             flow.pk,
                             interval,
@@ -820,6 +847,7 @@ pub async fn login_token(
     };
     match state
         .store
+        .sign_ins()
         .take_flow_token(&flow, &connector, &issued, now)
         .await?
     {

@@ -34,7 +34,7 @@ impl Store {
     pub async fn sweep_expired(&self, now: Timestamp) -> StoreResult<SweepReport> {
         let mut report = self.sweep_grants_and_sessions(now).await?;
         report.requests_expired = self.sweep_requests(now).await?;
-        self.delete_ended_flows(now).await?;
+        self.sign_ins().delete_ended_flows(now).await?;
         Ok(report)
     }
 

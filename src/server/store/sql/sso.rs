@@ -105,7 +105,17 @@ struct Found {
     account: Account,
 }
 
+/// A store's sign-ins through identity providers, and their connectors:
+/// `store.sign_ins().take_flow_token(…)`.
+pub struct SignIns<'a>(&'a Store);
+
 impl Store {
+    pub fn sign_ins(&self) -> SignIns<'_> {
+        SignIns(self)
+    }
+}
+
+impl SignIns<'_> {
     pub async fn create_connector(
         &self,
         actor: &Principal,
@@ -113,9 +123,9 @@ impl Store {
         new: &NewConnector,
         now: Timestamp,
     ) -> StoreResult<ConnectorRecord> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.0.begin_write().await?;
         let mut org_row = match org {
-            Some(slug) => Some(self.lock_enabled_org(&mut tx, slug).await?),
+            Some(slug) => Some(self.0.lock_enabled_org(&mut tx, slug).await?),
             None => None,
         };
         let org_pk = org_row.as_ref().map_or(0, |org| org.pk);
@@ -156,8 +166,16 @@ impl Store {
                     .record(now, actor, action, Some(&new.name), details)?;
             }
             None => {
-                record_vendor_event(self, &mut tx, now, actor, action, Some(&new.name), details)
-                    .await?;
+                record_vendor_event(
+                    self.0,
+                    &mut tx,
+                    now,
+                    actor,
+                    action,
+                    Some(&new.name),
+                    details,
+                )
+                .await?;
             }
         }
         if let Some(org) = org_row {
@@ -175,13 +193,13 @@ impl Store {
                 let sql = format!("{CONNECTOR_SELECT} WHERE o.slug = $1 ORDER BY c.name");
                 sqlx::query(AssertSqlSafe(sql))
                     .bind(slug)
-                    .fetch_all(&self.read)
+                    .fetch_all(&self.0.read)
                     .await?
             }
             None => {
                 let sql = format!("{CONNECTOR_SELECT} WHERE c.org_pk = 0 ORDER BY c.name");
                 sqlx::query(AssertSqlSafe(sql))
-                    .fetch_all(&self.read)
+                    .fetch_all(&self.0.read)
                     .await?
             }
         };
@@ -199,14 +217,14 @@ impl Store {
                 sqlx::query(AssertSqlSafe(sql))
                     .bind(slug)
                     .bind(name)
-                    .fetch_optional(&self.read)
+                    .fetch_optional(&self.0.read)
                     .await?
             }
             None => {
                 let sql = format!("{CONNECTOR_SELECT} WHERE c.org_pk = 0 AND c.name = $1");
                 sqlx::query(AssertSqlSafe(sql))
                     .bind(name)
-                    .fetch_optional(&self.read)
+                    .fetch_optional(&self.0.read)
                     .await?
             }
         };
@@ -217,7 +235,7 @@ impl Store {
         let sql = format!("{CONNECTOR_SELECT} WHERE c.pk = $1");
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(pk)
-            .fetch_optional(&self.read)
+            .fetch_optional(&self.0.read)
             .await?;
         row.as_ref().map(connector_from_row).transpose()
     }
@@ -229,9 +247,9 @@ impl Store {
         name: &str,
         now: Timestamp,
     ) -> StoreResult<ConnectorRecord> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.0.begin_write().await?;
         let mut org_row = match org {
-            Some(slug) => Some(self.lock_existing_org(&mut tx, slug).await?),
+            Some(slug) => Some(self.0.lock_existing_org(&mut tx, slug).await?),
             None => None,
         };
         let org_pk = org_row.as_ref().map_or(0, |org| org.pk);
@@ -259,7 +277,8 @@ impl Store {
         match &mut org_row {
             Some(org) => org.head.record(now, actor, action, Some(name), details)?,
             None => {
-                record_vendor_event(self, &mut tx, now, actor, action, Some(name), details).await?
+                record_vendor_event(self.0, &mut tx, now, actor, action, Some(name), details)
+                    .await?
             }
         }
         if let Some(org) = org_row {
@@ -270,9 +289,9 @@ impl Store {
     }
 
     /// Starts a sign-in: one statement, no transaction of its own (sign-ins that ended are
-    /// deleted by the sweep, see [`Store::delete_ended_flows`]).
+    /// deleted by the sweep, see [`SignIns::delete_ended_flows`]).
     pub async fn create_flow(&self, new: &NewFlow, now: Timestamp) -> StoreResult<()> {
-        let _waiting = self.wait_for_write();
+        let _waiting = self.0.wait_for_write();
         sqlx::query(
             "INSERT INTO sso_flows (id, connector_pk, kind, state, nonce, pkce_verifier, \
              device_code, interval_seconds, next_poll_at, created_at, expires_at, status) \
@@ -289,7 +308,7 @@ impl Store {
         .bind(now.as_second())
         .bind(now.as_second())
         .bind(new.expires_at.as_second())
-        .execute(&self.write)
+        .execute(&self.0.write)
         .await?;
         Ok(())
     }
@@ -297,10 +316,10 @@ impl Store {
     /// Deletes the sign-ins that expired over an hour ago (finished or abandoned: their
     /// outcome is in the audit log); returns how many.
     pub(super) async fn delete_ended_flows(&self, now: Timestamp) -> StoreResult<u64> {
-        let _waiting = self.wait_for_write();
+        let _waiting = self.0.wait_for_write();
         let deleted = sqlx::query("DELETE FROM sso_flows WHERE expires_at < $1")
             .bind(now.as_second() - FLOW_RETENTION_SECONDS)
-            .execute(&self.write)
+            .execute(&self.0.write)
             .await?;
         Ok(deleted.rows_affected())
     }
@@ -310,7 +329,7 @@ impl Store {
         let sql = format!("{FLOW_SELECT} WHERE id = $1");
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(id_hash)
-            .fetch_optional(&self.read)
+            .fetch_optional(&self.0.read)
             .await?;
         row.as_ref().map(flow_from_row).transpose()
     }
@@ -332,11 +351,11 @@ impl Store {
         );
         // One statement: the claim is atomic without a transaction around it.
         let row = {
-            let _waiting = self.wait_for_write();
+            let _waiting = self.0.wait_for_write();
             sqlx::query(AssertSqlSafe(sql))
                 .bind(state)
                 .bind(now.as_second())
-                .fetch_optional(&self.write)
+                .fetch_optional(&self.0.write)
                 .await?
         };
         if let Some(row) = row {
@@ -345,7 +364,7 @@ impl Store {
         let connector: Option<i64> =
             sqlx::query_scalar("SELECT connector_pk FROM sso_flows WHERE state = $1")
                 .bind(state)
-                .fetch_optional(&self.read)
+                .fetch_optional(&self.0.read)
                 .await?;
         Ok(Err(connector))
     }
@@ -358,7 +377,7 @@ impl Store {
         interval_seconds: i64,
         next_poll_at: Timestamp,
     ) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.0.begin_write().await?;
         sqlx::query("UPDATE sso_flows SET interval_seconds = $1, next_poll_at = $2 WHERE pk = $3")
             .bind(interval_seconds)
             .bind(next_poll_at.as_second())
@@ -379,7 +398,7 @@ impl Store {
         attempt: &Attempt,
         now: Timestamp,
     ) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.0.begin_write().await?;
         if let Some(flow_pk) = flow_pk {
             let failed = sqlx::query(
                 "UPDATE sso_flows SET status = 'failed', error_status = $1, error_code = $2, \
@@ -428,7 +447,7 @@ impl Store {
     /// Decides who a verified sign-in is: the account linked to (iss, sub), else the enabled
     /// account with that email and role (linked now), else a new one when the connector
     /// provisions. On success the flow is ready for its token; a refusal changes nothing here
-    /// (the caller records it with [`Store::refuse_sign_in`]).
+    /// (the caller records it with [`SignIns::refuse_sign_in`]).
     pub async fn sign_in(
         &self,
         flow: &FlowRecord,
@@ -436,7 +455,7 @@ impl Store {
         who: &VerifiedSignIn,
         now: Timestamp,
     ) -> StoreResult<Result<(), Refusal>> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.0.begin_write().await?;
         let linked: Option<i64> =
             sqlx::query_scalar("SELECT account_pk FROM sso_identities WHERE iss = $1 AND sub = $2")
                 .bind(&who.iss)
@@ -617,7 +636,7 @@ impl Store {
                 .await?;
             }
         }
-        self.commit_ending_access(tx).await?;
+        self.0.commit_ending_access(tx).await?;
         Ok(Ok(()))
     }
 
@@ -630,7 +649,7 @@ impl Store {
         token: &IssuedToken,
         now: Timestamp,
     ) -> StoreResult<Result<Account, Refusal>> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.0.begin_write().await?;
         let row = sqlx::query(
             "UPDATE sso_flows SET status = 'taken' WHERE pk = $1 AND status = 'ready' \
              RETURNING account_pk, iss, sub, auth_at",
@@ -698,7 +717,7 @@ impl Store {
             now,
         )
         .await?;
-        self.commit_ending_access(tx).await?;
+        self.0.commit_ending_access(tx).await?;
         let mut account = found.account;
         account.token_expires_at = Some(token.expires_at);
         account.token_connector = Some(connector.name.clone());
@@ -711,7 +730,7 @@ impl Store {
         condition: &str,
         value: Key,
     ) -> StoreResult<Option<Found>> {
-        let lock = self.engine.backend().sql().for_no_key_update;
+        let lock = self.0.engine.backend().sql().for_no_key_update;
         if !lock.is_empty() {
             let sql = format!("SELECT a.pk FROM accounts a WHERE {condition}{lock}");
             let query = sqlx::query(AssertSqlSafe(sql));
@@ -751,11 +770,11 @@ impl Store {
     ) -> StoreResult<()> {
         match org_pk {
             Some(org_pk) => {
-                let mut org = self.lock_org_pk(tx, org_pk).await?;
+                let mut org = self.0.lock_org_pk(tx, org_pk).await?;
                 org.head.record(now, actor, action, target, details)?;
                 org.head.save(tx).await
             }
-            None => record_vendor_event(self, tx, now, actor, action, target, details).await,
+            None => record_vendor_event(self.0, tx, now, actor, action, target, details).await,
         }
     }
 }
