@@ -22,7 +22,6 @@ pub use sql::grants::Grants;
 pub use sql::maintenance::ChainCheck;
 pub use sql::report::{ReportBatch, ReportPlan, ReportScope};
 pub use sql::requests::Requests;
-pub use sql::sso::SignIns;
 pub use sql::tree::{StoredHashes, TreeHead};
 pub use values::*;
 pub use webhook_rows::{AttemptOutcome, ClaimedDelivery, FinishedAttempt, NewWebhook};

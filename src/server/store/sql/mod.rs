@@ -31,7 +31,7 @@ pub(super) mod requests;
 pub(super) mod rows;
 mod rules;
 mod sessions;
-pub(super) mod sso;
+mod sso;
 mod tickets;
 mod transactions;
 pub(super) mod tree;
