@@ -353,6 +353,7 @@ pub async fn acknowledge_grant(
     let admin = caller.require_admin_of(&org)?;
     let grant = state
         .store
+        .break_glass()
         .review_grant(admin, &org, &id, Review::Acknowledge, state.now())
         .await?;
     tracing::info!(grant = %id, org = %org, by = %admin.email, "break-glass grant acknowledged");
@@ -379,6 +380,7 @@ pub async fn dispute_grant(
     let reason = validate::required_text("reason", &body.reason)?;
     let grant = state
         .store
+        .break_glass()
         .review_grant(admin, &org, &id, Review::Dispute(&reason), state.now())
         .await?;
     tracing::warn!(grant = %id, org = %org, by = %admin.email, "break-glass grant disputed");

@@ -308,6 +308,7 @@ pub async fn confirm_request(
     let policy = effective_policy(&state, &org).await?;
     let request = state
         .store
+        .break_glass()
         .confirm_request(
             operator,
             &org,

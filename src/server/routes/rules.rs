@@ -39,7 +39,8 @@ pub async fn create_rule(
     })?;
     let rule = state
         .store
-        .create_approval_rule(admin, &org, &new, now)
+        .approval_rules()
+        .create(admin, &org, &new, now)
         .await?;
     tracing::info!(org = %org, rule = %rule.id, by = %admin.email, "approval rule created");
     Ok((StatusCode::CREATED, Json(rule)))
@@ -56,7 +57,7 @@ pub async fn list_rules(
 ) -> ApiResult<Json<Vec<ApprovalRule>>> {
     caller.require_admin_of(&org)?;
     Ok(Json(
-        state.store.list_approval_rules(&org, state.now()).await?,
+        state.store.approval_rules().list(&org, state.now()).await?,
     ))
 }
 
@@ -82,7 +83,8 @@ pub async fn remove_rule(
     let admin = caller.require_admin_of(&org)?;
     let removed = state
         .store
-        .remove_approval_rule(admin, &org, &rule, state.now())
+        .approval_rules()
+        .remove(admin, &org, &rule, state.now())
         .await?;
     tracing::info!(org = %org, rule = %removed.id, by = %admin.email, "approval rule removed");
     Ok(Json(removed))

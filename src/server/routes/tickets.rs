@@ -42,7 +42,8 @@ pub async fn close_ticket(
     )?;
     let closed = state
         .store
-        .close_ticket(actor, &org, &ticket, comment.as_deref(), state.now())
+        .tickets()
+        .close(actor, &org, &ticket, comment.as_deref(), state.now())
         .await?;
     tracing::info!(org = %org, by = %actor.email, grants = closed.grants_revoked, sessions = closed.sessions_ended, requests = closed.requests_cancelled, "ticket closed");
     Ok(Json(closed))

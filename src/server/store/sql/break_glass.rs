@@ -23,7 +23,16 @@ pub enum Review<'a> {
     Dispute(&'a str),
 }
 
+/// A store's break-glass access: `store.break_glass().confirm_request(…)`.
+pub struct BreakGlass<'a>(&'a Store);
+
 impl Store {
+    pub fn break_glass(&self) -> BreakGlass<'_> {
+        BreakGlass(self)
+    }
+}
+
+impl BreakGlass<'_> {
     /// An operator confirms a pending break-glass request: its grant starts in the same
     /// transaction, flagged break-glass and unacknowledged.
     pub async fn confirm_request(
@@ -35,9 +44,10 @@ impl Store {
         policy: &Effective,
         now: Timestamp,
     ) -> StoreResult<AccessRequest> {
-        let mut tx = self.begin_write().await?;
-        let mut org = self.lock_existing_org(&mut tx, org_slug).await?;
+        let mut tx = self.0.begin_write().await?;
+        let mut org = self.0.lock_existing_org(&mut tx, org_slug).await?;
         let (pk, record) = self
+            .0
             .request_where(&mut tx, "r.org_pk = $1 AND r.id = $2", org.pk, id, now)
             .await?
             .ok_or_else(|| {
@@ -59,7 +69,8 @@ impl Store {
                 "request '{id}' was filed by you: a different person must confirm it"
             )));
         }
-        self.require_policy_version(&mut tx, org.pk, policy.version)
+        self.0
+            .require_policy_version(&mut tx, org.pk, policy.version)
             .await?;
         // The policy may have changed since the request was filed.
         policy
@@ -72,6 +83,7 @@ impl Store {
             Timestamp::from_second(now.as_second().saturating_add(request.duration_seconds))
                 .map_err(|_| StoreError::Invalid("expiry out of range".into()))?;
         let mut grant = self
+            .0
             .insert_grant(
                 &mut tx,
                 org.pk,
@@ -128,9 +140,9 @@ impl Store {
         org.head
             .record(now, operator, "grant.break_glass", Some(&grant.id), details)?;
         org.head.save(&mut tx).await?;
-        self.notify(&mut tx, &[id.to_owned()]).await?;
+        self.0.notify(&mut tx, &[id.to_owned()]).await?;
         tx.commit().await?;
-        self.announce(&[id.to_owned()]);
+        self.0.announce(&[id.to_owned()]);
         request.status = RequestStatus::Approved;
         request.decided_at = Some(now);
         request.decided_by = Some(operator.email.clone());
@@ -149,9 +161,10 @@ impl Store {
         review: Review<'_>,
         now: Timestamp,
     ) -> StoreResult<Grant> {
-        let mut tx = self.begin_write().await?;
-        let mut org = self.lock_existing_org(&mut tx, org_slug).await?;
+        let mut tx = self.0.begin_write().await?;
+        let mut org = self.0.lock_existing_org(&mut tx, org_slug).await?;
         let mut row = self
+            .0
             .grant_in_org(&mut tx, org.pk, id, now)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("no grant '{id}' in org '{org_slug}'")))?;
@@ -236,7 +249,7 @@ impl Store {
         }
         org.head.save(&mut tx).await?;
         if revoke {
-            self.commit_ending_access(tx).await?;
+            self.0.commit_ending_access(tx).await?;
         } else {
             tx.commit().await?;
         }

@@ -74,21 +74,31 @@ fn rule_details(rule: &ApprovalRule) -> serde_json::Value {
     })
 }
 
+/// A store's approval rules: `store.approval_rules().create(…)`.
+pub struct ApprovalRules<'a>(&'a Store);
+
 impl Store {
-    pub async fn create_approval_rule(
+    pub fn approval_rules(&self) -> ApprovalRules<'_> {
+        ApprovalRules(self)
+    }
+}
+
+impl ApprovalRules<'_> {
+    pub async fn create(
         &self,
         actor: &Principal,
         org_slug: &str,
         new: &NewRule,
         now: Timestamp,
     ) -> StoreResult<ApprovalRule> {
-        let mut tx = self.begin_write().await?;
-        let mut org = self.lock_enabled_org(&mut tx, org_slug).await?;
+        let mut tx = self.0.begin_write().await?;
+        let mut org = self.0.lock_enabled_org(&mut tx, org_slug).await?;
         // Checked against the policy in force: a change since would let it be wider.
-        self.require_policy_version(&mut tx, org.pk, new.policy_version)
+        self.0
+            .require_policy_version(&mut tx, org.pk, new.policy_version)
             .await?;
         if let Some(engineers) = &new.engineers {
-            self.engineer_pks(&mut tx, engineers).await?;
+            self.0.engineer_pks(&mut tx, engineers).await?;
         }
         let live: Vec<(String, i64)> = sqlx::query(
             "SELECT name, expires_at FROM approval_rules WHERE org_pk = $1 AND removed_at IS NULL",
@@ -174,17 +184,13 @@ impl Store {
     }
 
     /// The org's rules not removed (in force or expired), oldest first.
-    pub async fn list_approval_rules(
-        &self,
-        org_slug: &str,
-        now: Timestamp,
-    ) -> StoreResult<Vec<ApprovalRule>> {
-        let org_pk = self.org_pk(org_slug).await?;
+    pub async fn list(&self, org_slug: &str, now: Timestamp) -> StoreResult<Vec<ApprovalRule>> {
+        let org_pk = self.0.org_pk(org_slug).await?;
         let sql =
             format!("{RULE_SELECT} WHERE r.org_pk = $1 AND r.removed_at IS NULL ORDER BY r.pk");
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(org_pk)
-            .fetch_all(&self.read)
+            .fetch_all(&self.0.read)
             .await?;
         rows.iter()
             .map(|row| rule_row(row, now).map(|(_, rule)| rule))
@@ -192,15 +198,15 @@ impl Store {
     }
 
     /// Removes the org's rule named by id or name; from its commit on it approves nothing.
-    pub async fn remove_approval_rule(
+    pub async fn remove(
         &self,
         actor: &Principal,
         org_slug: &str,
         rule: &str,
         now: Timestamp,
     ) -> StoreResult<ApprovalRule> {
-        let mut tx = self.begin_write().await?;
-        let mut org = self.lock_existing_org(&mut tx, org_slug).await?;
+        let mut tx = self.0.begin_write().await?;
+        let mut org = self.0.lock_existing_org(&mut tx, org_slug).await?;
         let sql = format!(
             "{RULE_SELECT} WHERE r.org_pk = $1 AND r.removed_at IS NULL \
              AND (r.id = $2 OR r.name = $2)"
@@ -232,7 +238,9 @@ impl Store {
         removed.status = RuleStatus::Removed;
         Ok(removed)
     }
+}
 
+impl Store {
     /// The oldest rule in force that `asked` is entirely inside; read in the transaction that
     /// holds the org's lock, which a removal takes too.
     pub(super) async fn matching_rule(

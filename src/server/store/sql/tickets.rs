@@ -12,10 +12,19 @@ use crate::server::store::values::{Principal, StoreResult};
 /// The revocation reason, as a ticket's closing records it.
 pub const TICKET_CLOSED: &str = "ticket closed";
 
+/// A store's tickets: `store.tickets().close(…)`.
+pub struct Tickets<'a>(&'a Store);
+
 impl Store {
+    pub fn tickets(&self) -> Tickets<'_> {
+        Tickets(self)
+    }
+}
+
+impl Tickets<'_> {
     /// Revokes the org's active grants with `ticket` (ending their sessions) and cancels its
     /// pending requests with it, in one transaction; writes nothing when there are none.
-    pub async fn close_ticket(
+    pub async fn close(
         &self,
         actor: &Principal,
         org_slug: &str,
@@ -23,8 +32,8 @@ impl Store {
         comment: Option<&str>,
         now: Timestamp,
     ) -> StoreResult<TicketClosed> {
-        let mut tx = self.begin_write().await?;
-        let mut org = self.lock_existing_org(&mut tx, org_slug).await?;
+        let mut tx = self.0.begin_write().await?;
+        let mut org = self.0.lock_existing_org(&mut tx, org_slug).await?;
         let grants: Vec<(i64, String)> = sqlx::query(
             "SELECT pk, id FROM grants WHERE org_pk = $1 AND ticket = $2 \
              AND revoked_at IS NULL AND expires_at > $3 ORDER BY pk",
@@ -61,6 +70,7 @@ impl Store {
             return Ok(closed);
         }
         closed.sessions_ended = self
+            .0
             .revoke_selected(
                 &mut tx,
                 &mut org.head,
@@ -76,24 +86,25 @@ impl Store {
             None => TICKET_CLOSED.to_owned(),
         };
         if !requests.is_empty() {
-            self.decide(
-                &mut tx,
-                &mut org.head,
-                actor,
-                &requests,
-                RequestStatus::Cancelled,
-                &why,
-                now,
-            )
-            .await?;
+            self.0
+                .decide(
+                    &mut tx,
+                    &mut org.head,
+                    actor,
+                    &requests,
+                    RequestStatus::Cancelled,
+                    &why,
+                    now,
+                )
+                .await?;
         }
         org.head.save(&mut tx).await?;
-        self.commit_ending_access(tx).await?;
+        self.0.commit_ending_access(tx).await?;
         closed.grants_revoked = grants.len() as i64;
         closed.requests_cancelled = requests.len() as i64;
         closed.grants = grants.into_iter().map(|(_, id)| id).collect();
         closed.requests = requests.into_iter().map(|(_, id)| id).collect();
-        self.announce(&closed.requests);
+        self.0.announce(&closed.requests);
         Ok(closed)
     }
 }
