@@ -674,6 +674,7 @@ fn deleting_a_webhook_while_its_failed_attempts_are_recorded_does_not_deadlock()
     };
     // A blocker holds the newest delivery's row...
     let (release, released) = tokio::sync::oneshot::channel::<()>();
+    let (locked, holds_lock) = std::sync::mpsc::channel::<()>();
     let db_url = server.db_url.clone();
     let blocker = server.runtime.spawn(async move {
         let mut conn = sqlx::PgConnection::connect(&db_url).await.unwrap();
@@ -683,10 +684,14 @@ fn deleting_a_webhook_while_its_failed_attempts_are_recorded_does_not_deadlock()
             .fetch_one(&mut *tx)
             .await
             .unwrap();
+        locked.send(()).unwrap();
         let _ = released.await;
         tx.rollback().await.unwrap();
     });
-    std::thread::sleep(Duration::from_millis(200));
+    // Not a fixed pause: on a busy machine connecting alone can take longer.
+    holds_lock
+        .recv_timeout(WAIT)
+        .expect("the blocker locks the newest delivery's row");
     // ...so the worker's record of the attempts waits for it, then the delete for the worker...
     let finishing = server
         .runtime
