@@ -24,9 +24,10 @@ const BASE64URL: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-/// ring's smallest RSA modulus.
-const RING_MIN_RSA_BITS: usize = 2048;
+/// The RSA moduli ring checks, in bits.
+const RING_RSA_BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
 
+/// One key of a provider's JWKS.
 #[derive(Clone, Debug)]
 pub struct ProviderKey {
     core: CoreJsonWebKey,
@@ -56,8 +57,9 @@ fn rsa_components(key: &serde_json::Value) -> Option<(Vec<u8>, Vec<u8>)> {
     }
     let decode = |field: &str| BASE64URL.decode(key.get(field)?.as_str()?).ok();
     let (n, e) = (decode("n")?, decode("e")?);
-    let significant = n.iter().skip_while(|byte| **byte == 0).count();
-    (significant * 8 >= RING_MIN_RSA_BITS).then_some((n, e))
+    let top = n.iter().position(|byte| *byte != 0)?;
+    let bits = (n.len() - top) * 8 - n[top].leading_zeros() as usize;
+    RING_RSA_BITS.contains(&bits).then_some((n, e))
 }
 
 /// ring's parameters for an RSA algorithm; `None` for the others.
@@ -188,6 +190,41 @@ mod tests {
             ours.verify_signature(&alg, b"m", &signature),
             Err(SignatureVerificationError::InvalidKey(_))
         ));
+    }
+
+    #[test]
+    fn only_moduli_ring_accepts_are_left_to_it() {
+        let key =
+            |n: Vec<u8>| serde_json::json!({"kty": "RSA", "n": BASE64URL.encode(n), "e": "AQAB"});
+        let modulus = |bytes: usize, top: u8| {
+            let mut n = vec![0xff; bytes];
+            n[0] = top;
+            n
+        };
+        assert!(
+            rsa_components(&key(modulus(256, 0x80))).is_some(),
+            "2048 bits"
+        );
+        assert!(
+            rsa_components(&key(modulus(256, 0x40))).is_none(),
+            "2047 bits"
+        );
+        let mut padded = vec![0];
+        padded.extend(modulus(256, 0x80));
+        assert!(
+            rsa_components(&key(padded)).is_some(),
+            "2048 bits after a zero"
+        );
+        assert!(
+            rsa_components(&key(modulus(1024, 0xff))).is_some(),
+            "8192 bits"
+        );
+        assert!(
+            rsa_components(&key(modulus(1025, 0x01))).is_none(),
+            "8193 bits"
+        );
+        let ec = serde_json::json!({"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"});
+        assert!(rsa_components(&ec).is_none());
     }
 
     #[test]
