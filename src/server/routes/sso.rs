@@ -533,18 +533,14 @@ impl From<crate::server::store::StoreError> for Failure {
 }
 
 async fn finish_callback(state: &AppState, query: &CallbackQuery) -> Result<String, Failure> {
+    let sign_ins = state.store.sign_ins();
     let Some(state_value) = query.state.as_deref().filter(|s| !s.is_empty()) else {
         return Err(Failure::Api(ApiError::invalid(
             "the identity provider's redirect carries no state; start the sign-in again",
         )));
     };
     let now = state.now();
-    let flow = match state
-        .store
-        .sign_ins()
-        .claim_flow_state(state_value, now)
-        .await?
-    {
+    let flow = match sign_ins.claim_flow_state(state_value, now).await? {
         Ok(flow) => flow,
         Err(known) => {
             let refusal = Refusal::new(
@@ -553,28 +549,21 @@ async fn finish_callback(state: &AppState, query: &CallbackQuery) -> Result<Stri
                  login --sso` again",
             );
             if let Some(connector_pk) = known
-                && let Some(connector) =
-                    state.store.sign_ins().connector_by_pk(connector_pk).await?
+                && let Some(connector) = sign_ins.connector_by_pk(connector_pk).await?
             {
-                state
-                    .store
-                    .sign_ins()
+                sign_ins
                     .refuse_sign_in(None, &connector, &refusal, &Attempt::default(), now)
                     .await?;
             }
             return Err(Failure::Refused(refusal));
         }
     };
-    let connector = state
-        .store
-        .sign_ins()
+    let connector = sign_ins
         .connector_by_pk(flow.connector_pk)
         .await?
         .ok_or_else(|| ApiError::not_found("the sign-in's connector was removed"))?;
     let refuse = async |refusal: Refusal, attempt: Attempt| -> Failure {
-        match state
-            .store
-            .sign_ins()
+        match sign_ins
             .refuse_sign_in(Some(flow.pk), &connector, &refusal, &attempt, now)
             .await
         {
@@ -721,16 +710,13 @@ pub async fn login_token(
     State(state): State<AppState>,
     ApiPath(flow_id): ApiPath<String>,
 ) -> ApiResult<Response> {
+    let sign_ins = state.store.sign_ins();
     let not_found = || ApiError::not_found("no such sign-in; start a new one");
-    let flow = state
-        .store
-        .sign_ins()
+    let flow = sign_ins
         .flow_by_id(&hex::encode(hash_token(&flow_id)))
         .await?
         .ok_or_else(not_found)?;
-    let connector = state
-        .store
-        .sign_ins()
+    let connector = sign_ins
         .connector_by_pk(flow.connector_pk)
         .await?
         .ok_or_else(not_found)?;
@@ -738,9 +724,7 @@ pub async fn login_token(
     let refused = |refusal: &Refusal| ApiError::new(refusal.code, refusal.detail.clone());
     // A refusal the poll finds is recorded first: the flow fails and the log says why.
     let refuse = async |refusal: Refusal| -> ApiResult<Response> {
-        state
-            .store
-            .sign_ins()
+        sign_ins
             .refuse_sign_in(
                 Some(flow.pk),
                 &connector,
@@ -775,9 +759,7 @@ pub async fn login_token(
         FlowStatus::Pending if flow.kind == SsoFlowKind::Device => {
             if now < flow.next_poll_at {
                 let interval = flow.interval_seconds + 5;
-                state
-                    .store
-                    .sign_ins()
+                sign_ins
                     .delay_flow(
                         flow.pk,
                         interval,
@@ -792,9 +774,7 @@ pub async fn login_token(
                 return Err(error);
             }
             let next = now + jiff::SignedDuration::from_secs(flow.interval_seconds);
-            state
-                .store
-                .sign_ins()
+            sign_ins
                 .delay_flow(flow.pk, flow.interval_seconds, next)
                 .await?;
             let left = (flow.expires_at - now).get_seconds().max(1);
@@ -814,9 +794,7 @@ pub async fn login_token(
                         .with_status(StatusCode::BAD_GATEWAY));
                 }
                 Ok(DevicePoll::SlowDown(interval)) => {
-                    state
-                        .store
-                        .sign_ins()
+                    sign_ins
                         .delay_flow(
                             flow.pk,
                             interval,
@@ -845,9 +823,7 @@ pub async fn login_token(
         hash: token.hash,
         expires_at: now + ttl,
     };
-    match state
-        .store
-        .sign_ins()
+    match sign_ins
         .take_flow_token(&flow, &connector, &issued, now)
         .await?
     {
