@@ -201,28 +201,17 @@ mod tests {
             n[0] = top;
             n
         };
-        assert!(
-            rsa_components(&key(modulus(256, 0x80))).is_some(),
-            "2048 bits"
-        );
-        assert!(
-            rsa_components(&key(modulus(256, 0x40))).is_none(),
-            "2047 bits"
-        );
         let mut padded = vec![0];
         padded.extend(modulus(256, 0x80));
-        assert!(
-            rsa_components(&key(padded)).is_some(),
-            "2048 bits after a zero"
-        );
-        assert!(
-            rsa_components(&key(modulus(1024, 0xff))).is_some(),
-            "8192 bits"
-        );
-        assert!(
-            rsa_components(&key(modulus(1025, 0x01))).is_none(),
-            "8193 bits"
-        );
+        for (n, ring_checks, bits) in [
+            (modulus(256, 0x80), true, "2048 bits"),
+            (modulus(256, 0x40), false, "2047 bits"),
+            (padded, true, "2048 bits after a zero"),
+            (modulus(1024, 0xff), true, "8192 bits"),
+            (modulus(1025, 0x01), false, "8193 bits"),
+        ] {
+            assert_eq!(rsa_components(&key(n)).is_some(), ring_checks, "{bits}");
+        }
         let ec = serde_json::json!({"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"});
         assert!(rsa_components(&ec).is_none());
     }

@@ -288,8 +288,8 @@ impl SignIns<'_> {
         Ok(found)
     }
 
-    /// Starts a sign-in: one statement, no transaction of its own (sign-ins that ended are
-    /// deleted by the sweep, see [`SignIns::delete_ended_flows`]).
+    /// Starts a sign-in: one statement, no transaction of its own (sign-ins an hour past their
+    /// expiry are deleted by the sweep, see [`SignIns::delete_ended_flows`]).
     pub async fn create_flow(&self, new: &NewFlow, now: Timestamp) -> StoreResult<()> {
         let _waiting = self.0.wait_for_write();
         sqlx::query(
